@@ -1,0 +1,82 @@
+import { z } from 'zod'
+
+/** bcrypt reads at most 72 bytes; longer passwords are refused, never silently cut. */
+export const MAX_PASSWORD_BYTES = 72
+const MIN_PASSWORD_LENGTH = 8
+const utf8 = new TextEncoder()
+
+const singleText = (label: string) =>
+  z.union([z.string(), z.array(z.unknown()), z.instanceof(Blob)], { message: `${label} is required.` }).check((ctx) => {
+    if (typeof ctx.value !== 'string') {
+      ctx.issues.push({ code: 'custom', input: ctx.value, message: `${label} must be sent once, as text.` })
+    } else if (ctx.value.includes('\0')) {
+      ctx.issues.push({ code: 'custom', input: ctx.value, message: `${label} must not contain NUL characters.` })
+    } else if (ctx.value.includes('\uFFFD')) {
+      ctx.issues.push({ code: 'custom', input: ctx.value, message: `${label} must be valid UTF-8 text.` })
+    }
+  }).transform((value) => value as string)
+
+const email = singleText('Email')
+  .transform((value) => value.trim().toLowerCase())
+  .pipe(
+    z
+      .string()
+      .min(1, 'Email is required.')
+      .max(254, 'Email must be at most 254 characters.')
+      .pipe(z.email({ message: 'Enter a valid email address.' })),
+  )
+
+const passwordBytes = (label: string) =>
+  z
+    .string()
+    .min(1, `${label} is required.`)
+    .refine((value) => utf8.encode(value).length <= MAX_PASSWORD_BYTES, {
+      message: `${label} must be at most ${MAX_PASSWORD_BYTES} bytes.`,
+      abort: true,
+    })
+
+const password = (label: string) => singleText(label).pipe(passwordBytes(label))
+
+const newPassword = (label: string) =>
+  password(label).pipe(z.string().min(MIN_PASSWORD_LENGTH, `${label} must be at least ${MIN_PASSWORD_LENGTH} characters.`))
+
+export const loginForm = z.object({ email, password: password('Password') })
+
+export const signupForm = z
+  .object({
+    email,
+    password: newPassword('Password'),
+    password_confirm: singleText('Password confirmation'),
+  })
+  .refine((form) => form.password === form.password_confirm, {
+    path: ['password_confirm'],
+    message: 'Passwords do not match.',
+  })
+
+export const passwordChangeForm = z
+  .object({
+    current_password: password('Current password'),
+    new_password: newPassword('New password'),
+    new_password_confirm: singleText('Password confirmation'),
+  })
+  .refine((form) => form.new_password === form.new_password_confirm, {
+    path: ['new_password_confirm'],
+    message: 'Passwords do not match.',
+  })
+
+export type FieldErrors = Record<string, string>
+
+/** The first message for each field, ready to show next to it. */
+export function fieldErrors(error: z.ZodError): FieldErrors {
+  const errors: FieldErrors = {}
+  for (const issue of error.issues) {
+    const field = String(issue.path[0] ?? 'form')
+    errors[field] ??= issue.message
+  }
+  return errors
+}
+
+/** Reads a submitted text field for showing it back (e.g. the typed email), whatever shape it came in. */
+export function submittedText(value: unknown): string {
+  return typeof value === 'string' ? value.slice(0, 254) : ''
+}

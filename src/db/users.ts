@@ -1,0 +1,56 @@
+import { eq } from 'drizzle-orm'
+import { randomUUID } from 'node:crypto'
+import { isDatabaseDown, ServiceUnavailableError } from '../unavailable.ts'
+import type { Database } from './client.ts'
+import { users, type User } from './schema.ts'
+
+export class DuplicateEmailError extends Error {
+  override name = 'DuplicateEmailError'
+}
+
+/** The users table, seen from the app. Emails are compared and stored lower-cased. */
+export class UserRepository {
+  readonly #db: Database
+
+  constructor(db: Database) {
+    this.#db = db
+  }
+
+  async findByEmail(email: string): Promise<User | undefined> {
+    const rows = await viaDatabase(this.#db.select().from(users).where(eq(users.email, email.toLowerCase())).limit(1))
+    return rows[0]
+  }
+
+  async findById(id: string): Promise<User | undefined> {
+    const rows = await viaDatabase(this.#db.select().from(users).where(eq(users.id, id)).limit(1))
+    return rows[0]
+  }
+
+  async create(email: string, passwordHash: string): Promise<User> {
+    const user = { id: randomUUID(), email: email.toLowerCase(), passwordHash, createdAt: new Date() }
+    try {
+      await this.#db.insert(users).values(user)
+    } catch (error) {
+      if (isDuplicateEntry(error)) throw new DuplicateEmailError(`${user.email} is already registered`)
+      throw isDatabaseDown(error) ? new ServiceUnavailableError('database', error) : error
+    }
+    return user
+  }
+
+  async updatePasswordHash(id: string, passwordHash: string): Promise<void> {
+    await viaDatabase(this.#db.update(users).set({ passwordHash }).where(eq(users.id, id)))
+  }
+}
+
+function isDuplicateEntry(error: unknown): boolean {
+  const code = (error as { code?: string; cause?: { code?: string } } | null)
+  return code?.code === 'ER_DUP_ENTRY' || code?.cause?.code === 'ER_DUP_ENTRY'
+}
+
+async function viaDatabase<T>(query: PromiseLike<T>): Promise<T> {
+  try {
+    return await query
+  } catch (error) {
+    throw isDatabaseDown(error) ? new ServiceUnavailableError('database', error) : error
+  }
+}

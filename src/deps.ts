@@ -1,0 +1,86 @@
+import { createAuditLog, type AuditLog } from './audit.ts'
+import { Authenticator } from './auth/authenticator.ts'
+import { createPasswordHasher, type PasswordHasher } from './auth/password-hasher.ts'
+import { LoginThrottle } from './auth/throttle.ts'
+import { createBeerGenerator } from './beer/generator.ts'
+import { createRemoteBeerSource } from './beer/remote.ts'
+import type { AppDeps } from './app.ts'
+import { createDatabase, type DatabaseHandle } from './db/client.ts'
+import { UserRepository } from './db/users.ts'
+import type { Config } from './env.ts'
+import type { SocketAddress } from './http/client-ip.ts'
+import { createRedis, type RedisClient } from './redis/client.ts'
+import { sessionCookie } from './session/cookie.ts'
+import { RedisSessionStore } from './session/redis-store.ts'
+import { SessionTokens } from './session/token.ts'
+
+export type Services = {
+  deps: AppDeps
+  redis: RedisClient
+  database: DatabaseHandle
+  users: UserRepository
+  hasher: PasswordHasher
+  store: RedisSessionStore
+  /** Closes every connection and worker; the process can then exit. */
+  close(): Promise<void>
+}
+
+export type ServiceOptions = {
+  workerUrl: URL
+  socketAddress: SocketAddress
+  audit?: AuditLog
+  logError?: (line: string) => void
+  now?: () => number
+}
+
+/** Wires the app's dependencies from the configuration. Nothing connects yet. */
+export function createServices(config: Config, options: ServiceOptions): Services {
+  const redis = createRedis(config.redis)
+  const database = createDatabase(config.databaseUrl)
+  const users = new UserRepository(database.db)
+  const hasher = createPasswordHasher({ cost: config.bcrypt.cost, workerUrl: options.workerUrl, workers: config.bcrypt.workers })
+  const store = new RedisSessionStore(redis, {
+    prefix: config.redis.prefix,
+    idleSeconds: config.session.idleSeconds,
+    absoluteSeconds: config.session.absoluteSeconds,
+    maxSessionsPerUser: config.session.maxPerUser,
+  })
+  const throttle = new LoginThrottle(redis, { prefix: config.redis.prefix, ...config.throttle })
+  const generate = createBeerGenerator()
+  const local = async () => generate()
+  const pourBeer = config.beerApiUrl ? createRemoteBeerSource(config.beerApiUrl, generate) : local
+
+  const deps: AppDeps = {
+    config,
+    sessions: {
+      store,
+      tokens: new SessionTokens(config.session.secrets),
+      cookie: sessionCookie({ secure: config.session.cookieSecure, maxAgeSeconds: config.session.absoluteSeconds }),
+      idleSeconds: config.session.idleSeconds,
+      absoluteSeconds: config.session.absoluteSeconds,
+      now: options.now ?? Date.now,
+    },
+    authenticator: new Authenticator({ users, hasher, throttle }),
+    pourBeer,
+    audit: options.audit ?? createAuditLog(),
+    readiness: {
+      redis: () => redis.ping(),
+      mysql: () => database.pool.query('SELECT 1'),
+    },
+    socketAddress: options.socketAddress,
+    logError: options.logError,
+    now: options.now,
+  }
+
+  return {
+    deps,
+    redis,
+    database,
+    users,
+    hasher,
+    store,
+    async close() {
+      await Promise.allSettled([redis.quit(), database.pool.end(), hasher.close()])
+    },
+  }
+}

@@ -1,0 +1,168 @@
+import { randomBytes } from 'node:crypto'
+import { z } from 'zod'
+
+const booleanString = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
+  .transform((value) => value === 'true' || value === '1' || value === 'yes')
+
+const seconds = (fallback: number) => z.coerce.number().int().positive().default(fallback)
+
+const secretList = z
+  .string()
+  .transform((value) => value.split(',').map((secret) => secret.trim()).filter(Boolean))
+  .refine((secrets) => secrets.length > 0, 'must hold at least one secret')
+
+const hostPortList = z
+  .string()
+  .transform((value) => value.split(',').map((node) => node.trim()).filter(Boolean))
+  .pipe(
+    z
+      .array(
+        z.string().regex(/^[^\s:]+:\d{1,5}$/, 'must be a comma-separated list of host:port'),
+      )
+      .min(1, 'must name at least one host:port'),
+  )
+  .transform((nodes) =>
+    nodes.map((node) => {
+      const at = node.lastIndexOf(':')
+      return { host: node.slice(0, at), port: Number(node.slice(at + 1)) }
+    }),
+  )
+
+const schema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  DATABASE_URL: z
+    .string()
+    .url()
+    .refine((url) => url.startsWith('mysql://'), 'must be a mysql:// URL')
+    .default('mysql://root@127.0.0.1:3306/taproom'),
+  REDIS_URL: z
+    .string()
+    .url()
+    .refine((url) => /^rediss?:\/\//.test(url), 'must be a redis:// or rediss:// URL')
+    .default('redis://127.0.0.1:6379'),
+  REDIS_CLUSTER_NODES: hostPortList.optional(),
+  REDIS_SENTINELS: hostPortList.optional(),
+  REDIS_SENTINEL_NAME: z.string().min(1).default('mymaster'),
+  REDIS_PREFIX: z
+    .string()
+    .min(1)
+    .max(64)
+    .regex(/^[A-Za-z0-9:_.-]+$/, 'may hold only letters, digits and : _ . -')
+    .default('taproom:'),
+  SESSION_SECRET: secretList.optional(),
+  SESSION_IDLE_SECONDS: seconds(1800),
+  SESSION_ABSOLUTE_SECONDS: seconds(12 * 60 * 60),
+  MAX_SESSIONS_PER_USER: z.coerce.number().int().min(1).max(1000).default(50),
+  BCRYPT_COST: z.coerce.number().int().min(4).max(15).default(12),
+  BCRYPT_WORKERS: z.coerce.number().int().min(1).max(64).optional(),
+  COOKIE_SECURE: booleanString.optional(),
+  TRUST_PROXY: booleanString.default(false),
+  LOGIN_MAX_FAILURES_PER_EMAIL_IP: z.coerce.number().int().positive().default(5),
+  LOGIN_MAX_FAILURES_PER_IP: z.coerce.number().int().positive().default(50),
+  LOGIN_THROTTLE_WINDOW_SECONDS: seconds(15 * 60),
+  SEED_DEMO_USER: booleanString.optional(),
+  SHUTDOWN_GRACE_SECONDS: z.coerce.number().min(0).max(600).default(10),
+  BEER_API_URL: z.string().url().optional(),
+  LOG_REQUESTS: booleanString.default(false),
+})
+
+export type RawEnv = z.input<typeof schema>
+
+export type Config = {
+  nodeEnv: 'development' | 'production' | 'test'
+  port: number
+  host: string
+  databaseUrl: string
+  redis: {
+    url: string
+    clusterNodes?: { host: string; port: number }[]
+    sentinels?: { host: string; port: number }[]
+    sentinelName: string
+    prefix: string
+  }
+  session: {
+    secrets: string[]
+    idleSeconds: number
+    absoluteSeconds: number
+    maxPerUser: number
+    cookieSecure: boolean
+  }
+  bcrypt: { cost: number; workers?: number }
+  trustProxy: boolean
+  throttle: { perEmailIp: number; perIp: number; windowSeconds: number }
+  seedDemoUser: boolean
+  shutdownGraceSeconds: number
+  beerApiUrl?: string
+  logRequests: boolean
+  /** Set when no SESSION_SECRET was given and a random one was made for this process. */
+  generatedSecret: boolean
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+}
+
+/**
+ * Validates environment variables once. Every other module takes the resulting
+ * Config; nothing else reads process.env.
+ */
+export function parseEnv(source: Record<string, string | undefined>): Config {
+  const present = Object.fromEntries(
+    Object.entries(source).filter(([, value]) => value !== undefined && value !== ''),
+  )
+  const result = schema.safeParse(present)
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => `${issue.path.join('.') || 'environment'}: ${issue.message}`)
+    throw new ConfigError(`Invalid environment:\n  ${problems.join('\n  ')}`)
+  }
+  const env = result.data
+  const production = env.NODE_ENV === 'production'
+  if (production && !env.SESSION_SECRET) {
+    throw new ConfigError('Invalid environment:\n  SESSION_SECRET: required when NODE_ENV=production')
+  }
+  if (production && env.SESSION_SECRET?.some((secret) => secret.length < 32)) {
+    throw new ConfigError(
+      'Invalid environment:\n  SESSION_SECRET: each secret must be at least 32 characters in production',
+    )
+  }
+  if (env.SESSION_ABSOLUTE_SECONDS < env.SESSION_IDLE_SECONDS) {
+    throw new ConfigError(
+      'Invalid environment:\n  SESSION_ABSOLUTE_SECONDS: must not be shorter than SESSION_IDLE_SECONDS',
+    )
+  }
+  return {
+    nodeEnv: env.NODE_ENV,
+    port: env.PORT,
+    host: env.HOST,
+    databaseUrl: env.DATABASE_URL,
+    redis: {
+      url: env.REDIS_URL,
+      clusterNodes: env.REDIS_CLUSTER_NODES,
+      sentinels: env.REDIS_SENTINELS,
+      sentinelName: env.REDIS_SENTINEL_NAME,
+      prefix: env.REDIS_PREFIX,
+    },
+    session: {
+      secrets: env.SESSION_SECRET ?? [randomBytes(32).toString('base64url')],
+      idleSeconds: env.SESSION_IDLE_SECONDS,
+      absoluteSeconds: env.SESSION_ABSOLUTE_SECONDS,
+      maxPerUser: env.MAX_SESSIONS_PER_USER,
+      cookieSecure: env.COOKIE_SECURE ?? production,
+    },
+    bcrypt: { cost: env.BCRYPT_COST, workers: env.BCRYPT_WORKERS },
+    trustProxy: env.TRUST_PROXY,
+    throttle: {
+      perEmailIp: env.LOGIN_MAX_FAILURES_PER_EMAIL_IP,
+      perIp: env.LOGIN_MAX_FAILURES_PER_IP,
+      windowSeconds: env.LOGIN_THROTTLE_WINDOW_SECONDS,
+    },
+    seedDemoUser: env.SEED_DEMO_USER ?? !production,
+    shutdownGraceSeconds: env.SHUTDOWN_GRACE_SECONDS,
+    beerApiUrl: env.BEER_API_URL,
+    logRequests: env.LOG_REQUESTS,
+    generatedSecret: !env.SESSION_SECRET,
+  }
+}

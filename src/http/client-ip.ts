@@ -1,0 +1,35 @@
+import type { Context, MiddlewareHandler } from 'hono'
+import { isIP } from 'node:net'
+import type { AppEnv } from '../app-env.ts'
+
+export type SocketAddress = (c: Context) => string | undefined
+
+/**
+ * Sets `clientIp`: the socket's address, or with `trustProxy` the last entry of
+ * X-Forwarded-For. That assumes exactly one proxy in front that appends the
+ * address it saw; every earlier entry can be forged by the client.
+ */
+export function clientIp({ trustProxy, socketAddress }: { trustProxy: boolean; socketAddress: SocketAddress }): MiddlewareHandler<AppEnv> {
+  return async function clientIpMiddleware(c, next) {
+    let ip: string | undefined
+    if (trustProxy) {
+      const forwarded = c.req.header('x-forwarded-for')?.split(',').at(-1)?.trim()
+      if (forwarded && isIP(forwarded)) ip = forwarded
+    }
+    c.set('clientIp', ip ?? normalise(safe(() => socketAddress(c))) ?? 'unknown')
+    await next()
+  }
+}
+
+function safe<T>(read: () => T): T | undefined {
+  try {
+    return read()
+  } catch {
+    return undefined
+  }
+}
+
+function normalise(address: string | undefined): string | undefined {
+  if (!address) return undefined
+  return address.startsWith('::ffff:') && isIP(address.slice(7)) === 4 ? address.slice(7) : address
+}

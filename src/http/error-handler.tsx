@@ -1,0 +1,70 @@
+import type { Context, ErrorHandler, NotFoundHandler } from 'hono'
+import { HTTPException } from 'hono/http-exception'
+import type { ContentfulStatusCode } from 'hono/utils/http-status'
+import type { AppEnv } from '../app-env.ts'
+import { ServiceUnavailableError } from '../unavailable.ts'
+import { ErrorPage } from '../views/pages/error.tsx'
+import { isHtmx, noStore } from './htmx.ts'
+
+const TITLES: Record<number, string> = {
+  400: 'Bad request',
+  401: 'Please log in',
+  403: 'Forbidden',
+  404: 'Not found',
+  405: 'Method not allowed',
+  409: 'Conflict',
+  413: 'Too large',
+  415: 'Unsupported form encoding',
+  422: 'Check the form',
+  429: 'Too many attempts',
+  500: 'Something went wrong',
+  503: 'Temporarily unavailable',
+}
+
+function respond(c: Context<AppEnv>, status: ContentfulStatusCode, message: string) {
+  noStore(c)
+  const title = TITLES[status] ?? 'Error'
+  if (isHtmx(c)) {
+    return c.html(
+      <p class="form-error" role="alert">
+        {message}
+      </p>,
+      status,
+    )
+  }
+  return c.html(<ErrorPage status={status} title={title} message={message} requestId={c.get('requestId')} />, status)
+}
+
+/**
+ * The one place errors become pages: expected ones keep their status and
+ * message; anything else is logged with its request id and shown as a plain 500
+ * without internals.
+ */
+export function errorHandler(log: (line: string) => void = (line) => console.error(line)): ErrorHandler<AppEnv> {
+  return function onError(error, c) {
+    if (error instanceof HTTPException) {
+      if (error.res) return error.res
+      return respond(c, error.status as ContentfulStatusCode, error.message || TITLES[error.status] || 'Error')
+    }
+    if (error instanceof ServiceUnavailableError) {
+      log(JSON.stringify({ time: new Date().toISOString(), type: 'error', requestId: c.get('requestId'), error: error.message }))
+      c.header('Retry-After', '5')
+      const what = error.service === 'redis' ? 'The session store' : 'The user database'
+      return respond(c, 503, `${what} is temporarily unavailable. Please try again in a moment.`)
+    }
+    log(
+      JSON.stringify({
+        time: new Date().toISOString(),
+        type: 'error',
+        requestId: c.get('requestId'),
+        method: c.req.method,
+        path: c.req.path,
+        error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+        stack: error instanceof Error ? error.stack : undefined,
+      }),
+    )
+    return respond(c, 500, 'Something went wrong on our side. Please try again.')
+  }
+}
+
+export const notFound: NotFoundHandler<AppEnv> = (c) => respond(c, 404, 'There is no page at this address.')

@@ -1,0 +1,82 @@
+import { Hono, type Context } from 'hono'
+import type { AppEnv } from '../app-env.ts'
+import type { AuditLog } from '../audit.ts'
+import type { Authenticator } from '../auth/authenticator.ts'
+import { describeDevice } from '../auth/device.ts'
+import { fieldErrors, loginForm, submittedText } from '../auth/forms.ts'
+import { emailHash } from '../auth/throttle.ts'
+import { readForm } from '../http/form.ts'
+import { isHtmx, noStore, redirect, varyOnHtmx } from '../http/htmx.ts'
+import { setNotice } from '../http/notice.ts'
+import { LoginForm, LoginPage, type LoginFormProps } from '../views/pages/login.tsx'
+import { LogoutPage } from '../views/pages/logout.tsx'
+
+export type AuthDeps = { authenticator: Authenticator; audit: AuditLog; now: () => number }
+
+const INVALID_CREDENTIALS = 'Invalid email or password.'
+
+/** Log in and log out: GET/POST /login, GET/POST /logout. */
+export function authRoutes({ authenticator, audit, now }: AuthDeps) {
+  async function renderLogin(c: Context<AppEnv>, status: 200 | 401 | 422 | 429, props: Omit<LoginFormProps, 'csrfToken'> = {}) {
+    const session = c.get('session')
+    noStore(c)
+    varyOnHtmx(c)
+    if (isHtmx(c) && c.req.method === 'POST') {
+      return c.html(<LoginForm {...props} csrfToken={session.csrfToken!} />, status)
+    }
+    const state = await session.load()
+    return c.html(<LoginPage {...props} csrfToken={session.csrfToken!} session={state} now={now()} />, status)
+  }
+
+  return new Hono<AppEnv>()
+    .get('/login', (c) => renderLogin(c, 200))
+    .post('/login', async (c) => {
+      const form = await readForm(c)
+      const parsed = loginForm.safeParse(form)
+      const email = submittedText(form.email)
+      if (!parsed.success) return renderLogin(c, 422, { email, fieldErrors: fieldErrors(parsed.error) })
+
+      const session = c.get('session')
+      const ip = c.get('clientIp')
+      const outcome = await authenticator.login(parsed.data.email, parsed.data.password, ip)
+      const requestId = c.get('requestId')
+      if (!outcome.ok) {
+        audit('login_failure', { requestId, ip, sessionId: session.id ?? undefined, emailHash: emailHash(parsed.data.email), reason: outcome.reason })
+        if (outcome.reason === 'throttled') {
+          const minutes = Math.ceil((outcome.retryAfterSeconds ?? 60) / 60)
+          c.header('Retry-After', String(outcome.retryAfterSeconds ?? 60))
+          return renderLogin(c, 429, {
+            email,
+            error: `Too many failed attempts. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`,
+          })
+        }
+        return renderLogin(c, 401, { email, error: INVALID_CREDENTIALS })
+      }
+
+      const { user } = outcome
+      const fresh = await session.regenerate({
+        userId: user.id,
+        email: user.email,
+        device: describeDevice(c.req.header('user-agent')),
+        ip,
+      })
+      audit('login_success', { requestId, ip, sessionId: fresh.id, userId: user.id })
+      return redirect(c, '/')
+    })
+    .get('/logout', async (c) => {
+      const session = c.get('session')
+      const state = await session.load()
+      noStore(c)
+      return c.html(<LogoutPage session={state} csrfToken={session.csrfToken!} now={now()} />)
+    })
+    .post('/logout', async (c) => {
+      const session = c.get('session')
+      const sessionId = session.id ?? undefined
+      const ended = await session.destroy()
+      audit('logout', { requestId: c.get('requestId'), ip: c.get('clientIp'), sessionId, userId: ended?.userId })
+      noStore(c)
+      c.header('Clear-Site-Data', '"cache", "cookies", "storage"')
+      setNotice(c, 'logged-out')
+      return redirect(c, '/')
+    })
+}

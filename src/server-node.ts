@@ -1,0 +1,25 @@
+import { serve } from '@hono/node-server'
+import { getConnInfo } from '@hono/node-server/conninfo'
+import { createApp } from './app.ts'
+import { log, loadConfig, prepare, shutdownOnSignals } from './boot.ts'
+import { createServices } from './deps.ts'
+
+// Bundled by `npm run build:node` to dist/, next to dist/auth/bcrypt-worker.js.
+const config = loadConfig()
+const services = createServices(config, {
+  workerUrl: new URL('./auth/bcrypt-worker.js', import.meta.url),
+  socketAddress: (c) => getConnInfo(c).remote.address,
+})
+await prepare(config, services)
+
+const app = createApp(services.deps)
+const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) =>
+  log(`listening on http://${info.address}:${info.port} (Node ${process.version}, ${config.nodeEnv})`),
+)
+
+shutdownOnSignals(config, services, (force) =>
+  new Promise((resolve) => {
+    if (force && 'closeAllConnections' in server) server.closeAllConnections()
+    server.close(() => resolve())
+  }),
+)

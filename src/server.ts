@@ -1,0 +1,17 @@
+import { getConnInfo } from 'hono/bun'
+import { createApp } from './app.ts'
+import { log, loadConfig, prepare, shutdownOnSignals } from './boot.ts'
+import { createServices } from './deps.ts'
+
+const config = loadConfig()
+const services = createServices(config, {
+  workerUrl: new URL('./auth/bcrypt-worker.ts', import.meta.url),
+  socketAddress: (c) => getConnInfo(c).remote.address,
+})
+await prepare(config, services)
+
+const app = createApp(services.deps)
+const server = Bun.serve({ port: config.port, hostname: config.host, fetch: app.fetch })
+log(`listening on http://${server.hostname}:${server.port} (Bun ${Bun.version}, ${config.nodeEnv})`)
+
+shutdownOnSignals(config, services, (force) => server.stop(force))

@@ -1,0 +1,70 @@
+import type { Child } from 'hono/jsx'
+import { assetUrl } from '../http/static-assets.ts'
+import { CsrfField } from './partials/csrf-field.tsx'
+import { Flash } from './partials/flash.tsx'
+
+export type LayoutProps = {
+  title: string
+  /** null on pages that do not look at the session (errors): the nav then offers Home only. */
+  loggedIn: boolean | null
+  csrfToken: string | null
+  flash?: string
+  children?: Child
+}
+
+/*
+ * htmx is told not to inject its indicator <style> (the CSP allows no inline
+ * style); our stylesheet carries the indicator rule instead.
+ */
+const HTMX_CONFIG = JSON.stringify({ includeIndicatorCSS: false })
+
+/** Every full page goes out through this layout. */
+export function Layout({ title, loggedIn, csrfToken, flash, children }: LayoutProps) {
+  return (
+    <html lang="en">
+      <head>
+        <meta charset="utf-8" />
+        <meta name="viewport" content="width=device-width, initial-scale=1" />
+        <meta name="csrf-token" content={csrfToken ?? ''} />
+        <meta name="htmx-config" content={HTMX_CONFIG} />
+        <title>{`${title} · Taproom`}</title>
+        <link rel="stylesheet" href={assetUrl('styles.css')} />
+        <script src={assetUrl('htmx.min.js')} defer></script>
+        <script src={assetUrl('app.js')} defer></script>
+      </head>
+      <body>
+        <div class="cover">
+          <header class="masthead">
+            <p class="brand">Craft Beer Name Demo</p>
+            <nav aria-label="Main">
+              <a href="/">Home</a>
+              <a href="/how-it-works">How it works</a>
+              {loggedIn === null ? null : loggedIn ? (
+                <>
+                  <a href="/account/sessions">Your sessions</a>
+                  <a href="/account/password">Password</a>
+                  <form method="post" action="/logout" class="nav-form">
+                    <CsrfField token={csrfToken} />
+                    <button type="submit" class="link-button">
+                      Log Out
+                    </button>
+                  </form>
+                </>
+              ) : (
+                <>
+                  <a href="/login">Log In</a>
+                  <a href="/signup">Sign Up</a>
+                </>
+              )}
+            </nav>
+          </header>
+          <Flash message={flash} />
+          <main id="main">{children}</main>
+          <footer class="mastfoot">
+            <p>Sessions in Redis, users in MySQL, served by Hono on Bun with htmx.</p>
+          </footer>
+        </div>
+      </body>
+    </html>
+  )
+}

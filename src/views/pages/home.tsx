@@ -1,0 +1,26 @@
+import type { Beer } from '../../beer/generator.ts'
+import type { StoredSession } from '../../session/store.ts'
+import { Layout } from '../layout.tsx'
+import { BeerResult } from '../partials/beer-result.tsx'
+import { CsrfField } from '../partials/csrf-field.tsx'
+import { SessionPanel } from '../partials/session-panel.tsx'
+
+export type HomeProps = { session: StoredSession; csrfToken: string; now: number; beer: Beer | null | 'error' }
+
+export function HomePage({ session, csrfToken, now, beer }: HomeProps) {
+  return (
+    <Layout title="Home" loggedIn={Boolean(session.userId)} csrfToken={csrfToken} flash={session.flash}>
+      <h1>Click To Generate a Craft Beer Name!</h1>
+      <form id="beer-form" method="post" action="/beer" hx-post="/beer" hx-target="#beer" hx-swap="innerHTML">
+        <CsrfField token={csrfToken} />
+        <button type="submit" class="pour">
+          Pour Another
+        </button>
+      </form>
+      <div id="beer" class="beer" aria-live="polite">
+        <BeerResult beer={beer} />
+      </div>
+      <SessionPanel session={session} now={now} csrfToken={csrfToken} />
+    </Layout>
+  )
+}

@@ -1,0 +1,38 @@
+import type { FieldErrors } from '../../auth/forms.ts'
+import type { StoredSession } from '../../session/store.ts'
+import { Layout } from '../layout.tsx'
+import { CsrfField } from '../partials/csrf-field.tsx'
+import { FormField } from '../partials/form-field.tsx'
+import { SessionPanel } from '../partials/session-panel.tsx'
+
+export type LoginFormProps = { csrfToken: string; email?: string; error?: string; fieldErrors?: FieldErrors }
+
+/** The login form, swapped in place by htmx after a failed attempt. */
+export function LoginForm({ csrfToken, email, error, fieldErrors = {} }: LoginFormProps) {
+  return (
+    <form id="login-form" class="stacked" method="post" action="/login" hx-post="/login" hx-target="this" hx-swap="outerHTML">
+      <CsrfField token={csrfToken} />
+      {error ? (
+        <p class="form-error" role="alert">
+          {error}
+        </p>
+      ) : null}
+      <FormField name="email" label="Email" type="email" value={email} error={fieldErrors.email} autocomplete="username" />
+      <FormField name="password" label="Password" type="password" error={fieldErrors.password} autocomplete="current-password" />
+      <button type="submit">Log In</button>
+    </form>
+  )
+}
+
+export function LoginPage(props: LoginFormProps & { session: StoredSession; now: number }) {
+  return (
+    <Layout title="Log In" loggedIn={Boolean(props.session.userId)} csrfToken={props.csrfToken} flash={props.session.flash}>
+      <h1>Log In</h1>
+      <LoginForm {...props} />
+      <p>
+        No account yet? <a href="/signup">Sign up</a>.
+      </p>
+      <SessionPanel session={props.session} now={props.now} csrfToken={props.csrfToken} />
+    </Layout>
+  )
+}

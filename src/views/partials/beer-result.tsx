@@ -1,0 +1,13 @@
+import type { Beer } from '../../beer/generator.ts'
+
+/** The poured beer, or the original's error line when none could be made. */
+export function BeerResult({ beer }: { beer: Beer | null | 'error' }) {
+  if (beer === 'error') return <p class="beer-error">Error, please try again</p>
+  if (!beer) return <></>
+  return (
+    <>
+      <p class="beer-name">{beer.name}</p>
+      <p class="beer-style">({beer.style})</p>
+    </>
+  )
+}

@@ -1,0 +1,103 @@
+import { randomBytes } from 'node:crypto'
+import mysql from 'mysql2/promise'
+import { createApp } from '../../src/app.ts'
+import { createAuditLog } from '../../src/audit.ts'
+import { prepare } from '../../src/boot.ts'
+import { createServices } from '../../src/deps.ts'
+import { parseEnv } from '../../src/env.ts'
+import type { RedisClient } from '../../src/redis/client.ts'
+
+export const SERVER_URL = process.env.TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306'
+export const WORKER_URL = new URL('../../src/auth/bcrypt-worker.ts', import.meta.url)
+export const TEST_SECRET = 'test-secret-that-is-long-enough-0123456789'
+
+/** Redis settings for tests: a single server, or the cluster named by REDIS_CLUSTER_NODES. */
+export function redisEnv(): Record<string, string> {
+  const env: Record<string, string> = {}
+  if (process.env.REDIS_URL) env.REDIS_URL = process.env.REDIS_URL
+  if (process.env.REDIS_CLUSTER_NODES) env.REDIS_CLUSTER_NODES = process.env.REDIS_CLUSTER_NODES
+  return env
+}
+
+/** A prefix and database name no other test file uses. */
+export function isolation(label: string) {
+  const id = `${label.replace(/[^a-z0-9]/gi, '').toLowerCase().slice(0, 16)}_${randomBytes(4).toString('hex')}`
+  return { prefix: `taproomtest:${id}:`, database: `taproom_test_${id}` }
+}
+
+export type AuditRecord = Record<string, string> & { event: string }
+
+/**
+ * The real app on the real Redis and MariaDB, isolated by its own key prefix
+ * and database, with bcrypt cost 4 unless a test asks otherwise.
+ */
+export async function createTestApp(label: string, env: Record<string, string> = {}, options: { now?: () => number } = {}) {
+  const { prefix, database } = isolation(label)
+  const config = parseEnv({
+    NODE_ENV: 'test',
+    DATABASE_URL: `${SERVER_URL}/${database}`,
+    REDIS_PREFIX: prefix,
+    SESSION_SECRET: TEST_SECRET,
+    BCRYPT_COST: '4',
+    BCRYPT_WORKERS: '2',
+    ...redisEnv(),
+    ...env,
+  })
+  const audit: AuditRecord[] = []
+  const errors: string[] = []
+  let socketAddress = '127.0.0.1'
+  const services = createServices(config, {
+    workerUrl: WORKER_URL,
+    socketAddress: () => socketAddress,
+    audit: createAuditLog((line) => audit.push(JSON.parse(line))),
+    logError: (line) => errors.push(line),
+    now: options.now,
+  })
+  await prepare(config, services)
+  const app = createApp(services.deps)
+  return {
+    app,
+    config,
+    services,
+    redis: services.redis,
+    audit,
+    errors,
+    /** Pretend later requests come from this socket address. */
+    setSocketAddress(address: string) {
+      socketAddress = address
+    },
+    /** Every key this app wrote, across all cluster nodes. */
+    keys: (): Promise<string[]> => scanKeys(services.redis, `${prefix}*`),
+    async cleanup() {
+      const keys = await scanKeys(services.redis, `${prefix}*`)
+      await Promise.all(keys.map((key) => services.redis.del(key)))
+      await services.close()
+      await dropDatabase(database)
+    },
+  }
+}
+
+export type TestApp = Awaited<ReturnType<typeof createTestApp>>
+
+export async function scanKeys(redis: RedisClient, pattern: string): Promise<string[]> {
+  const nodes = 'nodes' in redis && typeof redis.nodes === 'function' ? redis.nodes('master') : [redis]
+  const keys: string[] = []
+  for (const node of nodes) {
+    let cursor = '0'
+    do {
+      const [next, batch] = await node.scan(cursor, 'MATCH', pattern, 'COUNT', 1000)
+      cursor = next
+      keys.push(...batch)
+    } while (cursor !== '0')
+  }
+  return keys
+}
+
+export async function dropDatabase(name: string): Promise<void> {
+  const connection = await mysql.createConnection({ uri: `${SERVER_URL}/` })
+  try {
+    await connection.query(`DROP DATABASE IF EXISTS \`${name}\``)
+  } finally {
+    await connection.end()
+  }
+}
