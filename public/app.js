@@ -19,7 +19,7 @@
   function tick() {
     var panel = document.getElementById('session-panel')
     if (!panel || !panel.dataset.expiresAt) return
-    var left = Math.max(0, Math.floor((Number(panel.dataset.expiresAt) - Date.now()) / 1000))
+    var left = Math.max(0, Math.ceil((Number(panel.dataset.expiresAt) - Date.now()) / 1000))
     var counter = panel.querySelector('[data-countdown]')
     if (counter && counter.textContent !== String(left)) counter.textContent = String(left)
     panel.dataset.expiresIn = String(left)

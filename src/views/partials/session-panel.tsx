@@ -21,7 +21,7 @@ export function SessionPanel({ session, now, csrfToken, oob }: PanelProps) {
       </section>
     )
   }
-  const expiresIn = Math.max(0, Math.floor((session.expiresAt - now) / 1000))
+  const expiresIn = Math.max(0, Math.ceil((session.expiresAt - now) / 1000))
   return (
     <section
       id="session-panel"
