@@ -30,7 +30,10 @@ if deadline <= now then
   return -1
 end
 if ARGV[5] ~= '' then redis.call('HINCRBY', KEYS[1], ARGV[5], 1) end
-if ARGV[7] == '1' then
+if ttl > deadline - now then
+  ttl = deadline - now
+  redis.call('PEXPIRE', KEYS[1], ttl)
+elseif ARGV[7] == '1' then
   local idle = tonumber(ARGV[2])
   if ttl <= idle - tonumber(ARGV[4]) then
     local extended = math.min(idle, deadline - now)

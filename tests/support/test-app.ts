@@ -66,6 +66,11 @@ export async function createTestApp(label: string, env: Record<string, string> =
     setSocketAddress(address: string) {
       socketAddress = address
     },
+    /** Closes connections and drops the database, leaving Redis keys (for apps sharing another's prefix). */
+    async closeKeepingKeys() {
+      await services.close()
+      await dropDatabase(database)
+    },
     /** Every key this app wrote, across all cluster nodes. */
     keys: (): Promise<string[]> => scanKeys(services.redis, `${prefix}*`),
     async cleanup() {
