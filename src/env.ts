@@ -115,7 +115,7 @@ export function parseEnv(source: Record<string, string | undefined>): Config {
   )
   const result = schema.safeParse(present)
   if (!result.success) {
-    const problems = result.error.issues.map((issue) => `${issue.path.join('.') || 'environment'}: ${issue.message}`)
+    const problems = result.error.issues.map((issue) => `${String(issue.path[0] ?? 'environment')}: ${issue.message}`)
     throw new ConfigError(`Invalid environment:\n  ${problems.join('\n  ')}`)
   }
   const env = result.data

@@ -1,0 +1,85 @@
+import { afterAll, describe, expect, test } from 'bun:test'
+import mysql from 'mysql2/promise'
+import { createDatabase } from '../src/db/client.ts'
+import { ensureDatabase, migrateDatabase } from '../src/db/migrate.ts'
+import { DEMO_EMAIL, seedDemoUser } from '../src/db/seed.ts'
+import { UserRepository } from '../src/db/users.ts'
+import { dropDatabase, isolation, SERVER_URL } from './support/test-app.ts'
+
+const made: string[] = []
+afterAll(() => Promise.all(made.map(dropDatabase)))
+
+function freshDatabase(label: string) {
+  const { database } = isolation(label)
+  made.push(database)
+  return { name: database, url: `${SERVER_URL}/${database}` }
+}
+
+async function describeUsers(url: string) {
+  const connection = await mysql.createConnection({ uri: url })
+  try {
+    const [rows] = await connection.query('SHOW COLUMNS FROM users')
+    return (rows as { Field: string; Type: string; Key: string }[]).map(({ Field, Type, Key }) => `${Field} ${Type} ${Key}`)
+  } finally {
+    await connection.end()
+  }
+}
+
+describe('schema setup', () => {
+  test('startup creates the database, migrates and seeds, and can run any number of times', async () => {
+    const { url } = freshDatabase('setup')
+    for (let run = 0; run < 3; run++) {
+      await ensureDatabase(url)
+      const database = createDatabase(url)
+      try {
+        await migrateDatabase(database.db)
+        const users = new UserRepository(database.db)
+        expect(await seedDemoUser(users)).toBe(run === 0)
+        expect((await users.findByEmail(DEMO_EMAIL))?.passwordHash).toStartWith('$2y$12$')
+      } finally {
+        await database.pool.end()
+      }
+    }
+    expect(await describeUsers(url)).toEqual([
+      'id varchar(36) PRI',
+      'email varchar(254) UNI',
+      'password_hash varchar(60) ',
+      'created_at timestamp ',
+    ])
+  })
+
+  test('`bun run db:push` creates the table on a fresh database, and startup still works after it', async () => {
+    const { url } = freshDatabase('push')
+    await ensureDatabase(url)
+    const push = Bun.spawnSync(['node_modules/.bin/bun', 'run', 'db:push'], {
+      env: { ...process.env, DATABASE_URL: url },
+      stdout: 'pipe',
+      stderr: 'pipe',
+    })
+    expect(push.exitCode).toBe(0)
+    expect(await describeUsers(url)).toContain('email varchar(254) UNI')
+    const database = createDatabase(url)
+    try {
+      await migrateDatabase(database.db)
+      await migrateDatabase(database.db)
+    } finally {
+      await database.pool.end()
+    }
+  }, 60_000)
+
+  test('a duplicate email is refused by the unique key', async () => {
+    const { url } = freshDatabase('dup')
+    await ensureDatabase(url)
+    const database = createDatabase(url)
+    try {
+      await migrateDatabase(database.db)
+      const users = new UserRepository(database.db)
+      await users.create('Dup@Example.com', '$2b$04$abcdefghijklmnopqrstuu0123456789012345678901234567890')
+      await expect(users.create('dup@example.com', '$2b$04$abcdefghijklmnopqrstuu0123456789012345678901234567890')).rejects.toThrow(
+        'already registered',
+      )
+    } finally {
+      await database.pool.end()
+    }
+  })
+})

@@ -1,0 +1,67 @@
+import { describe, expect, test } from 'bun:test'
+import { ConfigError, parseEnv } from '../src/env.ts'
+
+describe('environment', () => {
+  test('defaults', () => {
+    const config = parseEnv({})
+    expect(config.port).toBe(3000)
+    expect(config.databaseUrl).toBe('mysql://root@127.0.0.1:3306/taproom')
+    expect(config.redis.url).toBe('redis://127.0.0.1:6379')
+    expect(config.redis.prefix).toBe('taproom:')
+    expect(config.session.idleSeconds).toBe(1800)
+    expect(config.session.absoluteSeconds).toBe(43200)
+    expect(config.bcrypt.cost).toBe(12)
+    expect(config.session.cookieSecure).toBe(false)
+    expect(config.generatedSecret).toBe(true)
+    expect(config.seedDemoUser).toBe(true)
+  })
+
+  test('production: SESSION_SECRET required, secure cookies and no demo user by default', () => {
+    expect(() => parseEnv({ NODE_ENV: 'production' })).toThrow(/SESSION_SECRET: required/)
+    const config = parseEnv({ NODE_ENV: 'production', SESSION_SECRET: 's'.repeat(32) })
+    expect(config.session.cookieSecure).toBe(true)
+    expect(config.seedDemoUser).toBe(false)
+    expect(parseEnv({ NODE_ENV: 'production', SESSION_SECRET: 's'.repeat(32), SEED_DEMO_USER: 'true' }).seedDemoUser).toBe(true)
+    expect(() => parseEnv({ NODE_ENV: 'production', SESSION_SECRET: 'short' })).toThrow(/at least 32 characters/)
+  })
+
+  test('several comma-separated secrets: the first signs, all are kept', () => {
+    expect(parseEnv({ SESSION_SECRET: 'new-one, old-one ,' }).session.secrets).toEqual(['new-one', 'old-one'])
+  })
+
+  test('cluster nodes parse from host:port lists', () => {
+    expect(parseEnv({ REDIS_CLUSTER_NODES: '127.0.0.1:7000, 127.0.0.1:7001' }).redis.clusterNodes).toEqual([
+      { host: '127.0.0.1', port: 7000 },
+      { host: '127.0.0.1', port: 7001 },
+    ])
+  })
+
+  const bad: Record<string, string> = {
+    PORT: 'abc',
+    DATABASE_URL: 'postgres://x/y',
+    REDIS_URL: 'http://localhost',
+    REDIS_PREFIX: 'has spaces',
+    SESSION_IDLE_SECONDS: '-5',
+    BCRYPT_COST: '99',
+    COOKIE_SECURE: 'maybe',
+    NODE_ENV: 'staging',
+    REDIS_CLUSTER_NODES: 'no-port',
+  }
+  for (const [name, value] of Object.entries(bad)) {
+    test(`a bad ${name} is named in the error`, () => {
+      expect(() => parseEnv({ [name]: value })).toThrow(ConfigError)
+      expect(() => parseEnv({ [name]: value })).toThrow(new RegExp(`${name}:`))
+    })
+  }
+
+  test('the server exits non-zero naming the bad variable', async () => {
+    const child = Bun.spawn(['node_modules/.bin/bun', 'src/server.ts'], {
+      env: { ...process.env, PORT: 'not-a-port' },
+      stdout: 'pipe',
+      stderr: 'pipe',
+    })
+    const code = await child.exited
+    expect(code).not.toBe(0)
+    expect(await new Response(child.stderr).text()).toContain('PORT:')
+  })
+})

@@ -1,0 +1,90 @@
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { createApp } from '../src/app.ts'
+import type { SessionStore } from '../src/session/store.ts'
+import { ServiceUnavailableError } from '../src/unavailable.ts'
+import { TestBrowser } from './support/browser.ts'
+import { createTestApp, type TestApp } from './support/test-app.ts'
+
+let t: TestApp
+
+beforeAll(async () => {
+  t = await createTestApp('errors')
+})
+afterAll(() => t.cleanup())
+
+/** The same app over a session store whose touch() fails the way `failure` says. */
+function appWithFailingStore(failure: () => Error) {
+  const store: SessionStore = Object.create(t.services.store)
+  store.touch = async () => {
+    throw failure()
+  }
+  store.create = store.touch as unknown as SessionStore['create']
+  const errors: string[] = []
+  const app = createApp({ ...t.services.deps, sessions: { ...t.services.deps.sessions, store }, logError: (line) => errors.push(line) })
+  return { app, errors }
+}
+
+describe('error pages', () => {
+  test('unknown path → 404 page', async () => {
+    const response = await t.app.request('/definitely/not/here')
+    expect(response.status).toBe(404)
+    const html = await response.text()
+    expect(html).toContain('<html')
+    expect(html).toContain('There is no page at this address.')
+  })
+
+  test('an unexpected error → 500 page without stack or internals; logged with its request id', async () => {
+    const { app, errors } = appWithFailingStore(() => new Error('secret internal detail at /srv/app.ts:12'))
+    const response = await app.request('/')
+    expect(response.status).toBe(500)
+    const html = await response.text()
+    expect(html).toContain('Something went wrong on our side.')
+    expect(html).not.toContain('secret internal detail')
+    expect(html).not.toContain('.ts:')
+    const requestId = response.headers.get('x-request-id')!
+    expect(html).toContain(requestId)
+    expect(errors.some((line) => line.includes(requestId) && line.includes('secret internal detail'))).toBe(true)
+  })
+
+  test('Redis unreachable → 503 page with Retry-After', async () => {
+    const { app } = appWithFailingStore(() => new ServiceUnavailableError('redis', new Error('Connection is closed.')))
+    const response = await app.request('/')
+    expect(response.status).toBe(503)
+    expect(response.headers.get('retry-after')).toBe('5')
+    expect(await response.text()).toContain('The session store is temporarily unavailable.')
+  })
+
+  test('htmx requests get a fragment, not a whole page, for errors', async () => {
+    const browser = new TestBrowser(t.app)
+    await browser.get('/')
+    const { response, html } = await browser.post('/beer', { _csrf: 'wrong' }, { htmx: true })
+    expect(response.status).toBe(403)
+    expect(html).not.toContain('<html')
+    expect(html).toContain('Reload the page and try again.')
+  })
+
+  test('if no beer can be made, the page says so like the original', async () => {
+    const app = createApp({ ...t.services.deps, pourBeer: () => Promise.reject(new Error('generator down')) })
+    const browser = new TestBrowser(app)
+    await browser.get('/')
+    const { response, html } = await browser.post('/beer', {}, { htmx: true })
+    expect(response.status).toBe(200)
+    expect(html).toContain('Error, please try again')
+  })
+})
+
+describe('health', () => {
+  test('/healthz → 200; /readyz → 200 naming each check', async () => {
+    expect((await t.app.request('/healthz')).status).toBe(200)
+    const ready = await t.app.request('/readyz')
+    expect(ready.status).toBe(200)
+    expect(await ready.json()).toEqual({ status: 'ready', checks: { redis: 'ok', mysql: 'ok' } })
+  })
+
+  test('/readyz → 503 naming the failing check', async () => {
+    const app = createApp({ ...t.services.deps, readiness: { ...t.services.deps.readiness, mysql: () => Promise.reject(new Error('down')) } })
+    const response = await app.request('/readyz')
+    expect(response.status).toBe(503)
+    expect(await response.json()).toEqual({ status: 'not ready', checks: { redis: 'ok', mysql: 'unavailable' } })
+  })
+})
