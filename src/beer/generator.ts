@@ -1,50 +1,65 @@
-import { EXAMPLE_NAMES, OPENERS, STYLE_FAMILIES, type StyleFamily } from './corpus.ts'
+import { ADJECTIVES, NOUNS, STYLE_FAMILIES } from './corpus.ts'
+import { FLAVOUR, NOUN, trainBeerModel, type Ending, type Word } from './model.ts'
 
 export type Beer = { name: string; style: string }
 
-type Chain = Map<string, string[]>
+const MODEL = trainBeerModel({ adjectives: ADJECTIVES, nouns: NOUNS, families: STYLE_FAMILIES })
 
-/**
- * Learns which opener follows which from the example names (a word-level
- * Markov chain of order one); openers never seen first fall back to the list.
+export const BEER_STYLES: readonly string[] = MODEL.families.map((family) => family.style)
+
+/*
+ * How often a word is drawn from those that followed the previous word in the
+ * examples instead of from its whole list: high enough that learned pairs
+ * ("Honey Dog") recur, low enough not to cost variety.
  */
-function trainOpeners(): Chain {
-  const chain: Chain = new Map()
-  const openers = new Set<string>(OPENERS)
-  for (const name of EXAMPLE_NAMES) {
-    const words = name.split(' ')
-    for (let i = 0; i + 1 < words.length; i++) {
-      const [word, next] = [words[i]!, words[i + 1]!]
-      if (!openers.has(word) || !openers.has(next)) continue
-      const followers = chain.get(word) ?? []
-      followers.push(next)
-      chain.set(word, followers)
-    }
+const FOLLOW_CHANCE = 0.3
+
+/*
+ * The first word of `words`, from `start` on, that is neither already in the
+ * name nor part of the ending, so no name says "Summer Summer Ale".
+ */
+function fresh(words: readonly Word[], start: number, chosen: readonly Word[], ending: Ending): Word | undefined {
+  for (let step = 0; step < words.length; step++) {
+    const word = words[(start + step) % words.length]!
+    if (!chosen.includes(word) && !ending.words.includes(word.text)) return word
   }
-  return chain
+  return undefined
 }
 
 /**
- * Makes a generator of craft-beer names: "[Opener] [Opener?] [Flavour?] Ending",
- * the ending naming the style family. Trained once, then each call only picks.
+ * Makes a craft-beer name generator over the model trained at startup: each
+ * call picks a style family, one of its endings, a weighted head pattern that
+ * fits in five words, then fills the pattern word by word. `random` must
+ * return numbers in [0, 1), like Math.random (the default).
  */
-export function createBeerGenerator({ random = Math.random }: { random?: () => number } = {}): () => Beer {
-  const chain = trainOpeners()
-  const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!
+export function createBeerGenerator(options: { random?: () => number } = {}): () => Beer {
+  const random = options.random ?? Math.random
+  const { families, adjectives, nouns } = MODEL
+  const draw = (count: number) => Math.min(count - 1, Math.floor(random() * count))
+  const chosen: Word[] = []
 
-  return function generateBeer(): Beer {
-    const family: StyleFamily = pick(STYLE_FAMILIES)
-    const first = pick(OPENERS)
-    const followers = chain.get(first)
-    const words: string[] = [first]
-    const roll = random()
-    if (followers && roll < 0.5) words.push(pick(followers))
-    else if (roll < 0.7) {
-      const second = pick(OPENERS)
-      if (second !== first) words.push(second)
+  return function pourBeer(): Beer {
+    const family = families[draw(families.length)]!
+    const ending = family.endings[draw(family.endings.length)]!
+    const head = ending.heads[draw(ending.heads.length)]!
+    chosen.length = 0
+    let name = ''
+    let previous: Word | undefined
+    for (const slot of head) {
+      const pool = slot === FLAVOUR ? family.flavours : slot === NOUN ? nouns : adjectives
+      let word: Word | undefined
+      if (previous && random() < FOLLOW_CHANCE) {
+        const followers = previous.follow[slot === FLAVOUR ? FLAVOUR + family.index : slot]!
+        if (followers.length > 0) word = fresh(followers, draw(followers.length), chosen, ending)
+      }
+      if (!word) {
+        const start = draw(pool.length)
+        word = fresh(pool, start, chosen, ending) ?? pool[start]!
+      }
+      chosen.push(word)
+      name += word.spaced
+      previous = word
     }
-    if (random() < 0.75) words.push(pick(family.flavours))
-    words.push(pick(family.endings))
-    return { name: words.join(' '), style: family.style }
+    return { name: name + ending.text, style: family.style }
   }
 }
