@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { weakPasswordReason } from './password-policy.ts'
 
 /** bcrypt reads at most 72 bytes; longer passwords are refused, never silently cut. */
 export const MAX_PASSWORD_BYTES = 72
@@ -42,6 +43,20 @@ const newPassword = (label: string) =>
 
 export const loginForm = z.object({ email, password: password('Password') })
 
+/*
+ * Runs after the field checks, and only on a password that passed them: the
+ * strength estimate needs the email (an account's own address is the first
+ * thing an attacker tries) and is not worth running on a refused value.
+ */
+function notGuessable<Form extends Record<string, unknown>>(field: keyof Form & string, related: (form: Form) => string[]) {
+  return (ctx: z.core.ParsePayload<Form>) => {
+    const value = ctx.value[field]
+    if (typeof value !== 'string' || ctx.issues.some((issue) => issue.path?.[0] === field)) return
+    const reason = weakPasswordReason(value, related(ctx.value))
+    if (reason) ctx.issues.push({ code: 'custom', path: [field], input: value, message: reason })
+  }
+}
+
 export const signupForm = z
   .object({
     email,
@@ -52,17 +67,24 @@ export const signupForm = z
     path: ['password_confirm'],
     message: 'Passwords do not match.',
   })
+  .check(notGuessable('password', (form) => (typeof form.email === 'string' ? [form.email] : [])))
 
-export const passwordChangeForm = z
-  .object({
-    current_password: password('Current password'),
-    new_password: newPassword('New password'),
-    new_password_confirm: singleText('Password confirmation'),
-  })
-  .refine((form) => form.new_password === form.new_password_confirm, {
-    path: ['new_password_confirm'],
-    message: 'Passwords do not match.',
-  })
+/** The password change form of the account with this email (the email counts as a guessable input). */
+export function passwordChangeFormFor(accountEmail: string) {
+  return z
+    .object({
+      current_password: password('Current password'),
+      new_password: newPassword('New password'),
+      new_password_confirm: singleText('Password confirmation'),
+    })
+    .refine((form) => form.new_password === form.new_password_confirm, {
+      path: ['new_password_confirm'],
+      message: 'Passwords do not match.',
+    })
+    .check(notGuessable('new_password', () => (accountEmail ? [accountEmail] : [])))
+}
+
+export const passwordChangeForm = passwordChangeFormFor('')
 
 export type FieldErrors = Record<string, string>
 

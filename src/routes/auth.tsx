@@ -1,23 +1,24 @@
 import { Hono, type Context } from 'hono'
 import type { AppEnv } from '../app-env.ts'
 import type { AuditLog } from '../audit.ts'
-import type { Authenticator } from '../auth/authenticator.ts'
+import type { Authenticator, LoginOutcome } from '../auth/authenticator.ts'
 import { describeDevice } from '../auth/device.ts'
 import { fieldErrors, loginForm, submittedText } from '../auth/forms.ts'
 import { emailHash } from '../auth/throttle.ts'
 import { readForm } from '../http/form.ts'
 import { isHtmx, noStore, redirect, varyOnHtmx } from '../http/htmx.ts'
-import { setNotice } from '../http/notice.ts'
+import { ServiceUnavailableError } from '../unavailable.ts'
 import { LoginForm, LoginPage, type LoginFormProps } from '../views/pages/login.tsx'
 import { LogoutPage } from '../views/pages/logout.tsx'
 
 export type AuthDeps = { authenticator: Authenticator; audit: AuditLog; now: () => number }
 
 const INVALID_CREDENTIALS = 'Invalid email or password.'
+const LOGIN_UNAVAILABLE = 'Logging in is temporarily unavailable. Please try again in a moment.'
 
 /** Log in and log out: GET/POST /login, GET/POST /logout. */
 export function authRoutes({ authenticator, audit, now }: AuthDeps) {
-  async function renderLogin(c: Context<AppEnv>, status: 200 | 401 | 422 | 429, props: Omit<LoginFormProps, 'csrfToken'> = {}) {
+  async function renderLogin(c: Context<AppEnv>, status: 200 | 401 | 422 | 429 | 503, props: Omit<LoginFormProps, 'csrfToken'> = {}) {
     const session = c.get('session')
     noStore(c)
     varyOnHtmx(c)
@@ -38,7 +39,14 @@ export function authRoutes({ authenticator, audit, now }: AuthDeps) {
 
       const session = c.get('session')
       const ip = c.get('clientIp')
-      const outcome = await authenticator.login(parsed.data.email, parsed.data.password, ip)
+      let outcome: LoginOutcome
+      try {
+        outcome = await authenticator.login(parsed.data.email, parsed.data.password, ip)
+      } catch (error) {
+        if (!(error instanceof ServiceUnavailableError && error.service === 'database')) throw error
+        c.header('Retry-After', '5')
+        return renderLogin(c, 503, { email, error: LOGIN_UNAVAILABLE })
+      }
       const requestId = c.get('requestId')
       if (!outcome.ok) {
         audit('login_failure', { requestId, ip, sessionId: session.id ?? undefined, emailHash: emailHash(parsed.data.email), reason: outcome.reason })
@@ -75,8 +83,9 @@ export function authRoutes({ authenticator, audit, now }: AuthDeps) {
       const ended = await session.destroy()
       audit('logout', { requestId: c.get('requestId'), ip: c.get('clientIp'), sessionId, userId: ended?.userId })
       noStore(c)
+      // No "Logged out." notice here: browsers apply "cookies" after this
+      // response's Set-Cookie, so a notice cookie would be wiped with the rest.
       c.header('Clear-Site-Data', '"cache", "cookies", "storage"')
-      setNotice(c, 'logged-out')
       return redirect(c, '/')
     })
 }

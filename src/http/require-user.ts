@@ -1,0 +1,30 @@
+import type { Context } from 'hono'
+import { HTTPException } from 'hono/http-exception'
+import type { AppEnv } from '../app-env.ts'
+import type { SessionUser } from '../session/request-session.ts'
+import type { StoredSession } from '../session/store.ts'
+import { isHtmx, noStore } from './htmx.ts'
+
+export type SignedIn = { state: StoredSession; user: SessionUser }
+
+/**
+ * The logged-in user of this request (loading the session counts as activity),
+ * or a way to the login page: 303 for a plain request, and for htmx 401 with
+ * HX-Redirect, because fetch would follow a redirect and swap the login page
+ * into a fragment. The answer is built on the context, so a session cookie set
+ * while loading still reaches the browser.
+ */
+export async function requireUser(c: Context<AppEnv>): Promise<SignedIn> {
+  const session = c.get('session')
+  const state = await session.load()
+  if (state.userId && state.email) return { state, user: { id: state.userId, email: state.email } }
+
+  // A session that just expired carries its notice to the login page.
+  if (state.flash) await session.flash(state.flash)
+  noStore(c)
+  if (isHtmx(c)) {
+    c.header('HX-Redirect', '/login')
+    throw new HTTPException(401, { res: c.body(null, 401) })
+  }
+  throw new HTTPException(303, { res: c.redirect('/login', 303) })
+}

@@ -1,0 +1,151 @@
+import { Hono, type Context } from 'hono'
+import { HTTPException } from 'hono/http-exception'
+import type { AppEnv } from '../app-env.ts'
+import type { AuditLog } from '../audit.ts'
+import type { Authenticator } from '../auth/authenticator.ts'
+import { describeDevice } from '../auth/device.ts'
+import { fieldErrors, passwordChangeFormFor } from '../auth/forms.ts'
+import type { PasswordHasher } from '../auth/password-hasher.ts'
+import type { UserRepository } from '../db/users.ts'
+import { readForm } from '../http/form.ts'
+import { isHtmx, noStore, redirect, varyOnHtmx } from '../http/htmx.ts'
+import { setNotice } from '../http/notice.ts'
+import { requireUser, type SignedIn } from '../http/require-user.ts'
+import type { SessionStore, StoredSession } from '../session/store.ts'
+import { listUserSessions, restartSessionsAfterPasswordChange, revokeOtherSessions, revokeUserSession } from '../session/user-sessions.ts'
+import { PasswordForm, PasswordPage, type PasswordFormProps } from '../views/pages/password.tsx'
+import { SessionsPage } from '../views/pages/sessions.tsx'
+import { Flash } from '../views/partials/flash.tsx'
+import { SessionList } from '../views/partials/session-list.tsx'
+
+export type AccountDeps = {
+  store: SessionStore
+  authenticator: Authenticator
+  users: UserRepository
+  hasher: PasswordHasher
+  audit: AuditLog
+  now: () => number
+}
+
+export const PASSWORD_CHANGED = 'Password changed.'
+const REVOKED = 'Session revoked. That browser is logged out.'
+const SESSION_ID = /^[A-Za-z0-9_-]{22}$/
+
+const endedCount = (count: number) =>
+  count === 0 ? 'No other browser was logged in.' : `Logged out of ${count} other session${count === 1 ? '' : 's'}.`
+
+/**
+ * The signed-in user's account: GET /account/sessions, POST
+ * /account/sessions/:id/revoke, POST /account/sessions/revoke-others,
+ * GET/POST /account/password.
+ */
+export function accountRoutes({ store, authenticator, users, hasher, audit, now }: AccountDeps) {
+  const auditRevoked = (c: Context<AppEnv>, userId: string, sessionIds: string[], reason: string) => {
+    for (const sessionId of sessionIds) {
+      audit('session_revoked', { requestId: c.get('requestId'), ip: c.get('clientIp'), sessionId, userId, reason })
+    }
+  }
+
+  const listProps = (c: Context<AppEnv>, sessions: StoredSession[]) => {
+    const session = c.get('session')
+    return { sessions, currentId: session.id, csrfToken: session.csrfToken!, now: now() }
+  }
+
+  function renderPassword(
+    c: Context<AppEnv>,
+    { state, user }: SignedIn,
+    status: 200 | 401 | 422 | 429,
+    props: Omit<PasswordFormProps, 'csrfToken' | 'email'> = {},
+  ) {
+    const csrfToken = c.get('session').csrfToken!
+    noStore(c)
+    varyOnHtmx(c)
+    if (isHtmx(c) && c.req.method === 'POST') {
+      return c.html(<PasswordForm {...props} csrfToken={csrfToken} email={user.email} />, status)
+    }
+    return c.html(<PasswordPage {...props} csrfToken={csrfToken} email={user.email} session={state} />, status)
+  }
+
+  return new Hono<AppEnv>()
+    .get('/account/sessions', async (c) => {
+      const signedIn = await requireUser(c)
+      const list = listProps(c, await listUserSessions(store, signedIn.user.id, c.get('session').id, now()))
+      noStore(c)
+      varyOnHtmx(c)
+      if (isHtmx(c)) return c.html(<SessionList {...list} />)
+      return c.html(<SessionsPage {...list} session={signedIn.state} />)
+    })
+    .post('/account/sessions/revoke-others', async (c) => {
+      const { state, user } = await requireUser(c)
+      const session = c.get('session')
+      const ended = await revokeOtherSessions(store, user.id, session.id, now())
+      auditRevoked(c, user.id, ended, 'revoke_others')
+      noStore(c)
+      if (isHtmx(c)) {
+        return c.html(
+          <>
+            <SessionList {...listProps(c, [state])} />
+            <Flash message={endedCount(ended.length)} oob />
+          </>,
+        )
+      }
+      await session.flash(endedCount(ended.length))
+      return redirect(c, '/account/sessions')
+    })
+    .post('/account/sessions/:id/revoke', async (c) => {
+      const { user } = await requireUser(c)
+      const session = c.get('session')
+      const target = c.req.param('id')
+      noStore(c)
+      if (target === session.id) {
+        await session.destroy()
+        auditRevoked(c, user.id, [target], 'revoked_own')
+        setNotice(c, 'logged-out')
+        return redirect(c, '/')
+      }
+      const revoked = SESSION_ID.test(target) && (await revokeUserSession(store, user.id, target, now()))
+      if (!revoked) {
+        if (isHtmx(c)) return c.html(<Flash message="That session had already ended." oob />, 404)
+        throw new HTTPException(404, { message: 'You have no session with that ID. It may have ended already.' })
+      }
+      auditRevoked(c, user.id, [target], 'revoked')
+      if (isHtmx(c)) return c.html(<Flash message={REVOKED} oob />)
+      await session.flash(REVOKED)
+      return redirect(c, '/account/sessions')
+    })
+    .get('/account/password', async (c) => renderPassword(c, await requireUser(c), 200))
+    .post('/account/password', async (c) => {
+      const signedIn = await requireUser(c)
+      const { user } = signedIn
+      const parsed = passwordChangeFormFor(user.email).safeParse(await readForm(c))
+      if (!parsed.success) return renderPassword(c, signedIn, 422, { fieldErrors: fieldErrors(parsed.error) })
+
+      const requestId = c.get('requestId')
+      const ip = c.get('clientIp')
+      const session = c.get('session')
+      // Checking the current password is a login attempt for this account, so
+      // it shares the login throttle: a stolen session cannot guess it freely.
+      const check = await authenticator.login(user.email, parsed.data.current_password, ip)
+      if (!check.ok) {
+        const reason = `password_change_${check.reason}`
+        audit('login_failure', { requestId, ip, sessionId: session.id ?? undefined, userId: user.id, reason })
+        if (check.reason === 'throttled') {
+          c.header('Retry-After', String(check.retryAfterSeconds ?? 60))
+          return renderPassword(c, signedIn, 429, { error: 'Too many failed attempts. Try again later.' })
+        }
+        return renderPassword(c, signedIn, 401, { fieldErrors: { current_password: 'Your current password is incorrect.' } })
+      }
+
+      await users.updatePasswordHash(user.id, await hasher.hash(parsed.data.new_password))
+      const { current, ended } = await restartSessionsAfterPasswordChange(
+        store,
+        session,
+        { userId: user.id, email: user.email, device: describeDevice(c.req.header('user-agent')), ip, flash: PASSWORD_CHANGED },
+        now,
+      )
+      auditRevoked(c, user.id, ended, 'password_changed')
+      audit('password_changed', { requestId, ip, sessionId: current.id, userId: user.id })
+      noStore(c)
+      return redirect(c, '/account/sessions')
+    })
+}

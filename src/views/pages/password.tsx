@@ -1,0 +1,67 @@
+import type { FieldErrors } from '../../auth/forms.ts'
+import type { StoredSession } from '../../session/store.ts'
+import { Layout } from '../layout.tsx'
+import { CsrfField } from '../partials/csrf-field.tsx'
+import { FormField } from '../partials/form-field.tsx'
+
+export type PasswordFormProps = { csrfToken: string; email: string; error?: string; fieldErrors?: FieldErrors }
+
+/** The password change form; every field is cleared whenever it comes back. */
+export function PasswordForm({ csrfToken, email, error, fieldErrors = {} }: PasswordFormProps) {
+  return (
+    <form
+      id="password-form"
+      class="stacked"
+      method="post"
+      action="/account/password"
+      hx-post="/account/password"
+      hx-target="this"
+      hx-swap="outerHTML"
+    >
+      <CsrfField token={csrfToken} />
+      {/* Lets password managers tell which account's password is changing. */}
+      <input type="email" name="username" value={email} autocomplete="username" hidden readonly />
+      {error ? (
+        <p class="form-error" role="alert">
+          {error}
+        </p>
+      ) : null}
+      <FormField
+        name="current_password"
+        label="Current password"
+        type="password"
+        error={fieldErrors.current_password}
+        autocomplete="current-password"
+      />
+      <FormField
+        name="new_password"
+        label="New password"
+        type="password"
+        error={fieldErrors.new_password}
+        autocomplete="new-password"
+        hint="At least 8 characters, and not a common password."
+      />
+      <FormField
+        name="new_password_confirm"
+        label="Confirm new password"
+        type="password"
+        error={fieldErrors.new_password_confirm}
+        autocomplete="new-password"
+      />
+      <button type="submit">Change Password</button>
+    </form>
+  )
+}
+
+export function PasswordPage(props: PasswordFormProps & { session: StoredSession }) {
+  return (
+    <Layout title="Change Password" loggedIn csrfToken={props.csrfToken} flash={props.session.flash}>
+      <h1>Change Password</h1>
+      <p>
+        Changing your password logs out every other browser signed in as {props.session.email}. This one stays logged in with a
+        new session.
+      </p>
+      <PasswordForm {...props} />
+    </Layout>
+  )
+}

@@ -1,0 +1,19 @@
+import type { StoredSession } from '../../session/store.ts'
+import { Layout } from '../layout.tsx'
+import { SessionList, type SessionListProps } from '../partials/session-list.tsx'
+
+export function SessionsPage({ session, ...list }: SessionListProps & { session: StoredSession }) {
+  return (
+    <Layout title="Your sessions" loggedIn csrfToken={list.csrfToken} flash={session.flash}>
+      <h1>Your sessions</h1>
+      <p>
+        Every browser logged in as {session.email}. Revoking one logs that browser out on its next request. Sessions that
+        expire drop off this list by themselves.
+      </p>
+      <SessionList {...list} />
+      <p>
+        <a href="/account/password">Change your password</a> to log out everywhere else and keep this browser logged in.
+      </p>
+    </Layout>
+  )
+}

@@ -1,0 +1,51 @@
+import type { FieldErrors } from '../../auth/forms.ts'
+import type { StoredSession } from '../../session/store.ts'
+import { Layout } from '../layout.tsx'
+import { CsrfField } from '../partials/csrf-field.tsx'
+import { FormField } from '../partials/form-field.tsx'
+
+export type SignupFormProps = { csrfToken: string; email?: string; error?: string; fieldErrors?: FieldErrors }
+
+/** The sign-up form, swapped in place by htmx when it comes back with messages. */
+export function SignupForm({ csrfToken, email, error, fieldErrors = {} }: SignupFormProps) {
+  return (
+    <form id="signup-form" class="stacked" method="post" action="/signup" hx-post="/signup" hx-target="this" hx-swap="outerHTML">
+      <CsrfField token={csrfToken} />
+      {error ? (
+        <p class="form-error" role="alert">
+          {error}
+        </p>
+      ) : null}
+      <FormField name="email" label="Email" type="email" value={email} error={fieldErrors.email} autocomplete="username" />
+      <FormField
+        name="password"
+        label="Password"
+        type="password"
+        error={fieldErrors.password}
+        autocomplete="new-password"
+        hint="At least 8 characters, and not a common password. A few unrelated words work well."
+      />
+      <FormField
+        name="password_confirm"
+        label="Confirm password"
+        type="password"
+        error={fieldErrors.password_confirm}
+        autocomplete="new-password"
+      />
+      <button type="submit">Sign Up</button>
+    </form>
+  )
+}
+
+export function SignupPage(props: SignupFormProps & { session: StoredSession }) {
+  return (
+    <Layout title="Sign Up" loggedIn={Boolean(props.session.userId)} csrfToken={props.csrfToken} flash={props.session.flash}>
+      <h1>Sign Up</h1>
+      {props.session.email ? <p>You are logged in as {props.session.email}. Signing up logs you in to the new account instead.</p> : null}
+      <SignupForm {...props} />
+      <p>
+        Already have an account? <a href="/login">Log in</a>.
+      </p>
+    </Layout>
+  )
+}
