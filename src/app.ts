@@ -3,7 +3,9 @@ import { requestId } from 'hono/request-id'
 import type { AppEnv } from './app-env.ts'
 import type { AuditLog } from './audit.ts'
 import type { Authenticator } from './auth/authenticator.ts'
+import type { PasswordHasher } from './auth/password-hasher.ts'
 import type { Beer } from './beer/generator.ts'
+import type { UserRepository } from './db/users.ts'
 import type { Config } from './env.ts'
 import { clientIp, type SocketAddress } from './http/client-ip.ts'
 import { csrfProtection } from './http/csrf.ts'
@@ -11,9 +13,12 @@ import { errorHandler, notFound } from './http/error-handler.tsx'
 import { formBodyGuard } from './http/form.ts'
 import { securityHeaders } from './http/security-headers.ts'
 import { staticAssets } from './http/static-assets.ts'
+import { accountRoutes } from './routes/account.tsx'
 import { authRoutes } from './routes/auth.tsx'
 import { healthRoutes, type ReadinessCheck } from './routes/health.ts'
 import { homeRoutes } from './routes/home.tsx'
+import { howItWorksRoutes } from './routes/how-it-works.tsx'
+import { signupRoutes } from './routes/signup.tsx'
 import { session } from './session/middleware.ts'
 import type { SessionContext } from './session/request-session.ts'
 
@@ -21,6 +26,8 @@ export type AppDeps = {
   config: Config
   sessions: SessionContext
   authenticator: Authenticator
+  users: UserRepository
+  hasher: PasswordHasher
   pourBeer: () => Promise<Beer>
   audit: AuditLog
   readiness: Record<string, ReadinessCheck>
@@ -55,5 +62,8 @@ export function createApp(deps: AppDeps) {
 
   app.route('/', homeRoutes({ pourBeer: deps.pourBeer, now }))
   app.route('/', authRoutes({ authenticator: deps.authenticator, audit: deps.audit, now }))
+  app.route('/', signupRoutes({ users: deps.users, hasher: deps.hasher, audit: deps.audit }))
+  app.route('/', accountRoutes({ store: deps.sessions.store, authenticator: deps.authenticator, users: deps.users, hasher: deps.hasher, audit: deps.audit, now }))
+  app.route('/', howItWorksRoutes({ sessions: deps.sessions, now }))
   return app
 }

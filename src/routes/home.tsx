@@ -3,12 +3,88 @@ import type { AppEnv } from '../app-env.ts'
 import type { Beer } from '../beer/generator.ts'
 import { isHtmx, noStore, varyOnHtmx } from '../http/htmx.ts'
 import { takeNotice } from '../http/notice.ts'
+import { viewTemplate } from '../http/view-template.ts'
+import type { StoredSession } from '../session/store.ts'
 import { BeerResult } from '../views/partials/beer-result.tsx'
 import { Flash } from '../views/partials/flash.tsx'
-import { SessionPanel } from '../views/partials/session-panel.tsx'
-import { HomePage } from '../views/pages/home.tsx'
+import { secondsLeft, SessionPanel } from '../views/partials/session-panel.tsx'
+import { HomePage, type HomeProps } from '../views/pages/home.tsx'
 
 export type HomeDeps = { pourBeer: () => Promise<Beer>; now: () => number }
+
+type PanelProps = { session: StoredSession; now: number; csrfToken: string | null }
+type PageProps = HomeProps & { beer: null }
+type PourProps = PanelProps & { beer: Beer | 'error' }
+
+function PourResult({ beer, session, now, csrfToken }: PourProps) {
+  return (
+    <>
+      <BeerResult beer={beer} />
+      <SessionPanel session={session} now={now} csrfToken={csrfToken} oob />
+      {session.flash ? <Flash message={session.flash} oob /> : null}
+    </>
+  )
+}
+
+/*
+ * The home page, the pour fragment and the panel are the hot paths, so they go
+ * out through view templates (see viewTemplate). Their shape is which parts of
+ * the markup exist; their slots are what the session panel and the flash show.
+ */
+const panelShape = ({ session, csrfToken }: PanelProps) =>
+  `${session.beers > 0}${!session.email}${!session.userId}${!session.flash}${csrfToken === null}`
+
+const panelSlots = ({ session, now, csrfToken }: PanelProps) => ({
+  id: session.id,
+  left: String(secondsLeft(session, now)),
+  at: String(session.expiresAt),
+  beers: String(session.beers),
+  email: session.email ?? '',
+  flash: session.flash ?? '',
+  csrf: csrfToken ?? '',
+})
+
+/** Panel props of the same shape as `like` that show these slots (the clock is set so the countdown shows `left`). */
+function withPanelSlots<P extends PanelProps>(like: P, slots: ReturnType<typeof panelSlots>): P {
+  const { session } = like
+  const expiresAt = Number(slots.at)
+  return {
+    ...like,
+    session: {
+      ...session,
+      id: slots.id,
+      expiresAt,
+      beers: session.beers > 0 ? Number(slots.beers) : 0,
+      email: session.email ? slots.email : session.email,
+      flash: session.flash ? slots.flash : session.flash,
+    },
+    now: expiresAt - Number(slots.left) * 1000 + 1,
+    csrfToken: like.csrfToken === null ? null : slots.csrf,
+  } as P
+}
+
+type PanelSlot = keyof ReturnType<typeof panelSlots>
+
+const homePage = viewTemplate<PageProps, PanelSlot>({
+  shape: panelShape,
+  slots: panelSlots,
+  withSlots: (like, slots) => withPanelSlots(like, slots),
+  render: (props) => String(<HomePage {...props} />),
+})
+
+const pourResult = viewTemplate<PourProps, PanelSlot | 'name' | 'style'>({
+  shape: (props) => `${props.beer === 'error'}${panelShape(props)}`,
+  slots: (props) => ({ ...panelSlots(props), name: props.beer === 'error' ? '' : props.beer.name, style: props.beer === 'error' ? '' : props.beer.style }),
+  withSlots: (like, slots) => ({ ...withPanelSlots(like, slots), beer: like.beer === 'error' ? like.beer : { ...like.beer, name: slots.name, style: slots.style } }),
+  render: (props) => String(<PourResult {...props} />),
+})
+
+const sessionPanel = viewTemplate<PanelProps, PanelSlot>({
+  shape: panelShape,
+  slots: panelSlots,
+  withSlots: (like, slots) => withPanelSlots(like, slots),
+  render: (props) => String(<SessionPanel {...props} />),
+})
 
 /** The craft-beer page: GET /, POST /beer (htmx fragment or full page), GET /session. */
 export function homeRoutes({ pourBeer, now }: HomeDeps) {
@@ -20,9 +96,7 @@ export function homeRoutes({ pourBeer, now }: HomeDeps) {
       const state = await session.load()
       const notice = takeNotice(c)
       noStore(c)
-      return c.html(
-        <HomePage session={{ ...state, flash: state.flash ?? notice }} csrfToken={session.csrfToken!} now={now()} beer={null} />,
-      )
+      return c.html(homePage({ session: { ...state, flash: state.flash ?? notice }, csrfToken: session.csrfToken!, now: now(), beer: null }))
     })
     .post('/beer', async (c) => {
       const session = c.get('session')
@@ -33,18 +107,13 @@ export function homeRoutes({ pourBeer, now }: HomeDeps) {
       if (!isHtmx(c)) {
         return c.html(<HomePage session={state} csrfToken={session.csrfToken!} now={now()} beer={beer} />)
       }
-      return c.html(
-        <>
-          <BeerResult beer={beer} />
-          <SessionPanel session={state} now={now()} csrfToken={session.csrfToken} oob />
-          {state.flash ? <Flash message={state.flash} oob /> : null}
-        </>,
-      )
+      return c.html(pourResult({ beer, session: state, now: now(), csrfToken: session.csrfToken }))
     })
     .get('/session', async (c) => {
       const session = c.get('session')
       const state = await session.peek()
       noStore(c)
-      return c.html(<SessionPanel session={state} now={now()} csrfToken={session.csrfToken} />)
+      const csrfToken = session.csrfToken
+      return c.html(state ? sessionPanel({ session: state, now: now(), csrfToken }) : <SessionPanel session={null} now={now()} csrfToken={csrfToken} />)
     })
 }

@@ -18,6 +18,11 @@ export type LayoutProps = {
  */
 const HTMX_CONFIG = JSON.stringify({ includeIndicatorCSS: false })
 
+/* An inline icon, so browsers do not ask for /favicon.ico on every page and log its 404. */
+const ICON = `data:image/svg+xml,${encodeURIComponent(
+  '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><path d="M11 6h2a2 2 0 0 1 2 2v2a2 2 0 0 1-2 2h-2" fill="none" stroke="#fff" stroke-width="1.5"/><rect x="2" y="4" width="9" height="11" rx="1" fill="#ffc107"/><rect x="2" y="1.5" width="9" height="3" rx="1.5" fill="#fff"/></svg>',
+)}`
+
 /** Every full page goes out through this layout. */
 export function Layout({ title, loggedIn, csrfToken, flash, children }: LayoutProps) {
   return (
@@ -28,6 +33,7 @@ export function Layout({ title, loggedIn, csrfToken, flash, children }: LayoutPr
         <meta name="csrf-token" content={csrfToken ?? ''} />
         <meta name="htmx-config" content={HTMX_CONFIG} />
         <title>{`${title} · Taproom`}</title>
+        <link rel="icon" href={ICON} />
         <link rel="stylesheet" href={assetUrl('styles.css')} />
         <script src={assetUrl('htmx.min.js')} defer></script>
         <script src={assetUrl('app.js')} defer></script>
@@ -35,7 +41,7 @@ export function Layout({ title, loggedIn, csrfToken, flash, children }: LayoutPr
       <body>
         <div class="cover">
           <header class="masthead">
-            <p class="brand">Craft Beer Name Demo</p>
+            <p class="brand">Taproom</p>
             <nav aria-label="Main">
               <a href="/">Home</a>
               <a href="/how-it-works">How it works</a>

@@ -10,15 +10,17 @@ export type HomeProps = { session: StoredSession; csrfToken: string; now: number
 export function HomePage({ session, csrfToken, now, beer }: HomeProps) {
   return (
     <Layout title="Home" loggedIn={Boolean(session.userId)} csrfToken={csrfToken} flash={session.flash}>
-      <h1>Click To Generate a Craft Beer Name!</h1>
-      <form id="beer-form" method="post" action="/beer" hx-post="/beer" hx-target="#beer" hx-swap="innerHTML">
-        <CsrfField token={csrfToken} />
-        <button type="submit" class="pour">
-          Pour Another
-        </button>
-      </form>
-      <div id="beer" class="beer" aria-live="polite">
-        <BeerResult beer={beer} />
+      <div class="hero">
+        <h1>Click To Generate a Craft Beer Name!</h1>
+        <form id="beer-form" method="post" action="/beer" hx-post="/beer" hx-target="#beer" hx-swap="innerHTML">
+          <CsrfField token={csrfToken} />
+          <button type="submit" class="pour">
+            Pour Another
+          </button>
+        </form>
+        <div id="beer" class="beer" aria-live="polite">
+          <BeerResult beer={beer} />
+        </div>
       </div>
       <SessionPanel session={session} now={now} csrfToken={csrfToken} />
     </Layout>

@@ -7,6 +7,11 @@ export type PanelProps = {
   oob?: boolean
 }
 
+/** Whole seconds until the session expires, as the countdown starts from. */
+export function secondsLeft(session: StoredSession, now: number): number {
+  return Math.max(0, Math.ceil((session.expiresAt - now) / 1000))
+}
+
 /**
  * The session panel, the same markup whether it is part of a page, the answer
  * to GET /session, or swapped out-of-band after a pour.
@@ -21,7 +26,7 @@ export function SessionPanel({ session, now, csrfToken, oob }: PanelProps) {
       </section>
     )
   }
-  const expiresIn = Math.max(0, Math.ceil((session.expiresAt - now) / 1000))
+  const expiresIn = secondsLeft(session, now)
   return (
     <section
       id="session-panel"

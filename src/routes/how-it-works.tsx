@@ -1,0 +1,47 @@
+import { Hono } from 'hono'
+import type { AppEnv } from '../app-env.ts'
+import { isHtmx, noStore, varyOnHtmx } from '../http/htmx.ts'
+import type { SessionContext } from '../session/request-session.ts'
+import type { StoredSession } from '../session/store.ts'
+import { HowItWorksPage } from '../views/pages/how-it-works.tsx'
+import { SessionInspector, type Inspection } from '../views/partials/session-inspector.tsx'
+
+export type HowItWorksDeps = { sessions: SessionContext; now: () => number }
+
+/**
+ * GET /how-it-works: the visitor's own session as Redis holds it, beside an
+ * explanation. A live session is only peeked at (looking is not activity); a
+ * visitor without one gets one, as on any first page view. With HX-Request it
+ * answers the inspector fragment alone and never starts a session.
+ */
+export function howItWorksRoutes({ sessions, now }: HowItWorksDeps) {
+  const { store, idleSeconds, absoluteSeconds } = sessions
+
+  async function inspect(session: StoredSession | null): Promise<Inspection> {
+    const common = { idleSeconds, absoluteSeconds, now: now() }
+    if (!session) return { session: null, sessionKey: null, index: null, ...common }
+    const index = session.userId
+      ? { key: store.indexKey(session.userId), score: await store.indexEntry(session.userId, session.id) }
+      : null
+    return { session, sessionKey: store.sessionKey(session.id), index, ...common }
+  }
+
+  return new Hono<AppEnv>().get('/how-it-works', async (c) => {
+    const session = c.get('session')
+    noStore(c)
+    varyOnHtmx(c)
+    const live = await session.peek()
+    if (isHtmx(c)) return c.html(<SessionInspector {...await inspect(live)} />)
+    const state = live ?? (await session.load())
+    // A session started just now stores no flash: its notice lives only in this response.
+    const inspection = await inspect(live ?? { ...state, flash: undefined })
+    return c.html(
+      <HowItWorksPage
+        inspection={inspection}
+        csrfToken={session.csrfToken!}
+        loggedIn={Boolean(state.userId)}
+        flash={live ? undefined : state.flash}
+      />,
+    )
+  })
+}
