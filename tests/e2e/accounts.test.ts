@@ -1,0 +1,98 @@
+import { afterAll, beforeAll, expect, setDefaultTimeout, test } from 'bun:test'
+import type { Browser } from 'playwright-core'
+import { expectAccessible } from './support/accessibility.ts'
+import { describeInBrowser, launchChromium, SCENARIO_TIMEOUT_MS } from './support/chromium.ts'
+import { logIn, logOut, readPanel } from './support/flows.ts'
+import { screenshot } from './support/screenshots.ts'
+import { serveTestApp, type ServedApp } from './support/served-app.ts'
+import { inTab, openTab, type Tab } from './support/tab.ts'
+
+const PASSWORD = 'amber lantern quietly 47'
+
+setDefaultTimeout(SCENARIO_TIMEOUT_MS)
+
+describeInBrowser('accounts, in Chromium', () => {
+  let browser: Browser
+  let served: ServedApp
+  let users = 0
+
+  beforeAll(async () => {
+    ;[browser, served] = await Promise.all([launchChromium(), serveTestApp('e2eaccounts')])
+  })
+  afterAll(async () => {
+    await browser?.close()
+    await served?.close()
+  })
+
+  async function createUser(): Promise<string> {
+    const email = `drinker${++users}@example.com`
+    await served.services.users.create(email, await served.services.hasher.hash(PASSWORD))
+    return email
+  }
+
+  async function signUp(tab: Tab, email: string): Promise<void> {
+    const form = tab.page.locator('#signup-form')
+    await form.getByLabel('Email').fill(email)
+    await form.locator('[name="password"]').fill(PASSWORD)
+    await form.locator('[name="password_confirm"]').fill(PASSWORD)
+    await form.getByRole('button', { name: 'Sign Up' }).click()
+    await tab.page.waitForURL(`${served.baseUrl}/`)
+    await tab.page.locator(`#session-panel[data-user-email="${email}"]`).waitFor()
+  }
+
+  for (const javaScript of [true, false]) {
+    const mode = javaScript ? 'with JavaScript' : 'without JavaScript'
+
+    test(`sign up, log out, then log in with the new account (${mode})`, () =>
+      inTab(browser, served.baseUrl, { javaScript }, async (tab) => {
+        const { page } = tab
+        const email = `new-${javaScript ? 'js' : 'nojs'}@example.com`
+        await page.goto('/signup')
+        await expectAccessible(tab, `sign up (${mode})`)
+        await signUp(tab, email)
+        expect((await readPanel(page)).text).toContain(`Logged in as: ${email}`)
+        expect(await page.getByRole('navigation').getByRole('link', { name: 'Your sessions' }).isVisible()).toBe(true)
+        expect((await logOut(tab)).email).toBeUndefined()
+        const panel = await logIn(tab, email, PASSWORD)
+        expect(panel.email).toBe(email)
+      }))
+
+    test(`revoking a session from "Your sessions" logs that browser out on its next click (${mode})`, async () => {
+      const email = await createUser()
+      const revoked = await openTab(browser, served.baseUrl, { javaScript })
+      const revoker = await openTab(browser, served.baseUrl, { javaScript })
+      try {
+        const revokedSession = await logIn(revoked, email, PASSWORD)
+        const revokerSession = await logIn(revoker, email, PASSWORD)
+        const { page } = revoker
+        await page.goto('/account/sessions')
+        const rows = page.locator('[data-session-id]')
+        expect(await rows.count()).toBe(2)
+        expect(await page.locator('[data-current="true"]').getAttribute('data-session-id')).toBe(revokerSession.sessionId!)
+        const target = page.locator(`[data-session-id="${revokedSession.sessionId}"]`)
+        expect(await target.getAttribute('data-current')).toBeNull()
+        await expectAccessible(revoker, `your sessions (${mode})`)
+        if (javaScript) await screenshot(page, 'your-sessions')
+
+        let pageLoads = 0
+        page.on('load', () => pageLoads++)
+        await target.getByRole('button', { name: /revoke/i }).click()
+        await target.waitFor({ state: 'detached' })
+        expect(await rows.count()).toBe(1)
+        expect(await page.locator('[data-current="true"]').count()).toBe(1)
+        if (javaScript) expect(pageLoads).toBe(0)
+        await expectAccessible(revoker, `your sessions after a revoke (${mode})`)
+
+        await revoked.page.getByRole('button', { name: 'Pour Another' }).click()
+        await revoked.page.locator('#session-panel:not([data-user-email])').waitFor()
+        const after = await readPanel(revoked.page)
+        expect(after.text).toContain('Not logged in')
+        expect(after.sessionId).not.toBe(revokedSession.sessionId)
+        await revoker.page.goto('/')
+        expect(await readPanel(revoker.page)).toMatchObject({ sessionId: revokerSession.sessionId, email })
+      } finally {
+        await Promise.all([revoked.close(), revoker.close()])
+      }
+    })
+  }
+})
