@@ -2,11 +2,13 @@ import { ensureDatabase, migrateDatabase } from './db/migrate.ts'
 import { seedDemoUser } from './db/seed.ts'
 import type { Services } from './deps.ts'
 import { ConfigError, parseEnv, type Config } from './env.ts'
-import { connectRedis } from './redis/client.ts'
+import { connectRedis, type RedisClient } from './redis/client.ts'
 
 export type Log = (message: string) => void
 
 const log: Log = (message) => console.error(`[taproom] ${message}`)
+
+const CLOSE_TIMEOUT_MS = 5000
 
 /** Reads the environment, or exits naming what is wrong with it. */
 export function loadConfig(): Config {
@@ -23,13 +25,41 @@ export function loadConfig(): Config {
   }
 }
 
-/** Retries a startup step with backoff, saying each time what it waits for. */
+/*
+ * Errors worth waiting out at startup: the server is not reachable yet or is
+ * still starting. Anything else (a wrong password, a failing migration) will
+ * not go away by waiting, so it ends startup at once.
+ */
+const TRANSIENT_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EPIPE',
+  'PROTOCOL_CONNECTION_LOST',
+  'PROTOCOL_SEQUENCE_TIMEOUT',
+  'ER_CON_COUNT_ERROR',
+  'ER_SERVER_SHUTDOWN',
+])
+
+function isTransient(error: unknown): boolean {
+  for (let e = error as { code?: unknown; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
+    if (typeof e.code === 'string' && TRANSIENT_CODES.has(e.code)) return true
+  }
+  return false
+}
+
+/** Retries a startup step with backoff while its failure looks transient, saying each time what it waits for. */
 async function retry<T>(what: string, step: () => Promise<T>, attempts = 30): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await step()
     } catch (error) {
-      if (attempt >= attempts) throw error
+      if (attempt >= attempts || !isTransient(error)) {
+        throw new Error(`${what}: ${(error as Error).message}`, { cause: error })
+      }
       const delay = Math.min(100 * 2 ** attempt, 2000)
       log(`${what} not ready (attempt ${attempt}/${attempts}: ${(error as Error).message}); retrying in ${delay} ms`)
       await new Promise((resolve) => setTimeout(resolve, delay))
@@ -38,24 +68,58 @@ async function retry<T>(what: string, step: () => Promise<T>, attempts = 30): Pr
 }
 
 /**
+ * Logs once when the Redis connection is lost after startup and once when it
+ * is back; in between, requests needing a session answer 503 and ioredis
+ * reconnects on its own. The error listener also keeps ioredis from printing
+ * "Unhandled error event" for every failed reconnect.
+ */
+function watchRedis(redis: RedisClient): void {
+  let state: 'starting' | 'up' | 'down' = 'starting'
+  const lost = (reason: string) => {
+    if (state !== 'up') return
+    state = 'down'
+    log(`Redis connection lost (${reason}); reconnecting, requests that need a session answer 503 meanwhile`)
+  }
+  redis.on('error', (error: Error) => lost(error.message))
+  redis.on('reconnecting', () => lost('connection closed'))
+  redis.on('ready', () => {
+    if (state === 'down') log('Redis connection restored')
+    state = 'up'
+  })
+}
+
+/**
  * Everything before the first request: Redis answering, the database created
  * and migrated, the demo user seeded, the dummy hash for timing-safe logins made.
  */
 export async function prepare(config: Config, services: Services): Promise<void> {
-  let redisDown = false
-  services.redis.on('error', (error: Error) => {
-    if (!redisDown) log(`Redis connection problem: ${error.message}`)
-    redisDown = true
-  })
-  services.redis.on('ready', () => {
-    if (redisDown) log('Redis connection restored')
-    redisDown = false
-  })
+  watchRedis(services.redis)
   await connectRedis(services.redis, { log })
   await retry('MySQL', () => ensureDatabase(config.databaseUrl))
-  await retry('MySQL migrations', () => migrateDatabase(services.database.db))
+  await retry('MySQL migrations', () => migrateDatabase(services.database.unbounded))
   if (config.seedDemoUser && (await seedDemoUser(services.users))) log('Seeded demo user test@example.com / password')
   await services.deps.authenticator.warmUp()
+}
+
+/**
+ * prepare(), or, when a service never comes up or turns us away, one log line
+ * saying why and exit 1, for a supervisor to restart or an operator to fix.
+ */
+export async function prepareOrExit(config: Config, services: Services): Promise<void> {
+  try {
+    await prepare(config, services)
+  } catch (error) {
+    log(`startup failed: ${(error as Error).message}`)
+    await closeWithin(services, CLOSE_TIMEOUT_MS)
+    process.exit(1)
+  }
+}
+
+/** Closes the services, but never waits longer than `ms` for a connection that hangs. */
+async function closeWithin(services: Services, ms: number): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  await Promise.race([services.close(), new Promise((resolve) => (timer = setTimeout(resolve, ms)))])
+  clearTimeout(timer)
 }
 
 /**
@@ -76,7 +140,7 @@ export function shutdownOnSignals(config: Config, services: Services, stopServer
       log('grace period over: closing remaining connections')
       await stopServer(true)
     }
-    await services.close()
+    await closeWithin(services, CLOSE_TIMEOUT_MS)
     log('stopped')
     process.exit(0)
   }

@@ -1,7 +1,7 @@
 import { serve } from '@hono/node-server'
 import { getConnInfo } from '@hono/node-server/conninfo'
 import { createApp } from './app.ts'
-import { log, loadConfig, prepare, shutdownOnSignals } from './boot.ts'
+import { log, loadConfig, prepareOrExit, shutdownOnSignals } from './boot.ts'
 import { createServices } from './deps.ts'
 
 // Bundled by `npm run build:node` to dist/, next to dist/auth/bcrypt-worker.js.
@@ -10,7 +10,7 @@ const services = createServices(config, {
   workerUrl: new URL('./auth/bcrypt-worker.js', import.meta.url),
   socketAddress: (c) => getConnInfo(c).remote.address,
 })
-await prepare(config, services)
+await prepareOrExit(config, services)
 
 const app = createApp(services.deps)
 const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) =>

@@ -1,6 +1,6 @@
 import { getConnInfo } from 'hono/bun'
 import { createApp } from './app.ts'
-import { log, loadConfig, prepare, shutdownOnSignals } from './boot.ts'
+import { log, loadConfig, prepareOrExit, shutdownOnSignals } from './boot.ts'
 import { createServices } from './deps.ts'
 
 const config = loadConfig()
@@ -8,7 +8,7 @@ const services = createServices(config, {
   workerUrl: new URL('./auth/bcrypt-worker.ts', import.meta.url),
   socketAddress: (c) => getConnInfo(c).remote.address,
 })
-await prepare(config, services)
+await prepareOrExit(config, services)
 
 const app = createApp(services.deps)
 const server = Bun.serve({ port: config.port, hostname: config.host, fetch: app.fetch })

@@ -3,13 +3,23 @@ import mysql from 'mysql2/promise'
 import * as schema from './schema.ts'
 
 export type Database = MySql2Database<typeof schema>
-export type DatabaseHandle = { db: Database; pool: mysql.Pool }
+export type DatabaseHandle = {
+  /** For requests: every query is bounded by QUERY_TIMEOUT_MS. */
+  db: Database
+  /** Without a query timeout, for migrations, which may take long on a big table. */
+  unbounded: Database
+  pool: mysql.Pool
+  /** SELECT 1 with a 1 s timeout, for the readiness check. */
+  ping(): Promise<void>
+}
 
 /*
- * Bounded waits: while MySQL is down a login answers "temporarily
+ * Bounded waits: while MySQL is down or hangs, a login answers "temporarily
  * unavailable" within seconds instead of hanging.
  */
 const CONNECT_TIMEOUT_MS = 2000
+const QUERY_TIMEOUT_MS = 3000
+const PING_TIMEOUT_MS = 1000
 
 /** A small connection pool: only logins, sign-ups and account pages use MySQL. */
 export function createDatabase(url: string): DatabaseHandle {
@@ -21,5 +31,45 @@ export function createDatabase(url: string): DatabaseHandle {
     waitForConnections: true,
     queueLimit: 100,
   })
-  return { db: drizzle(pool, { schema, mode: 'default' }), pool }
+  return {
+    db: drizzle(withQueryTimeout(pool, QUERY_TIMEOUT_MS), { schema, mode: 'default' }),
+    unbounded: drizzle(pool, { schema, mode: 'default' }),
+    pool,
+    async ping() {
+      await boundedQuery(pool, 'SELECT 1', undefined, PING_TIMEOUT_MS)
+    },
+  }
+}
+
+function withQueryTimeout(pool: mysql.Pool, timeoutMs: number): mysql.Pool {
+  const query = (options: string | mysql.QueryOptions, values?: mysql.QueryOptions['values']) =>
+    boundedQuery(pool, options, values, timeoutMs)
+  return new Proxy(pool, {
+    get: (target, property) => (property === 'query' ? query : Reflect.get(target, property, target)),
+  })
+}
+
+/*
+ * mysql2 only fails a timed-out query and leaves its connection waiting for the
+ * lost reply, and every later query on that connection would wait behind it: so
+ * each query gets a connection of its own, which is destroyed on a timeout
+ * instead of going back to the pool.
+ */
+async function boundedQuery(
+  pool: mysql.Pool,
+  options: string | mysql.QueryOptions,
+  values: mysql.QueryOptions['values'],
+  timeoutMs: number,
+) {
+  const connection = await pool.getConnection()
+  try {
+    const query: mysql.QueryOptions = typeof options === 'string' ? { sql: options } : options
+    const result = await connection.query({ ...query, timeout: timeoutMs }, values)
+    connection.release()
+    return result
+  } catch (error) {
+    if ((error as { code?: string }).code === 'PROTOCOL_SEQUENCE_TIMEOUT') connection.destroy()
+    else connection.release()
+    throw error
+  }
 }

@@ -1,0 +1,159 @@
+import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test'
+import { panelOf, TestBrowser } from '../support/browser.ts'
+import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.ts'
+import { createTestApp, dropDatabase, isolation, type TestApp } from '../support/test-app.ts'
+import { waitFor } from '../support/redis-server.ts'
+import { databaseUrlVia, mysqlAddress } from './support/services.ts'
+
+// Real servers start, stop and hang in here; a busy machine needs more than the 5 s default.
+setDefaultTimeout(30_000)
+
+// The app reaches MariaDB only through a proxy this file switches off.
+let t: TestApp
+let mysql: TcpProxy
+const { database } = isolation('mysqldown')
+const EMAIL = 'outage@example.com'
+const PASSWORD = 'still pouring'
+
+beforeAll(async () => {
+  mysql = await startTcpProxy(mysqlAddress())
+  t = await createTestApp('mysqldown', { DATABASE_URL: databaseUrlVia(mysql, database) })
+  await t.services.users.create(EMAIL, await t.services.hasher.hash(PASSWORD))
+})
+
+afterAll(async () => {
+  await mysql.start()
+  await t.cleanup()
+  await mysql.stop()
+  await dropDatabase(database)
+})
+
+const POOL_SIZE = 10
+
+/** Opens every connection the pool may hold, as a busy app has when MySQL hangs. */
+async function fillPool() {
+  await Promise.all(Array.from({ length: POOL_SIZE }, () => t.services.database.pool.query('SELECT SLEEP(0.05)')))
+}
+
+async function loggedIn() {
+  const browser = new TestBrowser(t.app)
+  await browser.get('/login')
+  const { response } = await browser.post('/login', { email: EMAIL, password: PASSWORD })
+  expect(response.status).toBe(303)
+  await browser.get('/')
+  return browser
+}
+
+describe('MySQL down', () => {
+  test('logged-in users keep pouring and seeing their panel; login says "temporarily unavailable" on the form', async () => {
+    const user = await loggedIn()
+    await user.post('/beer', {}, { htmx: true })
+    const visitor = new TestBrowser(t.app)
+    await visitor.get('/login')
+
+    await mysql.stop()
+    try {
+      const home = await user.get('/')
+      expect(home.response.status).toBe(200)
+      expect(home.html).toContain(`Logged in as: ${EMAIL}`)
+      const pours = await Promise.all(Array.from({ length: 5 }, () => user.post('/beer', {}, { htmx: true })))
+      expect(pours.map(({ response }) => response.status)).toEqual([200, 200, 200, 200, 200])
+      expect(pours.map(({ html }) => panelOf(html).beers).sort()).toEqual([2, 3, 4, 5, 6])
+      const panel = await user.get('/session')
+      expect(panel.response.status).toBe(200)
+      expect(panelOf(panel.html)).toMatchObject({ beers: 6, email: EMAIL })
+      expect((await user.get('/account/sessions')).response.status).toBe(200)
+
+      const started = performance.now()
+      const login = await visitor.post('/login', { email: EMAIL, password: PASSWORD })
+      expect(performance.now() - started).toBeLessThan(3000)
+      expect(login.response.status).toBe(503)
+      expect(login.response.headers.get('retry-after')).toBe('5')
+      const form = login.html.match(/<form id="login-form"[\s\S]*?<\/form>/)?.[0] ?? ''
+      expect(form).toContain('temporarily unavailable')
+      expect(form).toContain(`value="${EMAIL}"`)
+      expect(form).not.toContain(PASSWORD)
+      expect(login.html).toContain('<html')
+
+      const htmxLogin = await visitor.post('/login', { email: EMAIL, password: PASSWORD }, { htmx: true })
+      expect(htmxLogin.response.status).toBe(503)
+      expect(htmxLogin.html.startsWith('<form id="login-form"')).toBe(true)
+      expect(htmxLogin.html).toContain('temporarily unavailable')
+
+      // Sign-up cannot work without MySQL either; it answers 503, never a 500.
+      await visitor.get('/signup')
+      const strong = 'quartz lanterns drift over harbour'
+      const signup = await visitor.post('/signup', { email: 'new@example.com', password: strong, password_confirm: strong })
+      expect(signup.response.status).toBe(503)
+      expect(signup.html).toContain('temporarily unavailable')
+      expect(signup.html).not.toContain(strong)
+
+      const ready = await t.app.request('/readyz')
+      expect(ready.status).toBe(503)
+      expect(((await ready.json()) as { checks: unknown }).checks).toEqual({ redis: 'ok', mysql: 'unavailable' })
+
+      const logout = await user.post('/logout')
+      expect(logout.response.status).toBe(303)
+      expect((await user.get('/')).html).toContain('Not logged in')
+    } finally {
+      await mysql.start()
+    }
+
+    await waitFor('logins to work again', async () => {
+      const { response } = await visitor.post('/login', { email: EMAIL, password: PASSWORD })
+      return response.status === 303
+    }, 5000)
+    expect(panelOf((await visitor.get('/')).html).email).toBe(EMAIL)
+    expect((await t.app.request('/readyz')).status).toBe(200)
+    expect(t.errors.some((line) => line.includes('"stack"'))).toBe(false)
+  })
+
+  test('a MySQL that stops answering: login answers 503 on the form within the 3 s query timeout, and hung connections are dropped', async () => {
+    const user = await loggedIn()
+    const visitor = new TestBrowser(t.app)
+    await visitor.get('/login')
+
+    await fillPool()
+    mysql.freeze()
+    try {
+      // As many logins as the pool has connections, so each hung one is tried.
+      const started = performance.now()
+      const logins = await Promise.all(
+        Array.from({ length: POOL_SIZE }, () => visitor.post('/login', { email: EMAIL, password: PASSWORD }, { htmx: true })),
+      )
+      expect(performance.now() - started).toBeLessThan(4500)
+      for (const { response, html } of logins) {
+        expect(response.status).toBe(503)
+        expect(html).toContain('temporarily unavailable')
+      }
+      expect((await user.post('/beer', {}, { htmx: true })).response.status).toBe(200)
+
+      // New connections work again while the old ones stay hung: a login must
+      // not be handed one of those.
+      await mysql.start()
+      const { response } = await visitor.post('/login', { email: EMAIL, password: PASSWORD })
+      expect(response.status).toBe(303)
+    } finally {
+      mysql.thaw()
+    }
+  })
+
+  test('readiness checks during the hang answer 503 in about a second and do not use up the pool', async () => {
+    const visitor = new TestBrowser(t.app)
+    await visitor.get('/login')
+    await fillPool()
+    mysql.freeze()
+    try {
+      const started = performance.now()
+      const checks = await Promise.all(Array.from({ length: POOL_SIZE + 2 }, () => t.app.request('/readyz')))
+      expect(checks.map((check) => check.status)).toEqual(Array.from({ length: POOL_SIZE + 2 }, () => 503))
+      expect(performance.now() - started).toBeLessThan(2000)
+
+      await mysql.start()
+      const { response } = await visitor.post('/login', { email: EMAIL, password: PASSWORD })
+      expect(response.status).toBe(303)
+    } finally {
+      mysql.thaw()
+    }
+  })
+})

@@ -1,0 +1,72 @@
+import type { Subprocess } from 'bun'
+import { waitFor } from '../../support/redis-server.ts'
+import { TEST_SECRET } from '../../support/test-app.ts'
+
+const ROOT = new URL('../../../', import.meta.url).pathname
+const BUN = `${ROOT}node_modules/.bin/bun`
+
+export type ServerProcess = {
+  readonly url: string
+  readonly child: Subprocess<'ignore', 'pipe', 'pipe'>
+  /** Everything the process wrote to stdout and stderr so far. */
+  output(): string
+  /** Resolves once the output matches `pattern`. */
+  waitForOutput(pattern: RegExp, timeoutMs?: number): Promise<void>
+  /** Resolves once GET /readyz answers 200. */
+  waitUntilReady(timeoutMs?: number): Promise<void>
+  /** Kills the process if it still runs and waits for it. */
+  kill(): Promise<void>
+}
+
+/**
+ * `bun src/server.ts` as production runs it, on `port`, with only the
+ * environment given here (plus test defaults), so nothing leaks in from the
+ * shell running the tests.
+ */
+export function startServerProcess(port: number, env: Record<string, string>): ServerProcess {
+  let log = ''
+  const child = Bun.spawn([BUN, 'src/server.ts'], {
+    cwd: ROOT,
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '',
+      NODE_ENV: 'test',
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      SESSION_SECRET: TEST_SECRET,
+      BCRYPT_COST: '4',
+      BCRYPT_WORKERS: '2',
+      ...env,
+    },
+    stdin: 'ignore',
+    stdout: 'pipe',
+    stderr: 'pipe',
+  })
+  const decoder = new TextDecoder()
+  for (const stream of [child.stdout, child.stderr]) {
+    void (async () => {
+      for await (const chunk of stream) log += decoder.decode(chunk, { stream: true })
+    })()
+  }
+  const url = `http://127.0.0.1:${port}`
+  const alive = () => {
+    if (child.exitCode !== null) throw new Error(`server exited with ${child.exitCode}:\n${log}`)
+  }
+  return {
+    url,
+    child,
+    output: () => log,
+    waitForOutput: (pattern, timeoutMs) =>
+      waitFor(`server output ${pattern}`, () => pattern.test(log) || (alive(), false), timeoutMs),
+    waitUntilReady: (timeoutMs) =>
+      waitFor(
+        'the server to be ready',
+        async () => (alive(), await fetch(`${url}/readyz`).then((response) => response.ok, () => false)),
+        timeoutMs,
+      ),
+    async kill() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
+      await child.exited
+    },
+  }
+}
