@@ -10,14 +10,14 @@ export type SocketAddress = (c: Context) => string | undefined
  * address it saw; every earlier entry can be forged by the client.
  */
 export function clientIp({ trustProxy, socketAddress }: { trustProxy: boolean; socketAddress: SocketAddress }): MiddlewareHandler<AppEnv> {
-  return async function clientIpMiddleware(c, next) {
+  return function clientIpMiddleware(c, next) {
     let ip: string | undefined
     if (trustProxy) {
       const forwarded = c.req.header('x-forwarded-for')?.split(',').at(-1)?.trim()
       if (forwarded && isIP(forwarded)) ip = forwarded
     }
     c.set('clientIp', ip ?? normalise(safe(() => socketAddress(c))) ?? 'unknown')
-    await next()
+    return next()
   }
 }
 

@@ -16,7 +16,7 @@ export function formBodyGuard(): MiddlewareHandler {
       throw new HTTPException(413, { message: 'The submitted form is too large.' })
     },
   })
-  return async function formBodyGuardMiddleware(c, next) {
+  return function formBodyGuardMiddleware(c, next) {
     if (c.req.method === 'GET' || c.req.method === 'HEAD' || c.req.method === 'OPTIONS') return next()
     const type = c.req.header('content-type')?.split(';')[0]?.trim().toLowerCase()
     const hasBody = c.req.header('content-length') !== '0' && c.req.header('content-length') !== undefined

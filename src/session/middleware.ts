@@ -9,10 +9,10 @@ import { RequestSession, type SessionContext } from './request-session.ts'
  * session, so static files and health checks cost nothing.
  */
 export function session(ctx: SessionContext): MiddlewareHandler<AppEnv> {
-  return async function sessionMiddleware(c, next) {
+  return function sessionMiddleware(c, next) {
     const credentials = ctx.tokens.verify(readCookie(c.req.header('cookie'), ctx.cookie.name))
     const setCookie = (header: string) => c.header('Set-Cookie', header, { append: true })
     c.set('session', new RequestSession(ctx, credentials, setCookie))
-    await next()
+    return next()
   }
 }

@@ -115,6 +115,11 @@ export class RedisSessionStore implements SessionStore {
     if (sessionIds.length > 0) await viaRedis(this.#redis.zrem(this.indexKey(userId), ...sessionIds))
   }
 
+  async indexEntry(userId: string, sessionId: string): Promise<number | null> {
+    const score = await viaRedis(this.#redis.zscore(this.indexKey(userId), sessionId))
+    return score === null ? null : Number(score)
+  }
+
   async listForUser(userId: string, now: number): Promise<StoredSession[]> {
     const ids = await viaRedis(this.#redis.sessionIndexList(this.indexKey(userId), String(now)))
     const results = await Promise.all(

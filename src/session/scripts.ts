@@ -10,7 +10,9 @@
  * ARGV now ms, idle ms, absolute ms, refresh-after ms, field to increment or '',
  *      consume flash '1'|'0', extend '1'|'0'
  * Returns false when missing, -1 when the absolute deadline passed (the key is
- * deleted), else { pttl, field, value, ... }.
+ * deleted), else { pttl, field, value, ... } as the hash is after this call.
+ * The hash is read once; what the script writes is patched into that reply,
+ * and the flash is deleted only when there is one.
  */
 export const touchSession = `
 local ttl = redis.call('PTTL', KEYS[1])
@@ -18,18 +20,30 @@ if ttl < 0 then
   if ttl == -1 then redis.call('DEL', KEYS[1]) end
   return false
 end
-local now = tonumber(ARGV[1])
-local created = tonumber(redis.call('HGET', KEYS[1], 'c'))
+local fields = redis.call('HGETALL', KEYS[1])
+local at = {}
+for i = 1, #fields, 2 do at[fields[i]] = i + 1 end
+local function put(name, value)
+  if at[name] then
+    fields[at[name]] = value
+  else
+    fields[#fields + 1] = name
+    fields[#fields + 1] = value
+    at[name] = #fields
+  end
+end
+local created = at['c'] and tonumber(fields[at['c']])
 if not created then
   redis.call('DEL', KEYS[1])
   return false
 end
+local now = tonumber(ARGV[1])
 local deadline = created + tonumber(ARGV[3])
 if deadline <= now then
   redis.call('DEL', KEYS[1])
   return -1
 end
-if ARGV[5] ~= '' then redis.call('HINCRBY', KEYS[1], ARGV[5], 1) end
+if ARGV[5] ~= '' then put(ARGV[5], tostring(redis.call('HINCRBY', KEYS[1], ARGV[5], 1))) end
 if ttl > deadline - now then
   ttl = deadline - now
   redis.call('PEXPIRE', KEYS[1], ttl)
@@ -40,12 +54,12 @@ elseif ARGV[7] == '1' then
     if extended > ttl then
       redis.call('PEXPIRE', KEYS[1], extended)
       redis.call('HSET', KEYS[1], 'l', ARGV[1])
+      put('l', ARGV[1])
       ttl = extended
     end
   end
 end
-local fields = redis.call('HGETALL', KEYS[1])
-if ARGV[6] == '1' then redis.call('HDEL', KEYS[1], 'f') end
+if ARGV[6] == '1' and at['f'] then redis.call('HDEL', KEYS[1], 'f') end
 table.insert(fields, 1, ttl)
 return fields
 `

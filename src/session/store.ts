@@ -41,6 +41,11 @@ export interface SessionStore {
   indexRemove(userId: string, sessionIds: string[]): Promise<void>
   /** The user's sessions that still exist, pruning the index of those that do not. */
   listForUser(userId: string, now: number): Promise<StoredSession[]>
+  /** A session's entry in its user's index: the absolute deadline it is scored by, or null. */
+  indexEntry(userId: string, sessionId: string): Promise<number | null>
+  /** Where a session lives, named by its public ID: safe to show. */
+  sessionKey(id: string): string
+  indexKey(userId: string): string
 }
 
 export const FIELD_NAMES = {

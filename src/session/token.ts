@@ -5,6 +5,39 @@ const SIGNATURE_BYTES = 16
 const TOKEN_LENGTH = Math.ceil((TOKEN_BYTES * 4) / 3)
 const SIGNATURE_LENGTH = Math.ceil((SIGNATURE_BYTES * 4) / 3)
 const COOKIE_PATTERN = new RegExp(`^[A-Za-z0-9_-]{${TOKEN_LENGTH}}\\.[A-Za-z0-9_-]{${SIGNATURE_LENGTH}}$`)
+/*
+ * SHA-256 and HMAC through node:crypto cost several microseconds a call, a
+ * large share of a whole page view, so what was worked out for a returning
+ * cookie is remembered for the most recent ones: that it passed, and its
+ * session's CSRF MACs. Only cookies that passed and came back are remembered,
+ * so neither forged cookies nor one-time visitors push real ones out.
+ */
+const REMEMBERED = 10_000
+
+type Csrf = { token: string; macs: Buffer[] }
+type Known = { credentials: SessionCredentials; csrf?: Csrf }
+
+/** The most recent entries, in two generations: when the newer fills up, the older is dropped whole. */
+class Recent<V> {
+  #current = new Map<string, V>()
+  #previous = new Map<string, V>()
+
+  get(key: string): V | undefined {
+    const value = this.#current.get(key)
+    if (value !== undefined) return value
+    const older = this.#previous.get(key)
+    return older === undefined ? undefined : this.set(key, older)
+  }
+
+  set(key: string, value: V): V {
+    if (this.#current.size >= REMEMBERED / 2) {
+      this.#previous = this.#current
+      this.#current = new Map()
+    }
+    this.#current.set(key, value)
+    return value
+  }
+}
 
 /**
  * The secret half of a session: `token` lives only in the browser's cookie,
@@ -19,6 +52,8 @@ export type SessionCredentials = { token: string; id: string; cookieValue: strin
  */
 export class SessionTokens {
   readonly #secrets: Buffer[]
+  readonly #byCookie = new Recent<Known>()
+  readonly #byId = new Recent<Known>()
 
   constructor(secrets: readonly string[]) {
     if (secrets.length === 0) throw new Error('at least one session secret is needed')
@@ -36,11 +71,16 @@ export class SessionTokens {
    * garbled cookies are turned away before they cost a Redis round trip.
    */
   verify(cookieValue: string | undefined): SessionCredentials | null {
-    if (!cookieValue || !COOKIE_PATTERN.test(cookieValue)) return null
+    if (!cookieValue) return null
+    const known = this.#byCookie.get(cookieValue)
+    if (known) return known.credentials
+    if (!COOKIE_PATTERN.test(cookieValue)) return null
     const token = cookieValue.slice(0, TOKEN_LENGTH)
     const signature = Buffer.from(cookieValue.slice(TOKEN_LENGTH + 1), 'base64url')
-    if (!this.#matchesAnySecret(token, signature)) return null
-    return { token, id: sessionIdOf(token), cookieValue }
+    if (!anyMatches(this.#secrets.map((secret) => this.#mac(secret, token)), signature)) return null
+    const credentials = { token, id: sessionIdOf(token), cookieValue }
+    this.#byId.set(credentials.id, this.#byCookie.set(cookieValue, { credentials }))
+    return credentials
   }
 
   /**
@@ -48,22 +88,21 @@ export class SessionTokens {
    * dies with the session, and cannot be made from the public ID alone.
    */
   csrfTokenFor(sessionId: string): string {
-    return this.#sign(this.#secrets[0]!, `csrf:${sessionId}`)
+    return this.#csrfOf(sessionId).token
   }
 
   verifyCsrfToken(sessionId: string, candidate: string | undefined): boolean {
     if (!candidate || candidate.length !== SIGNATURE_LENGTH) return false
-    return this.#matchesAnySecret(`csrf:${sessionId}`, Buffer.from(candidate, 'base64url'))
+    return anyMatches(this.#csrfOf(sessionId).macs, Buffer.from(candidate, 'base64url'))
   }
 
-  #matchesAnySecret(message: string, signature: Buffer): boolean {
-    if (signature.length !== SIGNATURE_BYTES) return false
-    let matched = false
-    for (const secret of this.#secrets) {
-      // Every secret is tried, so the time taken does not tell which one matched.
-      if (timingSafeEqual(this.#mac(secret, message), signature)) matched = true
-    }
-    return matched
+  #csrfOf(sessionId: string): Csrf {
+    const known = this.#byId.get(sessionId)
+    if (known?.csrf) return known.csrf
+    const macs = this.#secrets.map((secret) => this.#mac(secret, `csrf:${sessionId}`))
+    const csrf = { token: macs[0]!.toString('base64url'), macs }
+    if (known) known.csrf = csrf
+    return csrf
   }
 
   #mac(secret: Buffer, message: string): Buffer {
@@ -73,6 +112,14 @@ export class SessionTokens {
   #sign(secret: Buffer, message: string): string {
     return this.#mac(secret, message).toString('base64url')
   }
+}
+
+function anyMatches(macs: Buffer[], signature: Buffer): boolean {
+  if (signature.length !== SIGNATURE_BYTES) return false
+  let matched = false
+  // Every MAC is compared, so the time taken does not tell which secret matched.
+  for (const mac of macs) if (timingSafeEqual(mac, signature)) matched = true
+  return matched
 }
 
 /** The public session ID: a one-way hash of the token, safe to show and to store. */

@@ -1,0 +1,126 @@
+import type { ScenarioName } from './options.ts'
+import type { RedisCost, SessionMemory } from './redis-usage.ts'
+
+export type ScenarioResult = {
+  rps: number
+  p50Ms: number
+  p99Ms: number
+  badStatus: number
+  socketErrors: number
+  requests: number
+  seconds: number
+  /** Server CPU (user + system, every thread) per request, in ms; null where requests of different kinds mix. */
+  cpuMsPerRequest: number | null
+  /** VmHWM over the scenario, in bytes (since start where the kernel cannot reset it). */
+  peakRssBytes: number
+  /** Kind of request whose Redis cost this scenario's requests have (see `redisCost`). */
+  redisKind: string | null
+  notes?: string
+}
+
+export type LeakCheck = { runs: { rps: number; peakRssBytes: number; rssAfterBytes: number }[]; growth: number }
+
+export type Target = { label: string; met: boolean; measured: string }
+
+export type BenchResults = {
+  date: string
+  machine: Record<string, string | number>
+  setup: Record<string, string | number | boolean>
+  scenarios: Partial<Record<ScenarioName, ScenarioResult>>
+  redisCost: Record<string, RedisCost>
+  sessionMemory: SessionMemory | null
+  leakCheck: LeakCheck | null
+  peakRssBytes: number
+  targets: Target[]
+}
+
+const mb = (bytes: number) => (bytes / 1024 / 1024).toFixed(1)
+const fixed = (value: number, digits: number) => (Number.isFinite(value) ? value.toFixed(digits) : '—')
+
+/** The results as markdown: the scenario table, Redis costs, memory, leak check and targets. */
+export function markdown(results: BenchResults): string {
+  const ceiling = results.scenarios.ceiling?.rps
+  const lines: string[] = []
+  lines.push('| Scenario | req/s | vs ceiling | p50 ms | p99 ms | non-2xx/3xx | CPU ms/req | Redis cmds/req | Redis round trips/req | peak RSS MB |')
+  lines.push('|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|')
+  for (const [name, scenario] of Object.entries(results.scenarios) as [ScenarioName, ScenarioResult][]) {
+    const cost = scenario.redisKind ? results.redisCost[scenario.redisKind] : undefined
+    const redis = name === 'ceiling' ? ['0', '0'] : cost ? [fixed(cost.commands, 2), fixed(cost.roundTrips, 2)] : ['—', '—']
+    lines.push(
+      `| ${name} | ${scenario.rps >= 100 ? Math.round(scenario.rps).toLocaleString('en-US') : scenario.rps.toFixed(1)} | ${
+        ceiling ? `${((scenario.rps / ceiling) * 100).toFixed(name === 'login' ? 3 : 1)}%` : '—'
+      } | ${fixed(scenario.p50Ms, 2)} | ${fixed(scenario.p99Ms, 2)} | ${scenario.badStatus + scenario.socketErrors} | ${
+        scenario.cpuMsPerRequest === null ? '—' : fixed(scenario.cpuMsPerRequest, 3)
+      } | ${redis[0]} | ${redis[1]} | ${mb(scenario.peakRssBytes)} |`,
+    )
+  }
+  const notes = Object.entries(results.scenarios).filter(([, scenario]) => scenario.notes)
+  if (notes.length > 0) {
+    lines.push('')
+    for (const [name, scenario] of notes) lines.push(`- ${name}: ${scenario.notes}`)
+  }
+
+  if (Object.keys(results.redisCost).length > 0) {
+    lines.push('', '| Request (sent one at a time) | Redis commands | Round trips | Commands |', '|---|--:|--:|---|')
+    for (const [kind, cost] of Object.entries(results.redisCost)) {
+      const commands = Object.entries(cost.byCommand).map(([name, calls]) => `${name} ${calls}`).join(', ') || '—'
+      lines.push(`| ${kind} (${cost.requests}×) | ${fixed(cost.commands, 2)} | ${fixed(cost.roundTrips, 2)} | ${commands} |`)
+    }
+  }
+
+  lines.push('')
+  if (results.sessionMemory) {
+    const memory = results.sessionMemory
+    lines.push(
+      `Redis memory per anonymous session: **${fixed(memory.bytesPerSession, 0)} B** (used_memory delta over ${memory.sessions.toLocaleString('en-US')} sessions; one key: ${memory.encoding ?? '?'} encoding, MEMORY USAGE ${memory.sampleKeyBytes ?? '?'} B).`,
+    )
+  }
+  if (results.leakCheck) {
+    const runs = results.leakCheck.runs.map((run) => `${mb(run.peakRssBytes)} MB`).join(' → ')
+    lines.push(`Leak check (three consecutive returning runs, peak RSS): ${runs}; growth ${(results.leakCheck.growth * 100).toFixed(1)}%.`)
+  }
+  lines.push(`Peak RSS of the app over the whole bench: ${mb(results.peakRssBytes)} MB.`)
+
+  lines.push('', 'Targets:')
+  for (const target of results.targets) lines.push(`- ${target.met ? '✅' : '❌'} ${target.label}: ${target.measured}`)
+  return lines.join('\n')
+}
+
+/** The issue's targets, checked against what was measured (those whose figures exist). */
+export function targets(results: Omit<BenchResults, 'targets'>): Target[] {
+  const list: Target[] = []
+  const { scenarios, redisCost } = results
+  const ceiling = scenarios.ceiling?.rps
+  const share = (name: ScenarioName, minimum: number) => {
+    const scenario = scenarios[name]
+    if (!scenario || !ceiling) return
+    const ratio = scenario.rps / ceiling
+    list.push({ label: `${name} ≥ ${minimum * 100}% of ceiling`, met: ratio >= minimum, measured: `${(ratio * 100).toFixed(1)}%` })
+  }
+  share('returning', 0.4)
+  share('pour', 0.4)
+  share('new-visitor', 0.3)
+  const trips = (kind: string, check: (roundTrips: number) => boolean, label: string) => {
+    const cost = redisCost[kind]
+    if (cost) list.push({ label, met: check(cost.roundTrips), measured: `${cost.roundTrips} round trips, ${cost.commands} commands` })
+  }
+  trips('page view', (n) => n <= 1, 'a returning page view costs one Redis round trip')
+  trips('pour (htmx)', (n) => n <= 1, 'a pour costs at most one round trip')
+  trips('panel refresh', (n) => n <= 1, 'a panel refresh costs one read')
+  trips('static file', (n) => n === 0, 'static files cost no Redis command')
+  trips('/healthz', (n) => n === 0, '/healthz costs no Redis command')
+  trips('forged cookie (GET /session)', (n) => n === 0, 'a forged cookie costs no Redis command')
+  const login = scenarios.login
+  if (login) list.push({ label: 'login ≥ 5/s (bcrypt cost 12)', met: login.rps >= 5, measured: `${login.rps.toFixed(1)}/s` })
+  const storm = scenarios['login-storm']
+  if (storm) list.push({ label: 'returning p99 during the login storm < 25 ms', met: storm.p99Ms < 25, measured: `${storm.p99Ms.toFixed(1)} ms` })
+  list.push({ label: 'peak RSS under load < 100 MB', met: results.peakRssBytes < 100 * 1024 * 1024, measured: `${mb(results.peakRssBytes)} MB` })
+  if (results.leakCheck) {
+    list.push({ label: 'RSS growth over three returning runs ≤ 10%', met: results.leakCheck.growth <= 0.1, measured: `${(results.leakCheck.growth * 100).toFixed(1)}%` })
+  }
+  if (results.sessionMemory) {
+    const bytes = results.sessionMemory.bytesPerSession
+    list.push({ label: 'Redis memory per anonymous session < 250 B', met: bytes < 250, measured: `${fixed(bytes, 0)} B` })
+  }
+  return list
+}

@@ -1,0 +1,334 @@
+/*
+ * The load benchmark (`bun run bench`): starts the app in production mode with
+ * its own Redis server, database and key prefix, drives it with wrk (or
+ * autocannon), and prints one markdown table; the same goes to
+ * bench-results.json. See the README's "Performance" section.
+ */
+import { Redis } from 'ioredis'
+import mysql from 'mysql2/promise'
+import { randomBytes } from 'node:crypto'
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os'
+import { join, resolve } from 'node:path'
+import { autocannonGenerator, wrk, type LoadGenerator, type LoadMode, type LoadResult } from './load.ts'
+import { parseOptions, type ScenarioName } from './options.ts'
+import { answers, cpuMs, currentRss, freePort, peakRss, pin, resetPeakRss, start, stop, stopAll, waitUntil, type Child } from './processes.ts'
+import { redisCost, sessionMemory, type RedisCost } from './redis-usage.ts'
+import { markdown, targets, type BenchResults, type LeakCheck, type ScenarioResult } from './report.ts'
+import { openSession, sendMany, sessionPool } from './sessions.ts'
+
+const options = parseOptions(Bun.argv.slice(2))
+const ROOT = resolve(import.meta.dir, '../..')
+const MYSQL_URL = process.env.BENCH_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306'
+const work = mkdtempSync(join(tmpdir(), 'taproom-bench-'))
+const log = (message: string) => console.error(`[bench] ${message}`)
+
+// The server gets CPU 0 to itself; the load generator, Redis and this script
+// share CPU 1. Logins may use every core, since bcrypt runs on worker threads.
+const cores = availableParallelism()
+const pinned = cores >= 2 && Bun.which('taskset') !== null
+const SERVER_CPU = pinned ? '0' : null
+const LOAD_CPU = pinned ? '1' : null
+const ALL_CPUS = `0-${cores - 1}`
+if (pinned) pin(process.pid, LOAD_CPU!)
+
+const generator: LoadGenerator =
+  options.loadGenerator === 'autocannon' || (options.loadGenerator === 'auto' && !Bun.which('wrk')) ? autocannonGenerator() : wrk(LOAD_CPU)
+if (options.loadGenerator === 'wrk' && !Bun.which('wrk')) throw new Error('wrk is not on PATH')
+
+const privateRedis = Bun.which('redis-server') !== null
+const database = `taproom_bench_${randomBytes(4).toString('hex')}`
+const prefix = privateRedis ? 'tbench:' : `tbench-${randomBytes(4).toString('hex')}:`
+
+let redis: Redis | undefined
+let app: Child | undefined
+
+async function main(): Promise<BenchResults> {
+  let redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
+  if (privateRedis) {
+    const port = await freePort()
+    const server = start('redis-server', ['redis-server', '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+      cpus: LOAD_CPU,
+      logFile: join(work, 'redis.log'),
+    })
+    redisUrl = `redis://127.0.0.1:${port}`
+    await waitUntil('Redis', () => answersPing(redisUrl), { child: server })
+  } else {
+    log(`redis-server not found: using ${redisUrl}; command counts include other clients of that server`)
+  }
+  redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 })
+
+  const appPort = await freePort()
+  const base = `http://127.0.0.1:${appPort}`
+  // Started on every CPU, so it sizes its bcrypt worker pool to the machine
+  // (a process started pinned sees one CPU), then moved onto the server CPU.
+  app = start('app', [process.execPath, 'src/server.ts'], {
+    cpus: pinned ? ALL_CPUS : null,
+    cwd: ROOT,
+    logFile: join(work, 'app.log'),
+    env: {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      HOME: process.env.HOME ?? work,
+      NODE_ENV: 'production',
+      HOST: '127.0.0.1',
+      PORT: String(appPort),
+      SESSION_SECRET: randomBytes(32).toString('base64url'),
+      COOKIE_SECURE: 'false',
+      REDIS_URL: redisUrl,
+      REDIS_PREFIX: prefix,
+      DATABASE_URL: `${MYSQL_URL}/${database}`,
+      SEED_DEMO_USER: 'true',
+      BCRYPT_COST: '12',
+      SHUTDOWN_GRACE_SECONDS: '5',
+      ...options.appEnv,
+    },
+  })
+  log(`app starting (pid ${app.pid}, log ${join(work, 'app.log')})`)
+  await waitUntil('the app to be ready (/readyz)', () => answers(`${base}/readyz`), { child: app, timeoutMs: 120_000 })
+  if (pinned) pin(app.pid, SERVER_CPU!)
+
+  const ceilingPort = await freePort()
+  const ceiling = start('ceiling', [process.execPath, join(import.meta.dir, 'ceiling-server.ts'), String(ceilingPort)], {
+    cpus: SERVER_CPU,
+    logFile: join(work, 'ceiling.log'),
+  })
+  const ceilingUrl = `http://127.0.0.1:${ceilingPort}/`
+  await waitUntil('the ceiling server', () => answers(ceilingUrl), { child: ceiling })
+
+  const pageFile = join(work, 'page-sessions.txt')
+  const loginFile = join(work, 'login-sessions.txt')
+  const pagePool = await sessionPool(base, options.poolSize, pageFile)
+  const loginPool = await sessionPool(base, options.poolSize, loginFile)
+  await sanityCheck(base, pagePool[0]!, loginPool[loginPool.length - 1]!)
+
+  log(`Redis memory: ${options.memorySessions.toLocaleString('en-US')} anonymous sessions`)
+  const memory = await sessionMemory(redis, `${prefix}s:*`, () => sendMany(options.memorySessions, 32, () => fetch(`${base}/`)))
+
+  log('Redis commands per request')
+  const costs = await measureRedisCosts(redis, base, pagePool, loginPool.slice(0, 20))
+
+  const scenarios: BenchResults['scenarios'] = {}
+  const peaks: number[] = []
+  type Run = (seconds: number) => Promise<LoadResult>
+  const measure = async (name: ScenarioName, target: Child, redisKind: string | null, run: Run, notes?: string) => {
+    if (options.warmup > 0) await run(options.warmup)
+    const reset = resetPeakRss(target.pid)
+    const cpuBefore = cpuMs(target.pid)
+    const result = await run(options.duration)
+    const cpu = cpuMs(target.pid) - cpuBefore
+    const scenario: ScenarioResult = {
+      ...result,
+      cpuMsPerRequest: result.requests > 0 ? cpu / result.requests : null,
+      peakRssBytes: peakRss(target.pid),
+      redisKind,
+      notes: reset ? notes : [notes, 'peak RSS is since start (VmHWM could not be reset)'].filter(Boolean).join('; '),
+    }
+    if (target === app) peaks.push(scenario.peakRssBytes)
+    scenarios[name] = scenario
+    log(`${name}: ${Math.round(result.rps)} req/s, p99 ${result.p99Ms.toFixed(2)} ms, ${result.badStatus + result.socketErrors} bad, RSS now ${(currentRss(target.pid) / 2 ** 20).toFixed(0)} MB`)
+    return scenario
+  }
+  const load =
+    (url: string, mode: LoadMode, connections: number, sessionsFile?: string, timeoutSeconds?: number): Run =>
+    (seconds) =>
+      generator.run({ url, mode, connections, seconds, sessionsFile, timeoutSeconds })
+  const selected = new Set(options.scenarios)
+
+  if (selected.has('ceiling')) {
+    await measure('ceiling', ceiling, null, load(ceilingUrl, 'plain', options.connections), 'constant 1 KB page from Hono on Bun: same runtime, framework and core as the app, no session')
+  }
+  if (selected.has('new-visitor')) await measure('new-visitor', app, 'first visit', load(`${base}/`, 'plain', options.connections))
+  if (selected.has('returning')) await measure('returning', app, 'page view', load(`${base}/`, 'returning', options.connections, pageFile))
+  if (selected.has('pour')) await measure('pour', app, 'pour (htmx)', load(`${base}/beer`, 'pour', options.connections, pageFile))
+
+  if (selected.has('login') || selected.has('login-storm')) {
+    if (pinned) pin(app.pid, ALL_CPUS)
+    const logins = (connections: number) => load(`${base}/login`, 'login', connections, loginFile, 30)
+    if (selected.has('login')) {
+      await measure('login', app, 'login', logins(options.loginConnections), `${options.loginConnections} connections; the app may use all ${cores} cores (bcrypt on worker threads)`)
+    }
+    if (selected.has('login-storm')) {
+      const returning = load(`${base}/`, 'returning', options.connections, pageFile)
+      let storm: LoadResult | undefined
+      const scenario = await measure('login-storm', app, 'page view', async (seconds) => {
+        // The storm starts a second before the measured returning run and ends a second after it.
+        const running = logins(options.stormConnections)(seconds + 2).then((result) => (storm = result))
+        await Bun.sleep(1000)
+        const result = await returning(seconds)
+        await running
+        return result
+      })
+      scenario.cpuMsPerRequest = null
+      scenario.notes = `figures of returning (${options.connections} connections) while ${options.stormConnections} connections log in: ${storm?.rps.toFixed(1)} logins/s, ${(storm?.badStatus ?? 0) + (storm?.socketErrors ?? 0)} failed`
+    }
+    if (pinned) pin(app.pid, SERVER_CPU!)
+  }
+
+  let leakCheck: LeakCheck | null = null
+  if (options.leakCheck) {
+    log('leak check: three consecutive returning runs')
+    const runs: LeakCheck['runs'] = []
+    for (let i = 0; i < 3; i++) {
+      resetPeakRss(app.pid)
+      const result = await generator.run({ url: `${base}/`, mode: 'returning', connections: options.connections, seconds: options.duration, sessionsFile: pageFile })
+      runs.push({ rps: result.rps, peakRssBytes: peakRss(app.pid), rssAfterBytes: currentRss(app.pid) })
+      peaks.push(runs[i]!.peakRssBytes)
+    }
+    leakCheck = { runs, growth: Math.max(0, runs[2]!.peakRssBytes / runs[0]!.peakRssBytes - 1) }
+  }
+
+  const machine = await describeMachine(redis)
+  await stop(ceiling)
+  const appExit = await stop(app)
+  if (appExit !== 0) log(`the app exited with code ${appExit} on SIGTERM (see ${join(work, 'app.log')})`)
+
+  const partial = {
+    date: new Date().toISOString(),
+    machine,
+    setup: {
+      loadGenerator: generator.version,
+      pinning: pinned
+        ? `server (app and ceiling) on CPU ${SERVER_CPU}; ${generator.name}, Redis and the bench on CPU ${LOAD_CPU}; during login scenarios the app may use CPUs ${ALL_CPUS}`
+        : 'not pinned (taskset missing or a single CPU)',
+      redis: privateRedis ? 'private redis-server started by the bench' : `shared Redis at ${redisUrl}`,
+      durationSeconds: options.duration,
+      warmupSeconds: options.warmup,
+      connections: options.connections,
+      sessionPool: options.poolSize,
+      bcryptCost: 12,
+      appEnv: Object.entries(options.appEnv).map(([name, value]) => `${name}=${value}`).join(' ') || 'none',
+      appExitCode: appExit ?? -1,
+    },
+    scenarios,
+    redisCost: costs,
+    sessionMemory: memory,
+    leakCheck,
+    peakRssBytes: Math.max(0, ...peaks),
+  }
+  return { ...partial, targets: targets(partial) }
+}
+
+/** One request of each kind the scenarios send must succeed, or every figure would measure an error page. */
+async function sanityCheck(base: string, page: { cookie: string; csrf: string }, login: { cookie: string; csrf: string }) {
+  const returning = await fetch(`${base}/`, { headers: { cookie: page.cookie } })
+  const html = await returning.text()
+  if (returning.status !== 200 || !html.includes('id="session-panel"')) throw new Error(`GET / with a session answered ${returning.status}`)
+  const pour = await fetch(`${base}/beer`, { method: 'POST', headers: pourHeaders(page), body: `_csrf=${page.csrf}` })
+  if (pour.status !== 200 || !(await pour.text()).includes('beer-name')) throw new Error(`POST /beer answered ${pour.status}`)
+  const first = await fetch(`${base}/login`, { method: 'POST', headers: formHeaders(login.cookie), body: loginBody(login.csrf), redirect: 'manual' })
+  await first.arrayBuffer()
+  // The same cookie again: its session was replaced by the first login, and a
+  // login from a cookie whose session is gone must still succeed.
+  const again = await fetch(`${base}/login`, { method: 'POST', headers: formHeaders(login.cookie), body: loginBody(login.csrf), redirect: 'manual' })
+  await again.arrayBuffer()
+  if (first.status !== 303 || again.status !== 303) throw new Error(`POST /login answered ${first.status}, then ${again.status}`)
+}
+
+const formHeaders = (cookie: string) => ({ cookie, 'content-type': 'application/x-www-form-urlencoded' })
+const pourHeaders = ({ cookie, csrf }: { cookie: string; csrf: string }) => ({ ...formHeaders(cookie), 'hx-request': 'true', 'x-csrf-token': csrf })
+const loginBody = (csrf: string) => `email=test%40example.com&password=password&_csrf=${csrf}`
+
+async function measureRedisCosts(redis: Redis, base: string, pool: { cookie: string; csrf: string }[], logins: { cookie: string; csrf: string }[]) {
+  const home = await (await fetch(`${base}/`, { headers: { cookie: pool[0]!.cookie } })).text()
+  const stylesheet = home.match(/<link rel="stylesheet" href="([^"]+)"/)?.[1] ?? '/static/styles.css'
+  const [name] = pool[0]!.cookie.split('=')
+  const forged = `${name}=${'A'.repeat(32)}.${'B'.repeat(22)}`
+  const n = options.exactRequests
+  const expectStatus = async (response: Promise<Response>, ok: (status: number) => boolean) => {
+    const answer = await response
+    await answer.arrayBuffer()
+    if (!ok(answer.status)) throw new Error(`unexpected status ${answer.status} from ${answer.url}`)
+  }
+  const is200 = (status: number) => status === 200
+  const kinds: [string, number, (i: number) => Promise<void>][] = [
+    ['page view', n, (i) => expectStatus(fetch(`${base}/`, { headers: { cookie: pool[i % pool.length]!.cookie } }), is200)],
+    ['pour (htmx)', n, (i) => expectStatus(fetch(`${base}/beer`, { method: 'POST', headers: pourHeaders(pool[i % pool.length]!), body: `_csrf=${pool[i % pool.length]!.csrf}` }), is200)],
+    ['panel refresh', n, (i) => expectStatus(fetch(`${base}/session`, { headers: { cookie: pool[i % pool.length]!.cookie } }), is200)],
+    ['first visit', n, () => expectStatus(fetch(`${base}/`), is200)],
+    ['static file', n, () => expectStatus(fetch(`${base}${stylesheet}`), is200)],
+    ['/healthz', n, () => expectStatus(fetch(`${base}/healthz`), is200)],
+    ['forged cookie (GET /session)', n, () => expectStatus(fetch(`${base}/session`, { headers: { cookie: forged } }), is200)],
+    [
+      'login',
+      logins.length,
+      (i) => expectStatus(fetch(`${base}/login`, { method: 'POST', headers: formHeaders(logins[i]!.cookie), body: loginBody(logins[i]!.csrf), redirect: 'manual' }), (status) => status === 303),
+    ],
+  ]
+  const costs: Record<string, RedisCost> = {}
+  for (const [kind, count, send] of kinds) costs[kind] = await redisCost(redis, count, send)
+  return costs
+}
+
+async function describeMachine(redis: Redis): Promise<Record<string, string | number>> {
+  const serverInfo = await redis.info('server')
+  let mysqlVersion = 'unknown'
+  const connection = await mysql.createConnection({ uri: `${MYSQL_URL}/` }).catch(() => null)
+  if (connection) {
+    const [rows] = await connection.query('SELECT VERSION() AS version')
+    mysqlVersion = String((rows as { version: string }[])[0]?.version)
+    await connection.end()
+  }
+  return {
+    cpu: cpus()[0]?.model ?? 'unknown',
+    cores,
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    kernel: Bun.spawnSync(['uname', '-sr']).stdout.toString().trim(),
+    bun: Bun.version,
+    redis: serverInfo.match(/^redis_version:(.+)$/m)?.[1]?.trim() ?? 'unknown',
+    mysql: mysqlVersion,
+  }
+}
+
+async function answersPing(url: string): Promise<boolean> {
+  const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null })
+  try {
+    await client.connect()
+    return (await client.ping()) === 'PONG'
+  } finally {
+    client.disconnect()
+  }
+}
+
+async function cleanUp(keepLogs: boolean): Promise<void> {
+  if (redis && !privateRedis) {
+    let cursor = '0'
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000)
+      cursor = next
+      if (keys.length > 0) await redis.del(...keys)
+    } while (cursor !== '0')
+  }
+  redis?.disconnect()
+  await stopAll()
+  const connection = await mysql.createConnection({ uri: `${MYSQL_URL}/` }).catch(() => null)
+  if (connection) {
+    await connection.query(`DROP DATABASE IF EXISTS \`${database}\``)
+    await connection.end()
+  }
+  if (!keepLogs) rmSync(work, { recursive: true, force: true })
+}
+
+process.on('SIGINT', () => {
+  log('interrupted: cleaning up')
+  void cleanUp(false).finally(() => process.exit(130))
+})
+
+let failed = false
+try {
+  log(`load generator: ${generator.version}; ${pinned ? `pinned: server on CPU ${SERVER_CPU}, load generator and Redis on CPU ${LOAD_CPU}` : 'not pinned'}`)
+  const results = await main()
+  writeFileSync(resolve(ROOT, options.output), `${JSON.stringify(results, null, 2)}\n`)
+  const { machine, setup } = results
+  console.log(`\n## Taproom load benchmark, ${results.date.slice(0, 10)}\n`)
+  console.log(`Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, ${machine.kernel}; Bun ${machine.bun}, Redis ${machine.redis}, MySQL ${machine.mysql}.`)
+  console.log(`Load: ${setup.loadGenerator}, ${setup.connections} connections, ${setup.durationSeconds} s per run after ${setup.warmupSeconds} s warm-up, ${setup.sessionPool} sessions rotated; ${setup.pinning}; ${setup.redis}${setup.appEnv === 'none' ? '' : `; app environment ${setup.appEnv}`}.\n`)
+  console.log(markdown(results))
+  console.log(`\nWritten to ${options.output}.`)
+} catch (error) {
+  log(`failed: ${(error as Error).stack ?? error}`)
+  log(`logs kept in ${work}`)
+  failed = true
+  process.exitCode = 1
+} finally {
+  await cleanUp(failed)
+}
