@@ -84,8 +84,6 @@ export function passwordChangeFormFor(accountEmail: string) {
     .check(notGuessable('new_password', () => (accountEmail ? [accountEmail] : [])))
 }
 
-export const passwordChangeForm = passwordChangeFormFor('')
-
 export type FieldErrors = Record<string, string>
 
 /** The first message for each field, ready to show next to it. */

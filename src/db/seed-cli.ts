@@ -8,7 +8,7 @@ import { UserRepository } from './users.ts'
 const config = loadConfig()
 await ensureDatabase(config.databaseUrl)
 const database = createDatabase(config.databaseUrl)
-await migrateDatabase(database.db)
+await migrateDatabase(database.unbounded)
 const added = await seedDemoUser(new UserRepository(database.db))
 console.log(added ? 'Seeded demo user test@example.com / password' : 'Demo user test@example.com already present')
 await database.pool.end()

@@ -8,15 +8,17 @@ import { emailHash } from '../auth/throttle.ts'
 import { DuplicateEmailError, type UserRepository } from '../db/users.ts'
 import { readForm } from '../http/form.ts'
 import { isHtmx, noStore, redirect, varyOnHtmx } from '../http/htmx.ts'
+import { ServiceUnavailableError } from '../unavailable.ts'
 import { SignupForm, SignupPage, type SignupFormProps } from '../views/pages/signup.tsx'
 
 export type SignupDeps = { users: UserRepository; hasher: PasswordHasher; audit: AuditLog }
 
 export const WELCOME = 'Welcome! Your account is ready.'
+const SIGNUP_UNAVAILABLE = 'Signing up is temporarily unavailable. Please try again in a moment.'
 
 /** Account creation: GET/POST /signup. */
 export function signupRoutes({ users, hasher, audit }: SignupDeps) {
-  async function renderSignup(c: Context<AppEnv>, status: 200 | 409 | 422, props: Omit<SignupFormProps, 'csrfToken'> = {}) {
+  async function renderSignup(c: Context<AppEnv>, status: 200 | 409 | 422 | 503, props: Omit<SignupFormProps, 'csrfToken'> = {}) {
     const session = c.get('session')
     noStore(c)
     varyOnHtmx(c)
@@ -39,6 +41,10 @@ export function signupRoutes({ users, hasher, audit }: SignupDeps) {
       try {
         user = await users.create(parsed.data.email, await hasher.hash(parsed.data.password))
       } catch (error) {
+        if (error instanceof ServiceUnavailableError && error.service === 'database') {
+          c.header('Retry-After', '5')
+          return renderSignup(c, 503, { email, error: SIGNUP_UNAVAILABLE })
+        }
         if (!(error instanceof DuplicateEmailError)) throw error
         return renderSignup(c, 409, {
           email,
