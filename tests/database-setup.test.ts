@@ -48,6 +48,34 @@ describe('schema setup', () => {
     ])
   })
 
+  test('a user granted only the privileges the README lists, on its own database, can set it up and run', async () => {
+    const { name } = freshDatabase('grant')
+    const user = `tr_${name.slice(-12)}`
+    const admin = await mysql.createConnection({ uri: SERVER_URL })
+    try {
+      await admin.query(`CREATE DATABASE \`${name}\``)
+      await admin.query(`CREATE USER ?@'%' IDENTIFIED BY 'app-password'`, [user])
+      await admin.query(`GRANT SELECT, INSERT, UPDATE, CREATE, ALTER, INDEX ON \`${name}\`.* TO ?@'%'`, [user])
+      const url = new URL(`${SERVER_URL}/${name}`)
+      url.username = user
+      url.password = 'app-password'
+      await ensureDatabase(url.toString())
+      const database = createDatabase(url.toString())
+      try {
+        await migrateDatabase(database.unbounded)
+        expect(await seedDemoUser(new UserRepository(database.db))).toBe(true)
+      } finally {
+        await database.pool.end()
+      }
+      // The same user is refused a database it was not granted, with MySQL's own reason.
+      url.pathname = `/${name}_other`
+      await expect(ensureDatabase(url.toString())).rejects.toThrow(/denied/i)
+    } finally {
+      await admin.query(`DROP USER IF EXISTS ?@'%'`, [user])
+      await admin.end()
+    }
+  })
+
   test('`bun run db:push` creates the table on a fresh database, and startup still works after it', async () => {
     const { url } = freshDatabase('push')
     await ensureDatabase(url)
