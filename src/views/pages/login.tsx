@@ -1,7 +1,7 @@
 import type { FieldErrors } from '../../auth/forms.ts'
 import type { StoredSession } from '../../session/store.ts'
 import { Layout } from '../layout.tsx'
-import { CsrfField } from '../partials/csrf-field.tsx'
+import { AccountForm } from '../partials/account-form.tsx'
 import { FormField } from '../partials/form-field.tsx'
 import { SessionPanel } from '../partials/session-panel.tsx'
 
@@ -10,17 +10,11 @@ export type LoginFormProps = { csrfToken: string; email?: string; error?: string
 /** The login form, swapped in place by htmx after a failed attempt. */
 export function LoginForm({ csrfToken, email, error, fieldErrors = {} }: LoginFormProps) {
   return (
-    <form id="login-form" class="stacked" method="post" action="/login" hx-post="/login" hx-target="this" hx-swap="outerHTML">
-      <CsrfField token={csrfToken} />
-      {error ? (
-        <p class="form-error" role="alert">
-          {error}
-        </p>
-      ) : null}
+    <AccountForm id="login-form" action="/login" csrfToken={csrfToken} error={error}>
       <FormField name="email" label="Email" type="email" value={email} error={fieldErrors.email} autocomplete="username" />
       <FormField name="password" label="Password" type="password" error={fieldErrors.password} autocomplete="current-password" />
       <button type="submit">Log In</button>
-    </form>
+    </AccountForm>
   )
 }
 

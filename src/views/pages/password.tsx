@@ -1,7 +1,7 @@
 import type { FieldErrors } from '../../auth/forms.ts'
 import type { StoredSession } from '../../session/store.ts'
 import { Layout } from '../layout.tsx'
-import { CsrfField } from '../partials/csrf-field.tsx'
+import { AccountForm } from '../partials/account-form.tsx'
 import { FormField } from '../partials/form-field.tsx'
 
 export type PasswordFormProps = { csrfToken: string; email: string; error?: string; fieldErrors?: FieldErrors }
@@ -9,23 +9,9 @@ export type PasswordFormProps = { csrfToken: string; email: string; error?: stri
 /** The password change form; every field is cleared whenever it comes back. */
 export function PasswordForm({ csrfToken, email, error, fieldErrors = {} }: PasswordFormProps) {
   return (
-    <form
-      id="password-form"
-      class="stacked"
-      method="post"
-      action="/account/password"
-      hx-post="/account/password"
-      hx-target="this"
-      hx-swap="outerHTML"
-    >
-      <CsrfField token={csrfToken} />
+    <AccountForm id="password-form" action="/account/password" csrfToken={csrfToken} error={error}>
       {/* Lets password managers tell which account's password is changing. */}
       <input type="email" name="username" value={email} autocomplete="username" hidden readonly />
-      {error ? (
-        <p class="form-error" role="alert">
-          {error}
-        </p>
-      ) : null}
       <FormField
         name="current_password"
         label="Current password"
@@ -49,7 +35,7 @@ export function PasswordForm({ csrfToken, email, error, fieldErrors = {} }: Pass
         autocomplete="new-password"
       />
       <button type="submit">Change Password</button>
-    </form>
+    </AccountForm>
   )
 }
 

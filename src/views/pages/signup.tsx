@@ -1,7 +1,7 @@
 import type { FieldErrors } from '../../auth/forms.ts'
 import type { StoredSession } from '../../session/store.ts'
 import { Layout } from '../layout.tsx'
-import { CsrfField } from '../partials/csrf-field.tsx'
+import { AccountForm } from '../partials/account-form.tsx'
 import { FormField } from '../partials/form-field.tsx'
 
 export type SignupFormProps = { csrfToken: string; email?: string; error?: string; fieldErrors?: FieldErrors }
@@ -9,13 +9,7 @@ export type SignupFormProps = { csrfToken: string; email?: string; error?: strin
 /** The sign-up form, swapped in place by htmx when it comes back with messages. */
 export function SignupForm({ csrfToken, email, error, fieldErrors = {} }: SignupFormProps) {
   return (
-    <form id="signup-form" class="stacked" method="post" action="/signup" hx-post="/signup" hx-target="this" hx-swap="outerHTML">
-      <CsrfField token={csrfToken} />
-      {error ? (
-        <p class="form-error" role="alert">
-          {error}
-        </p>
-      ) : null}
+    <AccountForm id="signup-form" action="/signup" csrfToken={csrfToken} error={error}>
       <FormField name="email" label="Email" type="email" value={email} error={fieldErrors.email} autocomplete="username" />
       <FormField
         name="password"
@@ -33,7 +27,7 @@ export function SignupForm({ csrfToken, email, error, fieldErrors = {} }: Signup
         autocomplete="new-password"
       />
       <button type="submit">Sign Up</button>
-    </form>
+    </AccountForm>
   )
 }
 

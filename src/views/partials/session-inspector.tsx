@@ -1,5 +1,6 @@
 import { encodeFields, type StoredSession } from '../../session/store.ts'
 import { formatUtc, relativeTime, Timestamp } from './timestamp.tsx'
+import { secondsLeft } from './session-panel.tsx'
 
 export type Inspection = {
   session: StoredSession | null
@@ -49,7 +50,7 @@ export function SessionInspector({ session, sessionKey, index, idleSeconds, abso
   const fields = encodeFields(session)
   const pairs: [string, string][] = []
   for (let i = 0; i + 1 < fields.length; i += 2) pairs.push([fields[i]!, fields[i + 1]!])
-  const ttlSeconds = Math.max(0, Math.ceil((session.expiresAt - now) / 1000))
+  const ttlSeconds = secondsLeft(session, now)
   const absoluteDeadline = session.createdAt + absoluteSeconds * 1000
   return (
     <section
