@@ -1,4 +1,4 @@
-export const SCENARIOS = ['ceiling', 'new-visitor', 'returning', 'pour', 'login', 'login-storm'] as const
+export const SCENARIOS = ['ceiling', 'redis-bound', 'new-visitor', 'returning', 'pour', 'login', 'login-storm'] as const
 export type ScenarioName = (typeof SCENARIOS)[number]
 
 export type BenchOptions = {

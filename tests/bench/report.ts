@@ -80,6 +80,13 @@ export function markdown(results: BenchResults): string {
     lines.push(`Leak check (three consecutive returning runs, peak RSS): ${runs}; growth ${(results.leakCheck.growth * 100).toFixed(1)}%.`)
   }
   lines.push(`Peak RSS of the app over the whole bench: ${mb(results.peakRssBytes)} MB.`)
+  const bound = results.scenarios['redis-bound']?.rps
+  if (bound && ceiling) {
+    const shares = (['returning', 'pour', 'new-visitor'] as const)
+      .filter((name) => results.scenarios[name])
+      .map((name) => `${name} ${((results.scenarios[name]!.rps / bound) * 100).toFixed(0)}%`)
+    lines.push(`One Redis round trip alone (redis-bound) leaves ${((bound / ceiling) * 100).toFixed(1)}% of the ceiling; of that, the app serves: ${shares.join(', ')}.`)
+  }
 
   lines.push('', 'Targets:')
   for (const target of results.targets) lines.push(`- ${target.met ? '✅' : '❌'} ${target.label}: ${target.measured}`)

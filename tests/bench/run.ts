@@ -88,7 +88,7 @@ async function main(): Promise<BenchResults> {
   if (pinned) pin(app.pid, SERVER_CPU!)
 
   const ceilingPort = await freePort()
-  const ceiling = start('ceiling', [process.execPath, join(import.meta.dir, 'ceiling-server.ts'), String(ceilingPort)], {
+  const ceiling = start('ceiling', [process.execPath, join(import.meta.dir, 'ceiling-server.ts'), String(ceilingPort), redisUrl, prefix], {
     cpus: SERVER_CPU,
     logFile: join(work, 'ceiling.log'),
   })
@@ -136,6 +136,9 @@ async function main(): Promise<BenchResults> {
 
   if (selected.has('ceiling')) {
     await measure('ceiling', ceiling, null, load(ceilingUrl, 'plain', options.connections), 'constant 1 KB page from Hono on Bun: same runtime, framework and core as the app, no session')
+  }
+  if (selected.has('redis-bound')) {
+    await measure('redis-bound', ceiling, null, load(`${ceilingUrl}redis`, 'plain', options.connections), 'the ceiling page after one EVALSHA through ioredis (PTTL + HGETALL of a session-sized hash): the most a page costing one Redis round trip can serve here')
   }
   if (selected.has('new-visitor')) await measure('new-visitor', app, 'first visit', load(`${base}/`, 'plain', options.connections))
   if (selected.has('returning')) await measure('returning', app, 'page view', load(`${base}/`, 'returning', options.connections, pageFile))
