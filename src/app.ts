@@ -4,6 +4,7 @@ import type { AppEnv } from './app-env.ts'
 import type { AuditLog } from './audit.ts'
 import type { Authenticator } from './auth/authenticator.ts'
 import type { PasswordHasher } from './auth/password-hasher.ts'
+import type { LoginThrottle } from './auth/throttle.ts'
 import type { Beer } from './beer/generator.ts'
 import type { UserRepository } from './db/users.ts'
 import type { Config } from './env.ts'
@@ -26,6 +27,7 @@ export type AppDeps = {
   config: Config
   sessions: SessionContext
   authenticator: Authenticator
+  throttle: LoginThrottle
   users: UserRepository
   hasher: PasswordHasher
   pourBeer: () => Promise<Beer>
@@ -62,7 +64,7 @@ export function createApp(deps: AppDeps) {
 
   app.route('/', homeRoutes({ pourBeer: deps.pourBeer, now }))
   app.route('/', authRoutes({ authenticator: deps.authenticator, audit: deps.audit, now }))
-  app.route('/', signupRoutes({ users: deps.users, hasher: deps.hasher, audit: deps.audit }))
+  app.route('/', signupRoutes({ users: deps.users, hasher: deps.hasher, throttle: deps.throttle, audit: deps.audit }))
   app.route('/', accountRoutes({ store: deps.sessions.store, authenticator: deps.authenticator, users: deps.users, hasher: deps.hasher, audit: deps.audit, now }))
   app.route('/', howItWorksRoutes({ sessions: deps.sessions, now }))
   return app

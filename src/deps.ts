@@ -61,6 +61,7 @@ export function createServices(config: Config, options: ServiceOptions): Service
       now: options.now ?? Date.now,
     },
     authenticator: new Authenticator({ users, hasher, throttle }),
+    throttle,
     users,
     hasher,
     pourBeer,

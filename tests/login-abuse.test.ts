@@ -58,6 +58,49 @@ describe('throttling failed logins', () => {
     expect(statuses.slice(12)).toEqual([429, 429])
   })
 
+  test('parallel attempts cannot slip past the limit: 40 at once, exactly 5 are checked', async () => {
+    const browser = await browserFrom('198.51.100.4')
+    const attempts = await Promise.all(
+      Array.from({ length: 40 }, (_, i) => browser.post('/login', { email: EMAIL, password: `parallel ${i}` })),
+    )
+    const statuses = attempts.map(({ response }) => response.status)
+    expect(statuses.filter((status) => status === 401)).toHaveLength(5)
+    expect(statuses.filter((status) => status === 429)).toHaveLength(35)
+  })
+
+  test('a successful login gives its attempt back to the per-IP budget and clears the email count', async () => {
+    const browser = await browserFrom('198.51.100.5')
+    for (let i = 0; i < 4; i++) await browser.post('/login', { email: EMAIL, password: `wrong ${i}` })
+    expect((await browser.post('/login', { email: EMAIL, password: PASSWORD })).response.status).toBe(303)
+    const tag = `${t.config.redis.prefix}rl:{198.51.100.5}`
+    expect(await t.redis.get(tag)).toBe('4')
+    expect(await t.redis.keys(`${tag}:e:*`)).toEqual([])
+  })
+
+  test('sign-up attempts spend the same per-IP budget, so emails cannot be tested in bulk', async () => {
+    const browser = await browserFrom('198.51.100.6')
+    await browser.get('/signup')
+    const statuses: number[] = []
+    for (let i = 0; i < 14; i++) {
+      const strong = `quartz lanterns drift ${i}`
+      statuses.push((await browser.post('/signup', { email: EMAIL, password: strong, password_confirm: strong })).response.status)
+    }
+    expect(statuses.slice(0, 5)).toEqual([409, 409, 409, 409, 409])
+    expect(statuses.slice(5).every((status) => status === 429)).toBe(true)
+    // New accounts count too: twelve sign-ups (the per-IP limit) and the next is refused.
+    const other = await browserFrom('198.51.100.7')
+    for (let i = 0; i < 12; i++) {
+      const strong = `quartz lanterns drift ${i}`
+      await other.get('/signup')
+      expect((await other.post('/signup', { email: `probe${i}@example.com`, password: strong, password_confirm: strong })).response.status).toBe(303)
+    }
+    await other.get('/signup')
+    const { response, html } = await other.post('/signup', { email: 'probe99@example.com', password: 'quartz lanterns drift 99', password_confirm: 'quartz lanterns drift 99' })
+    expect(response.status).toBe(429)
+    expect(Number(response.headers.get('retry-after'))).toBeGreaterThan(0)
+    expect(html).toContain('Too many attempts from your network.')
+  })
+
   test('forwarded addresses count only behind a trusted proxy', async () => {
     const direct = await createTestApp('abuse-direct', { TRUST_PROXY: 'false', LOGIN_MAX_FAILURES_PER_EMAIL_IP: '2' })
     try {

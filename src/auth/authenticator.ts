@@ -33,18 +33,28 @@ export class Authenticator {
     return this.#dummyHash
   }
 
-  async login(email: string, password: string, ip: string): Promise<LoginOutcome> {
-    const verdict = await this.#throttle.check(ip, email)
+  /**
+   * Checks an email and password. `upgradeHash: false` only verifies (a
+   * password change, which replaces the hash anyway).
+   */
+  async login(email: string, password: string, ip: string, { upgradeHash = true } = {}): Promise<LoginOutcome> {
+    const verdict = await this.#throttle.reserve(ip, email)
     if (!verdict.allowed) return { ok: false, reason: 'throttled', retryAfterSeconds: verdict.retryAfterSeconds }
 
-    const user = await this.#users.findByEmail(email)
-    const matches = await this.#hasher.verify(password, user?.passwordHash ?? (await this.warmUp()))
-    if (!user || !matches) {
-      await this.#throttle.recordFailure(ip, email)
-      return { ok: false, reason: user ? 'wrong_password' : 'unknown_email' }
+    let user: User | undefined
+    let matches: boolean
+    try {
+      user = await this.#users.findByEmail(email)
+      matches = await this.#hasher.verify(password, user?.passwordHash ?? (await this.warmUp()))
+    } catch (error) {
+      // No verdict (MySQL or a worker failed): the attempt does not count.
+      await this.#throttle.release(ip, email, 'undo').catch(() => {})
+      throw error
     }
-    await this.#throttle.recordSuccess(ip, email)
-    if (this.#hasher.costOf(user.passwordHash) < this.#hasher.cost) {
+    if (!user || !matches) return { ok: false, reason: user ? 'wrong_password' : 'unknown_email' }
+
+    await this.#throttle.release(ip, email, 'success')
+    if (upgradeHash && this.#hasher.costOf(user.passwordHash) < this.#hasher.cost) {
       const passwordHash = await this.#hasher.hash(password)
       await this.#users.updatePasswordHash(user.id, passwordHash)
       return { ok: true, user: { ...user, passwordHash } }

@@ -2,75 +2,87 @@ import { createHash } from 'node:crypto'
 import type { RedisClient } from '../redis/client.ts'
 import { viaRedis } from '../unavailable.ts'
 
-export type ThrottleOptions = {
+type ThrottleOptions = {
   prefix: string
   perEmailIp: number
   perIp: number
   windowSeconds: number
 }
 
-export type ThrottleVerdict = { allowed: true } | { allowed: false; retryAfterSeconds: number }
+type ThrottleVerdict = { allowed: true } | { allowed: false; retryAfterSeconds: number }
+
+/** How a reserved attempt ended: `success` clears that email's count, `undo` gives the attempt back. */
+export type AttemptEnd = 'success' | 'undo'
 
 /*
- * Both counters of one client share the hash tag {ip}, so a check or a failure
- * is one script on one slot, also on Redis Cluster.
- * KEYS[1] email+IP counter, KEYS[2] IP counter; ARGV limit per email+IP, limit per IP.
- * Returns the milliseconds until the first exhausted window ends, or 0.
+ * Both counters of one client share the hash tag {ip}, so each step is one
+ * script on one slot, also on Redis Cluster.
+ * KEYS[1] email+IP counter, KEYS[2] IP counter.
+ *
+ * RESERVE counts the attempt before the password is checked, in the same step
+ * as the limit check: parallel attempts cannot all pass a check that only
+ * later failures would have closed. ARGV limit per email+IP, limit per IP,
+ * window ms (each window starts at its first attempt). Returns the
+ * milliseconds until the first exhausted window ends, or 0 when counted.
  */
-const CHECK = `
+const RESERVE = `
 local wait = 0
 for i = 1, 2 do
   local count = tonumber(redis.call('GET', KEYS[i]) or '0')
   if count >= tonumber(ARGV[i]) then wait = math.max(wait, redis.call('PTTL', KEYS[i])) end
 end
-return wait
+if wait > 0 then return wait end
+for i = 1, 2 do
+  if redis.call('INCR', KEYS[i]) == 1 then redis.call('PEXPIRE', KEYS[i], ARGV[3]) end
+end
+return 0
 `
 
-/* KEYS as above; ARGV window ms. Each window starts at its first failure. */
-const FAIL = `
+/* KEYS as above; ARGV[1] 'success' or 'undo'. Never creates a key, never goes below 0. */
+const RELEASE = `
 for i = 1, 2 do
-  if redis.call('INCR', KEYS[i]) == 1 then redis.call('PEXPIRE', KEYS[i], ARGV[1]) end
+  if i == 1 and ARGV[1] == 'success' then
+    redis.call('DEL', KEYS[1])
+  elseif tonumber(redis.call('GET', KEYS[i]) or '0') > 0 then
+    redis.call('DECR', KEYS[i])
+  end
 end
 return 1
 `
 
 type ThrottleCommands = {
-  loginThrottleCheck(k1: string, k2: string, perEmailIp: string, perIp: string): Promise<number>
-  loginThrottleFail(k1: string, k2: string, windowMs: string): Promise<number>
+  attemptReserve(k1: string, k2: string, perEmailIp: string, perIp: string, windowMs: string): Promise<number>
+  attemptRelease(k1: string, k2: string, end: AttemptEnd): Promise<number>
 }
 
 /**
- * Failed-login counters in Redis: a tight limit per email and client IP, and a
- * looser one per IP across all emails against credential stuffing. Limits are
- * per IP, so a stranger cannot lock a victim out of their account everywhere.
+ * Password attempts counted in Redis: a tight limit per email and client IP,
+ * and a looser one per IP across all emails against credential stuffing and
+ * bulk sign-ups. Limits are per IP, so a stranger cannot lock a victim out of
+ * their account everywhere.
  */
 export class LoginThrottle {
   readonly #redis: RedisClient & ThrottleCommands
   readonly #options: ThrottleOptions
 
   constructor(redis: RedisClient, options: ThrottleOptions) {
-    redis.defineCommand('loginThrottleCheck', { numberOfKeys: 2, lua: CHECK })
-    redis.defineCommand('loginThrottleFail', { numberOfKeys: 2, lua: FAIL })
+    redis.defineCommand('attemptReserve', { numberOfKeys: 2, lua: RESERVE })
+    redis.defineCommand('attemptRelease', { numberOfKeys: 2, lua: RELEASE })
     this.#redis = redis as RedisClient & ThrottleCommands
     this.#options = options
   }
 
-  async check(ip: string, email: string): Promise<ThrottleVerdict> {
-    const [emailKey, ipKey] = this.#keys(ip, email)
+  /** Counts one attempt unless a limit is reached; a counted attempt stays a failure unless released. */
+  async reserve(ip: string, email: string): Promise<ThrottleVerdict> {
+    const { perEmailIp, perIp, windowSeconds } = this.#options
     const waitMs = await viaRedis(
-      this.#redis.loginThrottleCheck(emailKey, ipKey, String(this.#options.perEmailIp), String(this.#options.perIp)),
+      this.#redis.attemptReserve(...this.#keys(ip, email), String(perEmailIp), String(perIp), String(windowSeconds * 1000)),
     )
     return waitMs > 0 ? { allowed: false, retryAfterSeconds: Math.ceil(waitMs / 1000) } : { allowed: true }
   }
 
-  async recordFailure(ip: string, email: string): Promise<void> {
-    const [emailKey, ipKey] = this.#keys(ip, email)
-    await viaRedis(this.#redis.loginThrottleFail(emailKey, ipKey, String(this.#options.windowSeconds * 1000)))
-  }
-
-  /** A successful login clears that email's count from that IP (not the IP-wide one). */
-  async recordSuccess(ip: string, email: string): Promise<void> {
-    await viaRedis(this.#redis.del(this.#keys(ip, email)[0]))
+  async release(ip: string, email: string, end: AttemptEnd): Promise<void> {
+    await viaRedis(this.#redis.attemptRelease(...this.#keys(ip, email), end))
   }
 
   #keys(ip: string, email: string): [string, string] {

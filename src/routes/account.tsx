@@ -125,7 +125,7 @@ export function accountRoutes({ store, authenticator, users, hasher, audit, now 
       const session = c.get('session')
       // Checking the current password is a login attempt for this account, so
       // it shares the login throttle: a stolen session cannot guess it freely.
-      const check = await authenticator.login(user.email, parsed.data.current_password, ip)
+      const check = await authenticator.login(user.email, parsed.data.current_password, ip, { upgradeHash: false })
       if (!check.ok) {
         const reason = `password_change_${check.reason}`
         audit('login_failure', { requestId, ip, sessionId: session.id ?? undefined, userId: user.id, reason })

@@ -4,21 +4,22 @@ import type { AuditLog } from '../audit.ts'
 import { describeDevice } from '../auth/device.ts'
 import { fieldErrors, signupForm, submittedText } from '../auth/forms.ts'
 import type { PasswordHasher } from '../auth/password-hasher.ts'
-import { emailHash } from '../auth/throttle.ts'
+import { emailHash, type LoginThrottle } from '../auth/throttle.ts'
 import { DuplicateEmailError, type UserRepository } from '../db/users.ts'
 import { readForm } from '../http/form.ts'
 import { isHtmx, noStore, redirect, varyOnHtmx } from '../http/htmx.ts'
 import { ServiceUnavailableError } from '../unavailable.ts'
 import { SignupForm, SignupPage, type SignupFormProps } from '../views/pages/signup.tsx'
 
-export type SignupDeps = { users: UserRepository; hasher: PasswordHasher; audit: AuditLog }
+export type SignupDeps = { users: UserRepository; hasher: PasswordHasher; throttle: LoginThrottle; audit: AuditLog }
 
 export const WELCOME = 'Welcome! Your account is ready.'
+const SIGNUP_THROTTLED = 'Too many attempts from your network. Please try again later.'
 const SIGNUP_UNAVAILABLE = 'Signing up is temporarily unavailable. Please try again in a moment.'
 
 /** Account creation: GET/POST /signup. */
-export function signupRoutes({ users, hasher, audit }: SignupDeps) {
-  async function renderSignup(c: Context<AppEnv>, status: 200 | 409 | 422 | 503, props: Omit<SignupFormProps, 'csrfToken'> = {}) {
+export function signupRoutes({ users, hasher, throttle, audit }: SignupDeps) {
+  async function renderSignup(c: Context<AppEnv>, status: 200 | 409 | 422 | 429 | 503, props: Omit<SignupFormProps, 'csrfToken'> = {}) {
     const session = c.get('session')
     noStore(c)
     varyOnHtmx(c)
@@ -37,11 +38,23 @@ export function signupRoutes({ users, hasher, audit }: SignupDeps) {
       const email = submittedText(form.email)
       if (!parsed.success) return renderSignup(c, 422, { email, fieldErrors: fieldErrors(parsed.error) })
 
+      // Every sign-up attempt spends the client's per-IP attempt budget before
+      // any bcrypt work: the "already exists" answer cannot be used to test
+      // emails in bulk, nor sign-ups to burn CPU or create accounts by the
+      // thousand.
+      const ip = c.get('clientIp')
+      const verdict = await throttle.reserve(ip, parsed.data.email)
+      if (!verdict.allowed) {
+        c.header('Retry-After', String(verdict.retryAfterSeconds))
+        return renderSignup(c, 429, { email, error: SIGNUP_THROTTLED })
+      }
+
       let user
       try {
         user = await users.create(parsed.data.email, await hasher.hash(parsed.data.password))
       } catch (error) {
         if (error instanceof ServiceUnavailableError && error.service === 'database') {
+          await throttle.release(ip, parsed.data.email, 'undo')
           c.header('Retry-After', '5')
           return renderSignup(c, 503, { email, error: SIGNUP_UNAVAILABLE })
         }
@@ -52,7 +65,6 @@ export function signupRoutes({ users, hasher, audit }: SignupDeps) {
         })
       }
 
-      const ip = c.get('clientIp')
       const fresh = await c.get('session').regenerate({
         userId: user.id,
         email: user.email,
