@@ -16,10 +16,23 @@
     if (request && request.headers) request.headers['X-CSRF-Token'] = csrfToken()
   })
 
+  // The deadline on this device's clock, from the seconds left that the server
+  // wrote into the panel (data-expires-in) when it arrived: comparing the
+  // server's data-expires-at with Date.now() would be off by any clock skew.
+  var deadlines = new WeakMap()
+  function deadlineOf(panel) {
+    var known = deadlines.get(panel)
+    if (!known || known.expiresAt !== panel.dataset.expiresAt) {
+      known = { expiresAt: panel.dataset.expiresAt, local: Date.now() + Number(panel.dataset.expiresIn) * 1000 }
+      deadlines.set(panel, known)
+    }
+    return known.local
+  }
+
   function tick() {
     var panel = document.getElementById('session-panel')
     if (!panel || !panel.dataset.expiresAt) return
-    var left = Math.max(0, Math.ceil((Number(panel.dataset.expiresAt) - Date.now()) / 1000))
+    var left = Math.max(0, Math.ceil((deadlineOf(panel) - Date.now()) / 1000))
     var counter = panel.querySelector('[data-countdown]')
     if (counter && counter.textContent !== String(left)) counter.textContent = String(left)
     panel.dataset.expiresIn = String(left)

@@ -66,10 +66,7 @@ const schema = z.object({
   SEED_DEMO_USER: booleanString.optional(),
   SHUTDOWN_GRACE_SECONDS: z.coerce.number().min(0).max(600).default(10),
   BEER_API_URL: z.string().url().optional(),
-  LOG_REQUESTS: booleanString.default(false),
 })
-
-export type RawEnv = z.input<typeof schema>
 
 export type Config = {
   nodeEnv: 'development' | 'production' | 'test'
@@ -96,7 +93,6 @@ export type Config = {
   seedDemoUser: boolean
   shutdownGraceSeconds: number
   beerApiUrl?: string
-  logRequests: boolean
   /** Set when no SESSION_SECRET was given and a random one was made for this process. */
   generatedSecret: boolean
 }
@@ -162,7 +158,6 @@ export function parseEnv(source: Record<string, string | undefined>): Config {
     seedDemoUser: env.SEED_DEMO_USER ?? !production,
     shutdownGraceSeconds: env.SHUTDOWN_GRACE_SECONDS,
     beerApiUrl: env.BEER_API_URL,
-    logRequests: env.LOG_REQUESTS,
     generatedSecret: !env.SESSION_SECRET,
   }
 }

@@ -105,7 +105,7 @@ describe('flash messages are shown once, on the next page, in an aria-live regio
     await expectShownOnce(me.browser, 'Session revoked. That browser is logged out.', '/account/sessions')
   })
 
-  test('the page is not stored by the browser, so Back does not show a notice again', async () => {
+  test('pages that show a notice are sent no-store, so the browser does not keep them for Back', async () => {
     const { browser } = await signedIn()
     await browser.post('/logout')
     const { response } = await browser.get('/')

@@ -5,6 +5,15 @@ import { createTestApp, type TestApp } from './support/test-app.ts'
 
 let t: TestApp
 let browser: TestBrowser
+const EMAIL = 'fuzz@example.com'
+const PASSWORD = 'fuzzy kettle 93 lamp'
+
+/** The fuzzer's session is logged in, so the account routes are reached too. */
+async function logIn() {
+  await browser.get('/login')
+  await browser.post('/login', { email: EMAIL, password: PASSWORD })
+  await browser.get('/')
+}
 const keysTouched = new Set<string>()
 
 type Sent = { name: string; args: unknown[] }
@@ -23,8 +32,9 @@ beforeAll(async () => {
     for (const key of keysOf(command)) keysTouched.add(key)
     return (original as (...args: unknown[]) => unknown).call(t.redis, command, ...rest)
   }) as typeof original
+  await t.services.users.create(EMAIL, await t.services.hasher.hash(PASSWORD))
   browser = new TestBrowser(t.app)
-  await browser.get('/')
+  await logIn()
 })
 afterAll(() => t.cleanup())
 
@@ -45,10 +55,20 @@ const fieldName = fc.oneof(
 
 const request = fc.record({
   method: fc.constantFrom('GET', 'POST', 'POST', 'PUT', 'DELETE', 'HEAD'),
-  path: fc.oneof(fc.constantFrom(...paths), fc.webPath(), fc.string({ maxLength: 30 }).map((s) => `/${encodeURIComponent(s)}`)),
+  // Weighted towards real routes with a real session and token, so that many
+  // requests get past the CSRF check and the fuzz reaches the handlers.
+  path: fc.oneof(
+    { arbitrary: fc.constantFrom(...paths), weight: 4 },
+    fc.webPath(),
+    fc.string({ maxLength: 30 }).map((s) => `/${encodeURIComponent(s)}`),
+  ),
   form: fc.array(fc.tuple(fieldName, text), { maxLength: 6 }),
   useSession: fc.boolean(),
   useCsrf: fc.boolean(),
+  // Half the requests come as a browser on this site would send them (session,
+  // token, same-origin headers, a form body), so the fuzz reaches the handlers
+  // and not only the checks in front of them.
+  wellFormed: fc.boolean(),
   cookie: fc.option(fc.oneof(fc.string({ maxLength: 80 }), fc.constantFrom('taproom_session=a.b', 'taproom_session=' + 'A'.repeat(32) + '.' + 'B'.repeat(22))), { nil: undefined }),
   contentType: fc.constantFrom('application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/json', 'text/plain', undefined),
   htmx: fc.boolean(),
@@ -59,9 +79,18 @@ const request = fc.record({
 
 describe('random requests at every route', () => {
   test('never a 5xx, never an uncaught error, never a key outside the prefix', async () => {
+    // A request that logs in, out or changes the account ends the fuzzer's
+    // session (its cookie is not kept): log in again before the next one.
+    let stale = false
+    const accepted = new Set<string>()
     await fc.assert(
       fc.asyncProperty(request, async (r) => {
-        const headers: Record<string, string> = {}
+        if (r.wellFormed) Object.assign(r, { useSession: true, useCsrf: true, origin: 'http://localhost', fetchSite: 'same-origin', contentType: 'application/x-www-form-urlencoded' })
+        if (r.useSession && stale) {
+          await logIn()
+          stale = false
+        }
+        const headers: Record<string, string> = { host: 'localhost' }
         const cookies = [r.useSession ? `taproom_session=${browser.cookies.get('taproom_session')}` : '', r.cookie ?? '']
         if (cookies.some(Boolean)) headers.cookie = cookies.filter(Boolean).join('; ')
         if (r.htmx) headers['hx-request'] = 'true'
@@ -77,10 +106,17 @@ describe('random requests at every route', () => {
         const response = await t.app.request(r.path, { method: r.method, headers, body })
         await response.arrayBuffer()
         expect(response.status).toBeLessThan(500)
+        if (r.method === 'POST' && response.status < 400) {
+          accepted.add(r.path)
+          if (/^\/(login|logout|signup|account)/.test(r.path)) stale = true
+        }
       }),
       { numRuns: 2500 },
     )
     expect(t.errors).toEqual([])
+    // Not only the front door (403/415/422): state-changing requests got through.
+    expect(accepted.has('/beer')).toBe(true)
+    expect(accepted.size).toBeGreaterThan(2)
     expect(keysTouched.size).toBeGreaterThan(0)
     for (const key of keysTouched) expect(key.startsWith(t.config.redis.prefix)).toBe(true)
     for (const key of await t.keys()) {

@@ -101,6 +101,16 @@ describe('throttling failed logins', () => {
     expect(html).toContain('Too many attempts from your network.')
   })
 
+  test('behind the trusted proxy, Origin is compared with the host the proxy added (the last X-Forwarded-Host entry)', async () => {
+    const browser = await browserFrom('198.51.100.8')
+    await browser.get('/')
+    const forwardedHost = 'evil.example, taproom.example'
+    const forged = await browser.post('/beer', {}, { headers: { origin: 'https://evil.example', 'x-forwarded-host': forwardedHost } })
+    expect(forged.response.status).toBe(403)
+    const genuine = await browser.post('/beer', {}, { headers: { origin: 'https://taproom.example', 'x-forwarded-host': forwardedHost } })
+    expect([200, 303]).toContain(genuine.response.status)
+  })
+
   test('forwarded addresses count only behind a trusted proxy', async () => {
     const direct = await createTestApp('abuse-direct', { TRUST_PROXY: 'false', LOGIN_MAX_FAILURES_PER_EMAIL_IP: '2' })
     try {

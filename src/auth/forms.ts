@@ -2,7 +2,7 @@ import { z } from 'zod'
 import { weakPasswordReason } from './password-policy.ts'
 
 /** bcrypt reads at most 72 bytes; longer passwords are refused, never silently cut. */
-export const MAX_PASSWORD_BYTES = 72
+const MAX_PASSWORD_BYTES = 72
 const MIN_PASSWORD_LENGTH = 8
 const utf8 = new TextEncoder()
 

@@ -13,7 +13,7 @@ export function clientIp({ trustProxy, socketAddress }: { trustProxy: boolean; s
   return function clientIpMiddleware(c, next) {
     let ip: string | undefined
     if (trustProxy) {
-      const forwarded = c.req.header('x-forwarded-for')?.split(',').at(-1)?.trim()
+      const forwarded = lastEntry(c.req.header('x-forwarded-for'))
       if (forwarded && isIP(forwarded)) ip = forwarded
     }
     c.set('clientIp', ip ?? normalise(safe(() => socketAddress(c))) ?? 'unknown')
@@ -32,4 +32,12 @@ function safe<T>(read: () => T): T | undefined {
 function normalise(address: string | undefined): string | undefined {
   if (!address) return undefined
   return address.startsWith('::ffff:') && isIP(address.slice(7)) === 4 ? address.slice(7) : address
+}
+
+/**
+ * The last entry of a comma-separated forwarding header: the one our proxy
+ * added. Earlier entries come from the client and may be anything.
+ */
+export function lastEntry(header: string | undefined): string | undefined {
+  return header?.split(',').at(-1)?.trim() || undefined
 }

@@ -1,6 +1,7 @@
 import type { MiddlewareHandler } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import type { AppEnv } from '../app-env.ts'
+import { lastEntry } from './client-ip.ts'
 import { readForm } from './form.ts'
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
@@ -18,7 +19,7 @@ export function csrfProtection({ trustProxy }: { trustProxy: boolean }): Middlew
     if (fetchSite && fetchSite !== 'same-origin' && fetchSite !== 'none') refuse('Cross-site requests are not accepted.')
     const origin = c.req.header('origin')
     if (origin !== undefined) {
-      const host = (trustProxy && c.req.header('x-forwarded-host')?.split(',')[0]?.trim()) || c.req.header('host')
+      const host = (trustProxy && lastEntry(c.req.header('x-forwarded-host'))) || c.req.header('host')
       if (!host || hostOf(origin) !== host.toLowerCase()) refuse('Cross-site requests are not accepted.')
     }
     let token = c.req.header('x-csrf-token')

@@ -9,7 +9,6 @@ import type { PasswordHasher } from '../auth/password-hasher.ts'
 import type { UserRepository } from '../db/users.ts'
 import { readForm } from '../http/form.ts'
 import { isHtmx, noStore, redirect, varyOnHtmx } from '../http/htmx.ts'
-import { setNotice } from '../http/notice.ts'
 import { requireUser, type SignedIn } from '../http/require-user.ts'
 import type { SessionStore, StoredSession } from '../session/store.ts'
 import { listUserSessions, restartSessionsAfterPasswordChange, revokeOtherSessions, revokeUserSession } from '../session/user-sessions.ts'
@@ -100,7 +99,9 @@ export function accountRoutes({ store, authenticator, users, hasher, audit, now 
       if (target === session.id) {
         await session.destroy()
         auditRevoked(c, user.id, [target], 'revoked_own')
-        setNotice(c, 'logged-out')
+        // The ended session cannot carry the notice: a fresh anonymous one does.
+        await session.load()
+        await session.flash('Logged out.')
         return redirect(c, '/')
       }
       const revoked = SESSION_ID.test(target) && (await revokeUserSession(store, user.id, target, now()))

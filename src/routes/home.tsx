@@ -2,7 +2,6 @@ import { Hono } from 'hono'
 import type { AppEnv } from '../app-env.ts'
 import type { Beer } from '../beer/generator.ts'
 import { isHtmx, noStore, varyOnHtmx } from '../http/htmx.ts'
-import { takeNotice } from '../http/notice.ts'
 import { viewTemplate } from '../http/view-template.ts'
 import type { StoredSession } from '../session/store.ts'
 import { BeerResult } from '../views/partials/beer-result.tsx'
@@ -94,9 +93,8 @@ export function homeRoutes({ pourBeer, now }: HomeDeps) {
     .get('/', async (c) => {
       const session = c.get('session')
       const state = await session.load()
-      const notice = takeNotice(c)
       noStore(c)
-      return c.html(homePage({ session: { ...state, flash: state.flash ?? notice }, csrfToken: session.csrfToken!, now: now(), beer: null }))
+      return c.html(homePage({ session: state, csrfToken: session.csrfToken!, now: now(), beer: null }))
     })
     .post('/beer', async (c) => {
       const session = c.get('session')

@@ -83,17 +83,18 @@ export class RequestSession {
     if (previousId && previous?.userId && previous.userId !== start.userId) {
       await store.indexRemove(previous.userId, [previousId])
     }
-    // Indexed before it exists: a crash in between leaves a dangling index
-    // entry (pruned on the next listing), never a session "log out
-    // everywhere" cannot find.
-    const credentials = this.#ctx.tokens.create()
-    const now = this.#ctx.now()
+    // Created before it is indexed: a listing prunes index entries whose
+    // session does not exist, so an entry written first could be pruned by a
+    // listing that ran in between, leaving a session "log out everywhere"
+    // cannot find.
+    const session = await this.#start({ beers: previous?.beers ?? 0, ...start })
     if (start.userId) {
-      const evicted = await store.indexAdd(start.userId, credentials.id, now + this.#ctx.absoluteSeconds * 1000, now)
+      const deadline = session.createdAt + this.#ctx.absoluteSeconds * 1000
+      const evicted = await store.indexAdd(start.userId, session.id, deadline, session.createdAt)
       if (previousId && previous?.userId === start.userId) evicted.push(previousId)
       if (evicted.length > 0) await Promise.all([store.delete(evicted), store.indexRemove(start.userId, evicted)])
     }
-    return this.#start({ beers: previous?.beers ?? 0, ...start }, undefined, { credentials, now })
+    return session
   }
 
   /** Ends the session on the server and removes the cookie; returns what it held. */
@@ -126,11 +127,9 @@ export class RequestSession {
     return this.#start({ beers: increment ? 1 : 0 })
   }
 
-  async #start(
-    data: Omit<SessionStart, 'flash'> & { beers: number; flash?: string },
-    notice?: string,
-    { credentials = this.#ctx.tokens.create(), now = this.#ctx.now() } = {},
-  ): Promise<StoredSession> {
+  async #start(data: Omit<SessionStart, 'flash'> & { beers: number; flash?: string }, notice?: string): Promise<StoredSession> {
+    const now = this.#ctx.now()
+    const credentials = this.#ctx.tokens.create()
     const ttlMs = Math.min(this.#ctx.idleSeconds, this.#ctx.absoluteSeconds) * 1000
     const record: SessionData = { createdAt: now, lastSeenAt: now, ...data }
     await this.#ctx.store.create(credentials.id, record, ttlMs)

@@ -9,8 +9,8 @@
  * KEYS[1] session key
  * ARGV now ms, idle ms, absolute ms, refresh-after ms, field to increment or '',
  *      consume flash '1'|'0', extend '1'|'0'
- * Returns false when missing, -1 when the absolute deadline passed (the key is
- * deleted), else { pttl, field, value, ... } as the hash is after this call.
+ * Returns false when missing or malformed (no TTL or no creation time: such a
+ * key is deleted), -1 when the absolute deadline passed (the key is deleted), else { pttl, field, value, ... } as the hash is after this call.
  * The hash is read once; what the script writes is patched into that reply,
  * and the flash is deleted only when there is one.
  */

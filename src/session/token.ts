@@ -9,8 +9,8 @@ const COOKIE_PATTERN = new RegExp(`^[A-Za-z0-9_-]{${TOKEN_LENGTH}}\\.[A-Za-z0-9_
  * SHA-256 and HMAC through node:crypto cost several microseconds a call, a
  * large share of a whole page view, so what was worked out for a returning
  * cookie is remembered for the most recent ones: that it passed, and its
- * session's CSRF MACs. Only cookies that passed and came back are remembered,
- * so neither forged cookies nor one-time visitors push real ones out.
+ * session's CSRF MACs. Only cookies whose signature passed are remembered, so
+ * forged cookies cannot push real ones out; the cache is bounded either way.
  */
 const REMEMBERED = 10_000
 

@@ -2,9 +2,9 @@ import type { RequestSession, SessionStart } from './request-session.ts'
 import type { SessionStore, StoredSession } from './store.ts'
 
 /*
- * A session ID belongs to one user for its whole life: logging in or out
- * always makes a new ID (RequestSession.regenerate), so "this ID holds this
- * user" stays true until the session ends. That is what lets the ownership
+ * A session ID belongs to one user for its whole life: logging in (or changing
+ * the password) makes a new ID and logging out ends the session, so "this ID
+ * holds this user" stays true until the session ends. That is what lets the ownership
  * check and the delete below be two steps.
  */
 
@@ -43,8 +43,8 @@ export async function revokeOtherSessions(store: SessionStore, userId: string, k
 /**
  * After a password change: this browser gets a new session (new token, new
  * ID), and every other session of the user ends. The others are ended after
- * the new session exists, so a session made by a login that finished in
- * between is ended too.
+ * the new session exists, so a login that finished before this point is ended
+ * too; a login still running in the same instant can survive (see README).
  */
 export async function restartSessionsAfterPasswordChange(
   store: SessionStore,

@@ -88,7 +88,7 @@ describe('stress on one Redis', () => {
           times(10, pourAnonymous),
         ])
         expect(login.response.status).toBe(303)
-        const userId = await sessionIdOf(browser)
+        const loggedInId = await sessionIdOf(browser)
         const own = { cookie: cookieOf(browser), csrf: browser.csrfToken }
         const pourOwn = () => pourWith(own.cookie, own.csrf)
         const loggedIn = await times(10, pourOwn)
@@ -103,7 +103,7 @@ describe('stress on one Redis', () => {
         return {
           user,
           anonymousId,
-          userId,
+          loggedInId,
           beforeLogout: panelOf(html).beers,
           racingLogin: [...before, ...after],
           loggedIn,
@@ -112,7 +112,7 @@ describe('stress on one Redis', () => {
       }),
     )
 
-    for (const { user, anonymousId, userId, beforeLogout, racingLogin, loggedIn, racingLogout } of outcomes) {
+    for (const { user, anonymousId, loggedInId, beforeLogout, racingLogin, loggedIn, racingLogout } of outcomes) {
       const all = [...racingLogin, ...loggedIn, ...racingLogout]
       expect(all.every((pour) => pour.status === 200)).toBe(true)
       // A pour shows either the session its cookie named, or a fresh anonymous one.
@@ -120,15 +120,15 @@ describe('stress on one Redis', () => {
       for (const pour of racingLogin) {
         if (pour.sessionId !== anonymousId) expect(pour.email).toBeUndefined()
       }
-      expect(loggedIn.every((pour) => pour.sessionId === userId && pour.email === user.email)).toBe(true)
+      expect(loggedIn.every((pour) => pour.sessionId === loggedInId && pour.email === user.email)).toBe(true)
       for (const pour of racingLogout) {
-        if (pour.sessionId !== userId) expect(pour.email).toBeUndefined()
+        if (pour.sessionId !== loggedInId) expect(pour.email).toBeUndefined()
       }
       // Pours that reached the anonymous session before login moved with it; none was lost or doubled.
       const carried = racingLogin.filter((pour) => pour.sessionId === anonymousId).length
       expect(beforeLogout).toBe(carried + loggedIn.length)
       expect(await t.redis.exists(`${t.config.redis.prefix}s:${anonymousId}`)).toBe(0)
-      expect(await t.redis.exists(`${t.config.redis.prefix}s:${userId}`)).toBe(0)
+      expect(await t.redis.exists(`${t.config.redis.prefix}s:${loggedInId}`)).toBe(0)
     }
   })
 

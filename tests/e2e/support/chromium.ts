@@ -10,9 +10,13 @@ let warned = false
 
 /**
  * describe() for browser tests: skipped, with one line saying why, when
- * Chromium is not installed (CI installs it).
+ * Chromium is not installed — unless REQUIRE_BROWSER=1 (as in CI), where a
+ * missing browser must fail the run rather than pass it with fewer tests.
  */
 export function describeInBrowser(label: string, body: () => void): void {
+  if (!available && process.env.REQUIRE_BROWSER === '1') {
+    throw new Error(`${CHROMIUM_PATH} not found, and REQUIRE_BROWSER=1: install it (apt-get install chromium)`)
+  }
   if (!available && !warned) {
     warned = true
     console.warn(`[e2e] skipping browser tests: ${CHROMIUM_PATH} not found (apt-get install chromium)`)
