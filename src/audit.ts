@@ -5,6 +5,7 @@ export type AuditEvent =
   | 'session_revoked'
   | 'password_changed'
   | 'signup'
+  | 'signup_failure'
 
 export type AuditFields = {
   requestId?: string
@@ -13,6 +14,8 @@ export type AuditFields = {
   userId?: string
   emailHash?: string
   reason?: string
+  /** Why a backing service failed (e.g. MySQL's own message), so a misconfiguration shows in the log. */
+  error?: string
 }
 
 export type AuditLog = (event: AuditEvent, fields: AuditFields) => void

@@ -12,21 +12,25 @@ const secretList = z
   .transform((value) => value.split(',').map((secret) => secret.trim()).filter(Boolean))
   .refine((secrets) => secrets.length > 0, 'must hold at least one secret')
 
+/** `host:port`, or `[ipv6]:port`. */
+const HOST_PORT = /^(?:\[([0-9A-Fa-f:.]+)\]|([^\s:[\]]+)):(\d{1,5})$/
+
 const hostPortList = z
   .string()
   .transform((value) => value.split(',').map((node) => node.trim()).filter(Boolean))
   .pipe(
     z
       .array(
-        z.string().regex(/^[^\s:]+:\d{1,5}$/, 'must be a comma-separated list of host:port'),
+        z
+          .string()
+          .regex(HOST_PORT, 'must be a comma-separated list of host:port ([ipv6]:port for IPv6)')
+          .transform((node) => {
+            const [, ipv6, host, port] = HOST_PORT.exec(node)!
+            return { host: (ipv6 ?? host)!, port: Number(port) }
+          })
+          .refine(({ port }) => port >= 1 && port <= 65535, 'has a port outside 1–65535'),
       )
       .min(1, 'must name at least one host:port'),
-  )
-  .transform((nodes) =>
-    nodes.map((node) => {
-      const at = node.lastIndexOf(':')
-      return { host: node.slice(0, at), port: Number(node.slice(at + 1)) }
-    }),
   )
 
 const schema = z.object({

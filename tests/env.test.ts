@@ -36,6 +36,17 @@ describe('environment', () => {
     ])
   })
 
+  test('IPv6 nodes are written in brackets', () => {
+    expect(parseEnv({ REDIS_SENTINELS: '[::1]:26379,sentinel.internal:26380' }).redis.sentinels).toEqual([
+      { host: '::1', port: 26379 },
+      { host: 'sentinel.internal', port: 26380 },
+    ])
+  })
+
+  test('a node port outside 1–65535 is refused', () => {
+    expect(() => parseEnv({ REDIS_CLUSTER_NODES: '127.0.0.1:70000' })).toThrow(/REDIS_CLUSTER_NODES: .*1–65535/)
+  })
+
   const bad: Record<string, string> = {
     PORT: 'abc',
     DATABASE_URL: 'postgres://x/y',

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import bcrypt from 'bcryptjs'
+import { clientNetwork } from '../src/auth/throttle.ts'
 import { TestBrowser } from './support/browser.ts'
 import { createTestApp, type TestApp } from './support/test-app.ts'
 
@@ -109,6 +110,26 @@ describe('throttling failed logins', () => {
     expect(forged.response.status).toBe(403)
     const genuine = await browser.post('/beer', {}, { headers: { origin: 'https://taproom.example', 'x-forwarded-host': forwardedHost } })
     expect([200, 303]).toContain(genuine.response.status)
+  })
+
+  test('the throttle counts IPv4 by address and IPv6 by /64, however the address is written', () => {
+    expect(clientNetwork('203.0.113.9')).toBe('203.0.113.9')
+    expect(clientNetwork('2001:db8:1:2::5')).toBe('2001:db8:1:2::/64')
+    expect(clientNetwork('2001:0db8:0001:0002:0:0:0:5')).toBe('2001:db8:1:2::/64')
+    expect(clientNetwork('2001:db8::5')).toBe('2001:db8:0:0::/64')
+    expect(clientNetwork('::1')).toBe('0:0:0:0::/64')
+  })
+
+  test('IPv6 clients are counted by their /64, so new addresses in it bring no new budget', async () => {
+    const statuses: number[] = []
+    for (let i = 0; i < 13; i++) {
+      const browser = await browserFrom(`2001:db8:1:2::${(i + 1).toString(16)}`)
+      statuses.push((await browser.post('/login', { email: `v6user${i}@example.com`, password: 'guess' })).response.status)
+    }
+    expect(statuses.slice(0, 12).every((status) => status === 401)).toBe(true)
+    expect(statuses[12]).toBe(429)
+    const neighbour = await browserFrom('2001:db8:1:3::1')
+    expect((await neighbour.post('/login', { email: 'v6user0@example.com', password: 'guess' })).response.status).toBe(401)
   })
 
   test('forwarded addresses count only behind a trusted proxy', async () => {

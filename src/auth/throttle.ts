@@ -86,9 +86,23 @@ export class LoginThrottle {
   }
 
   #keys(ip: string, email: string): [string, string] {
-    const tag = `${this.#options.prefix}rl:{${ip}}`
+    const tag = `${this.#options.prefix}rl:{${clientNetwork(ip)}}`
     return [`${tag}:e:${emailHash(email)}`, tag]
   }
+}
+
+/**
+ * What the throttle counts by: an IPv4 address, or the /64 network of an IPv6
+ * one, since a single IPv6 client is usually given a whole /64 and could
+ * otherwise take a fresh address, and a fresh budget, for every attempt.
+ */
+export function clientNetwork(ip: string): string {
+  if (!ip.includes(':')) return ip
+  const [head = '', tail] = ip.split('::')
+  const leading = head ? head.split(':') : []
+  const trailing = tail ? tail.split(':') : []
+  const groups = tail === undefined ? leading : [...leading, ...Array(Math.max(0, 8 - leading.length - trailing.length)).fill('0'), ...trailing]
+  return `${groups.slice(0, 4).map((group) => (parseInt(group, 16) || 0).toString(16)).join(':')}::/64`
 }
 
 /** A short, stable pseudonym for an email, for keys and logs that must not hold the address. */

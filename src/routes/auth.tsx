@@ -44,6 +44,7 @@ export function authRoutes({ authenticator, audit, now }: AuthDeps) {
         outcome = await authenticator.login(parsed.data.email, parsed.data.password, ip)
       } catch (error) {
         if (!(error instanceof ServiceUnavailableError && error.service === 'database')) throw error
+        audit('login_failure', { requestId: c.get('requestId'), ip, sessionId: session.id ?? undefined, reason: 'unavailable', error: error.message })
         c.header('Retry-After', '5')
         return renderLogin(c, 503, { email, error: LOGIN_UNAVAILABLE })
       }

@@ -55,6 +55,7 @@ export function signupRoutes({ users, hasher, throttle, audit }: SignupDeps) {
       } catch (error) {
         if (error instanceof ServiceUnavailableError && error.service === 'database') {
           await throttle.release(ip, parsed.data.email, 'undo')
+          audit('signup_failure', { requestId: c.get('requestId'), ip, reason: 'unavailable', error: error.message })
           c.header('Retry-After', '5')
           return renderSignup(c, 503, { email, error: SIGNUP_UNAVAILABLE })
         }

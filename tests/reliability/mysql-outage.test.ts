@@ -75,6 +75,9 @@ describe('MySQL down', () => {
       expect(form).not.toContain(PASSWORD)
       expect(login.html).toContain('<html')
 
+      const unavailable = t.audit.find((event) => event.event === 'login_failure' && event.reason === 'unavailable')
+      expect(String(unavailable?.error)).toContain('database unavailable')
+
       const htmxLogin = await visitor.post('/login', { email: EMAIL, password: PASSWORD }, { htmx: true })
       expect(htmxLogin.response.status).toBe(503)
       expect(htmxLogin.html.startsWith('<form id="login-form"')).toBe(true)
