@@ -77,7 +77,6 @@ describe('form fields a stranger sends', () => {
     const { response, html } = await browser.post('/login', { email: "admin'--@example.com", password: "x' OR '1'='1" })
     expect(response.status).toBe(401)
     expect(html).toContain('Invalid email or password.')
-    expect(await t.services.users.findByEmail('test@example.com')).toBeDefined()
   })
 
   test('what a user typed is shown back escaped', async () => {
