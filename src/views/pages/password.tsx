@@ -3,6 +3,7 @@ import type { StoredSession } from '../../session/store.ts'
 import { Layout } from '../layout.tsx'
 import { AccountForm } from '../partials/account-form.tsx'
 import { FormField } from '../partials/form-field.tsx'
+import { NewPasswordFields } from '../partials/new-password-fields.tsx'
 
 export type PasswordFormProps = { csrfToken: string; email: string; error?: string; fieldErrors?: FieldErrors }
 
@@ -19,21 +20,7 @@ export function PasswordForm({ csrfToken, email, error, fieldErrors = {} }: Pass
         error={fieldErrors.current_password}
         autocomplete="current-password"
       />
-      <FormField
-        name="new_password"
-        label="New password"
-        type="password"
-        error={fieldErrors.new_password}
-        autocomplete="new-password"
-        hint="At least 8 characters, and not a common password."
-      />
-      <FormField
-        name="new_password_confirm"
-        label="Confirm new password"
-        type="password"
-        error={fieldErrors.new_password_confirm}
-        autocomplete="new-password"
-      />
+      <NewPasswordFields name="new_password" label="New password" hint="At least 8 characters, and not a common password." fieldErrors={fieldErrors} />
       <button type="submit">Change Password</button>
     </AccountForm>
   )

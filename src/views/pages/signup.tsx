@@ -3,6 +3,7 @@ import type { StoredSession } from '../../session/store.ts'
 import { Layout } from '../layout.tsx'
 import { AccountForm } from '../partials/account-form.tsx'
 import { FormField } from '../partials/form-field.tsx'
+import { NewPasswordFields } from '../partials/new-password-fields.tsx'
 
 export type SignupFormProps = { csrfToken: string; email?: string; error?: string; fieldErrors?: FieldErrors }
 
@@ -11,20 +12,11 @@ export function SignupForm({ csrfToken, email, error, fieldErrors = {} }: Signup
   return (
     <AccountForm id="signup-form" action="/signup" csrfToken={csrfToken} error={error}>
       <FormField name="email" label="Email" type="email" value={email} error={fieldErrors.email} autocomplete="username" />
-      <FormField
+      <NewPasswordFields
         name="password"
         label="Password"
-        type="password"
-        error={fieldErrors.password}
-        autocomplete="new-password"
         hint="At least 8 characters, and not a common password. A few unrelated words work well."
-      />
-      <FormField
-        name="password_confirm"
-        label="Confirm password"
-        type="password"
-        error={fieldErrors.password_confirm}
-        autocomplete="new-password"
+        fieldErrors={fieldErrors}
       />
       <button type="submit">Sign Up</button>
     </AccountForm>

@@ -1,0 +1,27 @@
+import type { FieldErrors } from '../../auth/forms.ts'
+import { FormField } from './form-field.tsx'
+
+type NewPasswordFieldsProps = {
+  /** `password` (sign-up) or `new_password` (password change); the confirmation is `<name>_confirm`. */
+  name: string
+  label: string
+  hint: string
+  fieldErrors: FieldErrors
+}
+
+/** A new password and its confirmation, marked so password managers offer to generate one. */
+export function NewPasswordFields({ name, label, hint, fieldErrors }: NewPasswordFieldsProps) {
+  const confirm = `${name}_confirm`
+  return (
+    <>
+      <FormField name={name} label={label} type="password" error={fieldErrors[name]} autocomplete="new-password" hint={hint} />
+      <FormField
+        name={confirm}
+        label={`Confirm ${label.toLowerCase()}`}
+        type="password"
+        error={fieldErrors[confirm]}
+        autocomplete="new-password"
+      />
+    </>
+  )
+}
