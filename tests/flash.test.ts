@@ -38,6 +38,12 @@ async function expectShownOnce(browser: TestBrowser, message: string, path = '/'
 }
 
 describe('flash messages are shown once, on the next page, in an aria-live region', () => {
+  test('"Logged out." after logging out (for clients that keep the fresh session despite Clear-Site-Data)', async () => {
+    const { browser } = await signedIn()
+    await browser.post('/logout')
+    await expectShownOnce(browser, 'Logged out.')
+  })
+
   test('"Logged out." after revoking this browser\'s own session', async () => {
     const { browser, id } = await signedIn()
     await browser.get('/account/sessions')

@@ -143,6 +143,7 @@ describe('logout', () => {
     const panel = panelOf(next.html)
     expect(panel.sessionId).not.toBe(sessionId)
     expect(next.html).toContain('Not logged in')
+    expect(next.html).toContain('Logged out.')
   })
 
   test('htmx logout answers with HX-Redirect', async () => {

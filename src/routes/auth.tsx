@@ -83,9 +83,12 @@ export function authRoutes({ authenticator, audit, now }: AuthDeps) {
       const sessionId = session.id ?? undefined
       const ended = await session.destroy()
       audit('logout', { requestId: c.get('requestId'), ip: c.get('clientIp'), sessionId, userId: ended?.userId })
+      // The ended session cannot carry the notice: a fresh anonymous one does.
+      // Browsers that apply Clear-Site-Data's "cookies" after this response's
+      // Set-Cookie (Chromium does) drop it too, and show no notice.
+      await session.load()
+      await session.flash('Logged out.')
       noStore(c)
-      // No "Logged out." notice here: browsers apply "cookies" after this
-      // response's Set-Cookie, so a notice cookie would be wiped with the rest.
       c.header('Clear-Site-Data', '"cache", "cookies", "storage"')
       return redirect(c, '/')
     })
