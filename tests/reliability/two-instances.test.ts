@@ -1,78 +1,57 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test'
 import type { Hono } from 'hono'
-import { getConnInfo } from 'hono/bun'
-import { createApp } from '../../src/app.ts'
-import { createAuditLog } from '../../src/audit.ts'
-import { prepare } from '../../src/boot.ts'
-import { createServices, type Services } from '../../src/deps.ts'
+import { createRedis } from '../../src/redis/client.ts'
 import { parseEnv } from '../../src/env.ts'
 import { panelOf, TestBrowser } from '../support/browser.ts'
-import { dropDatabase, isolation, redisEnv, scanKeys, SERVER_URL, TEST_SECRET, WORKER_URL } from '../support/test-app.ts'
+import { freePort } from '../support/spawn-server.ts'
+import { dropDatabase, isolation, redisEnv, scanKeys, SERVER_URL } from '../support/test-app.ts'
+import { startServerProcess, type ServerProcess } from './support/server-process.ts'
 
 // Real servers start, stop and hang in here; a busy machine needs more than the 5 s default.
 setDefaultTimeout(30_000)
 
-// Two app instances, each with its own connections, served on their own
-// ports, sharing one Redis prefix and one database, as behind a load balancer.
+// Two app processes on their own ports, sharing one Redis prefix and one
+// database, as behind a load balancer.
 const { prefix, database } = isolation('twoinstances')
 const EMAIL = 'twice@example.com'
-const PASSWORD = 'one app, two doors'
+const PASSWORD = 'quartz lanterns drift over harbour'
 
-type Instance = { url: string; services: Services; close(): Promise<void> }
-
-async function startInstance(): Promise<Instance> {
-  const config = parseEnv({
-    NODE_ENV: 'test',
-    DATABASE_URL: `${SERVER_URL}/${database}`,
-    REDIS_PREFIX: prefix,
-    SESSION_SECRET: TEST_SECRET,
-    BCRYPT_COST: '4',
-    BCRYPT_WORKERS: '1',
-    ...redisEnv(),
-  })
-  const services = createServices(config, {
-    workerUrl: WORKER_URL,
-    socketAddress: (c) => getConnInfo(c).remote.address,
-    audit: createAuditLog(() => {}),
-    logError: () => {},
-  })
-  await prepare(config, services)
-  const server = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: createApp(services.deps).fetch })
-  return {
-    url: `http://127.0.0.1:${server.port}`,
-    services,
-    async close() {
-      await server.stop(true)
-      await services.close()
-    },
-  }
-}
-
-let a: Instance
-let b: Instance
+let a: ServerProcess
+let b: ServerProcess
 
 beforeAll(async () => {
   // Both start at once on an empty database, as a fresh deployment does.
-  ;[a, b] = await Promise.all([startInstance(), startInstance()])
-  await a.services.users.create(EMAIL, await a.services.hasher.hash(PASSWORD))
+  const env = { REDIS_PREFIX: prefix, DATABASE_URL: `${SERVER_URL}/${database}`, ...redisEnv() }
+  ;[a, b] = await Promise.all([freePort(), freePort()]).then(([portA, portB]) => [
+    startServerProcess(portA, env),
+    startServerProcess(portB, env),
+  ])
+  await Promise.all([a.waitUntilReady(30_000), b.waitUntilReady(30_000)])
+  const { via } = balancedBrowser()
+  await via(b).get('/signup')
+  const signup = await via(b).post('/signup', { email: EMAIL, password: PASSWORD, password_confirm: PASSWORD })
+  expect(signup.response.status).toBe(303)
 })
 
 afterAll(async () => {
-  const keys = await scanKeys(a.services.redis, `${prefix}*`)
-  await Promise.all(keys.map((key) => a.services.redis.del(key)))
-  await Promise.all([a.close(), b.close()])
+  await Promise.all([a?.kill(), b?.kill()])
+  const redis = createRedis(parseEnv({ REDIS_PREFIX: prefix, ...redisEnv() }).redis)
+  await redis.connect()
+  const keys = await scanKeys(redis, `${prefix}*`)
+  await Promise.all(keys.map((key) => redis.del(key)))
+  redis.disconnect()
   await dropDatabase(database)
 })
 
 /** One browser (one cookie jar) whose requests go to whichever instance `via` names. */
 function balancedBrowser() {
-  let target = a
+  let target: ServerProcess = a
   const browser = new TestBrowser({
     request: ((path: string, init?: RequestInit) => fetch(target.url + path, { ...init, redirect: 'manual' })) as Hono['request'],
   })
   return {
     browser,
-    via(instance: Instance) {
+    via(instance: ServerProcess) {
       target = instance
       return browser
     },
