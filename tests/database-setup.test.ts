@@ -95,6 +95,23 @@ describe('schema setup', () => {
     }
   }, 60_000)
 
+  test('`bun run db:seed` sets up a fresh database and seeds once; without SESSION_SECRET it warns', async () => {
+    const { url } = freshDatabase('seedcli')
+    const { SESSION_SECRET: _unset, ...env } = process.env
+    const seed = () => {
+      const run = Bun.spawnSync(['node_modules/.bin/bun', 'run', 'db:seed'], { env: { ...env, NODE_ENV: 'development', DATABASE_URL: url }, stdout: 'pipe', stderr: 'pipe' })
+      return { code: run.exitCode, out: run.stdout.toString(), err: run.stderr.toString() }
+    }
+    const first = seed()
+    expect(first.code).toBe(0)
+    expect(first.out).toContain('Seeded demo user test@example.com')
+    expect(first.err).toContain('SESSION_SECRET is not set: using a random secret')
+    const second = seed()
+    expect(second.code).toBe(0)
+    expect(second.out).toContain('already present')
+    expect(await describeUsers(url)).toContain('email varchar(254) UNI')
+  }, 60_000)
+
   test('a duplicate email is refused by the unique key', async () => {
     const { url } = freshDatabase('dup')
     await ensureDatabase(url)

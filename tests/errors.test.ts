@@ -33,6 +33,24 @@ describe('error pages', () => {
     expect(html).toContain('There is no page at this address.')
   })
 
+  test('error pages keep the nav: Log In for visitors, Log Out for a logged-in user', async () => {
+    const visitor = new TestBrowser(t.app)
+    await visitor.get('/')
+    const anonymous = (await visitor.get('/no/such/page')).html
+    expect(anonymous).toContain('href="/login"')
+    expect(anonymous).not.toContain('action="/logout"')
+
+    const email = 'lost@example.com'
+    await t.services.users.create(email, await t.services.hasher.hash('wandering around'))
+    const user = new TestBrowser(t.app)
+    await user.get('/login')
+    await user.post('/login', { email, password: 'wandering around' })
+    const { response, html } = await user.get('/no/such/page')
+    expect(response.status).toBe(404)
+    expect(html).toContain('action="/logout"')
+    expect(html).not.toContain('href="/login"')
+  })
+
   test('an unexpected error → 500 page without stack or internals; logged with its request id', async () => {
     const { app, errors } = appWithFailingStore(() => new Error('secret internal detail at /srv/app.ts:12'))
     const response = await app.request('/')

@@ -88,6 +88,13 @@ describe('form fields a stranger sends', () => {
 })
 
 describe('headers and browser policy', () => {
+  test('an unknown static file is a plain-text 404, not an HTML page without the security headers', async () => {
+    const response = await browser.request('/static/nope.js')
+    expect(response.status).toBe(404)
+    expect(response.headers.get('content-type')).toStartWith('text/plain')
+    expect(response.headers.get('x-content-type-options')).toBe('nosniff')
+  })
+
   test('every HTML response carries the CSP and the other security headers', async () => {
     for (const path of ['/', '/login', '/logout', '/no-such-page']) {
       const response = await browser.request(path)

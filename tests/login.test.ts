@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { emailHash } from '../src/auth/throttle.ts'
 import { DEMO_EMAIL } from '../src/db/seed.ts'
 import { panelOf, TestBrowser } from './support/browser.ts'
 import { createTestApp, type TestApp } from './support/test-app.ts'
@@ -43,6 +44,8 @@ describe('POST /login', () => {
     const { response } = await browser.post('/login', { email: EMAIL, password: PASSWORD })
     expect(response.status).toBe(303)
     expect(response.headers.get('location')).toBe('/')
+    expect(response.headers.get('cache-control')).toBe('no-store')
+    expect(response.headers.get('vary')).toBe('HX-Request')
     const { html } = await browser.get('/')
     const after = panelOf(html)
     expect(after.sessionId).not.toBe(before.sessionId)
@@ -178,10 +181,15 @@ describe('audit trail', () => {
     const { browser } = await loggedIn()
     await browser.get('/')
     await browser.post('/login', { email: EMAIL, password: 'wrong password' })
+    await browser.post('/login', { email: 'nobody@example.com', password: 'wrong password' })
     await browser.post('/logout')
     const events = t.audit.slice(start)
-    expect(events.map((event) => event.event)).toEqual(['login_success', 'login_failure', 'logout'])
+    expect(events.map((event) => event.event)).toEqual(['login_success', 'login_failure', 'login_failure', 'logout'])
     expect(events[1]!.reason).toBe('wrong_password')
+    expect(events[2]!.reason).toBe('unknown_email')
+    expect(events[1]!.emailHash).toBe(emailHash(EMAIL))
+    expect(events[2]!.emailHash).toBe(emailHash('nobody@example.com'))
+    for (const event of events) expect(Math.abs(Date.parse(String(event.time)) - Date.now())).toBeLessThan(60_000)
     const text = JSON.stringify(events)
     expect(text).not.toContain(PASSWORD)
     expect(text).not.toContain(EMAIL)

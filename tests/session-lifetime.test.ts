@@ -13,11 +13,15 @@ beforeAll(async () => {
 afterAll(() => t.cleanup())
 
 describe('absolute timeout', () => {
-  test('a session ends at its absolute deadline even while active, and the user is told', async () => {
+  test('a session ends at its absolute deadline even while active, and the user sees they were logged out', async () => {
+    const email = 'marathon@example.com'
+    await t.services.users.create(email, await t.services.hasher.hash('all day long'))
     const browser = new TestBrowser(t.app)
     await browser.get('/login')
+    expect((await browser.post('/login', { email, password: 'all day long' })).response.status).toBe(303)
     const { html } = await browser.get('/')
     const { sessionId } = panelOf(html)
+    expect(panelOf(html).email).toBe(email)
     for (let step = 0; step < 4; step++) {
       clock += 30 * 60 * 1000 - 1000
       expect(panelOf((await browser.get('/')).html).sessionId).toBe(sessionId)
@@ -26,6 +30,8 @@ describe('absolute timeout', () => {
     const after = await browser.get('/')
     expect(panelOf(after.html).sessionId).not.toBe(sessionId)
     expect(after.html).toContain('Your session expired — a new one started.')
+    expect(after.html).toContain('Not logged in')
+    expect(panelOf(after.html).email).toBeUndefined()
     expect(await t.redis.exists(`${t.config.redis.prefix}s:${sessionId}`)).toBe(0)
   })
 

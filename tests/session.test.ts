@@ -157,16 +157,31 @@ describe('cookies a stranger sends', () => {
 })
 
 describe('requests that need no session', () => {
-  test('static files, /healthz and unknown paths cost zero Redis commands', async () => {
+  test('static files and /healthz cost zero Redis commands, with or without a session', async () => {
     const browser = new TestBrowser(t.app)
     await browser.get('/')
     const trips = await roundTrips(t.redis, async () => {
-      for (const path of ['/healthz', '/static/styles.css', '/static/htmx.min.js', '/static/app.js', '/no-such-page']) {
+      for (const path of ['/healthz', '/static/styles.css', '/static/htmx.min.js', '/static/app.js', '/static/nope.js']) {
         const response = await browser.request(path)
-        expect(response.status).toBe(path === '/no-such-page' ? 404 : 200)
+        expect(response.status).toBe(path === '/static/nope.js' ? 404 : 200)
         await response.arrayBuffer()
       }
     })
     expect(trips).toBe(0)
+  })
+
+  test('an unknown path costs nothing without a session, and one read (for the nav) with one', async () => {
+    const stranger = await roundTrips(t.redis, async () => {
+      expect((await t.app.request('/no-such-page')).status).toBe(404)
+    })
+    expect(stranger).toBe(0)
+    const browser = new TestBrowser(t.app)
+    const { sessionId } = panelOf((await browser.get('/')).html)
+    const before = await t.redis.hgetall(`${t.config.redis.prefix}s:${sessionId}`)
+    const visitor = await roundTrips(t.redis, async () => {
+      expect((await browser.request('/no-such-page')).status).toBe(404)
+    })
+    expect(visitor).toBe(1)
+    expect(await t.redis.hgetall(`${t.config.redis.prefix}s:${sessionId}`)).toEqual(before)
   })
 })

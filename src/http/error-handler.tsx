@@ -4,7 +4,8 @@ import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import type { AppEnv } from '../app-env.ts'
 import { ServiceUnavailableError } from '../unavailable.ts'
 import { ErrorPage } from '../views/pages/error.tsx'
-import { isHtmx, noStore } from './htmx.ts'
+import type { RequestSession } from '../session/request-session.ts'
+import { isHtmx, noStore, varyOnHtmx } from './htmx.ts'
 
 const TITLES: Record<number, string> = {
   400: 'Bad request',
@@ -21,8 +22,9 @@ const TITLES: Record<number, string> = {
   503: 'Temporarily unavailable',
 }
 
-function respond(c: Context<AppEnv>, status: ContentfulStatusCode, message: string) {
+async function respond(c: Context<AppEnv>, status: ContentfulStatusCode, message: string, { sessionReadable = true } = {}) {
   noStore(c)
+  varyOnHtmx(c)
   const title = TITLES[status] ?? 'Error'
   if (isHtmx(c)) {
     return c.html(
@@ -32,7 +34,21 @@ function respond(c: Context<AppEnv>, status: ContentfulStatusCode, message: stri
       status,
     )
   }
-  return c.html(<ErrorPage status={status} title={title} message={message} requestId={c.get('requestId')} />, status)
+  const session = c.get('session')
+  const loggedIn = sessionReadable ? await isLoggedIn(session) : null
+  const csrfToken = session?.csrfToken ?? null
+  return c.html(<ErrorPage status={status} title={title} message={message} requestId={c.get('requestId')} loggedIn={loggedIn} csrfToken={csrfToken} />, status)
+}
+
+/** For the nav of an error page: read without extending; null when it cannot be known. */
+async function isLoggedIn(session: RequestSession | undefined): Promise<boolean | null> {
+  if (!session) return null
+  if (!session.id) return false
+  try {
+    return Boolean((await session.peek())?.userId)
+  } catch {
+    return null
+  }
 }
 
 /**
@@ -50,7 +66,7 @@ export function errorHandler(log: (line: string) => void = (line) => console.err
       log(JSON.stringify({ time: new Date().toISOString(), type: 'error', requestId: c.get('requestId'), error: error.message }))
       c.header('Retry-After', '5')
       const what = error.service === 'redis' ? 'The session store' : 'The user database'
-      return respond(c, 503, `${what} is temporarily unavailable. Please try again in a moment.`)
+      return respond(c, 503, `${what} is temporarily unavailable. Please try again in a moment.`, { sessionReadable: error.service !== 'redis' })
     }
     log(
       JSON.stringify({

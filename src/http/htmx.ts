@@ -9,6 +9,10 @@ export function isHtmx(c: Context): boolean {
  * swap the whole next page into a fragment, so htmx requests get HX-Redirect.
  */
 export function redirect(c: Context, location: string): Response {
+  // Redirects here follow logins, logouts and account changes: they carry
+  // session cookies and depend on HX-Request, so they are never cached.
+  noStore(c)
+  varyOnHtmx(c)
   if (isHtmx(c)) {
     c.header('HX-Redirect', location)
     return c.body(null, 204)
@@ -18,7 +22,7 @@ export function redirect(c: Context, location: string): Response {
 
 /** For URLs that answer both full pages and htmx fragments. */
 export function varyOnHtmx(c: Context): void {
-  c.header('Vary', 'HX-Request', { append: true })
+  c.header('Vary', 'HX-Request')
 }
 
 /** Session data is personal: never stored by a browser or shared cache. */

@@ -39,7 +39,9 @@ export function assetUrl(name: string): string {
 /** GET /static/:name — no session, no Redis. */
 export const staticAssets = new Hono().get('/static/:name', (c) => {
   const asset = assets.get(c.req.param('name'))
-  if (!asset) return c.notFound()
+  // Plain text, not the HTML 404 page: this router runs before the security
+  // headers, which every HTML response must carry.
+  if (!asset) return c.text('Not found', 404, { 'X-Content-Type-Options': 'nosniff' })
   const immutable = c.req.query('v') === asset.version
   c.header('Content-Type', asset.type)
   c.header('ETag', asset.etag)

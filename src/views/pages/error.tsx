@@ -1,10 +1,18 @@
 import { Layout } from '../layout.tsx'
 
-export type ErrorPageProps = { status: number; title: string; message: string; requestId?: string }
+export type ErrorPageProps = {
+  status: number
+  title: string
+  message: string
+  requestId?: string
+  /** For the nav; null shows neither Log In nor Log Out (when it cannot be known). */
+  loggedIn: boolean | null
+  csrfToken: string | null
+}
 
-export function ErrorPage({ status, title, message, requestId }: ErrorPageProps) {
+export function ErrorPage({ status, title, message, requestId, loggedIn, csrfToken }: ErrorPageProps) {
   return (
-    <Layout title={title} loggedIn={null} csrfToken={null}>
+    <Layout title={title} loggedIn={loggedIn} csrfToken={csrfToken}>
       <h1>{title}</h1>
       <p class="form-error" role="alert">
         {message}

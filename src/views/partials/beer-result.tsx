@@ -7,7 +7,8 @@ export function BeerResult({ beer }: { beer: Beer | null | 'error' }) {
   return (
     <>
       <p class="beer-name">{beer.name}</p>
-      <p class="beer-style">({beer.style})</p>
+      {/* The parentheses are drawn by CSS, so .beer-style holds the style alone. */}
+      <p class="beer-style">{beer.style}</p>
     </>
   )
 }
