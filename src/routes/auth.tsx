@@ -70,6 +70,7 @@ export function authRoutes({ authenticator, audit, now }: AuthDeps) {
         ip,
       })
       audit('login_success', { requestId, ip, sessionId: fresh.id, userId: user.id })
+      for (const sessionId of fresh.evicted) audit('session_revoked', { requestId, ip, sessionId, userId: user.id, reason: 'session_cap' })
       return redirect(c, '/')
     })
     .get('/logout', async (c) => {

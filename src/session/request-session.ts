@@ -75,8 +75,9 @@ export class RequestSession {
    * Replaces the session with a new token and ID (on login, or on a password
    * change). The old session is read and deleted in one step, so the old token
    * is dead at once and nothing written to it is lost; its beer count moves over.
+   * `evicted` lists the user's oldest sessions ended to stay within the cap.
    */
-  async regenerate(start: SessionStart): Promise<StoredSession> {
+  async regenerate(start: SessionStart): Promise<StoredSession & { evicted: string[] }> {
     const { store } = this.#ctx
     const previousId = this.#credentials?.id
     const previous = previousId ? await store.take(previousId) : null
@@ -88,13 +89,12 @@ export class RequestSession {
     // listing that ran in between, leaving a session "log out everywhere"
     // cannot find.
     const session = await this.#start({ beers: previous?.beers ?? 0, ...start })
-    if (start.userId) {
-      const deadline = session.createdAt + this.#ctx.absoluteSeconds * 1000
-      const evicted = await store.indexAdd(start.userId, session.id, deadline, session.createdAt)
-      if (previousId && previous?.userId === start.userId) evicted.push(previousId)
-      if (evicted.length > 0) await Promise.all([store.delete(evicted), store.indexRemove(start.userId, evicted)])
-    }
-    return session
+    if (!start.userId) return { ...session, evicted: [] }
+    const deadline = session.createdAt + this.#ctx.absoluteSeconds * 1000
+    const evicted = await store.indexAdd(start.userId, session.id, deadline, session.createdAt)
+    const ended = previousId && previous?.userId === start.userId ? [...evicted, previousId] : evicted
+    if (ended.length > 0) await Promise.all([store.delete(ended), store.indexRemove(start.userId, ended)])
+    return { ...session, evicted }
   }
 
   /** Ends the session on the server and removes the cookie; returns what it held. */
