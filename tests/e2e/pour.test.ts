@@ -103,4 +103,19 @@ describeInBrowser('home page and pouring, in Chromium', () => {
       expect(await page.locator('#session-panel .countdown').textContent()).toBe(`Session expires in ${later} seconds`)
       expect(requests).toBe(0)
     }))
+
+  test('How it works refreshes its view of the Redis record in place after a pour', () =>
+    run(async (tab) => {
+      const { page } = tab
+      await page.goto('/how-it-works')
+      const marker = await page.evaluate(() => ((window as unknown as { pageMarker?: string }).pageMarker = 'still this page'))
+      const beers = page.locator('#session-inspector tr[data-field="b"] td:nth-child(2)')
+      expect(await beers.count()).toBe(0)
+      await page.getByRole('button', { name: 'Pour a beer' }).click()
+      await page.waitForFunction(() => document.querySelector('#session-inspector tr[data-field="b"] td:nth-child(2)')?.textContent === '1')
+      await page.getByRole('button', { name: 'Pour a beer' }).click()
+      await page.waitForFunction(() => document.querySelector('#session-inspector tr[data-field="b"] td:nth-child(2)')?.textContent === '2')
+      expect(await page.evaluate(() => (window as unknown as { pageMarker?: string }).pageMarker)).toBe(marker)
+      await expectAccessible(tab, 'how it works')
+    }))
 })
