@@ -1,15 +1,23 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { panelOf, TestBrowser } from './support/browser.ts'
-import { spawnServer, type SpawnedServer } from './support/spawn-server.ts'
+import { freePort } from './support/redis-server.ts'
+import { startServerProcess, type ServerProcess } from './support/server-process.ts'
+import { dropIsolation, isolation, redisEnv, SERVER_URL } from './support/test-app.ts'
 
-let server: SpawnedServer
+let server: ServerProcess
+const { prefix, database } = isolation('nodebuild')
 
 beforeAll(async () => {
   const build = Bun.spawnSync(['npm', 'run', 'build:node'], { stdout: 'pipe', stderr: 'pipe' })
   if (build.exitCode !== 0) throw new Error(`build failed: ${build.stderr.toString()}`)
-  server = await spawnServer(['node', 'dist/server-node.js'], 'nodebuild')
+  const env = { REDIS_PREFIX: prefix, DATABASE_URL: `${SERVER_URL}/${database}`, ...redisEnv() }
+  server = startServerProcess(await freePort(), env, ['node', 'dist/server-node.js'])
+  await server.waitUntilReady(30_000)
 }, 60_000)
-afterAll(() => server?.cleanup())
+afterAll(async () => {
+  await server?.kill()
+  await dropIsolation({ prefix, database })
+})
 
 describe('the Node build (npm run start:node)', () => {
   test('serves the app on plain Node: a page, a pour, a login', async () => {
@@ -28,7 +36,8 @@ describe('the Node build (npm run start:node)', () => {
   })
 
   test('stops cleanly on SIGTERM', async () => {
-    expect(await server.stop('SIGTERM')).toBe(0)
+    server.child.kill('SIGTERM')
+    expect(await server.child.exited).toBe(0)
     expect(server.output()).toContain('stopped')
   })
 })

@@ -5,7 +5,7 @@ import { freePort, redisServer, startRedisServer, waitFor } from '../support/red
 import { tcpProxy } from '../support/tcp-proxy.ts'
 import { dropDatabase, isolation, SERVER_URL } from '../support/test-app.ts'
 import { HELD_BEER, heldBeerApi } from './support/held-beer-api.ts'
-import { startServerProcess, type ServerProcess } from './support/server-process.ts'
+import { startServerProcess, type ServerProcess } from '../support/server-process.ts'
 import { databaseUrlVia, mysqlAddress } from './support/services.ts'
 
 // Real servers start, stop and hang in here; a busy machine needs more than the 5 s default.

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from '
 import { panelOf, TestBrowser } from '../support/browser.ts'
 import { freePort, startRedisServer, waitFor, type RedisServer } from '../support/redis-server.ts'
 import { dropDatabase, isolation, SERVER_URL } from '../support/test-app.ts'
-import { startServerProcess, type ServerProcess } from './support/server-process.ts'
+import { startServerProcess, type ServerProcess } from '../support/server-process.ts'
 
 // Real servers start, stop and hang in here; a busy machine needs more than the 5 s default.
 setDefaultTimeout(30_000)

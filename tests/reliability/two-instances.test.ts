@@ -1,11 +1,9 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test'
 import type { Hono } from 'hono'
-import { createRedis } from '../../src/redis/client.ts'
-import { parseEnv } from '../../src/env.ts'
 import { panelOf, TestBrowser } from '../support/browser.ts'
-import { freePort } from '../support/spawn-server.ts'
-import { dropDatabase, isolation, redisEnv, scanKeys, SERVER_URL } from '../support/test-app.ts'
-import { startServerProcess, type ServerProcess } from './support/server-process.ts'
+import { freePort } from '../support/redis-server.ts'
+import { dropIsolation, isolation, redisEnv, SERVER_URL } from '../support/test-app.ts'
+import { startServerProcess, type ServerProcess } from '../support/server-process.ts'
 
 // Real servers start, stop and hang in here; a busy machine needs more than the 5 s default.
 setDefaultTimeout(30_000)
@@ -35,12 +33,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await Promise.all([a?.kill(), b?.kill()])
-  const redis = createRedis(parseEnv({ REDIS_PREFIX: prefix, ...redisEnv() }).redis)
-  await redis.connect()
-  const keys = await scanKeys(redis, `${prefix}*`)
-  await Promise.all(keys.map((key) => redis.del(key)))
-  redis.disconnect()
-  await dropDatabase(database)
+  await dropIsolation({ prefix, database })
 })
 
 /** One browser (one cookie jar) whose requests go to whichever instance `via` names. */

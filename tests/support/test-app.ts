@@ -5,7 +5,7 @@ import { createAuditLog } from '../../src/audit.ts'
 import { prepare } from '../../src/boot.ts'
 import { createServices } from '../../src/deps.ts'
 import { parseEnv } from '../../src/env.ts'
-import type { RedisClient } from '../../src/redis/client.ts'
+import { createRedis, type RedisClient } from '../../src/redis/client.ts'
 
 export const SERVER_URL = process.env.TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306'
 export const WORKER_URL = new URL('../../src/auth/bcrypt-worker.ts', import.meta.url)
@@ -96,6 +96,19 @@ export async function scanKeys(redis: RedisClient, pattern: string): Promise<str
     } while (cursor !== '0')
   }
   return keys
+}
+
+/** Removes what servers run in another process left under `prefix` and in `database`. */
+export async function dropIsolation({ prefix, database }: { prefix: string; database: string }): Promise<void> {
+  const redis = createRedis(parseEnv({ REDIS_PREFIX: prefix, ...redisEnv() }).redis)
+  try {
+    await redis.connect()
+    const keys = await scanKeys(redis, `${prefix}*`)
+    await Promise.all(keys.map((key) => redis.del(key)))
+  } finally {
+    redis.disconnect()
+  }
+  await dropDatabase(database)
 }
 
 export async function dropDatabase(name: string): Promise<void> {

@@ -1,8 +1,8 @@
 import type { Subprocess } from 'bun'
-import { waitFor } from '../../support/redis-server.ts'
-import { TEST_SECRET } from '../../support/test-app.ts'
+import { waitFor } from './redis-server.ts'
+import { TEST_SECRET } from './test-app.ts'
 
-const ROOT = new URL('../../../', import.meta.url).pathname
+const ROOT = new URL('../../', import.meta.url).pathname
 const BUN = `${ROOT}node_modules/.bin/bun`
 
 export type ServerProcess = {
@@ -19,13 +19,13 @@ export type ServerProcess = {
 }
 
 /**
- * `bun src/server.ts` as production runs it, on `port`, with only the
- * environment given here (plus test defaults), so nothing leaks in from the
- * shell running the tests.
+ * `bun src/server.ts` as production runs it (or `command`, e.g. the Node
+ * build), on `port`, with only the environment given here (plus test
+ * defaults), so nothing leaks in from the shell running the tests.
  */
-export function startServerProcess(port: number, env: Record<string, string>): ServerProcess {
+export function startServerProcess(port: number, env: Record<string, string>, command = [BUN, 'src/server.ts']): ServerProcess {
   let log = ''
-  const child = Bun.spawn([BUN, 'src/server.ts'], {
+  const child = Bun.spawn(command, {
     cwd: ROOT,
     env: {
       PATH: process.env.PATH ?? '',
