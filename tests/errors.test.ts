@@ -72,6 +72,28 @@ describe('error pages', () => {
     expect(await response.text()).toContain('The session store is temporarily unavailable.')
   })
 
+  test('a login whose session cannot be indexed (its Redis node down) ends that session instead of leaving it unrevocable', async () => {
+    const real = t.services.store
+    const failing = async () => {
+      throw new ServiceUnavailableError('redis', new Error('Connection is closed.'))
+    }
+    const store = new Proxy(real, {
+      get: (target, name: keyof SessionStore) => (name === 'indexAdd' ? failing : target[name].bind(target)),
+    })
+    const app = createApp({ ...t.services.deps, sessions: { ...t.services.deps.sessions, store }, logError: () => {} })
+    const email = 'unindexed@example.com'
+    const user = await t.services.users.create(email, await t.services.hasher.hash('half way there'))
+    const browser = new TestBrowser(app)
+    await browser.get('/login')
+    const { response } = await browser.post('/login', { email, password: 'half way there' })
+    expect(response.status).toBe(503)
+    const sessionCookies = response.headers.getSetCookie().filter((line) => line.startsWith('taproom_session='))
+    expect(sessionCookies.at(-1)).toContain('Max-Age=0')
+    for (const key of await t.keys()) {
+      if (key.includes(':s:')) expect(await t.redis.hget(key, 'u')).not.toBe(user.id)
+    }
+  })
+
   test('htmx requests get a fragment, not a whole page, for errors', async () => {
     const browser = new TestBrowser(t.app)
     await browser.get('/')

@@ -118,6 +118,8 @@ describe('throttling failed logins', () => {
     expect(clientNetwork('2001:0db8:0001:0002:0:0:0:5')).toBe('2001:db8:1:2::/64')
     expect(clientNetwork('2001:db8::5')).toBe('2001:db8:0:0::/64')
     expect(clientNetwork('::1')).toBe('0:0:0:0::/64')
+    expect(clientNetwork('::ffff:198.51.100.9')).toBe('198.51.100.9')
+    expect(clientNetwork('::FFFF:203.0.113.9')).toBe('203.0.113.9')
   })
 
   test('IPv6 clients are counted by their /64, so new addresses in it bring no new budget', async () => {

@@ -98,6 +98,9 @@ export class LoginThrottle {
  */
 export function clientNetwork(ip: string): string {
   if (!ip.includes(':')) return ip
+  // An IPv4 address written as IPv6 (::ffff:a.b.c.d) is that IPv4 client.
+  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(ip)
+  if (mapped) return mapped[1]!
   const [head = '', tail] = ip.split('::')
   const leading = head ? head.split(':') : []
   const trailing = tail ? tail.split(':') : []

@@ -13,7 +13,7 @@ export function clientIp({ trustProxy, socketAddress }: { trustProxy: boolean; s
   return function clientIpMiddleware(c, next) {
     let ip: string | undefined
     if (trustProxy) {
-      const forwarded = lastEntry(c.req.header('x-forwarded-for'))
+      const forwarded = normalise(lastEntry(c.req.header('x-forwarded-for')))
       if (forwarded && isIP(forwarded)) ip = forwarded
     }
     c.set('clientIp', ip ?? normalise(safe(() => socketAddress(c))) ?? 'unknown')

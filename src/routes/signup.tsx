@@ -53,8 +53,8 @@ export function signupRoutes({ users, hasher, throttle, audit }: SignupDeps) {
       try {
         user = await users.create(parsed.data.email, await hasher.hash(parsed.data.password))
       } catch (error) {
+        if (!(error instanceof DuplicateEmailError)) await throttle.release(ip, parsed.data.email, 'undo').catch(() => {})
         if (error instanceof ServiceUnavailableError && error.service === 'database') {
-          await throttle.release(ip, parsed.data.email, 'undo')
           audit('signup_failure', { requestId: c.get('requestId'), ip, reason: 'unavailable', error: error.message })
           c.header('Retry-After', '5')
           return renderSignup(c, 503, { email, error: SIGNUP_UNAVAILABLE })

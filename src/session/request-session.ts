@@ -91,7 +91,18 @@ export class RequestSession {
     const session = await this.#start({ beers: previous?.beers ?? 0, ...start })
     if (!start.userId) return { ...session, evicted: [] }
     const deadline = session.createdAt + this.#ctx.absoluteSeconds * 1000
-    const evicted = await store.indexAdd(start.userId, session.id, deadline, session.createdAt)
+    let evicted: string[]
+    try {
+      evicted = await store.indexAdd(start.userId, session.id, deadline, session.createdAt)
+    } catch (error) {
+      // A logged-in session missing from the index would escape "log out
+      // everywhere": end it (its cookie too) rather than let it live.
+      await store.delete([session.id]).catch(() => {})
+      this.#credentials = null
+      this.#loaded = null
+      this.#setCookie(this.#ctx.cookie.clear())
+      throw error
+    }
     const ended = previousId && previous?.userId === start.userId ? [...evicted, previousId] : evicted
     if (ended.length > 0) await Promise.all([store.delete(ended), store.indexRemove(start.userId, ended)])
     return { ...session, evicted }
