@@ -10,6 +10,7 @@ import type { UserRepository } from '../db/users.ts'
 import { readForm } from '../http/form.ts'
 import { isHtmx, noStore, redirect, varyOnHtmx } from '../http/htmx.ts'
 import { requireUser, type SignedIn } from '../http/require-user.ts'
+import { LOGGED_OUT_NOTICE } from '../session/request-session.ts'
 import type { SessionStore, StoredSession } from '../session/store.ts'
 import { listUserSessions, restartSessionsAfterPasswordChange, revokeOtherSessions, revokeUserSession } from '../session/user-sessions.ts'
 import { PasswordForm, PasswordPage, type PasswordFormProps } from '../views/pages/password.tsx'
@@ -97,11 +98,8 @@ export function accountRoutes({ store, authenticator, users, hasher, audit, now 
       const target = c.req.param('id')
       noStore(c)
       if (target === session.id) {
-        await session.destroy()
+        await session.restartWithNotice(LOGGED_OUT_NOTICE)
         auditRevoked(c, user.id, [target], 'revoked_own')
-        // The ended session cannot carry the notice: a fresh anonymous one does.
-        await session.load()
-        await session.flash('Logged out.')
         return redirect(c, '/')
       }
       const revoked = SESSION_ID.test(target) && (await revokeUserSession(store, user.id, target, now()))

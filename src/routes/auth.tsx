@@ -8,6 +8,7 @@ import { emailHash } from '../auth/throttle.ts'
 import { readForm } from '../http/form.ts'
 import { isHtmx, noStore, redirect, varyOnHtmx } from '../http/htmx.ts'
 import { ServiceUnavailableError } from '../unavailable.ts'
+import { LOGGED_OUT_NOTICE } from '../session/request-session.ts'
 import { LoginForm, LoginPage, type LoginFormProps } from '../views/pages/login.tsx'
 import { LogoutPage } from '../views/pages/logout.tsx'
 
@@ -82,13 +83,10 @@ export function authRoutes({ authenticator, audit, now }: AuthDeps) {
     .post('/logout', async (c) => {
       const session = c.get('session')
       const sessionId = session.id ?? undefined
-      const ended = await session.destroy()
-      audit('logout', { requestId: c.get('requestId'), ip: c.get('clientIp'), sessionId, userId: ended?.userId })
-      // The ended session cannot carry the notice: a fresh anonymous one does.
       // Browsers that apply Clear-Site-Data's "cookies" after this response's
-      // Set-Cookie (Chromium does) drop it too, and show no notice.
-      await session.load()
-      await session.flash('Logged out.')
+      // Set-Cookie (Chromium does) drop the fresh session too, and show no notice.
+      const ended = await session.restartWithNotice(LOGGED_OUT_NOTICE)
+      audit('logout', { requestId: c.get('requestId'), ip: c.get('clientIp'), sessionId, userId: ended?.userId })
       noStore(c)
       c.header('Clear-Site-Data', '"cache", "cookies", "storage"')
       return redirect(c, '/')

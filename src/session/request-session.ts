@@ -3,6 +3,7 @@ import type { SessionData, SessionStore, StoredSession } from './store.ts'
 import type { SessionCredentials, SessionTokens } from './token.ts'
 
 export const EXPIRED_NOTICE = 'Your session expired — a new one started.'
+export const LOGGED_OUT_NOTICE = 'Logged out.'
 
 export type SessionUser = { id: string; email: string }
 
@@ -117,6 +118,17 @@ export class RequestSession {
     this.#loaded = null
     this.#setCookie(this.#ctx.cookie.clear())
     return previous
+  }
+
+  /**
+   * Ends the session (as destroy) and starts a fresh anonymous one holding
+   * `notice` for the next page: the ended session cannot carry it. One create,
+   * the notice written with it.
+   */
+  async restartWithNotice(notice: string): Promise<SessionData | null> {
+    const ended = await this.destroy()
+    await this.#start({ beers: 0, flash: notice })
+    return ended
   }
 
   /** Leaves a one-time message for the next page this session shows. */

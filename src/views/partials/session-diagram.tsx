@@ -23,7 +23,7 @@ const STEPS: Step[] = [
   { phase: '4 · Log out: destroy' },
   { from: 'browser', to: 'app', label: 'POST /logout · CSRF token' },
   { from: 'app', to: 'redis', label: 'take s:‹id› · ZREM u:‹user› ‹id›' },
-  { from: 'app', to: 'browser', label: 'cookie cleared · next visit is step 1' },
+  { from: 'app', to: 'browser', label: 'cookie cleared · a fresh session says “Logged out.”' },
 ]
 
 const HEIGHT = TOP + STEPS.length * ROW + 16
