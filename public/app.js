@@ -1,19 +1,17 @@
 // Same-origin script (the CSP allows no inline script): sends the CSRF token
 // with every htmx request and runs the session countdown without polling,
 // since a poll would itself keep the session alive.
-(function () {
-  'use strict'
-
+;(() => {
   function csrfToken() {
     var panel = document.getElementById('session-panel')
-    if (panel && panel.dataset.csrfToken) return panel.dataset.csrfToken
+    if (panel?.dataset.csrfToken) return panel.dataset.csrfToken
     var meta = document.querySelector('meta[name="csrf-token"]')
     return meta ? meta.getAttribute('content') : ''
   }
 
-  document.addEventListener('htmx:config:request', function (event) {
-    var request = event.detail && event.detail.ctx && event.detail.ctx.request
-    if (request && request.headers) request.headers['X-CSRF-Token'] = csrfToken()
+  document.addEventListener('htmx:config:request', (event) => {
+    var request = event.detail?.ctx?.request
+    if (request?.headers) request.headers['X-CSRF-Token'] = csrfToken()
   })
 
   // The deadline on this device's clock, from the seconds left that the server
@@ -31,14 +29,14 @@
 
   function tick() {
     var panel = document.getElementById('session-panel')
-    if (!panel || !panel.dataset.expiresAt) return
+    if (!panel?.dataset.expiresAt) return
     var left = Math.max(0, Math.ceil((deadlineOf(panel) - Date.now()) / 1000))
     var counter = panel.querySelector('[data-countdown]')
     if (counter && counter.textContent !== String(left)) counter.textContent = String(left)
     panel.dataset.expiresIn = String(left)
+    var line = panel.querySelector('.countdown')
     if (left === 0 && !panel.dataset.expired) {
       panel.dataset.expired = 'true'
-      var line = panel.querySelector('.countdown')
       if (line) line.textContent = 'Session expired. Your next action starts a new one.'
     }
   }

@@ -65,7 +65,17 @@ export function createApp(deps: AppDeps) {
   app.route('/', homeRoutes({ pourBeer: deps.pourBeer, now }))
   app.route('/', authRoutes({ authenticator: deps.authenticator, audit: deps.audit, now }))
   app.route('/', signupRoutes({ users: deps.users, hasher: deps.hasher, throttle: deps.throttle, audit: deps.audit }))
-  app.route('/', accountRoutes({ store: deps.sessions.store, authenticator: deps.authenticator, users: deps.users, hasher: deps.hasher, audit: deps.audit, now }))
+  app.route(
+    '/',
+    accountRoutes({
+      store: deps.sessions.store,
+      authenticator: deps.authenticator,
+      users: deps.users,
+      hasher: deps.hasher,
+      audit: deps.audit,
+      now,
+    }),
+  )
   app.route('/', howItWorksRoutes({ sessions: deps.sessions, now }))
   return app
 }

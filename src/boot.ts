@@ -1,7 +1,7 @@
 import { ensureDatabase, migrateDatabase } from './db/migrate.ts'
 import { seedDemoUser } from './db/seed.ts'
 import type { Services } from './deps.ts'
-import { ConfigError, parseEnv, type Config } from './env.ts'
+import { type Config, ConfigError, parseEnv } from './env.ts'
 import { connectRedis, type RedisClient } from './redis/client.ts'
 
 export type Log = (message: string) => void
@@ -126,14 +126,20 @@ async function closeWithin(services: Services, ms: number): Promise<void> {
  * On SIGTERM or SIGINT: stop accepting, let in-flight requests finish within the
  * grace period, close Redis, MySQL and the bcrypt workers, exit 0.
  */
-export function shutdownOnSignals(config: Config, services: Services, stopServer: (force: boolean) => Promise<void>): void {
+export function shutdownOnSignals(
+  config: Config,
+  services: Services,
+  stopServer: (force: boolean) => Promise<void>,
+): void {
   let stopping = false
   const shutdown = async (signal: string) => {
     if (stopping) return
     stopping = true
     log(`${signal} received: finishing in-flight requests (up to ${config.shutdownGraceSeconds} s)`)
     let timer: ReturnType<typeof setTimeout> | undefined
-    const grace = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), config.shutdownGraceSeconds * 1000)))
+    const grace = new Promise<'timeout'>(
+      (resolve) => (timer = setTimeout(() => resolve('timeout'), config.shutdownGraceSeconds * 1000)),
+    )
     const outcome = await Promise.race([stopServer(false).then(() => 'drained' as const), grace])
     clearTimeout(timer)
     if (outcome === 'timeout') {

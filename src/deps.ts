@@ -1,10 +1,10 @@
-import { createAuditLog, type AuditLog } from './audit.ts'
+import type { AppDeps } from './app.ts'
+import { type AuditLog, createAuditLog } from './audit.ts'
 import { Authenticator } from './auth/authenticator.ts'
 import { createPasswordHasher, type PasswordHasher } from './auth/password-hasher.ts'
 import { LoginThrottle } from './auth/throttle.ts'
 import { createBeerGenerator } from './beer/generator.ts'
 import { createRemoteBeerSource } from './beer/remote.ts'
-import type { AppDeps } from './app.ts'
 import { createDatabase, type DatabaseHandle } from './db/client.ts'
 import { UserRepository } from './db/users.ts'
 import type { Config } from './env.ts'
@@ -38,7 +38,11 @@ export function createServices(config: Config, options: ServiceOptions): Service
   const redis = createRedis(config.redis)
   const database = createDatabase(config.databaseUrl)
   const users = new UserRepository(database.db)
-  const hasher = createPasswordHasher({ cost: config.bcrypt.cost, workerUrl: options.workerUrl, workers: config.bcrypt.workers })
+  const hasher = createPasswordHasher({
+    cost: config.bcrypt.cost,
+    workerUrl: options.workerUrl,
+    workers: config.bcrypt.workers,
+  })
   const store = new RedisSessionStore(redis, {
     prefix: config.redis.prefix,
     idleSeconds: config.session.idleSeconds,

@@ -9,7 +9,12 @@ const seconds = (fallback: number) => z.coerce.number().int().positive().default
 
 const secretList = z
   .string()
-  .transform((value) => value.split(',').map((secret) => secret.trim()).filter(Boolean))
+  .transform((value) =>
+    value
+      .split(',')
+      .map((secret) => secret.trim())
+      .filter(Boolean),
+  )
   .refine((secrets) => secrets.length > 0, 'must hold at least one secret')
 
 /** `host:port`, or `[ipv6]:port`. */
@@ -17,7 +22,12 @@ const HOST_PORT = /^(?:\[([0-9A-Fa-f:.]+)\]|([^\s:[\]]+)):(\d{1,5})$/
 
 const hostPortList = z
   .string()
-  .transform((value) => value.split(',').map((node) => node.trim()).filter(Boolean))
+  .transform((value) =>
+    value
+      .split(',')
+      .map((node) => node.trim())
+      .filter(Boolean),
+  )
   .pipe(
     z
       .array(
@@ -110,9 +120,7 @@ export class ConfigError extends Error {
  * Config; nothing else reads process.env.
  */
 export function parseEnv(source: Record<string, string | undefined>): Config {
-  const present = Object.fromEntries(
-    Object.entries(source).filter(([, value]) => value !== undefined && value !== ''),
-  )
+  const present = Object.fromEntries(Object.entries(source).filter(([, value]) => value !== undefined && value !== ''))
   const result = schema.safeParse(present)
   if (!result.success) {
     const problems = result.error.issues.map((issue) => `${String(issue.path[0] ?? 'environment')}: ${issue.message}`)

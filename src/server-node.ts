@@ -1,7 +1,7 @@
 import { serve } from '@hono/node-server'
 import { getConnInfo } from '@hono/node-server/conninfo'
 import { createApp } from './app.ts'
-import { log, loadConfig, prepareOrExit, shutdownOnSignals } from './boot.ts'
+import { loadConfig, log, prepareOrExit, shutdownOnSignals } from './boot.ts'
 import { createServices } from './deps.ts'
 
 // Bundled by `npm run build:node` to dist/, next to dist/auth/bcrypt-worker.js.
@@ -17,9 +17,12 @@ const server = serve({ fetch: app.fetch, port: config.port, hostname: config.hos
   log(`listening on http://${info.address}:${info.port} (Node ${process.version}, ${config.nodeEnv})`),
 )
 
-shutdownOnSignals(config, services, (force) =>
-  new Promise((resolve) => {
-    if (force && 'closeAllConnections' in server) server.closeAllConnections()
-    server.close(() => resolve())
-  }),
+shutdownOnSignals(
+  config,
+  services,
+  (force) =>
+    new Promise((resolve) => {
+      if (force && 'closeAllConnections' in server) server.closeAllConnections()
+      server.close(() => resolve())
+    }),
 )

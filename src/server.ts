@@ -1,6 +1,6 @@
 import { getConnInfo } from 'hono/bun'
 import { createApp } from './app.ts'
-import { log, loadConfig, prepareOrExit, shutdownOnSignals } from './boot.ts'
+import { loadConfig, log, prepareOrExit, shutdownOnSignals } from './boot.ts'
 import { createServices } from './deps.ts'
 
 const config = loadConfig()

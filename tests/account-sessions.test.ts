@@ -329,8 +329,15 @@ describe('the per-user index with a small cap and a clock', () => {
       expect(await capped.redis.exists(`${capped.config.redis.prefix}s:${old.id}`)).toBe(0)
     }
     // Each ended session is in the audit log, with why.
-    const capRevocations = capped.audit.filter((event) => event.event === 'session_revoked' && event.reason === 'session_cap' && event.userId === user.id)
-    expect(capRevocations.map((event) => event.sessionId).sort()).toEqual(logins.slice(0, -3).map((login) => login.id).sort())
+    const capRevocations = capped.audit.filter(
+      (event) => event.event === 'session_revoked' && event.reason === 'session_cap' && event.userId === user.id,
+    )
+    expect(capRevocations.map((event) => event.sessionId).sort()).toEqual(
+      logins
+        .slice(0, -3)
+        .map((login) => login.id)
+        .sort(),
+    )
     const rows = rowsOf((await newest[2]!.browser.get('/account/sessions')).html)
     expect(rows.map((row) => row.id).sort()).toEqual(newest.map((login) => login.id).sort())
   })

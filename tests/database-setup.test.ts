@@ -19,7 +19,9 @@ async function describeUsers(url: string) {
   const connection = await mysql.createConnection({ uri: url })
   try {
     const [rows] = await connection.query('SHOW COLUMNS FROM users')
-    return (rows as { Field: string; Type: string; Key: string }[]).map(({ Field, Type, Key }) => `${Field} ${Type} ${Key}`)
+    return (rows as { Field: string; Type: string; Key: string }[]).map(
+      ({ Field, Type, Key }) => `${Field} ${Type} ${Key}`,
+    )
   } finally {
     await connection.end()
   }
@@ -99,7 +101,11 @@ describe('schema setup', () => {
     const { url } = freshDatabase('seedcli')
     const { SESSION_SECRET: _unset, ...env } = process.env
     const seed = () => {
-      const run = Bun.spawnSync(['node_modules/.bin/bun', 'run', 'db:seed'], { env: { ...env, NODE_ENV: 'development', DATABASE_URL: url }, stdout: 'pipe', stderr: 'pipe' })
+      const run = Bun.spawnSync(['node_modules/.bin/bun', 'run', 'db:seed'], {
+        env: { ...env, NODE_ENV: 'development', DATABASE_URL: url },
+        stdout: 'pipe',
+        stderr: 'pipe',
+      })
       return { code: run.exitCode, out: run.stdout.toString(), err: run.stderr.toString() }
     }
     const first = seed()
@@ -120,9 +126,9 @@ describe('schema setup', () => {
       await migrateDatabase(database.db)
       const users = new UserRepository(database.db)
       await users.create('Dup@Example.com', '$2b$04$abcdefghijklmnopqrstuu0123456789012345678901234567890')
-      await expect(users.create('dup@example.com', '$2b$04$abcdefghijklmnopqrstuu0123456789012345678901234567890')).rejects.toThrow(
-        'already registered',
-      )
+      await expect(
+        users.create('dup@example.com', '$2b$04$abcdefghijklmnopqrstuu0123456789012345678901234567890'),
+      ).rejects.toThrow('already registered')
     } finally {
       await database.pool.end()
     }

@@ -21,7 +21,9 @@ describe('environment', () => {
     const config = parseEnv({ NODE_ENV: 'production', SESSION_SECRET: 's'.repeat(32) })
     expect(config.session.cookieSecure).toBe(true)
     expect(config.seedDemoUser).toBe(false)
-    expect(parseEnv({ NODE_ENV: 'production', SESSION_SECRET: 's'.repeat(32), SEED_DEMO_USER: 'true' }).seedDemoUser).toBe(true)
+    expect(
+      parseEnv({ NODE_ENV: 'production', SESSION_SECRET: 's'.repeat(32), SEED_DEMO_USER: 'true' }).seedDemoUser,
+    ).toBe(true)
     expect(() => parseEnv({ NODE_ENV: 'production', SESSION_SECRET: 'short' })).toThrow(/at least 32 characters/)
   })
 

@@ -20,7 +20,11 @@ function appWithFailingStore(failure: () => Error) {
   }
   store.create = store.touch as unknown as SessionStore['create']
   const errors: string[] = []
-  const app = createApp({ ...t.services.deps, sessions: { ...t.services.deps.sessions, store }, logError: (line) => errors.push(line) })
+  const app = createApp({
+    ...t.services.deps,
+    sessions: { ...t.services.deps.sessions, store },
+    logError: (line) => errors.push(line),
+  })
   return { app, errors }
 }
 
@@ -122,7 +126,10 @@ describe('health', () => {
   })
 
   test('/readyz → 503 naming the failing check', async () => {
-    const app = createApp({ ...t.services.deps, readiness: { ...t.services.deps.readiness, mysql: () => Promise.reject(new Error('down')) } })
+    const app = createApp({
+      ...t.services.deps,
+      readiness: { ...t.services.deps.readiness, mysql: () => Promise.reject(new Error('down')) },
+    })
     const response = await app.request('/readyz')
     expect(response.status).toBe(503)
     expect(await response.json()).toEqual({ status: 'not ready', checks: { redis: 'ok', mysql: 'unavailable' } })

@@ -67,7 +67,11 @@ describe('flash messages are shown once, on the next page, in an aria-live regio
     await browser.get('/account/password')
     const { response } = await browser.post(
       '/account/password',
-      { current_password: PASSWORD, new_password: 'green teapot 93 river', new_password_confirm: 'green teapot 93 river' },
+      {
+        current_password: PASSWORD,
+        new_password: 'green teapot 93 river',
+        new_password_confirm: 'green teapot 93 river',
+      },
       { htmx: true },
     )
     expect(response.headers.get('hx-redirect')).toBe('/account/sessions')

@@ -38,18 +38,49 @@ beforeAll(async () => {
 })
 afterAll(() => t.cleanup())
 
-const paths = ['/', '/beer', '/session', '/login', '/logout', '/signup', '/account/sessions', '/account/password',
-  '/account/sessions/abc/revoke', '/account/sessions/revoke-others', '/how-it-works', '/healthz', '/readyz', '/static/app.js']
+const paths = [
+  '/',
+  '/beer',
+  '/session',
+  '/login',
+  '/logout',
+  '/signup',
+  '/account/sessions',
+  '/account/password',
+  '/account/sessions/abc/revoke',
+  '/account/sessions/revoke-others',
+  '/how-it-works',
+  '/healthz',
+  '/readyz',
+  '/static/app.js',
+]
 
 const text = fc.oneof(
   fc.string({ maxLength: 40 }),
   fc.string({ unit: 'grapheme', maxLength: 40 }),
   fc.string({ unit: 'binary', maxLength: 40 }),
-  fc.constantFrom('', '\u0000', "' OR 1=1 --", '<script>alert(1)</script>', 'test@example.com', 'password', '%FF%FE', '😀@example.com'),
+  fc.constantFrom(
+    '',
+    '\u0000',
+    "' OR 1=1 --",
+    '<script>alert(1)</script>',
+    'test@example.com',
+    'password',
+    '%FF%FE',
+    '😀@example.com',
+  ),
 )
 
 const fieldName = fc.oneof(
-  fc.constantFrom('email', 'password', 'password_confirm', 'current_password', 'new_password', 'new_password_confirm', '_csrf'),
+  fc.constantFrom(
+    'email',
+    'password',
+    'password_confirm',
+    'current_password',
+    'new_password',
+    'new_password_confirm',
+    '_csrf',
+  ),
   fc.string({ maxLength: 12 }),
 )
 
@@ -69,8 +100,20 @@ const request = fc.record({
   // token, same-origin headers, a form body), so the fuzz reaches the handlers
   // and not only the checks in front of them.
   wellFormed: fc.boolean(),
-  cookie: fc.option(fc.oneof(fc.string({ maxLength: 80 }), fc.constantFrom('taproom_session=a.b', 'taproom_session=' + 'A'.repeat(32) + '.' + 'B'.repeat(22))), { nil: undefined }),
-  contentType: fc.constantFrom('application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', 'application/json', 'text/plain', undefined),
+  cookie: fc.option(
+    fc.oneof(
+      fc.string({ maxLength: 80 }),
+      fc.constantFrom('taproom_session=a.b', `taproom_session=${'A'.repeat(32)}.${'B'.repeat(22)}`),
+    ),
+    { nil: undefined },
+  ),
+  contentType: fc.constantFrom(
+    'application/x-www-form-urlencoded',
+    'multipart/form-data; boundary=x',
+    'application/json',
+    'text/plain',
+    undefined,
+  ),
   htmx: fc.boolean(),
   origin: fc.option(fc.constantFrom('http://localhost', 'https://evil.example', 'null', '::::'), { nil: undefined }),
   fetchSite: fc.option(fc.constantFrom('same-origin', 'cross-site', 'none', 'same-site', '??'), { nil: undefined }),
@@ -85,13 +128,23 @@ describe('random requests at every route', () => {
     const accepted = new Set<string>()
     await fc.assert(
       fc.asyncProperty(request, async (r) => {
-        if (r.wellFormed) Object.assign(r, { useSession: true, useCsrf: true, origin: 'http://localhost', fetchSite: 'same-origin', contentType: 'application/x-www-form-urlencoded' })
+        if (r.wellFormed)
+          Object.assign(r, {
+            useSession: true,
+            useCsrf: true,
+            origin: 'http://localhost',
+            fetchSite: 'same-origin',
+            contentType: 'application/x-www-form-urlencoded',
+          })
         if (r.useSession && stale) {
           await logIn()
           stale = false
         }
         const headers: Record<string, string> = { host: 'localhost' }
-        const cookies = [r.useSession ? `taproom_session=${browser.cookies.get('taproom_session')}` : '', r.cookie ?? '']
+        const cookies = [
+          r.useSession ? `taproom_session=${browser.cookies.get('taproom_session')}` : '',
+          r.cookie ?? '',
+        ]
         if (cookies.some(Boolean)) headers.cookie = cookies.filter(Boolean).join('; ')
         if (r.htmx) headers['hx-request'] = 'true'
         if (r.origin) headers.origin = r.origin

@@ -20,7 +20,11 @@ function postRaw(path: string, body: BodyInit, contentType?: string) {
 
 describe('request bodies', () => {
   test('over 16 KB → 413 with a readable page', async () => {
-    const response = await postRaw('/login', `email=a%40b.io&password=${'x'.repeat(17 * 1024)}`, 'application/x-www-form-urlencoded')
+    const response = await postRaw(
+      '/login',
+      `email=a%40b.io&password=${'x'.repeat(17 * 1024)}`,
+      'application/x-www-form-urlencoded',
+    )
     expect(response.status).toBe(413)
     expect(await response.text()).toContain('The submitted form is too large.')
   })
@@ -51,13 +55,25 @@ describe('request bodies', () => {
 
 describe('form fields a stranger sends', () => {
   const cases: [string, Record<string, string | string[]>, string][] = [
-    ['repeated fields', { email: ['a@example.com', 'b@example.com'], password: 'pw' }, 'Email must be sent once, as text.'],
+    [
+      'repeated fields',
+      { email: ['a@example.com', 'b@example.com'], password: 'pw' },
+      'Email must be sent once, as text.',
+    ],
     ['missing fields', {}, 'Email is required.'],
     ['empty strings', { email: '', password: '' }, 'Email is required.'],
     ['NUL bytes', { email: 'a\u0000@example.com', password: 'pw' }, 'Email must not contain NUL characters.'],
-    ['a 10 KB email', { email: `${'a'.repeat(10 * 1024)}@example.com`, password: 'pw' }, 'Email must be at most 254 characters.'],
+    [
+      'a 10 KB email',
+      { email: `${'a'.repeat(10 * 1024)}@example.com`, password: 'pw' },
+      'Email must be at most 254 characters.',
+    ],
     ['a unicode email', { email: 'ü@exämple.com', password: 'pw' }, 'Enter a valid email address.'],
-    ['SQL-looking input', { email: "' OR 1=1; DROP TABLE users; --", password: "' OR '1'='1" }, 'Enter a valid email address.'],
+    [
+      'SQL-looking input',
+      { email: "' OR 1=1; DROP TABLE users; --", password: "' OR '1'='1" },
+      'Enter a valid email address.',
+    ],
   ]
   for (const [name, form, message] of cases) {
     test(`${name} → 4xx with a readable message`, async () => {
@@ -68,7 +84,11 @@ describe('form fields a stranger sends', () => {
   }
 
   test('invalid UTF-8 → 4xx, never 5xx', async () => {
-    const response = await postRaw('/login', `_csrf=${browser.csrfToken}&email=%FF%FE%40x.io&password=%C3%28`, 'application/x-www-form-urlencoded')
+    const response = await postRaw(
+      '/login',
+      `_csrf=${browser.csrfToken}&email=%FF%FE%40x.io&password=%C3%28`,
+      'application/x-www-form-urlencoded',
+    )
     expect(response.status).toBe(422)
     expect(await response.text()).toContain('must be valid UTF-8 text')
   })

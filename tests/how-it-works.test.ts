@@ -36,7 +36,9 @@ function inspectorOf(html: string) {
 /** field -> value as the inspector's table shows them. */
 function fieldsOf(html: string): Record<string, string> {
   const fields: Record<string, string> = {}
-  for (const match of html.matchAll(/<tr data-field="([^"]+)"><td><code>[^<]*<\/code><\/td><td><code>([^<]*)<\/code>/g)) {
+  for (const match of html.matchAll(
+    /<tr data-field="([^"]+)"><td><code>[^<]*<\/code><\/td><td><code>([^<]*)<\/code>/g,
+  )) {
     fields[match[1]!] = match[2]!
   }
   return fields

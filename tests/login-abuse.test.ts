@@ -53,7 +53,9 @@ describe('throttling failed logins', () => {
     const browser = await browserFrom('198.51.100.3')
     const statuses: number[] = []
     for (let i = 0; i < 14; i++) {
-      statuses.push((await browser.post('/login', { email: `user${i}@example.com`, password: 'guess' })).response.status)
+      statuses.push(
+        (await browser.post('/login', { email: `user${i}@example.com`, password: 'guess' })).response.status,
+      )
     }
     expect(statuses.slice(0, 12).every((status) => status === 401)).toBe(true)
     expect(statuses.slice(12)).toEqual([429, 429])
@@ -84,7 +86,9 @@ describe('throttling failed logins', () => {
     const statuses: number[] = []
     for (let i = 0; i < 14; i++) {
       const strong = `quartz lanterns drift ${i}`
-      statuses.push((await browser.post('/signup', { email: EMAIL, password: strong, password_confirm: strong })).response.status)
+      statuses.push(
+        (await browser.post('/signup', { email: EMAIL, password: strong, password_confirm: strong })).response.status,
+      )
     }
     expect(statuses.slice(0, 5)).toEqual([409, 409, 409, 409, 409])
     expect(statuses.slice(5).every((status) => status === 429)).toBe(true)
@@ -93,10 +97,17 @@ describe('throttling failed logins', () => {
     for (let i = 0; i < 12; i++) {
       const strong = `quartz lanterns drift ${i}`
       await other.get('/signup')
-      expect((await other.post('/signup', { email: `probe${i}@example.com`, password: strong, password_confirm: strong })).response.status).toBe(303)
+      expect(
+        (await other.post('/signup', { email: `probe${i}@example.com`, password: strong, password_confirm: strong }))
+          .response.status,
+      ).toBe(303)
     }
     await other.get('/signup')
-    const { response, html } = await other.post('/signup', { email: 'probe99@example.com', password: 'quartz lanterns drift 99', password_confirm: 'quartz lanterns drift 99' })
+    const { response, html } = await other.post('/signup', {
+      email: 'probe99@example.com',
+      password: 'quartz lanterns drift 99',
+      password_confirm: 'quartz lanterns drift 99',
+    })
     expect(response.status).toBe(429)
     expect(Number(response.headers.get('retry-after'))).toBeGreaterThan(0)
     expect(html).toContain('Too many attempts from your network.')
@@ -106,9 +117,17 @@ describe('throttling failed logins', () => {
     const browser = await browserFrom('198.51.100.8')
     await browser.get('/')
     const forwardedHost = 'evil.example, taproom.example'
-    const forged = await browser.post('/beer', {}, { headers: { origin: 'https://evil.example', 'x-forwarded-host': forwardedHost } })
+    const forged = await browser.post(
+      '/beer',
+      {},
+      { headers: { origin: 'https://evil.example', 'x-forwarded-host': forwardedHost } },
+    )
     expect(forged.response.status).toBe(403)
-    const genuine = await browser.post('/beer', {}, { headers: { origin: 'https://taproom.example', 'x-forwarded-host': forwardedHost } })
+    const genuine = await browser.post(
+      '/beer',
+      {},
+      { headers: { origin: 'https://taproom.example', 'x-forwarded-host': forwardedHost } },
+    )
     expect([200, 303]).toContain(genuine.response.status)
   })
 
@@ -126,12 +145,16 @@ describe('throttling failed logins', () => {
     const statuses: number[] = []
     for (let i = 0; i < 13; i++) {
       const browser = await browserFrom(`2001:db8:1:2::${(i + 1).toString(16)}`)
-      statuses.push((await browser.post('/login', { email: `v6user${i}@example.com`, password: 'guess' })).response.status)
+      statuses.push(
+        (await browser.post('/login', { email: `v6user${i}@example.com`, password: 'guess' })).response.status,
+      )
     }
     expect(statuses.slice(0, 12).every((status) => status === 401)).toBe(true)
     expect(statuses[12]).toBe(429)
     const neighbour = await browserFrom('2001:db8:1:3::1')
-    expect((await neighbour.post('/login', { email: 'v6user0@example.com', password: 'guess' })).response.status).toBe(401)
+    expect((await neighbour.post('/login', { email: 'v6user0@example.com', password: 'guess' })).response.status).toBe(
+      401,
+    )
   })
 
   test('forwarded addresses count only behind a trusted proxy', async () => {
@@ -179,7 +202,9 @@ describe('passwords and bcrypt', () => {
     const weak = await bcrypt.hash('an old weak hash', 4)
     const user = await t.services.users.create('legacy@example.com', weak)
     const browser = await browserFrom('198.51.100.12')
-    expect((await browser.post('/login', { email: 'legacy@example.com', password: 'an old weak hash' })).response.status).toBe(303)
+    expect(
+      (await browser.post('/login', { email: 'legacy@example.com', password: 'an old weak hash' })).response.status,
+    ).toBe(303)
     const stored = (await t.services.users.findById(user.id))!.passwordHash
     expect(stored).not.toBe(weak)
     expect(bcrypt.getRounds(stored)).toBe(5)
@@ -189,7 +214,11 @@ describe('passwords and bcrypt', () => {
 
 describe('no user enumeration by timing', () => {
   test('unknown email and wrong password take the same bcrypt work (medians within 25%)', async () => {
-    const timed = await createTestApp('timing', { BCRYPT_COST: '8', LOGIN_MAX_FAILURES_PER_EMAIL_IP: '1000', LOGIN_MAX_FAILURES_PER_IP: '1000' })
+    const timed = await createTestApp('timing', {
+      BCRYPT_COST: '8',
+      LOGIN_MAX_FAILURES_PER_EMAIL_IP: '1000',
+      LOGIN_MAX_FAILURES_PER_IP: '1000',
+    })
     try {
       await timed.services.users.create(EMAIL, await timed.services.hasher.hash(PASSWORD))
       const browser = new TestBrowser(timed.app)

@@ -107,7 +107,7 @@ describe('POST /login', () => {
     expect(html).toContain('Password is required.')
   })
 
-  test("the original tutorial's $2y$ hash of \"password\" logs in", async () => {
+  test('the original tutorial\'s $2y$ hash of "password" logs in', async () => {
     const { response, browser } = await loggedIn(DEMO_EMAIL, 'password')
     expect(response.status).toBe(303)
     expect(panelOf((await browser.get('/')).html).email).toBe(DEMO_EMAIL)
@@ -166,9 +166,19 @@ describe('logout', () => {
         t.app.request('/beer', {
           method: 'POST',
           body: new URLSearchParams({ _csrf: csrf }),
-          headers: { cookie: `taproom_session=${cookie}`, 'content-type': 'application/x-www-form-urlencoded', 'hx-request': 'true' },
+          headers: {
+            cookie: `taproom_session=${cookie}`,
+            'content-type': 'application/x-www-form-urlencoded',
+            'hx-request': 'true',
+          },
         })
-      const responses = await Promise.all([pour(), pour(), browser.post('/logout').then(({ response }) => response), pour(), pour()])
+      const responses = await Promise.all([
+        pour(),
+        pour(),
+        browser.post('/logout').then(({ response }) => response),
+        pour(),
+        pour(),
+      ])
       expect(responses.every((response) => response.status < 500)).toBe(true)
       expect(await t.redis.exists(`${t.config.redis.prefix}s:${sessionId}`)).toBe(0)
     }

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { panelOf, TestBrowser } from './support/browser.ts'
 import { freePort } from './support/redis-server.ts'
-import { startServerProcess, type ServerProcess } from './support/server-process.ts'
+import { type ServerProcess, startServerProcess } from './support/server-process.ts'
 import { dropIsolation, isolation, redisEnv, SERVER_URL } from './support/test-app.ts'
 
 let server: ServerProcess

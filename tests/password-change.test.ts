@@ -25,7 +25,11 @@ async function signIn(email: string, password = OLD_PASSWORD) {
 }
 
 function change(browser: TestBrowser, current: string, next = NEW_PASSWORD, confirm = next, htmx = false) {
-  return browser.post('/account/password', { current_password: current, new_password: next, new_password_confirm: confirm }, { htmx })
+  return browser.post(
+    '/account/password',
+    { current_password: current, new_password: next, new_password_confirm: confirm },
+    { htmx },
+  )
 }
 
 const sessionKey = (id: string) => `${t.config.redis.prefix}s:${id}`
@@ -48,7 +52,8 @@ describe('GET /account/password', () => {
     expect(response.status).toBe(200)
     expect(response.headers.get('cache-control')).toBe('no-store')
     const form = html.match(/<form id="password-form"[\s\S]*?<\/form>/)![0]
-    for (const name of ['current_password', 'new_password', 'new_password_confirm', '_csrf']) expect(form).toContain(`name="${name}"`)
+    for (const name of ['current_password', 'new_password', 'new_password_confirm', '_csrf'])
+      expect(form).toContain(`name="${name}"`)
     expect(form).toContain('method="post" action="/account/password"')
   })
 })

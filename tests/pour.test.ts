@@ -77,7 +77,11 @@ describe('POST /beer', () => {
     await browser.get('/')
     expect((await browser.post('/beer', { _csrf: '' })).response.status).toBe(403)
     expect((await browser.post('/beer', { _csrf: 'A'.repeat(22) })).response.status).toBe(403)
-    const viaHeader = await browser.post('/beer', { _csrf: '' }, { htmx: true, headers: { 'x-csrf-token': browser.csrfToken } })
+    const viaHeader = await browser.post(
+      '/beer',
+      { _csrf: '' },
+      { htmx: true, headers: { 'x-csrf-token': browser.csrfToken } },
+    )
     expect(viaHeader.response.status).toBe(200)
     expect((await browser.post('/beer')).response.status).toBe(200)
   })
@@ -95,9 +99,17 @@ describe('POST /beer', () => {
     await browser.get('/')
     const crossSite = await browser.post('/beer', {}, { headers: { 'sec-fetch-site': 'cross-site' } })
     expect(crossSite.response.status).toBe(403)
-    const foreignOrigin = await browser.post('/beer', {}, { headers: { origin: 'https://evil.example', host: 'localhost' } })
+    const foreignOrigin = await browser.post(
+      '/beer',
+      {},
+      { headers: { origin: 'https://evil.example', host: 'localhost' } },
+    )
     expect(foreignOrigin.response.status).toBe(403)
-    const sameOrigin = await browser.post('/beer', {}, { headers: { origin: 'http://localhost', host: 'localhost', 'sec-fetch-site': 'same-origin' } })
+    const sameOrigin = await browser.post(
+      '/beer',
+      {},
+      { headers: { origin: 'http://localhost', host: 'localhost', 'sec-fetch-site': 'same-origin' } },
+    )
     expect(sameOrigin.response.status).toBe(200)
   })
 

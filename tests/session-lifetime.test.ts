@@ -8,7 +8,11 @@ let clock = Date.now()
 let t: TestApp
 
 beforeAll(async () => {
-  t = await createTestApp('lifetime', { SESSION_ABSOLUTE_SECONDS: '7200', SESSION_IDLE_SECONDS: '1800' }, { now: () => clock })
+  t = await createTestApp(
+    'lifetime',
+    { SESSION_ABSOLUTE_SECONDS: '7200', SESSION_IDLE_SECONDS: '1800' },
+    { now: () => clock },
+  )
 })
 afterAll(() => t.cleanup())
 
@@ -65,10 +69,14 @@ describe('secret rotation', () => {
     const browser = new TestBrowser(t.app)
     const { html } = await browser.get('/')
     const { sessionId } = panelOf(html)
-    const restarted = await createTestApp('lifetime-rotated', {
-      SESSION_SECRET: `brand-new-secret-0123456789abcdef, ${TEST_SECRET}`,
-      REDIS_PREFIX: t.config.redis.prefix,
-    }, { now: () => clock })
+    const restarted = await createTestApp(
+      'lifetime-rotated',
+      {
+        SESSION_SECRET: `brand-new-secret-0123456789abcdef, ${TEST_SECRET}`,
+        REDIS_PREFIX: t.config.redis.prefix,
+      },
+      { now: () => clock },
+    )
     try {
       const again = new TestBrowser(restarted.app)
       for (const [name, value] of browser.cookies) again.cookies.set(name, value)

@@ -142,7 +142,9 @@ describe('cookies a stranger sends', () => {
     const browser = new TestBrowser(t.app)
     const { sessionId } = panelOf((await browser.get('/')).html)
     const value = browser.cookies.get('taproom_session')!
-    const response = await t.app.request('/', { headers: { cookie: `taproom_session=${value}; taproom_session=${value}` } })
+    const response = await t.app.request('/', {
+      headers: { cookie: `taproom_session=${value}; taproom_session=${value}` },
+    })
     expect(panelOf(await response.text()).sessionId).not.toBe(sessionId)
   })
 
@@ -161,7 +163,13 @@ describe('requests that need no session', () => {
     const browser = new TestBrowser(t.app)
     await browser.get('/')
     const trips = await roundTrips(t.redis, async () => {
-      for (const path of ['/healthz', '/static/styles.css', '/static/htmx.min.js', '/static/app.js', '/static/nope.js']) {
+      for (const path of [
+        '/healthz',
+        '/static/styles.css',
+        '/static/htmx.min.js',
+        '/static/app.js',
+        '/static/nope.js',
+      ]) {
         const response = await browser.request(path)
         expect(response.status).toBe(path === '/static/nope.js' ? 404 : 200)
         await response.arrayBuffer()

@@ -153,7 +153,12 @@ describe('POST /signup validation', () => {
   test('without the CSRF token: 403 and no account', async () => {
     const { browser } = await signupPage()
     const email = freshEmail()
-    const { response } = await browser.post('/signup', { email, password: PASSWORD, password_confirm: PASSWORD, _csrf: '' })
+    const { response } = await browser.post('/signup', {
+      email,
+      password: PASSWORD,
+      password_confirm: PASSWORD,
+      _csrf: '',
+    })
     expect(response.status).toBe(403)
     expect(await t.services.users.findByEmail(email)).toBeUndefined()
   })

@@ -21,7 +21,11 @@ function cardTemplate(render: (props: CardProps) => string = direct) {
   return viewTemplate<CardProps, 'name' | 'count' | 'note'>({
     shape: (props) => String(Boolean(props.note)),
     slots: (props) => ({ name: props.name, count: String(props.count), note: props.note ?? '' }),
-    withSlots: (like, slots) => ({ name: slots.name, count: Number(slots.count), note: like.note ? slots.note : like.note }),
+    withSlots: (like, slots) => ({
+      name: slots.name,
+      count: Number(slots.count),
+      note: like.note ? slots.note : like.note,
+    }),
     render,
   })
 }
@@ -37,8 +41,13 @@ describe('viewTemplate', () => {
     const card = cardTemplate()
     card({ name: 'first', count: 1 })
     card({ name: 'first', count: 1, note: 'a note' })
-    fc.assert(fc.property(props, (value) => card(value) === direct(value)), { numRuns: 500 })
-    expect(card({ name: `<script>"&'`, count: 7, note: '</em>' })).toBe(direct({ name: `<script>"&'`, count: 7, note: '</em>' }))
+    fc.assert(
+      fc.property(props, (value) => card(value) === direct(value)),
+      { numRuns: 500 },
+    )
+    expect(card({ name: `<script>"&'`, count: 7, note: '</em>' })).toBe(
+      direct({ name: `<script>"&'`, count: 7, note: '</em>' }),
+    )
   })
 
   test('renders a shape first normally, then from its template', () => {

@@ -1,6 +1,6 @@
-import bcrypt from 'bcryptjs'
 import { setPriority } from 'node:os'
 import { parentPort } from 'node:worker_threads'
+import bcrypt from 'bcryptjs'
 
 export type BcryptJob =
   | { id: number; op: 'hash'; password: string; cost: number }

@@ -7,15 +7,18 @@ const MIN_PASSWORD_LENGTH = 8
 const utf8 = new TextEncoder()
 
 const singleText = (label: string) =>
-  z.union([z.string(), z.array(z.unknown()), z.instanceof(Blob)], { message: `${label} is required.` }).check((ctx) => {
-    if (typeof ctx.value !== 'string') {
-      ctx.issues.push({ code: 'custom', input: ctx.value, message: `${label} must be sent once, as text.` })
-    } else if (ctx.value.includes('\0')) {
-      ctx.issues.push({ code: 'custom', input: ctx.value, message: `${label} must not contain NUL characters.` })
-    } else if (ctx.value.includes('\uFFFD')) {
-      ctx.issues.push({ code: 'custom', input: ctx.value, message: `${label} must be valid UTF-8 text.` })
-    }
-  }).transform((value) => value as string)
+  z
+    .union([z.string(), z.array(z.unknown()), z.instanceof(Blob)], { message: `${label} is required.` })
+    .check((ctx) => {
+      if (typeof ctx.value !== 'string') {
+        ctx.issues.push({ code: 'custom', input: ctx.value, message: `${label} must be sent once, as text.` })
+      } else if (ctx.value.includes('\0')) {
+        ctx.issues.push({ code: 'custom', input: ctx.value, message: `${label} must not contain NUL characters.` })
+      } else if (ctx.value.includes('\uFFFD')) {
+        ctx.issues.push({ code: 'custom', input: ctx.value, message: `${label} must be valid UTF-8 text.` })
+      }
+    })
+    .transform((value) => value as string)
 
 const email = singleText('Email')
   .transform((value) => value.trim().toLowerCase())
@@ -39,7 +42,9 @@ const passwordBytes = (label: string) =>
 const password = (label: string) => singleText(label).pipe(passwordBytes(label))
 
 const newPassword = (label: string) =>
-  password(label).pipe(z.string().min(MIN_PASSWORD_LENGTH, `${label} must be at least ${MIN_PASSWORD_LENGTH} characters.`))
+  password(label).pipe(
+    z.string().min(MIN_PASSWORD_LENGTH, `${label} must be at least ${MIN_PASSWORD_LENGTH} characters.`),
+  )
 
 export const loginForm = z.object({ email, password: password('Password') })
 
@@ -48,7 +53,10 @@ export const loginForm = z.object({ email, password: password('Password') })
  * strength estimate needs the email (an account's own address is the first
  * thing an attacker tries) and is not worth running on a refused value.
  */
-function notGuessable<Form extends Record<string, unknown>>(field: keyof Form & string, related: (form: Form) => string[]) {
+function notGuessable<Form extends Record<string, unknown>>(
+  field: keyof Form & string,
+  related: (form: Form) => string[],
+) {
   return (ctx: z.core.ParsePayload<Form>) => {
     const value = ctx.value[field]
     if (typeof value !== 'string' || ctx.issues.some((issue) => issue.path?.[0] === field)) return

@@ -1,6 +1,6 @@
-import bcrypt from 'bcryptjs'
 import { availableParallelism } from 'node:os'
 import { Worker } from 'node:worker_threads'
+import bcrypt from 'bcryptjs'
 import type { BcryptJob, BcryptReply } from './bcrypt-worker.ts'
 
 type Pending = { resolve: (value: string | boolean) => void; reject: (error: Error) => void }
@@ -38,7 +38,8 @@ export function createPasswordHasher({
     const worker = new Worker(workerUrl)
     // Idle workers must not keep a finished process alive.
     worker.unref()
-    const jobs = (jobsOf[index] = new Map())
+    const jobs = new Map()
+    jobsOf[index] = jobs
     worker.on('message', (reply: BcryptReply) => {
       const job = jobs.get(reply.id)
       jobs.delete(reply.id)
@@ -89,4 +90,3 @@ export function createPasswordHasher({
     },
   }
 }
-

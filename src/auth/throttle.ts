@@ -76,7 +76,12 @@ export class LoginThrottle {
   async reserve(ip: string, email: string): Promise<ThrottleVerdict> {
     const { perEmailIp, perIp, windowSeconds } = this.#options
     const waitMs = await viaRedis(
-      this.#redis.attemptReserve(...this.#keys(ip, email), String(perEmailIp), String(perIp), String(windowSeconds * 1000)),
+      this.#redis.attemptReserve(
+        ...this.#keys(ip, email),
+        String(perEmailIp),
+        String(perIp),
+        String(windowSeconds * 1000),
+      ),
     )
     return waitMs > 0 ? { allowed: false, retryAfterSeconds: Math.ceil(waitMs / 1000) } : { allowed: true }
   }
@@ -104,8 +109,14 @@ export function clientNetwork(ip: string): string {
   const [head = '', tail] = ip.split('::')
   const leading = head ? head.split(':') : []
   const trailing = tail ? tail.split(':') : []
-  const groups = tail === undefined ? leading : [...leading, ...Array(Math.max(0, 8 - leading.length - trailing.length)).fill('0'), ...trailing]
-  return `${groups.slice(0, 4).map((group) => (parseInt(group, 16) || 0).toString(16)).join(':')}::/64`
+  const groups =
+    tail === undefined
+      ? leading
+      : [...leading, ...Array(Math.max(0, 8 - leading.length - trailing.length)).fill('0'), ...trailing]
+  return `${groups
+    .slice(0, 4)
+    .map((group) => (parseInt(group, 16) || 0).toString(16))
+    .join(':')}::/64`
 }
 
 /** A short, stable pseudonym for an email, for keys and logs that must not hold the address. */

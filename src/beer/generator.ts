@@ -1,5 +1,5 @@
 import { ADJECTIVES, NOUNS, STYLE_FAMILIES } from './corpus.ts'
-import { FLAVOUR, NOUN, trainBeerModel, type Ending, type Word } from './model.ts'
+import { type Ending, FLAVOUR, NOUN, trainBeerModel, type Word } from './model.ts'
 
 export type Beer = { name: string; style: string }
 

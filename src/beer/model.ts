@@ -23,7 +23,11 @@ export type Word = { readonly text: string; readonly spaced: string; readonly fo
  * A style ending with the head patterns that fit before it, repeated by weight
  * so that picking one is a single uniform draw.
  */
-export type Ending = { readonly text: string; readonly words: readonly string[]; readonly heads: readonly (readonly Slot[])[] }
+export type Ending = {
+  readonly text: string
+  readonly words: readonly string[]
+  readonly heads: readonly (readonly Slot[])[]
+}
 
 export type Family = {
   readonly style: string
@@ -104,7 +108,10 @@ export function trainBeerModel(corpus: Corpus): BeerModel {
     for (const example of family.examples) {
       const ending = family.endings
         .filter((text) => example.endsWith(` ${text}`))
-        .reduce<string | undefined>((longest, text) => (text.length > (longest?.length ?? 0) ? text : longest), undefined)
+        .reduce<string | undefined>(
+          (longest, text) => (text.length > (longest?.length ?? 0) ? text : longest),
+          undefined,
+        )
       if (!ending) throw new Error(`beer corpus: "${example}" does not end like a ${family.style}`)
       const head = example.slice(0, -ending.length - 1).split(' ')
       if (head.length + ending.split(' ').length > MAX_WORDS) throw new Error(`beer corpus: "${example}" is too long`)
@@ -134,11 +141,14 @@ export function trainBeerModel(corpus: Corpus): BeerModel {
   })
 
   const headsByRoom = Array.from({ length: MAX_WORDS }, (_, room) =>
-    [...patterns.values()].filter(({ slots }) => slots.length <= room).flatMap(({ slots, weight }) => Array<readonly Slot[]>(weight).fill(slots)),
+    [...patterns.values()]
+      .filter(({ slots }) => slots.length <= room)
+      .flatMap(({ slots, weight }) => Array<readonly Slot[]>(weight).fill(slots)),
   )
 
   const families = corpus.families.map((family, index): Family => {
-    if (!/^[A-Z][A-Za-z]*( [A-Z][A-Za-z]*)*$/.test(family.style)) throw new Error(`beer corpus: bad style "${family.style}"`)
+    if (!/^[A-Z][A-Za-z]*( [A-Z][A-Za-z]*)*$/.test(family.style))
+      throw new Error(`beer corpus: bad style "${family.style}"`)
     const endings = family.endings.flatMap((text, position): Ending[] => {
       const words = text.split(' ')
       const heads = headsByRoom[MAX_WORDS - words.length] ?? []
@@ -147,7 +157,8 @@ export function trainBeerModel(corpus: Corpus): BeerModel {
       return Array<Ending>(position === 0 ? PLAIN_ENDING_WEIGHT : 1).fill(ending)
     })
     const familyFlavours = flavours[index]!
-    if (endings.length === 0 || familyFlavours.length === 0) throw new Error(`beer corpus: ${family.style} needs endings and flavours`)
+    if (endings.length === 0 || familyFlavours.length === 0)
+      throw new Error(`beer corpus: ${family.style} needs endings and flavours`)
     return { style: family.style, index, endings, flavours: familyFlavours }
   })
 

@@ -19,7 +19,10 @@ const reply = z.object({ data: z.object({ name: label, style: label }) })
  */
 export function createRemoteBeerSource(url: string, fallback: () => Beer, timeoutMs = 2000): () => Promise<Beer> {
   async function fetchBeer(): Promise<Beer | undefined> {
-    const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), headers: { accept: 'application/json' } })
+    const response = await fetch(url, {
+      signal: AbortSignal.timeout(timeoutMs),
+      headers: { accept: 'application/json' },
+    })
     if (!response.ok) {
       await response.body?.cancel()
       return undefined

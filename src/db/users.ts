@@ -1,8 +1,8 @@
-import { eq } from 'drizzle-orm'
 import { randomUUID } from 'node:crypto'
+import { eq } from 'drizzle-orm'
 import { isDatabaseDown, ServiceUnavailableError } from '../unavailable.ts'
 import type { Database } from './client.ts'
-import { users, type User } from './schema.ts'
+import { type User, users } from './schema.ts'
 
 export class DuplicateEmailError extends Error {
   override name = 'DuplicateEmailError'
@@ -43,7 +43,7 @@ export class UserRepository {
 }
 
 function isDuplicateEntry(error: unknown): boolean {
-  const code = (error as { code?: string; cause?: { code?: string } } | null)
+  const code = error as { code?: string; cause?: { code?: string } } | null
   return code?.code === 'ER_DUP_ENTRY' || code?.cause?.code === 'ER_DUP_ENTRY'
 }
 

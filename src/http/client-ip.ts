@@ -1,5 +1,5 @@
-import type { Context, MiddlewareHandler } from 'hono'
 import { isIP } from 'node:net'
+import type { Context, MiddlewareHandler } from 'hono'
 import type { AppEnv } from '../app-env.ts'
 
 export type SocketAddress = (c: Context) => string | undefined
@@ -9,7 +9,13 @@ export type SocketAddress = (c: Context) => string | undefined
  * X-Forwarded-For. That assumes exactly one proxy in front that appends the
  * address it saw; every earlier entry can be forged by the client.
  */
-export function clientIp({ trustProxy, socketAddress }: { trustProxy: boolean; socketAddress: SocketAddress }): MiddlewareHandler<AppEnv> {
+export function clientIp({
+  trustProxy,
+  socketAddress,
+}: {
+  trustProxy: boolean
+  socketAddress: SocketAddress
+}): MiddlewareHandler<AppEnv> {
   return function clientIpMiddleware(c, next) {
     let ip: string | undefined
     if (trustProxy) {

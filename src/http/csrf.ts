@@ -16,7 +16,8 @@ export function csrfProtection({ trustProxy }: { trustProxy: boolean }): Middlew
   return async function csrfMiddleware(c, next) {
     if (SAFE_METHODS.has(c.req.method)) return next()
     const fetchSite = c.req.header('sec-fetch-site')
-    if (fetchSite && fetchSite !== 'same-origin' && fetchSite !== 'none') refuse('Cross-site requests are not accepted.')
+    if (fetchSite && fetchSite !== 'same-origin' && fetchSite !== 'none')
+      refuse('Cross-site requests are not accepted.')
     const origin = c.req.header('origin')
     if (origin !== undefined) {
       const host = (trustProxy && lastEntry(c.req.header('x-forwarded-host'))) || c.req.header('host')

@@ -2,9 +2,9 @@ import type { Context, ErrorHandler, NotFoundHandler } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import type { AppEnv } from '../app-env.ts'
+import type { RequestSession } from '../session/request-session.ts'
 import { ServiceUnavailableError } from '../unavailable.ts'
 import { ErrorPage } from '../views/pages/error.tsx'
-import type { RequestSession } from '../session/request-session.ts'
 import { isHtmx, noStore, varyOnHtmx } from './htmx.ts'
 
 const TITLES: Record<number, string> = {
@@ -22,7 +22,12 @@ const TITLES: Record<number, string> = {
   503: 'Temporarily unavailable',
 }
 
-async function respond(c: Context<AppEnv>, status: ContentfulStatusCode, message: string, { sessionReadable = true } = {}) {
+async function respond(
+  c: Context<AppEnv>,
+  status: ContentfulStatusCode,
+  message: string,
+  { sessionReadable = true } = {},
+) {
   noStore(c)
   varyOnHtmx(c)
   const title = TITLES[status] ?? 'Error'
@@ -37,7 +42,17 @@ async function respond(c: Context<AppEnv>, status: ContentfulStatusCode, message
   const session = c.get('session')
   const loggedIn = sessionReadable ? await isLoggedIn(session) : null
   const csrfToken = session?.csrfToken ?? null
-  return c.html(<ErrorPage status={status} title={title} message={message} requestId={c.get('requestId')} loggedIn={loggedIn} csrfToken={csrfToken} />, status)
+  return c.html(
+    <ErrorPage
+      status={status}
+      title={title}
+      message={message}
+      requestId={c.get('requestId')}
+      loggedIn={loggedIn}
+      csrfToken={csrfToken}
+    />,
+    status,
+  )
 }
 
 /** For the nav of an error page: read without extending; null when it cannot be known. */
@@ -63,10 +78,19 @@ export function errorHandler(log: (line: string) => void = (line) => console.err
       return respond(c, error.status as ContentfulStatusCode, error.message || TITLES[error.status] || 'Error')
     }
     if (error instanceof ServiceUnavailableError) {
-      log(JSON.stringify({ time: new Date().toISOString(), type: 'error', requestId: c.get('requestId'), error: error.message }))
+      log(
+        JSON.stringify({
+          time: new Date().toISOString(),
+          type: 'error',
+          requestId: c.get('requestId'),
+          error: error.message,
+        }),
+      )
       c.header('Retry-After', '5')
       const what = error.service === 'redis' ? 'The session store' : 'The user database'
-      return respond(c, 503, `${what} is temporarily unavailable. Please try again in a moment.`, { sessionReadable: error.service !== 'redis' })
+      return respond(c, 503, `${what} is temporarily unavailable. Please try again in a moment.`, {
+        sessionReadable: error.service !== 'redis',
+      })
     }
     log(
       JSON.stringify({

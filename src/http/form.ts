@@ -21,7 +21,9 @@ export function formBodyGuard(): MiddlewareHandler {
     const type = c.req.header('content-type')?.split(';')[0]?.trim().toLowerCase()
     const hasBody = c.req.header('content-length') !== '0' && c.req.header('content-length') !== undefined
     if (type ? !FORM_TYPES.includes(type) : hasBody || c.req.header('transfer-encoding') !== undefined) {
-      throw new HTTPException(415, { message: 'Send the form as application/x-www-form-urlencoded or multipart/form-data.' })
+      throw new HTTPException(415, {
+        message: 'Send the form as application/x-www-form-urlencoded or multipart/form-data.',
+      })
     }
     return limit(c, next)
   }

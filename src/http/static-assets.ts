@@ -1,7 +1,7 @@
-import { Hono } from 'hono'
 import { createHash } from 'node:crypto'
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { Hono } from 'hono'
 import { HTMX_FILE, PUBLIC_DIR } from '../paths.ts'
 
 type Asset = { body: Uint8Array<ArrayBuffer>; type: string; etag: string; version: string }

@@ -36,23 +36,38 @@ export function viewTemplate<Props, Slot extends string>(spec: TemplateSpec<Prop
   }
 }
 
-function compile<Props, Slot extends string>(spec: TemplateSpec<Props, Slot>, like: Props, expected: string): Compiled<Slot> {
+function compile<Props, Slot extends string>(
+  spec: TemplateSpec<Props, Slot>,
+  like: Props,
+  expected: string,
+): Compiled<Slot> {
   const values = spec.slots(like)
   const names = Object.keys(values) as Slot[]
   const markers = new Map<string, Slot>()
   for (const name of names) markers.set(String(randomInt(1e9, 1e10)), name)
   let marked: string
   try {
-    marked = spec.render(spec.withSlots(like, Object.fromEntries([...markers].map(([marker, name]) => [name, marker])) as Record<Slot, string>))
+    marked = spec.render(
+      spec.withSlots(
+        like,
+        Object.fromEntries([...markers].map(([marker, name]) => [name, marker])) as Record<Slot, string>,
+      ),
+    )
   } catch {
     return 'render'
   }
   const pieces = marked.split(new RegExp(`(${[...markers.keys()].join('|')})`))
-  const template = { parts: pieces.filter((_, i) => i % 2 === 0), order: pieces.filter((_, i) => i % 2 === 1).map((marker) => markers.get(marker)!) }
+  const template = {
+    parts: pieces.filter((_, i) => i % 2 === 0),
+    order: pieces.filter((_, i) => i % 2 === 1).map((marker) => markers.get(marker)!),
+  }
   return fill(template, values) === expected ? template : 'render'
 }
 
-function fill<Slot extends string>({ parts, order }: { parts: string[]; order: Slot[] }, values: Record<Slot, string>): string {
+function fill<Slot extends string>(
+  { parts, order }: { parts: string[]; order: Slot[] },
+  values: Record<Slot, string>,
+): string {
   const buffer: [string] = [parts[0]!]
   for (let i = 0; i < order.length; i++) {
     escapeToBuffer(values[order[i]!], buffer)

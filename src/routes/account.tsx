@@ -1,4 +1,4 @@
-import { Hono, type Context } from 'hono'
+import { type Context, Hono } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import type { AppEnv } from '../app-env.ts'
 import type { AuditLog } from '../audit.ts'
@@ -12,8 +12,13 @@ import { isHtmx, noStore, redirect, varyOnHtmx } from '../http/htmx.ts'
 import { requireUser, type SignedIn } from '../http/require-user.ts'
 import { LOGGED_OUT_NOTICE } from '../session/request-session.ts'
 import type { SessionStore, StoredSession } from '../session/store.ts'
-import { listUserSessions, restartSessionsAfterPasswordChange, revokeOtherSessions, revokeUserSession } from '../session/user-sessions.ts'
-import { PasswordForm, PasswordPage, type PasswordFormProps } from '../views/pages/password.tsx'
+import {
+  listUserSessions,
+  restartSessionsAfterPasswordChange,
+  revokeOtherSessions,
+  revokeUserSession,
+} from '../session/user-sessions.ts'
+import { PasswordForm, type PasswordFormProps, PasswordPage } from '../views/pages/password.tsx'
 import { SessionsPage } from '../views/pages/sessions.tsx'
 import { Flash } from '../views/partials/flash.tsx'
 import { SessionList } from '../views/partials/session-list.tsx'
@@ -132,14 +137,22 @@ export function accountRoutes({ store, authenticator, users, hasher, audit, now 
           c.header('Retry-After', String(check.retryAfterSeconds ?? 60))
           return renderPassword(c, signedIn, 429, { error: 'Too many failed attempts. Try again later.' })
         }
-        return renderPassword(c, signedIn, 401, { fieldErrors: { current_password: 'Your current password is incorrect.' } })
+        return renderPassword(c, signedIn, 401, {
+          fieldErrors: { current_password: 'Your current password is incorrect.' },
+        })
       }
 
       await users.updatePasswordHash(user.id, await hasher.hash(parsed.data.new_password))
       const { current, ended } = await restartSessionsAfterPasswordChange(
         store,
         session,
-        { userId: user.id, email: user.email, device: describeDevice(c.req.header('user-agent')), ip, flash: PASSWORD_CHANGED },
+        {
+          userId: user.id,
+          email: user.email,
+          device: describeDevice(c.req.header('user-agent')),
+          ip,
+          flash: PASSWORD_CHANGED,
+        },
         now,
       )
       auditRevoked(c, user.id, ended, 'password_changed')

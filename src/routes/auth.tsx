@@ -1,4 +1,4 @@
-import { Hono, type Context } from 'hono'
+import { type Context, Hono } from 'hono'
 import type { AppEnv } from '../app-env.ts'
 import type { AuditLog } from '../audit.ts'
 import type { Authenticator, LoginOutcome } from '../auth/authenticator.ts'
@@ -7,9 +7,9 @@ import { fieldErrors, loginForm, submittedText } from '../auth/forms.ts'
 import { emailHash } from '../auth/throttle.ts'
 import { readForm } from '../http/form.ts'
 import { isHtmx, noStore, redirect, varyOnHtmx } from '../http/htmx.ts'
-import { ServiceUnavailableError } from '../unavailable.ts'
 import { LOGGED_OUT_NOTICE } from '../session/request-session.ts'
-import { LoginForm, LoginPage, type LoginFormProps } from '../views/pages/login.tsx'
+import { ServiceUnavailableError } from '../unavailable.ts'
+import { LoginForm, type LoginFormProps, LoginPage } from '../views/pages/login.tsx'
 import { LogoutPage } from '../views/pages/logout.tsx'
 
 export type AuthDeps = { authenticator: Authenticator; audit: AuditLog; now: () => number }
@@ -19,7 +19,11 @@ const LOGIN_UNAVAILABLE = 'Logging in is temporarily unavailable. Please try aga
 
 /** Log in and log out: GET/POST /login, GET/POST /logout. */
 export function authRoutes({ authenticator, audit, now }: AuthDeps) {
-  async function renderLogin(c: Context<AppEnv>, status: 200 | 401 | 422 | 429 | 503, props: Omit<LoginFormProps, 'csrfToken'> = {}) {
+  async function renderLogin(
+    c: Context<AppEnv>,
+    status: 200 | 401 | 422 | 429 | 503,
+    props: Omit<LoginFormProps, 'csrfToken'> = {},
+  ) {
     const session = c.get('session')
     noStore(c)
     varyOnHtmx(c)
@@ -45,13 +49,25 @@ export function authRoutes({ authenticator, audit, now }: AuthDeps) {
         outcome = await authenticator.login(parsed.data.email, parsed.data.password, ip)
       } catch (error) {
         if (!(error instanceof ServiceUnavailableError && error.service === 'database')) throw error
-        audit('login_failure', { requestId: c.get('requestId'), ip, sessionId: session.id ?? undefined, reason: 'unavailable', error: error.message })
+        audit('login_failure', {
+          requestId: c.get('requestId'),
+          ip,
+          sessionId: session.id ?? undefined,
+          reason: 'unavailable',
+          error: error.message,
+        })
         c.header('Retry-After', '5')
         return renderLogin(c, 503, { email, error: LOGIN_UNAVAILABLE })
       }
       const requestId = c.get('requestId')
       if (!outcome.ok) {
-        audit('login_failure', { requestId, ip, sessionId: session.id ?? undefined, emailHash: emailHash(parsed.data.email), reason: outcome.reason })
+        audit('login_failure', {
+          requestId,
+          ip,
+          sessionId: session.id ?? undefined,
+          emailHash: emailHash(parsed.data.email),
+          reason: outcome.reason,
+        })
         if (outcome.reason === 'throttled') {
           const minutes = Math.ceil((outcome.retryAfterSeconds ?? 60) / 60)
           c.header('Retry-After', String(outcome.retryAfterSeconds ?? 60))
@@ -71,7 +87,8 @@ export function authRoutes({ authenticator, audit, now }: AuthDeps) {
         ip,
       })
       audit('login_success', { requestId, ip, sessionId: fresh.id, userId: user.id })
-      for (const sessionId of fresh.evicted) audit('session_revoked', { requestId, ip, sessionId, userId: user.id, reason: 'session_cap' })
+      for (const sessionId of fresh.evicted)
+        audit('session_revoked', { requestId, ip, sessionId, userId: user.id, reason: 'session_cap' })
       return redirect(c, '/')
     })
     .get('/logout', async (c) => {

@@ -25,7 +25,13 @@ async function withTimeout(check: Promise<unknown>): Promise<boolean> {
   let timer: ReturnType<typeof setTimeout> | undefined
   const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), CHECK_TIMEOUT_MS)))
   try {
-    return await Promise.race([check.then(() => true, () => false), timeout])
+    return await Promise.race([
+      check.then(
+        () => true,
+        () => false,
+      ),
+      timeout,
+    ])
   } finally {
     clearTimeout(timer)
   }

@@ -4,10 +4,10 @@ import type { Beer } from '../beer/generator.ts'
 import { isHtmx, noStore, varyOnHtmx } from '../http/htmx.ts'
 import { viewTemplate } from '../http/view-template.ts'
 import type { StoredSession } from '../session/store.ts'
+import { HomePage, type HomeProps } from '../views/pages/home.tsx'
 import { BeerResult } from '../views/partials/beer-result.tsx'
 import { Flash } from '../views/partials/flash.tsx'
-import { secondsLeft, SessionPanel } from '../views/partials/session-panel.tsx'
-import { HomePage, type HomeProps } from '../views/pages/home.tsx'
+import { SessionPanel, secondsLeft } from '../views/partials/session-panel.tsx'
 
 export type HomeDeps = { pourBeer: () => Promise<Beer>; now: () => number }
 
@@ -73,8 +73,15 @@ const homePage = viewTemplate<PageProps, PanelSlot>({
 
 const pourResult = viewTemplate<PourProps, PanelSlot | 'name' | 'style'>({
   shape: (props) => `${props.beer === 'error'}${panelShape(props)}`,
-  slots: (props) => ({ ...panelSlots(props), name: props.beer === 'error' ? '' : props.beer.name, style: props.beer === 'error' ? '' : props.beer.style }),
-  withSlots: (like, slots) => ({ ...withPanelSlots(like, slots), beer: like.beer === 'error' ? like.beer : { ...like.beer, name: slots.name, style: slots.style } }),
+  slots: (props) => ({
+    ...panelSlots(props),
+    name: props.beer === 'error' ? '' : props.beer.name,
+    style: props.beer === 'error' ? '' : props.beer.style,
+  }),
+  withSlots: (like, slots) => ({
+    ...withPanelSlots(like, slots),
+    beer: like.beer === 'error' ? like.beer : { ...like.beer, name: slots.name, style: slots.style },
+  }),
   render: (props) => String(<PourResult {...props} />),
 })
 
@@ -112,6 +119,12 @@ export function homeRoutes({ pourBeer, now }: HomeDeps) {
       const state = await session.peek()
       noStore(c)
       const csrfToken = session.csrfToken
-      return c.html(state ? sessionPanel({ session: state, now: now(), csrfToken }) : <SessionPanel session={null} now={now()} csrfToken={csrfToken} />)
+      return c.html(
+        state ? (
+          sessionPanel({ session: state, now: now(), csrfToken })
+        ) : (
+          <SessionPanel session={null} now={now()} csrfToken={csrfToken} />
+        ),
+      )
     })
 }

@@ -4,7 +4,7 @@ import { isHtmx, noStore, varyOnHtmx } from '../http/htmx.ts'
 import type { SessionContext } from '../session/request-session.ts'
 import type { StoredSession } from '../session/store.ts'
 import { HowItWorksPage } from '../views/pages/how-it-works.tsx'
-import { SessionInspector, type Inspection } from '../views/partials/session-inspector.tsx'
+import { type Inspection, SessionInspector } from '../views/partials/session-inspector.tsx'
 
 export type HowItWorksDeps = { sessions: SessionContext; now: () => number }
 
@@ -31,7 +31,7 @@ export function howItWorksRoutes({ sessions, now }: HowItWorksDeps) {
     noStore(c)
     varyOnHtmx(c)
     const live = await session.peek()
-    if (isHtmx(c)) return c.html(<SessionInspector {...await inspect(live)} />)
+    if (isHtmx(c)) return c.html(<SessionInspector {...(await inspect(live))} />)
     const state = live ?? (await session.load())
     // A session started just now stores no flash: its notice lives only in this response.
     const inspection = await inspect(live ?? { ...state, flash: undefined })

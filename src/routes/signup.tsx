@@ -1,4 +1,4 @@
-import { Hono, type Context } from 'hono'
+import { type Context, Hono } from 'hono'
 import type { AppEnv } from '../app-env.ts'
 import type { AuditLog } from '../audit.ts'
 import { describeDevice } from '../auth/device.ts'
@@ -9,7 +9,7 @@ import { DuplicateEmailError, type UserRepository } from '../db/users.ts'
 import { readForm } from '../http/form.ts'
 import { isHtmx, noStore, redirect, varyOnHtmx } from '../http/htmx.ts'
 import { ServiceUnavailableError } from '../unavailable.ts'
-import { SignupForm, SignupPage, type SignupFormProps } from '../views/pages/signup.tsx'
+import { SignupForm, type SignupFormProps, SignupPage } from '../views/pages/signup.tsx'
 
 export type SignupDeps = { users: UserRepository; hasher: PasswordHasher; throttle: LoginThrottle; audit: AuditLog }
 
@@ -19,7 +19,11 @@ const SIGNUP_UNAVAILABLE = 'Signing up is temporarily unavailable. Please try ag
 
 /** Account creation: GET/POST /signup. */
 export function signupRoutes({ users, hasher, throttle, audit }: SignupDeps) {
-  async function renderSignup(c: Context<AppEnv>, status: 200 | 409 | 422 | 429 | 503, props: Omit<SignupFormProps, 'csrfToken'> = {}) {
+  async function renderSignup(
+    c: Context<AppEnv>,
+    status: 200 | 409 | 422 | 429 | 503,
+    props: Omit<SignupFormProps, 'csrfToken'> = {},
+  ) {
     const session = c.get('session')
     noStore(c)
     varyOnHtmx(c)
@@ -49,11 +53,12 @@ export function signupRoutes({ users, hasher, throttle, audit }: SignupDeps) {
         return renderSignup(c, 429, { email, error: SIGNUP_THROTTLED })
       }
 
-      let user
+      let user: Awaited<ReturnType<UserRepository['create']>>
       try {
         user = await users.create(parsed.data.email, await hasher.hash(parsed.data.password))
       } catch (error) {
-        if (!(error instanceof DuplicateEmailError)) await throttle.release(ip, parsed.data.email, 'undo').catch(() => {})
+        if (!(error instanceof DuplicateEmailError))
+          await throttle.release(ip, parsed.data.email, 'undo').catch(() => {})
         if (error instanceof ServiceUnavailableError && error.service === 'database') {
           audit('signup_failure', { requestId: c.get('requestId'), ip, reason: 'unavailable', error: error.message })
           c.header('Retry-After', '5')
@@ -73,7 +78,13 @@ export function signupRoutes({ users, hasher, throttle, audit }: SignupDeps) {
         ip,
         flash: WELCOME,
       })
-      audit('signup', { requestId: c.get('requestId'), ip, sessionId: fresh.id, userId: user.id, emailHash: emailHash(user.email) })
+      audit('signup', {
+        requestId: c.get('requestId'),
+        ip,
+        sessionId: fresh.id,
+        userId: user.id,
+        emailHash: emailHash(user.email),
+      })
       return redirect(c, '/')
     })
 }

@@ -73,12 +73,12 @@ export class RedisSessionStore implements SessionStore {
     const reply = await viaRedis(
       this.#redis.sessionTouch(
         this.sessionKey(id),
-      String(options.now),
-      String(this.#idleMs),
-      String(this.#absoluteMs),
-      String(this.#refreshAfterMs),
-      options.increment ? FIELD_NAMES[options.increment] : '',
-      options.consumeFlash ? '1' : '0',
+        String(options.now),
+        String(this.#idleMs),
+        String(this.#absoluteMs),
+        String(this.#refreshAfterMs),
+        options.increment ? FIELD_NAMES[options.increment] : '',
+        options.consumeFlash ? '1' : '0',
         options.extend ? '1' : '0',
       ),
     )
@@ -107,7 +107,13 @@ export class RedisSessionStore implements SessionStore {
 
   async indexAdd(userId: string, sessionId: string, deadline: number, now: number): Promise<string[]> {
     return viaRedis(
-      this.#redis.sessionIndexAdd(this.indexKey(userId), String(now), String(deadline), sessionId, String(this.#maxPerUser)),
+      this.#redis.sessionIndexAdd(
+        this.indexKey(userId),
+        String(now),
+        String(deadline),
+        sessionId,
+        String(this.#maxPerUser),
+      ),
     )
   }
 
@@ -122,9 +128,7 @@ export class RedisSessionStore implements SessionStore {
 
   async listForUser(userId: string, now: number): Promise<StoredSession[]> {
     const ids = await viaRedis(this.#redis.sessionIndexList(this.indexKey(userId), String(now)))
-    const results = await Promise.all(
-      ids.map((id) => this.touch(id, { now, extend: false, consumeFlash: false })),
-    )
+    const results = await Promise.all(ids.map((id) => this.touch(id, { now, extend: false, consumeFlash: false })))
     const live: StoredSession[] = []
     const gone: string[] = []
     results.forEach((result, i) => {

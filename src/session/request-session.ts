@@ -51,7 +51,8 @@ export class RequestSession {
 
   /** The session, as activity: slides the idle expiry, takes the flash, starts a new session when none is live. */
   async load(): Promise<StoredSession> {
-    return (this.#loaded ??= await this.#touchOrStart(undefined))
+    this.#loaded ??= await this.#touchOrStart(undefined)
+    return this.#loaded
   }
 
   /** Counts one more beer atomically and returns the session as it is now. */
@@ -150,7 +151,10 @@ export class RequestSession {
     return this.#start({ beers: increment ? 1 : 0 })
   }
 
-  async #start(data: Omit<SessionStart, 'flash'> & { beers: number; flash?: string }, notice?: string): Promise<StoredSession> {
+  async #start(
+    data: Omit<SessionStart, 'flash'> & { beers: number; flash?: string },
+    notice?: string,
+  ): Promise<StoredSession> {
     const now = this.#ctx.now()
     const credentials = this.#ctx.tokens.create()
     const ttlMs = Math.min(this.#ctx.idleSeconds, this.#ctx.absoluteSeconds) * 1000

@@ -77,7 +77,13 @@ export class SessionTokens {
     if (!COOKIE_PATTERN.test(cookieValue)) return null
     const token = cookieValue.slice(0, TOKEN_LENGTH)
     const signature = Buffer.from(cookieValue.slice(TOKEN_LENGTH + 1), 'base64url')
-    if (!anyMatches(this.#secrets.map((secret) => this.#mac(secret, token)), signature)) return null
+    if (
+      !anyMatches(
+        this.#secrets.map((secret) => this.#mac(secret, token)),
+        signature,
+      )
+    )
+      return null
     const credentials = { token, id: sessionIdOf(token), cookieValue }
     this.#byId.set(credentials.id, this.#byCookie.set(cookieValue, { credentials }))
     return credentials

@@ -16,9 +16,7 @@ export async function listUserSessions(
   now: number,
 ): Promise<StoredSession[]> {
   const sessions = await store.listForUser(userId, now)
-  return sessions.sort(
-    (a, b) => Number(b.id === currentId) - Number(a.id === currentId) || b.lastSeenAt - a.lastSeenAt,
-  )
+  return sessions.sort((a, b) => Number(b.id === currentId) - Number(a.id === currentId) || b.lastSeenAt - a.lastSeenAt)
 }
 
 /**
@@ -26,7 +24,12 @@ export async function listUserSessions(
  * this user (another user's, ended, or made up): the caller answers 404 for
  * all of them alike, so nothing tells another user's session from none.
  */
-export async function revokeUserSession(store: SessionStore, userId: string, sessionId: string, now: number): Promise<boolean> {
+export async function revokeUserSession(
+  store: SessionStore,
+  userId: string,
+  sessionId: string,
+  now: number,
+): Promise<boolean> {
   const found = await store.touch(sessionId, { now, extend: false, consumeFlash: false })
   if (found.status !== 'ok' || found.session.userId !== userId) return false
   await Promise.all([store.delete([sessionId]), store.indexRemove(userId, [sessionId])])
@@ -34,7 +37,12 @@ export async function revokeUserSession(store: SessionStore, userId: string, ses
 }
 
 /** Ends every session of the user except `keepId`; returns the IDs it ended. */
-export async function revokeOtherSessions(store: SessionStore, userId: string, keepId: string | null, now: number): Promise<string[]> {
+export async function revokeOtherSessions(
+  store: SessionStore,
+  userId: string,
+  keepId: string | null,
+  now: number,
+): Promise<string[]> {
   const others = (await store.listForUser(userId, now)).map((session) => session.id).filter((id) => id !== keepId)
   if (others.length > 0) await Promise.all([store.delete(others), store.indexRemove(userId, others)])
   return others

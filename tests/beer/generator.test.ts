@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'bun:test'
 import { STYLE_FAMILIES } from '../../src/beer/corpus.ts'
-import { BEER_STYLES, createBeerGenerator, type Beer } from '../../src/beer/generator.ts'
-import { ADJECTIVE, FLAVOUR, NOUN, trainBeerModel, type Corpus } from '../../src/beer/model.ts'
+import { BEER_STYLES, type Beer, createBeerGenerator } from '../../src/beer/generator.ts'
+import { ADJECTIVE, type Corpus, FLAVOUR, NOUN, trainBeerModel } from '../../src/beer/model.ts'
 
 // mulberry32: a tiny seeded PRNG, so runs repeat exactly.
 function seeded(seed: number): () => number {
@@ -30,7 +30,22 @@ function expectWellFormed(beer: Beer) {
 
 describe('createBeerGenerator', () => {
   test('the style families are the real ones', () => {
-    for (const style of ['IPA', 'Pale Ale', 'Stout', 'Porter', 'Saison', 'Pilsner', 'Lager', 'Wheat Beer', 'Sour', 'Amber Ale', 'Brown Ale', 'Barleywine', 'Belgian Dubbel', 'Belgian Tripel']) {
+    for (const style of [
+      'IPA',
+      'Pale Ale',
+      'Stout',
+      'Porter',
+      'Saison',
+      'Pilsner',
+      'Lager',
+      'Wheat Beer',
+      'Sour',
+      'Amber Ale',
+      'Brown Ale',
+      'Barleywine',
+      'Belgian Dubbel',
+      'Belgian Tripel',
+    ]) {
       expect(BEER_STYLES).toContain(style)
     }
   })
@@ -102,7 +117,9 @@ describe('trainBeerModel', () => {
     const milk = stout.endings.find((ending) => ending.text === 'Milk Stout')!
     const count = (heads: readonly (readonly number[])[], pattern: number[]) =>
       heads.filter((head) => head.join() === pattern.join()).length
-    expect(count(plain.heads, [ADJECTIVE, NOUN, FLAVOUR])).toBeGreaterThan(count(plain.heads, [ADJECTIVE, ADJECTIVE, NOUN]))
+    expect(count(plain.heads, [ADJECTIVE, NOUN, FLAVOUR])).toBeGreaterThan(
+      count(plain.heads, [ADJECTIVE, ADJECTIVE, NOUN]),
+    )
     expect(count(plain.heads, [ADJECTIVE, FLAVOUR])).toBeGreaterThan(count(plain.heads, [NOUN, FLAVOUR]))
     expect(milk.heads.every((head) => head.length <= 3)).toBe(true)
     expect(stout.endings.filter((ending) => ending === plain).length).toBeGreaterThan(1)

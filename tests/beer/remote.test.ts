@@ -11,7 +11,8 @@ const json = (body: unknown, status = 200) => Response.json(body, { status })
 
 const routes: Record<string, () => Response | Promise<Response>> = {
   '/good': () => json({ status: 'success', data: { ...REMOTE, brewery: 'ignored' } }),
-  '/bad-json': () => new Response('{"status": "success", "data": {', { headers: { 'content-type': 'application/json' } }),
+  '/bad-json': () =>
+    new Response('{"status": "success", "data": {', { headers: { 'content-type': 'application/json' } }),
   '/empty-name': () => json({ status: 'success', data: { name: '  ', style: 'IPA' } }),
   '/long-name': () => json({ status: 'success', data: { name: 'A'.repeat(101), style: 'IPA' } }),
   '/control-char': () => json({ status: 'success', data: { name: 'Bell\u0007 Tripel', style: 'Belgian Tripel' } }),
@@ -54,10 +55,14 @@ afterAll(() => server.stop(true))
 // Calls the source once and reports what it returned, how often the fallback ran, and how long it took.
 async function fetchFrom(url: string) {
   let fallbacks = 0
-  const source = createRemoteBeerSource(url, () => {
-    fallbacks++
-    return FALLBACK
-  }, TIMEOUT_MS)
+  const source = createRemoteBeerSource(
+    url,
+    () => {
+      fallbacks++
+      return FALLBACK
+    },
+    TIMEOUT_MS,
+  )
   const started = performance.now()
   const beer = await source()
   return { beer, fallbacks, elapsed: performance.now() - started }
@@ -108,9 +113,13 @@ describe('createRemoteBeerSource', () => {
   })
 
   test('a fallback that throws is not swallowed', async () => {
-    const source = createRemoteBeerSource(refusedUrl, () => {
-      throw new Error('no local generator')
-    }, TIMEOUT_MS)
+    const source = createRemoteBeerSource(
+      refusedUrl,
+      () => {
+        throw new Error('no local generator')
+      },
+      TIMEOUT_MS,
+    )
     await expect(source()).rejects.toThrow('no local generator')
   })
 })

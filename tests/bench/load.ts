@@ -1,6 +1,6 @@
-import autocannon from 'autocannon'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import autocannon from 'autocannon'
 
 export type LoadMode = 'plain' | 'returning' | 'pour' | 'login'
 
@@ -44,13 +44,27 @@ export function wrk(cpus: string | null): LoadGenerator {
     name: 'wrk',
     version,
     async run(spec) {
-      const argv = ['wrk', '-t1', `-c${spec.connections}`, `-d${Math.max(1, Math.round(spec.seconds))}s`, `--timeout`, `${spec.timeoutSeconds ?? 2}s`, '-s', LUA_SCRIPT, spec.url]
+      const argv = [
+        'wrk',
+        '-t1',
+        `-c${spec.connections}`,
+        `-d${Math.max(1, Math.round(spec.seconds))}s`,
+        `--timeout`,
+        `${spec.timeoutSeconds ?? 2}s`,
+        '-s',
+        LUA_SCRIPT,
+        spec.url,
+      ]
       const child = Bun.spawn(cpus ? ['taskset', '-c', cpus, ...argv] : argv, {
         env: { ...process.env, BENCH_MODE: spec.mode, BENCH_SESSIONS: spec.sessionsFile ?? '' },
         stdout: 'pipe',
         stderr: 'pipe',
       })
-      const [output, errors, code] = await Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text(), child.exited])
+      const [output, errors, code] = await Promise.all([
+        new Response(child.stdout).text(),
+        new Response(child.stderr).text(),
+        child.exited,
+      ])
       const line = output.split('\n').find((entry) => entry.startsWith('BENCH_RESULT '))
       if (code !== 0 || !line) throw new Error(`wrk failed (exit ${code}): ${errors || output}`)
       const figures = JSON.parse(line.slice('BENCH_RESULT '.length)) as {
@@ -77,14 +91,19 @@ export function wrk(cpus: string | null): LoadGenerator {
 
 /** autocannon from npm, in this process (which the bench pins to the load generator's CPU). */
 export function autocannonGenerator(): LoadGenerator {
-  const { version } = JSON.parse(readFileSync(join(import.meta.dir, '../../node_modules/autocannon/package.json'), 'utf8')) as { version: string }
+  const { version } = JSON.parse(
+    readFileSync(join(import.meta.dir, '../../node_modules/autocannon/package.json'), 'utf8'),
+  ) as { version: string }
   return {
     name: 'autocannon',
     version: `autocannon ${version}`,
     async run(spec) {
       const pairs = spec.sessionsFile ? sessionLines(spec.sessionsFile) : []
       let index = 0
-      const next = () => pairs[(index = (index + 1) % pairs.length)]!
+      const next = () => {
+        index = (index + 1) % pairs.length
+        return pairs[index]!
+      }
       const setupRequest =
         spec.mode === 'plain'
           ? undefined
@@ -92,7 +111,13 @@ export function autocannonGenerator(): LoadGenerator {
               const [cookie, csrf] = next()
               if (spec.mode === 'returning') return { method: 'GET', path: '/', headers: { cookie } }
               const form = { cookie, 'content-type': 'application/x-www-form-urlencoded' }
-              if (spec.mode === 'pour') return { method: 'POST', path: '/beer', headers: { ...form, 'hx-request': 'true', 'x-csrf-token': csrf }, body: `_csrf=${csrf}` }
+              if (spec.mode === 'pour')
+                return {
+                  method: 'POST',
+                  path: '/beer',
+                  headers: { ...form, 'hx-request': 'true', 'x-csrf-token': csrf },
+                  body: `_csrf=${csrf}`,
+                }
               return { method: 'POST', path: '/login', headers: form, body: LOGIN_BODY + csrf }
             }
       const result = await autocannon({

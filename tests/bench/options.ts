@@ -94,7 +94,8 @@ export function parseOptions(argv: string[]): BenchOptions {
         break
       case '--load-generator': {
         const generator = value()
-        if (generator !== 'auto' && generator !== 'wrk' && generator !== 'autocannon') fail('--load-generator is wrk, autocannon or auto')
+        if (generator !== 'auto' && generator !== 'wrk' && generator !== 'autocannon')
+          fail('--load-generator is wrk, autocannon or auto')
         options.loadGenerator = generator as BenchOptions['loadGenerator']
         break
       }

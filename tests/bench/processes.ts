@@ -15,7 +15,9 @@ export async function freePort(): Promise<number> {
     server.once('error', reject)
     server.listen(0, '127.0.0.1', () => {
       const address = server.address()
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))))
+      server.close(() =>
+        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
+      )
     })
   })
 }
@@ -31,7 +33,13 @@ export function start(
 ): Child {
   const argv = cpus ? ['taskset', '-c', cpus, ...command] : command
   const output = openSync(logFile, 'a')
-  const child = Bun.spawn(argv, { cwd, env: env ?? (process.env as Record<string, string>), stdout: output, stderr: output, stdin: 'ignore' })
+  const child = Bun.spawn(argv, {
+    cwd,
+    env: env ?? (process.env as Record<string, string>),
+    stdout: output,
+    stderr: output,
+    stdin: 'ignore',
+  })
   closeSync(output)
   const entry = { name, process: child, pid: child.pid }
   running.add(entry)
@@ -55,10 +63,15 @@ export async function stopAll(): Promise<void> {
 }
 
 /** Polls until `probe` holds, failing with `what` after `timeoutMs` or when `child` exits first. */
-export async function waitUntil(what: string, probe: () => Promise<boolean>, { child, timeoutMs = 60_000 }: { child?: Child; timeoutMs?: number } = {}): Promise<void> {
+export async function waitUntil(
+  what: string,
+  probe: () => Promise<boolean>,
+  { child, timeoutMs = 60_000 }: { child?: Child; timeoutMs?: number } = {},
+): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (Date.now() < deadline) {
-    if (child && child.process.exitCode !== null) throw new Error(`${child.name} exited with code ${child.process.exitCode} before ${what}`)
+    if (child && child.process.exitCode !== null)
+      throw new Error(`${child.name} exited with code ${child.process.exitCode} before ${what}`)
     if (await probe().catch(() => false)) return
     await Bun.sleep(100)
   }

@@ -28,7 +28,11 @@ export type RedisCost = {
  * nobody else uses, from INFO deltas. The one read of the closing INFO itself
  * is subtracted.
  */
-export async function redisCost(redis: Redis, requests: number, send: (i: number) => Promise<void>): Promise<RedisCost> {
+export async function redisCost(
+  redis: Redis,
+  requests: number,
+  send: (i: number) => Promise<void>,
+): Promise<RedisCost> {
   const before = await snapshot(redis)
   for (let i = 0; i < requests; i++) await send(i)
   const after = await snapshot(redis)
@@ -41,10 +45,20 @@ export async function redisCost(redis: Redis, requests: number, send: (i: number
       commands += delta
     }
   }
-  return { requests, commands: round(commands / requests), roundTrips: round((after.reads - before.reads - 1) / requests), byCommand }
+  return {
+    requests,
+    commands: round(commands / requests),
+    roundTrips: round((after.reads - before.reads - 1) / requests),
+    byCommand,
+  }
 }
 
-export type SessionMemory = { sessions: number; bytesPerSession: number; encoding: string | null; sampleKeyBytes: number | null }
+export type SessionMemory = {
+  sessions: number
+  bytesPerSession: number
+  encoding: string | null
+  sampleKeyBytes: number | null
+}
 
 async function usedMemory(redis: Redis): Promise<number> {
   const info = await redis.info('memory')
@@ -68,7 +82,11 @@ async function settledMemory(redis: Redis): Promise<number> {
  * `create` adds (an idle, private Redis: every new key is a session), with the
  * encoding and MEMORY USAGE of one of them.
  */
-export async function sessionMemory(redis: Redis, keyPattern: string, create: () => Promise<void>): Promise<SessionMemory> {
+export async function sessionMemory(
+  redis: Redis,
+  keyPattern: string,
+  create: () => Promise<void>,
+): Promise<SessionMemory> {
   const keysBefore = await redis.dbsize()
   const memoryBefore = await settledMemory(redis)
   await create()

@@ -41,11 +41,14 @@ const fixed = (value: number, digits: number) => (Number.isFinite(value) ? value
 export function markdown(results: BenchResults): string {
   const ceiling = results.scenarios.ceiling?.rps
   const lines: string[] = []
-  lines.push('| Scenario | req/s | vs ceiling | p50 ms | p99 ms | non-2xx/3xx | CPU ms/req | Redis cmds/req | Redis round trips/req | peak RSS MB |')
+  lines.push(
+    '| Scenario | req/s | vs ceiling | p50 ms | p99 ms | non-2xx/3xx | CPU ms/req | Redis cmds/req | Redis round trips/req | peak RSS MB |',
+  )
   lines.push('|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|')
   for (const [name, scenario] of Object.entries(results.scenarios) as [ScenarioName, ScenarioResult][]) {
     const cost = scenario.redisKind ? results.redisCost[scenario.redisKind] : undefined
-    const redis = name === 'ceiling' ? ['0', '0'] : cost ? [fixed(cost.commands, 2), fixed(cost.roundTrips, 2)] : ['—', '—']
+    const redis =
+      name === 'ceiling' ? ['0', '0'] : cost ? [fixed(cost.commands, 2), fixed(cost.roundTrips, 2)] : ['—', '—']
     lines.push(
       `| ${name} | ${scenario.rps >= 100 ? Math.round(scenario.rps).toLocaleString('en-US') : scenario.rps.toFixed(1)} | ${
         ceiling ? `${((scenario.rps / ceiling) * 100).toFixed(name === 'login' ? 3 : 1)}%` : '—'
@@ -63,8 +66,13 @@ export function markdown(results: BenchResults): string {
   if (Object.keys(results.redisCost).length > 0) {
     lines.push('', '| Request (sent one at a time) | Redis commands | Round trips | Commands |', '|---|--:|--:|---|')
     for (const [kind, cost] of Object.entries(results.redisCost)) {
-      const commands = Object.entries(cost.byCommand).map(([name, calls]) => `${name} ${calls}`).join(', ') || '—'
-      lines.push(`| ${kind} (${cost.requests}×) | ${fixed(cost.commands, 2)} | ${fixed(cost.roundTrips, 2)} | ${commands} |`)
+      const commands =
+        Object.entries(cost.byCommand)
+          .map(([name, calls]) => `${name} ${calls}`)
+          .join(', ') || '—'
+      lines.push(
+        `| ${kind} (${cost.requests}×) | ${fixed(cost.commands, 2)} | ${fixed(cost.roundTrips, 2)} | ${commands} |`,
+      )
     }
   }
 
@@ -77,7 +85,9 @@ export function markdown(results: BenchResults): string {
   }
   if (results.leakCheck) {
     const runs = results.leakCheck.runs.map((run) => `${mb(run.peakRssBytes)} MB`).join(' → ')
-    lines.push(`Leak check (three consecutive returning runs, peak RSS): ${runs}; growth ${(results.leakCheck.growth * 100).toFixed(1)}%.`)
+    lines.push(
+      `Leak check (three consecutive returning runs, peak RSS): ${runs}; growth ${(results.leakCheck.growth * 100).toFixed(1)}%.`,
+    )
   }
   lines.push(`Peak RSS of the app over the whole bench: ${mb(results.peakRssBytes)} MB.`)
   const bound = results.scenarios['redis-bound']?.rps
@@ -85,7 +95,9 @@ export function markdown(results: BenchResults): string {
     const shares = (['returning', 'pour', 'new-visitor'] as const)
       .filter((name) => results.scenarios[name])
       .map((name) => `${name} ${((results.scenarios[name]!.rps / bound) * 100).toFixed(0)}%`)
-    lines.push(`One Redis round trip alone (redis-bound) leaves ${((bound / ceiling) * 100).toFixed(1)}% of the ceiling; of that, the app serves: ${shares.join(', ')}.`)
+    lines.push(
+      `One Redis round trip alone (redis-bound) leaves ${((bound / ceiling) * 100).toFixed(1)}% of the ceiling; of that, the app serves: ${shares.join(', ')}.`,
+    )
   }
 
   lines.push('', 'Targets:')
@@ -102,14 +114,23 @@ export function targets(results: Omit<BenchResults, 'targets'>): Target[] {
     const scenario = scenarios[name]
     if (!scenario || !ceiling) return
     const ratio = scenario.rps / ceiling
-    list.push({ label: `${name} ≥ ${minimum * 100}% of ceiling`, met: ratio >= minimum, measured: `${(ratio * 100).toFixed(1)}%` })
+    list.push({
+      label: `${name} ≥ ${minimum * 100}% of ceiling`,
+      met: ratio >= minimum,
+      measured: `${(ratio * 100).toFixed(1)}%`,
+    })
   }
   share('returning', 0.4)
   share('pour', 0.4)
   share('new-visitor', 0.3)
   const trips = (kind: string, check: (roundTrips: number) => boolean, label: string) => {
     const cost = redisCost[kind]
-    if (cost) list.push({ label, met: check(cost.roundTrips), measured: `${cost.roundTrips} round trips, ${cost.commands} commands` })
+    if (cost)
+      list.push({
+        label,
+        met: check(cost.roundTrips),
+        measured: `${cost.roundTrips} round trips, ${cost.commands} commands`,
+      })
   }
   trips('page view', (n) => n <= 1, 'a returning page view costs one Redis round trip')
   trips('pour (htmx)', (n) => n <= 1, 'a pour costs at most one round trip')
@@ -118,16 +139,34 @@ export function targets(results: Omit<BenchResults, 'targets'>): Target[] {
   trips('/healthz', (n) => n === 0, '/healthz costs no Redis command')
   trips('forged cookie (GET /session)', (n) => n === 0, 'a forged cookie costs no Redis command')
   const login = scenarios.login
-  if (login) list.push({ label: 'login ≥ 5/s (bcrypt cost 12)', met: login.rps >= 5, measured: `${login.rps.toFixed(1)}/s` })
+  if (login)
+    list.push({ label: 'login ≥ 5/s (bcrypt cost 12)', met: login.rps >= 5, measured: `${login.rps.toFixed(1)}/s` })
   const storm = scenarios['login-storm']
-  if (storm) list.push({ label: 'returning p99 during the login storm < 25 ms', met: storm.p99Ms < 25, measured: `${storm.p99Ms.toFixed(1)} ms` })
-  list.push({ label: 'peak RSS under load < 100 MB', met: results.peakRssBytes < 100 * 1024 * 1024, measured: `${mb(results.peakRssBytes)} MB` })
+  if (storm)
+    list.push({
+      label: 'returning p99 during the login storm < 25 ms',
+      met: storm.p99Ms < 25,
+      measured: `${storm.p99Ms.toFixed(1)} ms`,
+    })
+  list.push({
+    label: 'peak RSS under load < 100 MB',
+    met: results.peakRssBytes < 100 * 1024 * 1024,
+    measured: `${mb(results.peakRssBytes)} MB`,
+  })
   if (results.leakCheck) {
-    list.push({ label: 'RSS growth over three returning runs ≤ 10%', met: results.leakCheck.growth <= 0.1, measured: `${(results.leakCheck.growth * 100).toFixed(1)}%` })
+    list.push({
+      label: 'RSS growth over three returning runs ≤ 10%',
+      met: results.leakCheck.growth <= 0.1,
+      measured: `${(results.leakCheck.growth * 100).toFixed(1)}%`,
+    })
   }
   if (results.sessionMemory) {
     const bytes = results.sessionMemory.bytesPerSession
-    list.push({ label: 'Redis memory per anonymous session < 250 B', met: bytes < 250, measured: `${fixed(bytes, 0)} B` })
+    list.push({
+      label: 'Redis memory per anonymous session < 250 B',
+      met: bytes < 250,
+      measured: `${fixed(bytes, 0)} B`,
+    })
   }
   return list
 }

@@ -4,18 +4,32 @@
  * autocannon), and prints one markdown table; the same goes to
  * bench-results.json. See the README's "Performance" section.
  */
-import { Redis } from 'ioredis'
-import mysql from 'mysql2/promise'
+
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os'
 import { join, resolve } from 'node:path'
-import { autocannonGenerator, wrk, type LoadGenerator, type LoadMode, type LoadResult } from './load.ts'
+import { Redis } from 'ioredis'
+import mysql from 'mysql2/promise'
+import { autocannonGenerator, type LoadGenerator, type LoadMode, type LoadResult, wrk } from './load.ts'
 import { parseOptions, type ScenarioName } from './options.ts'
-import { answers, cpuMs, currentRss, freePort, peakRss, pin, resetPeakRss, start, stop, stopAll, waitUntil, type Child } from './processes.ts'
-import { redisCost, sessionMemory, type RedisCost } from './redis-usage.ts'
-import { markdown, targets, type BenchResults, type LeakCheck, type ScenarioResult } from './report.ts'
-import { openSession, sendMany, sessionPool } from './sessions.ts'
+import {
+  answers,
+  type Child,
+  cpuMs,
+  currentRss,
+  freePort,
+  peakRss,
+  pin,
+  resetPeakRss,
+  start,
+  stop,
+  stopAll,
+  waitUntil,
+} from './processes.ts'
+import { type RedisCost, redisCost, sessionMemory } from './redis-usage.ts'
+import { type BenchResults, type LeakCheck, markdown, type ScenarioResult, targets } from './report.ts'
+import { sendMany, sessionPool } from './sessions.ts'
 
 const options = parseOptions(Bun.argv.slice(2))
 const ROOT = resolve(import.meta.dir, '../..')
@@ -33,7 +47,9 @@ const ALL_CPUS = `0-${cores - 1}`
 if (pinned) pin(process.pid, LOAD_CPU!)
 
 const generator: LoadGenerator =
-  options.loadGenerator === 'autocannon' || (options.loadGenerator === 'auto' && !Bun.which('wrk')) ? autocannonGenerator() : wrk(LOAD_CPU)
+  options.loadGenerator === 'autocannon' || (options.loadGenerator === 'auto' && !Bun.which('wrk'))
+    ? autocannonGenerator()
+    : wrk(LOAD_CPU)
 if (options.loadGenerator === 'wrk' && !Bun.which('wrk')) throw new Error('wrk is not on PATH')
 
 const privateRedis = Bun.which('redis-server') !== null
@@ -47,10 +63,14 @@ async function main(): Promise<BenchResults> {
   let redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
   if (privateRedis) {
     const port = await freePort()
-    const server = start('redis-server', ['redis-server', '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-      cpus: LOAD_CPU,
-      logFile: join(work, 'redis.log'),
-    })
+    const server = start(
+      'redis-server',
+      ['redis-server', '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+      {
+        cpus: LOAD_CPU,
+        logFile: join(work, 'redis.log'),
+      },
+    )
     redisUrl = `redis://127.0.0.1:${port}`
     await waitUntil('Redis', () => answersPing(redisUrl), { child: server })
   } else {
@@ -93,10 +113,14 @@ async function main(): Promise<BenchResults> {
   if (pinned) pin(app.pid, SERVER_CPU!)
 
   const ceilingPort = await freePort()
-  const ceiling = start('ceiling', [process.execPath, join(import.meta.dir, 'ceiling-server.ts'), String(ceilingPort), redisUrl, prefix], {
-    cpus: SERVER_CPU,
-    logFile: join(work, 'ceiling.log'),
-  })
+  const ceiling = start(
+    'ceiling',
+    [process.execPath, join(import.meta.dir, 'ceiling-server.ts'), String(ceilingPort), redisUrl, prefix],
+    {
+      cpus: SERVER_CPU,
+      logFile: join(work, 'ceiling.log'),
+    },
+  )
   const ceilingUrl = `http://127.0.0.1:${ceilingPort}/`
   await waitUntil('the ceiling server', () => answers(ceilingUrl), { child: ceiling })
 
@@ -107,7 +131,9 @@ async function main(): Promise<BenchResults> {
   await sanityCheck(base, pagePool[0]!, loginPool[loginPool.length - 1]!)
 
   log(`Redis memory: ${options.memorySessions.toLocaleString('en-US')} anonymous sessions`)
-  const memory = await sessionMemory(redis, `${prefix}s:*`, () => sendMany(options.memorySessions, 32, () => fetch(`${base}/`)))
+  const memory = await sessionMemory(redis, `${prefix}s:*`, () =>
+    sendMany(options.memorySessions, 32, () => fetch(`${base}/`)),
+  )
 
   log('Redis commands per request')
   const costs = await measureRedisCosts(redis, base, pagePool, loginPool.slice(0, 20))
@@ -130,7 +156,9 @@ async function main(): Promise<BenchResults> {
     }
     if (target === app) peaks.push(scenario.peakRssBytes)
     scenarios[name] = scenario
-    log(`${name}: ${Math.round(result.rps)} req/s, p99 ${result.p99Ms.toFixed(2)} ms, ${result.badStatus + result.socketErrors} bad, RSS now ${(currentRss(target.pid) / 2 ** 20).toFixed(0)} MB`)
+    log(
+      `${name}: ${Math.round(result.rps)} req/s, p99 ${result.p99Ms.toFixed(2)} ms, ${result.badStatus + result.socketErrors} bad, RSS now ${(currentRss(target.pid) / 2 ** 20).toFixed(0)} MB`,
+    )
     return scenario
   }
   const load =
@@ -140,20 +168,41 @@ async function main(): Promise<BenchResults> {
   const selected = new Set(options.scenarios)
 
   if (selected.has('ceiling')) {
-    await measure('ceiling', ceiling, null, load(ceilingUrl, 'plain', options.connections), 'constant 1 KB page from Hono on Bun: same runtime, framework and core as the app, no session')
+    await measure(
+      'ceiling',
+      ceiling,
+      null,
+      load(ceilingUrl, 'plain', options.connections),
+      'constant 1 KB page from Hono on Bun: same runtime, framework and core as the app, no session',
+    )
   }
   if (selected.has('redis-bound')) {
-    await measure('redis-bound', ceiling, null, load(`${ceilingUrl}redis`, 'plain', options.connections), 'the ceiling page after one EVALSHA through ioredis (PTTL + HGETALL of a session-sized hash): the most a page costing one Redis round trip can serve here')
+    await measure(
+      'redis-bound',
+      ceiling,
+      null,
+      load(`${ceilingUrl}redis`, 'plain', options.connections),
+      'the ceiling page after one EVALSHA through ioredis (PTTL + HGETALL of a session-sized hash): the most a page costing one Redis round trip can serve here',
+    )
   }
-  if (selected.has('new-visitor')) await measure('new-visitor', app, 'first visit', load(`${base}/`, 'plain', options.connections))
-  if (selected.has('returning')) await measure('returning', app, 'page view', load(`${base}/`, 'returning', options.connections, pageFile))
-  if (selected.has('pour')) await measure('pour', app, 'pour (htmx)', load(`${base}/beer`, 'pour', options.connections, pageFile))
+  if (selected.has('new-visitor'))
+    await measure('new-visitor', app, 'first visit', load(`${base}/`, 'plain', options.connections))
+  if (selected.has('returning'))
+    await measure('returning', app, 'page view', load(`${base}/`, 'returning', options.connections, pageFile))
+  if (selected.has('pour'))
+    await measure('pour', app, 'pour (htmx)', load(`${base}/beer`, 'pour', options.connections, pageFile))
 
   if (selected.has('login') || selected.has('login-storm')) {
     if (pinned) pin(app.pid, ALL_CPUS)
     const logins = (connections: number) => load(`${base}/login`, 'login', connections, loginFile, 30)
     if (selected.has('login')) {
-      await measure('login', app, 'login', logins(options.loginConnections), `${options.loginConnections} connections; the app may use all ${cores} cores (bcrypt on worker threads)`)
+      await measure(
+        'login',
+        app,
+        'login',
+        logins(options.loginConnections),
+        `${options.loginConnections} connections; the app may use all ${cores} cores (bcrypt on worker threads)`,
+      )
     }
     if (selected.has('login-storm')) {
       const returning = load(`${base}/`, 'returning', options.connections, pageFile)
@@ -178,7 +227,13 @@ async function main(): Promise<BenchResults> {
     const runs: LeakCheck['runs'] = []
     for (let i = 0; i < 3; i++) {
       resetPeakRss(app.pid)
-      const result = await generator.run({ url: `${base}/`, mode: 'returning', connections: options.connections, seconds: options.duration, sessionsFile: pageFile })
+      const result = await generator.run({
+        url: `${base}/`,
+        mode: 'returning',
+        connections: options.connections,
+        seconds: options.duration,
+        sessionsFile: pageFile,
+      })
       runs.push({ rps: result.rps, peakRssBytes: peakRss(app.pid), rssAfterBytes: currentRss(app.pid) })
       peaks.push(runs[i]!.peakRssBytes)
     }
@@ -204,7 +259,10 @@ async function main(): Promise<BenchResults> {
       connections: options.connections,
       sessionPool: options.poolSize,
       bcryptCost: 12,
-      appEnv: Object.entries(options.appEnv).map(([name, value]) => `${name}=${value}`).join(' ') || 'none',
+      appEnv:
+        Object.entries(options.appEnv)
+          .map(([name, value]) => `${name}=${value}`)
+          .join(' ') || 'none',
       appExitCode: appExit ?? -1,
     },
     scenarios,
@@ -217,26 +275,52 @@ async function main(): Promise<BenchResults> {
 }
 
 /** One request of each kind the scenarios send must succeed, or every figure would measure an error page. */
-async function sanityCheck(base: string, page: { cookie: string; csrf: string }, login: { cookie: string; csrf: string }) {
+async function sanityCheck(
+  base: string,
+  page: { cookie: string; csrf: string },
+  login: { cookie: string; csrf: string },
+) {
   const returning = await fetch(`${base}/`, { headers: { cookie: page.cookie } })
   const html = await returning.text()
-  if (returning.status !== 200 || !html.includes('id="session-panel"')) throw new Error(`GET / with a session answered ${returning.status}`)
+  if (returning.status !== 200 || !html.includes('id="session-panel"'))
+    throw new Error(`GET / with a session answered ${returning.status}`)
   const pour = await fetch(`${base}/beer`, { method: 'POST', headers: pourHeaders(page), body: `_csrf=${page.csrf}` })
-  if (pour.status !== 200 || !(await pour.text()).includes('beer-name')) throw new Error(`POST /beer answered ${pour.status}`)
-  const first = await fetch(`${base}/login`, { method: 'POST', headers: formHeaders(login.cookie), body: loginBody(login.csrf), redirect: 'manual' })
+  if (pour.status !== 200 || !(await pour.text()).includes('beer-name'))
+    throw new Error(`POST /beer answered ${pour.status}`)
+  const first = await fetch(`${base}/login`, {
+    method: 'POST',
+    headers: formHeaders(login.cookie),
+    body: loginBody(login.csrf),
+    redirect: 'manual',
+  })
   await first.arrayBuffer()
   // The same cookie again: its session was replaced by the first login, and a
   // login from a cookie whose session is gone must still succeed.
-  const again = await fetch(`${base}/login`, { method: 'POST', headers: formHeaders(login.cookie), body: loginBody(login.csrf), redirect: 'manual' })
+  const again = await fetch(`${base}/login`, {
+    method: 'POST',
+    headers: formHeaders(login.cookie),
+    body: loginBody(login.csrf),
+    redirect: 'manual',
+  })
   await again.arrayBuffer()
-  if (first.status !== 303 || again.status !== 303) throw new Error(`POST /login answered ${first.status}, then ${again.status}`)
+  if (first.status !== 303 || again.status !== 303)
+    throw new Error(`POST /login answered ${first.status}, then ${again.status}`)
 }
 
 const formHeaders = (cookie: string) => ({ cookie, 'content-type': 'application/x-www-form-urlencoded' })
-const pourHeaders = ({ cookie, csrf }: { cookie: string; csrf: string }) => ({ ...formHeaders(cookie), 'hx-request': 'true', 'x-csrf-token': csrf })
+const pourHeaders = ({ cookie, csrf }: { cookie: string; csrf: string }) => ({
+  ...formHeaders(cookie),
+  'hx-request': 'true',
+  'x-csrf-token': csrf,
+})
 const loginBody = (csrf: string) => `email=test%40example.com&password=password&_csrf=${csrf}`
 
-async function measureRedisCosts(redis: Redis, base: string, pool: { cookie: string; csrf: string }[], logins: { cookie: string; csrf: string }[]) {
+async function measureRedisCosts(
+  redis: Redis,
+  base: string,
+  pool: { cookie: string; csrf: string }[],
+  logins: { cookie: string; csrf: string }[],
+) {
   const home = await (await fetch(`${base}/`, { headers: { cookie: pool[0]!.cookie } })).text()
   const stylesheet = home.match(/<link rel="stylesheet" href="([^"]+)"/)?.[1] ?? '/static/styles.css'
   const [name] = pool[0]!.cookie.split('=')
@@ -249,17 +333,50 @@ async function measureRedisCosts(redis: Redis, base: string, pool: { cookie: str
   }
   const is200 = (status: number) => status === 200
   const kinds: [string, number, (i: number) => Promise<void>][] = [
-    ['page view', n, (i) => expectStatus(fetch(`${base}/`, { headers: { cookie: pool[i % pool.length]!.cookie } }), is200)],
-    ['pour (htmx)', n, (i) => expectStatus(fetch(`${base}/beer`, { method: 'POST', headers: pourHeaders(pool[i % pool.length]!), body: `_csrf=${pool[i % pool.length]!.csrf}` }), is200)],
-    ['panel refresh', n, (i) => expectStatus(fetch(`${base}/session`, { headers: { cookie: pool[i % pool.length]!.cookie } }), is200)],
+    [
+      'page view',
+      n,
+      (i) => expectStatus(fetch(`${base}/`, { headers: { cookie: pool[i % pool.length]!.cookie } }), is200),
+    ],
+    [
+      'pour (htmx)',
+      n,
+      (i) =>
+        expectStatus(
+          fetch(`${base}/beer`, {
+            method: 'POST',
+            headers: pourHeaders(pool[i % pool.length]!),
+            body: `_csrf=${pool[i % pool.length]!.csrf}`,
+          }),
+          is200,
+        ),
+    ],
+    [
+      'panel refresh',
+      n,
+      (i) => expectStatus(fetch(`${base}/session`, { headers: { cookie: pool[i % pool.length]!.cookie } }), is200),
+    ],
     ['first visit', n, () => expectStatus(fetch(`${base}/`), is200)],
     ['static file', n, () => expectStatus(fetch(`${base}${stylesheet}`), is200)],
     ['/healthz', n, () => expectStatus(fetch(`${base}/healthz`), is200)],
-    ['forged cookie (GET /session)', n, () => expectStatus(fetch(`${base}/session`, { headers: { cookie: forged } }), is200)],
+    [
+      'forged cookie (GET /session)',
+      n,
+      () => expectStatus(fetch(`${base}/session`, { headers: { cookie: forged } }), is200),
+    ],
     [
       'login',
       logins.length,
-      (i) => expectStatus(fetch(`${base}/login`, { method: 'POST', headers: formHeaders(logins[i]!.cookie), body: loginBody(logins[i]!.csrf), redirect: 'manual' }), (status) => status === 303),
+      (i) =>
+        expectStatus(
+          fetch(`${base}/login`, {
+            method: 'POST',
+            headers: formHeaders(logins[i]!.cookie),
+            body: loginBody(logins[i]!.csrf),
+            redirect: 'manual',
+          }),
+          (status) => status === 303,
+        ),
     ],
   ]
   const costs: Record<string, RedisCost> = {}
@@ -323,13 +440,19 @@ process.on('SIGINT', () => {
 
 let failed = false
 try {
-  log(`load generator: ${generator.version}; ${pinned ? `pinned: server on CPU ${SERVER_CPU}, load generator and Redis on CPU ${LOAD_CPU}` : 'not pinned'}`)
+  log(
+    `load generator: ${generator.version}; ${pinned ? `pinned: server on CPU ${SERVER_CPU}, load generator and Redis on CPU ${LOAD_CPU}` : 'not pinned'}`,
+  )
   const results = await main()
   writeFileSync(resolve(ROOT, options.output), `${JSON.stringify(results, null, 2)}\n`)
   const { machine, setup } = results
   console.log(`\n## Taproom load benchmark, ${results.date.slice(0, 10)}\n`)
-  console.log(`Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, ${machine.kernel}; Bun ${machine.bun}, Redis ${machine.redis}, MySQL ${machine.mysql}.`)
-  console.log(`Load: ${setup.loadGenerator}, ${setup.connections} connections, ${setup.durationSeconds} s per run after ${setup.warmupSeconds} s warm-up, ${setup.sessionPool} sessions rotated; ${setup.pinning}; ${setup.redis}${setup.appEnv === 'none' ? '' : `; app environment ${setup.appEnv}`}.\n`)
+  console.log(
+    `Machine: ${machine.cpu}, ${machine.cores} cores, ${machine.memoryGiB} GiB, ${machine.kernel}; Bun ${machine.bun}, Redis ${machine.redis}, MySQL ${machine.mysql}.`,
+  )
+  console.log(
+    `Load: ${setup.loadGenerator}, ${setup.connections} connections, ${setup.durationSeconds} s per run after ${setup.warmupSeconds} s warm-up, ${setup.sessionPool} sessions rotated; ${setup.pinning}; ${setup.redis}${setup.appEnv === 'none' ? '' : `; app environment ${setup.appEnv}`}.\n`,
+  )
   console.log(markdown(results))
   console.log(`\nWritten to ${options.output}.`)
 } catch (error) {

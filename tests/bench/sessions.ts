@@ -6,7 +6,10 @@ export type SessionPair = { cookie: string; csrf: string }
 export async function openSession(baseUrl: string): Promise<SessionPair> {
   const response = await fetch(`${baseUrl}/`)
   const html = await response.text()
-  const cookie = response.headers.getSetCookie().map((header) => header.split(';')[0]!).find((pair) => pair.includes('_session='))
+  const cookie = response.headers
+    .getSetCookie()
+    .map((header) => header.split(';')[0]!)
+    .find((pair) => pair.includes('_session='))
   const csrf = html.match(/<meta name="csrf-token" content="([^"]+)"/)?.[1]
   if (response.status !== 200 || !cookie || !csrf) throw new Error(`GET / gave no session (status ${response.status})`)
   return { cookie, csrf }
@@ -23,7 +26,12 @@ export async function sessionPool(baseUrl: string, count: number, file: string):
 }
 
 /** Sends `total` requests with at most `concurrency` in flight, failing on any unexpected status. */
-export async function sendMany(total: number, concurrency: number, send: (i: number) => Promise<Response>, expect = (status: number) => status < 400): Promise<void> {
+export async function sendMany(
+  total: number,
+  concurrency: number,
+  send: (i: number) => Promise<Response>,
+  expect = (status: number) => status < 400,
+): Promise<void> {
   let next = 0
   await Promise.all(
     Array.from({ length: Math.min(concurrency, total) }, async () => {

@@ -3,7 +3,7 @@ import type { Browser, Page } from 'playwright-core'
 import { expectAccessible, expectLabelledInputs, expectVisibleFocus } from './support/accessibility.ts'
 import { describeInBrowser, launchChromium, SCENARIO_TIMEOUT_MS } from './support/chromium.ts'
 import { logIn, waitForBeers } from './support/flows.ts'
-import { serveTestApp, type ServedApp } from './support/served-app.ts'
+import { type ServedApp, serveTestApp } from './support/served-app.ts'
 import { inTab } from './support/tab.ts'
 
 const EMAIL = 'linus@example.com'
@@ -68,11 +68,17 @@ describeInBrowser('accessibility, in Chromium', () => {
     run(async (tab) => {
       const { page } = tab
       await page.goto('/')
-      const expected = { '#beer': { live: 'polite', role: null }, '#session-panel': { live: 'polite', role: null }, '#flash': { live: 'polite', role: 'status' } }
-      for (const [selector, region] of Object.entries(expected)) expect(await liveRegion(page, selector)).toEqual(region)
+      const expected = {
+        '#beer': { live: 'polite', role: null },
+        '#session-panel': { live: 'polite', role: null },
+        '#flash': { live: 'polite', role: 'status' },
+      }
+      for (const [selector, region] of Object.entries(expected))
+        expect(await liveRegion(page, selector)).toEqual(region)
       await page.getByRole('button', { name: 'Pour Another' }).click()
       await waitForBeers(page, 1)
-      for (const [selector, region] of Object.entries(expected)) expect(await liveRegion(page, selector)).toEqual(region)
+      for (const [selector, region] of Object.entries(expected))
+        expect(await liveRegion(page, selector)).toEqual(region)
       // The countdown ticks every second; announcing each tick would drown out everything else.
       expect(await page.locator('[data-countdown]').getAttribute('aria-live')).toBe('off')
     }))

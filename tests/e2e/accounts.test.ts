@@ -4,7 +4,7 @@ import { expectAccessible } from './support/accessibility.ts'
 import { describeInBrowser, launchChromium, SCENARIO_TIMEOUT_MS } from './support/chromium.ts'
 import { logIn, logOut, readPanel } from './support/flows.ts'
 import { screenshot } from './support/screenshots.ts'
-import { serveTestApp, type ServedApp } from './support/served-app.ts'
+import { type ServedApp, serveTestApp } from './support/served-app.ts'
 import { inTab, openTab, type Tab } from './support/tab.ts'
 
 const PASSWORD = 'amber lantern quietly 47'
@@ -68,7 +68,9 @@ describeInBrowser('accounts, in Chromium', () => {
         await page.goto('/account/sessions')
         const rows = page.locator('[data-session-id]')
         expect(await rows.count()).toBe(2)
-        expect(await page.locator('[data-current="true"]').getAttribute('data-session-id')).toBe(revokerSession.sessionId!)
+        expect(await page.locator('[data-current="true"]').getAttribute('data-session-id')).toBe(
+          revokerSession.sessionId!,
+        )
         const target = page.locator(`[data-session-id="${revokedSession.sessionId}"]`)
         expect(await target.getAttribute('data-current')).toBeNull()
         await expectAccessible(revoker, `your sessions (${mode})`)

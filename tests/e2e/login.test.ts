@@ -4,7 +4,7 @@ import { expectAccessible } from './support/accessibility.ts'
 import { describeInBrowser, launchChromium, SCENARIO_TIMEOUT_MS } from './support/chromium.ts'
 import { logIn, logOut, readPanel, submitLogin } from './support/flows.ts'
 import { screenshot } from './support/screenshots.ts'
-import { serveTestApp, type ServedApp } from './support/served-app.ts'
+import { type ServedApp, serveTestApp } from './support/served-app.ts'
 import { inTab } from './support/tab.ts'
 
 const EMAIL = 'ada@example.com'
@@ -34,7 +34,9 @@ describeInBrowser('logging in and out, in Chromium', () => {
       await expectAccessible(tab, 'login')
       let pageLoads = 0
       page.on('load', () => pageLoads++)
-      const answer = page.waitForResponse((response) => response.url().endsWith('/login') && response.request().method() === 'POST')
+      const answer = page.waitForResponse(
+        (response) => response.url().endsWith('/login') && response.request().method() === 'POST',
+      )
       await submitLogin(page, EMAIL, 'not the password')
       expect((await answer).status()).toBe(401)
       const error = page.locator('#login-form [role="alert"]')

@@ -3,7 +3,7 @@ import type { Browser } from 'playwright-core'
 import { expectAccessible } from './support/accessibility.ts'
 import { describeInBrowser, launchChromium, SCENARIO_TIMEOUT_MS } from './support/chromium.ts'
 import { logIn, logOut, readPanel, submitLogin, waitForBeers } from './support/flows.ts'
-import { serveTestApp, type ServedApp } from './support/served-app.ts'
+import { type ServedApp, serveTestApp } from './support/served-app.ts'
 import { inTab } from './support/tab.ts'
 
 const EMAIL = 'grace@example.com'
@@ -54,7 +54,9 @@ describeInBrowser('the core flows with JavaScript disabled, in Chromium', () => 
       const { page } = tab
       tab.allowStatus(401)
       await page.goto('/login')
-      const answer = page.waitForResponse((response) => response.url().endsWith('/login') && response.request().method() === 'POST')
+      const answer = page.waitForResponse(
+        (response) => response.url().endsWith('/login') && response.request().method() === 'POST',
+      )
       await submitLogin(page, EMAIL, 'not the password')
       expect((await answer).status()).toBe(401)
       await page.waitForLoadState()

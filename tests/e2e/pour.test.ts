@@ -4,7 +4,7 @@ import { expectAccessible } from './support/accessibility.ts'
 import { describeInBrowser, launchChromium, SCENARIO_TIMEOUT_MS } from './support/chromium.ts'
 import { readPanel, waitForBeers } from './support/flows.ts'
 import { screenshot } from './support/screenshots.ts'
-import { serveTestApp, type ServedApp } from './support/served-app.ts'
+import { type ServedApp, serveTestApp } from './support/served-app.ts'
 import { inTab } from './support/tab.ts'
 
 setDefaultTimeout(SCENARIO_TIMEOUT_MS)
@@ -76,7 +76,9 @@ describeInBrowser('home page and pouring, in Chromium', () => {
       expect(panel.beers).toBe(3)
       expect(panel.text).toContain('Beers viewed in this session: 3')
       expect(panel.sessionId).toBe(sessionId)
-      expect(await page.evaluate(() => (window as unknown as { pageMarker?: string }).pageMarker)).toBe('set before the first pour')
+      expect(await page.evaluate(() => (window as unknown as { pageMarker?: string }).pageMarker)).toBe(
+        'set before the first pour',
+      )
       expect(pageLoads).toBe(0)
       expect(pourRequests).toEqual(['true', 'true', 'true'])
       expect(page.url()).toBe(`${served.baseUrl}/`)
@@ -108,13 +110,19 @@ describeInBrowser('home page and pouring, in Chromium', () => {
     run(async (tab) => {
       const { page } = tab
       await page.goto('/how-it-works')
-      const marker = await page.evaluate(() => ((window as unknown as { pageMarker?: string }).pageMarker = 'still this page'))
+      const marker = await page.evaluate(
+        () => ((window as unknown as { pageMarker?: string }).pageMarker = 'still this page'),
+      )
       const beers = page.locator('#session-inspector tr[data-field="b"] td:nth-child(2)')
       expect(await beers.count()).toBe(0)
       await page.getByRole('button', { name: 'Pour a beer' }).click()
-      await page.waitForFunction(() => document.querySelector('#session-inspector tr[data-field="b"] td:nth-child(2)')?.textContent === '1')
+      await page.waitForFunction(
+        () => document.querySelector('#session-inspector tr[data-field="b"] td:nth-child(2)')?.textContent === '1',
+      )
       await page.getByRole('button', { name: 'Pour a beer' }).click()
-      await page.waitForFunction(() => document.querySelector('#session-inspector tr[data-field="b"] td:nth-child(2)')?.textContent === '2')
+      await page.waitForFunction(
+        () => document.querySelector('#session-inspector tr[data-field="b"] td:nth-child(2)')?.textContent === '2',
+      )
       expect(await page.evaluate(() => (window as unknown as { pageMarker?: string }).pageMarker)).toBe(marker)
       await expectAccessible(tab, 'how it works')
     }))

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test'
-import { Cluster } from 'ioredis'
 import { createHash } from 'node:crypto'
+import { Cluster } from 'ioredis'
 import * as scripts from '../../src/session/scripts.ts'
 import { panelOf, TestBrowser } from '../support/browser.ts'
-import { startRedisCluster, waitFor, type RedisCluster } from '../support/redis-server.ts'
+import { type RedisCluster, startRedisCluster, waitFor } from '../support/redis-server.ts'
 import { createTestApp, scanKeys, type TestApp } from '../support/test-app.ts'
 
 // Real servers start, stop and hang in here; a busy machine needs more than the 5 s default.
@@ -68,12 +68,20 @@ describe('Redis Cluster', () => {
     await browser.get('/')
     const pours = await Promise.all(Array.from({ length: 50 }, () => browser.post('/beer', {}, { htmx: true })))
     expect(pours.every(({ response }) => response.status === 200)).toBe(true)
-    expect(pours.map(({ html }) => panelOf(html).beers).sort((a, b) => a - b)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1))
+    expect(pours.map(({ html }) => panelOf(html).beers).sort((a, b) => a - b)).toEqual(
+      Array.from({ length: 50 }, (_, i) => i + 1),
+    )
 
     // ioredis loads each script on a master the first time it runs there (EVALSHA, then EVAL on NOSCRIPT).
-    const shas = [scripts.createSession, scripts.touchSession].map((lua) => createHash('sha1').update(lua).digest('hex'))
+    const shas = [scripts.createSession, scripts.touchSession].map((lua) =>
+      createHash('sha1').update(lua).digest('hex'),
+    )
     const loaded = await Promise.all(masters().map((node) => node.script('EXISTS', ...shas) as Promise<number[]>))
-    expect(loaded).toEqual([[1, 1], [1, 1], [1, 1]])
+    expect(loaded).toEqual([
+      [1, 1],
+      [1, 1],
+      [1, 1],
+    ])
   })
 
   test('login regenerates: the old session is gone, the new one is indexed under the user, both with TTLs', async () => {
@@ -179,7 +187,10 @@ describe('Redis Cluster', () => {
       const browser = new TestBrowser(t.app)
       const { sessionId } = panelOf((await browser.get('/')).html)
       // A master answers for keys in its own slots and refuses others with MOVED.
-      const owned = await downNode.exists(`${t.config.redis.prefix}s:${sessionId}`).then((found) => found === 1, () => false)
+      const owned = await downNode.exists(`${t.config.redis.prefix}s:${sessionId}`).then(
+        (found) => found === 1,
+        () => false,
+      )
       ;(owned ? onDown : elsewhere).push(browser)
     }
     expect(onDown.length).toBeGreaterThanOrEqual(3)
@@ -202,7 +213,10 @@ describe('Redis Cluster', () => {
     // The restarted master rejoins with its slots but without its data: those visitors get new sessions.
     await waitFor(
       'every visitor to be served again',
-      async () => (await Promise.all(browsers.map((browser) => browser.get('/')))).every(({ response }) => response.status === 200),
+      async () =>
+        (await Promise.all(browsers.map((browser) => browser.get('/')))).every(
+          ({ response }) => response.status === 200,
+        ),
       5000,
     )
   })

@@ -2,10 +2,10 @@ import { afterAll, describe, expect, setDefaultTimeout, test } from 'bun:test'
 import { Socket } from 'node:net'
 import { panelOf, TestBrowser } from '../support/browser.ts'
 import { freePort, redisServer, startRedisServer, waitFor } from '../support/redis-server.ts'
+import { type ServerProcess, startServerProcess } from '../support/server-process.ts'
 import { tcpProxy } from '../support/tcp-proxy.ts'
 import { dropDatabase, isolation, SERVER_URL } from '../support/test-app.ts'
 import { HELD_BEER, heldBeerApi } from './support/held-beer-api.ts'
-import { startServerProcess, type ServerProcess } from '../support/server-process.ts'
 import { databaseUrlVia, mysqlAddress } from './support/services.ts'
 
 // Real servers start, stop and hang in here; a busy machine needs more than the 5 s default.
@@ -20,7 +20,10 @@ afterAll(async () => {
 function accepts(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = new Socket()
-    socket.once('connect', () => (socket.destroy(), resolve(true)))
+    socket.once('connect', () => {
+      socket.destroy()
+      resolve(true)
+    })
     socket.once('error', () => resolve(false))
     socket.connect(port, '127.0.0.1')
   })
@@ -38,7 +41,12 @@ describe('graceful shutdown', () => {
       DATABASE_URL: `${SERVER_URL}/${database}`,
       BEER_API_URL: beerApi.url,
     })
-    cleanups.push(() => server.kill(), () => beerApi.stop(), () => redis.stop(), () => dropDatabase(database))
+    cleanups.push(
+      () => server.kill(),
+      () => beerApi.stop(),
+      () => redis.stop(),
+      () => dropDatabase(database),
+    )
     await server.waitUntilReady()
     const browser = new TestBrowser({ baseUrl: server.url })
     await browser.get('/')
@@ -53,7 +61,9 @@ describe('graceful shutdown', () => {
     const results = await Promise.all(pours)
     expect(results.map(({ response }) => response.status)).toEqual(Array.from({ length: 50 }, () => 200))
     expect(results.every(({ html }) => html.includes(HELD_BEER.name))).toBe(true)
-    expect(results.map(({ html }) => panelOf(html).beers).sort((a, b) => a - b)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1))
+    expect(results.map(({ html }) => panelOf(html).beers).sort((a, b) => a - b)).toEqual(
+      Array.from({ length: 50 }, (_, i) => i + 1),
+    )
     expect(await server.child.exited).toBe(0)
     expect(server.output()).toMatch(/SIGTERM received: finishing in-flight requests \(up to 10 s\)[\s\S]*stopped/)
     expect(server.output()).not.toContain('grace period over')
@@ -72,9 +82,16 @@ describe('startup before Redis and MySQL are up', () => {
       REDIS_PREFIX: prefix,
       DATABASE_URL: databaseUrlVia(mysql, database),
     })
-    cleanups.push(() => server.kill(), () => redis.stop(), () => mysql.stop(), () => dropDatabase(database))
+    cleanups.push(
+      () => server.kill(),
+      () => redis.stop(),
+      () => mysql.stop(),
+      () => dropDatabase(database),
+    )
 
-    await server.waitForOutput(/Redis not reachable yet \(attempt 2\/30: connect ECONNREFUSED 127\.0\.0\.1:\d+\); retrying in \d+ ms/)
+    await server.waitForOutput(
+      /Redis not reachable yet \(attempt 2\/30: connect ECONNREFUSED 127\.0\.0\.1:\d+\); retrying in \d+ ms/,
+    )
     expect(await accepts(port)).toBe(false)
     await redis.start()
 
@@ -104,13 +121,21 @@ describe('shutdown grace and startup failure', () => {
       BEER_API_URL: beerApi.url,
       SHUTDOWN_GRACE_SECONDS: '0.3',
     })
-    cleanups.push(() => server.kill(), () => beerApi.stop(), () => redis.stop(), () => dropDatabase(database))
+    cleanups.push(
+      () => server.kill(),
+      () => beerApi.stop(),
+      () => redis.stop(),
+      () => dropDatabase(database),
+    )
     await server.waitUntilReady()
     const browser = new TestBrowser({ baseUrl: server.url })
     await browser.get('/')
 
     const pours = Array.from({ length: 10 }, () =>
-      browser.post('/beer', {}, { htmx: true }).then(({ response }) => response.status, () => 'cut' as const),
+      browser.post('/beer', {}, { htmx: true }).then(
+        ({ response }) => response.status,
+        () => 'cut' as const,
+      ),
     )
     await waitFor('the pours to be waiting on the beer API', () => beerApi.received() === 10)
     const signalled = performance.now()
@@ -118,7 +143,9 @@ describe('shutdown grace and startup failure', () => {
     expect(await server.child.exited).toBe(0)
     expect(performance.now() - signalled).toBeLessThan(1500)
     expect(await Promise.all(pours)).toEqual(Array.from({ length: 10 }, () => 'cut' as const))
-    expect(server.output()).toMatch(/up to 0\.3 s\)[\s\S]*grace period over: closing remaining connections[\s\S]*stopped/)
+    expect(server.output()).toMatch(
+      /up to 0\.3 s\)[\s\S]*grace period over: closing remaining connections[\s\S]*stopped/,
+    )
     beerApi.release()
   })
 
@@ -129,7 +156,11 @@ describe('shutdown grace and startup failure', () => {
     const url = new URL(SERVER_URL)
     url.username = 'taproom_no_such_user'
     url.pathname = `/${database}`
-    const server = startServerProcess(await freePort(), { REDIS_URL: redis.url, REDIS_PREFIX: prefix, DATABASE_URL: url.toString() })
+    const server = startServerProcess(await freePort(), {
+      REDIS_URL: redis.url,
+      REDIS_PREFIX: prefix,
+      DATABASE_URL: url.toString(),
+    })
     cleanups.push(() => server.kill())
     expect(await server.child.exited).toBe(1)
     expect(server.output()).toMatch(/startup failed: MySQL: Access denied for user 'taproom_no_such_user'/)

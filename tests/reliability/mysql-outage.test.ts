@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test'
 import { panelOf, TestBrowser } from '../support/browser.ts'
+import { waitFor } from '../support/redis-server.ts'
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.ts'
 import { createTestApp, dropDatabase, isolation, type TestApp } from '../support/test-app.ts'
-import { waitFor } from '../support/redis-server.ts'
 import { databaseUrlVia, mysqlAddress } from './support/services.ts'
 
 // Real servers start, stop and hang in here; a busy machine needs more than the 5 s default.
@@ -86,7 +86,11 @@ describe('MySQL down', () => {
       // Sign-up cannot work without MySQL either; it answers 503, never a 500.
       await visitor.get('/signup')
       const strong = 'quartz lanterns drift over harbour'
-      const signup = await visitor.post('/signup', { email: 'new@example.com', password: strong, password_confirm: strong })
+      const signup = await visitor.post('/signup', {
+        email: 'new@example.com',
+        password: strong,
+        password_confirm: strong,
+      })
       expect(signup.response.status).toBe(503)
       expect(signup.html.match(/<form id="signup-form"[\s\S]*?<\/form>/)?.[0]).toContain('temporarily unavailable')
       expect(signup.html).not.toContain(strong)
@@ -102,10 +106,14 @@ describe('MySQL down', () => {
       await mysql.start()
     }
 
-    await waitFor('logins to work again', async () => {
-      const { response } = await visitor.post('/login', { email: EMAIL, password: PASSWORD })
-      return response.status === 303
-    }, 5000)
+    await waitFor(
+      'logins to work again',
+      async () => {
+        const { response } = await visitor.post('/login', { email: EMAIL, password: PASSWORD })
+        return response.status === 303
+      },
+      5000,
+    )
     expect(panelOf((await visitor.get('/')).html).email).toBe(EMAIL)
     expect((await t.app.request('/readyz')).status).toBe(200)
     expect(t.errors.some((line) => line.includes('"stack"'))).toBe(false)
@@ -123,7 +131,9 @@ describe('MySQL down', () => {
       // each for another email, since parallel attempts at one email are throttled.
       const started = performance.now()
       const logins = await Promise.all(
-        Array.from({ length: POOL_SIZE }, (_, i) => visitor.post('/login', { email: `hung${i}@example.com`, password: PASSWORD }, { htmx: true })),
+        Array.from({ length: POOL_SIZE }, (_, i) =>
+          visitor.post('/login', { email: `hung${i}@example.com`, password: PASSWORD }, { htmx: true }),
+        ),
       )
       expect(performance.now() - started).toBeLessThan(4500)
       for (const { response, html } of logins) {

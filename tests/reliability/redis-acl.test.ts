@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test'
 import { panelOf, TestBrowser } from '../support/browser.ts'
-import { redisCli, startRedisServer, type RedisServer } from '../support/redis-server.ts'
+import { type RedisServer, redisCli, startRedisServer } from '../support/redis-server.ts'
 import { createTestApp, type TestApp } from '../support/test-app.ts'
 
 // Real servers start, stop and hang in here; a busy machine needs more than the 5 s default.
@@ -15,7 +15,9 @@ let t: TestApp
 
 beforeAll(async () => {
   redis = await startRedisServer()
-  expect((await redisCli(redis.port, 'ACL', 'SETUSER', 'taproom', 'on', '>acl-test-password', ...ACL)).trim()).toBe('OK')
+  expect((await redisCli(redis.port, 'ACL', 'SETUSER', 'taproom', 'on', '>acl-test-password', ...ACL)).trim()).toBe(
+    'OK',
+  )
   t = await createTestApp('acl', {
     REDIS_URL: `redis://taproom:acl-test-password@127.0.0.1:${redis.port}`,
     REDIS_PREFIX: PREFIX,

@@ -8,18 +8,30 @@ const redisConfig = (env: Record<string, string>) => parseEnv({ NODE_ENV: 'test'
 describe('createRedis', () => {
   test('REDIS_CLUSTER_NODES: a Cluster client over those nodes, with credentials and TLS from REDIS_URL', () => {
     const client = createRedis(
-      redisConfig({ REDIS_CLUSTER_NODES: '10.0.0.1:7000, 10.0.0.2:7001', REDIS_URL: 'rediss://app:p%40ss@ignored:6379' }),
+      redisConfig({
+        REDIS_CLUSTER_NODES: '10.0.0.1:7000, 10.0.0.2:7001',
+        REDIS_URL: 'rediss://app:p%40ss@ignored:6379',
+      }),
     )
     expect(client).toBeInstanceOf(Cluster)
     const cluster = client as Cluster
-    expect(cluster.options.redisOptions).toMatchObject({ username: 'app', password: 'p@ss', tls: {}, commandTimeout: 1000 })
+    expect(cluster.options.redisOptions).toMatchObject({
+      username: 'app',
+      password: 'p@ss',
+      tls: {},
+      commandTimeout: 1000,
+    })
     expect(cluster.options.enableOfflineQueue).toBe(false)
     expect(cluster.status).toBe('wait')
   })
 
   test('REDIS_SENTINELS: a Redis client that asks the sentinels for the named master, without TLS for redis://', () => {
     const client = createRedis(
-      redisConfig({ REDIS_SENTINELS: '10.0.0.5:26379', REDIS_SENTINEL_NAME: 'taproom', REDIS_URL: 'redis://:secret@ignored:6379' }),
+      redisConfig({
+        REDIS_SENTINELS: '10.0.0.5:26379',
+        REDIS_SENTINEL_NAME: 'taproom',
+        REDIS_URL: 'redis://:secret@ignored:6379',
+      }),
     )
     expect(client).toBeInstanceOf(Redis)
     expect((client as Redis).options).toMatchObject({

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test'
 import { panelOf, TestBrowser } from '../support/browser.ts'
-import { freePort, startRedisServer, waitFor, type RedisServer } from '../support/redis-server.ts'
+import { freePort, type RedisServer, startRedisServer, waitFor } from '../support/redis-server.ts'
+import { type ServerProcess, startServerProcess } from '../support/server-process.ts'
 import { dropDatabase, isolation, SERVER_URL } from '../support/test-app.ts'
-import { startServerProcess, type ServerProcess } from '../support/server-process.ts'
 
 // Real servers start, stop and hang in here; a busy machine needs more than the 5 s default.
 setDefaultTimeout(30_000)
@@ -127,7 +127,11 @@ describe('Redis frozen (accepts connections, answers nothing)', () => {
       redis.resume()
     }
 
-    await waitFor('pours to work again', async () => (await browser.post('/beer', {}, { htmx: true })).response.status === 200, 5000)
+    await waitFor(
+      'pours to work again',
+      async () => (await browser.post('/beer', {}, { htmx: true })).response.status === 200,
+      5000,
+    )
     const { html } = await browser.get('/')
     // Commands that timed out on the client may still have run once Redis woke up.
     expect(panelOf(html).beers).toBeGreaterThanOrEqual(2)

@@ -3,7 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { panelOf, TestBrowser } from '../support/browser.ts'
-import { freePort, redisServer, waitFor, type RedisServer } from '../support/redis-server.ts'
+import { freePort, type RedisServer, redisServer, waitFor } from '../support/redis-server.ts'
 import { createTestApp, type TestApp } from '../support/test-app.ts'
 
 // Real servers start, stop and hang in here; a busy machine needs more than the 5 s default.

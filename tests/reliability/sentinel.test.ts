@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test'
 import { panelOf, TestBrowser } from '../support/browser.ts'
-import { redisCli, startRedisSentinel, waitFor, type RedisSentinel } from '../support/redis-server.ts'
+import { type RedisSentinel, redisCli, startRedisSentinel, waitFor } from '../support/redis-server.ts'
 import { createTestApp, type TestApp } from '../support/test-app.ts'
 
 // Real servers start, stop and hang in here; a busy machine needs more than the 5 s default.
@@ -32,23 +32,33 @@ describe('Redis Sentinel', () => {
     const { sessionId } = panelOf((await browser.get('/')).html)
     const key = `${t.config.redis.prefix}s:${sessionId}`
     expect((await redisCli(sentinel.master.port, 'EXISTS', key)).trim()).toBe('1')
-    await waitFor('the replica to hold the session', async () => (await redisCli(sentinel.replica.port, 'EXISTS', key)).trim() === '1')
+    await waitFor(
+      'the replica to hold the session',
+      async () => (await redisCli(sentinel.replica.port, 'EXISTS', key)).trim() === '1',
+    )
 
     // The sentinel refuses (NOGOODSLAVE) until it has fresh INFO from the replica.
-    await waitFor('the sentinel to start a failover', async () =>
-      (await redisCli(sentinel.port, 'SENTINEL', 'FAILOVER', sentinel.name)).trim() === 'OK',
+    await waitFor(
+      'the sentinel to start a failover',
+      async () => (await redisCli(sentinel.port, 'SENTINEL', 'FAILOVER', sentinel.name)).trim() === 'OK',
     )
     await waitFor('the sentinel to name the replica as master', async () =>
-      (await redisCli(sentinel.port, 'SENTINEL', 'get-master-addr-by-name', sentinel.name)).includes(String(sentinel.replica.port)),
+      (await redisCli(sentinel.port, 'SENTINEL', 'get-master-addr-by-name', sentinel.name)).includes(
+        String(sentinel.replica.port),
+      ),
     )
     // Writes racing the switch may still reach the demoted master and be lost
     // with it (Sentinel replication is asynchronous); the session itself lives on.
     const failedOver = performance.now()
-    await waitFor('pours to land on the new master', async () => {
-      const { response, html } = await browser.post('/beer', {}, { htmx: true })
-      const stored = (await redisCli(sentinel.replica.port, 'HGET', key, 'b')).trim()
-      return response.status === 200 && stored === String(panelOf(html).beers)
-    }, 5000)
+    await waitFor(
+      'pours to land on the new master',
+      async () => {
+        const { response, html } = await browser.post('/beer', {}, { htmx: true })
+        const stored = (await redisCli(sentinel.replica.port, 'HGET', key, 'b')).trim()
+        return response.status === 200 && stored === String(panelOf(html).beers)
+      },
+      5000,
+    )
     expect(performance.now() - failedOver).toBeLessThan(5000)
 
     const { html } = await browser.get('/')

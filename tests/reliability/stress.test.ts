@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test'
 import { panelOf, TestBrowser } from '../support/browser.ts'
-import { startRedisServer, type RedisServer } from '../support/redis-server.ts'
+import { type RedisServer, startRedisServer } from '../support/redis-server.ts'
 import { createTestApp, scanKeys, type TestApp } from '../support/test-app.ts'
 
 // Real servers start, stop and hang in here; a busy machine needs more than the 5 s default.
@@ -63,9 +63,13 @@ describe('stress on one Redis', () => {
     )
     const ids = await Promise.all(browsers.map(sessionIdOf))
 
-    const results = await Promise.all(browsers.map((browser) => times(50, () => pourWith(cookieOf(browser), browser.csrfToken))))
+    const results = await Promise.all(
+      browsers.map((browser) => times(50, () => pourWith(cookieOf(browser), browser.csrfToken))),
+    )
     results.forEach((pours, i) => {
-      expect(pours.every((pour) => pour.status === 200 && pour.sessionId === ids[i] && pour.email === users[i]!.email)).toBe(true)
+      expect(
+        pours.every((pour) => pour.status === 200 && pour.sessionId === ids[i] && pour.email === users[i]!.email),
+      ).toBe(true)
       expect(pours.map((pour) => pour.beers).sort((a, b) => a - b)).toEqual(Array.from({ length: 50 }, (_, n) => n + 1))
     })
     const stored = await Promise.all(ids.map((id) => t.redis.hget(`${t.config.redis.prefix}s:${id}`, 'b')))

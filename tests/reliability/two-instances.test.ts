@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from '
 import type { Hono } from 'hono'
 import { panelOf, TestBrowser } from '../support/browser.ts'
 import { freePort } from '../support/redis-server.ts'
+import { type ServerProcess, startServerProcess } from '../support/server-process.ts'
 import { dropIsolation, isolation, redisEnv, SERVER_URL } from '../support/test-app.ts'
-import { startServerProcess, type ServerProcess } from '../support/server-process.ts'
 
 // Real servers start, stop and hang in here; a busy machine needs more than the 5 s default.
 setDefaultTimeout(30_000)
@@ -40,7 +40,8 @@ afterAll(async () => {
 function balancedBrowser() {
   let target: ServerProcess = a
   const browser = new TestBrowser({
-    request: ((path: string, init?: RequestInit) => fetch(target.url + path, { ...init, redirect: 'manual' })) as Hono['request'],
+    request: ((path: string, init?: RequestInit) =>
+      fetch(target.url + path, { ...init, redirect: 'manual' })) as Hono['request'],
   })
   return {
     browser,

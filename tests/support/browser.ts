@@ -42,7 +42,11 @@ export class TestBrowser {
   }
 
   /** POST a urlencoded form; the CSRF token goes in as _csrf unless the form says otherwise. */
-  async post(path: string, form: FormData = {}, { htmx = false, headers = {} }: { htmx?: boolean; headers?: Record<string, string> } = {}) {
+  async post(
+    path: string,
+    form: FormData = {},
+    { htmx = false, headers = {} }: { htmx?: boolean; headers?: Record<string, string> } = {},
+  ) {
     const body = new URLSearchParams()
     if (!('_csrf' in form)) body.append('_csrf', this.csrfToken)
     for (const [name, value] of Object.entries(form)) {

@@ -25,7 +25,11 @@ export async function redisCli(port: number, ...args: string[]): Promise<string>
 }
 
 /** Polls `check` until it holds, failing after `timeoutMs`. */
-export async function waitFor(what: string, check: () => Promise<boolean> | boolean, timeoutMs = READY_TIMEOUT_MS): Promise<void> {
+export async function waitFor(
+  what: string,
+  check: () => Promise<boolean> | boolean,
+  timeoutMs = READY_TIMEOUT_MS,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs
   while (!(await check())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
@@ -65,13 +69,19 @@ export function redisServer(port: number, extraArgs: string[] = []): RedisServer
       child = Bun.spawn(
         [
           'redis-server',
-          '--port', String(port),
-          '--bind', HOST,
-          '--save', '',
-          '--appendonly', 'no',
-          '--daemonize', 'no',
+          '--port',
+          String(port),
+          '--bind',
+          HOST,
+          '--save',
+          '',
+          '--appendonly',
+          'no',
+          '--daemonize',
+          'no',
           // Replication and cluster files go to a temporary directory, never the working one.
-          '--dir', tmpdir(),
+          '--dir',
+          tmpdir(),
           ...extraArgs,
         ],
         { stdout: 'ignore', stderr: 'ignore' },
@@ -125,16 +135,28 @@ export async function startRedisCluster(masters = 3): Promise<RedisCluster> {
     for (let i = 0; i < masters; i++) {
       const port = await freePort()
       const server = redisServer(port, [
-        '--cluster-enabled', 'yes',
-        '--cluster-config-file', join(dir, `nodes-${port}.conf`),
-        '--cluster-node-timeout', '2000',
-        '--dir', dir,
+        '--cluster-enabled',
+        'yes',
+        '--cluster-config-file',
+        join(dir, `nodes-${port}.conf`),
+        '--cluster-node-timeout',
+        '2000',
+        '--dir',
+        dir,
       ])
       servers.push(server)
       await server.start()
     }
     const create = Bun.spawn(
-      ['redis-cli', '--cluster', 'create', ...servers.map((server) => `${HOST}:${server.port}`), '--cluster-replicas', '0', '--cluster-yes'],
+      [
+        'redis-cli',
+        '--cluster',
+        'create',
+        ...servers.map((server) => `${HOST}:${server.port}`),
+        '--cluster-replicas',
+        '0',
+        '--cluster-yes',
+      ],
       { stdout: 'pipe', stderr: 'pipe' },
     )
     if ((await create.exited) !== 0) {

@@ -23,7 +23,11 @@ export type ServerProcess = {
  * build), on `port`, with only the environment given here (plus test
  * defaults), so nothing leaks in from the shell running the tests.
  */
-export function startServerProcess(port: number, env: Record<string, string>, command = [BUN, 'src/server.ts']): ServerProcess {
+export function startServerProcess(
+  port: number,
+  env: Record<string, string>,
+  command = [BUN, 'src/server.ts'],
+): ServerProcess {
   let log = ''
   const child = Bun.spawn(command, {
     cwd: ROOT,
@@ -57,11 +61,25 @@ export function startServerProcess(port: number, env: Record<string, string>, co
     child,
     output: () => log,
     waitForOutput: (pattern, timeoutMs) =>
-      waitFor(`server output ${pattern}`, () => pattern.test(log) || (alive(), false), timeoutMs),
+      waitFor(
+        `server output ${pattern}`,
+        () => {
+          if (pattern.test(log)) return true
+          alive()
+          return false
+        },
+        timeoutMs,
+      ),
     waitUntilReady: (timeoutMs) =>
       waitFor(
         'the server to be ready',
-        async () => (alive(), await fetch(`${url}/readyz`).then((response) => response.ok, () => false)),
+        async () => {
+          alive()
+          return fetch(`${url}/readyz`).then(
+            (response) => response.ok,
+            () => false,
+          )
+        },
         timeoutMs,
       ),
     async kill() {

@@ -1,4 +1,4 @@
-import { createServer, Socket, type Server } from 'node:net'
+import { createServer, type Server, Socket } from 'node:net'
 import { freePort } from './redis-server.ts'
 
 const HOST = '127.0.0.1'

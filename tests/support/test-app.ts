@@ -21,7 +21,10 @@ export function redisEnv(): Record<string, string> {
 
 /** A prefix and database name no other test file uses. */
 export function isolation(label: string) {
-  const id = `${label.replace(/[^a-z0-9]/gi, '').toLowerCase().slice(0, 16)}_${randomBytes(4).toString('hex')}`
+  const id = `${label
+    .replace(/[^a-z0-9]/gi, '')
+    .toLowerCase()
+    .slice(0, 16)}_${randomBytes(4).toString('hex')}`
   return { prefix: `taproomtest:${id}:`, database: `taproom_test_${id}` }
 }
 
@@ -31,7 +34,11 @@ export type AuditRecord = Record<string, string> & { event: string }
  * The real app on the real Redis and MariaDB, isolated by its own key prefix
  * and database, with bcrypt cost 4 unless a test asks otherwise.
  */
-export async function createTestApp(label: string, env: Record<string, string> = {}, options: { now?: () => number } = {}) {
+export async function createTestApp(
+  label: string,
+  env: Record<string, string> = {},
+  options: { now?: () => number } = {},
+) {
   const { prefix, database } = isolation(label)
   const config = parseEnv({
     NODE_ENV: 'test',

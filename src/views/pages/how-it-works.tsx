@@ -2,7 +2,7 @@ import { assetUrl } from '../../http/static-assets.ts'
 import { Layout } from '../layout.tsx'
 import { CsrfField } from '../partials/csrf-field.tsx'
 import { SessionDiagram } from '../partials/session-diagram.tsx'
-import { SessionInspector, type Inspection } from '../partials/session-inspector.tsx'
+import { type Inspection, SessionInspector } from '../partials/session-inspector.tsx'
 
 export type HowItWorksProps = { inspection: Inspection; csrfToken: string; loggedIn: boolean; flash?: string }
 
@@ -17,8 +17,15 @@ export function HowItWorksPage({ inspection, csrfToken, loggedIn, flash }: HowIt
         session, read live from Redis.
       </p>
 
-      <div id="how-actions" class="how-actions" aria-label="Try it">
-        <form method="post" action="/beer" hx-post="/beer" hx-target="#how-beer" hx-swap="innerHTML" class="inline-form">
+      <div id="how-actions" class="how-actions">
+        <form
+          method="post"
+          action="/beer"
+          hx-post="/beer"
+          hx-target="#how-beer"
+          hx-swap="innerHTML"
+          class="inline-form"
+        >
           <CsrfField token={csrfToken} />
           <button type="submit">Pour a beer</button>
         </form>
@@ -45,17 +52,17 @@ export function HowItWorksPage({ inspection, csrfToken, loggedIn, flash }: HowIt
           signature, and creates the hash above under the token's SHA-256. Nothing in the cookie is stored in Redis.
         </li>
         <li>
-          <strong>Pour.</strong> One Lua script counts the beer and slides the idle expiry in a single atomic step, so ten
-          pours at once count ten.
+          <strong>Pour.</strong> One Lua script counts the beer and slides the idle expiry in a single atomic step, so
+          ten pours at once count ten.
         </li>
         <li>
-          <strong>Log in.</strong> The old session is read and deleted in one step and a new one, with a new token and ID,
-          takes its place: anyone who knew the old token has nothing. The new ID is added to your per-user index, which is
-          what "Your sessions" lists.
+          <strong>Log in.</strong> The old session is read and deleted in one step and a new one, with a new token and
+          ID, takes its place: anyone who knew the old token has nothing. The new ID is added to your per-user index,
+          which is what "Your sessions" lists.
         </li>
         <li>
-          <strong>Log out.</strong> The hash is deleted on the server and the cookie cleared; a copied cookie is now worth
-          nothing. Changing your password, or revoking a session, does the same to your other browsers.
+          <strong>Log out.</strong> The hash is deleted on the server and the cookie cleared; a copied cookie is now
+          worth nothing. Changing your password, or revoking a session, does the same to your other browsers.
         </li>
       </ol>
     </Layout>

@@ -11,8 +11,21 @@ export type LoginFormProps = { csrfToken: string; email?: string; error?: string
 export function LoginForm({ csrfToken, email, error, fieldErrors = {} }: LoginFormProps) {
   return (
     <AccountForm id="login-form" action="/login" csrfToken={csrfToken} error={error}>
-      <FormField name="email" label="Email" type="email" value={email} error={fieldErrors.email} autocomplete="username" />
-      <FormField name="password" label="Password" type="password" error={fieldErrors.password} autocomplete="current-password" />
+      <FormField
+        name="email"
+        label="Email"
+        type="email"
+        value={email}
+        error={fieldErrors.email}
+        autocomplete="username"
+      />
+      <FormField
+        name="password"
+        label="Password"
+        type="password"
+        error={fieldErrors.password}
+        autocomplete="current-password"
+      />
       <button type="submit">Log In</button>
     </AccountForm>
   )
@@ -20,7 +33,12 @@ export function LoginForm({ csrfToken, email, error, fieldErrors = {} }: LoginFo
 
 export function LoginPage(props: LoginFormProps & { session: StoredSession; now: number }) {
   return (
-    <Layout title="Log In" loggedIn={Boolean(props.session.userId)} csrfToken={props.csrfToken} flash={props.session.flash}>
+    <Layout
+      title="Log In"
+      loggedIn={Boolean(props.session.userId)}
+      csrfToken={props.csrfToken}
+      flash={props.session.flash}
+    >
       <h1>Log In</h1>
       <LoginForm {...props} />
       <p>

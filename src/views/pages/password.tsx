@@ -20,7 +20,12 @@ export function PasswordForm({ csrfToken, email, error, fieldErrors = {} }: Pass
         error={fieldErrors.current_password}
         autocomplete="current-password"
       />
-      <NewPasswordFields name="new_password" label="New password" hint="At least 8 characters, and not a common password." fieldErrors={fieldErrors} />
+      <NewPasswordFields
+        name="new_password"
+        label="New password"
+        hint="At least 8 characters, and not a common password."
+        fieldErrors={fieldErrors}
+      />
       <button type="submit">Change Password</button>
     </AccountForm>
   )
@@ -31,8 +36,8 @@ export function PasswordPage(props: PasswordFormProps & { session: StoredSession
     <Layout title="Change Password" loggedIn csrfToken={props.csrfToken} flash={props.session.flash}>
       <h1>Change Password</h1>
       <p>
-        Changing your password logs out every other browser signed in as {props.session.email}. This one stays logged in with a
-        new session.
+        Changing your password logs out every other browser signed in as {props.session.email}. This one stays logged in
+        with a new session.
       </p>
       <PasswordForm {...props} />
     </Layout>

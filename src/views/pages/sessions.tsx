@@ -7,8 +7,8 @@ export function SessionsPage({ session, ...list }: SessionListProps & { session:
     <Layout title="Your sessions" loggedIn csrfToken={list.csrfToken} flash={session.flash}>
       <h1>Your sessions</h1>
       <p>
-        Every browser logged in as {session.email}. Revoking one logs that browser out on its next request. Sessions that
-        expire drop off this list by themselves.
+        Every browser logged in as {session.email}. Revoking one logs that browser out on its next request. Sessions
+        that expire drop off this list by themselves.
       </p>
       <SessionList {...list} />
       <p>

@@ -11,7 +11,14 @@ export type SignupFormProps = { csrfToken: string; email?: string; error?: strin
 export function SignupForm({ csrfToken, email, error, fieldErrors = {} }: SignupFormProps) {
   return (
     <AccountForm id="signup-form" action="/signup" csrfToken={csrfToken} error={error}>
-      <FormField name="email" label="Email" type="email" value={email} error={fieldErrors.email} autocomplete="username" />
+      <FormField
+        name="email"
+        label="Email"
+        type="email"
+        value={email}
+        error={fieldErrors.email}
+        autocomplete="username"
+      />
       <NewPasswordFields
         name="password"
         label="Password"
@@ -25,9 +32,16 @@ export function SignupForm({ csrfToken, email, error, fieldErrors = {} }: Signup
 
 export function SignupPage(props: SignupFormProps & { session: StoredSession }) {
   return (
-    <Layout title="Sign Up" loggedIn={Boolean(props.session.userId)} csrfToken={props.csrfToken} flash={props.session.flash}>
+    <Layout
+      title="Sign Up"
+      loggedIn={Boolean(props.session.userId)}
+      csrfToken={props.csrfToken}
+      flash={props.session.flash}
+    >
       <h1>Sign Up</h1>
-      {props.session.email ? <p>You are logged in as {props.session.email}. Signing up logs you in to the new account instead.</p> : null}
+      {props.session.email ? (
+        <p>You are logged in as {props.session.email}. Signing up logs you in to the new account instead.</p>
+      ) : null}
       <SignupForm {...props} />
       <p>
         Already have an account? <a href="/login">Log in</a>.

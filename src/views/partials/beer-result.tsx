@@ -3,7 +3,7 @@ import type { Beer } from '../../beer/generator.ts'
 /** The poured beer, or the original's error line when none could be made. */
 export function BeerResult({ beer }: { beer: Beer | null | 'error' }) {
   if (beer === 'error') return <p class="beer-error">Error, please try again</p>
-  if (!beer) return <></>
+  if (!beer) return null
   return (
     <>
       <p class="beer-name">{beer.name}</p>

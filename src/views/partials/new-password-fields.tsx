@@ -14,7 +14,14 @@ export function NewPasswordFields({ name, label, hint, fieldErrors }: NewPasswor
   const confirm = `${name}_confirm`
   return (
     <>
-      <FormField name={name} label={label} type="password" error={fieldErrors[name]} autocomplete="new-password" hint={hint} />
+      <FormField
+        name={name}
+        label={label}
+        type="password"
+        error={fieldErrors[name]}
+        autocomplete="new-password"
+        hint={hint}
+      />
       <FormField
         name={confirm}
         label={`Confirm ${label.toLowerCase()}`}

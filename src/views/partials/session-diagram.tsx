@@ -57,11 +57,19 @@ export function SessionDiagram() {
     >
       <title id="diagram-title">The life of a session</title>
       <desc id="diagram-desc">
-        Messages between the browser, the app and Redis on a first visit, a pour, a login that regenerates the session and
-        a logout that destroys it.
+        Messages between the browser, the app and Redis on a first visit, a pour, a login that regenerates the session
+        and a logout that destroys it.
       </desc>
       <defs>
-        <marker id="arrowhead" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="8" markerHeight="8" orient="auto-start-reverse">
+        <marker
+          id="arrowhead"
+          viewBox="0 0 10 10"
+          refX="9"
+          refY="5"
+          markerWidth="8"
+          markerHeight="8"
+          orient="auto-start-reverse"
+        >
           <path d="M0,0 L10,5 L0,10 z" fill="currentColor" />
         </marker>
       </defs>
@@ -85,7 +93,14 @@ export function SessionDiagram() {
         const kind = step.to === 'redis' ? 'to-redis' : step.to === 'browser' ? 'reply' : 'request'
         return (
           <g class={`message ${kind}`}>
-            <line x1={x1} y1={y + 6} x2={x2 + (x2 > x1 ? -2 : 2)} y2={y + 6} stroke="currentColor" marker-end="url(#arrowhead)" />
+            <line
+              x1={x1}
+              y1={y + 6}
+              x2={x2 + (x2 > x1 ? -2 : 2)}
+              y2={y + 6}
+              stroke="currentColor"
+              marker-end="url(#arrowhead)"
+            />
             <text x={(x1 + x2) / 2} y={y} text-anchor="middle" class="message-label" fill="currentColor">
               {step.label}
             </text>

@@ -1,6 +1,6 @@
 import { encodeFields, type StoredSession } from '../../session/store.ts'
-import { formatUtc, relativeTime, Timestamp } from './timestamp.tsx'
 import { secondsLeft } from './session-panel.tsx'
+import { formatUtc, relativeTime, Timestamp } from './timestamp.tsx'
 
 export type Inspection = {
   session: StoredSession | null
@@ -41,8 +41,8 @@ export function SessionInspector({ session, sessionKey, index, idleSeconds, abso
       <section id="session-inspector" class="card inspector" aria-live="polite" data-session-id="" {...REFRESH}>
         <h2>Your session in Redis</h2>
         <p>
-          Your browser has no live session right now: its key has expired or was deleted. Your next page view (or a pour)
-          starts a new one.
+          Your browser has no live session right now: its key has expired or was deleted. Your next page view (or a
+          pour) starts a new one.
         </p>
       </section>
     )
@@ -68,9 +68,9 @@ export function SessionInspector({ session, sessionKey, index, idleSeconds, abso
     >
       <h2>Your session in Redis</h2>
       <p>
-        Key <code class="redis-key">{sessionKey}</code>, a hash. The last part is the public session ID: a SHA-256 of the
-        token in your cookie. The token itself is stored nowhere on the server, so this ID cannot be used to take over the
-        session.
+        Key <code class="redis-key">{sessionKey}</code>, a hash. The last part is the public session ID: a SHA-256 of
+        the token in your cookie. The token itself is stored nowhere on the server, so this ID cannot be used to take
+        over the session.
       </p>
       <table class="inspector-fields">
         <thead>
@@ -101,22 +101,22 @@ export function SessionInspector({ session, sessionKey, index, idleSeconds, abso
         </dd>
         <dt>Idle deadline</dt>
         <dd>
-          <Timestamp ms={session.expiresAt} now={now} /> — moves to {idleSeconds} seconds after each page view that uses the
-          session (at most once a minute, to save writes)
+          <Timestamp ms={session.expiresAt} now={now} /> — moves to {idleSeconds} seconds after each page view that uses
+          the session (at most once a minute, to save writes)
         </dd>
         <dt>Absolute deadline</dt>
         <dd>
-          <Timestamp ms={absoluteDeadline} now={now} /> — {absoluteSeconds} seconds after the session was created; activity
-          never moves it
+          <Timestamp ms={absoluteDeadline} now={now} /> — {absoluteSeconds} seconds after the session was created;
+          activity never moves it
         </dd>
       </dl>
       {index ? (
         <div class="index-entry">
           <h3>Your entry in the per-user index</h3>
           <p>
-            Key <code class="redis-key">{index.key}</code>, a sorted set with one member per session of this user, scored by
-            its absolute deadline. Entries past their deadline are dropped whenever the set is read or added to, and it
-            holds a bounded number of sessions, so no cleanup job is needed.
+            Key <code class="redis-key">{index.key}</code>, a sorted set with one member per session of this user,
+            scored by its absolute deadline. Entries past their deadline are dropped whenever the set is read or added
+            to, and it holds a bounded number of sessions, so no cleanup job is needed.
           </p>
           {index.score === null ? (
             <p>This session has no entry in the index.</p>

@@ -14,7 +14,17 @@ const ERROR_TO_FLASH = {
   'hx-status:5xx': 'target:#flash swap:innerHTML',
 }
 
-function SessionRow({ session, current, csrfToken, now }: { session: StoredSession; current: boolean; csrfToken: string; now: number }) {
+function SessionRow({
+  session,
+  current,
+  csrfToken,
+  now,
+}: {
+  session: StoredSession
+  current: boolean
+  csrfToken: string
+  now: number
+}) {
   const device = session.device ?? 'Unknown device'
   const action = `/account/sessions/${session.id}/revoke`
   return (

@@ -45,7 +45,11 @@ export function SessionPanel({ session, now, csrfToken, oob }: PanelProps) {
         Session ID: <code>{session.id}</code>
       </p>
       <p class="countdown">
-        Session expires in <span data-countdown aria-live="off">{expiresIn}</span> seconds
+        Session expires in{' '}
+        <span data-countdown aria-live="off">
+          {expiresIn}
+        </span>{' '}
+        seconds
       </p>
       <p>
         {session.beers > 0 ? `Beers viewed in this session: ${session.beers}` : 'No beers viewed yet in this session.'}

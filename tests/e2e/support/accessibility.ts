@@ -1,7 +1,7 @@
 import { expect } from 'bun:test'
-import type { AxeResults } from 'axe-core'
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
+import type { AxeResults } from 'axe-core'
 import type { Page } from 'playwright-core'
 import type { Tab } from './tab.ts'
 
@@ -28,7 +28,10 @@ async function axeViolations(page: Page): Promise<string[]> {
   const results = await page.evaluate(() => (window as unknown as { axe: { run(): Promise<AxeResults> } }).axe.run())
   return results.violations
     .filter((violation) => BLOCKING.has(violation.impact ?? ''))
-    .map((violation) => `${violation.id} (${violation.impact}): ${violation.help} at ${violation.nodes.map((node) => node.target.join(' ')).join(', ')}`)
+    .map(
+      (violation) =>
+        `${violation.id} (${violation.impact}): ${violation.help} at ${violation.nodes.map((node) => node.target.join(' ')).join(', ')}`,
+    )
 }
 
 /*
@@ -44,7 +47,10 @@ async function axeOnScriptedCopy(tab: Tab): Promise<string[]> {
   const browser = tab.context.browser()!
   const context = await browser.newContext({ viewport: tab.page.viewportSize() ?? undefined })
   try {
-    await context.route((candidate) => candidate.href === url, (route) => route.fulfill({ status: 200, contentType: 'text/html; charset=utf-8', body: html }))
+    await context.route(
+      (candidate) => candidate.href === url,
+      (route) => route.fulfill({ status: 200, contentType: 'text/html; charset=utf-8', body: html }),
+    )
     const page = await context.newPage()
     await page.goto(url)
     return await axeViolations(page)
@@ -72,9 +78,11 @@ export async function expectLabelledInputs(page: Page): Promise<void> {
 export async function expectVisibleFocus(page: Page): Promise<number> {
   const focusable = await page.evaluate(
     () =>
-      [...document.querySelectorAll('a[href], button, input:not([type="hidden"]), select, textarea, [tabindex]:not([tabindex="-1"])')].filter(
-        (element) => element.checkVisibility() && !(element as HTMLButtonElement).disabled,
-      ).length,
+      [
+        ...document.querySelectorAll(
+          'a[href], button, input:not([type="hidden"]), select, textarea, [tabindex]:not([tabindex="-1"])',
+        ),
+      ].filter((element) => element.checkVisibility() && !(element as HTMLButtonElement).disabled).length,
   )
   const reached = new Set<string>()
   const unseen: string[] = []
@@ -85,7 +93,8 @@ export async function expectVisibleFocus(page: Page): Promise<number> {
       if (!element || element === document.body) return null
       const style = getComputedStyle(element)
       const index = [...document.querySelectorAll('*')].indexOf(element)
-      const visible = element.matches(':focus-visible') && style.outlineStyle !== 'none' && Number.parseFloat(style.outlineWidth) >= 2
+      const visible =
+        element.matches(':focus-visible') && style.outlineStyle !== 'none' && Number.parseFloat(style.outlineWidth) >= 2
       return { visible, key: `${index}:${element.outerHTML.slice(0, 100)}` }
     })
     if (!focus) continue

@@ -1,6 +1,6 @@
 import { describe } from 'bun:test'
 import { existsSync } from 'node:fs'
-import { chromium, type Browser } from 'playwright-core'
+import { type Browser, chromium } from 'playwright-core'
 
 /** Debian's chromium package: Playwright's own browser download cannot run here. */
 export const CHROMIUM_PATH = '/usr/bin/chromium'

@@ -5,7 +5,11 @@ export type ServedApp = TestApp & { baseUrl: string; close(): Promise<void> }
 /** The real app on real Redis and MariaDB, listening on a free loopback port for a real browser. */
 export async function serveTestApp(label: string): Promise<ServedApp> {
   const t = await createTestApp(label)
-  const server = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: (request, bunServer) => t.app.fetch(request, bunServer) })
+  const server = Bun.serve({
+    port: 0,
+    hostname: '127.0.0.1',
+    fetch: (request, bunServer) => t.app.fetch(request, bunServer),
+  })
   return {
     ...t,
     baseUrl: `http://127.0.0.1:${server.port}`,

@@ -49,7 +49,12 @@ export async function openTab(browser: Browser, baseUrl: string, { javaScript = 
 }
 
 /** Runs a scenario in its own tab, then checks the console; on failure the console is printed to explain it. */
-export async function inTab(browser: Browser, baseUrl: string, options: TabOptions, scenario: (tab: Tab) => Promise<void>) {
+export async function inTab(
+  browser: Browser,
+  baseUrl: string,
+  options: TabOptions,
+  scenario: (tab: Tab) => Promise<void>,
+) {
   const tab = await openTab(browser, baseUrl, options)
   try {
     await scenario(tab)

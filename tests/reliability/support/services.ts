@@ -1,5 +1,5 @@
-import { SERVER_URL } from '../../support/test-app.ts'
 import type { TcpProxy } from '../../support/tcp-proxy.ts'
+import { SERVER_URL } from '../../support/test-app.ts'
 
 /** Host and port of the test MySQL/MariaDB server, for a proxy in front of it. */
 export function mysqlAddress(): { host: string; port: number } {
