@@ -13,11 +13,14 @@ import { clientIp, type SocketAddress } from './http/client-ip.ts'
 import { csrfProtection } from './http/csrf.ts'
 import { errorHandler, notFound } from './http/error-handler.tsx'
 import { formBodyGuard } from './http/form.ts'
+import { freshProofGuard } from './http/fresh-proof.tsx'
 import { securityHeaders } from './http/security-headers.ts'
 import { staticAssets } from './http/static-assets.ts'
 import { accountRoutes } from './routes/account.tsx'
 import { activityRoutes } from './routes/activity.tsx'
 import { authRoutes } from './routes/auth.tsx'
+import { confirmRoutes } from './routes/confirm.tsx'
+import { deleteAccountRoutes } from './routes/delete-account.tsx'
 import { healthRoutes, type ReadinessCheck } from './routes/health.ts'
 import { homeRoutes } from './routes/home.tsx'
 import { howItWorksRoutes } from './routes/how-it-works.tsx'
@@ -65,6 +68,8 @@ export function createApp(deps: AppDeps) {
   app.use(session(deps.sessions))
   app.use(csrfProtection({ trustProxy: config.trustProxy }))
 
+  const requireFreshProof = freshProofGuard({ maxAgeSeconds: config.reauthSeconds, now })
+
   app.route('/', homeRoutes({ pourBeer: deps.pourBeer, now }))
   app.route('/', authRoutes({ authenticator: deps.authenticator, audit: deps.audit, now }))
   app.route('/', signupRoutes({ users: deps.users, hasher: deps.hasher, throttle: deps.throttle, audit: deps.audit }))
@@ -76,6 +81,21 @@ export function createApp(deps: AppDeps) {
       users: deps.users,
       hasher: deps.hasher,
       audit: deps.audit,
+      requireFreshProof,
+      now,
+    }),
+  )
+  app.route(
+    '/',
+    confirmRoutes({ authenticator: deps.authenticator, audit: deps.audit, reauthSeconds: config.reauthSeconds }),
+  )
+  app.route(
+    '/',
+    deleteAccountRoutes({
+      users: deps.users,
+      store: deps.sessions.store,
+      audit: deps.audit,
+      requireFreshProof,
       now,
     }),
   )

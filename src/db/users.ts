@@ -40,6 +40,12 @@ export class UserRepository {
   async updatePasswordHash(id: string, passwordHash: string): Promise<void> {
     await viaDatabase(this.#db.update(users).set({ passwordHash }).where(eq(users.id, id)))
   }
+
+  /** Deletes the user; rows keyed to it in other tables go with it (ON DELETE CASCADE). */
+  async delete(id: string): Promise<boolean> {
+    const [result] = await viaDatabase(this.#db.delete(users).where(eq(users.id, id)))
+    return result.affectedRows > 0
+  }
 }
 
 function isDuplicateEntry(error: unknown): boolean {

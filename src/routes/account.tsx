@@ -8,6 +8,7 @@ import { fieldErrors, passwordChangeFormFor } from '../auth/forms.ts'
 import type { PasswordHasher } from '../auth/password-hasher.ts'
 import type { UserRepository } from '../db/users.ts'
 import { readForm } from '../http/form.ts'
+import type { RequireFreshProof } from '../http/fresh-proof.tsx'
 import { isHtmx, noStore, redirect, varyOnHtmx } from '../http/htmx.ts'
 import { requireUser, type SignedIn } from '../http/require-user.ts'
 import { LOGGED_OUT_NOTICE } from '../session/request-session.ts'
@@ -29,6 +30,8 @@ export type AccountDeps = {
   users: UserRepository
   hasher: PasswordHasher
   audit: AuditLog
+  /** Guards the sensitive actions: ending sessions needs a recent proof of the password. */
+  requireFreshProof: RequireFreshProof
   now: () => number
 }
 
@@ -44,7 +47,7 @@ const endedCount = (count: number) =>
  * /account/sessions/:id/revoke, POST /account/sessions/revoke-others,
  * GET/POST /account/password.
  */
-export function accountRoutes({ store, authenticator, users, hasher, audit, now }: AccountDeps) {
+export function accountRoutes({ store, authenticator, users, hasher, audit, requireFreshProof, now }: AccountDeps) {
   const auditRevoked = (c: Context<AppEnv>, userId: string, sessionIds: string[], reason: string) => {
     for (const sessionId of sessionIds) {
       audit('session_revoked', { requestId: c.get('requestId'), ip: c.get('clientIp'), sessionId, userId, reason })
@@ -80,7 +83,7 @@ export function accountRoutes({ store, authenticator, users, hasher, audit, now 
       if (isHtmx(c)) return c.html(<SessionList {...list} />)
       return c.html(<SessionsPage {...list} session={signedIn.state} />)
     })
-    .post('/account/sessions/revoke-others', async (c) => {
+    .post('/account/sessions/revoke-others', requireFreshProof('/account/sessions'), async (c) => {
       const { state, user } = await requireUser(c)
       const session = c.get('session')
       const ended = await revokeOtherSessions(store, user.id, session.id, now())
@@ -97,7 +100,7 @@ export function accountRoutes({ store, authenticator, users, hasher, audit, now 
       await session.flash(endedCount(ended.length))
       return redirect(c, '/account/sessions')
     })
-    .post('/account/sessions/:id/revoke', async (c) => {
+    .post('/account/sessions/:id/revoke', requireFreshProof('/account/sessions'), async (c) => {
       const { user } = await requireUser(c)
       const session = c.get('session')
       const target = c.req.param('id')

@@ -17,7 +17,7 @@ export type SessionContext = {
 }
 
 /** Everything a regenerated session starts with besides what it carries over. */
-export type SessionStart = Partial<Pick<SessionData, 'userId' | 'email' | 'device' | 'ip' | 'flash'>>
+export type SessionStart = Partial<Pick<SessionData, 'userId' | 'email' | 'device' | 'ip' | 'flash' | 'provedAt'>>
 
 /**
  * The session of one request. Nothing touches Redis until a handler asks, and
@@ -90,7 +90,8 @@ export class RequestSession {
     // session does not exist, so an entry written first could be pruned by a
     // listing that ran in between, leaving a session "log out everywhere"
     // cannot find.
-    const session = await this.#start({ beers: previous?.beers ?? 0, ...start })
+    const provedAt = start.userId ? this.#ctx.now() : undefined
+    const session = await this.#start({ beers: previous?.beers ?? 0, provedAt, ...start })
     if (!start.userId) return { ...session, evicted: [] }
     const deadline = session.createdAt + this.#ctx.absoluteSeconds * 1000
     let evicted: string[]
@@ -130,6 +131,15 @@ export class RequestSession {
     const ended = await this.destroy()
     await this.#start({ beers: 0, flash: notice })
     return ended
+  }
+
+  /** Records that the user just proved who they are (a re-authentication). */
+  async markProof(): Promise<boolean> {
+    if (!this.#credentials) return false
+    const provedAt = this.#ctx.now()
+    const marked = await this.#ctx.store.update(this.#credentials.id, { provedAt })
+    if (marked && this.#loaded) this.#loaded = { ...this.#loaded, provedAt }
+    return marked
   }
 
   /** Leaves a one-time message for the next page this session shows. */

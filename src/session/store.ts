@@ -8,6 +8,8 @@ export type SessionData = {
   device?: string
   ip?: string
   flash?: string
+  /** When the user last proved who they are in this session (sign-in or re-authentication). */
+  provedAt?: number
 }
 
 export type StoredSession = SessionData & { id: string; expiresAt: number }
@@ -57,6 +59,7 @@ export const FIELD_NAMES = {
   device: 'd',
   ip: 'ip',
   flash: 'f',
+  provedAt: 'p',
 } as const satisfies Record<keyof SessionData, string>
 
 /** Flattens session data into the hash's field/value pairs. */
@@ -86,5 +89,6 @@ export function decodeFields(pairs: readonly string[]): SessionData {
     device: raw.d,
     ip: raw.ip,
     flash: raw.f,
+    provedAt: raw.p ? Number(raw.p) : undefined,
   }
 }
