@@ -10,9 +10,8 @@ import { UserRepository } from './db/users.ts'
 import type { Config } from './env.ts'
 import type { SocketAddress } from './http/client-ip.ts'
 import { createRedis, type RedisClient } from './redis/client.ts'
-import { sessionCookie } from './session/cookie.ts'
-import { RedisSessionStore } from './session/redis-store.ts'
-import { SessionTokens } from './session/token.ts'
+import { redisSessionStore } from './session/redis-store.ts'
+import { createSessions, type Sessions } from './session/sessions.ts'
 
 export type Services = {
   deps: AppDeps
@@ -20,7 +19,7 @@ export type Services = {
   database: DatabaseHandle
   users: UserRepository
   hasher: PasswordHasher
-  store: RedisSessionStore
+  sessions: Sessions
   /** Closes every connection and worker; the process can then exit. */
   close(): Promise<void>
 }
@@ -43,11 +42,14 @@ export function createServices(config: Config, options: ServiceOptions): Service
     workerUrl: options.workerUrl,
     workers: config.bcrypt.workers,
   })
-  const store = new RedisSessionStore(redis, {
-    prefix: config.redis.prefix,
+  const sessions = createSessions({
+    store: redisSessionStore(redis, { prefix: config.redis.prefix }),
+    secrets: config.session.secrets,
     idleSeconds: config.session.idleSeconds,
     absoluteSeconds: config.session.absoluteSeconds,
     maxSessionsPerUser: config.session.maxPerUser,
+    cookieSecure: config.session.cookieSecure,
+    now: options.now,
   })
   const throttle = new LoginThrottle(redis, { prefix: config.redis.prefix, ...config.throttle })
   const generate = createBeerGenerator()
@@ -56,14 +58,7 @@ export function createServices(config: Config, options: ServiceOptions): Service
 
   const deps: AppDeps = {
     config,
-    sessions: {
-      store,
-      tokens: new SessionTokens(config.session.secrets),
-      cookie: sessionCookie({ secure: config.session.cookieSecure, maxAgeSeconds: config.session.absoluteSeconds }),
-      idleSeconds: config.session.idleSeconds,
-      absoluteSeconds: config.session.absoluteSeconds,
-      now: options.now ?? Date.now,
-    },
+    sessions,
     authenticator: new Authenticator({ users, hasher, throttle }),
     throttle,
     users,
@@ -85,7 +80,7 @@ export function createServices(config: Config, options: ServiceOptions): Service
     database,
     users,
     hasher,
-    store,
+    sessions,
     async close() {
       await Promise.allSettled([redis.quit(), database.pool.end(), hasher.close()])
     },

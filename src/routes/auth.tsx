@@ -24,14 +24,13 @@ export function authRoutes({ authenticator, audit, now }: AuthDeps) {
     status: 200 | 401 | 422 | 429 | 503,
     props: Omit<LoginFormProps, 'csrfToken'> = {},
   ) {
-    const session = c.get('session')
+    const state = await c.get('session').load()
     noStore(c)
     varyOnHtmx(c)
     if (isHtmx(c) && c.req.method === 'POST') {
-      return c.html(<LoginForm {...props} csrfToken={session.csrfToken!} />, status)
+      return c.html(<LoginForm {...props} csrfToken={state.csrfToken} />, status)
     }
-    const state = await session.load()
-    return c.html(<LoginPage {...props} csrfToken={session.csrfToken!} session={state} now={now()} />, status)
+    return c.html(<LoginPage {...props} csrfToken={state.csrfToken} session={state} now={now()} />, status)
   }
 
   return new Hono<AppEnv>()
@@ -80,9 +79,8 @@ export function authRoutes({ authenticator, audit, now }: AuthDeps) {
       }
 
       const { user } = outcome
-      const fresh = await session.regenerate({
-        userId: user.id,
-        email: user.email,
+      const fresh = await session.signIn(user, {
+        method: 'password',
         device: describeDevice(c.req.header('user-agent')),
         ip,
       })
@@ -92,10 +90,9 @@ export function authRoutes({ authenticator, audit, now }: AuthDeps) {
       return redirect(c, '/')
     })
     .get('/logout', async (c) => {
-      const session = c.get('session')
-      const state = await session.load()
+      const state = await c.get('session').load()
       noStore(c)
-      return c.html(<LogoutPage session={state} csrfToken={session.csrfToken!} now={now()} />)
+      return c.html(<LogoutPage session={state} csrfToken={state.csrfToken} now={now()} />)
     })
     .post('/logout', async (c) => {
       const session = c.get('session')

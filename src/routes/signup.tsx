@@ -24,14 +24,13 @@ export function signupRoutes({ users, hasher, throttle, audit }: SignupDeps) {
     status: 200 | 409 | 422 | 429 | 503,
     props: Omit<SignupFormProps, 'csrfToken'> = {},
   ) {
-    const session = c.get('session')
+    const state = await c.get('session').load()
     noStore(c)
     varyOnHtmx(c)
     if (isHtmx(c) && c.req.method === 'POST') {
-      return c.html(<SignupForm {...props} csrfToken={session.csrfToken!} />, status)
+      return c.html(<SignupForm {...props} csrfToken={state.csrfToken} />, status)
     }
-    const state = await session.load()
-    return c.html(<SignupPage {...props} csrfToken={session.csrfToken!} session={state} />, status)
+    return c.html(<SignupPage {...props} csrfToken={state.csrfToken} session={state} />, status)
   }
 
   return new Hono<AppEnv>()
@@ -71,9 +70,8 @@ export function signupRoutes({ users, hasher, throttle, audit }: SignupDeps) {
         })
       }
 
-      const fresh = await c.get('session').regenerate({
-        userId: user.id,
-        email: user.email,
+      const fresh = await c.get('session').signIn(user, {
+        method: 'password',
         device: describeDevice(c.req.header('user-agent')),
         ip,
         flash: WELCOME,
