@@ -1,5 +1,6 @@
 import { Hono } from 'hono'
 import { requestId } from 'hono/request-id'
+import type { ActivityLog } from './activity/activity-log.ts'
 import type { AppEnv } from './app-env.ts'
 import type { AuditLog } from './audit.ts'
 import type { Authenticator } from './auth/authenticator.ts'
@@ -16,6 +17,7 @@ import { noStore, varyOnHtmx } from './http/htmx.ts'
 import { securityHeaders } from './http/security-headers.ts'
 import { staticAssets } from './http/static-assets.ts'
 import { accountRoutes } from './routes/account.tsx'
+import { activityRoutes } from './routes/activity.tsx'
 import { authRoutes } from './routes/auth.tsx'
 import { healthRoutes, type ReadinessCheck } from './routes/health.ts'
 import { homeRoutes } from './routes/home.tsx'
@@ -34,6 +36,7 @@ export type AppDeps = {
   hasher: PasswordHasher
   pourBeer: () => Promise<Beer>
   audit: AuditLog
+  activity: ActivityLog
   readiness: Record<string, ReadinessCheck>
   socketAddress: SocketAddress
   logError?: (line: string) => void
@@ -82,6 +85,7 @@ export function createApp(deps: AppDeps) {
       now,
     }),
   )
+  app.route('/', activityRoutes({ activity: deps.activity, retentionDays: config.authEventsDays, now }))
   app.route('/', howItWorksRoutes({ sessions: deps.sessions, now }))
   return app
 }

@@ -1,3 +1,4 @@
+import { ActivityLog } from './activity/activity-log.ts'
 import type { AppDeps } from './app.ts'
 import { type AuditLog, createAuditLog } from './audit.ts'
 import { Authenticator } from './auth/authenticator.ts'
@@ -5,6 +6,7 @@ import { createPasswordHasher, type PasswordHasher } from './auth/password-hashe
 import { LoginThrottle } from './auth/throttle.ts'
 import { createBeerGenerator } from './beer/generator.ts'
 import { createRemoteBeerSource } from './beer/remote.ts'
+import { AuthEventRepository } from './db/auth-events.ts'
 import { createDatabase, type DatabaseHandle } from './db/client.ts'
 import { UserRepository } from './db/users.ts'
 import type { Config } from './env.ts'
@@ -21,6 +23,7 @@ export type Wiring = {
   users: UserRepository
   hasher: PasswordHasher
   store: RedisSessionStore
+  activity: ActivityLog
   /** Closes every connection and worker; the process can then exit. */
   close(): Promise<void>
 }
@@ -55,6 +58,12 @@ export function wireDependencies(config: Config, options: WiringOptions): Wiring
   const throttle = new LoginThrottle(redis, { prefix: config.redis.prefix, ...config.throttle })
   const generate = createBeerGenerator()
   const local = async () => generate()
+  const activity = new ActivityLog({
+    events: new AuthEventRepository(database.db),
+    retentionDays: config.authEventsDays,
+    log: options.logError ?? ((line) => console.error(line)),
+    now: options.now ?? Date.now,
+  })
   const pourBeer = config.beerApiUrl ? createRemoteBeerSource(config.beerApiUrl, generate) : local
 
   const deps: AppDeps = {
@@ -72,7 +81,8 @@ export function wireDependencies(config: Config, options: WiringOptions): Wiring
     users,
     hasher,
     pourBeer,
-    audit: options.audit ?? createAuditLog(),
+    audit: activity.observe(options.audit ?? createAuditLog()),
+    activity,
     readiness: {
       redis: () => redis.ping(),
       mysql: () => database.ping(),
@@ -89,7 +99,9 @@ export function wireDependencies(config: Config, options: WiringOptions): Wiring
     users,
     hasher,
     store,
+    activity,
     async close() {
+      await activity.settled()
       await Promise.allSettled([redis.quit(), database.pool.end(), hasher.close()])
     },
   }

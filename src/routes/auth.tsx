@@ -65,6 +65,7 @@ export function authRoutes({ authenticator, audit, now }: AuthDeps) {
           requestId,
           ip,
           sessionId: session.id ?? undefined,
+          userId: outcome.userId,
           emailHash: emailHash(parsed.data.email),
           reason: outcome.reason,
         })
@@ -80,13 +81,9 @@ export function authRoutes({ authenticator, audit, now }: AuthDeps) {
       }
 
       const { user } = outcome
-      const fresh = await session.regenerate({
-        userId: user.id,
-        email: user.email,
-        device: describeDevice(c.req.header('user-agent')),
-        ip,
-      })
-      audit('login_success', { requestId, ip, sessionId: fresh.id, userId: user.id })
+      const device = describeDevice(c.req.header('user-agent'))
+      const fresh = await session.regenerate({ userId: user.id, email: user.email, device, ip })
+      audit('login_success', { requestId, ip, sessionId: fresh.id, userId: user.id, device })
       for (const sessionId of fresh.evicted)
         audit('session_revoked', { requestId, ip, sessionId, userId: user.id, reason: 'session_cap' })
       return redirect(c, '/')
