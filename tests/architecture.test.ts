@@ -19,6 +19,7 @@ const LAYERS: { layer: number; group: string; files: RegExp }[] = [
   { layer: 4, group: 'session', files: /^session\// },
   { layer: 4, group: 'auth', files: /^auth\// },
   { layer: 4, group: 'mail', files: /^mail\// },
+  { layer: 4, group: 'activity', files: /^activity\// },
   { layer: 4, group: 'beer', files: /^beer\// },
   { layer: 5, group: 'db', files: /^db\// },
   { layer: 5, group: 'redis', files: /^redis\// },
