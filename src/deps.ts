@@ -16,7 +16,7 @@ import { sessionCookie } from './session/cookie.ts'
 import { RedisSessionStore } from './session/redis-store.ts'
 import { SessionTokens } from './session/token.ts'
 
-export type Services = {
+export type Wiring = {
   deps: AppDeps
   redis: RedisClient
   database: DatabaseHandle
@@ -28,7 +28,7 @@ export type Services = {
   close(): Promise<void>
 }
 
-export type ServiceOptions = {
+export type WiringOptions = {
   workerUrl: URL
   socketAddress: SocketAddress
   audit?: AuditLog
@@ -36,8 +36,11 @@ export type ServiceOptions = {
   now?: () => number
 }
 
-/** Wires the app's dependencies from the configuration. Nothing connects yet. */
-export function createServices(config: Config, options: ServiceOptions): Services {
+/**
+ * Builds every dependency of the app from the configuration — Redis, MySQL, the
+ * password hasher, the session layer — and what closes them. Nothing connects yet.
+ */
+export function wireDependencies(config: Config, options: WiringOptions): Wiring {
   const redis = createRedis(config.redis)
   const database = createDatabase(config.databaseUrl)
   const users = new UserRepository(database.db)

@@ -122,6 +122,20 @@ export class ConfigError extends Error {
 }
 
 /**
+ * The configuration of this process, from its environment; or, when that is
+ * invalid, a message naming each wrong variable and exit 1.
+ */
+export function loadConfig(): Config {
+  try {
+    return parseEnv(process.env)
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error
+    console.error(error.message)
+    process.exit(1)
+  }
+}
+
+/**
  * Validates environment variables once. Every other module takes the resulting
  * Config; nothing else reads process.env.
  */
