@@ -1,3 +1,4 @@
+import { ActivityLog } from './activity/activity-log.ts'
 import type { AppDeps } from './app.ts'
 import { type AuditLog, createAuditLog } from './audit.ts'
 import { Authenticator } from './auth/authenticator.ts'
@@ -5,6 +6,7 @@ import { createPasswordHasher, type PasswordHasher } from './auth/password-hashe
 import { LoginThrottle } from './auth/throttle.ts'
 import { createBeerGenerator } from './beer/generator.ts'
 import { createRemoteBeerSource } from './beer/remote.ts'
+import { AuthEventRepository } from './db/auth-events.ts'
 import { createDatabase, type DatabaseHandle } from './db/client.ts'
 import { UserRepository } from './db/users.ts'
 import type { Config } from './env.ts'
@@ -13,18 +15,19 @@ import { createRedis, type RedisClient } from './redis/client.ts'
 import { redisSessionStore } from './session/redis-store.ts'
 import { createSessions, type Sessions } from './session/sessions.ts'
 
-export type Services = {
+export type Wiring = {
   deps: AppDeps
   redis: RedisClient
   database: DatabaseHandle
   users: UserRepository
   hasher: PasswordHasher
   sessions: Sessions
+  activity: ActivityLog
   /** Closes every connection and worker; the process can then exit. */
   close(): Promise<void>
 }
 
-export type ServiceOptions = {
+export type WiringOptions = {
   workerUrl: URL
   socketAddress: SocketAddress
   audit?: AuditLog
@@ -32,8 +35,11 @@ export type ServiceOptions = {
   now?: () => number
 }
 
-/** Wires the app's dependencies from the configuration. Nothing connects yet. */
-export function createServices(config: Config, options: ServiceOptions): Services {
+/**
+ * Builds every dependency of the app from the configuration — Redis, MySQL, the
+ * password hasher, the session layer — and what closes them. Nothing connects yet.
+ */
+export function wireDependencies(config: Config, options: WiringOptions): Wiring {
   const redis = createRedis(config.redis)
   const database = createDatabase(config.databaseUrl)
   const users = new UserRepository(database.db)
@@ -54,6 +60,12 @@ export function createServices(config: Config, options: ServiceOptions): Service
   const throttle = new LoginThrottle(redis, { prefix: config.redis.prefix, ...config.throttle })
   const generate = createBeerGenerator()
   const local = async () => generate()
+  const activity = new ActivityLog({
+    events: new AuthEventRepository(database.db),
+    retentionDays: config.authEventsDays,
+    log: options.logError ?? ((line) => console.error(line)),
+    now: options.now ?? Date.now,
+  })
   const pourBeer = config.beerApiUrl ? createRemoteBeerSource(config.beerApiUrl, generate) : local
 
   const deps: AppDeps = {
@@ -64,7 +76,8 @@ export function createServices(config: Config, options: ServiceOptions): Service
     users,
     hasher,
     pourBeer,
-    audit: options.audit ?? createAuditLog(),
+    audit: activity.observe(options.audit ?? createAuditLog()),
+    activity,
     readiness: {
       redis: () => redis.ping(),
       mysql: () => database.ping(),
@@ -81,7 +94,9 @@ export function createServices(config: Config, options: ServiceOptions): Service
     users,
     hasher,
     sessions,
+    activity,
     async close() {
+      await activity.settled()
       await Promise.allSettled([redis.quit(), database.pool.end(), hasher.close()])
     },
   }

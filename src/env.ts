@@ -80,6 +80,8 @@ const schema = z.object({
   SEED_DEMO_USER: booleanString.optional(),
   SHUTDOWN_GRACE_SECONDS: z.coerce.number().min(0).max(600).default(10),
   BEER_API_URL: z.string().url().optional(),
+  REAUTH_SECONDS: seconds(600),
+  AUTH_EVENTS_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
 })
 
 export type Config = {
@@ -107,12 +109,30 @@ export type Config = {
   seedDemoUser: boolean
   shutdownGraceSeconds: number
   beerApiUrl?: string
+  /** How long a password proof lets sensitive actions through. */
+  reauthSeconds: number
+  /** How long security events stay on the activity page. */
+  authEventsDays: number
   /** Set when no SESSION_SECRET was given and a random one was made for this process. */
   generatedSecret: boolean
 }
 
 export class ConfigError extends Error {
   override name = 'ConfigError'
+}
+
+/**
+ * The configuration of this process, from its environment; or, when that is
+ * invalid, a message naming each wrong variable and exit 1.
+ */
+export function loadConfig(): Config {
+  try {
+    return parseEnv(process.env)
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error
+    console.error(error.message)
+    process.exit(1)
+  }
 }
 
 /**
@@ -170,6 +190,8 @@ export function parseEnv(source: Record<string, string | undefined>): Config {
     seedDemoUser: env.SEED_DEMO_USER ?? !production,
     shutdownGraceSeconds: env.SHUTDOWN_GRACE_SECONDS,
     beerApiUrl: env.BEER_API_URL,
+    reauthSeconds: env.REAUTH_SECONDS,
+    authEventsDays: env.AUTH_EVENTS_DAYS,
     generatedSecret: !env.SESSION_SECRET,
   }
 }

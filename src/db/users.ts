@@ -47,7 +47,8 @@ function isDuplicateEntry(error: unknown): boolean {
   return code?.code === 'ER_DUP_ENTRY' || code?.cause?.code === 'ER_DUP_ENTRY'
 }
 
-async function viaDatabase<T>(query: PromiseLike<T>): Promise<T> {
+/** Runs a query, turning a lost database into ServiceUnavailableError (a 503, not a 500). */
+export async function viaDatabase<T>(query: PromiseLike<T>): Promise<T> {
   try {
     return await query
   } catch (error) {

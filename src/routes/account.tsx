@@ -8,7 +8,7 @@ import { fieldErrors, passwordChangeFormFor } from '../auth/forms.ts'
 import type { PasswordHasher } from '../auth/password-hasher.ts'
 import type { UserRepository } from '../db/users.ts'
 import { readForm } from '../http/form.ts'
-import { isHtmx, noStore, redirect, varyOnHtmx } from '../http/htmx.ts'
+import { isHtmx, redirect, renderForm } from '../http/htmx.ts'
 import { requireUser, type SignedIn } from '../http/require-user.ts'
 import { LOGGED_OUT_NOTICE } from '../session/request-session.ts'
 import type { Sessions } from '../session/sessions.ts'
@@ -60,20 +60,16 @@ export function accountRoutes({ sessions, authenticator, users, hasher, audit, n
     props: Omit<PasswordFormProps, 'csrfToken' | 'email'> = {},
   ) {
     const { csrfToken } = state
-    noStore(c)
-    varyOnHtmx(c)
-    if (isHtmx(c) && c.req.method === 'POST') {
-      return c.html(<PasswordForm {...props} csrfToken={csrfToken} email={user.email} />, status)
-    }
-    return c.html(<PasswordPage {...props} csrfToken={csrfToken} email={user.email} session={state} />, status)
+    return renderForm(c, status, {
+      form: () => <PasswordForm {...props} csrfToken={csrfToken} email={user.email} />,
+      page: () => <PasswordPage {...props} csrfToken={csrfToken} email={user.email} session={state} />,
+    })
   }
 
   return new Hono<AppEnv>()
     .get('/account/sessions', async (c) => {
       const signedIn = await requireUser(c)
       const list = listProps(signedIn.state, await sessions.list(signedIn.user.id, signedIn.state.id))
-      noStore(c)
-      varyOnHtmx(c)
       if (isHtmx(c)) return c.html(<SessionList {...list} />)
       return c.html(<SessionsPage {...list} session={signedIn.state} />)
     })
@@ -82,7 +78,6 @@ export function accountRoutes({ sessions, authenticator, users, hasher, audit, n
       const session = c.get('session')
       const ended = await sessions.revokeOthers(user.id, state.id)
       auditRevoked(c, user.id, ended, 'revoke_others')
-      noStore(c)
       if (isHtmx(c)) {
         return c.html(
           <>
@@ -98,7 +93,6 @@ export function accountRoutes({ sessions, authenticator, users, hasher, audit, n
       const { user } = await requireUser(c)
       const session = c.get('session')
       const target = c.req.param('id')
-      noStore(c)
       if (target === session.id) {
         await session.restartWithNotice(LOGGED_OUT_NOTICE)
         auditRevoked(c, user.id, [target], 'revoked_own')
@@ -151,7 +145,6 @@ export function accountRoutes({ sessions, authenticator, users, hasher, audit, n
       const ended = await sessions.revokeOthers(user.id, current.id)
       auditRevoked(c, user.id, ended, 'password_changed')
       audit('password_changed', { requestId, ip, sessionId: current.id, userId: user.id })
-      noStore(c)
       return redirect(c, '/account/sessions')
     })
 }

@@ -6,7 +6,7 @@ import { describeDevice } from '../auth/device.ts'
 import { fieldErrors, loginForm, submittedText } from '../auth/forms.ts'
 import { emailHash } from '../auth/throttle.ts'
 import { readForm } from '../http/form.ts'
-import { isHtmx, noStore, redirect, varyOnHtmx } from '../http/htmx.ts'
+import { redirect, renderForm } from '../http/htmx.ts'
 import { LOGGED_OUT_NOTICE } from '../session/request-session.ts'
 import { ServiceUnavailableError } from '../unavailable.ts'
 import { LoginForm, type LoginFormProps, LoginPage } from '../views/pages/login.tsx'
@@ -25,12 +25,10 @@ export function authRoutes({ authenticator, audit, now }: AuthDeps) {
     props: Omit<LoginFormProps, 'csrfToken'> = {},
   ) {
     const state = await c.get('session').load()
-    noStore(c)
-    varyOnHtmx(c)
-    if (isHtmx(c) && c.req.method === 'POST') {
-      return c.html(<LoginForm {...props} csrfToken={state.csrfToken} />, status)
-    }
-    return c.html(<LoginPage {...props} csrfToken={state.csrfToken} session={state} now={now()} />, status)
+    return renderForm(c, status, {
+      form: () => <LoginForm {...props} csrfToken={state.csrfToken} />,
+      page: () => <LoginPage {...props} csrfToken={state.csrfToken} session={state} now={now()} />,
+    })
   }
 
   return new Hono<AppEnv>()
@@ -64,6 +62,7 @@ export function authRoutes({ authenticator, audit, now }: AuthDeps) {
           requestId,
           ip,
           sessionId: session.id ?? undefined,
+          userId: outcome.userId,
           emailHash: emailHash(parsed.data.email),
           reason: outcome.reason,
         })
@@ -79,19 +78,15 @@ export function authRoutes({ authenticator, audit, now }: AuthDeps) {
       }
 
       const { user } = outcome
-      const fresh = await session.signIn(user, {
-        method: 'password',
-        device: describeDevice(c.req.header('user-agent')),
-        ip,
-      })
-      audit('login_success', { requestId, ip, sessionId: fresh.id, userId: user.id })
+      const device = describeDevice(c.req.header('user-agent'))
+      const fresh = await session.signIn(user, { method: 'password', device, ip })
+      audit('login_success', { requestId, ip, sessionId: fresh.id, userId: user.id, device })
       for (const sessionId of fresh.evicted)
         audit('session_revoked', { requestId, ip, sessionId, userId: user.id, reason: 'session_cap' })
       return redirect(c, '/')
     })
     .get('/logout', async (c) => {
       const state = await c.get('session').load()
-      noStore(c)
       return c.html(<LogoutPage session={state} csrfToken={state.csrfToken} now={now()} />)
     })
     .post('/logout', async (c) => {
@@ -101,7 +96,6 @@ export function authRoutes({ authenticator, audit, now }: AuthDeps) {
       // Set-Cookie (Chromium does) drop the fresh session too, and show no notice.
       const ended = await session.restartWithNotice(LOGGED_OUT_NOTICE)
       audit('logout', { requestId: c.get('requestId'), ip: c.get('clientIp'), sessionId, userId: ended?.userId })
-      noStore(c)
       c.header('Clear-Site-Data', '"cache", "cookies", "storage"')
       return redirect(c, '/')
     })

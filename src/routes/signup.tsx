@@ -7,7 +7,7 @@ import type { PasswordHasher } from '../auth/password-hasher.ts'
 import { emailHash, type LoginThrottle } from '../auth/throttle.ts'
 import { DuplicateEmailError, type UserRepository } from '../db/users.ts'
 import { readForm } from '../http/form.ts'
-import { isHtmx, noStore, redirect, varyOnHtmx } from '../http/htmx.ts'
+import { redirect, renderForm } from '../http/htmx.ts'
 import { ServiceUnavailableError } from '../unavailable.ts'
 import { SignupForm, type SignupFormProps, SignupPage } from '../views/pages/signup.tsx'
 
@@ -25,12 +25,10 @@ export function signupRoutes({ users, hasher, throttle, audit }: SignupDeps) {
     props: Omit<SignupFormProps, 'csrfToken'> = {},
   ) {
     const state = await c.get('session').load()
-    noStore(c)
-    varyOnHtmx(c)
-    if (isHtmx(c) && c.req.method === 'POST') {
-      return c.html(<SignupForm {...props} csrfToken={state.csrfToken} />, status)
-    }
-    return c.html(<SignupPage {...props} csrfToken={state.csrfToken} session={state} />, status)
+    return renderForm(c, status, {
+      form: () => <SignupForm {...props} csrfToken={state.csrfToken} />,
+      page: () => <SignupPage {...props} csrfToken={state.csrfToken} session={state} />,
+    })
   }
 
   return new Hono<AppEnv>()
