@@ -17,6 +17,11 @@ export function loadConfig(): Config {
     if (config.generatedSecret) {
       log('SESSION_SECRET is not set: using a random secret, so sessions end when this process stops.')
     }
+    if (config.generatedDataKey) {
+      log(
+        'DATA_ENCRYPTION_KEY is not set: using a random key, so authenticator apps enrolled now stop working when this process stops.',
+      )
+    }
     return config
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error
