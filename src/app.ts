@@ -1,5 +1,6 @@
 import { Hono } from 'hono'
 import { requestId } from 'hono/request-id'
+import type { ActivityLog } from './activity/activity-log.ts'
 import type { AppEnv } from './app-env.ts'
 import type { AuditLog } from './audit.ts'
 import type { Authenticator } from './auth/authenticator.ts'
@@ -12,11 +13,13 @@ import type { UserRepository } from './db/users.ts'
 import type { Config } from './env.ts'
 import { clientIp, type SocketAddress } from './http/client-ip.ts'
 import { csrfProtection } from './http/csrf.ts'
-import { errorHandler, notFound } from './http/error-handler.tsx'
+import { errorPages } from './http/error-handler.tsx'
 import { formBodyGuard } from './http/form.ts'
+import { noStore, varyOnHtmx } from './http/htmx.ts'
 import { securityHeaders } from './http/security-headers.ts'
 import { staticAssets } from './http/static-assets.ts'
 import { accountRoutes } from './routes/account.tsx'
+import { activityRoutes } from './routes/activity.tsx'
 import { authRoutes } from './routes/auth.tsx'
 import { healthRoutes, type ReadinessCheck } from './routes/health.ts'
 import { homeRoutes } from './routes/home.tsx'
@@ -24,6 +27,7 @@ import { howItWorksRoutes } from './routes/how-it-works.tsx'
 import { signupRoutes } from './routes/signup.tsx'
 import { session } from './session/middleware.ts'
 import type { SessionContext } from './session/request-session.ts'
+import { ErrorPage } from './views/pages/error.tsx'
 
 export type AppDeps = {
   config: Config
@@ -36,6 +40,7 @@ export type AppDeps = {
   passkeys: Passkeys
   pourBeer: () => Promise<Beer>
   audit: AuditLog
+  activity: ActivityLog
   readiness: Record<string, ReadinessCheck>
   socketAddress: SocketAddress
   logError?: (line: string) => void
@@ -51,16 +56,20 @@ export function createApp(deps: AppDeps) {
   const { config } = deps
 
   const app = new Hono<AppEnv>()
-  app.onError(errorHandler(deps.logError))
-  app.notFound(notFound)
+  const errors = errorPages({ page: ErrorPage, log: deps.logError })
+  app.onError(errors.onError)
+  app.notFound(errors.notFound)
 
-  // Static files and health checks come first: they need no session and
-  // cost no Redis command.
+  app.use(securityHeaders({ hsts: config.session.cookieSecure }))
+  // Static files and health checks come next: they need no session and cost
+  // no Redis command.
   app.route('/', staticAssets)
   app.route('/', healthRoutes(deps.readiness))
 
   app.use(requestId())
-  app.use(securityHeaders({ hsts: config.session.cookieSecure }))
+  // Everything below may carry the session (its CSRF token, its cookie) and
+  // may answer an htmx request with a fragment.
+  app.use(noStore(), varyOnHtmx())
   app.use(clientIp({ trustProxy: config.trustProxy, socketAddress: deps.socketAddress }))
   app.use(formBodyGuard())
   app.use(session(deps.sessions))
@@ -80,6 +89,7 @@ export function createApp(deps: AppDeps) {
       now,
     }),
   )
+  app.route('/', activityRoutes({ activity: deps.activity, retentionDays: config.authEventsDays, now }))
   app.route('/', howItWorksRoutes({ sessions: deps.sessions, now }))
   return app
 }

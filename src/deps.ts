@@ -1,3 +1,4 @@
+import { ActivityLog } from './activity/activity-log.ts'
 import type { AppDeps } from './app.ts'
 import { type AuditLog, createAuditLog } from './audit.ts'
 import { Authenticator } from './auth/authenticator.ts'
@@ -9,6 +10,7 @@ import { SecretBox } from './auth/secret-box.ts'
 import { LoginThrottle } from './auth/throttle.ts'
 import { createBeerGenerator } from './beer/generator.ts'
 import { createRemoteBeerSource } from './beer/remote.ts'
+import { AuthEventRepository } from './db/auth-events.ts'
 import { createDatabase, type DatabaseHandle } from './db/client.ts'
 import { SecondFactorRepository } from './db/second-factors.ts'
 import { UserRepository } from './db/users.ts'
@@ -19,18 +21,19 @@ import { sessionCookie } from './session/cookie.ts'
 import { RedisSessionStore } from './session/redis-store.ts'
 import { SessionTokens } from './session/token.ts'
 
-export type Services = {
+export type Wiring = {
   deps: AppDeps
   redis: RedisClient
   database: DatabaseHandle
   users: UserRepository
   hasher: PasswordHasher
   store: RedisSessionStore
+  activity: ActivityLog
   /** Closes every connection and worker; the process can then exit. */
   close(): Promise<void>
 }
 
-export type ServiceOptions = {
+export type WiringOptions = {
   workerUrl: URL
   socketAddress: SocketAddress
   audit?: AuditLog
@@ -38,8 +41,11 @@ export type ServiceOptions = {
   now?: () => number
 }
 
-/** Wires the app's dependencies from the configuration. Nothing connects yet. */
-export function createServices(config: Config, options: ServiceOptions): Services {
+/**
+ * Builds every dependency of the app from the configuration — Redis, MySQL, the
+ * password hasher, the session layer — and what closes them. Nothing connects yet.
+ */
+export function wireDependencies(config: Config, options: WiringOptions): Wiring {
   const redis = createRedis(config.redis)
   const database = createDatabase(config.databaseUrl)
   const users = new UserRepository(database.db)
@@ -58,6 +64,12 @@ export function createServices(config: Config, options: ServiceOptions): Service
   const throttle = new LoginThrottle(redis, { prefix: config.redis.prefix, ...config.throttle })
   const generate = createBeerGenerator()
   const local = async () => generate()
+  const activity = new ActivityLog({
+    events: new AuthEventRepository(database.db),
+    retentionDays: config.authEventsDays,
+    log: options.logError ?? ((line) => console.error(line)),
+    now: options.now ?? Date.now,
+  })
   const pourBeer = config.beerApiUrl ? createRemoteBeerSource(config.beerApiUrl, generate) : local
 
   const deps: AppDeps = {
@@ -83,7 +95,8 @@ export function createServices(config: Config, options: ServiceOptions): Service
     }),
     passkeys: new Passkeys({ repository: factorRepository, redis, prefix: config.redis.prefix, appUrl: config.appUrl }),
     pourBeer,
-    audit: options.audit ?? createAuditLog(),
+    audit: activity.observe(options.audit ?? createAuditLog()),
+    activity,
     readiness: {
       redis: () => redis.ping(),
       mysql: () => database.ping(),
@@ -100,7 +113,9 @@ export function createServices(config: Config, options: ServiceOptions): Service
     users,
     hasher,
     store,
+    activity,
     async close() {
+      await activity.settled()
       await Promise.allSettled([redis.quit(), database.pool.end(), hasher.close()])
     },
   }

@@ -89,6 +89,8 @@ const schema = z.object({
     .string()
     .regex(/^[A-Za-z0-9+/_-]{43}=?$/, 'must be 32 random bytes in base64 (openssl rand -base64 32)')
     .optional(),
+  REAUTH_SECONDS: seconds(600),
+  AUTH_EVENTS_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
 })
 
 export type Config = {
@@ -122,12 +124,30 @@ export type Config = {
   dataEncryptionKey: Buffer
   /** Set when no DATA_ENCRYPTION_KEY was given and a random one was made for this process. */
   generatedDataKey: boolean
+  /** How long a password proof lets sensitive actions through. */
+  reauthSeconds: number
+  /** How long security events stay on the activity page. */
+  authEventsDays: number
   /** Set when no SESSION_SECRET was given and a random one was made for this process. */
   generatedSecret: boolean
 }
 
 export class ConfigError extends Error {
   override name = 'ConfigError'
+}
+
+/**
+ * The configuration of this process, from its environment; or, when that is
+ * invalid, a message naming each wrong variable and exit 1.
+ */
+export function loadConfig(): Config {
+  try {
+    return parseEnv(process.env)
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error
+    console.error(error.message)
+    process.exit(1)
+  }
 }
 
 /**
@@ -191,6 +211,8 @@ export function parseEnv(source: Record<string, string | undefined>): Config {
     appUrl: new URL(env.APP_URL ?? `http://localhost:${env.PORT}`).origin,
     dataEncryptionKey: env.DATA_ENCRYPTION_KEY ? Buffer.from(env.DATA_ENCRYPTION_KEY, 'base64') : randomBytes(32),
     generatedDataKey: !env.DATA_ENCRYPTION_KEY,
+    reauthSeconds: env.REAUTH_SECONDS,
+    authEventsDays: env.AUTH_EVENTS_DAYS,
     generatedSecret: !env.SESSION_SECRET,
   }
 }

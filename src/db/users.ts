@@ -48,7 +48,7 @@ export function isDuplicateEntry(error: unknown): boolean {
   return code?.code === 'ER_DUP_ENTRY' || code?.cause?.code === 'ER_DUP_ENTRY'
 }
 
-/** Runs a query, turning "MySQL is unreachable" into ServiceUnavailableError (503). */
+/** Runs a query, turning a lost database into ServiceUnavailableError (a 503, not a 500). */
 export async function viaDatabase<T>(query: PromiseLike<T>): Promise<T> {
   try {
     return await query

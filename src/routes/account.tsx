@@ -8,7 +8,7 @@ import { fieldErrors, passwordChangeFormFor } from '../auth/forms.ts'
 import type { PasswordHasher } from '../auth/password-hasher.ts'
 import type { UserRepository } from '../db/users.ts'
 import { readForm } from '../http/form.ts'
-import { isHtmx, noStore, redirect, varyOnHtmx } from '../http/htmx.ts'
+import { isHtmx, redirect, renderForm } from '../http/htmx.ts'
 import { requireUser, type SignedIn } from '../http/require-user.ts'
 import { LOGGED_OUT_NOTICE } from '../session/request-session.ts'
 import type { SessionStore, StoredSession } from '../session/store.ts'
@@ -63,20 +63,16 @@ export function accountRoutes({ store, authenticator, users, hasher, audit, now 
     props: Omit<PasswordFormProps, 'csrfToken' | 'email'> = {},
   ) {
     const csrfToken = c.get('session').csrfToken!
-    noStore(c)
-    varyOnHtmx(c)
-    if (isHtmx(c) && c.req.method === 'POST') {
-      return c.html(<PasswordForm {...props} csrfToken={csrfToken} email={user.email} />, status)
-    }
-    return c.html(<PasswordPage {...props} csrfToken={csrfToken} email={user.email} session={state} />, status)
+    return renderForm(c, status, {
+      form: () => <PasswordForm {...props} csrfToken={csrfToken} email={user.email} />,
+      page: () => <PasswordPage {...props} csrfToken={csrfToken} email={user.email} session={state} />,
+    })
   }
 
   return new Hono<AppEnv>()
     .get('/account/sessions', async (c) => {
       const signedIn = await requireUser(c)
       const list = listProps(c, await listUserSessions(store, signedIn.user.id, c.get('session').id, now()))
-      noStore(c)
-      varyOnHtmx(c)
       if (isHtmx(c)) return c.html(<SessionList {...list} />)
       return c.html(<SessionsPage {...list} session={signedIn.state} />)
     })
@@ -85,7 +81,6 @@ export function accountRoutes({ store, authenticator, users, hasher, audit, now 
       const session = c.get('session')
       const ended = await revokeOtherSessions(store, user.id, session.id, now())
       auditRevoked(c, user.id, ended, 'revoke_others')
-      noStore(c)
       if (isHtmx(c)) {
         return c.html(
           <>
@@ -101,7 +96,6 @@ export function accountRoutes({ store, authenticator, users, hasher, audit, now 
       const { user } = await requireUser(c)
       const session = c.get('session')
       const target = c.req.param('id')
-      noStore(c)
       if (target === session.id) {
         await session.restartWithNotice(LOGGED_OUT_NOTICE)
         auditRevoked(c, user.id, [target], 'revoked_own')
@@ -157,7 +151,6 @@ export function accountRoutes({ store, authenticator, users, hasher, audit, now 
       )
       auditRevoked(c, user.id, ended, 'password_changed')
       audit('password_changed', { requestId, ip, sessionId: current.id, userId: user.id })
-      noStore(c)
       return redirect(c, '/account/sessions')
     })
 }

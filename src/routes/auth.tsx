@@ -6,7 +6,7 @@ import { describeDevice } from '../auth/device.ts'
 import { fieldErrors, loginForm, submittedText } from '../auth/forms.ts'
 import { emailHash } from '../auth/throttle.ts'
 import { readForm } from '../http/form.ts'
-import { isHtmx, noStore, redirect, varyOnHtmx } from '../http/htmx.ts'
+import { redirect, renderForm } from '../http/htmx.ts'
 import { LOGGED_OUT_NOTICE } from '../session/request-session.ts'
 import { ServiceUnavailableError } from '../unavailable.ts'
 import { LoginForm, type LoginFormProps, LoginPage } from '../views/pages/login.tsx'
@@ -19,19 +19,19 @@ const LOGIN_UNAVAILABLE = 'Logging in is temporarily unavailable. Please try aga
 
 /** Log in and log out: GET/POST /login, GET/POST /logout. */
 export function authRoutes({ authenticator, audit, now }: AuthDeps) {
-  async function renderLogin(
+  function renderLogin(
     c: Context<AppEnv>,
     status: 200 | 401 | 422 | 429 | 503,
     props: Omit<LoginFormProps, 'csrfToken'> = {},
   ) {
     const session = c.get('session')
-    noStore(c)
-    varyOnHtmx(c)
-    if (isHtmx(c) && c.req.method === 'POST') {
-      return c.html(<LoginForm {...props} csrfToken={session.csrfToken!} />, status)
-    }
-    const state = await session.load()
-    return c.html(<LoginPage {...props} csrfToken={session.csrfToken!} session={state} now={now()} />, status)
+    return renderForm(c, status, {
+      form: () => <LoginForm {...props} csrfToken={session.csrfToken!} />,
+      page: async () => {
+        const state = await session.load()
+        return <LoginPage {...props} csrfToken={session.csrfToken!} session={state} now={now()} />
+      },
+    })
   }
 
   return new Hono<AppEnv>()
@@ -65,6 +65,7 @@ export function authRoutes({ authenticator, audit, now }: AuthDeps) {
           requestId,
           ip,
           sessionId: session.id ?? undefined,
+          userId: outcome.userId,
           emailHash: emailHash(parsed.data.email),
           reason: outcome.reason,
         })
@@ -80,13 +81,9 @@ export function authRoutes({ authenticator, audit, now }: AuthDeps) {
       }
 
       const { user } = outcome
-      const fresh = await session.regenerate({
-        userId: user.id,
-        email: user.email,
-        device: describeDevice(c.req.header('user-agent')),
-        ip,
-      })
-      audit('login_success', { requestId, ip, sessionId: fresh.id, userId: user.id })
+      const device = describeDevice(c.req.header('user-agent'))
+      const fresh = await session.regenerate({ userId: user.id, email: user.email, device, ip })
+      audit('login_success', { requestId, ip, sessionId: fresh.id, userId: user.id, device })
       for (const sessionId of fresh.evicted)
         audit('session_revoked', { requestId, ip, sessionId, userId: user.id, reason: 'session_cap' })
       return redirect(c, '/')
@@ -94,7 +91,6 @@ export function authRoutes({ authenticator, audit, now }: AuthDeps) {
     .get('/logout', async (c) => {
       const session = c.get('session')
       const state = await session.load()
-      noStore(c)
       return c.html(<LogoutPage session={state} csrfToken={session.csrfToken!} now={now()} />)
     })
     .post('/logout', async (c) => {
@@ -104,7 +100,6 @@ export function authRoutes({ authenticator, audit, now }: AuthDeps) {
       // Set-Cookie (Chromium does) drop the fresh session too, and show no notice.
       const ended = await session.restartWithNotice(LOGGED_OUT_NOTICE)
       audit('logout', { requestId: c.get('requestId'), ip: c.get('clientIp'), sessionId, userId: ended?.userId })
-      noStore(c)
       c.header('Clear-Site-Data', '"cache", "cookies", "storage"')
       return redirect(c, '/')
     })

@@ -1,7 +1,7 @@
 import { Hono } from 'hono'
 import type { AppEnv } from '../app-env.ts'
 import type { Beer } from '../beer/generator.ts'
-import { isHtmx, noStore, varyOnHtmx } from '../http/htmx.ts'
+import { isHtmx } from '../http/htmx.ts'
 import { viewTemplate } from '../http/view-template.ts'
 import type { StoredSession } from '../session/store.ts'
 import { HomePage, type HomeProps } from '../views/pages/home.tsx'
@@ -100,15 +100,12 @@ export function homeRoutes({ pourBeer, now }: HomeDeps) {
     .get('/', async (c) => {
       const session = c.get('session')
       const state = await session.load()
-      noStore(c)
       return c.html(homePage({ session: state, csrfToken: session.csrfToken!, now: now(), beer: null }))
     })
     .post('/beer', async (c) => {
       const session = c.get('session')
       const beer = await pour()
       const state = beer === 'error' ? await session.load() : await session.increment('beers')
-      noStore(c)
-      varyOnHtmx(c)
       if (!isHtmx(c)) {
         return c.html(<HomePage session={state} csrfToken={session.csrfToken!} now={now()} beer={beer} />)
       }
@@ -117,7 +114,6 @@ export function homeRoutes({ pourBeer, now }: HomeDeps) {
     .get('/session', async (c) => {
       const session = c.get('session')
       const state = await session.peek()
-      noStore(c)
       const csrfToken = session.csrfToken
       return c.html(
         state ? (

@@ -1,6 +1,6 @@
 import { Hono } from 'hono'
 import type { AppEnv } from '../app-env.ts'
-import { isHtmx, noStore, varyOnHtmx } from '../http/htmx.ts'
+import { isHtmx } from '../http/htmx.ts'
 import type { SessionContext } from '../session/request-session.ts'
 import type { StoredSession } from '../session/store.ts'
 import { HowItWorksPage } from '../views/pages/how-it-works.tsx'
@@ -28,8 +28,6 @@ export function howItWorksRoutes({ sessions, now }: HowItWorksDeps) {
 
   return new Hono<AppEnv>().get('/how-it-works', async (c) => {
     const session = c.get('session')
-    noStore(c)
-    varyOnHtmx(c)
     const live = await session.peek()
     if (isHtmx(c)) return c.html(<SessionInspector {...(await inspect(live))} />)
     const state = live ?? (await session.load())

@@ -7,7 +7,7 @@ import type { PasswordHasher } from '../auth/password-hasher.ts'
 import { emailHash, type LoginThrottle } from '../auth/throttle.ts'
 import { DuplicateEmailError, type UserRepository } from '../db/users.ts'
 import { readForm } from '../http/form.ts'
-import { isHtmx, noStore, redirect, varyOnHtmx } from '../http/htmx.ts'
+import { redirect, renderForm } from '../http/htmx.ts'
 import { ServiceUnavailableError } from '../unavailable.ts'
 import { SignupForm, type SignupFormProps, SignupPage } from '../views/pages/signup.tsx'
 
@@ -19,19 +19,19 @@ const SIGNUP_UNAVAILABLE = 'Signing up is temporarily unavailable. Please try ag
 
 /** Account creation: GET/POST /signup. */
 export function signupRoutes({ users, hasher, throttle, audit }: SignupDeps) {
-  async function renderSignup(
+  function renderSignup(
     c: Context<AppEnv>,
     status: 200 | 409 | 422 | 429 | 503,
     props: Omit<SignupFormProps, 'csrfToken'> = {},
   ) {
     const session = c.get('session')
-    noStore(c)
-    varyOnHtmx(c)
-    if (isHtmx(c) && c.req.method === 'POST') {
-      return c.html(<SignupForm {...props} csrfToken={session.csrfToken!} />, status)
-    }
-    const state = await session.load()
-    return c.html(<SignupPage {...props} csrfToken={session.csrfToken!} session={state} />, status)
+    return renderForm(c, status, {
+      form: () => <SignupForm {...props} csrfToken={session.csrfToken!} />,
+      page: async () => {
+        const state = await session.load()
+        return <SignupPage {...props} csrfToken={session.csrfToken!} session={state} />
+      },
+    })
   }
 
   return new Hono<AppEnv>()
