@@ -65,6 +65,7 @@ function withPanelSlots<P extends PanelProps>(like: P, slots: ReturnType<typeof 
 type PanelSlot = keyof ReturnType<typeof panelSlots>
 
 const homePage = viewTemplate<PageProps, PanelSlot>({
+  name: 'home page',
   shape: panelShape,
   slots: panelSlots,
   withSlots: (like, slots) => withPanelSlots(like, slots),
@@ -72,6 +73,7 @@ const homePage = viewTemplate<PageProps, PanelSlot>({
 })
 
 const pourResult = viewTemplate<PourProps, PanelSlot | 'name' | 'style'>({
+  name: 'pour result',
   shape: (props) => `${props.beer === 'error'}${panelShape(props)}`,
   slots: (props) => ({
     ...panelSlots(props),
@@ -86,6 +88,7 @@ const pourResult = viewTemplate<PourProps, PanelSlot | 'name' | 'style'>({
 })
 
 const sessionPanel = viewTemplate<PanelProps, PanelSlot>({
+  name: 'session panel',
   shape: panelShape,
   slots: panelSlots,
   withSlots: (like, slots) => withPanelSlots(like, slots),
