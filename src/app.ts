@@ -4,7 +4,9 @@ import type { ActivityLog } from './activity/activity-log.ts'
 import type { AppEnv } from './app-env.ts'
 import type { AuditLog } from './audit.ts'
 import type { Authenticator } from './auth/authenticator.ts'
+import type { Passkeys } from './auth/passkeys.ts'
 import type { PasswordHasher } from './auth/password-hasher.ts'
+import type { SecondFactors } from './auth/second-factors.ts'
 import type { LoginThrottle } from './auth/throttle.ts'
 import type { Beer } from './beer/generator.ts'
 import type { UserRepository } from './db/users.ts'
@@ -33,6 +35,8 @@ export type AppDeps = {
   throttle: LoginThrottle
   users: UserRepository
   hasher: PasswordHasher
+  secondFactors: SecondFactors
+  passkeys: Passkeys
   pourBeer: () => Promise<Beer>
   audit: AuditLog
   activity: ActivityLog

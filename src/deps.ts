@@ -2,12 +2,17 @@ import { ActivityLog } from './activity/activity-log.ts'
 import type { AppDeps } from './app.ts'
 import { type AuditLog, createAuditLog } from './audit.ts'
 import { Authenticator } from './auth/authenticator.ts'
+import { Passkeys } from './auth/passkeys.ts'
 import { createPasswordHasher, type PasswordHasher } from './auth/password-hasher.ts'
+import { RecoveryCodeHasher } from './auth/recovery-codes.ts'
+import { SecondFactors } from './auth/second-factors.ts'
+import { SecretBox } from './auth/secret-box.ts'
 import { LoginThrottle } from './auth/throttle.ts'
 import { createBeerGenerator } from './beer/generator.ts'
 import { createRemoteBeerSource } from './beer/remote.ts'
 import { AuthEventRepository } from './db/auth-events.ts'
 import { createDatabase, type DatabaseHandle } from './db/client.ts'
+import { SecondFactorRepository } from './db/second-factors.ts'
 import { UserRepository } from './db/users.ts'
 import type { Config } from './env.ts'
 import type { SocketAddress } from './http/client-ip.ts'
@@ -57,6 +62,7 @@ export function wireDependencies(config: Config, options: WiringOptions): Wiring
     cookieSecure: config.session.cookieSecure,
     now: options.now,
   })
+  const factorRepository = new SecondFactorRepository(database.db)
   const throttle = new LoginThrottle(redis, { prefix: config.redis.prefix, ...config.throttle })
   const generate = createBeerGenerator()
   const local = async () => generate()
@@ -75,6 +81,14 @@ export function wireDependencies(config: Config, options: WiringOptions): Wiring
     throttle,
     users,
     hasher,
+    secondFactors: new SecondFactors({
+      repository: factorRepository,
+      box: new SecretBox(config.dataEncryptionKey),
+      hasher: new RecoveryCodeHasher(config.dataEncryptionKey),
+      redis,
+      prefix: config.redis.prefix,
+    }),
+    passkeys: new Passkeys({ repository: factorRepository, redis, prefix: config.redis.prefix, appUrl: config.appUrl }),
     pourBeer,
     audit: activity.observe(options.audit ?? createAuditLog()),
     activity,
