@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { safeNext } from '../src/http/fresh-proof.tsx'
+import { safeNext } from '../src/routes/fresh-proof.tsx'
 import { panelOf, TestBrowser } from './support/browser.ts'
 import { createTestApp, type TestApp } from './support/test-app.ts'
 

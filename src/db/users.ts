@@ -48,7 +48,8 @@ export class UserRepository {
   }
 }
 
-function isDuplicateEntry(error: unknown): boolean {
+/** MySQL's duplicate-key error, however the driver wraps it. */
+export function isDuplicateEntry(error: unknown): boolean {
   const code = error as { code?: string; cause?: { code?: string } } | null
   return code?.code === 'ER_DUP_ENTRY' || code?.cause?.code === 'ER_DUP_ENTRY'
 }

@@ -1,7 +1,6 @@
 import { Hono } from 'hono'
 import type { ActivityLog } from '../activity/activity-log.ts'
 import type { AppEnv } from '../app-env.ts'
-import { noStore } from '../http/htmx.ts'
 import { requireUser } from '../http/require-user.ts'
 import { ActivityPage } from '../views/pages/activity.tsx'
 
@@ -12,11 +11,10 @@ export function activityRoutes({ activity, retentionDays, now }: ActivityDeps) {
   return new Hono<AppEnv>().get('/account/activity', async (c) => {
     const { state, user } = await requireUser(c)
     const entries = await activity.recent(user.id)
-    noStore(c)
     return c.html(
       <ActivityPage
         session={state}
-        csrfToken={c.get('session').csrfToken!}
+        csrfToken={state.csrfToken}
         entries={entries}
         retentionDays={retentionDays}
         now={now()}

@@ -5,11 +5,11 @@ import type { AuditLog } from '../audit.ts'
 import type { Authenticator } from '../auth/authenticator.ts'
 import { fieldErrors, loginForm } from '../auth/forms.ts'
 import { readForm } from '../http/form.ts'
-import { renderReauth, safeNext } from '../http/fresh-proof.tsx'
 import { redirect } from '../http/htmx.ts'
 import { requireUser } from '../http/require-user.ts'
 import { ServiceUnavailableError } from '../unavailable.ts'
 import { INVALID_CREDENTIALS, throttledMessage } from './auth.tsx'
+import { renderReauth, safeNext } from './fresh-proof.tsx'
 
 export type ConfirmDeps = { authenticator: Authenticator; audit: AuditLog; reauthSeconds: number }
 

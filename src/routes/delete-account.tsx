@@ -5,19 +5,17 @@ import type { AuditLog } from '../audit.ts'
 import { fieldErrors, loginForm } from '../auth/forms.ts'
 import type { UserRepository } from '../db/users.ts'
 import { readForm } from '../http/form.ts'
-import type { RequireFreshProof } from '../http/fresh-proof.tsx'
-import { isHtmx, noStore, redirect, varyOnHtmx } from '../http/htmx.ts'
+import { redirect, renderForm } from '../http/htmx.ts'
 import { requireUser, type SignedIn } from '../http/require-user.ts'
-import type { SessionStore } from '../session/store.ts'
-import { revokeOtherSessions } from '../session/user-sessions.ts'
+import type { Sessions } from '../session/sessions.ts'
 import { DeleteAccountForm, DeleteAccountPage } from '../views/pages/delete-account.tsx'
+import type { RequireFreshProof } from './fresh-proof.tsx'
 
 export type DeleteAccountDeps = {
   users: UserRepository
-  store: SessionStore
+  sessions: Sessions
   audit: AuditLog
   requireFreshProof: RequireFreshProof
-  now: () => number
 }
 
 export const ACCOUNT_DELETED = 'Your account was deleted.'
@@ -31,32 +29,30 @@ const deleteForm = z.object({ email: loginForm.shape.email })
  * deletes the user and what is keyed to it, and lands this browser on the
  * home page, logged out, with a notice.
  */
-export function deleteAccountRoutes({ users, store, audit, requireFreshProof, now }: DeleteAccountDeps) {
-  function renderForm(c: Context<AppEnv>, { state, user }: SignedIn, status: 200 | 422, error?: string) {
-    const csrfToken = c.get('session').csrfToken!
-    noStore(c)
-    varyOnHtmx(c)
-    if (isHtmx(c) && c.req.method === 'POST') {
-      return c.html(<DeleteAccountForm csrfToken={csrfToken} email={user.email} error={error} />, status)
-    }
-    return c.html(<DeleteAccountPage csrfToken={csrfToken} email={user.email} error={error} session={state} />, status)
+export function deleteAccountRoutes({ users, sessions, audit, requireFreshProof }: DeleteAccountDeps) {
+  function renderDeleteForm(c: Context<AppEnv>, { state, user }: SignedIn, status: 200 | 422, error?: string) {
+    const props = { csrfToken: c.get('session').csrfToken!, email: user.email, error }
+    return renderForm(c, status, {
+      form: () => <DeleteAccountForm {...props} />,
+      page: () => <DeleteAccountPage {...props} session={state} />,
+    })
   }
 
   return new Hono<AppEnv>()
-    .get('/account/delete', async (c) => renderForm(c, await requireUser(c), 200))
+    .get('/account/delete', async (c) => renderDeleteForm(c, await requireUser(c), 200))
     .post('/account/delete', requireFreshProof('/account/delete'), async (c) => {
       const signedIn = await requireUser(c)
       const { user } = signedIn
       const parsed = deleteForm.safeParse(await readForm(c))
-      if (!parsed.success) return renderForm(c, signedIn, 422, fieldErrors(parsed.error).email)
-      if (parsed.data.email !== user.email.toLowerCase()) return renderForm(c, signedIn, 422, NOT_YOUR_EMAIL)
+      if (!parsed.success) return renderDeleteForm(c, signedIn, 422, fieldErrors(parsed.error).email)
+      if (parsed.data.email !== user.email.toLowerCase()) return renderDeleteForm(c, signedIn, 422, NOT_YOUR_EMAIL)
 
       const session = c.get('session')
       const sessionId = session.id ?? undefined
       // Sessions end before the row goes: if Redis fails, nothing is deleted
       // and the user can try again; if MySQL then fails, they are logged out
       // but lose nothing.
-      const ended = await revokeOtherSessions(store, user.id, sessionId ?? null, now())
+      const ended = await sessions.endAll(user.id)
       await users.delete(user.id)
       await session.restartWithNotice(ACCOUNT_DELETED)
       audit('account_deleted', {
@@ -64,7 +60,7 @@ export function deleteAccountRoutes({ users, store, audit, requireFreshProof, no
         ip: c.get('clientIp'),
         sessionId,
         userId: user.id,
-        reason: `${ended.length + 1} sessions ended`,
+        reason: `${ended.length} sessions ended`,
       })
       return redirect(c, '/')
     })

@@ -1,5 +1,5 @@
 import type { Child } from 'hono/jsx'
-import { assetUrl } from '../http/static-assets.ts'
+import { assetUrl } from '../assets.ts'
 import { CsrfField } from './partials/csrf-field.tsx'
 import { Flash } from './partials/flash.tsx'
 

@@ -1,9 +1,9 @@
 import type { Context, MiddlewareHandler } from 'hono'
 import type { AppEnv } from '../app-env.ts'
+import { isHtmx } from '../http/htmx.ts'
+import { requireUser, type SignedIn } from '../http/require-user.ts'
 import type { StoredSession } from '../session/store.ts'
 import { ReauthForm, ReauthPage, ReauthSection } from '../views/pages/reauth.tsx'
-import { isHtmx, noStore, varyOnHtmx } from './htmx.ts'
-import { requireUser, type SignedIn } from './require-user.ts'
 
 export type FreshProofOptions = {
   /** How long a proof of the password lets sensitive actions through (REAUTH_SECONDS). */
@@ -75,8 +75,6 @@ export function renderReauth(
 ) {
   const csrfToken = c.get('session').csrfToken!
   const props = { csrfToken, email: user.email, next, error, minutes: Math.max(1, Math.round(maxAgeSeconds / 60)) }
-  noStore(c)
-  varyOnHtmx(c)
   if (!isHtmx(c)) return c.html(<ReauthPage {...props} session={state} />, status)
   if (replacing === 'form') return c.html(<ReauthForm {...props} />, status)
   c.header('HX-Retarget', '#main')
