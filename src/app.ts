@@ -27,6 +27,7 @@ import { freshProofGuard } from './routes/fresh-proof.tsx'
 import { healthRoutes, type ReadinessCheck } from './routes/health.ts'
 import { homeRoutes } from './routes/home.tsx'
 import { howItWorksRoutes } from './routes/how-it-works.tsx'
+import { sessionExtendRoutes } from './routes/session-extend.tsx'
 import { signupRoutes } from './routes/signup.tsx'
 import type { Sessions } from './session/sessions.ts'
 import { ErrorPage } from './views/pages/error.tsx'
@@ -77,9 +78,11 @@ export function createApp(deps: AppDeps) {
   app.use(deps.sessions.middleware)
   app.use(csrfProtection({ trustProxy: config.trustProxy }))
 
-  const requireFreshProof = freshProofGuard({ maxAgeSeconds: config.reauthSeconds, now })
+  const lifetimes = { idleSeconds: deps.sessions.idleSeconds, absoluteSeconds: deps.sessions.absoluteSeconds }
+  const proof = { maxAgeSeconds: config.reauthSeconds, lifetimes, now }
+  const requireFreshProof = freshProofGuard(proof)
 
-  app.route('/', homeRoutes({ pourBeer: deps.pourBeer, now }))
+  app.route('/', homeRoutes({ pourBeer: deps.pourBeer, lifetimes, now }))
   app.route('/', authRoutes({ authenticator: deps.authenticator, audit: deps.audit, now }))
   app.route('/', signupRoutes({ users: deps.users, hasher: deps.hasher, throttle: deps.throttle, audit: deps.audit }))
   app.route(
@@ -94,15 +97,20 @@ export function createApp(deps: AppDeps) {
       now,
     }),
   )
+  app.route('/', confirmRoutes({ authenticator: deps.authenticator, audit: deps.audit, proof }))
   app.route(
     '/',
-    confirmRoutes({ authenticator: deps.authenticator, audit: deps.audit, reauthSeconds: config.reauthSeconds }),
+    deleteAccountRoutes({
+      users: deps.users,
+      sessions: deps.sessions,
+      audit: deps.audit,
+      requireFreshProof,
+      lifetimes,
+      now,
+    }),
   )
-  app.route(
-    '/',
-    deleteAccountRoutes({ users: deps.users, sessions: deps.sessions, audit: deps.audit, requireFreshProof }),
-  )
-  app.route('/', activityRoutes({ activity: deps.activity, retentionDays: config.authEventsDays, now }))
+  app.route('/', sessionExtendRoutes({ lifetimes, now }))
+  app.route('/', activityRoutes({ activity: deps.activity, retentionDays: config.authEventsDays, lifetimes, now }))
   app.route('/', howItWorksRoutes({ sessions: deps.sessions, now }))
   return app
 }

@@ -9,6 +9,7 @@ import { redirect, renderForm } from '../http/htmx.ts'
 import { requireUser, type SignedIn } from '../http/require-user.ts'
 import type { Sessions } from '../session/sessions.ts'
 import { DeleteAccountForm, DeleteAccountPage } from '../views/pages/delete-account.tsx'
+import { type SessionLifetimes, timeoutFor } from '../views/partials/session-timeout.tsx'
 import type { RequireFreshProof } from './fresh-proof.tsx'
 
 export type DeleteAccountDeps = {
@@ -16,6 +17,8 @@ export type DeleteAccountDeps = {
   sessions: Sessions
   audit: AuditLog
   requireFreshProof: RequireFreshProof
+  lifetimes: SessionLifetimes
+  now: () => number
 }
 
 export const ACCOUNT_DELETED = 'Your account was deleted.'
@@ -29,12 +32,12 @@ const deleteForm = z.object({ email: loginForm.shape.email })
  * deletes the user and what is keyed to it, and lands this browser on the
  * home page, logged out, with a notice.
  */
-export function deleteAccountRoutes({ users, sessions, audit, requireFreshProof }: DeleteAccountDeps) {
+export function deleteAccountRoutes({ users, sessions, audit, requireFreshProof, lifetimes, now }: DeleteAccountDeps) {
   function renderDeleteForm(c: Context<AppEnv>, { state, user }: SignedIn, status: 200 | 422, error?: string) {
     const props = { csrfToken: c.get('session').csrfToken!, email: user.email, error }
     return renderForm(c, status, {
       form: () => <DeleteAccountForm {...props} />,
-      page: () => <DeleteAccountPage {...props} session={state} />,
+      page: () => <DeleteAccountPage {...props} session={state} timeout={timeoutFor(state, now(), lifetimes)} />,
     })
   }
 

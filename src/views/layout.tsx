@@ -2,6 +2,7 @@ import type { Child } from 'hono/jsx'
 import { assetUrl } from '../assets.ts'
 import { CsrfField } from './partials/csrf-field.tsx'
 import { Flash } from './partials/flash.tsx'
+import { SessionTimeout, type SessionTimeoutProps } from './partials/session-timeout.tsx'
 
 export type LayoutProps = {
   title: string
@@ -9,6 +10,8 @@ export type LayoutProps = {
   loggedIn: boolean | null
   csrfToken: string | null
   flash?: string
+  /** For a signed-in user: the warning shown before the session times out. */
+  timeout?: SessionTimeoutProps
   children?: Child
 }
 
@@ -24,7 +27,7 @@ const ICON = `data:image/svg+xml,${encodeURIComponent(
 )}`
 
 /** Every full page goes out through this layout. */
-export function Layout({ title, loggedIn, csrfToken, flash, children }: LayoutProps) {
+export function Layout({ title, loggedIn, csrfToken, flash, timeout, children }: LayoutProps) {
   return (
     <html lang="en">
       <head>
@@ -37,6 +40,7 @@ export function Layout({ title, loggedIn, csrfToken, flash, children }: LayoutPr
         <link rel="stylesheet" href={assetUrl('styles.css')} />
         <script src={assetUrl('htmx.min.js')} defer></script>
         <script src={assetUrl('app.js')} defer></script>
+        <script src={assetUrl('session-timeout.js')} defer></script>
       </head>
       <body>
         <div class="cover">
@@ -67,6 +71,7 @@ export function Layout({ title, loggedIn, csrfToken, flash, children }: LayoutPr
           </header>
           <Flash message={flash} />
           <main id="main">{children}</main>
+          {loggedIn && timeout ? <SessionTimeout {...timeout} /> : null}
           <footer class="mastfoot">
             <p>Sessions in Redis, users in MySQL, served by Hono on Bun with htmx.</p>
           </footer>
