@@ -25,13 +25,12 @@ import { healthRoutes, type ReadinessCheck } from './routes/health.ts'
 import { homeRoutes } from './routes/home.tsx'
 import { howItWorksRoutes } from './routes/how-it-works.tsx'
 import { signupRoutes } from './routes/signup.tsx'
-import { session } from './session/middleware.ts'
-import type { SessionContext } from './session/request-session.ts'
+import type { Sessions } from './session/sessions.ts'
 import { ErrorPage } from './views/pages/error.tsx'
 
 export type AppDeps = {
   config: Config
-  sessions: SessionContext
+  sessions: Sessions
   authenticator: Authenticator
   throttle: LoginThrottle
   users: UserRepository
@@ -72,7 +71,7 @@ export function createApp(deps: AppDeps) {
   app.use(noStore(), varyOnHtmx())
   app.use(clientIp({ trustProxy: config.trustProxy, socketAddress: deps.socketAddress }))
   app.use(formBodyGuard())
-  app.use(session(deps.sessions))
+  app.use(deps.sessions.middleware)
   app.use(csrfProtection({ trustProxy: config.trustProxy }))
 
   app.route('/', homeRoutes({ pourBeer: deps.pourBeer, now }))
@@ -81,7 +80,7 @@ export function createApp(deps: AppDeps) {
   app.route(
     '/',
     accountRoutes({
-      store: deps.sessions.store,
+      sessions: deps.sessions,
       authenticator: deps.authenticator,
       users: deps.users,
       hasher: deps.hasher,

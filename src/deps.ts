@@ -17,9 +17,8 @@ import { UserRepository } from './db/users.ts'
 import type { Config } from './env.ts'
 import type { SocketAddress } from './http/client-ip.ts'
 import { createRedis, type RedisClient } from './redis/client.ts'
-import { sessionCookie } from './session/cookie.ts'
-import { RedisSessionStore } from './session/redis-store.ts'
-import { SessionTokens } from './session/token.ts'
+import { redisSessionStore } from './session/redis-store.ts'
+import { createSessions, type Sessions } from './session/sessions.ts'
 
 export type Wiring = {
   deps: AppDeps
@@ -27,7 +26,7 @@ export type Wiring = {
   database: DatabaseHandle
   users: UserRepository
   hasher: PasswordHasher
-  store: RedisSessionStore
+  sessions: Sessions
   activity: ActivityLog
   /** Closes every connection and worker; the process can then exit. */
   close(): Promise<void>
@@ -54,11 +53,14 @@ export function wireDependencies(config: Config, options: WiringOptions): Wiring
     workerUrl: options.workerUrl,
     workers: config.bcrypt.workers,
   })
-  const store = new RedisSessionStore(redis, {
-    prefix: config.redis.prefix,
+  const sessions = createSessions({
+    store: redisSessionStore(redis, { prefix: config.redis.prefix }),
+    secrets: config.session.secrets,
     idleSeconds: config.session.idleSeconds,
     absoluteSeconds: config.session.absoluteSeconds,
     maxSessionsPerUser: config.session.maxPerUser,
+    cookieSecure: config.session.cookieSecure,
+    now: options.now,
   })
   const factorRepository = new SecondFactorRepository(database.db)
   const throttle = new LoginThrottle(redis, { prefix: config.redis.prefix, ...config.throttle })
@@ -74,14 +76,7 @@ export function wireDependencies(config: Config, options: WiringOptions): Wiring
 
   const deps: AppDeps = {
     config,
-    sessions: {
-      store,
-      tokens: new SessionTokens(config.session.secrets),
-      cookie: sessionCookie({ secure: config.session.cookieSecure, maxAgeSeconds: config.session.absoluteSeconds }),
-      idleSeconds: config.session.idleSeconds,
-      absoluteSeconds: config.session.absoluteSeconds,
-      now: options.now ?? Date.now,
-    },
+    sessions,
     authenticator: new Authenticator({ users, hasher, throttle }),
     throttle,
     users,
@@ -112,7 +107,7 @@ export function wireDependencies(config: Config, options: WiringOptions): Wiring
     database,
     users,
     hasher,
-    store,
+    sessions,
     activity,
     async close() {
       await activity.settled()

@@ -32,6 +32,8 @@ const sessionFields: { [Field in keyof Required<StoredSession>]: fc.Arbitrary<St
   device: optional(text),
   ip: optional(text),
   flash: optional(text),
+  provedAt: optional(time),
+  method: optional(fc.constantFrom('password', 'password+app', 'passkey', 'recovery-code')),
 }
 const session = fc.record(sessionFields)
 
