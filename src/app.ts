@@ -24,6 +24,7 @@ import { authRoutes } from './routes/auth.tsx'
 import { healthRoutes, type ReadinessCheck } from './routes/health.ts'
 import { homeRoutes } from './routes/home.tsx'
 import { howItWorksRoutes } from './routes/how-it-works.tsx'
+import { SECOND_STEP_SECONDS, secondStepRoutes } from './routes/second-step.tsx'
 import { signupRoutes } from './routes/signup.tsx'
 import type { Sessions } from './session/sessions.ts'
 import { ErrorPage } from './views/pages/error.tsx'
@@ -75,7 +76,28 @@ export function createApp(deps: AppDeps) {
   app.use(csrfProtection({ trustProxy: config.trustProxy }))
 
   app.route('/', homeRoutes({ pourBeer: deps.pourBeer, now }))
-  app.route('/', authRoutes({ authenticator: deps.authenticator, audit: deps.audit, now }))
+  app.route(
+    '/',
+    authRoutes({
+      authenticator: deps.authenticator,
+      secondFactors: deps.secondFactors,
+      audit: deps.audit,
+      now,
+      secondStepSeconds: SECOND_STEP_SECONDS,
+    }),
+  )
+  app.route(
+    '/',
+    secondStepRoutes({
+      sessions: deps.sessions,
+      users: deps.users,
+      throttle: deps.throttle,
+      secondFactors: deps.secondFactors,
+      passkeys: deps.passkeys,
+      audit: deps.audit,
+      now,
+    }),
+  )
   app.route('/', signupRoutes({ users: deps.users, hasher: deps.hasher, throttle: deps.throttle, audit: deps.audit }))
   app.route(
     '/',

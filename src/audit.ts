@@ -7,6 +7,14 @@ export type AuditEvent =
   | 'signup'
   | 'signup_failure'
   | 'reauthenticated'
+  | 'second_factor_required'
+  | 'totp_enabled'
+  | 'totp_disabled'
+  | 'recovery_codes_regenerated'
+  | 'recovery_code_used'
+  | 'passkey_added'
+  | 'passkey_renamed'
+  | 'passkey_removed'
   | 'account_deleted'
 
 export type AuditFields = {

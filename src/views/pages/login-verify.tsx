@@ -32,7 +32,10 @@ export function VerifyPage(props: VerifyFormProps & { session: StoredSession; ha
       scripts={props.hasPasskeys ? ['webauthn.min.js', 'passkeys.js'] : []}
     >
       <h1>One more step</h1>
-      <p>Your password was right. Now prove it is you with your authenticator app{props.hasPasskeys ? ' or a passkey' : ''}.</p>
+      <p>
+        Your password was right. Now prove it is you with your authenticator app
+        {props.hasPasskeys ? ' or a passkey' : ''}.
+      </p>
       <VerifyForm {...props} />
       {props.hasPasskeys ? (
         <>

@@ -25,7 +25,9 @@ function AuthenticatorApp({ csrfToken, status }: Pick<SecurityPageProps, 'csrfTo
         </p>
         <form method="post" action="/account/security/totp/setup" class="inline-form">
           <CsrfField token={csrfToken} />
-          <button type="submit">{status.totp === 'enrolling' ? 'Continue setting up' : 'Set up an authenticator app'}</button>
+          <button type="submit">
+            {status.totp === 'enrolling' ? 'Continue setting up' : 'Set up an authenticator app'}
+          </button>
         </form>
       </section>
     )
@@ -69,13 +71,19 @@ function Passkeys({ csrfToken, status, now }: Pick<SecurityPageProps, 'csrfToken
             <li class="passkey" data-passkey-id={passkey.id}>
               <p>
                 <strong>{passkey.name}</strong> · added <Timestamp ms={passkey.createdAt.getTime()} now={now} /> · last
-                used{' '}
-                {passkey.lastUsedAt ? <Timestamp ms={passkey.lastUsedAt.getTime()} now={now} relative /> : 'never'}
+                used {passkey.lastUsedAt ? <Timestamp ms={passkey.lastUsedAt.getTime()} now={now} relative /> : 'never'}
               </p>
               <form method="post" action={`/account/security/passkeys/${passkey.id}/rename`} class="inline-form">
                 <CsrfField token={csrfToken} />
                 <label for={`rename-${passkey.id}`}>New name for {passkey.name}</label>
-                <input id={`rename-${passkey.id}`} name="name" type="text" maxlength={64} required value={passkey.name} />
+                <input
+                  id={`rename-${passkey.id}`}
+                  name="name"
+                  type="text"
+                  maxlength={64}
+                  required
+                  value={passkey.name}
+                />
                 <button type="submit">Rename</button>
               </form>
               <form method="post" action={`/account/security/passkeys/${passkey.id}/remove`} class="inline-form">
@@ -125,7 +133,13 @@ function Passkeys({ csrfToken, status, now }: Pick<SecurityPageProps, 'csrfToken
 /** GET /account/security: the authenticator app, recovery codes and passkeys of the signed-in user. */
 export function SecurityPage({ csrfToken, status, session, now, error }: SecurityPageProps) {
   return (
-    <Layout title="Security" loggedIn csrfToken={csrfToken} flash={session.flash} scripts={['webauthn.min.js', 'passkeys.js']}>
+    <Layout
+      title="Security"
+      loggedIn
+      csrfToken={csrfToken}
+      flash={session.flash}
+      scripts={['webauthn.min.js', 'passkeys.js']}
+    >
       <h1>Security</h1>
       <p>
         Ways to prove it is you when {session.email} signs in. Every change here logs out your other browsers, and asks
