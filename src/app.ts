@@ -7,6 +7,9 @@ import type { PasswordHasher } from './auth/password-hasher.ts'
 import type { LoginThrottle } from './auth/throttle.ts'
 import type { Beer } from './beer/generator.ts'
 import type { UserRepository } from './db/users.ts'
+import type { DevOutbox } from './mail/dev-outbox.ts'
+import type { AccountRecovery } from './recovery/account-recovery.ts'
+import type { SecurityNotices } from './recovery/notices.ts'
 import type { Config } from './env.ts'
 import { clientIp, type SocketAddress } from './http/client-ip.ts'
 import { csrfProtection } from './http/csrf.ts'
@@ -15,6 +18,7 @@ import { formBodyGuard } from './http/form.ts'
 import { securityHeaders } from './http/security-headers.ts'
 import { staticAssets } from './http/static-assets.ts'
 import { accountRoutes } from './routes/account.tsx'
+import { devMailRoutes } from './routes/dev-mail.tsx'
 import { authRoutes } from './routes/auth.tsx'
 import { healthRoutes, type ReadinessCheck } from './routes/health.ts'
 import { homeRoutes } from './routes/home.tsx'
@@ -32,6 +36,10 @@ export type AppDeps = {
   hasher: PasswordHasher
   pourBeer: () => Promise<Beer>
   audit: AuditLog
+  recovery: AccountRecovery
+  notices: SecurityNotices
+  /** Present when mail goes to the in-memory dev outbox: GET /dev/mail shows it. */
+  outbox?: DevOutbox
   readiness: Record<string, ReadinessCheck>
   socketAddress: SocketAddress
   logError?: (line: string) => void
@@ -77,5 +85,6 @@ export function createApp(deps: AppDeps) {
     }),
   )
   app.route('/', howItWorksRoutes({ sessions: deps.sessions, now }))
+  if (deps.outbox && config.nodeEnv !== 'production') app.route('/', devMailRoutes(deps.outbox))
   return app
 }

@@ -9,6 +9,12 @@ import { createDatabase, type DatabaseHandle } from './db/client.ts'
 import { UserRepository } from './db/users.ts'
 import type { Config } from './env.ts'
 import type { SocketAddress } from './http/client-ip.ts'
+import { createMail, type MailComponent } from './mail/create-mail.ts'
+import { AccountRecovery } from './recovery/account-recovery.ts'
+import { MailBudget } from './recovery/mail-budget.ts'
+import { RecoveryMails } from './recovery/mails.ts'
+import { SecurityNotices } from './recovery/notices.ts'
+import { OneTimeTokens } from './recovery/one-time-tokens.ts'
 import { createRedis, type RedisClient } from './redis/client.ts'
 import { sessionCookie } from './session/cookie.ts'
 import { RedisSessionStore } from './session/redis-store.ts'
@@ -21,6 +27,7 @@ export type Services = {
   users: UserRepository
   hasher: PasswordHasher
   store: RedisSessionStore
+  mail: MailComponent
   /** Closes every connection and worker; the process can then exit. */
   close(): Promise<void>
 }
@@ -30,6 +37,10 @@ export type ServiceOptions = {
   socketAddress: SocketAddress
   audit?: AuditLog
   logError?: (line: string) => void
+  /** Operational lines (mail queue, dev outbox); defaults to stderr. */
+  log?: (line: string) => void
+  /** Mail retry timing; tests shorten it. */
+  mailRetry?: { attempts: number; backoffMs: number }
   now?: () => number
 }
 
@@ -53,6 +64,26 @@ export function createServices(config: Config, options: ServiceOptions): Service
   const generate = createBeerGenerator()
   const local = async () => generate()
   const pourBeer = config.beerApiUrl ? createRemoteBeerSource(config.beerApiUrl, generate) : local
+  const now = options.now ?? Date.now
+  const audit = options.audit ?? createAuditLog()
+  const mail = createMail(config, {
+    log: options.log ?? ((line) => console.error(line)),
+    now,
+    ...options.mailRetry,
+  })
+  const recoveryMails = new RecoveryMails(config.mail.appUrl)
+  const notices = new SecurityNotices(mail.queue, recoveryMails)
+  const recovery = new AccountRecovery({
+    users,
+    tokens: new OneTimeTokens(redis, { prefix: config.redis.prefix }),
+    queue: mail.queue,
+    mails: recoveryMails,
+    notices,
+    budget: new MailBudget(redis, { prefix: config.redis.prefix }),
+    audit,
+    passwordResetSeconds: config.passwordResetSeconds,
+    now,
+  })
 
   const deps: AppDeps = {
     config,
@@ -62,14 +93,17 @@ export function createServices(config: Config, options: ServiceOptions): Service
       cookie: sessionCookie({ secure: config.session.cookieSecure, maxAgeSeconds: config.session.absoluteSeconds }),
       idleSeconds: config.session.idleSeconds,
       absoluteSeconds: config.session.absoluteSeconds,
-      now: options.now ?? Date.now,
+      now,
     },
     authenticator: new Authenticator({ users, hasher, throttle }),
     throttle,
     users,
     hasher,
     pourBeer,
-    audit: options.audit ?? createAuditLog(),
+    audit,
+    recovery,
+    notices,
+    outbox: mail.outbox,
     readiness: {
       redis: () => redis.ping(),
       mysql: () => database.ping(),
@@ -86,7 +120,9 @@ export function createServices(config: Config, options: ServiceOptions): Service
     users,
     hasher,
     store,
+    mail,
     async close() {
+      await mail.close()
       await Promise.allSettled([redis.quit(), database.pool.end(), hasher.close()])
     },
   }

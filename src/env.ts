@@ -80,6 +80,19 @@ const schema = z.object({
   SEED_DEMO_USER: booleanString.optional(),
   SHUTDOWN_GRACE_SECONDS: z.coerce.number().min(0).max(600).default(10),
   BEER_API_URL: z.string().url().optional(),
+  SMTP_URL: z
+    .string()
+    .url()
+    .refine((url) => /^smtps?:\/\//.test(url), 'must be an smtp:// or smtps:// URL')
+    .optional(),
+  MAIL_FROM: z.string().min(3).max(254).default('Taproom <no-reply@taproom.localhost>'),
+  APP_URL: z
+    .string()
+    .url()
+    .refine((url) => /^https?:\/\//.test(url), 'must be an http:// or https:// URL')
+    .transform((url) => url.replace(/\/+$/, ''))
+    .optional(),
+  PASSWORD_RESET_SECONDS: z.coerce.number().int().min(60).max(86_400).default(1200),
 })
 
 export type Config = {
@@ -107,6 +120,14 @@ export type Config = {
   seedDemoUser: boolean
   shutdownGraceSeconds: number
   beerApiUrl?: string
+  mail: {
+    /** Unset outside production: mail goes to the dev outbox (GET /dev/mail). */
+    smtpUrl?: string
+    from: string
+    /** The public base URL every link in a mail starts with, without a trailing slash. */
+    appUrl: string
+  }
+  passwordResetSeconds: number
   /** Set when no SESSION_SECRET was given and a random one was made for this process. */
   generatedSecret: boolean
 }
@@ -135,6 +156,12 @@ export function parseEnv(source: Record<string, string | undefined>): Config {
     throw new ConfigError(
       'Invalid environment:\n  SESSION_SECRET: each secret must be at least 32 characters in production',
     )
+  }
+  if (production && !env.SMTP_URL) {
+    throw new ConfigError('Invalid environment:\n  SMTP_URL: required when NODE_ENV=production (mail must be delivered)')
+  }
+  if (production && !env.APP_URL) {
+    throw new ConfigError('Invalid environment:\n  APP_URL: required when NODE_ENV=production (links in mail use it)')
   }
   if (env.SESSION_ABSOLUTE_SECONDS < env.SESSION_IDLE_SECONDS) {
     throw new ConfigError(
@@ -170,6 +197,12 @@ export function parseEnv(source: Record<string, string | undefined>): Config {
     seedDemoUser: env.SEED_DEMO_USER ?? !production,
     shutdownGraceSeconds: env.SHUTDOWN_GRACE_SECONDS,
     beerApiUrl: env.BEER_API_URL,
+    mail: {
+      smtpUrl: env.SMTP_URL,
+      from: env.MAIL_FROM,
+      appUrl: env.APP_URL ?? `http://localhost:${env.PORT}`,
+    },
+    passwordResetSeconds: env.PASSWORD_RESET_SECONDS,
     generatedSecret: !env.SESSION_SECRET,
   }
 }

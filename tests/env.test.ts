@@ -18,13 +18,16 @@ describe('environment', () => {
 
   test('production: SESSION_SECRET required, secure cookies and no demo user by default', () => {
     expect(() => parseEnv({ NODE_ENV: 'production' })).toThrow(/SESSION_SECRET: required/)
-    const config = parseEnv({ NODE_ENV: 'production', SESSION_SECRET: 's'.repeat(32) })
+    const mail = { SMTP_URL: 'smtp://mail:25', APP_URL: 'https://taproom.example' }
+    const config = parseEnv({ NODE_ENV: 'production', SESSION_SECRET: 's'.repeat(32), ...mail })
     expect(config.session.cookieSecure).toBe(true)
     expect(config.seedDemoUser).toBe(false)
     expect(
-      parseEnv({ NODE_ENV: 'production', SESSION_SECRET: 's'.repeat(32), SEED_DEMO_USER: 'true' }).seedDemoUser,
+      parseEnv({ NODE_ENV: 'production', SESSION_SECRET: 's'.repeat(32), SEED_DEMO_USER: 'true', ...mail }).seedDemoUser,
     ).toBe(true)
-    expect(() => parseEnv({ NODE_ENV: 'production', SESSION_SECRET: 'short' })).toThrow(/at least 32 characters/)
+    expect(() => parseEnv({ NODE_ENV: 'production', SESSION_SECRET: 'short', ...mail })).toThrow(
+      /at least 32 characters/,
+    )
   })
 
   test('several comma-separated secrets: the first signs, all are kept', () => {
