@@ -13,6 +13,8 @@ export type AuditEvent =
   | 'email_change_requested'
   | 'email_changed'
   | 'security_notice'
+  | 'reauthenticated'
+  | 'account_deleted'
 
 export type AuditFields = {
   requestId?: string
@@ -20,6 +22,8 @@ export type AuditFields = {
   sessionId?: string
   userId?: string
   emailHash?: string
+  /** A readable browser and OS ("Firefox on Linux"), for sign-ins. */
+  device?: string
   reason?: string
   /** Why a backing service failed (e.g. MySQL's own message), so a misconfiguration shows in the log. */
   error?: string

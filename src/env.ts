@@ -86,13 +86,18 @@ const schema = z.object({
     .refine((url) => /^smtps?:\/\//.test(url), 'must be an smtp:// or smtps:// URL')
     .optional(),
   MAIL_FROM: z.string().min(3).max(254).default('Taproom <no-reply@taproom.localhost>'),
+  PASSWORD_RESET_SECONDS: z.coerce.number().int().min(60).max(86_400).default(1200),
   APP_URL: z
     .string()
     .url()
-    .refine((url) => /^https?:\/\//.test(url), 'must be an http:// or https:// URL')
-    .transform((url) => url.replace(/\/+$/, ''))
+    .refine((url) => /^https?:\/\/[^/]+\/?$/.test(url), 'must be an http(s) origin, like https://taproom.example')
     .optional(),
-  PASSWORD_RESET_SECONDS: z.coerce.number().int().min(60).max(86_400).default(1200),
+  DATA_ENCRYPTION_KEY: z
+    .string()
+    .regex(/^[A-Za-z0-9+/_-]{43}=?$/, 'must be 32 random bytes in base64 (openssl rand -base64 32)')
+    .optional(),
+  REAUTH_SECONDS: seconds(600),
+  AUTH_EVENTS_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
 })
 
 export type Config = {
@@ -124,16 +129,38 @@ export type Config = {
     /** Unset outside production: mail goes to the dev outbox (GET /dev/mail). */
     smtpUrl?: string
     from: string
-    /** The public base URL every link in a mail starts with, without a trailing slash. */
-    appUrl: string
   }
   passwordResetSeconds: number
+  /** The origin users reach the app at: every link in a mail starts with it; passkeys are bound to its host name. */
+  appUrl: string
+  /** 32 bytes for AES-256-GCM: encrypts data at rest (authenticator-app secrets). */
+  dataEncryptionKey: Buffer
+  /** Set when no DATA_ENCRYPTION_KEY was given and a random one was made for this process. */
+  generatedDataKey: boolean
+  /** How long a password proof lets sensitive actions through. */
+  reauthSeconds: number
+  /** How long security events stay on the activity page. */
+  authEventsDays: number
   /** Set when no SESSION_SECRET was given and a random one was made for this process. */
   generatedSecret: boolean
 }
 
 export class ConfigError extends Error {
   override name = 'ConfigError'
+}
+
+/**
+ * The configuration of this process, from its environment; or, when that is
+ * invalid, a message naming each wrong variable and exit 1.
+ */
+export function loadConfig(): Config {
+  try {
+    return parseEnv(process.env)
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error
+    console.error(error.message)
+    process.exit(1)
+  }
 }
 
 /**
@@ -158,10 +185,15 @@ export function parseEnv(source: Record<string, string | undefined>): Config {
     )
   }
   if (production && !env.SMTP_URL) {
-    throw new ConfigError('Invalid environment:\n  SMTP_URL: required when NODE_ENV=production (mail must be delivered)')
+    throw new ConfigError(
+      'Invalid environment:\n  SMTP_URL: required when NODE_ENV=production (mail must be delivered)',
+    )
   }
   if (production && !env.APP_URL) {
     throw new ConfigError('Invalid environment:\n  APP_URL: required when NODE_ENV=production (links in mail use it)')
+  }
+  if (production && !env.DATA_ENCRYPTION_KEY) {
+    throw new ConfigError('Invalid environment:\n  DATA_ENCRYPTION_KEY: required when NODE_ENV=production')
   }
   if (env.SESSION_ABSOLUTE_SECONDS < env.SESSION_IDLE_SECONDS) {
     throw new ConfigError(
@@ -197,12 +229,13 @@ export function parseEnv(source: Record<string, string | undefined>): Config {
     seedDemoUser: env.SEED_DEMO_USER ?? !production,
     shutdownGraceSeconds: env.SHUTDOWN_GRACE_SECONDS,
     beerApiUrl: env.BEER_API_URL,
-    mail: {
-      smtpUrl: env.SMTP_URL,
-      from: env.MAIL_FROM,
-      appUrl: env.APP_URL ?? `http://localhost:${env.PORT}`,
-    },
+    mail: { smtpUrl: env.SMTP_URL, from: env.MAIL_FROM },
     passwordResetSeconds: env.PASSWORD_RESET_SECONDS,
+    appUrl: new URL(env.APP_URL ?? `http://localhost:${env.PORT}`).origin,
+    dataEncryptionKey: env.DATA_ENCRYPTION_KEY ? Buffer.from(env.DATA_ENCRYPTION_KEY, 'base64') : randomBytes(32),
+    generatedDataKey: !env.DATA_ENCRYPTION_KEY,
+    reauthSeconds: env.REAUTH_SECONDS,
+    authEventsDays: env.AUTH_EVENTS_DAYS,
     generatedSecret: !env.SESSION_SECRET,
   }
 }

@@ -3,7 +3,7 @@ import { parseEnv } from '../src/env.ts'
 import { createMail } from '../src/mail/create-mail.ts'
 import { composeMail } from '../src/mail/message.ts'
 import { Sealer } from '../src/mail/seal.ts'
-import { startSmtpServer, type SmtpTestServer } from './support/smtp-server.ts'
+import { type SmtpTestServer, startSmtpServer } from './support/smtp-server.ts'
 import { createTestApp, isolation, redisEnv, scanKeys, TEST_SECRET, type TestApp } from './support/test-app.ts'
 
 let smtp: SmtpTestServer
@@ -117,25 +117,24 @@ describe('sealing', () => {
 })
 
 describe('configuration', () => {
-  const production = { NODE_ENV: 'production', SESSION_SECRET: 's'.repeat(32) }
+  const production = {
+    NODE_ENV: 'production',
+    SESSION_SECRET: 's'.repeat(32),
+    DATA_ENCRYPTION_KEY: Buffer.alloc(32).toString('base64'),
+  }
 
   test('production refuses to start without SMTP_URL or APP_URL, naming the variable', () => {
     expect(() => parseEnv({ ...production, APP_URL: 'https://taproom.example' })).toThrow(/SMTP_URL: required/)
     expect(() => parseEnv({ ...production, SMTP_URL: 'smtp://mail:25' })).toThrow(/APP_URL: required/)
     const config = parseEnv({ ...production, SMTP_URL: 'smtps://u:p@mail:465', APP_URL: 'https://taproom.example/' })
-    expect(config.mail).toEqual({
-      smtpUrl: 'smtps://u:p@mail:465',
-      from: 'Taproom <no-reply@taproom.localhost>',
-      appUrl: 'https://taproom.example',
-    })
+    expect(config.mail).toEqual({ smtpUrl: 'smtps://u:p@mail:465', from: 'Taproom <no-reply@taproom.localhost>' })
+    expect(config.appUrl).toBe('https://taproom.example')
   })
 
   test('defaults outside production: the dev outbox, APP_URL from PORT', () => {
-    expect(parseEnv({ PORT: '8080' }).mail).toEqual({
-      smtpUrl: undefined,
-      from: 'Taproom <no-reply@taproom.localhost>',
-      appUrl: 'http://localhost:8080',
-    })
+    const config = parseEnv({ PORT: '8080' })
+    expect(config.mail).toEqual({ smtpUrl: undefined, from: 'Taproom <no-reply@taproom.localhost>' })
+    expect(config.appUrl).toBe('http://localhost:8080')
     expect(parseEnv({}).passwordResetSeconds).toBe(1200)
   })
 
@@ -184,6 +183,7 @@ describe('/dev/mail in production', () => {
       NODE_ENV: 'production',
       SMTP_URL: smtp.url,
       APP_URL: 'https://taproom.example',
+      DATA_ENCRYPTION_KEY: Buffer.alloc(32).toString('base64'),
       COOKIE_SECURE: 'false',
     })
   })

@@ -31,11 +31,7 @@ export class UserRepository {
    * given). Sign-up passes `verifiedAt: null`: such an account cannot log in
    * until its owner follows the mailed link.
    */
-  async create(
-    email: string,
-    passwordHash: string,
-    { verifiedAt = new Date() as Date | null } = {},
-  ): Promise<User> {
+  async create(email: string, passwordHash: string, { verifiedAt = new Date() as Date | null } = {}): Promise<User> {
     const user = {
       id: randomUUID(),
       email: email.toLowerCase(),
@@ -69,7 +65,10 @@ export class UserRepository {
   /** Moves the account to a proven new address; DuplicateEmailError when another account took it meanwhile. */
   async changeEmail(id: string, email: string, verifiedAt: Date): Promise<void> {
     try {
-      await this.#db.update(users).set({ email: email.toLowerCase(), emailVerifiedAt: verifiedAt }).where(eq(users.id, id))
+      await this.#db
+        .update(users)
+        .set({ email: email.toLowerCase(), emailVerifiedAt: verifiedAt })
+        .where(eq(users.id, id))
     } catch (error) {
       if (isDuplicateEntry(error)) throw new DuplicateEmailError(`${email.toLowerCase()} is already registered`)
       throw isDatabaseDown(error) ? new ServiceUnavailableError('database', error) : error
@@ -77,12 +76,14 @@ export class UserRepository {
   }
 }
 
-function isDuplicateEntry(error: unknown): boolean {
+/** MySQL's duplicate-key error, however the driver wraps it. */
+export function isDuplicateEntry(error: unknown): boolean {
   const code = error as { code?: string; cause?: { code?: string } } | null
   return code?.code === 'ER_DUP_ENTRY' || code?.cause?.code === 'ER_DUP_ENTRY'
 }
 
-async function viaDatabase<T>(query: PromiseLike<T>): Promise<T> {
+/** Runs a query, turning a lost database into ServiceUnavailableError (a 503, not a 500). */
+export async function viaDatabase<T>(query: PromiseLike<T>): Promise<T> {
   try {
     return await query
   } catch (error) {

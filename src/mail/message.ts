@@ -9,8 +9,7 @@ export type Mail = {
 /** A paragraph of a mail: plain text, or text followed by one absolute link. */
 export type MailPart = string | { text: string; href: string }
 
-const escapeHtml = (value: string) =>
-  value.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`)
+const escapeHtml = (value: string) => value.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`)
 
 /**
  * Builds both parts of a mail from the same paragraphs, so they cannot say

@@ -25,7 +25,10 @@ export class MailBudget {
   readonly #limit: number
   readonly #windowMs: number
 
-  constructor(redis: RedisClient, { prefix, limit = 3, windowSeconds = 3600 }: { prefix: string; limit?: number; windowSeconds?: number }) {
+  constructor(
+    redis: RedisClient,
+    { prefix, limit = 3, windowSeconds = 3600 }: { prefix: string; limit?: number; windowSeconds?: number },
+  ) {
     redis.defineCommand('mailBudgetSpend', { numberOfKeys: 1, lua: SPEND })
     this.#redis = redis as RedisClient & BudgetCommands
     this.#prefix = prefix

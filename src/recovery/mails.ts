@@ -18,7 +18,10 @@ export class RecoveryMails {
   passwordReset(to: string, token: string, minutes: number): Mail {
     return composeMail(to, 'Reset your Taproom password', [
       'Someone (we hope you) asked to reset the password of your Taproom account.',
-      { text: `Choose a new password here. The link works once, for ${minutes} minutes:`, href: this.#link(`/password/reset/${token}`) },
+      {
+        text: `Choose a new password here. The link works once, for ${minutes} minutes:`,
+        href: this.#link(`/password/reset/${token}`),
+      },
       'If you did not ask for this, ignore this mail: your password stays as it is.',
     ])
   }
@@ -90,7 +93,10 @@ export class RecoveryMails {
 
   #notYou() {
     return [
-      { text: 'If this was you, nothing to do. If not, reset your password now:', href: this.#link('/password/forgot') },
+      {
+        text: 'If this was you, nothing to do. If not, reset your password now:',
+        href: this.#link('/password/forgot'),
+      },
       { text: 'then check which browsers are signed in:', href: this.#link('/account/sessions') },
     ]
   }

@@ -1,6 +1,5 @@
 import { Hono } from 'hono'
 import type { AppEnv } from '../app-env.ts'
-import { noStore } from '../http/htmx.ts'
 import type { DevOutbox } from '../mail/dev-outbox.ts'
 import { DevMailPage } from '../views/pages/dev-mail.tsx'
 
@@ -11,7 +10,6 @@ import { DevMailPage } from '../views/pages/dev-mail.tsx'
 export function devMailRoutes(outbox: DevOutbox) {
   return new Hono<AppEnv>().get('/dev/mail', async (c) => {
     const state = await c.get('session').peek()
-    noStore(c)
     return c.html(<DevMailPage entries={outbox.list()} loggedIn={Boolean(state?.userId)} />)
   })
 }

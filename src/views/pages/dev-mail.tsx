@@ -27,7 +27,8 @@ export function DevMailPage({ entries, loggedIn }: { entries: readonly OutboxEnt
           <li id={`mail-${mail.id}`}>
             <h2>{mail.subject}</h2>
             <p class="hint">
-              To <strong>{mail.to}</strong> at <time datetime={new Date(mail.sentAt).toISOString()}>{new Date(mail.sentAt).toISOString()}</time>
+              To <strong>{mail.to}</strong> at{' '}
+              <time datetime={new Date(mail.sentAt).toISOString()}>{new Date(mail.sentAt).toISOString()}</time>
             </p>
             <TextWithLinks text={mail.text} />
           </li>
