@@ -41,7 +41,7 @@ type JobData = { sealed: string }
  * depend on whether, or how fast, a mail goes out.
  */
 export class MailQueue {
-  readonly #queue: Queue<JobData>
+  #queue: Queue<JobData> | undefined
   readonly #options: MailQueueOptions
   readonly #handlers = new Map<string, TaskHandler>([
     [DELIVER, (payload) => this.#options.transport.send(payload as Mail)],
@@ -50,16 +50,6 @@ export class MailQueue {
 
   constructor(options: MailQueueOptions) {
     this.#options = options
-    this.#queue = new Queue<JobData>(QUEUE_NAME, {
-      connection: options.producer,
-      prefix: `${options.prefix}{mail}`,
-      defaultJobOptions: {
-        attempts: options.attempts ?? 8,
-        backoff: { type: 'exponential', delay: options.backoffMs ?? 2000 },
-        removeOnComplete: true,
-        removeOnFail: { age: KEEP_FAILED_SECONDS, count: 1000 },
-      },
-    })
   }
 
   /** Registers what runs a task of this kind. */
@@ -74,12 +64,13 @@ export class MailQueue {
 
   /** Queues a task; its payload is sealed before it reaches Redis. */
   async enqueue(kind: string, payload: unknown): Promise<void> {
-    await viaRedis(this.#queue.add(kind, { sealed: this.#options.sealer.seal(payload) }))
+    await viaRedis(this.#producerQueue().add(kind, { sealed: this.#options.sealer.seal(payload) }))
   }
 
-  /** Starts running queued jobs in this process. */
+  /** Starts running queued jobs in this process; call once Redis answers. */
   start(): void {
     if (this.#worker) return
+    this.#producerQueue()
     const { consumer, prefix, concurrency = 4, log } = this.#options
     this.#worker = new Worker<JobData>(QUEUE_NAME, (job) => this.#run(job), {
       connection: consumer,
@@ -102,12 +93,34 @@ export class MailQueue {
 
   /** Jobs waiting, delayed for a retry, or running: for tests and readiness. */
   async pending(): Promise<number> {
-    return this.#queue.getJobCountByTypes('wait', 'delayed', 'active', 'prioritized')
+    return this.#producerQueue().getJobCountByTypes('wait', 'delayed', 'active', 'prioritized')
   }
 
-  /** Stops taking jobs, lets running ones finish, closes both connections. */
+  /** Stops taking jobs and lets running ones finish. */
   async close(): Promise<void> {
-    await Promise.allSettled([this.#worker?.close(), this.#queue.close()])
+    await Promise.allSettled([this.#worker?.close(), this.#queue?.close()])
+  }
+
+  /*
+   * Made on first use rather than at construction: BullMQ connects as soon as
+   * a queue exists, and before startup has seen Redis answer that would only
+   * produce connection errors.
+   */
+  #producerQueue(): Queue<JobData> {
+    if (this.#queue) return this.#queue
+    const { producer, prefix, attempts = 8, backoffMs = 2000, log } = this.#options
+    this.#queue = new Queue<JobData>(QUEUE_NAME, {
+      connection: producer,
+      prefix: `${prefix}{mail}`,
+      defaultJobOptions: {
+        attempts,
+        backoff: { type: 'exponential', delay: backoffMs },
+        removeOnComplete: true,
+        removeOnFail: { age: KEEP_FAILED_SECONDS, count: 1000 },
+      },
+    })
+    this.#queue.on('error', (error) => log({ event: 'mail_queue_error', task: '-', error: describeError(error) }))
+    return this.#queue
   }
 
   async #run(job: Job<JobData>): Promise<void> {
