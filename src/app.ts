@@ -24,7 +24,10 @@ import type { SecurityNotices } from './recovery/notices.ts'
 import { accountRoutes } from './routes/account.tsx'
 import { activityRoutes } from './routes/activity.tsx'
 import { authRoutes } from './routes/auth.tsx'
+import { confirmRoutes } from './routes/confirm.tsx'
+import { deleteAccountRoutes } from './routes/delete-account.tsx'
 import { devMailRoutes } from './routes/dev-mail.tsx'
+import { freshProofGuard } from './routes/fresh-proof.tsx'
 import { healthRoutes, type ReadinessCheck } from './routes/health.ts'
 import { homeRoutes } from './routes/home.tsx'
 import { howItWorksRoutes } from './routes/how-it-works.tsx'
@@ -82,6 +85,8 @@ export function createApp(deps: AppDeps) {
   app.use(deps.sessions.middleware)
   app.use(csrfProtection({ trustProxy: config.trustProxy }))
 
+  const requireFreshProof = freshProofGuard({ maxAgeSeconds: config.reauthSeconds, now })
+
   app.route('/', homeRoutes({ pourBeer: deps.pourBeer, now }))
   app.route('/', authRoutes({ authenticator: deps.authenticator, audit: deps.audit, now }))
   app.route('/', signupRoutes({ users: deps.users, hasher: deps.hasher, throttle: deps.throttle, audit: deps.audit }))
@@ -93,8 +98,17 @@ export function createApp(deps: AppDeps) {
       users: deps.users,
       hasher: deps.hasher,
       audit: deps.audit,
+      requireFreshProof,
       now,
     }),
+  )
+  app.route(
+    '/',
+    confirmRoutes({ authenticator: deps.authenticator, audit: deps.audit, reauthSeconds: config.reauthSeconds }),
+  )
+  app.route(
+    '/',
+    deleteAccountRoutes({ users: deps.users, sessions: deps.sessions, audit: deps.audit, requireFreshProof }),
   )
   app.route('/', activityRoutes({ activity: deps.activity, retentionDays: config.authEventsDays, now }))
   app.route('/', howItWorksRoutes({ sessions: deps.sessions, now }))

@@ -74,6 +74,12 @@ export class UserRepository {
       throw isDatabaseDown(error) ? new ServiceUnavailableError('database', error) : error
     }
   }
+
+  /** Deletes the user; rows keyed to it in other tables go with it (ON DELETE CASCADE). */
+  async delete(id: string): Promise<boolean> {
+    const [result] = await viaDatabase(this.#db.delete(users).where(eq(users.id, id)))
+    return result.affectedRows > 0
+  }
 }
 
 /** MySQL's duplicate-key error, however the driver wraps it. */
