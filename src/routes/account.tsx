@@ -17,6 +17,7 @@ import { PasswordForm, type PasswordFormProps, PasswordPage } from '../views/pag
 import { SessionsPage } from '../views/pages/sessions.tsx'
 import { Flash } from '../views/partials/flash.tsx'
 import { SessionList } from '../views/partials/session-list.tsx'
+import type { RequireFreshProof } from './fresh-proof.tsx'
 
 export type AccountDeps = {
   sessions: Sessions
@@ -24,6 +25,8 @@ export type AccountDeps = {
   users: UserRepository
   hasher: PasswordHasher
   audit: AuditLog
+  /** Guards the sensitive actions: ending sessions needs a recent proof of the password. */
+  requireFreshProof: RequireFreshProof
   now: () => number
 }
 
@@ -39,7 +42,7 @@ const endedCount = (count: number) =>
  * /account/sessions/:id/revoke, POST /account/sessions/revoke-others,
  * GET/POST /account/password.
  */
-export function accountRoutes({ sessions, authenticator, users, hasher, audit, now }: AccountDeps) {
+export function accountRoutes({ sessions, authenticator, users, hasher, audit, requireFreshProof, now }: AccountDeps) {
   const auditRevoked = (c: Context<AppEnv>, userId: string, sessionIds: string[], reason: string) => {
     for (const sessionId of sessionIds) {
       audit('session_revoked', { requestId: c.get('requestId'), ip: c.get('clientIp'), sessionId, userId, reason })
@@ -73,7 +76,7 @@ export function accountRoutes({ sessions, authenticator, users, hasher, audit, n
       if (isHtmx(c)) return c.html(<SessionList {...list} />)
       return c.html(<SessionsPage {...list} session={signedIn.state} />)
     })
-    .post('/account/sessions/revoke-others', async (c) => {
+    .post('/account/sessions/revoke-others', requireFreshProof('/account/sessions'), async (c) => {
       const { state, user } = await requireUser(c)
       const session = c.get('session')
       const ended = await sessions.revokeOthers(user.id, state.id)
@@ -89,7 +92,7 @@ export function accountRoutes({ sessions, authenticator, users, hasher, audit, n
       await session.flash(endedCount(ended.length))
       return redirect(c, '/account/sessions')
     })
-    .post('/account/sessions/:id/revoke', async (c) => {
+    .post('/account/sessions/:id/revoke', requireFreshProof('/account/sessions'), async (c) => {
       const { user } = await requireUser(c)
       const session = c.get('session')
       const target = c.req.param('id')
