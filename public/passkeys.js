@@ -25,12 +25,10 @@
       credentials: 'same-origin',
     })
     var body = await response.json().catch(() => null)
-    if (!response.ok || !body || !body.options) {
-      var error = new Error((body && body.error) || 'The server could not start the passkey request. Reload and try again.')
-      error.redirect = body && body.redirect
-      throw error
-    }
-    return body.options
+    if (response.ok && body?.options) return body.options
+    var error = new Error(body?.error || 'The server could not start the passkey request. Reload and try again.')
+    error.redirect = body?.redirect
+    throw error
   }
 
   function submitWith(form, credential) {
@@ -52,11 +50,12 @@
     if (error.name === 'NotAllowedError' || error.name === 'AbortError') {
       return showError(form, 'The passkey request was cancelled or timed out. Try again when you are ready.')
     }
-    if (error.name === 'InvalidStateError') return showError(form, 'This device already holds a passkey for your account.')
+    if (error.name === 'InvalidStateError')
+      return showError(form, 'This device already holds a passkey for your account.')
     showError(form, error.message || 'Something went wrong with the passkey. Try again.')
   }
 
-  var supported = Boolean(webauthn && webauthn.browserSupportsWebAuthn())
+  var supported = Boolean(webauthn?.browserSupportsWebAuthn())
   document.querySelectorAll('[data-passkey-fallback]').forEach((note) => {
     if (supported) note.hidden = true
     else note.textContent = 'This browser cannot use passkeys. Everything else here works without them.'

@@ -89,7 +89,7 @@ describe('a right password for an account with an authenticator app', () => {
       expect(response.headers.get('location')).toBe('/login/verify')
     }
     const home = panelOf((await browser.get('/')).html)
-    expect(home.user).toBeUndefined()
+    expect(home.email).toBeUndefined()
     const verify = await browser.get('/login/verify')
     expect(verify.response.status).toBe(200)
     expect(verify.html).toMatch(/<form id="verify-form"[^>]*action="\/login\/verify"/)
@@ -142,7 +142,7 @@ describe('a right password for an account with an authenticator app', () => {
     const farAhead = await second.browser.post('/login/verify', { code: codeAt(secret, Date.now() + 65_000) })
     expect(farAhead.response.status).toBe(401)
     expect(farAhead.html).toContain('That code is not right.')
-    expect(panelOf((await second.browser.get('/')).html).user).toBeUndefined()
+    expect(panelOf((await second.browser.get('/')).html).email).toBeUndefined()
   })
 
   test('five wrong codes end the pending state and count in the login throttle', async () => {
@@ -180,7 +180,7 @@ describe('a right password for an account with an authenticator app', () => {
       clockOffset = 0
     }
     expect((await browser.get('/login')).html).toContain('That took too long. Log in again.')
-    expect(panelOf((await browser.get('/')).html).user).toBeUndefined()
+    expect(panelOf((await browser.get('/')).html).email).toBeUndefined()
   })
 
   test('a recovery code works once, signs in as "recovery-code" and logs out every other browser', async () => {

@@ -161,6 +161,16 @@ export class SecondFactors {
     return Number(results?.[0]?.[1] ?? 0)
   }
 
+  /** Renames one of the user's passkeys; false when the user has no passkey with that ID. */
+  renamePasskey(userId: string, id: string, name: string): Promise<boolean> {
+    return this.#options.repository.renamePasskey(userId, id, name)
+  }
+
+  /** Removes one of the user's passkeys and returns it; null when the user has no passkey with that ID. */
+  removePasskey(userId: string, id: string): Promise<Passkey | null> {
+    return this.#options.repository.removePasskey(userId, id)
+  }
+
   #hashAll(codes: string[]): string[] {
     return codes.map((code) => this.#options.hasher.hash(normalizeRecoveryCode(code)!))
   }

@@ -2,15 +2,19 @@ import { raw } from 'hono/html'
 import { renderSVG } from 'uqr'
 import type { StoredSession } from '../../session/store.ts'
 import { Layout } from '../layout.tsx'
-import { AccountForm } from '../partials/account-form.tsx'
 import { CodeField } from '../partials/code-field.tsx'
+import { CsrfField } from '../partials/csrf-field.tsx'
 
 export type TotpSetupProps = { csrfToken: string; secret: string; uri: string; error?: string }
 
-/** The confirmation form, swapped in place by htmx after a wrong code. */
-export function TotpConfirmForm({ csrfToken, error }: Pick<TotpSetupProps, 'csrfToken' | 'error'>) {
+/*
+ * A plain form, not swapped by htmx: its answer is the one page that ever
+ * shows the recovery codes, which must be a page of its own.
+ */
+function TotpConfirmForm({ csrfToken, error }: Pick<TotpSetupProps, 'csrfToken' | 'error'>) {
   return (
-    <AccountForm id="totp-confirm-form" action="/account/security/totp/confirm" csrfToken={csrfToken}>
+    <form id="totp-confirm-form" class="stacked" method="post" action="/account/security/totp/confirm">
+      <CsrfField token={csrfToken} />
       <CodeField
         label="Code from your app"
         hint="The 6 digits your app shows for Taproom now."
@@ -18,7 +22,7 @@ export function TotpConfirmForm({ csrfToken, error }: Pick<TotpSetupProps, 'csrf
         numericOnly
       />
       <button type="submit">Turn on</button>
-    </AccountForm>
+    </form>
   )
 }
 
