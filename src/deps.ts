@@ -1,6 +1,6 @@
 import { ActivityLog } from './activity/activity-log.ts'
 import type { AppDeps } from './app.ts'
-import { type AuditLog, createAuditLog } from './audit.ts'
+import { createAuditLog } from './audit.ts'
 import { Authenticator } from './auth/authenticator.ts'
 import { createPasswordHasher, type PasswordHasher } from './auth/password-hasher.ts'
 import { LoginThrottle } from './auth/throttle.ts'
@@ -11,6 +11,7 @@ import { createDatabase, type DatabaseHandle } from './db/client.ts'
 import { UserRepository } from './db/users.ts'
 import type { Config } from './env.ts'
 import type { SocketAddress } from './http/client-ip.ts'
+import { createLogger, type Logger } from './log.ts'
 import { createRedis, type RedisClient } from './redis/client.ts'
 import { sessionCookie } from './session/cookie.ts'
 import { RedisSessionStore } from './session/redis-store.ts'
@@ -24,6 +25,7 @@ export type Wiring = {
   hasher: PasswordHasher
   store: RedisSessionStore
   activity: ActivityLog
+  logger: Logger
   /** Closes every connection and worker; the process can then exit. */
   close(): Promise<void>
 }
@@ -31,8 +33,8 @@ export type Wiring = {
 export type WiringOptions = {
   workerUrl: URL
   socketAddress: SocketAddress
-  audit?: AuditLog
-  logError?: (line: string) => void
+  /** Where every log line goes; by default JSON lines on stdout at LOG_LEVEL. */
+  logger?: Logger
   now?: () => number
 }
 
@@ -41,6 +43,7 @@ export type WiringOptions = {
  * password hasher, the session layer — and what closes them. Nothing connects yet.
  */
 export function wireDependencies(config: Config, options: WiringOptions): Wiring {
+  const logger = options.logger ?? createLogger({ level: config.logLevel })
   const redis = createRedis(config.redis)
   const database = createDatabase(config.databaseUrl)
   const users = new UserRepository(database.db)
@@ -61,7 +64,7 @@ export function wireDependencies(config: Config, options: WiringOptions): Wiring
   const activity = new ActivityLog({
     events: new AuthEventRepository(database.db),
     retentionDays: config.authEventsDays,
-    log: options.logError ?? ((line) => console.error(line)),
+    logger,
     now: options.now ?? Date.now,
   })
   const pourBeer = config.beerApiUrl ? createRemoteBeerSource(config.beerApiUrl, generate) : local
@@ -81,14 +84,14 @@ export function wireDependencies(config: Config, options: WiringOptions): Wiring
     users,
     hasher,
     pourBeer,
-    audit: activity.observe(options.audit ?? createAuditLog()),
+    audit: activity.observe(createAuditLog(logger)),
     activity,
     readiness: {
       redis: () => redis.ping(),
       mysql: () => database.ping(),
     },
     socketAddress: options.socketAddress,
-    logError: options.logError,
+    logger,
     now: options.now,
   }
 
@@ -100,6 +103,7 @@ export function wireDependencies(config: Config, options: WiringOptions): Wiring
     hasher,
     store,
     activity,
+    logger,
     async close() {
       await activity.settled()
       await Promise.allSettled([redis.quit(), database.pool.end(), hasher.close()])

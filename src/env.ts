@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { z } from 'zod'
+import { LOG_LEVELS, type LogLevel } from './log.ts'
 
 const booleanString = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
@@ -82,6 +83,7 @@ const schema = z.object({
   BEER_API_URL: z.string().url().optional(),
   REAUTH_SECONDS: seconds(600),
   AUTH_EVENTS_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
+  LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
 })
 
 export type Config = {
@@ -109,6 +111,7 @@ export type Config = {
   seedDemoUser: boolean
   shutdownGraceSeconds: number
   beerApiUrl?: string
+  logLevel: LogLevel
   /** How long a password proof lets sensitive actions through. */
   reauthSeconds: number
   /** How long security events stay on the activity page. */
@@ -190,6 +193,7 @@ export function parseEnv(source: Record<string, string | undefined>): Config {
     seedDemoUser: env.SEED_DEMO_USER ?? !production,
     shutdownGraceSeconds: env.SHUTDOWN_GRACE_SECONDS,
     beerApiUrl: env.BEER_API_URL,
+    logLevel: env.LOG_LEVEL,
     reauthSeconds: env.REAUTH_SECONDS,
     authEventsDays: env.AUTH_EVENTS_DAYS,
     generatedSecret: !env.SESSION_SECRET,

@@ -3,7 +3,7 @@ import { createApp } from '../src/app.ts'
 import type { SessionStore } from '../src/session/store.ts'
 import { ServiceUnavailableError } from '../src/unavailable.ts'
 import { TestBrowser } from './support/browser.ts'
-import { createTestApp, type TestApp } from './support/test-app.ts'
+import { captureLogs, createTestApp, type TestApp } from './support/test-app.ts'
 
 let t: TestApp
 
@@ -19,12 +19,8 @@ function appWithFailingStore(failure: () => Error) {
     throw failure()
   }
   store.create = store.touch as unknown as SessionStore['create']
-  const errors: string[] = []
-  const app = createApp({
-    ...t.services.deps,
-    sessions: { ...t.services.deps.sessions, store },
-    logError: (line) => errors.push(line),
-  })
+  const { logger, errors } = captureLogs()
+  const app = createApp({ ...t.services.deps, sessions: { ...t.services.deps.sessions, store }, logger })
   return { app, errors }
 }
 
@@ -84,7 +80,7 @@ describe('error pages', () => {
     const store = new Proxy(real, {
       get: (target, name: keyof SessionStore) => (name === 'indexAdd' ? failing : target[name].bind(target)),
     })
-    const app = createApp({ ...t.services.deps, sessions: { ...t.services.deps.sessions, store }, logError: () => {} })
+    const app = createApp({ ...t.services.deps, sessions: { ...t.services.deps.sessions, store } })
     const email = 'unindexed@example.com'
     const user = await t.services.users.create(email, await t.services.hasher.hash('half way there'))
     const browser = new TestBrowser(app)
