@@ -4,7 +4,9 @@ import type { ActivityLog } from './activity/activity-log.ts'
 import type { AppEnv } from './app-env.ts'
 import type { AuditLog } from './audit.ts'
 import type { Authenticator } from './auth/authenticator.ts'
+import type { Passkeys } from './auth/passkeys.ts'
 import type { PasswordHasher } from './auth/password-hasher.ts'
+import type { SecondFactors } from './auth/second-factors.ts'
 import type { LoginThrottle } from './auth/throttle.ts'
 import type { Beer } from './beer/generator.ts'
 import type { UserRepository } from './db/users.ts'
@@ -21,21 +23,25 @@ import type { Logger } from './log.ts'
 import { accountRoutes } from './routes/account.tsx'
 import { activityRoutes } from './routes/activity.tsx'
 import { authRoutes } from './routes/auth.tsx'
+import { confirmRoutes } from './routes/confirm.tsx'
+import { deleteAccountRoutes } from './routes/delete-account.tsx'
+import { freshProofGuard } from './routes/fresh-proof.tsx'
 import { healthRoutes, type ReadinessCheck } from './routes/health.ts'
 import { homeRoutes } from './routes/home.tsx'
 import { howItWorksRoutes } from './routes/how-it-works.tsx'
 import { signupRoutes } from './routes/signup.tsx'
-import { session } from './session/middleware.ts'
-import type { SessionContext } from './session/request-session.ts'
+import type { Sessions } from './session/sessions.ts'
 import { ErrorPage } from './views/pages/error.tsx'
 
 export type AppDeps = {
   config: Config
-  sessions: SessionContext
+  sessions: Sessions
   authenticator: Authenticator
   throttle: LoginThrottle
   users: UserRepository
   hasher: PasswordHasher
+  secondFactors: SecondFactors
+  passkeys: Passkeys
   pourBeer: () => Promise<Beer>
   audit: AuditLog
   activity: ActivityLog
@@ -72,8 +78,10 @@ export function createApp(deps: AppDeps) {
   app.use(noStore(), varyOnHtmx())
   app.use(clientIp({ trustProxy: config.trustProxy, socketAddress: deps.socketAddress }))
   app.use(formBodyGuard())
-  app.use(session(deps.sessions))
+  app.use(deps.sessions.middleware)
   app.use(csrfProtection({ trustProxy: config.trustProxy }))
+
+  const requireFreshProof = freshProofGuard({ maxAgeSeconds: config.reauthSeconds, now })
 
   app.route('/', homeRoutes({ pourBeer: deps.pourBeer, now }))
   app.route('/', authRoutes({ authenticator: deps.authenticator, audit: deps.audit, now }))
@@ -81,13 +89,22 @@ export function createApp(deps: AppDeps) {
   app.route(
     '/',
     accountRoutes({
-      store: deps.sessions.store,
+      sessions: deps.sessions,
       authenticator: deps.authenticator,
       users: deps.users,
       hasher: deps.hasher,
       audit: deps.audit,
+      requireFreshProof,
       now,
     }),
+  )
+  app.route(
+    '/',
+    confirmRoutes({ authenticator: deps.authenticator, audit: deps.audit, reauthSeconds: config.reauthSeconds }),
+  )
+  app.route(
+    '/',
+    deleteAccountRoutes({ users: deps.users, sessions: deps.sessions, audit: deps.audit, requireFreshProof }),
   )
   app.route('/', activityRoutes({ activity: deps.activity, retentionDays: config.authEventsDays, now }))
   app.route('/', howItWorksRoutes({ sessions: deps.sessions, now }))

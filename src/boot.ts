@@ -56,6 +56,11 @@ export async function prepare(config: Config, services: Wiring): Promise<void> {
   if (config.generatedSecret) {
     logger.warn('SESSION_SECRET is not set: using a random secret, so sessions end when this process stops.')
   }
+  if (config.generatedDataKey) {
+    logger.warn(
+      'DATA_ENCRYPTION_KEY is not set: using a random key, so authenticator apps enrolled now stop working when this process stops.',
+    )
+  }
   watchRedis(services.redis, logger)
   await connectRedis(services.redis, { log: (message) => logger.warn(message) })
   await retry(logger, 'MySQL', () => ensureDatabase(config.databaseUrl))

@@ -2,20 +2,24 @@ import { ActivityLog } from './activity/activity-log.ts'
 import type { AppDeps } from './app.ts'
 import { createAuditLog } from './audit.ts'
 import { Authenticator } from './auth/authenticator.ts'
+import { Passkeys } from './auth/passkeys.ts'
 import { createPasswordHasher, type PasswordHasher } from './auth/password-hasher.ts'
+import { RecoveryCodeHasher } from './auth/recovery-codes.ts'
+import { SecondFactors } from './auth/second-factors.ts'
+import { SecretBox } from './auth/secret-box.ts'
 import { LoginThrottle } from './auth/throttle.ts'
 import { createBeerGenerator } from './beer/generator.ts'
 import { createRemoteBeerSource } from './beer/remote.ts'
 import { AuthEventRepository } from './db/auth-events.ts'
 import { createDatabase, type DatabaseHandle } from './db/client.ts'
+import { SecondFactorRepository } from './db/second-factors.ts'
 import { UserRepository } from './db/users.ts'
 import type { Config } from './env.ts'
 import type { SocketAddress } from './http/client-ip.ts'
 import { createLogger, type Logger } from './log.ts'
 import { createRedis, type RedisClient } from './redis/client.ts'
-import { sessionCookie } from './session/cookie.ts'
-import { RedisSessionStore } from './session/redis-store.ts'
-import { SessionTokens } from './session/token.ts'
+import { redisSessionStore } from './session/redis-store.ts'
+import { createSessions, type Sessions } from './session/sessions.ts'
 
 export type Wiring = {
   deps: AppDeps
@@ -23,7 +27,7 @@ export type Wiring = {
   database: DatabaseHandle
   users: UserRepository
   hasher: PasswordHasher
-  store: RedisSessionStore
+  sessions: Sessions
   activity: ActivityLog
   logger: Logger
   /** Closes every connection and worker; the process can then exit. */
@@ -52,12 +56,16 @@ export function wireDependencies(config: Config, options: WiringOptions): Wiring
     workerUrl: options.workerUrl,
     workers: config.bcrypt.workers,
   })
-  const store = new RedisSessionStore(redis, {
-    prefix: config.redis.prefix,
+  const sessions = createSessions({
+    store: redisSessionStore(redis, { prefix: config.redis.prefix }),
+    secrets: config.session.secrets,
     idleSeconds: config.session.idleSeconds,
     absoluteSeconds: config.session.absoluteSeconds,
     maxSessionsPerUser: config.session.maxPerUser,
+    cookieSecure: config.session.cookieSecure,
+    now: options.now,
   })
+  const factorRepository = new SecondFactorRepository(database.db)
   const throttle = new LoginThrottle(redis, { prefix: config.redis.prefix, ...config.throttle })
   const generate = createBeerGenerator()
   const local = async () => generate()
@@ -71,18 +79,19 @@ export function wireDependencies(config: Config, options: WiringOptions): Wiring
 
   const deps: AppDeps = {
     config,
-    sessions: {
-      store,
-      tokens: new SessionTokens(config.session.secrets),
-      cookie: sessionCookie({ secure: config.session.cookieSecure, maxAgeSeconds: config.session.absoluteSeconds }),
-      idleSeconds: config.session.idleSeconds,
-      absoluteSeconds: config.session.absoluteSeconds,
-      now: options.now ?? Date.now,
-    },
+    sessions,
     authenticator: new Authenticator({ users, hasher, throttle }),
     throttle,
     users,
     hasher,
+    secondFactors: new SecondFactors({
+      repository: factorRepository,
+      box: new SecretBox(config.dataEncryptionKey),
+      hasher: new RecoveryCodeHasher(config.dataEncryptionKey),
+      redis,
+      prefix: config.redis.prefix,
+    }),
+    passkeys: new Passkeys({ repository: factorRepository, redis, prefix: config.redis.prefix, appUrl: config.appUrl }),
     pourBeer,
     audit: activity.observe(createAuditLog(logger)),
     activity,
@@ -101,7 +110,7 @@ export function wireDependencies(config: Config, options: WiringOptions): Wiring
     database,
     users,
     hasher,
-    store,
+    sessions,
     activity,
     logger,
     async close() {

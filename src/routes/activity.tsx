@@ -14,7 +14,7 @@ export function activityRoutes({ activity, retentionDays, now }: ActivityDeps) {
     return c.html(
       <ActivityPage
         session={state}
-        csrfToken={c.get('session').csrfToken!}
+        csrfToken={state.csrfToken}
         entries={entries}
         retentionDays={retentionDays}
         now={now()}

@@ -14,23 +14,26 @@ import { LogoutPage } from '../views/pages/logout.tsx'
 
 export type AuthDeps = { authenticator: Authenticator; audit: AuditLog; now: () => number }
 
-const INVALID_CREDENTIALS = 'Invalid email or password.'
+export const INVALID_CREDENTIALS = 'Invalid email or password.'
+
+/** What a throttled login attempt (or password check) is told. */
+export function throttledMessage(retryAfterSeconds: number): string {
+  const minutes = Math.ceil(retryAfterSeconds / 60)
+  return `Too many failed attempts. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`
+}
 const LOGIN_UNAVAILABLE = 'Logging in is temporarily unavailable. Please try again in a moment.'
 
 /** Log in and log out: GET/POST /login, GET/POST /logout. */
 export function authRoutes({ authenticator, audit, now }: AuthDeps) {
-  function renderLogin(
+  async function renderLogin(
     c: Context<AppEnv>,
     status: 200 | 401 | 422 | 429 | 503,
     props: Omit<LoginFormProps, 'csrfToken'> = {},
   ) {
-    const session = c.get('session')
+    const state = await c.get('session').load()
     return renderForm(c, status, {
-      form: () => <LoginForm {...props} csrfToken={session.csrfToken!} />,
-      page: async () => {
-        const state = await session.load()
-        return <LoginPage {...props} csrfToken={session.csrfToken!} session={state} now={now()} />
-      },
+      form: () => <LoginForm {...props} csrfToken={state.csrfToken} />,
+      page: () => <LoginPage {...props} csrfToken={state.csrfToken} session={state} now={now()} />,
     })
   }
 
@@ -70,28 +73,23 @@ export function authRoutes({ authenticator, audit, now }: AuthDeps) {
           reason: outcome.reason,
         })
         if (outcome.reason === 'throttled') {
-          const minutes = Math.ceil((outcome.retryAfterSeconds ?? 60) / 60)
           c.header('Retry-After', String(outcome.retryAfterSeconds ?? 60))
-          return renderLogin(c, 429, {
-            email,
-            error: `Too many failed attempts. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`,
-          })
+          return renderLogin(c, 429, { email, error: throttledMessage(outcome.retryAfterSeconds ?? 60) })
         }
         return renderLogin(c, 401, { email, error: INVALID_CREDENTIALS })
       }
 
       const { user } = outcome
       const device = describeDevice(c.req.header('user-agent'))
-      const fresh = await session.regenerate({ userId: user.id, email: user.email, device, ip })
+      const fresh = await session.signIn(user, { method: 'password', device, ip })
       audit('login_success', { requestId, ip, sessionId: fresh.id, userId: user.id, device })
       for (const sessionId of fresh.evicted)
         audit('session_revoked', { requestId, ip, sessionId, userId: user.id, reason: 'session_cap' })
       return redirect(c, '/')
     })
     .get('/logout', async (c) => {
-      const session = c.get('session')
-      const state = await session.load()
-      return c.html(<LogoutPage session={state} csrfToken={session.csrfToken!} now={now()} />)
+      const state = await c.get('session').load()
+      return c.html(<LogoutPage session={state} csrfToken={state.csrfToken} now={now()} />)
     })
     .post('/logout', async (c) => {
       const session = c.get('session')

@@ -65,6 +65,7 @@ function withPanelSlots<P extends PanelProps>(like: P, slots: ReturnType<typeof 
 type PanelSlot = keyof ReturnType<typeof panelSlots>
 
 const homePage = viewTemplate<PageProps, PanelSlot>({
+  name: 'home page',
   shape: panelShape,
   slots: panelSlots,
   withSlots: (like, slots) => withPanelSlots(like, slots),
@@ -72,6 +73,7 @@ const homePage = viewTemplate<PageProps, PanelSlot>({
 })
 
 const pourResult = viewTemplate<PourProps, PanelSlot | 'name' | 'style'>({
+  name: 'pour result',
   shape: (props) => `${props.beer === 'error'}${panelShape(props)}`,
   slots: (props) => ({
     ...panelSlots(props),
@@ -86,6 +88,7 @@ const pourResult = viewTemplate<PourProps, PanelSlot | 'name' | 'style'>({
 })
 
 const sessionPanel = viewTemplate<PanelProps, PanelSlot>({
+  name: 'session panel',
   shape: panelShape,
   slots: panelSlots,
   withSlots: (like, slots) => withPanelSlots(like, slots),
@@ -98,18 +101,17 @@ export function homeRoutes({ pourBeer, now }: HomeDeps) {
 
   return new Hono<AppEnv>()
     .get('/', async (c) => {
-      const session = c.get('session')
-      const state = await session.load()
-      return c.html(homePage({ session: state, csrfToken: session.csrfToken!, now: now(), beer: null }))
+      const state = await c.get('session').load()
+      return c.html(homePage({ session: state, csrfToken: state.csrfToken, now: now(), beer: null }))
     })
     .post('/beer', async (c) => {
       const session = c.get('session')
       const beer = await pour()
       const state = beer === 'error' ? await session.load() : await session.increment('beers')
       if (!isHtmx(c)) {
-        return c.html(<HomePage session={state} csrfToken={session.csrfToken!} now={now()} beer={beer} />)
+        return c.html(<HomePage session={state} csrfToken={state.csrfToken} now={now()} beer={beer} />)
       }
-      return c.html(pourResult({ beer, session: state, now: now(), csrfToken: session.csrfToken }))
+      return c.html(pourResult({ beer, session: state, now: now(), csrfToken: state.csrfToken }))
     })
     .get('/session', async (c) => {
       const session = c.get('session')

@@ -19,18 +19,15 @@ const SIGNUP_UNAVAILABLE = 'Signing up is temporarily unavailable. Please try ag
 
 /** Account creation: GET/POST /signup. */
 export function signupRoutes({ users, hasher, throttle, audit }: SignupDeps) {
-  function renderSignup(
+  async function renderSignup(
     c: Context<AppEnv>,
     status: 200 | 409 | 422 | 429 | 503,
     props: Omit<SignupFormProps, 'csrfToken'> = {},
   ) {
-    const session = c.get('session')
+    const state = await c.get('session').load()
     return renderForm(c, status, {
-      form: () => <SignupForm {...props} csrfToken={session.csrfToken!} />,
-      page: async () => {
-        const state = await session.load()
-        return <SignupPage {...props} csrfToken={session.csrfToken!} session={state} />
-      },
+      form: () => <SignupForm {...props} csrfToken={state.csrfToken} />,
+      page: () => <SignupPage {...props} csrfToken={state.csrfToken} session={state} />,
     })
   }
 
@@ -71,9 +68,8 @@ export function signupRoutes({ users, hasher, throttle, audit }: SignupDeps) {
         })
       }
 
-      const fresh = await c.get('session').regenerate({
-        userId: user.id,
-        email: user.email,
+      const fresh = await c.get('session').signIn(user, {
+        method: 'password',
         device: describeDevice(c.req.header('user-agent')),
         ip,
         flash: WELCOME,

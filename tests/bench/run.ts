@@ -104,6 +104,7 @@ async function main(): Promise<BenchResults> {
       HOST: '127.0.0.1',
       PORT: String(appPort),
       SESSION_SECRET: randomBytes(32).toString('base64url'),
+      DATA_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
       COOKIE_SECURE: 'false',
       REDIS_URL: redisUrl,
       REDIS_PREFIX: prefix,
