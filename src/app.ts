@@ -20,11 +20,15 @@ import { noStore, varyOnHtmx } from './http/htmx.ts'
 import { securityHeaders } from './http/security-headers.ts'
 import { staticAssets } from './http/static-assets.ts'
 import type { Logger } from './log.ts'
+import type { DevOutbox } from './mail/dev-outbox.ts'
+import type { AccountRecovery } from './recovery/account-recovery.ts'
+import type { SecurityNotices } from './recovery/notices.ts'
 import { accountRoutes } from './routes/account.tsx'
 import { activityRoutes } from './routes/activity.tsx'
 import { authRoutes } from './routes/auth.tsx'
 import { confirmRoutes } from './routes/confirm.tsx'
 import { deleteAccountRoutes } from './routes/delete-account.tsx'
+import { devMailRoutes } from './routes/dev-mail.tsx'
 import { freshProofGuard } from './routes/fresh-proof.tsx'
 import { healthRoutes, type ReadinessCheck } from './routes/health.ts'
 import { homeRoutes } from './routes/home.tsx'
@@ -45,6 +49,10 @@ export type AppDeps = {
   pourBeer: () => Promise<Beer>
   audit: AuditLog
   activity: ActivityLog
+  recovery: AccountRecovery
+  notices: SecurityNotices
+  /** Present when mail goes to the in-memory dev outbox: GET /dev/mail shows it. */
+  outbox?: DevOutbox
   readiness: Record<string, ReadinessCheck>
   socketAddress: SocketAddress
   logger: Logger
@@ -108,5 +116,6 @@ export function createApp(deps: AppDeps) {
   )
   app.route('/', activityRoutes({ activity: deps.activity, retentionDays: config.authEventsDays, now }))
   app.route('/', howItWorksRoutes({ sessions: deps.sessions, now }))
+  if (deps.outbox && config.nodeEnv !== 'production') app.route('/', devMailRoutes(deps.outbox))
   return app
 }

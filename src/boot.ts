@@ -68,6 +68,7 @@ export async function prepare(config: Config, services: Wiring): Promise<void> {
   if (config.seedDemoUser && (await seedDemoUser(services.users)))
     logger.info('Seeded demo user test@example.com / password')
   await services.deps.authenticator.warmUp()
+  services.mail.start()
 }
 
 /**

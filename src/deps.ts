@@ -17,6 +17,12 @@ import { UserRepository } from './db/users.ts'
 import type { Config } from './env.ts'
 import type { SocketAddress } from './http/client-ip.ts'
 import { createLogger, type Logger } from './log.ts'
+import { createMail, type MailComponent } from './mail/create-mail.ts'
+import { AccountRecovery } from './recovery/account-recovery.ts'
+import { MailBudget } from './recovery/mail-budget.ts'
+import { RecoveryMails } from './recovery/mails.ts'
+import { SecurityNotices } from './recovery/notices.ts'
+import { OneTimeTokens } from './recovery/one-time-tokens.ts'
 import { createRedis, type RedisClient } from './redis/client.ts'
 import { redisSessionStore } from './session/redis-store.ts'
 import { createSessions, type Sessions } from './session/sessions.ts'
@@ -30,6 +36,7 @@ export type Wiring = {
   sessions: Sessions
   activity: ActivityLog
   logger: Logger
+  mail: MailComponent
   /** Closes every connection and worker; the process can then exit. */
   close(): Promise<void>
 }
@@ -39,6 +46,8 @@ export type WiringOptions = {
   socketAddress: SocketAddress
   /** Where every log line goes; by default JSON lines on stdout at LOG_LEVEL. */
   logger?: Logger
+  /** Mail retry timing; tests shorten it. */
+  mailRetry?: { attempts: number; backoffMs: number }
   now?: () => number
 }
 
@@ -76,6 +85,26 @@ export function wireDependencies(config: Config, options: WiringOptions): Wiring
     now: options.now ?? Date.now,
   })
   const pourBeer = config.beerApiUrl ? createRemoteBeerSource(config.beerApiUrl, generate) : local
+  const now = options.now ?? Date.now
+  const audit = activity.observe(createAuditLog(logger))
+  const mail = createMail(config, {
+    logger,
+    now,
+    ...options.mailRetry,
+  })
+  const recoveryMails = new RecoveryMails(config.appUrl)
+  const notices = new SecurityNotices(mail.queue, recoveryMails)
+  const recovery = new AccountRecovery({
+    users,
+    tokens: new OneTimeTokens(redis, { prefix: config.redis.prefix }),
+    queue: mail.queue,
+    mails: recoveryMails,
+    notices,
+    budget: new MailBudget(redis, { prefix: config.redis.prefix }),
+    audit,
+    passwordResetSeconds: config.passwordResetSeconds,
+    now,
+  })
 
   const deps: AppDeps = {
     config,
@@ -93,8 +122,11 @@ export function wireDependencies(config: Config, options: WiringOptions): Wiring
     }),
     passkeys: new Passkeys({ repository: factorRepository, redis, prefix: config.redis.prefix, appUrl: config.appUrl }),
     pourBeer,
-    audit: activity.observe(createAuditLog(logger)),
+    audit,
     activity,
+    recovery,
+    notices,
+    outbox: mail.outbox,
     readiness: {
       redis: () => redis.ping(),
       mysql: () => database.ping(),
@@ -113,7 +145,9 @@ export function wireDependencies(config: Config, options: WiringOptions): Wiring
     sessions,
     activity,
     logger,
+    mail,
     async close() {
+      await mail.close()
       await activity.settled()
       await Promise.allSettled([redis.quit(), database.pool.end(), hasher.close()])
     },

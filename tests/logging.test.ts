@@ -43,7 +43,6 @@ describe('the app log', () => {
     t = await createTestApp('logging', { REDIS_URL: redis.url })
   })
   afterAll(async () => {
-    await redis.start().catch(() => {})
     await redisCli(redis.port, 'CONFIG', 'SET', 'maxmemory', '0')
     await t.cleanup()
     await redis.stop()

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from '
 import mysql from 'mysql2/promise'
 import { databaseUrlVia, mysqlAddress } from './reliability/support/services.ts'
 import { TestBrowser } from './support/browser.ts'
-import { type RedisServer, startRedisServer } from './support/redis-server.ts'
+import { type RedisServer, startRedisServer, waitFor } from './support/redis-server.ts'
 import { startTcpProxy, type TcpProxy } from './support/tcp-proxy.ts'
 import { createTestApp, dropDatabase, SERVER_URL, type TestApp } from './support/test-app.ts'
 
@@ -81,7 +81,13 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await proxy.start()
-  await redis.start().catch(() => {})
+  if (!redis.running) await redis.start()
+  await waitFor('the app to reconnect to Redis', () =>
+    t.redis.ping().then(
+      () => true,
+      () => false,
+    ),
+  )
   await t.cleanup()
   await proxy.stop()
   await redis.stop()

@@ -60,7 +60,7 @@ export function captureLogs() {
 export async function createTestApp(
   label: string,
   env: Record<string, string> = {},
-  options: { now?: () => number } = {},
+  options: { now?: () => number; mailRetry?: { attempts: number; backoffMs: number } } = {},
 ) {
   const { prefix, database } = isolation(label)
   const config = parseEnv({
@@ -79,6 +79,7 @@ export async function createTestApp(
     workerUrl: WORKER_URL,
     socketAddress: () => socketAddress,
     logger,
+    mailRetry: options.mailRetry ?? { attempts: 3, backoffMs: 50 },
     now: options.now,
   })
   await prepare(config, services)
