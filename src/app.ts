@@ -11,6 +11,7 @@ import type { LoginThrottle } from './auth/throttle.ts'
 import type { Beer } from './beer/generator.ts'
 import type { UserRepository } from './db/users.ts'
 import type { Config } from './env.ts'
+import { accessLog } from './http/access-log.ts'
 import { clientIp, type SocketAddress } from './http/client-ip.ts'
 import { csrfProtection } from './http/csrf.ts'
 import { errorPages } from './http/error-handler.tsx'
@@ -18,15 +19,22 @@ import { formBodyGuard } from './http/form.ts'
 import { noStore, varyOnHtmx } from './http/htmx.ts'
 import { securityHeaders } from './http/security-headers.ts'
 import { staticAssets } from './http/static-assets.ts'
+import type { Logger } from './log.ts'
+import type { DevOutbox } from './mail/dev-outbox.ts'
+import type { AccountRecovery } from './recovery/account-recovery.ts'
+import type { SecurityNotices } from './recovery/notices.ts'
 import { accountRoutes } from './routes/account.tsx'
 import { activityRoutes } from './routes/activity.tsx'
 import { authRoutes } from './routes/auth.tsx'
 import { confirmRoutes } from './routes/confirm.tsx'
 import { deleteAccountRoutes } from './routes/delete-account.tsx'
+import { devMailRoutes } from './routes/dev-mail.tsx'
 import { freshProofGuard } from './routes/fresh-proof.tsx'
 import { healthRoutes, type ReadinessCheck } from './routes/health.ts'
 import { homeRoutes } from './routes/home.tsx'
 import { howItWorksRoutes } from './routes/how-it-works.tsx'
+import { SECOND_STEP_SECONDS, secondStepRoutes } from './routes/second-step.tsx'
+import { securityRoutes } from './routes/security.tsx'
 import { sessionExtendRoutes } from './routes/session-extend.tsx'
 import { signupRoutes } from './routes/signup.tsx'
 import type { Sessions } from './session/sessions.ts'
@@ -44,9 +52,13 @@ export type AppDeps = {
   pourBeer: () => Promise<Beer>
   audit: AuditLog
   activity: ActivityLog
+  recovery: AccountRecovery
+  notices: SecurityNotices
+  /** Present when mail goes to the in-memory dev outbox: GET /dev/mail shows it. */
+  outbox?: DevOutbox
   readiness: Record<string, ReadinessCheck>
   socketAddress: SocketAddress
-  logError?: (line: string) => void
+  logger: Logger
   now?: () => number
 }
 
@@ -59,7 +71,7 @@ export function createApp(deps: AppDeps) {
   const { config } = deps
 
   const app = new Hono<AppEnv>()
-  const errors = errorPages({ page: ErrorPage, log: deps.logError })
+  const errors = errorPages({ page: ErrorPage, logger: deps.logger })
   app.onError(errors.onError)
   app.notFound(errors.notFound)
 
@@ -69,7 +81,9 @@ export function createApp(deps: AppDeps) {
   app.route('/', staticAssets)
   app.route('/', healthRoutes(deps.readiness))
 
-  app.use(requestId())
+  // Our own id for every request: a client's X-Request-Id is logged beside it, never as it.
+  app.use(requestId({ headerName: '' }))
+  app.use(accessLog(deps.logger))
   // Everything below may carry the session (its CSRF token, its cookie) and
   // may answer an htmx request with a fragment.
   app.use(noStore(), varyOnHtmx())
@@ -83,7 +97,28 @@ export function createApp(deps: AppDeps) {
   const requireFreshProof = freshProofGuard(proof)
 
   app.route('/', homeRoutes({ pourBeer: deps.pourBeer, lifetimes, now }))
-  app.route('/', authRoutes({ authenticator: deps.authenticator, audit: deps.audit, now }))
+  app.route(
+    '/',
+    authRoutes({
+      authenticator: deps.authenticator,
+      secondFactors: deps.secondFactors,
+      audit: deps.audit,
+      now,
+      secondStepSeconds: SECOND_STEP_SECONDS,
+    }),
+  )
+  app.route(
+    '/',
+    secondStepRoutes({
+      sessions: deps.sessions,
+      users: deps.users,
+      throttle: deps.throttle,
+      secondFactors: deps.secondFactors,
+      passkeys: deps.passkeys,
+      audit: deps.audit,
+      now,
+    }),
+  )
   app.route('/', signupRoutes({ users: deps.users, hasher: deps.hasher, throttle: deps.throttle, audit: deps.audit }))
   app.route(
     '/',
@@ -105,12 +140,28 @@ export function createApp(deps: AppDeps) {
       sessions: deps.sessions,
       audit: deps.audit,
       requireFreshProof,
+      notices: deps.notices,
+      logger: deps.logger,
       lifetimes,
       now,
     }),
   )
   app.route('/', sessionExtendRoutes({ lifetimes, now }))
+  app.route(
+    '/',
+    securityRoutes({
+      sessions: deps.sessions,
+      secondFactors: deps.secondFactors,
+      passkeys: deps.passkeys,
+      notices: deps.notices,
+      audit: deps.audit,
+      requireFreshProof,
+      reauthSeconds: config.reauthSeconds,
+      now,
+    }),
+  )
   app.route('/', activityRoutes({ activity: deps.activity, retentionDays: config.authEventsDays, lifetimes, now }))
   app.route('/', howItWorksRoutes({ sessions: deps.sessions, now }))
+  if (deps.outbox && config.nodeEnv !== 'production') app.route('/', devMailRoutes(deps.outbox))
   return app
 }

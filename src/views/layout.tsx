@@ -12,6 +12,8 @@ export type LayoutProps = {
   flash?: string
   /** For a signed-in user: the warning shown before the session times out. */
   timeout?: SessionTimeoutProps
+  /** Static scripts this page needs beyond htmx and app.js (e.g. the passkey ceremonies). */
+  scripts?: string[]
   children?: Child
 }
 
@@ -27,7 +29,7 @@ const ICON = `data:image/svg+xml,${encodeURIComponent(
 )}`
 
 /** Every full page goes out through this layout. */
-export function Layout({ title, loggedIn, csrfToken, flash, timeout, children }: LayoutProps) {
+export function Layout({ title, loggedIn, csrfToken, flash, timeout, scripts = [], children }: LayoutProps) {
   return (
     <html lang="en">
       <head>
@@ -40,7 +42,10 @@ export function Layout({ title, loggedIn, csrfToken, flash, timeout, children }:
         <link rel="stylesheet" href={assetUrl('styles.css')} />
         <script src={assetUrl('htmx.min.js')} defer></script>
         <script src={assetUrl('app.js')} defer></script>
-        <script src={assetUrl('session-timeout.js')} defer></script>
+        {loggedIn && timeout ? <script src={assetUrl('session-timeout.js')} defer></script> : null}
+        {scripts.map((name) => (
+          <script src={assetUrl(name)} defer></script>
+        ))}
       </head>
       <body>
         <div class="cover">
@@ -53,6 +58,7 @@ export function Layout({ title, loggedIn, csrfToken, flash, timeout, children }:
                 <>
                   <a href="/account/sessions">Your sessions</a>
                   <a href="/account/password">Password</a>
+                  <a href="/account/security">Security</a>
                   <a href="/account/activity">Activity</a>
                   <form method="post" action="/logout" class="nav-form">
                     <CsrfField token={csrfToken} />
