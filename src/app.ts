@@ -3,8 +3,11 @@ import { requestId } from 'hono/request-id'
 import type { AppEnv } from './app-env.ts'
 import type { AuditLog } from './audit.ts'
 import type { Authenticator } from './auth/authenticator.ts'
+import type { CredentialGate } from './auth/credential-gate.ts'
+import type { EmailHash } from './auth/email-hash.ts'
+import type { NewPasswordCheck } from './auth/new-password.ts'
 import type { PasswordHasher } from './auth/password-hasher.ts'
-import type { LoginThrottle } from './auth/throttle.ts'
+import type { AttemptThrottle } from './auth/throttle.ts'
 import type { Beer } from './beer/generator.ts'
 import type { UserRepository } from './db/users.ts'
 import type { Config } from './env.ts'
@@ -27,7 +30,10 @@ export type AppDeps = {
   config: Config
   sessions: SessionContext
   authenticator: Authenticator
-  throttle: LoginThrottle
+  throttle: AttemptThrottle
+  credentialGate: CredentialGate
+  newPasswordCheck: NewPasswordCheck
+  emailHash: EmailHash
   users: UserRepository
   hasher: PasswordHasher
   pourBeer: () => Promise<Beer>
@@ -63,8 +69,8 @@ export function createApp(deps: AppDeps) {
   app.use(csrfProtection({ trustProxy: config.trustProxy }))
 
   app.route('/', homeRoutes({ pourBeer: deps.pourBeer, now }))
-  app.route('/', authRoutes({ authenticator: deps.authenticator, audit: deps.audit, now }))
-  app.route('/', signupRoutes({ users: deps.users, hasher: deps.hasher, throttle: deps.throttle, audit: deps.audit }))
+  app.route('/', authRoutes({ ...deps, now }))
+  app.route('/', signupRoutes(deps))
   app.route(
     '/',
     accountRoutes({
@@ -72,6 +78,8 @@ export function createApp(deps: AppDeps) {
       authenticator: deps.authenticator,
       users: deps.users,
       hasher: deps.hasher,
+      credentialGate: deps.credentialGate,
+      newPasswordCheck: deps.newPasswordCheck,
       audit: deps.audit,
       now,
     }),

@@ -1,8 +1,14 @@
+import { availableParallelism } from 'node:os'
 import type { AppDeps } from './app.ts'
 import { type AuditLog, createAuditLog } from './audit.ts'
 import { Authenticator } from './auth/authenticator.ts'
+import { createBreachCheck } from './auth/breached-passwords.ts'
+import { CredentialGate } from './auth/credential-gate.ts'
+import { keyedEmailHash } from './auth/email-hash.ts'
+import { createNewPasswordCheck } from './auth/new-password.ts'
 import { createPasswordHasher, type PasswordHasher } from './auth/password-hasher.ts'
-import { LoginThrottle } from './auth/throttle.ts'
+import { createStrengthCheck } from './auth/strength-check.ts'
+import { AttemptThrottle } from './auth/throttle.ts'
 import { createBeerGenerator } from './beer/generator.ts'
 import { createRemoteBeerSource } from './beer/remote.ts'
 import { createDatabase, type DatabaseHandle } from './db/client.ts'
@@ -38,18 +44,36 @@ export function createServices(config: Config, options: ServiceOptions): Service
   const redis = createRedis(config.redis)
   const database = createDatabase(config.databaseUrl)
   const users = new UserRepository(database.db)
+  const bcryptWorkers = config.bcrypt.workers ?? availableParallelism()
   const hasher = createPasswordHasher({
     cost: config.bcrypt.cost,
     workerUrl: options.workerUrl,
-    workers: config.bcrypt.workers,
+    workers: bcryptWorkers,
   })
+  // The strength worker sits next to the bcrypt worker, in src/ (Bun) or in dist/ (the Node build).
+  const strength = createStrengthCheck({
+    workerUrl: new URL(
+      `./strength-worker${options.workerUrl.pathname.endsWith('.js') ? '.js' : '.ts'}`,
+      options.workerUrl,
+    ),
+  })
+  const logError = options.logError ?? ((line: string) => console.error(line))
+  const newPasswordCheck = createNewPasswordCheck({
+    strength,
+    isBreached: createBreachCheck({
+      url: config.pwnedPasswordsUrl,
+      warn: (message) => logError(JSON.stringify({ time: new Date().toISOString(), type: 'warn', message })),
+    }),
+  })
+  const emailHash = keyedEmailHash(config.session.secrets[0]!)
   const store = new RedisSessionStore(redis, {
     prefix: config.redis.prefix,
     idleSeconds: config.session.idleSeconds,
     absoluteSeconds: config.session.absoluteSeconds,
     maxSessionsPerUser: config.session.maxPerUser,
   })
-  const throttle = new LoginThrottle(redis, { prefix: config.redis.prefix, ...config.throttle })
+  const credentialGate = new CredentialGate(config.loginMaxConcurrent ?? 4 * bcryptWorkers)
+  const throttle = new AttemptThrottle(redis, { prefix: config.redis.prefix, emailHash, ...config.throttle })
   const generate = createBeerGenerator()
   const local = async () => generate()
   const pourBeer = config.beerApiUrl ? createRemoteBeerSource(config.beerApiUrl, generate) : local
@@ -64,8 +88,11 @@ export function createServices(config: Config, options: ServiceOptions): Service
       absoluteSeconds: config.session.absoluteSeconds,
       now: options.now ?? Date.now,
     },
-    authenticator: new Authenticator({ users, hasher, throttle }),
+    authenticator: new Authenticator({ users, hasher, throttle, gate: credentialGate }),
     throttle,
+    credentialGate,
+    newPasswordCheck,
+    emailHash,
     users,
     hasher,
     pourBeer,
@@ -87,7 +114,7 @@ export function createServices(config: Config, options: ServiceOptions): Service
     hasher,
     store,
     async close() {
-      await Promise.allSettled([redis.quit(), database.pool.end(), hasher.close()])
+      await Promise.allSettled([redis.quit(), database.pool.end(), hasher.close(), strength.close()])
     },
   }
 }

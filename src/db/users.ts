@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { eq } from 'drizzle-orm'
+import { and, eq } from 'drizzle-orm'
 import { isDatabaseDown, ServiceUnavailableError } from '../unavailable.ts'
 import type { Database } from './client.ts'
 import { type User, users } from './schema.ts'
@@ -39,6 +39,17 @@ export class UserRepository {
 
   async updatePasswordHash(id: string, passwordHash: string): Promise<void> {
     await viaDatabase(this.#db.update(users).set({ passwordHash }).where(eq(users.id, id)))
+  }
+
+  /** Replaces the hash only if it is still `expected` (a re-hash must not undo a password change). */
+  async replacePasswordHash(id: string, expected: string, passwordHash: string): Promise<boolean> {
+    const [result] = await viaDatabase(
+      this.#db
+        .update(users)
+        .set({ passwordHash })
+        .where(and(eq(users.id, id), eq(users.passwordHash, expected))),
+    )
+    return result.affectedRows === 1
   }
 }
 

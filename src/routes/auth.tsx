@@ -3,8 +3,9 @@ import type { AppEnv } from '../app-env.ts'
 import type { AuditLog } from '../audit.ts'
 import type { Authenticator, LoginOutcome } from '../auth/authenticator.ts'
 import { describeDevice } from '../auth/device.ts'
+import type { EmailHash } from '../auth/email-hash.ts'
 import { fieldErrors, loginForm, submittedText } from '../auth/forms.ts'
-import { emailHash } from '../auth/throttle.ts'
+import { OverloadedError } from '../auth/overloaded.ts'
 import { readForm } from '../http/form.ts'
 import { isHtmx, noStore, redirect, varyOnHtmx } from '../http/htmx.ts'
 import { LOGGED_OUT_NOTICE } from '../session/request-session.ts'
@@ -12,13 +13,19 @@ import { ServiceUnavailableError } from '../unavailable.ts'
 import { LoginForm, type LoginFormProps, LoginPage } from '../views/pages/login.tsx'
 import { LogoutPage } from '../views/pages/logout.tsx'
 
-export type AuthDeps = { authenticator: Authenticator; audit: AuditLog; now: () => number }
+export type AuthDeps = {
+  authenticator: Authenticator
+  emailHash: EmailHash
+  audit: AuditLog
+  now: () => number
+}
 
 const INVALID_CREDENTIALS = 'Invalid email or password.'
 const LOGIN_UNAVAILABLE = 'Logging in is temporarily unavailable. Please try again in a moment.'
+export const LOGIN_BUSY = 'Too many people are logging in right now. Please try again in a moment.'
 
 /** Log in and log out: GET/POST /login, GET/POST /logout. */
-export function authRoutes({ authenticator, audit, now }: AuthDeps) {
+export function authRoutes({ authenticator, emailHash, audit, now }: AuthDeps) {
   async function renderLogin(
     c: Context<AppEnv>,
     status: 200 | 401 | 422 | 429 | 503,
@@ -46,8 +53,14 @@ export function authRoutes({ authenticator, audit, now }: AuthDeps) {
       const ip = c.get('clientIp')
       let outcome: LoginOutcome
       try {
-        outcome = await authenticator.login(parsed.data.email, parsed.data.password, ip)
+        outcome = await authenticator.login(parsed.data.email, parsed.data.password, ip, { signal: c.req.raw.signal })
       } catch (error) {
+        // Refused for load, or its client left while it waited: either way nobody's password was judged.
+        if (error instanceof OverloadedError || c.req.raw.signal.aborted) {
+          audit('login_failure', { requestId: c.get('requestId'), ip, reason: 'busy' })
+          c.header('Retry-After', String(error instanceof OverloadedError ? error.retryAfterSeconds : 2))
+          return renderLogin(c, 503, { email, error: LOGIN_BUSY })
+        }
         if (!(error instanceof ServiceUnavailableError && error.service === 'database')) throw error
         audit('login_failure', {
           requestId: c.get('requestId'),
