@@ -33,7 +33,7 @@ describe('one bound on logins and sign-ups in flight', () => {
     const busy = results.filter(({ response }) => response.status === 503)
     expect(results.filter(({ response }) => response.status === 303)).toHaveLength(2)
     expect(busy).toHaveLength(4)
-    for (const { response, html, ms } of busy) {
+    for (const { response, html } of busy) {
       expect(Number(response.headers.get('retry-after'))).toBeGreaterThan(0)
       expect(html).toContain('Too many people are logging in right now.')
       expect(html).toContain('id="login-form"')
