@@ -1,34 +1,39 @@
 import { Hono } from 'hono'
 import { requestId } from 'hono/request-id'
+import type { ActivityLog } from './activity/activity-log.ts'
 import type { AppEnv } from './app-env.ts'
 import type { AuditLog } from './audit.ts'
 import type { Authenticator } from './auth/authenticator.ts'
 import type { CredentialGate } from './auth/credential-gate.ts'
 import type { EmailHash } from './auth/email-hash.ts'
 import type { NewPasswordCheck } from './auth/new-password.ts'
+import type { Passkeys } from './auth/passkeys.ts'
 import type { PasswordHasher } from './auth/password-hasher.ts'
+import type { SecondFactors } from './auth/second-factors.ts'
 import type { AttemptThrottle } from './auth/throttle.ts'
 import type { Beer } from './beer/generator.ts'
 import type { UserRepository } from './db/users.ts'
 import type { Config } from './env.ts'
 import { clientIp, type SocketAddress } from './http/client-ip.ts'
 import { csrfProtection } from './http/csrf.ts'
-import { errorHandler, notFound } from './http/error-handler.tsx'
+import { errorPages } from './http/error-handler.tsx'
 import { formBodyGuard } from './http/form.ts'
+import { noStore, varyOnHtmx } from './http/htmx.ts'
 import { securityHeaders } from './http/security-headers.ts'
 import { staticAssets } from './http/static-assets.ts'
 import { accountRoutes } from './routes/account.tsx'
+import { activityRoutes } from './routes/activity.tsx'
 import { authRoutes } from './routes/auth.tsx'
 import { healthRoutes, type ReadinessCheck } from './routes/health.ts'
 import { homeRoutes } from './routes/home.tsx'
 import { howItWorksRoutes } from './routes/how-it-works.tsx'
 import { signupRoutes } from './routes/signup.tsx'
-import { session } from './session/middleware.ts'
-import type { SessionContext } from './session/request-session.ts'
+import type { Sessions } from './session/sessions.ts'
+import { ErrorPage } from './views/pages/error.tsx'
 
 export type AppDeps = {
   config: Config
-  sessions: SessionContext
+  sessions: Sessions
   authenticator: Authenticator
   throttle: AttemptThrottle
   credentialGate: CredentialGate
@@ -36,8 +41,11 @@ export type AppDeps = {
   emailHash: EmailHash
   users: UserRepository
   hasher: PasswordHasher
+  secondFactors: SecondFactors
+  passkeys: Passkeys
   pourBeer: () => Promise<Beer>
   audit: AuditLog
+  activity: ActivityLog
   readiness: Record<string, ReadinessCheck>
   socketAddress: SocketAddress
   logError?: (line: string) => void
@@ -53,19 +61,23 @@ export function createApp(deps: AppDeps) {
   const { config } = deps
 
   const app = new Hono<AppEnv>()
-  app.onError(errorHandler(deps.logError))
-  app.notFound(notFound)
+  const errors = errorPages({ page: ErrorPage, log: deps.logError })
+  app.onError(errors.onError)
+  app.notFound(errors.notFound)
 
-  // Static files and health checks come first: they need no session and
-  // cost no Redis command.
+  app.use(securityHeaders({ hsts: config.session.cookieSecure }))
+  // Static files and health checks come next: they need no session and cost
+  // no Redis command.
   app.route('/', staticAssets)
   app.route('/', healthRoutes(deps.readiness))
 
   app.use(requestId())
-  app.use(securityHeaders({ hsts: config.session.cookieSecure }))
+  // Everything below may carry the session (its CSRF token, its cookie) and
+  // may answer an htmx request with a fragment.
+  app.use(noStore(), varyOnHtmx())
   app.use(clientIp({ trustProxy: config.trustProxy, socketAddress: deps.socketAddress }))
   app.use(formBodyGuard())
-  app.use(session(deps.sessions))
+  app.use(deps.sessions.middleware)
   app.use(csrfProtection({ trustProxy: config.trustProxy }))
 
   app.route('/', homeRoutes({ pourBeer: deps.pourBeer, now }))
@@ -74,7 +86,7 @@ export function createApp(deps: AppDeps) {
   app.route(
     '/',
     accountRoutes({
-      store: deps.sessions.store,
+      sessions: deps.sessions,
       authenticator: deps.authenticator,
       users: deps.users,
       hasher: deps.hasher,
@@ -84,6 +96,7 @@ export function createApp(deps: AppDeps) {
       now,
     }),
   )
+  app.route('/', activityRoutes({ activity: deps.activity, retentionDays: config.authEventsDays, now }))
   app.route('/', howItWorksRoutes({ sessions: deps.sessions, now }))
   return app
 }

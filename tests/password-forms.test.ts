@@ -36,9 +36,9 @@ describe('Unicode passwords (NFKC, as NIST SP 800-63B-4 asks)', () => {
     const second = freshEmail()
     await browser.post('/logout')
     await browser.get('/signup')
-    expect((await browser.post('/signup', { email: second, password: NFD, password_confirm: NFC })).response.status).toBe(
-      303,
-    )
+    expect(
+      (await browser.post('/signup', { email: second, password: NFD, password_confirm: NFC })).response.status,
+    ).toBe(303)
     await other.get('/login')
     expect((await other.post('/login', { email: second, password: NFC })).response.status).toBe(303)
   })

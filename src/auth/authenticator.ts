@@ -13,7 +13,13 @@ export type LoginFailureReason = 'unknown_email' | 'wrong_password' | 'password_
 
 export type LoginOutcome =
   | { ok: true; user: User }
-  | { ok: false; reason: LoginFailureReason; retryAfterSeconds?: number }
+  | {
+      ok: false
+      reason: LoginFailureReason
+      retryAfterSeconds?: number
+      /** The account a wrong password was tried on. */
+      userId?: string
+    }
 
 type AttemptOptions = { signal?: AbortSignal }
 /* A verdict, and for a match whether the stored hash holds the normalised form. */
@@ -120,7 +126,8 @@ export class Authenticator {
       return { ok: true, user, normalizedMatched: form === normalizePassword(password) }
     }
     await this.#timing.padFailure(workMs)
-    return { ok: false, reason: user ? 'wrong_password' : 'unknown_email' }
+    if (!user) return { ok: false, reason: 'unknown_email' }
+    return { ok: false, reason: 'wrong_password', userId: user.id }
   }
 
   /* A hash below the configured cost, or of the unnormalised password, is replaced. */

@@ -53,12 +53,14 @@ export class UserRepository {
   }
 }
 
-function isDuplicateEntry(error: unknown): boolean {
+/** MySQL's duplicate-key error, however the driver wraps it. */
+export function isDuplicateEntry(error: unknown): boolean {
   const code = error as { code?: string; cause?: { code?: string } } | null
   return code?.code === 'ER_DUP_ENTRY' || code?.cause?.code === 'ER_DUP_ENTRY'
 }
 
-async function viaDatabase<T>(query: PromiseLike<T>): Promise<T> {
+/** Runs a query, turning a lost database into ServiceUnavailableError (a 503, not a 500). */
+export async function viaDatabase<T>(query: PromiseLike<T>): Promise<T> {
   try {
     return await query
   } catch (error) {

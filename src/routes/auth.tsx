@@ -7,7 +7,7 @@ import type { EmailHash } from '../auth/email-hash.ts'
 import { fieldErrors, loginForm, submittedText } from '../auth/forms.ts'
 import { OverloadedError } from '../auth/overloaded.ts'
 import { readForm } from '../http/form.ts'
-import { isHtmx, noStore, redirect, varyOnHtmx } from '../http/htmx.ts'
+import { redirect, renderForm } from '../http/htmx.ts'
 import { LOGGED_OUT_NOTICE } from '../session/request-session.ts'
 import { ServiceUnavailableError } from '../unavailable.ts'
 import { LoginForm, type LoginFormProps, LoginPage } from '../views/pages/login.tsx'
@@ -31,14 +31,11 @@ export function authRoutes({ authenticator, emailHash, audit, now }: AuthDeps) {
     status: 200 | 401 | 422 | 429 | 503,
     props: Omit<LoginFormProps, 'csrfToken'> = {},
   ) {
-    const session = c.get('session')
-    noStore(c)
-    varyOnHtmx(c)
-    if (isHtmx(c) && c.req.method === 'POST') {
-      return c.html(<LoginForm {...props} csrfToken={session.csrfToken!} />, status)
-    }
-    const state = await session.load()
-    return c.html(<LoginPage {...props} csrfToken={session.csrfToken!} session={state} now={now()} />, status)
+    const state = await c.get('session').load()
+    return renderForm(c, status, {
+      form: () => <LoginForm {...props} csrfToken={state.csrfToken} />,
+      page: () => <LoginPage {...props} csrfToken={state.csrfToken} session={state} now={now()} />,
+    })
   }
 
   return new Hono<AppEnv>()
@@ -78,6 +75,7 @@ export function authRoutes({ authenticator, emailHash, audit, now }: AuthDeps) {
           requestId,
           ip,
           sessionId: session.id ?? undefined,
+          userId: outcome.userId,
           emailHash: emailHash(parsed.data.email),
           reason: outcome.reason,
         })
@@ -93,22 +91,16 @@ export function authRoutes({ authenticator, emailHash, audit, now }: AuthDeps) {
       }
 
       const { user } = outcome
-      const fresh = await session.regenerate({
-        userId: user.id,
-        email: user.email,
-        device: describeDevice(c.req.header('user-agent')),
-        ip,
-      })
-      audit('login_success', { requestId, ip, sessionId: fresh.id, userId: user.id })
+      const device = describeDevice(c.req.header('user-agent'))
+      const fresh = await session.signIn(user, { method: 'password', device, ip })
+      audit('login_success', { requestId, ip, sessionId: fresh.id, userId: user.id, device })
       for (const sessionId of fresh.evicted)
         audit('session_revoked', { requestId, ip, sessionId, userId: user.id, reason: 'session_cap' })
       return redirect(c, '/')
     })
     .get('/logout', async (c) => {
-      const session = c.get('session')
-      const state = await session.load()
-      noStore(c)
-      return c.html(<LogoutPage session={state} csrfToken={session.csrfToken!} now={now()} />)
+      const state = await c.get('session').load()
+      return c.html(<LogoutPage session={state} csrfToken={state.csrfToken} now={now()} />)
     })
     .post('/logout', async (c) => {
       const session = c.get('session')
@@ -117,7 +109,6 @@ export function authRoutes({ authenticator, emailHash, audit, now }: AuthDeps) {
       // Set-Cookie (Chromium does) drop the fresh session too, and show no notice.
       const ended = await session.restartWithNotice(LOGGED_OUT_NOTICE)
       audit('logout', { requestId: c.get('requestId'), ip: c.get('clientIp'), sessionId, userId: ended?.userId })
-      noStore(c)
       c.header('Clear-Site-Data', '"cache", "cookies", "storage"')
       return redirect(c, '/')
     })

@@ -1,7 +1,7 @@
 import { Hono } from 'hono'
 import type { AppEnv } from '../app-env.ts'
 import type { Beer } from '../beer/generator.ts'
-import { isHtmx, noStore, varyOnHtmx } from '../http/htmx.ts'
+import { isHtmx } from '../http/htmx.ts'
 import { viewTemplate } from '../http/view-template.ts'
 import type { StoredSession } from '../session/store.ts'
 import { HomePage, type HomeProps } from '../views/pages/home.tsx'
@@ -65,6 +65,7 @@ function withPanelSlots<P extends PanelProps>(like: P, slots: ReturnType<typeof 
 type PanelSlot = keyof ReturnType<typeof panelSlots>
 
 const homePage = viewTemplate<PageProps, PanelSlot>({
+  name: 'home page',
   shape: panelShape,
   slots: panelSlots,
   withSlots: (like, slots) => withPanelSlots(like, slots),
@@ -72,6 +73,7 @@ const homePage = viewTemplate<PageProps, PanelSlot>({
 })
 
 const pourResult = viewTemplate<PourProps, PanelSlot | 'name' | 'style'>({
+  name: 'pour result',
   shape: (props) => `${props.beer === 'error'}${panelShape(props)}`,
   slots: (props) => ({
     ...panelSlots(props),
@@ -86,6 +88,7 @@ const pourResult = viewTemplate<PourProps, PanelSlot | 'name' | 'style'>({
 })
 
 const sessionPanel = viewTemplate<PanelProps, PanelSlot>({
+  name: 'session panel',
   shape: panelShape,
   slots: panelSlots,
   withSlots: (like, slots) => withPanelSlots(like, slots),
@@ -98,26 +101,21 @@ export function homeRoutes({ pourBeer, now }: HomeDeps) {
 
   return new Hono<AppEnv>()
     .get('/', async (c) => {
-      const session = c.get('session')
-      const state = await session.load()
-      noStore(c)
-      return c.html(homePage({ session: state, csrfToken: session.csrfToken!, now: now(), beer: null }))
+      const state = await c.get('session').load()
+      return c.html(homePage({ session: state, csrfToken: state.csrfToken, now: now(), beer: null }))
     })
     .post('/beer', async (c) => {
       const session = c.get('session')
       const beer = await pour()
       const state = beer === 'error' ? await session.load() : await session.increment('beers')
-      noStore(c)
-      varyOnHtmx(c)
       if (!isHtmx(c)) {
-        return c.html(<HomePage session={state} csrfToken={session.csrfToken!} now={now()} beer={beer} />)
+        return c.html(<HomePage session={state} csrfToken={state.csrfToken} now={now()} beer={beer} />)
       }
-      return c.html(pourResult({ beer, session: state, now: now(), csrfToken: session.csrfToken }))
+      return c.html(pourResult({ beer, session: state, now: now(), csrfToken: state.csrfToken }))
     })
     .get('/session', async (c) => {
       const session = c.get('session')
       const state = await session.peek()
-      noStore(c)
       const csrfToken = session.csrfToken
       return c.html(
         state ? (

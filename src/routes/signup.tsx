@@ -12,7 +12,7 @@ import type { AttemptThrottle } from '../auth/throttle.ts'
 import type { User } from '../db/schema.ts'
 import { DuplicateEmailError, type UserRepository } from '../db/users.ts'
 import { readForm } from '../http/form.ts'
-import { isHtmx, noStore, redirect, varyOnHtmx } from '../http/htmx.ts'
+import { redirect, renderForm } from '../http/htmx.ts'
 import { ServiceUnavailableError } from '../unavailable.ts'
 import { SignupForm, type SignupFormProps, SignupPage } from '../views/pages/signup.tsx'
 
@@ -48,14 +48,11 @@ export function signupRoutes({
     status: 200 | 409 | 422 | 429 | 503,
     props: Omit<SignupFormProps, 'csrfToken'> = {},
   ) {
-    const session = c.get('session')
-    noStore(c)
-    varyOnHtmx(c)
-    if (isHtmx(c) && c.req.method === 'POST') {
-      return c.html(<SignupForm {...props} csrfToken={session.csrfToken!} />, status)
-    }
-    const state = await session.load()
-    return c.html(<SignupPage {...props} csrfToken={session.csrfToken!} session={state} />, status)
+    const state = await c.get('session').load()
+    return renderForm(c, status, {
+      form: () => <SignupForm {...props} csrfToken={state.csrfToken} />,
+      page: () => <SignupPage {...props} csrfToken={state.csrfToken} session={state} />,
+    })
   }
 
   /*
@@ -125,9 +122,8 @@ export function signupRoutes({
         return renderSignup(c, created.status, created.props)
       }
 
-      const fresh = await c.get('session').regenerate({
-        userId: created.id,
-        email: created.email,
+      const fresh = await c.get('session').signIn(created, {
+        method: 'password',
         device: describeDevice(c.req.header('user-agent')),
         ip,
         flash: WELCOME,

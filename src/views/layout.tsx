@@ -1,5 +1,5 @@
 import type { Child } from 'hono/jsx'
-import { assetUrl } from '../http/static-assets.ts'
+import { assetUrl } from '../assets.ts'
 import { CsrfField } from './partials/csrf-field.tsx'
 import { Flash } from './partials/flash.tsx'
 
@@ -49,6 +49,7 @@ export function Layout({ title, loggedIn, csrfToken, flash, children }: LayoutPr
                 <>
                   <a href="/account/sessions">Your sessions</a>
                   <a href="/account/password">Password</a>
+                  <a href="/account/activity">Activity</a>
                   <form method="post" action="/logout" class="nav-form">
                     <CsrfField token={csrfToken} />
                     <button type="submit" class="link-button">
