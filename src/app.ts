@@ -21,9 +21,16 @@ import { formBodyGuard } from './http/form.ts'
 import { noStore, varyOnHtmx } from './http/htmx.ts'
 import { securityHeaders } from './http/security-headers.ts'
 import { staticAssets } from './http/static-assets.ts'
+import type { DevOutbox } from './mail/dev-outbox.ts'
+import type { AccountRecovery } from './recovery/account-recovery.ts'
+import type { SecurityNotices } from './recovery/notices.ts'
 import { accountRoutes } from './routes/account.tsx'
 import { activityRoutes } from './routes/activity.tsx'
 import { authRoutes } from './routes/auth.tsx'
+import { confirmRoutes } from './routes/confirm.tsx'
+import { deleteAccountRoutes } from './routes/delete-account.tsx'
+import { devMailRoutes } from './routes/dev-mail.tsx'
+import { freshProofGuard } from './routes/fresh-proof.tsx'
 import { healthRoutes, type ReadinessCheck } from './routes/health.ts'
 import { homeRoutes } from './routes/home.tsx'
 import { howItWorksRoutes } from './routes/how-it-works.tsx'
@@ -46,6 +53,10 @@ export type AppDeps = {
   pourBeer: () => Promise<Beer>
   audit: AuditLog
   activity: ActivityLog
+  recovery: AccountRecovery
+  notices: SecurityNotices
+  /** Present when mail goes to the in-memory dev outbox: GET /dev/mail shows it. */
+  outbox?: DevOutbox
   readiness: Record<string, ReadinessCheck>
   socketAddress: SocketAddress
   logError?: (line: string) => void
@@ -80,6 +91,8 @@ export function createApp(deps: AppDeps) {
   app.use(deps.sessions.middleware)
   app.use(csrfProtection({ trustProxy: config.trustProxy }))
 
+  const requireFreshProof = freshProofGuard({ maxAgeSeconds: config.reauthSeconds, now })
+
   app.route('/', homeRoutes({ pourBeer: deps.pourBeer, now }))
   app.route('/', authRoutes({ ...deps, now }))
   app.route('/', signupRoutes(deps))
@@ -93,10 +106,20 @@ export function createApp(deps: AppDeps) {
       credentialGate: deps.credentialGate,
       newPasswordCheck: deps.newPasswordCheck,
       audit: deps.audit,
+      requireFreshProof,
       now,
     }),
   )
+  app.route(
+    '/',
+    confirmRoutes({ authenticator: deps.authenticator, audit: deps.audit, reauthSeconds: config.reauthSeconds }),
+  )
+  app.route(
+    '/',
+    deleteAccountRoutes({ users: deps.users, sessions: deps.sessions, audit: deps.audit, requireFreshProof }),
+  )
   app.route('/', activityRoutes({ activity: deps.activity, retentionDays: config.authEventsDays, now }))
   app.route('/', howItWorksRoutes({ sessions: deps.sessions, now }))
+  if (deps.outbox && config.nodeEnv !== 'production') app.route('/', devMailRoutes(deps.outbox))
   return app
 }

@@ -6,6 +6,13 @@ export type AuditEvent =
   | 'password_changed'
   | 'signup'
   | 'signup_failure'
+  | 'password_reset_requested'
+  | 'password_reset'
+  | 'verification_sent'
+  | 'email_verified'
+  | 'email_change_requested'
+  | 'email_changed'
+  | 'security_notice'
   | 'reauthenticated'
   | 'account_deleted'
 

@@ -67,6 +67,7 @@ export async function prepare(config: Config, services: Wiring): Promise<void> {
   await retry('MySQL migrations', () => migrateDatabase(services.database.unbounded))
   if (config.seedDemoUser && (await seedDemoUser(services.users))) log('Seeded demo user test@example.com / password')
   await services.deps.authenticator.warmUp()
+  services.mail.start()
 }
 
 /**

@@ -22,6 +22,12 @@ import { SecondFactorRepository } from './db/second-factors.ts'
 import { UserRepository } from './db/users.ts'
 import type { Config } from './env.ts'
 import type { SocketAddress } from './http/client-ip.ts'
+import { createMail, type MailComponent } from './mail/create-mail.ts'
+import { AccountRecovery } from './recovery/account-recovery.ts'
+import { MailBudget } from './recovery/mail-budget.ts'
+import { RecoveryMails } from './recovery/mails.ts'
+import { SecurityNotices } from './recovery/notices.ts'
+import { OneTimeTokens } from './recovery/one-time-tokens.ts'
 import { createRedis, type RedisClient } from './redis/client.ts'
 import { redisSessionStore } from './session/redis-store.ts'
 import { createSessions, type Sessions } from './session/sessions.ts'
@@ -34,6 +40,7 @@ export type Wiring = {
   hasher: PasswordHasher
   sessions: Sessions
   activity: ActivityLog
+  mail: MailComponent
   /** Closes every connection and worker; the process can then exit. */
   close(): Promise<void>
 }
@@ -43,6 +50,10 @@ export type WiringOptions = {
   socketAddress: SocketAddress
   audit?: AuditLog
   logError?: (line: string) => void
+  /** Operational lines (mail queue, dev outbox); defaults to stderr. */
+  log?: (line: string) => void
+  /** Mail retry timing; tests shorten it. */
+  mailRetry?: { attempts: number; backoffMs: number }
   now?: () => number
 }
 
@@ -97,6 +108,27 @@ export function wireDependencies(config: Config, options: WiringOptions): Wiring
     now: options.now ?? Date.now,
   })
   const pourBeer = config.beerApiUrl ? createRemoteBeerSource(config.beerApiUrl, generate) : local
+  const now = options.now ?? Date.now
+  const audit = activity.observe(options.audit ?? createAuditLog())
+  const mail = createMail(config, {
+    log: options.log ?? ((line) => console.error(line)),
+    now,
+    ...options.mailRetry,
+  })
+  const recoveryMails = new RecoveryMails(config.appUrl)
+  const notices = new SecurityNotices(mail.queue, recoveryMails)
+  const recovery = new AccountRecovery({
+    users,
+    tokens: new OneTimeTokens(redis, { prefix: config.redis.prefix }),
+    queue: mail.queue,
+    mails: recoveryMails,
+    notices,
+    budget: new MailBudget(redis, { prefix: config.redis.prefix }),
+    audit,
+    emailHash,
+    passwordResetSeconds: config.passwordResetSeconds,
+    now,
+  })
 
   const deps: AppDeps = {
     config,
@@ -117,8 +149,11 @@ export function wireDependencies(config: Config, options: WiringOptions): Wiring
     }),
     passkeys: new Passkeys({ repository: factorRepository, redis, prefix: config.redis.prefix, appUrl: config.appUrl }),
     pourBeer,
-    audit: activity.observe(options.audit ?? createAuditLog()),
+    audit,
     activity,
+    recovery,
+    notices,
+    outbox: mail.outbox,
     readiness: {
       redis: () => redis.ping(),
       mysql: () => database.ping(),
@@ -136,7 +171,9 @@ export function wireDependencies(config: Config, options: WiringOptions): Wiring
     hasher,
     sessions,
     activity,
+    mail,
     async close() {
+      await mail.close()
       await activity.settled()
       await Promise.allSettled([redis.quit(), database.pool.end(), hasher.close(), strength.close()])
     },

@@ -85,6 +85,13 @@ const schema = z.object({
   SEED_DEMO_USER: booleanString.optional(),
   SHUTDOWN_GRACE_SECONDS: z.coerce.number().min(0).max(600).default(10),
   BEER_API_URL: z.string().url().optional(),
+  SMTP_URL: z
+    .string()
+    .url()
+    .refine((url) => /^smtps?:\/\//.test(url), 'must be an smtp:// or smtps:// URL')
+    .optional(),
+  MAIL_FROM: z.string().min(3).max(254).default('Taproom <no-reply@taproom.localhost>'),
+  PASSWORD_RESET_SECONDS: z.coerce.number().int().min(60).max(86_400).default(1200),
   APP_URL: z
     .string()
     .url()
@@ -127,7 +134,13 @@ export type Config = {
   seedDemoUser: boolean
   shutdownGraceSeconds: number
   beerApiUrl?: string
-  /** The origin users reach the app at; passkeys are bound to its host name. */
+  mail: {
+    /** Unset outside production: mail goes to the dev outbox (GET /dev/mail). */
+    smtpUrl?: string
+    from: string
+  }
+  passwordResetSeconds: number
+  /** The origin users reach the app at: every link in a mail starts with it; passkeys are bound to its host name. */
   appUrl: string
   /** 32 bytes for AES-256-GCM: encrypts data at rest (authenticator-app secrets). */
   dataEncryptionKey: Buffer
@@ -188,6 +201,14 @@ export function parseEnv(source: Record<string, string | undefined>): Config {
       'Invalid environment:\n  SESSION_SECRET: each secret must be at least 32 characters in production',
     )
   }
+  if (production && !env.SMTP_URL) {
+    throw new ConfigError(
+      'Invalid environment:\n  SMTP_URL: required when NODE_ENV=production (mail must be delivered)',
+    )
+  }
+  if (production && !env.APP_URL) {
+    throw new ConfigError('Invalid environment:\n  APP_URL: required when NODE_ENV=production (links in mail use it)')
+  }
   if (production && !env.DATA_ENCRYPTION_KEY) {
     throw new ConfigError('Invalid environment:\n  DATA_ENCRYPTION_KEY: required when NODE_ENV=production')
   }
@@ -227,6 +248,8 @@ export function parseEnv(source: Record<string, string | undefined>): Config {
     seedDemoUser: env.SEED_DEMO_USER ?? !production,
     shutdownGraceSeconds: env.SHUTDOWN_GRACE_SECONDS,
     beerApiUrl: env.BEER_API_URL,
+    mail: { smtpUrl: env.SMTP_URL, from: env.MAIL_FROM },
+    passwordResetSeconds: env.PASSWORD_RESET_SECONDS,
     appUrl: new URL(env.APP_URL ?? `http://localhost:${env.PORT}`).origin,
     dataEncryptionKey: env.DATA_ENCRYPTION_KEY ? Buffer.from(env.DATA_ENCRYPTION_KEY, 'base64') : randomBytes(32),
     generatedDataKey: !env.DATA_ENCRYPTION_KEY,

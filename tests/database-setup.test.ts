@@ -47,6 +47,7 @@ describe('schema setup', () => {
       'email varchar(254) UNI',
       'password_hash varchar(60) ',
       'created_at timestamp ',
+      'email_verified_at timestamp ',
     ])
   })
 

@@ -42,6 +42,10 @@ async function respond(
 ) {
   const title = TITLES[status] ?? 'Error'
   if (isHtmx(c)) {
+    // Into the page's notice region, whatever the request targeted: an error
+    // must not replace the form or row it came from.
+    c.header('HX-Retarget', '#flash')
+    c.header('HX-Reswap', 'innerHTML')
     return c.html(
       <p class="form-error" role="alert">
         {message}

@@ -20,6 +20,7 @@ import { PasswordForm, type PasswordFormProps, PasswordPage } from '../views/pag
 import { SessionsPage } from '../views/pages/sessions.tsx'
 import { Flash } from '../views/partials/flash.tsx'
 import { SessionList } from '../views/partials/session-list.tsx'
+import type { RequireFreshProof } from './fresh-proof.tsx'
 
 export type AccountDeps = {
   sessions: Sessions
@@ -29,6 +30,8 @@ export type AccountDeps = {
   credentialGate: CredentialGate
   newPasswordCheck: NewPasswordCheck
   audit: AuditLog
+  /** Guards the sensitive actions: ending sessions needs a recent proof of the password. */
+  requireFreshProof: RequireFreshProof
   now: () => number
 }
 
@@ -52,6 +55,7 @@ export function accountRoutes({
   credentialGate,
   newPasswordCheck,
   audit,
+  requireFreshProof,
   now,
 }: AccountDeps) {
   const auditRevoked = (c: Context<AppEnv>, userId: string, sessionIds: string[], reason: string) => {
@@ -87,7 +91,7 @@ export function accountRoutes({
       if (isHtmx(c)) return c.html(<SessionList {...list} />)
       return c.html(<SessionsPage {...list} session={signedIn.state} />)
     })
-    .post('/account/sessions/revoke-others', async (c) => {
+    .post('/account/sessions/revoke-others', requireFreshProof('/account/sessions'), async (c) => {
       const { state, user } = await requireUser(c)
       const session = c.get('session')
       const ended = await sessions.revokeOthers(user.id, state.id)
@@ -103,7 +107,7 @@ export function accountRoutes({
       await session.flash(endedCount(ended.length))
       return redirect(c, '/account/sessions')
     })
-    .post('/account/sessions/:id/revoke', async (c) => {
+    .post('/account/sessions/:id/revoke', requireFreshProof('/account/sessions'), async (c) => {
       const { user } = await requireUser(c)
       const session = c.get('session')
       const target = c.req.param('id')

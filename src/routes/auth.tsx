@@ -20,7 +20,13 @@ export type AuthDeps = {
   now: () => number
 }
 
-const INVALID_CREDENTIALS = 'Invalid email or password.'
+export const INVALID_CREDENTIALS = 'Invalid email or password.'
+
+/** What a throttled login attempt (or password check) is told. */
+export function throttledMessage(retryAfterSeconds: number): string {
+  const minutes = Math.ceil(retryAfterSeconds / 60)
+  return `Too many failed attempts. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`
+}
 const LOGIN_UNAVAILABLE = 'Logging in is temporarily unavailable. Please try again in a moment.'
 export const LOGIN_BUSY = 'Too many people are logging in right now. Please try again in a moment.'
 
@@ -80,12 +86,8 @@ export function authRoutes({ authenticator, emailHash, audit, now }: AuthDeps) {
           reason: outcome.reason,
         })
         if (outcome.reason === 'throttled') {
-          const minutes = Math.ceil((outcome.retryAfterSeconds ?? 60) / 60)
           c.header('Retry-After', String(outcome.retryAfterSeconds ?? 60))
-          return renderLogin(c, 429, {
-            email,
-            error: `Too many failed attempts. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`,
-          })
+          return renderLogin(c, 429, { email, error: throttledMessage(outcome.retryAfterSeconds ?? 60) })
         }
         return renderLogin(c, 401, { email, error: INVALID_CREDENTIALS })
       }

@@ -106,6 +106,9 @@ async function main(): Promise<BenchResults> {
       SESSION_SECRET: randomBytes(32).toString('base64url'),
       DATA_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
       COOKIE_SECURE: 'false',
+      // Production requires both; no scenario here sends mail.
+      SMTP_URL: 'smtp://127.0.0.1:25',
+      APP_URL: base,
       REDIS_URL: redisUrl,
       REDIS_PREFIX: prefix,
       DATABASE_URL: `${MYSQL_URL}/${database}`,

@@ -37,7 +37,7 @@ export type AuditRecord = Record<string, string> & { event: string }
 export async function createTestApp(
   label: string,
   env: Record<string, string> = {},
-  options: { now?: () => number } = {},
+  options: { now?: () => number; mailRetry?: { attempts: number; backoffMs: number } } = {},
 ) {
   const { prefix, database } = isolation(label)
   const config = parseEnv({
@@ -52,12 +52,15 @@ export async function createTestApp(
   })
   const audit: AuditRecord[] = []
   const errors: string[] = []
+  const logs: string[] = []
   let socketAddress = '127.0.0.1'
   const services = wireDependencies(config, {
     workerUrl: WORKER_URL,
     socketAddress: () => socketAddress,
     audit: createAuditLog((line) => audit.push(JSON.parse(line))),
     logError: (line) => errors.push(line),
+    log: (line) => logs.push(line),
+    mailRetry: options.mailRetry ?? { attempts: 3, backoffMs: 50 },
     now: options.now,
   })
   await prepare(config, services)
@@ -69,6 +72,8 @@ export async function createTestApp(
     redis: services.redis,
     audit,
     errors,
+    /** Operational lines: the mail queue's and the dev outbox's. */
+    logs,
     /** Pretend later requests come from this socket address. */
     setSocketAddress(address: string) {
       socketAddress = address

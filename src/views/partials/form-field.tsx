@@ -6,10 +6,11 @@ export type FormFieldProps = {
   error?: string
   autocomplete: string
   hint?: string
+  autofocus?: boolean
 }
 
 /** A labelled input with its error message tied to it for screen readers. */
-export function FormField({ name, label, type, value, error, autocomplete, hint }: FormFieldProps) {
+export function FormField({ name, label, type, value, error, autocomplete, hint, autofocus }: FormFieldProps) {
   const id = `field-${name}`
   const described = [hint ? `${id}-hint` : '', error ? `${id}-error` : ''].filter(Boolean).join(' ')
   return (
@@ -21,6 +22,7 @@ export function FormField({ name, label, type, value, error, autocomplete, hint 
         type={type}
         value={type === 'password' ? undefined : value}
         autocomplete={autocomplete}
+        autofocus={autofocus}
         required
         aria-invalid={error ? 'true' : undefined}
         aria-describedby={described || undefined}

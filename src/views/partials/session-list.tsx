@@ -5,12 +5,12 @@ import { Timestamp } from './timestamp.tsx'
 export type SessionListProps = { sessions: StoredSession[]; currentId: string | null; csrfToken: string; now: number }
 
 /*
- * A failed revoke (expired form, store down) shows its message in the flash
- * region instead of deleting the row; a 404 still deletes it, since that
- * session has ended either way.
+ * A failed revoke (store down) shows its message in the flash region instead
+ * of deleting the row; a 404 still deletes it, since that session has ended
+ * either way. A 403 is left to the server: an expired form's message goes to
+ * the flash region, a "Confirm it's you" form replaces the page's content.
  */
 const ERROR_TO_FLASH = {
-  'hx-status:403': 'target:#flash swap:innerHTML',
   'hx-status:5xx': 'target:#flash swap:innerHTML',
 }
 
