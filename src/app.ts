@@ -14,6 +14,7 @@ import type { AttemptThrottle } from './auth/throttle.ts'
 import type { Beer } from './beer/generator.ts'
 import type { UserRepository } from './db/users.ts'
 import type { Config } from './env.ts'
+import { accessLog } from './http/access-log.ts'
 import { clientIp, type SocketAddress } from './http/client-ip.ts'
 import { csrfProtection } from './http/csrf.ts'
 import { errorPages } from './http/error-handler.tsx'
@@ -21,6 +22,7 @@ import { formBodyGuard } from './http/form.ts'
 import { noStore, varyOnHtmx } from './http/htmx.ts'
 import { securityHeaders } from './http/security-headers.ts'
 import { staticAssets } from './http/static-assets.ts'
+import type { Logger } from './log.ts'
 import type { DevOutbox } from './mail/dev-outbox.ts'
 import type { AccountRecovery } from './recovery/account-recovery.ts'
 import type { SecurityNotices } from './recovery/notices.ts'
@@ -59,7 +61,7 @@ export type AppDeps = {
   outbox?: DevOutbox
   readiness: Record<string, ReadinessCheck>
   socketAddress: SocketAddress
-  logError?: (line: string) => void
+  logger: Logger
   now?: () => number
 }
 
@@ -72,7 +74,7 @@ export function createApp(deps: AppDeps) {
   const { config } = deps
 
   const app = new Hono<AppEnv>()
-  const errors = errorPages({ page: ErrorPage, log: deps.logError })
+  const errors = errorPages({ page: ErrorPage, logger: deps.logger })
   app.onError(errors.onError)
   app.notFound(errors.notFound)
 
@@ -82,7 +84,9 @@ export function createApp(deps: AppDeps) {
   app.route('/', staticAssets)
   app.route('/', healthRoutes(deps.readiness))
 
-  app.use(requestId())
+  // Our own id for every request: a client's X-Request-Id is logged beside it, never as it.
+  app.use(requestId({ headerName: '' }))
+  app.use(accessLog(deps.logger))
   // Everything below may carry the session (its CSRF token, its cookie) and
   // may answer an htmx request with a fragment.
   app.use(noStore(), varyOnHtmx())

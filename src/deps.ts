@@ -1,7 +1,7 @@
 import { availableParallelism } from 'node:os'
 import { ActivityLog } from './activity/activity-log.ts'
 import type { AppDeps } from './app.ts'
-import { type AuditLog, createAuditLog } from './audit.ts'
+import { createAuditLog } from './audit.ts'
 import { Authenticator } from './auth/authenticator.ts'
 import { createBreachCheck } from './auth/breached-passwords.ts'
 import { CredentialGate } from './auth/credential-gate.ts'
@@ -22,6 +22,7 @@ import { SecondFactorRepository } from './db/second-factors.ts'
 import { UserRepository } from './db/users.ts'
 import type { Config } from './env.ts'
 import type { SocketAddress } from './http/client-ip.ts'
+import { createLogger, type Logger } from './log.ts'
 import { createMail, type MailComponent } from './mail/create-mail.ts'
 import { AccountRecovery } from './recovery/account-recovery.ts'
 import { MailBudget } from './recovery/mail-budget.ts'
@@ -40,6 +41,7 @@ export type Wiring = {
   hasher: PasswordHasher
   sessions: Sessions
   activity: ActivityLog
+  logger: Logger
   mail: MailComponent
   /** Closes every connection and worker; the process can then exit. */
   close(): Promise<void>
@@ -48,10 +50,8 @@ export type Wiring = {
 export type WiringOptions = {
   workerUrl: URL
   socketAddress: SocketAddress
-  audit?: AuditLog
-  logError?: (line: string) => void
-  /** Operational lines (mail queue, dev outbox); defaults to stderr. */
-  log?: (line: string) => void
+  /** Where every log line goes; by default JSON lines on stdout at LOG_LEVEL. */
+  logger?: Logger
   /** Mail retry timing; tests shorten it. */
   mailRetry?: { attempts: number; backoffMs: number }
   now?: () => number
@@ -62,6 +62,7 @@ export type WiringOptions = {
  * password hasher, the session layer — and what closes them. Nothing connects yet.
  */
 export function wireDependencies(config: Config, options: WiringOptions): Wiring {
+  const logger = options.logger ?? createLogger({ level: config.logLevel })
   const redis = createRedis(config.redis)
   const database = createDatabase(config.databaseUrl)
   const users = new UserRepository(database.db)
@@ -78,12 +79,11 @@ export function wireDependencies(config: Config, options: WiringOptions): Wiring
       options.workerUrl,
     ),
   })
-  const logError = options.logError ?? ((line: string) => console.error(line))
   const newPasswordCheck = createNewPasswordCheck({
     strength,
     isBreached: createBreachCheck({
       url: config.pwnedPasswordsUrl,
-      warn: (message) => logError(JSON.stringify({ time: new Date().toISOString(), type: 'warn', message })),
+      warn: (message) => logger.warn(message),
     }),
   })
   const emailHash = keyedEmailHash(config.session.secrets[0]!)
@@ -104,14 +104,14 @@ export function wireDependencies(config: Config, options: WiringOptions): Wiring
   const activity = new ActivityLog({
     events: new AuthEventRepository(database.db),
     retentionDays: config.authEventsDays,
-    log: options.logError ?? ((line) => console.error(line)),
+    logger,
     now: options.now ?? Date.now,
   })
   const pourBeer = config.beerApiUrl ? createRemoteBeerSource(config.beerApiUrl, generate) : local
   const now = options.now ?? Date.now
-  const audit = activity.observe(options.audit ?? createAuditLog())
+  const audit = activity.observe(createAuditLog(logger))
   const mail = createMail(config, {
-    log: options.log ?? ((line) => console.error(line)),
+    logger,
     now,
     ...options.mailRetry,
   })
@@ -159,7 +159,7 @@ export function wireDependencies(config: Config, options: WiringOptions): Wiring
       mysql: () => database.ping(),
     },
     socketAddress: options.socketAddress,
-    logError: options.logError,
+    logger,
     now: options.now,
   }
 
@@ -171,6 +171,7 @@ export function wireDependencies(config: Config, options: WiringOptions): Wiring
     hasher,
     sessions,
     activity,
+    logger,
     mail,
     async close() {
       await mail.close()

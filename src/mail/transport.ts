@@ -31,12 +31,12 @@ export function smtpTransport(url: string, from: string): MailTransport {
   }
 }
 
-/** Keeps mail in the dev outbox and logs one line per mail: recipient and subject, never the body (it holds tokens). */
+/** Keeps mail in the dev outbox and logs one line per mail: its subject, never the address or the body (it holds tokens). */
 export function outboxTransport(outbox: DevOutbox, log: (line: string) => void, now: () => number): MailTransport {
   return {
     async send(mail) {
       outbox.add(mail, now())
-      log(`mail to ${mail.to}: ${mail.subject} (open /dev/mail to read it)`)
+      log(`mail "${mail.subject}" kept in the dev outbox (open /dev/mail to read it)`)
     },
     close() {},
   }
