@@ -36,6 +36,8 @@ import { freshProofGuard } from './routes/fresh-proof.tsx'
 import { healthRoutes, type ReadinessCheck } from './routes/health.ts'
 import { homeRoutes } from './routes/home.tsx'
 import { howItWorksRoutes } from './routes/how-it-works.tsx'
+import { SECOND_STEP_SECONDS, secondStepRoutes } from './routes/second-step.tsx'
+import { securityRoutes } from './routes/security.tsx'
 import { signupRoutes } from './routes/signup.tsx'
 import type { Sessions } from './session/sessions.ts'
 import { ErrorPage } from './views/pages/error.tsx'
@@ -98,7 +100,29 @@ export function createApp(deps: AppDeps) {
   const requireFreshProof = freshProofGuard({ maxAgeSeconds: config.reauthSeconds, now })
 
   app.route('/', homeRoutes({ pourBeer: deps.pourBeer, now }))
-  app.route('/', authRoutes({ ...deps, now }))
+  app.route(
+    '/',
+    authRoutes({
+      authenticator: deps.authenticator,
+      emailHash: deps.emailHash,
+      secondFactors: deps.secondFactors,
+      audit: deps.audit,
+      now,
+      secondStepSeconds: SECOND_STEP_SECONDS,
+    }),
+  )
+  app.route(
+    '/',
+    secondStepRoutes({
+      sessions: deps.sessions,
+      users: deps.users,
+      throttle: deps.throttle,
+      secondFactors: deps.secondFactors,
+      passkeys: deps.passkeys,
+      audit: deps.audit,
+      now,
+    }),
+  )
   app.route('/', signupRoutes(deps))
   app.route(
     '/',
@@ -121,6 +145,19 @@ export function createApp(deps: AppDeps) {
   app.route(
     '/',
     deleteAccountRoutes({ users: deps.users, sessions: deps.sessions, audit: deps.audit, requireFreshProof }),
+  )
+  app.route(
+    '/',
+    securityRoutes({
+      sessions: deps.sessions,
+      secondFactors: deps.secondFactors,
+      passkeys: deps.passkeys,
+      notices: deps.notices,
+      audit: deps.audit,
+      requireFreshProof,
+      reauthSeconds: config.reauthSeconds,
+      now,
+    }),
   )
   app.route('/', activityRoutes({ activity: deps.activity, retentionDays: config.authEventsDays, now }))
   app.route('/', howItWorksRoutes({ sessions: deps.sessions, now }))

@@ -12,7 +12,8 @@ const MIN_PASSWORD_LENGTH = 8
 export class InvalidText {}
 const utf8 = new TextEncoder()
 
-const singleText = (label: string) =>
+/** One text value, sent once, without NUL bytes or broken UTF-8. */
+export const singleText = (label: string) =>
   z
     .union([z.string(), z.array(z.unknown()), z.instanceof(Blob), z.instanceof(InvalidText)], {
       message: `${label} is required.`,

@@ -6,6 +6,7 @@ import { describeDevice } from '../auth/device.ts'
 import type { EmailHash } from '../auth/email-hash.ts'
 import { fieldErrors, loginForm, submittedText } from '../auth/forms.ts'
 import { OverloadedError } from '../auth/overloaded.ts'
+import type { SecondFactors } from '../auth/second-factors.ts'
 import { readForm } from '../http/form.ts'
 import { redirect, renderForm } from '../http/htmx.ts'
 import { LOGGED_OUT_NOTICE } from '../session/request-session.ts'
@@ -16,8 +17,11 @@ import { LogoutPage } from '../views/pages/logout.tsx'
 export type AuthDeps = {
   authenticator: Authenticator
   emailHash: EmailHash
+  secondFactors: SecondFactors
   audit: AuditLog
   now: () => number
+  /** How long the second step may take after a right password (routes/second-step.tsx). */
+  secondStepSeconds: number
 }
 
 export const INVALID_CREDENTIALS = 'Invalid email or password.'
@@ -31,7 +35,7 @@ const LOGIN_UNAVAILABLE = 'Logging in is temporarily unavailable. Please try aga
 export const LOGIN_BUSY = 'Too many people are logging in right now. Please try again in a moment.'
 
 /** Log in and log out: GET/POST /login, GET/POST /logout. */
-export function authRoutes({ authenticator, emailHash, audit, now }: AuthDeps) {
+export function authRoutes({ authenticator, emailHash, secondFactors, audit, now, secondStepSeconds }: AuthDeps) {
   async function renderLogin(
     c: Context<AppEnv>,
     status: 200 | 401 | 422 | 429 | 503,
@@ -93,6 +97,11 @@ export function authRoutes({ authenticator, emailHash, audit, now }: AuthDeps) {
       }
 
       const { user } = outcome
+      if ((await secondFactors.summary(user.id)).totp) {
+        const pending = await session.beginPending(user.id, now() + secondStepSeconds * 1000)
+        audit('second_factor_required', { requestId, ip, sessionId: pending.id, userId: user.id })
+        return redirect(c, '/login/verify')
+      }
       const device = describeDevice(c.req.header('user-agent'))
       const fresh = await session.signIn(user, { method: 'password', device, ip })
       audit('login_success', { requestId, ip, sessionId: fresh.id, userId: user.id, device })
