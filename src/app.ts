@@ -4,10 +4,13 @@ import type { ActivityLog } from './activity/activity-log.ts'
 import type { AppEnv } from './app-env.ts'
 import type { AuditLog } from './audit.ts'
 import type { Authenticator } from './auth/authenticator.ts'
+import type { CredentialGate } from './auth/credential-gate.ts'
+import type { EmailHash } from './auth/email-hash.ts'
+import type { NewPasswordCheck } from './auth/new-password.ts'
 import type { Passkeys } from './auth/passkeys.ts'
 import type { PasswordHasher } from './auth/password-hasher.ts'
 import type { SecondFactors } from './auth/second-factors.ts'
-import type { LoginThrottle } from './auth/throttle.ts'
+import type { AttemptThrottle } from './auth/throttle.ts'
 import type { Beer } from './beer/generator.ts'
 import type { UserRepository } from './db/users.ts'
 import type { Config } from './env.ts'
@@ -44,7 +47,10 @@ export type AppDeps = {
   config: Config
   sessions: Sessions
   authenticator: Authenticator
-  throttle: LoginThrottle
+  throttle: AttemptThrottle
+  credentialGate: CredentialGate
+  newPasswordCheck: NewPasswordCheck
+  emailHash: EmailHash
   users: UserRepository
   hasher: PasswordHasher
   secondFactors: SecondFactors
@@ -101,6 +107,7 @@ export function createApp(deps: AppDeps) {
     '/',
     authRoutes({
       authenticator: deps.authenticator,
+      emailHash: deps.emailHash,
       secondFactors: deps.secondFactors,
       audit: deps.audit,
       now,
@@ -119,7 +126,7 @@ export function createApp(deps: AppDeps) {
       now,
     }),
   )
-  app.route('/', signupRoutes({ users: deps.users, hasher: deps.hasher, throttle: deps.throttle, audit: deps.audit }))
+  app.route('/', signupRoutes(deps))
   app.route(
     '/',
     accountRoutes({
@@ -127,6 +134,8 @@ export function createApp(deps: AppDeps) {
       authenticator: deps.authenticator,
       users: deps.users,
       hasher: deps.hasher,
+      credentialGate: deps.credentialGate,
+      newPasswordCheck: deps.newPasswordCheck,
       audit: deps.audit,
       requireFreshProof,
       now,
