@@ -62,7 +62,7 @@ export function createApp(deps: AppDeps) {
   app.use(session(deps.sessions))
   app.use(csrfProtection({ trustProxy: config.trustProxy }))
 
-  app.route('/', homeRoutes({ pourBeer: deps.pourBeer, now }))
+  app.route('/', homeRoutes({ pourBeer: deps.pourBeer, now, secureCookies: config.session.cookieSecure }))
   app.route('/', authRoutes({ authenticator: deps.authenticator, audit: deps.audit, now }))
   app.route('/', signupRoutes({ users: deps.users, hasher: deps.hasher, throttle: deps.throttle, audit: deps.audit }))
   app.route(

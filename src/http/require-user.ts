@@ -4,6 +4,7 @@ import type { AppEnv } from '../app-env.ts'
 import type { SessionUser } from '../session/request-session.ts'
 import type { StoredSession } from '../session/store.ts'
 import { isHtmx, noStore } from './htmx.ts'
+import { loginUrl } from './next-path.ts'
 
 export type SignedIn = { state: StoredSession; user: SessionUser }
 
@@ -11,8 +12,9 @@ export type SignedIn = { state: StoredSession; user: SessionUser }
  * The logged-in user of this request (loading the session counts as activity),
  * or a way to the login page: 303 for a plain request, and for htmx 401 with
  * HX-Redirect, because fetch would follow a redirect and swap the login page
- * into a fragment. The answer is built on the context, so a session cookie set
- * while loading still reaches the browser.
+ * into a fragment. The login page is told to come back here afterwards (`next`:
+ * this path, or for htmx the page it came from). The answer is built on the
+ * context, so a session cookie set while loading still reaches the browser.
  */
 export async function requireUser(c: Context<AppEnv>): Promise<SignedIn> {
   const session = c.get('session')
@@ -23,8 +25,19 @@ export async function requireUser(c: Context<AppEnv>): Promise<SignedIn> {
   if (state.flash) await session.flash(state.flash)
   noStore(c)
   if (isHtmx(c)) {
-    c.header('HX-Redirect', '/login')
+    c.header('HX-Redirect', loginUrl(pagePath(c.req.header('hx-current-url'))))
     throw new HTTPException(401, { res: c.body(null, 401) })
   }
-  throw new HTTPException(303, { res: c.redirect('/login', 303) })
+  const back = c.req.method === 'GET' ? c.req.path + new URL(c.req.url).search : undefined
+  throw new HTTPException(303, { res: c.redirect(loginUrl(back), 303) })
+}
+
+function pagePath(currentUrl: string | undefined): string | undefined {
+  if (!currentUrl) return undefined
+  try {
+    const url = new URL(currentUrl)
+    return url.pathname + url.search
+  } catch {
+    return undefined
+  }
 }

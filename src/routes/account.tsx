@@ -34,6 +34,7 @@ export type AccountDeps = {
 
 export const PASSWORD_CHANGED = 'Password changed.'
 const REVOKED = 'Session revoked. That browser is logged out.'
+const ALREADY_ENDED = 'That session had already ended.'
 const SESSION_ID = /^[A-Za-z0-9_-]{22}$/
 
 const endedCount = (count: number) =>
@@ -108,12 +109,21 @@ export function accountRoutes({ store, authenticator, users, hasher, audit, now 
         return redirect(c, '/')
       }
       const revoked = SESSION_ID.test(target) && (await revokeUserSession(store, user.id, target, now()))
+      if (revoked) auditRevoked(c, user.id, [target], 'revoked')
+      if (isHtmx(c)) {
+        // The whole list comes back, so its count and rows match what is left.
+        const list = listProps(c, await listUserSessions(store, user.id, session.id, now()))
+        return c.html(
+          <>
+            <SessionList {...list} />
+            <Flash message={revoked ? REVOKED : ALREADY_ENDED} oob />
+          </>,
+          revoked ? 200 : 404,
+        )
+      }
       if (!revoked) {
-        if (isHtmx(c)) return c.html(<Flash message="That session had already ended." oob />, 404)
         throw new HTTPException(404, { message: 'You have no session with that ID. It may have ended already.' })
       }
-      auditRevoked(c, user.id, [target], 'revoked')
-      if (isHtmx(c)) return c.html(<Flash message={REVOKED} oob />)
       await session.flash(REVOKED)
       return redirect(c, '/account/sessions')
     })

@@ -7,6 +7,7 @@ import { fieldErrors, loginForm, submittedText } from '../auth/forms.ts'
 import { emailHash } from '../auth/throttle.ts'
 import { readForm } from '../http/form.ts'
 import { isHtmx, noStore, redirect, varyOnHtmx } from '../http/htmx.ts'
+import { safeNextPath } from '../http/next-path.ts'
 import { LOGGED_OUT_NOTICE } from '../session/request-session.ts'
 import { ServiceUnavailableError } from '../unavailable.ts'
 import { LoginForm, type LoginFormProps, LoginPage } from '../views/pages/login.tsx'
@@ -27,6 +28,7 @@ export function authRoutes({ authenticator, audit, now }: AuthDeps) {
     const session = c.get('session')
     noStore(c)
     varyOnHtmx(c)
+    props = { ...props, next: props.next ?? safeNextPath(c.req.query('next')) }
     if (isHtmx(c) && c.req.method === 'POST') {
       return c.html(<LoginForm {...props} csrfToken={session.csrfToken!} />, status)
     }
@@ -40,7 +42,8 @@ export function authRoutes({ authenticator, audit, now }: AuthDeps) {
       const form = await readForm(c)
       const parsed = loginForm.safeParse(form)
       const email = submittedText(form.email)
-      if (!parsed.success) return renderLogin(c, 422, { email, fieldErrors: fieldErrors(parsed.error) })
+      const next = safeNextPath(form.next)
+      if (!parsed.success) return renderLogin(c, 422, { email, next, fieldErrors: fieldErrors(parsed.error) })
 
       const session = c.get('session')
       const ip = c.get('clientIp')
@@ -57,7 +60,7 @@ export function authRoutes({ authenticator, audit, now }: AuthDeps) {
           error: error.message,
         })
         c.header('Retry-After', '5')
-        return renderLogin(c, 503, { email, error: LOGIN_UNAVAILABLE })
+        return renderLogin(c, 503, { email, next, error: LOGIN_UNAVAILABLE })
       }
       const requestId = c.get('requestId')
       if (!outcome.ok) {
@@ -73,10 +76,11 @@ export function authRoutes({ authenticator, audit, now }: AuthDeps) {
           c.header('Retry-After', String(outcome.retryAfterSeconds ?? 60))
           return renderLogin(c, 429, {
             email,
+            next,
             error: `Too many failed attempts. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`,
           })
         }
-        return renderLogin(c, 401, { email, error: INVALID_CREDENTIALS })
+        return renderLogin(c, 401, { email, next, error: INVALID_CREDENTIALS })
       }
 
       const { user } = outcome
@@ -89,7 +93,7 @@ export function authRoutes({ authenticator, audit, now }: AuthDeps) {
       audit('login_success', { requestId, ip, sessionId: fresh.id, userId: user.id })
       for (const sessionId of fresh.evicted)
         audit('session_revoked', { requestId, ip, sessionId, userId: user.id, reason: 'session_cap' })
-      return redirect(c, '/')
+      return redirect(c, next ?? '/')
     })
     .get('/logout', async (c) => {
       const session = c.get('session')
@@ -100,12 +104,14 @@ export function authRoutes({ authenticator, audit, now }: AuthDeps) {
     .post('/logout', async (c) => {
       const session = c.get('session')
       const sessionId = session.id ?? undefined
-      // Browsers that apply Clear-Site-Data's "cookies" after this response's
-      // Set-Cookie (Chromium does) drop the fresh session too, and show no notice.
       const ended = await session.restartWithNotice(LOGGED_OUT_NOTICE)
       audit('logout', { requestId: c.get('requestId'), ip: c.get('clientIp'), sessionId, userId: ended?.userId })
       noStore(c)
-      c.header('Clear-Site-Data', '"cache", "cookies", "storage"')
+      // Not "cookies": the session cookie is already expired by Set-Cookie and
+      // its session deleted, while "cookies" would also drop the fresh session
+      // carrying the notice (Chromium applies it after this response's cookies)
+      // and log the visitor out of every sibling site on the registrable domain.
+      c.header('Clear-Site-Data', '"cache", "storage"')
       return redirect(c, '/')
     })
 }

@@ -4,8 +4,10 @@ import { SessionList, type SessionListProps } from '../partials/session-list.tsx
 
 export function SessionsPage({ session, ...list }: SessionListProps & { session: StoredSession }) {
   return (
-    <Layout title="Your sessions" loggedIn csrfToken={list.csrfToken} flash={session.flash}>
-      <h1>Your sessions</h1>
+    <Layout title="Your sessions" loggedIn csrfToken={list.csrfToken} flash={session.flash} path="/account/sessions">
+      <h1 id="sessions-heading" tabindex={-1}>
+        Your sessions
+      </h1>
       <p>
         Every browser logged in as {session.email}. Revoking one logs that browser out on its next request. Sessions
         that expire drop off this list by themselves.
