@@ -1,10 +1,10 @@
 import type { RequestIdVariables } from 'hono/request-id'
-import type { RequestSession } from './session/request-session.ts'
+import type { SessionVariables } from './session/sessions.ts'
 
 /** The typed context every handler sees. */
 export type AppEnv = {
-  Variables: RequestIdVariables & {
-    session: RequestSession
-    clientIp: string
-  }
+  Variables: RequestIdVariables &
+    SessionVariables & {
+      clientIp: string
+    }
 }

@@ -1,37 +1,48 @@
 import { Hono } from 'hono'
 import { requestId } from 'hono/request-id'
+import type { ActivityLog } from './activity/activity-log.ts'
 import type { AppEnv } from './app-env.ts'
 import type { AuditLog } from './audit.ts'
 import type { Authenticator } from './auth/authenticator.ts'
+import type { Passkeys } from './auth/passkeys.ts'
 import type { PasswordHasher } from './auth/password-hasher.ts'
+import type { SecondFactors } from './auth/second-factors.ts'
 import type { LoginThrottle } from './auth/throttle.ts'
 import type { Beer } from './beer/generator.ts'
 import type { UserRepository } from './db/users.ts'
 import type { Config } from './env.ts'
 import { clientIp, type SocketAddress } from './http/client-ip.ts'
 import { csrfProtection } from './http/csrf.ts'
-import { errorHandler, notFound } from './http/error-handler.tsx'
+import { errorPages } from './http/error-handler.tsx'
 import { formBodyGuard } from './http/form.ts'
+import { noStore, varyOnHtmx } from './http/htmx.ts'
 import { securityHeaders } from './http/security-headers.ts'
 import { staticAssets } from './http/static-assets.ts'
 import { accountRoutes } from './routes/account.tsx'
+import { activityRoutes } from './routes/activity.tsx'
 import { authRoutes } from './routes/auth.tsx'
+import { confirmRoutes } from './routes/confirm.tsx'
+import { deleteAccountRoutes } from './routes/delete-account.tsx'
+import { freshProofGuard } from './routes/fresh-proof.tsx'
 import { healthRoutes, type ReadinessCheck } from './routes/health.ts'
 import { homeRoutes } from './routes/home.tsx'
 import { howItWorksRoutes } from './routes/how-it-works.tsx'
 import { signupRoutes } from './routes/signup.tsx'
-import { session } from './session/middleware.ts'
-import type { SessionContext } from './session/request-session.ts'
+import type { Sessions } from './session/sessions.ts'
+import { ErrorPage } from './views/pages/error.tsx'
 
 export type AppDeps = {
   config: Config
-  sessions: SessionContext
+  sessions: Sessions
   authenticator: Authenticator
   throttle: LoginThrottle
   users: UserRepository
   hasher: PasswordHasher
+  secondFactors: SecondFactors
+  passkeys: Passkeys
   pourBeer: () => Promise<Beer>
   audit: AuditLog
+  activity: ActivityLog
   readiness: Record<string, ReadinessCheck>
   socketAddress: SocketAddress
   logError?: (line: string) => void
@@ -47,20 +58,26 @@ export function createApp(deps: AppDeps) {
   const { config } = deps
 
   const app = new Hono<AppEnv>()
-  app.onError(errorHandler(deps.logError))
-  app.notFound(notFound)
+  const errors = errorPages({ page: ErrorPage, log: deps.logError })
+  app.onError(errors.onError)
+  app.notFound(errors.notFound)
 
-  // Static files and health checks come first: they need no session and
-  // cost no Redis command.
+  app.use(securityHeaders({ hsts: config.session.cookieSecure }))
+  // Static files and health checks come next: they need no session and cost
+  // no Redis command.
   app.route('/', staticAssets)
   app.route('/', healthRoutes(deps.readiness))
 
   app.use(requestId())
-  app.use(securityHeaders({ hsts: config.session.cookieSecure }))
+  // Everything below may carry the session (its CSRF token, its cookie) and
+  // may answer an htmx request with a fragment.
+  app.use(noStore(), varyOnHtmx())
   app.use(clientIp({ trustProxy: config.trustProxy, socketAddress: deps.socketAddress }))
   app.use(formBodyGuard())
-  app.use(session(deps.sessions))
+  app.use(deps.sessions.middleware)
   app.use(csrfProtection({ trustProxy: config.trustProxy }))
+
+  const requireFreshProof = freshProofGuard({ maxAgeSeconds: config.reauthSeconds, now })
 
   app.route('/', homeRoutes({ pourBeer: deps.pourBeer, now, secureCookies: config.session.cookieSecure }))
   app.route('/', authRoutes({ authenticator: deps.authenticator, audit: deps.audit, now }))
@@ -68,14 +85,24 @@ export function createApp(deps: AppDeps) {
   app.route(
     '/',
     accountRoutes({
-      store: deps.sessions.store,
+      sessions: deps.sessions,
       authenticator: deps.authenticator,
       users: deps.users,
       hasher: deps.hasher,
       audit: deps.audit,
+      requireFreshProof,
       now,
     }),
   )
+  app.route(
+    '/',
+    confirmRoutes({ authenticator: deps.authenticator, audit: deps.audit, reauthSeconds: config.reauthSeconds }),
+  )
+  app.route(
+    '/',
+    deleteAccountRoutes({ users: deps.users, sessions: deps.sessions, audit: deps.audit, requireFreshProof }),
+  )
+  app.route('/', activityRoutes({ activity: deps.activity, retentionDays: config.authEventsDays, now }))
   app.route('/', howItWorksRoutes({ sessions: deps.sessions, now }))
   return app
 }

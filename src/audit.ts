@@ -6,6 +6,8 @@ export type AuditEvent =
   | 'password_changed'
   | 'signup'
   | 'signup_failure'
+  | 'reauthenticated'
+  | 'account_deleted'
 
 export type AuditFields = {
   requestId?: string
@@ -13,6 +15,8 @@ export type AuditFields = {
   sessionId?: string
   userId?: string
   emailHash?: string
+  /** A readable browser and OS ("Firefox on Linux"), for sign-ins. */
+  device?: string
   reason?: string
   /** Why a backing service failed (e.g. MySQL's own message), so a misconfiguration shows in the log. */
   error?: string

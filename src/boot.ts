@@ -1,55 +1,15 @@
 import { ensureDatabase, migrateDatabase } from './db/migrate.ts'
 import { seedDemoUser } from './db/seed.ts'
-import type { Services } from './deps.ts'
-import { type Config, ConfigError, parseEnv } from './env.ts'
+import type { Wiring } from './deps.ts'
+import type { Config } from './env.ts'
 import { connectRedis, type RedisClient } from './redis/client.ts'
+import { isTransient } from './unavailable.ts'
 
 export type Log = (message: string) => void
 
 const log: Log = (message) => console.error(`[taproom] ${message}`)
 
 const CLOSE_TIMEOUT_MS = 5000
-
-/** Reads the environment, or exits naming what is wrong with it. */
-export function loadConfig(): Config {
-  try {
-    const config = parseEnv(process.env)
-    if (config.generatedSecret) {
-      log('SESSION_SECRET is not set: using a random secret, so sessions end when this process stops.')
-    }
-    return config
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error
-    console.error(error.message)
-    process.exit(1)
-  }
-}
-
-/*
- * Errors worth waiting out at startup: the server is not reachable yet or is
- * still starting. Anything else (a wrong password, a failing migration) will
- * not go away by waiting, so it ends startup at once.
- */
-const TRANSIENT_CODES = new Set([
-  'ECONNREFUSED',
-  'ECONNRESET',
-  'ETIMEDOUT',
-  'EHOSTUNREACH',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'EPIPE',
-  'PROTOCOL_CONNECTION_LOST',
-  'PROTOCOL_SEQUENCE_TIMEOUT',
-  'ER_CON_COUNT_ERROR',
-  'ER_SERVER_SHUTDOWN',
-])
-
-function isTransient(error: unknown): boolean {
-  for (let e = error as { code?: unknown; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
-    if (typeof e.code === 'string' && TRANSIENT_CODES.has(e.code)) return true
-  }
-  return false
-}
 
 /** Retries a startup step with backoff while its failure looks transient, saying each time what it waits for. */
 async function retry<T>(what: string, step: () => Promise<T>, attempts = 30): Promise<T> {
@@ -92,7 +52,15 @@ function watchRedis(redis: RedisClient): void {
  * Everything before the first request: Redis answering, the database created
  * and migrated, the demo user seeded, the dummy hash for timing-safe logins made.
  */
-export async function prepare(config: Config, services: Services): Promise<void> {
+export async function prepare(config: Config, services: Wiring): Promise<void> {
+  if (config.generatedSecret) {
+    log('SESSION_SECRET is not set: using a random secret, so sessions end when this process stops.')
+  }
+  if (config.generatedDataKey) {
+    log(
+      'DATA_ENCRYPTION_KEY is not set: using a random key, so authenticator apps enrolled now stop working when this process stops.',
+    )
+  }
   watchRedis(services.redis)
   await connectRedis(services.redis, { log })
   await retry('MySQL', () => ensureDatabase(config.databaseUrl))
@@ -105,7 +73,7 @@ export async function prepare(config: Config, services: Services): Promise<void>
  * prepare(), or, when a service never comes up or turns us away, one log line
  * saying why and exit 1, for a supervisor to restart or an operator to fix.
  */
-export async function prepareOrExit(config: Config, services: Services): Promise<void> {
+export async function prepareOrExit(config: Config, services: Wiring): Promise<void> {
   try {
     await prepare(config, services)
   } catch (error) {
@@ -116,7 +84,7 @@ export async function prepareOrExit(config: Config, services: Services): Promise
 }
 
 /** Closes the services, but never waits longer than `ms` for a connection that hangs. */
-async function closeWithin(services: Services, ms: number): Promise<void> {
+async function closeWithin(services: Wiring, ms: number): Promise<void> {
   let timer: ReturnType<typeof setTimeout> | undefined
   await Promise.race([services.close(), new Promise((resolve) => (timer = setTimeout(resolve, ms)))])
   clearTimeout(timer)
@@ -128,7 +96,7 @@ async function closeWithin(services: Services, ms: number): Promise<void> {
  */
 export function shutdownOnSignals(
   config: Config,
-  services: Services,
+  services: Wiring,
   stopServer: (force: boolean) => Promise<void>,
 ): void {
   let stopping = false

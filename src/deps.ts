@@ -1,31 +1,38 @@
+import { ActivityLog } from './activity/activity-log.ts'
 import type { AppDeps } from './app.ts'
 import { type AuditLog, createAuditLog } from './audit.ts'
 import { Authenticator } from './auth/authenticator.ts'
+import { Passkeys } from './auth/passkeys.ts'
 import { createPasswordHasher, type PasswordHasher } from './auth/password-hasher.ts'
+import { RecoveryCodeHasher } from './auth/recovery-codes.ts'
+import { SecondFactors } from './auth/second-factors.ts'
+import { SecretBox } from './auth/secret-box.ts'
 import { LoginThrottle } from './auth/throttle.ts'
 import { createBeerGenerator } from './beer/generator.ts'
 import { createRemoteBeerSource } from './beer/remote.ts'
+import { AuthEventRepository } from './db/auth-events.ts'
 import { createDatabase, type DatabaseHandle } from './db/client.ts'
+import { SecondFactorRepository } from './db/second-factors.ts'
 import { UserRepository } from './db/users.ts'
 import type { Config } from './env.ts'
 import type { SocketAddress } from './http/client-ip.ts'
 import { createRedis, type RedisClient } from './redis/client.ts'
-import { sessionCookie } from './session/cookie.ts'
-import { RedisSessionStore } from './session/redis-store.ts'
-import { SessionTokens } from './session/token.ts'
+import { redisSessionStore } from './session/redis-store.ts'
+import { createSessions, type Sessions } from './session/sessions.ts'
 
-export type Services = {
+export type Wiring = {
   deps: AppDeps
   redis: RedisClient
   database: DatabaseHandle
   users: UserRepository
   hasher: PasswordHasher
-  store: RedisSessionStore
+  sessions: Sessions
+  activity: ActivityLog
   /** Closes every connection and worker; the process can then exit. */
   close(): Promise<void>
 }
 
-export type ServiceOptions = {
+export type WiringOptions = {
   workerUrl: URL
   socketAddress: SocketAddress
   audit?: AuditLog
@@ -33,8 +40,11 @@ export type ServiceOptions = {
   now?: () => number
 }
 
-/** Wires the app's dependencies from the configuration. Nothing connects yet. */
-export function createServices(config: Config, options: ServiceOptions): Services {
+/**
+ * Builds every dependency of the app from the configuration — Redis, MySQL, the
+ * password hasher, the session layer — and what closes them. Nothing connects yet.
+ */
+export function wireDependencies(config: Config, options: WiringOptions): Wiring {
   const redis = createRedis(config.redis)
   const database = createDatabase(config.databaseUrl)
   const users = new UserRepository(database.db)
@@ -43,33 +53,45 @@ export function createServices(config: Config, options: ServiceOptions): Service
     workerUrl: options.workerUrl,
     workers: config.bcrypt.workers,
   })
-  const store = new RedisSessionStore(redis, {
-    prefix: config.redis.prefix,
+  const sessions = createSessions({
+    store: redisSessionStore(redis, { prefix: config.redis.prefix }),
+    secrets: config.session.secrets,
     idleSeconds: config.session.idleSeconds,
     absoluteSeconds: config.session.absoluteSeconds,
     maxSessionsPerUser: config.session.maxPerUser,
+    cookieSecure: config.session.cookieSecure,
+    now: options.now,
   })
+  const factorRepository = new SecondFactorRepository(database.db)
   const throttle = new LoginThrottle(redis, { prefix: config.redis.prefix, ...config.throttle })
   const generate = createBeerGenerator()
   const local = async () => generate()
+  const activity = new ActivityLog({
+    events: new AuthEventRepository(database.db),
+    retentionDays: config.authEventsDays,
+    log: options.logError ?? ((line) => console.error(line)),
+    now: options.now ?? Date.now,
+  })
   const pourBeer = config.beerApiUrl ? createRemoteBeerSource(config.beerApiUrl, generate) : local
 
   const deps: AppDeps = {
     config,
-    sessions: {
-      store,
-      tokens: new SessionTokens(config.session.secrets),
-      cookie: sessionCookie({ secure: config.session.cookieSecure, maxAgeSeconds: config.session.absoluteSeconds }),
-      idleSeconds: config.session.idleSeconds,
-      absoluteSeconds: config.session.absoluteSeconds,
-      now: options.now ?? Date.now,
-    },
+    sessions,
     authenticator: new Authenticator({ users, hasher, throttle }),
     throttle,
     users,
     hasher,
+    secondFactors: new SecondFactors({
+      repository: factorRepository,
+      box: new SecretBox(config.dataEncryptionKey),
+      hasher: new RecoveryCodeHasher(config.dataEncryptionKey),
+      redis,
+      prefix: config.redis.prefix,
+    }),
+    passkeys: new Passkeys({ repository: factorRepository, redis, prefix: config.redis.prefix, appUrl: config.appUrl }),
     pourBeer,
-    audit: options.audit ?? createAuditLog(),
+    audit: activity.observe(options.audit ?? createAuditLog()),
+    activity,
     readiness: {
       redis: () => redis.ping(),
       mysql: () => database.ping(),
@@ -85,8 +107,10 @@ export function createServices(config: Config, options: ServiceOptions): Service
     database,
     users,
     hasher,
-    store,
+    sessions,
+    activity,
     async close() {
+      await activity.settled()
       await Promise.allSettled([redis.quit(), database.pool.end(), hasher.close()])
     },
   }

@@ -80,6 +80,17 @@ const schema = z.object({
   SEED_DEMO_USER: booleanString.optional(),
   SHUTDOWN_GRACE_SECONDS: z.coerce.number().min(0).max(600).default(10),
   BEER_API_URL: z.string().url().optional(),
+  APP_URL: z
+    .string()
+    .url()
+    .refine((url) => /^https?:\/\/[^/]+\/?$/.test(url), 'must be an http(s) origin, like https://taproom.example')
+    .optional(),
+  DATA_ENCRYPTION_KEY: z
+    .string()
+    .regex(/^[A-Za-z0-9+/_-]{43}=?$/, 'must be 32 random bytes in base64 (openssl rand -base64 32)')
+    .optional(),
+  REAUTH_SECONDS: seconds(600),
+  AUTH_EVENTS_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
 })
 
 export type Config = {
@@ -107,12 +118,36 @@ export type Config = {
   seedDemoUser: boolean
   shutdownGraceSeconds: number
   beerApiUrl?: string
+  /** The origin users reach the app at; passkeys are bound to its host name. */
+  appUrl: string
+  /** 32 bytes for AES-256-GCM: encrypts data at rest (authenticator-app secrets). */
+  dataEncryptionKey: Buffer
+  /** Set when no DATA_ENCRYPTION_KEY was given and a random one was made for this process. */
+  generatedDataKey: boolean
+  /** How long a password proof lets sensitive actions through. */
+  reauthSeconds: number
+  /** How long security events stay on the activity page. */
+  authEventsDays: number
   /** Set when no SESSION_SECRET was given and a random one was made for this process. */
   generatedSecret: boolean
 }
 
 export class ConfigError extends Error {
   override name = 'ConfigError'
+}
+
+/**
+ * The configuration of this process, from its environment; or, when that is
+ * invalid, a message naming each wrong variable and exit 1.
+ */
+export function loadConfig(): Config {
+  try {
+    return parseEnv(process.env)
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error
+    console.error(error.message)
+    process.exit(1)
+  }
 }
 
 /**
@@ -135,6 +170,9 @@ export function parseEnv(source: Record<string, string | undefined>): Config {
     throw new ConfigError(
       'Invalid environment:\n  SESSION_SECRET: each secret must be at least 32 characters in production',
     )
+  }
+  if (production && !env.DATA_ENCRYPTION_KEY) {
+    throw new ConfigError('Invalid environment:\n  DATA_ENCRYPTION_KEY: required when NODE_ENV=production')
   }
   if (env.SESSION_ABSOLUTE_SECONDS < env.SESSION_IDLE_SECONDS) {
     throw new ConfigError(
@@ -170,6 +208,11 @@ export function parseEnv(source: Record<string, string | undefined>): Config {
     seedDemoUser: env.SEED_DEMO_USER ?? !production,
     shutdownGraceSeconds: env.SHUTDOWN_GRACE_SECONDS,
     beerApiUrl: env.BEER_API_URL,
+    appUrl: new URL(env.APP_URL ?? `http://localhost:${env.PORT}`).origin,
+    dataEncryptionKey: env.DATA_ENCRYPTION_KEY ? Buffer.from(env.DATA_ENCRYPTION_KEY, 'base64') : randomBytes(32),
+    generatedDataKey: !env.DATA_ENCRYPTION_KEY,
+    reauthSeconds: env.REAUTH_SECONDS,
+    authEventsDays: env.AUTH_EVENTS_DAYS,
     generatedSecret: !env.SESSION_SECRET,
   }
 }

@@ -1,12 +1,13 @@
 import { serve } from '@hono/node-server'
 import { getConnInfo } from '@hono/node-server/conninfo'
 import { createApp } from './app.ts'
-import { loadConfig, log, prepareOrExit, shutdownOnSignals } from './boot.ts'
-import { createServices } from './deps.ts'
+import { log, prepareOrExit, shutdownOnSignals } from './boot.ts'
+import { wireDependencies } from './deps.ts'
+import { loadConfig } from './env.ts'
 
 // Bundled by `npm run build:node` to dist/, next to dist/auth/bcrypt-worker.js.
 const config = loadConfig()
-const services = createServices(config, {
+const services = wireDependencies(config, {
   workerUrl: new URL('./auth/bcrypt-worker.js', import.meta.url),
   socketAddress: (c) => getConnInfo(c).remote.address,
 })

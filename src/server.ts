@@ -1,10 +1,11 @@
 import { getConnInfo } from 'hono/bun'
 import { createApp } from './app.ts'
-import { loadConfig, log, prepareOrExit, shutdownOnSignals } from './boot.ts'
-import { createServices } from './deps.ts'
+import { log, prepareOrExit, shutdownOnSignals } from './boot.ts'
+import { wireDependencies } from './deps.ts'
+import { loadConfig } from './env.ts'
 
 const config = loadConfig()
-const services = createServices(config, {
+const services = wireDependencies(config, {
   workerUrl: new URL('./auth/bcrypt-worker.ts', import.meta.url),
   socketAddress: (c) => getConnInfo(c).remote.address,
 })

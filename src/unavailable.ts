@@ -18,26 +18,45 @@ export async function viaRedis<T>(call: Promise<T>): Promise<T> {
   }
 }
 
-const CONNECTION_CODES = new Set([
+/** The server is not reachable yet, is restarting or is full: worth waiting out. */
+const TRANSIENT_CODES = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
   'ETIMEDOUT',
-  'EPIPE',
   'EHOSTUNREACH',
   'ENOTFOUND',
+  'EAI_AGAIN',
+  'EPIPE',
   'PROTOCOL_CONNECTION_LOST',
   'PROTOCOL_SEQUENCE_TIMEOUT',
   'ER_CON_COUNT_ERROR',
   'ER_SERVER_SHUTDOWN',
-  'ER_ACCESS_DENIED_ERROR',
-  'ER_BAD_DB_ERROR',
-  'ER_NO_SUCH_TABLE',
 ])
+
+/** The server answers but turns us away: waiting will not help, though a request still gets a 503. */
+const MISCONFIGURED_CODES = new Set(['ER_ACCESS_DENIED_ERROR', 'ER_BAD_DB_ERROR', 'ER_NO_SUCH_TABLE'])
+
+function hasCode(error: unknown, codes: Set<string>): boolean {
+  for (let e = error as { code?: unknown; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
+    if (typeof e.code === 'string' && codes.has(e.code)) return true
+  }
+  return false
+}
+
+/**
+ * Whether a startup step failed for a reason that goes away by waiting (the
+ * server is not up yet). Anything else (a wrong password, a failing migration)
+ * ends startup at once.
+ */
+export function isTransient(error: unknown): boolean {
+  return hasCode(error, TRANSIENT_CODES)
+}
 
 /** Whether a MySQL error means the database cannot be reached, rather than a bad query. */
 export function isDatabaseDown(error: unknown): boolean {
+  if (hasCode(error, TRANSIENT_CODES) || hasCode(error, MISCONFIGURED_CODES)) return true
   for (let e = error as { code?: string; fatal?: boolean; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
-    if (e.fatal || (e.code && CONNECTION_CODES.has(e.code))) return true
+    if (e.fatal) return true
     if (e.code === undefined && /connect|closed|timeout|Queue limit/i.test(String((e as Error).message))) return true
   }
   return false

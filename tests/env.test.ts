@@ -18,13 +18,39 @@ describe('environment', () => {
 
   test('production: SESSION_SECRET required, secure cookies and no demo user by default', () => {
     expect(() => parseEnv({ NODE_ENV: 'production' })).toThrow(/SESSION_SECRET: required/)
-    const config = parseEnv({ NODE_ENV: 'production', SESSION_SECRET: 's'.repeat(32) })
+    const key = Buffer.alloc(32).toString('base64')
+    const config = parseEnv({ NODE_ENV: 'production', SESSION_SECRET: 's'.repeat(32), DATA_ENCRYPTION_KEY: key })
     expect(config.session.cookieSecure).toBe(true)
     expect(config.seedDemoUser).toBe(false)
     expect(
-      parseEnv({ NODE_ENV: 'production', SESSION_SECRET: 's'.repeat(32), SEED_DEMO_USER: 'true' }).seedDemoUser,
+      parseEnv({
+        NODE_ENV: 'production',
+        SESSION_SECRET: 's'.repeat(32),
+        DATA_ENCRYPTION_KEY: key,
+        SEED_DEMO_USER: 'true',
+      }).seedDemoUser,
     ).toBe(true)
     expect(() => parseEnv({ NODE_ENV: 'production', SESSION_SECRET: 'short' })).toThrow(/at least 32 characters/)
+  })
+
+  test('DATA_ENCRYPTION_KEY: 32 bytes of base64, required in production, random with a flag otherwise', () => {
+    const key = Buffer.alloc(32, 7).toString('base64')
+    expect(() => parseEnv({ NODE_ENV: 'production', SESSION_SECRET: 's'.repeat(32) })).toThrow(
+      /DATA_ENCRYPTION_KEY: required/,
+    )
+    const given = parseEnv({ NODE_ENV: 'production', SESSION_SECRET: 's'.repeat(32), DATA_ENCRYPTION_KEY: key })
+    expect(given.dataEncryptionKey).toEqual(Buffer.alloc(32, 7))
+    expect(given.generatedDataKey).toBe(false)
+    const random = parseEnv({})
+    expect(random.dataEncryptionKey.length).toBe(32)
+    expect(random.generatedDataKey).toBe(true)
+    expect(() => parseEnv({ DATA_ENCRYPTION_KEY: 'too-short' })).toThrow(/DATA_ENCRYPTION_KEY: must be 32 random bytes/)
+  })
+
+  test('APP_URL: an origin, defaulting to localhost on PORT', () => {
+    expect(parseEnv({ PORT: '4000' }).appUrl).toBe('http://localhost:4000')
+    expect(parseEnv({ APP_URL: 'https://taproom.example/' }).appUrl).toBe('https://taproom.example')
+    expect(() => parseEnv({ APP_URL: 'https://taproom.example/app' })).toThrow(/APP_URL/)
   })
 
   test('several comma-separated secrets: the first signs, all are kept', () => {

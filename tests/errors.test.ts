@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { createApp } from '../src/app.ts'
-import type { SessionStore } from '../src/session/store.ts'
+import { redisSessionStore } from '../src/session/redis-store.ts'
+import { createSessions } from '../src/session/sessions.ts'
+import type { SessionStore, StoreFactory } from '../src/session/store.ts'
 import { ServiceUnavailableError } from '../src/unavailable.ts'
 import { TestBrowser } from './support/browser.ts'
 import { createTestApp, type TestApp } from './support/test-app.ts'
@@ -12,17 +14,29 @@ beforeAll(async () => {
 })
 afterAll(() => t.cleanup())
 
-/** The same app over a session store whose touch() fails the way `failure` says. */
-function appWithFailingStore(failure: () => Error) {
-  const store: SessionStore = Object.create(t.services.store)
-  store.touch = async () => {
-    throw failure()
+/** The test app's sessions over its real Redis store, with the named store calls failing the way `failure` says. */
+function sessionsFailing(names: (keyof SessionStore)[], failure: () => Error) {
+  const real = redisSessionStore(t.redis, { prefix: t.config.redis.prefix })
+  const failing: StoreFactory = (policy) => {
+    const store = real(policy)
+    return new Proxy(store, {
+      get: (target, name: keyof SessionStore) =>
+        names.includes(name)
+          ? async () => {
+              throw failure()
+            }
+          : target[name].bind(target),
+    })
   }
-  store.create = store.touch as unknown as SessionStore['create']
+  return createSessions({ store: failing, secrets: t.config.session.secrets })
+}
+
+/** The same app over a session store whose touch() and create() fail the way `failure` says. */
+function appWithFailingStore(failure: () => Error) {
   const errors: string[] = []
   const app = createApp({
     ...t.services.deps,
-    sessions: { ...t.services.deps.sessions, store },
+    sessions: sessionsFailing(['touch', 'create'], failure),
     logError: (line) => errors.push(line),
   })
   return { app, errors }
@@ -77,14 +91,11 @@ describe('error pages', () => {
   })
 
   test('a login whose session cannot be indexed (its Redis node down) ends that session instead of leaving it unrevocable', async () => {
-    const real = t.services.store
-    const failing = async () => {
-      throw new ServiceUnavailableError('redis', new Error('Connection is closed.'))
-    }
-    const store = new Proxy(real, {
-      get: (target, name: keyof SessionStore) => (name === 'indexAdd' ? failing : target[name].bind(target)),
-    })
-    const app = createApp({ ...t.services.deps, sessions: { ...t.services.deps.sessions, store }, logError: () => {} })
+    const sessions = sessionsFailing(
+      ['index'],
+      () => new ServiceUnavailableError('redis', new Error('Connection is closed.')),
+    )
+    const app = createApp({ ...t.services.deps, sessions, logError: () => {} })
     const email = 'unindexed@example.com'
     const user = await t.services.users.create(email, await t.services.hasher.hash('half way there'))
     const browser = new TestBrowser(app)

@@ -115,8 +115,8 @@ describe('headers and browser policy', () => {
     expect(response.headers.get('x-content-type-options')).toBe('nosniff')
   })
 
-  test('every HTML response carries the CSP and the other security headers', async () => {
-    for (const path of ['/', '/login', '/logout', '/no-such-page']) {
+  test('every response carries the CSP and the other security headers: pages, static files, health checks', async () => {
+    for (const path of ['/', '/login', '/logout', '/no-such-page', '/static/styles.css', '/healthz', '/readyz']) {
       const response = await browser.request(path)
       const csp = response.headers.get('content-security-policy')!
       expect(csp).toContain("script-src 'self'")
@@ -126,7 +126,21 @@ describe('headers and browser policy', () => {
       expect(response.headers.get('x-content-type-options')).toBe('nosniff')
       expect(response.headers.get('referrer-policy')).toBe('same-origin')
       expect(response.headers.get('strict-transport-security')).toBeNull()
+      expect(response.headers.get('x-frame-options')).toBe('DENY')
     }
+  })
+
+  test('every answer after the session is loaded is no-store and varies on HX-Request; static files stay cacheable', async () => {
+    for (const path of ['/', '/login', '/session', '/how-it-works', '/no-such-page']) {
+      const response = await browser.request(path)
+      expect(response.headers.get('cache-control')).toBe('no-store')
+      expect(response.headers.get('vary')).toBe('HX-Request')
+    }
+    const refused = await postRaw('/login', 'x', 'text/plain')
+    expect(refused.status).toBe(415)
+    expect(refused.headers.get('cache-control')).toBe('no-store')
+    const asset = await browser.request('/static/styles.css')
+    expect(asset.headers.get('cache-control')).toStartWith('public')
   })
 
   test('with COOKIE_SECURE: HSTS and a __Host- session cookie marked Secure', async () => {

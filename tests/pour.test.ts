@@ -63,7 +63,12 @@ describe('POST /beer', () => {
   })
 
   test('a planted or malformed poured-beer cookie shows no beer and breaks nothing', async () => {
-    for (const value of ['%5B1%2C2%5D', 'not-json', '%5B%22%22%2C%22x%22%5D', encodeURIComponent(JSON.stringify(['x'.repeat(500), 'y']))]) {
+    for (const value of [
+      '%5B1%2C2%5D',
+      'not-json',
+      '%5B%22%22%2C%22x%22%5D',
+      encodeURIComponent(JSON.stringify(['x'.repeat(500), 'y'])),
+    ]) {
       const response = await t.app.request('/', { headers: { cookie: `taproom_poured=${value}` } })
       expect(response.status).toBe(200)
       const html = await response.text()

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'bun:test'
 import fc from 'fast-check'
-import { viewTemplate } from '../src/http/view-template.ts'
+import { templateRenderer } from '../src/http/view-template.ts'
 
 type CardProps = { name: string; count: number; note?: string }
 
@@ -18,7 +18,8 @@ function Card({ name, count, note }: CardProps) {
 const direct = (props: CardProps) => String(<Card {...props} />)
 
 function cardTemplate(render: (props: CardProps) => string = direct) {
-  return viewTemplate<CardProps, 'name' | 'count' | 'note'>({
+  return templateRenderer<CardProps, 'name' | 'count' | 'note'>({
+    name: 'card',
     shape: (props) => String(Boolean(props.note)),
     slots: (props) => ({ name: props.name, count: String(props.count), note: props.note ?? '' }),
     withSlots: (like, slots) => ({
@@ -36,7 +37,7 @@ const props = fc.record({
   note: fc.option(fc.string({ unit: 'grapheme', minLength: 1, maxLength: 30 }), { nil: undefined }),
 })
 
-describe('viewTemplate', () => {
+describe('templateRenderer', () => {
   test('fills in exactly what a normal render gives, escaping included, for any values', () => {
     const card = cardTemplate()
     card({ name: 'first', count: 1 })

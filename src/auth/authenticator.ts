@@ -8,7 +8,13 @@ export type LoginFailureReason = 'unknown_email' | 'wrong_password' | 'throttled
 
 export type LoginOutcome =
   | { ok: true; user: User }
-  | { ok: false; reason: LoginFailureReason; retryAfterSeconds?: number }
+  | {
+      ok: false
+      reason: LoginFailureReason
+      retryAfterSeconds?: number
+      /** The account a wrong password was tried on. */
+      userId?: string
+    }
 
 /**
  * Email + password login. Unknown emails cost the same bcrypt work as wrong
@@ -51,7 +57,8 @@ export class Authenticator {
       await this.#throttle.release(ip, email, 'undo').catch(() => {})
       throw error
     }
-    if (!user || !matches) return { ok: false, reason: user ? 'wrong_password' : 'unknown_email' }
+    if (!user) return { ok: false, reason: 'unknown_email' }
+    if (!matches) return { ok: false, reason: 'wrong_password', userId: user.id }
 
     await this.#throttle.release(ip, email, 'success')
     if (upgradeHash && this.#hasher.costOf(user.passwordHash) < this.#hasher.cost) {

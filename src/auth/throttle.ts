@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto'
+import { canonicalIp } from '../ip.ts'
 import type { RedisClient } from '../redis/client.ts'
 import { viaRedis } from '../unavailable.ts'
 
@@ -102,10 +103,8 @@ export class LoginThrottle {
  * otherwise take a fresh address, and a fresh budget, for every attempt.
  */
 export function clientNetwork(ip: string): string {
+  ip = canonicalIp(ip) ?? ip
   if (!ip.includes(':')) return ip
-  // An IPv4 address written as IPv6 (::ffff:a.b.c.d) is that IPv4 client.
-  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(ip)
-  if (mapped) return mapped[1]!
   const [head = '', tail] = ip.split('::')
   const leading = head ? head.split(':') : []
   const trailing = tail ? tail.split(':') : []

@@ -1,4 +1,4 @@
-import { loadConfig } from '../boot.ts'
+import { loadConfig } from '../env.ts'
 import { createDatabase } from './client.ts'
 import { ensureDatabase, migrateDatabase } from './migrate.ts'
 import { seedDemoUser } from './seed.ts'

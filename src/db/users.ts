@@ -40,14 +40,22 @@ export class UserRepository {
   async updatePasswordHash(id: string, passwordHash: string): Promise<void> {
     await viaDatabase(this.#db.update(users).set({ passwordHash }).where(eq(users.id, id)))
   }
+
+  /** Deletes the user; rows keyed to it in other tables go with it (ON DELETE CASCADE). */
+  async delete(id: string): Promise<boolean> {
+    const [result] = await viaDatabase(this.#db.delete(users).where(eq(users.id, id)))
+    return result.affectedRows > 0
+  }
 }
 
-function isDuplicateEntry(error: unknown): boolean {
+/** MySQL's duplicate-key error, however the driver wraps it. */
+export function isDuplicateEntry(error: unknown): boolean {
   const code = error as { code?: string; cause?: { code?: string } } | null
   return code?.code === 'ER_DUP_ENTRY' || code?.cause?.code === 'ER_DUP_ENTRY'
 }
 
-async function viaDatabase<T>(query: PromiseLike<T>): Promise<T> {
+/** Runs a query, turning a lost database into ServiceUnavailableError (a 503, not a 500). */
+export async function viaDatabase<T>(query: PromiseLike<T>): Promise<T> {
   try {
     return await query
   } catch (error) {

@@ -1,6 +1,7 @@
 import { isIP } from 'node:net'
 import type { Context, MiddlewareHandler } from 'hono'
 import type { AppEnv } from '../app-env.ts'
+import { canonicalIp } from '../ip.ts'
 
 export type SocketAddress = (c: Context) => string | undefined
 
@@ -19,10 +20,10 @@ export function clientIp({
   return function clientIpMiddleware(c, next) {
     let ip: string | undefined
     if (trustProxy) {
-      const forwarded = normalise(lastEntry(c.req.header('x-forwarded-for')))
+      const forwarded = canonicalIp(lastEntry(c.req.header('x-forwarded-for')))
       if (forwarded && isIP(forwarded)) ip = forwarded
     }
-    c.set('clientIp', ip ?? normalise(safe(() => socketAddress(c))) ?? 'unknown')
+    c.set('clientIp', ip ?? canonicalIp(safe(() => socketAddress(c))) ?? 'unknown')
     return next()
   }
 }
@@ -33,11 +34,6 @@ function safe<T>(read: () => T): T | undefined {
   } catch {
     return undefined
   }
-}
-
-function normalise(address: string | undefined): string | undefined {
-  if (!address) return undefined
-  return address.startsWith('::ffff:') && isIP(address.slice(7)) === 4 ? address.slice(7) : address
 }
 
 /**

@@ -1,11 +1,22 @@
 import type { Context, ErrorHandler, NotFoundHandler } from 'hono'
 import { HTTPException } from 'hono/http-exception'
+import type { HtmlEscapedString } from 'hono/utils/html'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import type { AppEnv } from '../app-env.ts'
 import type { RequestSession } from '../session/request-session.ts'
 import { ServiceUnavailableError } from '../unavailable.ts'
-import { ErrorPage } from '../views/pages/error.tsx'
-import { isHtmx, noStore, varyOnHtmx } from './htmx.ts'
+import { isHtmx } from './htmx.ts'
+
+/** What an error page shows; the page itself comes from the views, handed in by the app. */
+export type ErrorPageProps = {
+  status: number
+  title: string
+  message: string
+  requestId?: string
+  loggedIn: boolean | null
+  csrfToken: string | null
+}
+export type ErrorPageView = (props: ErrorPageProps) => HtmlEscapedString | Promise<HtmlEscapedString>
 
 const TITLES: Record<number, string> = {
   400: 'Bad request',
@@ -24,14 +35,17 @@ const TITLES: Record<number, string> = {
 
 async function respond(
   c: Context<AppEnv>,
+  page: ErrorPageView,
   status: ContentfulStatusCode,
   message: string,
   { sessionReadable = true } = {},
 ) {
-  noStore(c)
-  varyOnHtmx(c)
   const title = TITLES[status] ?? 'Error'
   if (isHtmx(c)) {
+    // Into the page's notice region, whatever the request targeted: an error
+    // must not replace the form or row it came from.
+    c.header('HX-Retarget', '#flash')
+    c.header('HX-Reswap', 'innerHTML')
     return c.html(
       <p class="form-error" role="alert">
         {message}
@@ -42,17 +56,7 @@ async function respond(
   const session = c.get('session')
   const loggedIn = sessionReadable ? await isLoggedIn(session) : null
   const csrfToken = session?.csrfToken ?? null
-  return c.html(
-    <ErrorPage
-      status={status}
-      title={title}
-      message={message}
-      requestId={c.get('requestId')}
-      loggedIn={loggedIn}
-      csrfToken={csrfToken}
-    />,
-    status,
-  )
+  return c.html(await page({ status, title, message, requestId: c.get('requestId'), loggedIn, csrfToken }), status)
 }
 
 /** For the nav of an error page: read without extending; null when it cannot be known. */
@@ -69,13 +73,19 @@ async function isLoggedIn(session: RequestSession | undefined): Promise<boolean 
 /**
  * The one place errors become pages: expected ones keep their status and
  * message; anything else is logged with its request id and shown as a plain 500
- * without internals.
+ * without internals. `page` renders the full error page (from the views).
  */
-export function errorHandler(log: (line: string) => void = (line) => console.error(line)): ErrorHandler<AppEnv> {
-  return function onError(error, c) {
+export function errorPages({
+  page,
+  log = (line) => console.error(line),
+}: {
+  page: ErrorPageView
+  log?: (line: string) => void
+}): { onError: ErrorHandler<AppEnv>; notFound: NotFoundHandler<AppEnv> } {
+  const onError: ErrorHandler<AppEnv> = (error, c) => {
     if (error instanceof HTTPException) {
       if (error.res) return error.res
-      return respond(c, error.status as ContentfulStatusCode, error.message || TITLES[error.status] || 'Error')
+      return respond(c, page, error.status as ContentfulStatusCode, error.message || TITLES[error.status] || 'Error')
     }
     if (error instanceof ServiceUnavailableError) {
       log(
@@ -88,7 +98,7 @@ export function errorHandler(log: (line: string) => void = (line) => console.err
       )
       c.header('Retry-After', '5')
       const what = error.service === 'redis' ? 'The session store' : 'The user database'
-      return respond(c, 503, `${what} is temporarily unavailable. Please try again in a moment.`, {
+      return respond(c, page, 503, `${what} is temporarily unavailable. Please try again in a moment.`, {
         sessionReadable: error.service !== 'redis',
       })
     }
@@ -103,8 +113,8 @@ export function errorHandler(log: (line: string) => void = (line) => console.err
         stack: error instanceof Error ? error.stack : undefined,
       }),
     )
-    return respond(c, 500, 'Something went wrong on our side. Please try again.')
+    return respond(c, page, 500, 'Something went wrong on our side. Please try again.')
   }
+  const notFound: NotFoundHandler<AppEnv> = (c) => respond(c, page, 404, 'There is no page at this address.')
+  return { onError, notFound }
 }
-
-export const notFound: NotFoundHandler<AppEnv> = (c) => respond(c, 404, 'There is no page at this address.')

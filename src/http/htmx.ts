@@ -1,4 +1,8 @@
-import type { Context } from 'hono'
+import type { Context, MiddlewareHandler } from 'hono'
+import type { HtmlEscapedString } from 'hono/utils/html'
+import type { ContentfulStatusCode } from 'hono/utils/http-status'
+
+type Markup = HtmlEscapedString | Promise<HtmlEscapedString>
 
 export function isHtmx(c: Context): boolean {
   return c.req.header('hx-request') === 'true'
@@ -9,10 +13,6 @@ export function isHtmx(c: Context): boolean {
  * swap the whole next page into a fragment, so htmx requests get HX-Redirect.
  */
 export function redirect(c: Context, location: string): Response {
-  // Redirects here follow logins, logouts and account changes: they carry
-  // session cookies and depend on HX-Request, so they are never cached.
-  noStore(c)
-  varyOnHtmx(c)
   if (isHtmx(c)) {
     c.header('HX-Redirect', location)
     return c.body(null, 204)
@@ -20,12 +20,39 @@ export function redirect(c: Context, location: string): Response {
   return c.redirect(location, 303)
 }
 
-/** For URLs that answer both full pages and htmx fragments. */
-export function varyOnHtmx(c: Context): void {
-  c.header('Vary', 'HX-Request')
+/**
+ * A form's answer: to an htmx POST the form alone (it swaps itself in place),
+ * to anything else the whole page around it. `page` is only called when needed,
+ * so a fragment never pays for loading what only the page shows.
+ */
+export async function renderForm(
+  c: Context,
+  status: ContentfulStatusCode,
+  views: { form: () => Markup; page: () => Markup },
+): Promise<Response> {
+  const markup = isHtmx(c) && c.req.method === 'POST' ? views.form() : views.page()
+  return c.html(await markup, status)
 }
 
-/** Session data is personal: never stored by a browser or shared cache. */
-export function noStore(c: Context): void {
-  c.header('Cache-Control', 'no-store')
+/**
+ * For URLs that answer both full pages and htmx fragments, so no cache hands
+ * one to a request that asked for the other.
+ */
+export function varyOnHtmx(): MiddlewareHandler {
+  return function varyOnHtmxMiddleware(c, next) {
+    c.header('Vary', 'HX-Request')
+    return next()
+  }
+}
+
+/**
+ * Session data is personal: every answer that may carry it (a page with the
+ * session's CSRF token, a redirect setting a cookie) is never stored by a
+ * browser or a shared cache.
+ */
+export function noStore(): MiddlewareHandler {
+  return function noStoreMiddleware(c, next) {
+    c.header('Cache-Control', 'no-store')
+    return next()
+  }
 }

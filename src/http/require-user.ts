@@ -1,12 +1,11 @@
 import type { Context } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import type { AppEnv } from '../app-env.ts'
-import type { SessionUser } from '../session/request-session.ts'
-import type { StoredSession } from '../session/store.ts'
-import { isHtmx, noStore } from './htmx.ts'
+import type { ActiveSession, SessionUser } from '../session/request-session.ts'
+import { isHtmx } from './htmx.ts'
 import { loginUrl } from './next-path.ts'
 
-export type SignedIn = { state: StoredSession; user: SessionUser }
+export type SignedIn = { state: ActiveSession; user: SessionUser }
 
 /**
  * The logged-in user of this request (loading the session counts as activity),
@@ -23,7 +22,6 @@ export async function requireUser(c: Context<AppEnv>): Promise<SignedIn> {
 
   // A session that just expired carries its notice to the login page.
   if (state.flash) await session.flash(state.flash)
-  noStore(c)
   if (isHtmx(c)) {
     c.header('HX-Redirect', loginUrl(pagePath(c.req.header('hx-current-url'))))
     throw new HTTPException(401, { res: c.body(null, 401) })

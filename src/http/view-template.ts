@@ -2,6 +2,8 @@ import { randomInt } from 'node:crypto'
 import { escapeToBuffer } from 'hono/utils/html'
 
 export type TemplateSpec<Props, Slot extends string> = {
+  /** Names the view among all templated views (the property test finds them by it). */
+  name: string
   /** Names the branches a view takes for these props; props of one shape differ only in their slots. */
   shape(props: Props): string
   /** The text each slot shows for these props, before HTML escaping. */
@@ -12,6 +14,19 @@ export type TemplateSpec<Props, Slot extends string> = {
 }
 
 type Compiled<Slot> = { parts: string[]; order: Slot[] } | 'render'
+
+// biome-ignore lint/suspicious/noExplicitAny: a registry of specs over every props type
+const specs = new Map<string, TemplateSpec<any, string>>()
+
+/**
+ * Every view that goes out through a template, by name: the property test
+ * renders each with random props both ways, so a branch added to a component
+ * without a matching change to its `shape` fails CI.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: see specs
+export function templatedViews(): ReadonlyMap<string, TemplateSpec<any, string>> {
+  return specs
+}
 
 /**
  * Rendering a full page with hono/jsx costs tens of microseconds, more than the
@@ -24,6 +39,15 @@ type Compiled<Slot> = { parts: string[]; order: Slot[] } | 'render'
  * and a shape it does not reproduce is always rendered normally.
  */
 export function viewTemplate<Props, Slot extends string>(spec: TemplateSpec<Props, Slot>): (props: Props) => string {
+  if (specs.has(spec.name)) throw new Error(`two templated views are named ${spec.name}`)
+  specs.set(spec.name, spec)
+  return templateRenderer(spec)
+}
+
+/** The fast renderer of a spec, with a cache of its own (viewTemplate's, without the registry). */
+export function templateRenderer<Props, Slot extends string>(
+  spec: TemplateSpec<Props, Slot>,
+): (props: Props) => string {
   const shapes = new Map<string, Compiled<Slot>>()
   return function renderView(props) {
     const shape = spec.shape(props)

@@ -8,27 +8,25 @@ import { fieldErrors, passwordChangeFormFor } from '../auth/forms.ts'
 import type { PasswordHasher } from '../auth/password-hasher.ts'
 import type { UserRepository } from '../db/users.ts'
 import { readForm } from '../http/form.ts'
-import { isHtmx, noStore, redirect, varyOnHtmx } from '../http/htmx.ts'
+import { isHtmx, redirect, renderForm } from '../http/htmx.ts'
 import { requireUser, type SignedIn } from '../http/require-user.ts'
 import { LOGGED_OUT_NOTICE } from '../session/request-session.ts'
-import type { SessionStore, StoredSession } from '../session/store.ts'
-import {
-  listUserSessions,
-  restartSessionsAfterPasswordChange,
-  revokeOtherSessions,
-  revokeUserSession,
-} from '../session/user-sessions.ts'
+import type { Sessions } from '../session/sessions.ts'
+import type { StoredSession } from '../session/store.ts'
 import { PasswordForm, type PasswordFormProps, PasswordPage } from '../views/pages/password.tsx'
 import { SessionsPage } from '../views/pages/sessions.tsx'
 import { Flash } from '../views/partials/flash.tsx'
 import { SessionList } from '../views/partials/session-list.tsx'
+import type { RequireFreshProof } from './fresh-proof.tsx'
 
 export type AccountDeps = {
-  store: SessionStore
+  sessions: Sessions
   authenticator: Authenticator
   users: UserRepository
   hasher: PasswordHasher
   audit: AuditLog
+  /** Guards the sensitive actions: ending sessions needs a recent proof of the password. */
+  requireFreshProof: RequireFreshProof
   now: () => number
 }
 
@@ -45,17 +43,19 @@ const endedCount = (count: number) =>
  * /account/sessions/:id/revoke, POST /account/sessions/revoke-others,
  * GET/POST /account/password.
  */
-export function accountRoutes({ store, authenticator, users, hasher, audit, now }: AccountDeps) {
+export function accountRoutes({ sessions, authenticator, users, hasher, audit, requireFreshProof, now }: AccountDeps) {
   const auditRevoked = (c: Context<AppEnv>, userId: string, sessionIds: string[], reason: string) => {
     for (const sessionId of sessionIds) {
       audit('session_revoked', { requestId: c.get('requestId'), ip: c.get('clientIp'), sessionId, userId, reason })
     }
   }
 
-  const listProps = (c: Context<AppEnv>, sessions: StoredSession[]) => {
-    const session = c.get('session')
-    return { sessions, currentId: session.id, csrfToken: session.csrfToken!, now: now() }
-  }
+  const listProps = (state: StoredSession & { csrfToken: string }, list: StoredSession[]) => ({
+    sessions: list,
+    currentId: state.id,
+    csrfToken: state.csrfToken,
+    now: now(),
+  })
 
   function renderPassword(
     c: Context<AppEnv>,
@@ -63,34 +63,29 @@ export function accountRoutes({ store, authenticator, users, hasher, audit, now 
     status: 200 | 401 | 422 | 429,
     props: Omit<PasswordFormProps, 'csrfToken' | 'email'> = {},
   ) {
-    const csrfToken = c.get('session').csrfToken!
-    noStore(c)
-    varyOnHtmx(c)
-    if (isHtmx(c) && c.req.method === 'POST') {
-      return c.html(<PasswordForm {...props} csrfToken={csrfToken} email={user.email} />, status)
-    }
-    return c.html(<PasswordPage {...props} csrfToken={csrfToken} email={user.email} session={state} />, status)
+    const { csrfToken } = state
+    return renderForm(c, status, {
+      form: () => <PasswordForm {...props} csrfToken={csrfToken} email={user.email} />,
+      page: () => <PasswordPage {...props} csrfToken={csrfToken} email={user.email} session={state} />,
+    })
   }
 
   return new Hono<AppEnv>()
     .get('/account/sessions', async (c) => {
       const signedIn = await requireUser(c)
-      const list = listProps(c, await listUserSessions(store, signedIn.user.id, c.get('session').id, now()))
-      noStore(c)
-      varyOnHtmx(c)
+      const list = listProps(signedIn.state, await sessions.list(signedIn.user.id, signedIn.state.id))
       if (isHtmx(c)) return c.html(<SessionList {...list} />)
       return c.html(<SessionsPage {...list} session={signedIn.state} />)
     })
-    .post('/account/sessions/revoke-others', async (c) => {
+    .post('/account/sessions/revoke-others', requireFreshProof('/account/sessions'), async (c) => {
       const { state, user } = await requireUser(c)
       const session = c.get('session')
-      const ended = await revokeOtherSessions(store, user.id, session.id, now())
+      const ended = await sessions.revokeOthers(user.id, state.id)
       auditRevoked(c, user.id, ended, 'revoke_others')
-      noStore(c)
       if (isHtmx(c)) {
         return c.html(
           <>
-            <SessionList {...listProps(c, [state])} />
+            <SessionList {...listProps(state, [state])} />
             <Flash message={endedCount(ended.length)} oob />
           </>,
         )
@@ -98,21 +93,20 @@ export function accountRoutes({ store, authenticator, users, hasher, audit, now 
       await session.flash(endedCount(ended.length))
       return redirect(c, '/account/sessions')
     })
-    .post('/account/sessions/:id/revoke', async (c) => {
-      const { user } = await requireUser(c)
+    .post('/account/sessions/:id/revoke', requireFreshProof('/account/sessions'), async (c) => {
+      const { state, user } = await requireUser(c)
       const session = c.get('session')
       const target = c.req.param('id')
-      noStore(c)
       if (target === session.id) {
         await session.restartWithNotice(LOGGED_OUT_NOTICE)
         auditRevoked(c, user.id, [target], 'revoked_own')
         return redirect(c, '/')
       }
-      const revoked = SESSION_ID.test(target) && (await revokeUserSession(store, user.id, target, now()))
+      const revoked = SESSION_ID.test(target) && (await sessions.revoke(user.id, target))
       if (revoked) auditRevoked(c, user.id, [target], 'revoked')
       if (isHtmx(c)) {
         // The whole list comes back, so its count and rows match what is left.
-        const list = listProps(c, await listUserSessions(store, user.id, session.id, now()))
+        const list = listProps(state, await sessions.list(user.id, state.id))
         return c.html(
           <>
             <SessionList {...list} />
@@ -153,21 +147,17 @@ export function accountRoutes({ store, authenticator, users, hasher, audit, now 
       }
 
       await users.updatePasswordHash(user.id, await hasher.hash(parsed.data.new_password))
-      const { current, ended } = await restartSessionsAfterPasswordChange(
-        store,
-        session,
-        {
-          userId: user.id,
-          email: user.email,
-          device: describeDevice(c.req.header('user-agent')),
-          ip,
-          flash: PASSWORD_CHANGED,
-        },
-        now,
-      )
+      // This browser gets a new session; the others end after it exists, so
+      // a login that finished before this point is ended too.
+      const current = await session.signIn(user, {
+        method: 'password',
+        device: describeDevice(c.req.header('user-agent')),
+        ip,
+        flash: PASSWORD_CHANGED,
+      })
+      const ended = await sessions.revokeOthers(user.id, current.id)
       auditRevoked(c, user.id, ended, 'password_changed')
       audit('password_changed', { requestId, ip, sessionId: current.id, userId: user.id })
-      noStore(c)
       return redirect(c, '/account/sessions')
     })
 }

@@ -6,7 +6,7 @@ import { describeDevice } from '../auth/device.ts'
 import { fieldErrors, loginForm, submittedText } from '../auth/forms.ts'
 import { emailHash } from '../auth/throttle.ts'
 import { readForm } from '../http/form.ts'
-import { isHtmx, noStore, redirect, varyOnHtmx } from '../http/htmx.ts'
+import { redirect, renderForm } from '../http/htmx.ts'
 import { safeNextPath } from '../http/next-path.ts'
 import { LOGGED_OUT_NOTICE } from '../session/request-session.ts'
 import { ServiceUnavailableError } from '../unavailable.ts'
@@ -15,7 +15,13 @@ import { LogoutPage } from '../views/pages/logout.tsx'
 
 export type AuthDeps = { authenticator: Authenticator; audit: AuditLog; now: () => number }
 
-const INVALID_CREDENTIALS = 'Invalid email or password.'
+export const INVALID_CREDENTIALS = 'Invalid email or password.'
+
+/** What a throttled login attempt (or password check) is told. */
+export function throttledMessage(retryAfterSeconds: number): string {
+  const minutes = Math.ceil(retryAfterSeconds / 60)
+  return `Too many failed attempts. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`
+}
 const LOGIN_UNAVAILABLE = 'Logging in is temporarily unavailable. Please try again in a moment.'
 
 /** Log in and log out: GET/POST /login, GET/POST /logout. */
@@ -25,15 +31,12 @@ export function authRoutes({ authenticator, audit, now }: AuthDeps) {
     status: 200 | 401 | 422 | 429 | 503,
     props: Omit<LoginFormProps, 'csrfToken'> = {},
   ) {
-    const session = c.get('session')
-    noStore(c)
-    varyOnHtmx(c)
+    const state = await c.get('session').load()
     props = { ...props, next: props.next ?? safeNextPath(c.req.query('next')) }
-    if (isHtmx(c) && c.req.method === 'POST') {
-      return c.html(<LoginForm {...props} csrfToken={session.csrfToken!} />, status)
-    }
-    const state = await session.load()
-    return c.html(<LoginPage {...props} csrfToken={session.csrfToken!} session={state} now={now()} />, status)
+    return renderForm(c, status, {
+      form: () => <LoginForm {...props} csrfToken={state.csrfToken} />,
+      page: () => <LoginPage {...props} csrfToken={state.csrfToken} session={state} now={now()} />,
+    })
   }
 
   return new Hono<AppEnv>()
@@ -68,45 +71,36 @@ export function authRoutes({ authenticator, audit, now }: AuthDeps) {
           requestId,
           ip,
           sessionId: session.id ?? undefined,
+          userId: outcome.userId,
           emailHash: emailHash(parsed.data.email),
           reason: outcome.reason,
         })
         if (outcome.reason === 'throttled') {
-          const minutes = Math.ceil((outcome.retryAfterSeconds ?? 60) / 60)
           c.header('Retry-After', String(outcome.retryAfterSeconds ?? 60))
-          return renderLogin(c, 429, {
-            email,
-            next,
-            error: `Too many failed attempts. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`,
-          })
+          return renderLogin(c, 429, { email, next, error: throttledMessage(outcome.retryAfterSeconds ?? 60) })
         }
         return renderLogin(c, 401, { email, next, error: INVALID_CREDENTIALS })
       }
 
       const { user } = outcome
-      const fresh = await session.regenerate({
-        userId: user.id,
-        email: user.email,
-        device: describeDevice(c.req.header('user-agent')),
-        ip,
-      })
-      audit('login_success', { requestId, ip, sessionId: fresh.id, userId: user.id })
+      const device = describeDevice(c.req.header('user-agent'))
+      const fresh = await session.signIn(user, { method: 'password', device, ip })
+      audit('login_success', { requestId, ip, sessionId: fresh.id, userId: user.id, device })
       for (const sessionId of fresh.evicted)
         audit('session_revoked', { requestId, ip, sessionId, userId: user.id, reason: 'session_cap' })
       return redirect(c, next ?? '/')
     })
     .get('/logout', async (c) => {
-      const session = c.get('session')
-      const state = await session.load()
-      noStore(c)
-      return c.html(<LogoutPage session={state} csrfToken={session.csrfToken!} now={now()} />)
+      const state = await c.get('session').load()
+      return c.html(<LogoutPage session={state} csrfToken={state.csrfToken} now={now()} />)
     })
     .post('/logout', async (c) => {
       const session = c.get('session')
       const sessionId = session.id ?? undefined
+      // Browsers that apply Clear-Site-Data's "cookies" after this response's
+      // Set-Cookie (Chromium does) drop the fresh session too, and show no notice.
       const ended = await session.restartWithNotice(LOGGED_OUT_NOTICE)
       audit('logout', { requestId: c.get('requestId'), ip: c.get('clientIp'), sessionId, userId: ended?.userId })
-      noStore(c)
       // Not "cookies": the session cookie is already expired by Set-Cookie and
       // its session deleted, while "cookies" would also drop the fresh session
       // carrying the notice (Chromium applies it after this response's cookies)

@@ -1,7 +1,7 @@
 import { Hono } from 'hono'
 import type { AppEnv } from '../app-env.ts'
 import type { Beer } from '../beer/generator.ts'
-import { isHtmx, noStore, redirect, varyOnHtmx } from '../http/htmx.ts'
+import { isHtmx, redirect } from '../http/htmx.ts'
 import { pouredBeerCookie } from '../http/poured-beer.ts'
 import { viewTemplate } from '../http/view-template.ts'
 import type { StoredSession } from '../session/store.ts'
@@ -95,6 +95,7 @@ function withPanelSlots<P extends PanelProps>(like: P, slots: ReturnType<typeof 
 type PanelSlot = keyof ReturnType<typeof panelSlots>
 
 const homePage = viewTemplate<PageProps, PanelSlot>({
+  name: 'home page',
   shape: panelShape,
   slots: panelSlots,
   withSlots: (like, slots) => withPanelSlots(like, slots),
@@ -102,6 +103,7 @@ const homePage = viewTemplate<PageProps, PanelSlot>({
 })
 
 const pourResult = viewTemplate<PourProps, PanelSlot | 'name' | 'style'>({
+  name: 'pour result',
   shape: (props) =>
     `${props.beer === 'error' ? 'error' : articleFor(props.beer.style)}${props.nav}${panelShape(props)}`,
   slots: (props) => ({
@@ -117,6 +119,7 @@ const pourResult = viewTemplate<PourProps, PanelSlot | 'name' | 'style'>({
 })
 
 const sessionPanel = viewTemplate<PanelProps, PanelSlot>({
+  name: 'session panel',
   shape: panelShape,
   slots: panelSlots,
   withSlots: (like, slots) => withPanelSlots(like, slots),
@@ -124,6 +127,7 @@ const sessionPanel = viewTemplate<PanelProps, PanelSlot>({
 })
 
 const panelRefresh = viewTemplate<RefreshProps, PanelSlot>({
+  name: 'panel refresh',
   shape: (props) => `${props.nav}${panelShape(props)}`,
   slots: panelSlots,
   withSlots: (like, slots) => withPanelSlots(like, slots),
@@ -140,11 +144,9 @@ export function homeRoutes({ pourBeer, now, secureCookies }: HomeDeps) {
 
   return new Hono<AppEnv>()
     .get('/', async (c) => {
-      const session = c.get('session')
       const beer = poured.take(c)
-      const state = await session.load()
-      noStore(c)
-      const props = { session: state, csrfToken: session.csrfToken!, now: now() }
+      const state = await c.get('session').load()
+      const props = { session: state, csrfToken: state.csrfToken, now: now() }
       // A beer shown once after a pour without JavaScript is rare: rendered normally, off the template.
       if (beer) return c.html(<HomePage {...props} beer={beer} />)
       return c.html(homePage({ ...props, beer: null }))
@@ -154,8 +156,6 @@ export function homeRoutes({ pourBeer, now, secureCookies }: HomeDeps) {
       const session = c.get('session')
       const beer = await pour()
       const state = beer === 'error' ? await session.load() : await session.increment('beers')
-      noStore(c)
-      varyOnHtmx(c)
       if (!isHtmx(c)) {
         poured.set(c, beer)
         // The notice of a session that had to restart must survive the redirect.
@@ -163,13 +163,11 @@ export function homeRoutes({ pourBeer, now, secureCookies }: HomeDeps) {
         return redirect(c, '/')
       }
       const nav = state.flash ? navPathOf(c.req.header('hx-current-url')) : undefined
-      return c.html(pourResult({ beer, session: state, now: now(), csrfToken: session.csrfToken, nav }))
+      return c.html(pourResult({ beer, session: state, now: now(), csrfToken: state.csrfToken, nav }))
     })
     .get('/session', async (c) => {
       const session = c.get('session')
       const state = await session.peek()
-      noStore(c)
-      varyOnHtmx(c)
       const csrfToken = session.csrfToken
       if (!state) {
         return c.html(

@@ -1,12 +1,12 @@
 import { Hono } from 'hono'
 import type { AppEnv } from '../app-env.ts'
-import { isHtmx, noStore, varyOnHtmx } from '../http/htmx.ts'
-import type { SessionContext } from '../session/request-session.ts'
+import { isHtmx } from '../http/htmx.ts'
+import type { Sessions } from '../session/sessions.ts'
 import type { StoredSession } from '../session/store.ts'
 import { HowItWorksPage } from '../views/pages/how-it-works.tsx'
 import { type Inspection, SessionInspector } from '../views/partials/session-inspector.tsx'
 
-export type HowItWorksDeps = { sessions: SessionContext; now: () => number }
+export type HowItWorksDeps = { sessions: Sessions; now: () => number }
 
 /**
  * GET /how-it-works: the visitor's own session as Redis holds it, beside an
@@ -15,21 +15,14 @@ export type HowItWorksDeps = { sessions: SessionContext; now: () => number }
  * answers the inspector fragment alone and never starts a session.
  */
 export function howItWorksRoutes({ sessions, now }: HowItWorksDeps) {
-  const { store, idleSeconds, absoluteSeconds } = sessions
-
   async function inspect(session: StoredSession | null): Promise<Inspection> {
-    const common = { idleSeconds, absoluteSeconds, now: now() }
+    const common = { idleSeconds: sessions.idleSeconds, absoluteSeconds: sessions.absoluteSeconds, now: now() }
     if (!session) return { session: null, sessionKey: null, index: null, ...common }
-    const index = session.userId
-      ? { key: store.indexKey(session.userId), score: await store.indexEntry(session.userId, session.id) }
-      : null
-    return { session, sessionKey: store.sessionKey(session.id), index, ...common }
+    return { ...(await sessions.inspect(session)), now: common.now }
   }
 
   return new Hono<AppEnv>().get('/how-it-works', async (c) => {
     const session = c.get('session')
-    noStore(c)
-    varyOnHtmx(c)
     const live = await session.peek()
     if (isHtmx(c)) return c.html(<SessionInspector {...(await inspect(live))} />)
     const state = live ?? (await session.load())
@@ -38,7 +31,7 @@ export function howItWorksRoutes({ sessions, now }: HowItWorksDeps) {
     return c.html(
       <HowItWorksPage
         inspection={inspection}
-        csrfToken={session.csrfToken!}
+        csrfToken={state.csrfToken}
         loggedIn={Boolean(state.userId)}
         flash={live ? undefined : state.flash}
       />,

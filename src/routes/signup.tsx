@@ -7,7 +7,7 @@ import type { PasswordHasher } from '../auth/password-hasher.ts'
 import { emailHash, type LoginThrottle } from '../auth/throttle.ts'
 import { DuplicateEmailError, type UserRepository } from '../db/users.ts'
 import { readForm } from '../http/form.ts'
-import { isHtmx, noStore, redirect, varyOnHtmx } from '../http/htmx.ts'
+import { redirect, renderForm } from '../http/htmx.ts'
 import { ServiceUnavailableError } from '../unavailable.ts'
 import { SignupForm, type SignupFormProps, SignupPage } from '../views/pages/signup.tsx'
 
@@ -24,14 +24,11 @@ export function signupRoutes({ users, hasher, throttle, audit }: SignupDeps) {
     status: 200 | 409 | 422 | 429 | 503,
     props: Omit<SignupFormProps, 'csrfToken'> = {},
   ) {
-    const session = c.get('session')
-    noStore(c)
-    varyOnHtmx(c)
-    if (isHtmx(c) && c.req.method === 'POST') {
-      return c.html(<SignupForm {...props} csrfToken={session.csrfToken!} />, status)
-    }
-    const state = await session.load()
-    return c.html(<SignupPage {...props} csrfToken={session.csrfToken!} session={state} />, status)
+    const state = await c.get('session').load()
+    return renderForm(c, status, {
+      form: () => <SignupForm {...props} csrfToken={state.csrfToken} />,
+      page: () => <SignupPage {...props} csrfToken={state.csrfToken} session={state} />,
+    })
   }
 
   return new Hono<AppEnv>()
@@ -71,9 +68,8 @@ export function signupRoutes({ users, hasher, throttle, audit }: SignupDeps) {
         })
       }
 
-      const fresh = await c.get('session').regenerate({
-        userId: user.id,
-        email: user.email,
+      const fresh = await c.get('session').signIn(user, {
+        method: 'password',
         device: describeDevice(c.req.header('user-agent')),
         ip,
         flash: WELCOME,

@@ -1,5 +1,5 @@
 import type { SessionCookie } from './cookie.ts'
-import type { SessionData, SessionStore, StoredSession } from './store.ts'
+import type { Lifetimes, SessionData, SessionRef, SessionStore, SignInMethod, StoredSession } from './store.ts'
 import type { SessionCredentials, SessionTokens } from './token.ts'
 
 export const EXPIRED_NOTICE = 'Your session expired — a new one started.'
@@ -7,31 +7,36 @@ export const LOGGED_OUT_NOTICE = 'Logged out.'
 
 export type SessionUser = { id: string; email: string }
 
-export type SessionContext = {
+/** The pieces every request's session is built from, shared by all requests. */
+export type SessionParts = {
   store: SessionStore
   tokens: SessionTokens
   cookie: SessionCookie
-  idleSeconds: number
-  absoluteSeconds: number
+  lifetimes: Lifetimes
   now: () => number
 }
 
-/** Everything a regenerated session starts with besides what it carries over. */
-export type SessionStart = Partial<Pick<SessionData, 'userId' | 'email' | 'device' | 'ip' | 'flash'>>
+/** A live session with the CSRF token that forms on its pages carry. */
+export type ActiveSession = StoredSession & { csrfToken: string }
+
+/** What a sign-in records besides the user. */
+export type SignInDetails = { method: SignInMethod; device?: string; ip?: string; flash?: string }
+
+type Fresh = Omit<SessionData, 'createdAt' | 'lastSeenAt'>
 
 /**
  * The session of one request. Nothing touches Redis until a handler asks, and
- * each question is one atomic round trip: load, peek, increment, regenerate,
- * destroy.
+ * each question is one atomic round trip: load, peek, increment, sign in,
+ * end.
  */
 export class RequestSession {
-  readonly #ctx: SessionContext
+  readonly #parts: SessionParts
   readonly #setCookie: (header: string) => void
   #credentials: SessionCredentials | null
-  #loaded: StoredSession | null = null
+  #loaded: ActiveSession | null = null
 
-  constructor(ctx: SessionContext, credentials: SessionCredentials | null, setCookie: (header: string) => void) {
-    this.#ctx = ctx
+  constructor(parts: SessionParts, credentials: SessionCredentials | null, setCookie: (header: string) => void) {
+    this.#parts = parts
     this.#credentials = credentials
     this.#setCookie = setCookie
   }
@@ -41,83 +46,89 @@ export class RequestSession {
     return this.#credentials?.id ?? null
   }
 
+  /** The CSRF token of the session named by the cookie, before any lookup; null without one. */
   get csrfToken(): string | null {
-    return this.#credentials ? this.#ctx.tokens.csrfTokenFor(this.#credentials.id) : null
+    return this.#credentials ? this.#parts.tokens.csrfTokenFor(this.#credentials.id) : null
   }
 
   verifyCsrf(candidate: string | undefined): boolean {
-    return this.#credentials !== null && this.#ctx.tokens.verifyCsrfToken(this.#credentials.id, candidate)
+    return this.#credentials !== null && this.#parts.tokens.verifyCsrfToken(this.#credentials.id, candidate)
   }
 
   /** The session, as activity: slides the idle expiry, takes the flash, starts a new session when none is live. */
-  async load(): Promise<StoredSession> {
+  async load(): Promise<ActiveSession> {
     this.#loaded ??= await this.#touchOrStart(undefined)
     return this.#loaded
   }
 
   /** Counts one more beer atomically and returns the session as it is now. */
-  async increment(field: 'beers'): Promise<StoredSession> {
+  async increment(field: 'beers'): Promise<ActiveSession> {
     this.#loaded = await this.#touchOrStart(field)
     return this.#loaded
   }
 
   /** Reads without extending or creating anything: looking is not activity. */
-  async peek(): Promise<StoredSession | null> {
+  async peek(): Promise<ActiveSession | null> {
     if (this.#loaded) return this.#loaded
-    if (!this.#credentials) return null
-    const result = await this.#ctx.store.touch(this.#credentials.id, {
-      now: this.#ctx.now(),
-      extend: false,
-      consumeFlash: false,
-    })
-    return result.status === 'ok' ? result.session : null
+    const credentials = this.#credentials
+    if (!credentials) return null
+    const session = await this.#parts.store.read(this.#ref(), this.#parts.now())
+    return session && { ...session, csrfToken: this.#parts.tokens.csrfTokenFor(credentials.id) }
   }
 
   /**
-   * Replaces the session with a new token and ID (on login, or on a password
-   * change). The old session is read and deleted in one step, so the old token
-   * is dead at once and nothing written to it is lost; its beer count moves over.
-   * `evicted` lists the user's oldest sessions ended to stay within the cap.
+   * Signs `user` in with a new session (new token and ID) recording how and
+   * when they proved who they are. The old session is read and deleted in one
+   * step, so its token is dead at once and nothing written to it is lost; its
+   * beer count moves over. `evicted` lists the user's oldest sessions ended to
+   * stay within the cap.
    */
-  async regenerate(start: SessionStart): Promise<StoredSession & { evicted: string[] }> {
-    const { store } = this.#ctx
-    const previousId = this.#credentials?.id
-    const previous = previousId ? await store.take(previousId) : null
-    if (previousId && previous?.userId && previous.userId !== start.userId) {
-      await store.indexRemove(previous.userId, [previousId])
-    }
+  async signIn(user: SessionUser, details: SignInDetails): Promise<ActiveSession & { evicted: string[] }> {
+    const { store } = this.#parts
+    const previousRef = this.#credentials ? this.#ref() : null
+    const previous = previousRef ? await store.take(previousRef) : null
+    if (previousRef && previous?.userId) await store.end(previous.userId, [previousRef.id])
     // Created before it is indexed: a listing prunes index entries whose
     // session does not exist, so an entry written first could be pruned by a
     // listing that ran in between, leaving a session "log out everywhere"
     // cannot find.
-    const session = await this.#start({ beers: previous?.beers ?? 0, ...start })
-    if (!start.userId) return { ...session, evicted: [] }
-    const deadline = session.createdAt + this.#ctx.absoluteSeconds * 1000
-    let evicted: string[]
+    const session = await this.#start({
+      beers: previous?.beers ?? 0,
+      userId: user.id,
+      email: user.email,
+      device: details.device,
+      ip: details.ip,
+      flash: details.flash,
+      provedAt: this.#parts.now(),
+      method: details.method,
+    })
     try {
-      evicted = await store.indexAdd(start.userId, session.id, deadline, session.createdAt)
+      const evicted = await store.index(user.id, session.id, session.createdAt, session.createdAt)
+      return { ...session, evicted }
     } catch (error) {
-      // A logged-in session missing from the index would escape "log out
+      // A signed-in session missing from the index would escape "log out
       // everywhere": end it (its cookie too) rather than let it live.
-      await store.delete([session.id]).catch(() => {})
-      this.#credentials = null
-      this.#loaded = null
-      this.#setCookie(this.#ctx.cookie.clear())
+      await store.discard({ id: session.id, userId: user.id }).catch(() => {})
+      this.#forget()
       throw error
     }
-    const ended = previousId && previous?.userId === start.userId ? [...evicted, previousId] : evicted
-    if (ended.length > 0) await Promise.all([store.delete(ended), store.indexRemove(start.userId, ended)])
-    return { ...session, evicted }
+  }
+
+  /** Records that the user proved who they are just now (re-authentication); false when the session is gone. */
+  async markProof(): Promise<boolean> {
+    if (!this.#credentials) return false
+    const provedAt = this.#parts.now()
+    const marked = await this.#parts.store.update(this.#ref(), { provedAt })
+    if (marked && this.#loaded) this.#loaded = { ...this.#loaded, provedAt }
+    return marked
   }
 
   /** Ends the session on the server and removes the cookie; returns what it held. */
   async destroy(): Promise<SessionData | null> {
-    const id = this.#credentials?.id
-    const previous = id ? await this.#ctx.store.take(id) : null
-    if (id && previous?.userId) await this.#ctx.store.indexRemove(previous.userId, [id])
-    this.#credentials = null
-    this.#loaded = null
-    this.#setCookie(this.#ctx.cookie.clear())
+    const ref = this.#credentials ? this.#ref() : null
+    const previous = ref ? await this.#parts.store.take(ref) : null
+    if (ref && previous?.userId) await this.#parts.store.end(previous.userId, [ref.id])
+    this.#forget()
     return previous
   }
 
@@ -134,35 +145,51 @@ export class RequestSession {
 
   /** Leaves a one-time message for the next page this session shows. */
   async flash(message: string): Promise<void> {
-    if (this.#credentials) await this.#ctx.store.update(this.#credentials.id, { flash: message })
+    if (this.#credentials) await this.#parts.store.update(this.#ref(), { flash: message })
   }
 
-  async #touchOrStart(increment: 'beers' | undefined): Promise<StoredSession> {
-    if (this.#credentials) {
-      const result = await this.#ctx.store.touch(this.#credentials.id, {
-        now: this.#ctx.now(),
-        extend: true,
+  #ref(): SessionRef {
+    return { id: this.#credentials!.id, userId: this.#loaded?.userId }
+  }
+
+  #forget(): void {
+    this.#credentials = null
+    this.#loaded = null
+    this.#setCookie(this.#parts.cookie.clear())
+  }
+
+  async #touchOrStart(increment: 'beers' | undefined): Promise<ActiveSession> {
+    const credentials = this.#credentials
+    if (credentials) {
+      const result = await this.#parts.store.touch(this.#ref(), {
+        now: this.#parts.now(),
         consumeFlash: true,
         increment,
       })
-      if (result.status === 'ok') return result.session
+      if (result.status === 'ok') {
+        return { ...result.session, csrfToken: this.#parts.tokens.csrfTokenFor(credentials.id) }
+      }
       return this.#start({ beers: increment ? 1 : 0 }, EXPIRED_NOTICE)
     }
     return this.#start({ beers: increment ? 1 : 0 })
   }
 
-  async #start(
-    data: Omit<SessionStart, 'flash'> & { beers: number; flash?: string },
-    notice?: string,
-  ): Promise<StoredSession> {
-    const now = this.#ctx.now()
-    const credentials = this.#ctx.tokens.create()
-    const ttlMs = Math.min(this.#ctx.idleSeconds, this.#ctx.absoluteSeconds) * 1000
+  async #start(data: Fresh, notice?: string): Promise<ActiveSession> {
+    const { tokens, lifetimes, store, cookie } = this.#parts
+    const now = this.#parts.now()
+    const credentials = tokens.create()
+    const ttlMs = Math.min(lifetimes.idleMs, lifetimes.absoluteMs)
     const record: SessionData = { createdAt: now, lastSeenAt: now, ...data }
-    await this.#ctx.store.create(credentials.id, record, ttlMs)
+    await store.create({ id: credentials.id, userId: data.userId }, record, ttlMs)
     this.#credentials = credentials
-    this.#setCookie(this.#ctx.cookie.set(credentials.cookieValue))
-    this.#loaded = { ...record, flash: notice ?? data.flash, id: credentials.id, expiresAt: now + ttlMs }
+    this.#setCookie(cookie.set(credentials.cookieValue))
+    this.#loaded = {
+      ...record,
+      flash: notice ?? data.flash,
+      id: credentials.id,
+      expiresAt: now + ttlMs,
+      csrfToken: tokens.csrfTokenFor(credentials.id),
+    }
     return this.#loaded
   }
 }

@@ -1,3 +1,7 @@
+import { FIELDS } from './fields.ts'
+
+const F = FIELDS
+
 /*
  * Lua scripts run by Redis itself, so that each session operation is atomic and
  * costs one round trip. Every script touches exactly one key, which keeps them
@@ -32,7 +36,7 @@ local function put(name, value)
     at[name] = #fields
   end
 end
-local created = at['c'] and tonumber(fields[at['c']])
+local created = at['${F.createdAt}'] and tonumber(fields[at['${F.createdAt}']])
 if not created then
   redis.call('DEL', KEYS[1])
   return false
@@ -53,13 +57,13 @@ elseif ARGV[7] == '1' then
     local extended = math.min(idle, deadline - now)
     if extended > ttl then
       redis.call('PEXPIRE', KEYS[1], extended)
-      redis.call('HSET', KEYS[1], 'l', ARGV[1])
-      put('l', ARGV[1])
+      redis.call('HSET', KEYS[1], '${F.lastSeenAt}', ARGV[1])
+      put('${F.lastSeenAt}', ARGV[1])
       ttl = extended
     end
   end
 end
-if ARGV[6] == '1' and at['f'] then redis.call('HDEL', KEYS[1], 'f') end
+if ARGV[6] == '1' and at['${F.flash}'] then redis.call('HDEL', KEYS[1], '${F.flash}') end
 table.insert(fields, 1, ttl)
 return fields
 `

@@ -1,21 +1,23 @@
-/** What a session holds. Field names are kept short in Redis to keep small hashes small. */
-export type SessionData = {
-  createdAt: number
-  lastSeenAt: number
-  beers: number
-  userId?: string
-  email?: string
-  device?: string
-  ip?: string
-  flash?: string
-}
+import type { SessionData } from './fields.ts'
+
+export type { SessionData, SignInMethod } from './fields.ts'
+
+/** Names a session: its public ID and, once signed in, its user (the store may place a user's sessions together). */
+export type SessionRef = { id: string; userId?: string }
 
 export type StoredSession = SessionData & { id: string; expiresAt: number }
 
+/** How long sessions live, given once to the store. */
+export type Lifetimes = { idleMs: number; absoluteMs: number }
+
+/** What a store is built with: the lifetimes and how many sessions one user may hold. */
+export type StorePolicy = Lifetimes & { maxSessionsPerUser: number }
+
+/** Builds a store for the policy the session layer was given (see createSessions). */
+export type StoreFactory = (policy: StorePolicy) => SessionStore
+
 export type TouchOptions = {
   now: number
-  /** Slide the idle expiry (a page view); false for reads that are not activity. */
-  extend: boolean
   /** Read the one-time flash message and remove it. */
   consumeFlash: boolean
   /** Count one more of this, atomically, before reading. */
@@ -24,67 +26,30 @@ export type TouchOptions = {
 
 export type TouchResult = { status: 'ok'; session: StoredSession } | { status: 'missing' | 'expired' }
 
+/** Where a session and its user's index live, for the How it works page. */
+export type StoreInspection = { sessionKey: string; index: { key: string; score: number | null } | null }
+
 /**
- * The storage seam of the session layer: everything the middleware needs, each
- * call one atomic step.
+ * What a session backend must implement, each call one atomic step. The
+ * session layer (sessions.ts) builds every operation routes use on these.
  */
 export interface SessionStore {
-  create(id: string, data: SessionData, ttlMs: number): Promise<void>
-  touch(id: string, options: TouchOptions): Promise<TouchResult>
+  create(ref: SessionRef, data: SessionData, ttlMs: number): Promise<void>
+  /** A page view: slides the idle expiry when due, counts, takes the flash. */
+  touch(ref: SessionRef, options: TouchOptions): Promise<TouchResult>
+  /** A plain read: extends, counts and consumes nothing. */
+  read(ref: SessionRef, now: number): Promise<StoredSession | null>
   /** Reads and deletes at once: nothing written in between is lost or resurrected. */
-  take(id: string): Promise<SessionData | null>
+  take(ref: SessionRef): Promise<SessionData | null>
   /** Sets fields only while the session exists. */
-  update(id: string, fields: Partial<SessionData>): Promise<boolean>
-  delete(ids: string[]): Promise<void>
-  /** Records a session in its user's index; returns IDs evicted to keep the index bounded. */
-  indexAdd(userId: string, sessionId: string, deadline: number, now: number): Promise<string[]>
-  indexRemove(userId: string, sessionIds: string[]): Promise<void>
+  update(ref: SessionRef, fields: Partial<SessionData>): Promise<boolean>
+  /** Records a session in its user's index; returns IDs evicted to keep the index bounded (their sessions are ended). */
+  index(userId: string, sessionId: string, createdAt: number, now: number): Promise<string[]>
+  /** Ends these sessions of the user and drops them from the index. */
+  end(userId: string, sessionIds: string[]): Promise<void>
+  /** Deletes one session that no index names. */
+  discard(ref: SessionRef): Promise<void>
   /** The user's sessions that still exist, pruning the index of those that do not. */
-  listForUser(userId: string, now: number): Promise<StoredSession[]>
-  /** A session's entry in its user's index: the absolute deadline it is scored by, or null. */
-  indexEntry(userId: string, sessionId: string): Promise<number | null>
-  /** Where a session lives, named by its public ID: safe to show. */
-  sessionKey(id: string): string
-  indexKey(userId: string): string
-}
-
-export const FIELD_NAMES = {
-  createdAt: 'c',
-  lastSeenAt: 'l',
-  beers: 'b',
-  userId: 'u',
-  email: 'm',
-  device: 'd',
-  ip: 'ip',
-  flash: 'f',
-} as const satisfies Record<keyof SessionData, string>
-
-/** Flattens session data into the hash's field/value pairs. */
-export function encodeFields(data: Partial<SessionData>): string[] {
-  const pairs: string[] = []
-  for (const [key, field] of Object.entries(FIELD_NAMES)) {
-    const value = data[key as keyof SessionData]
-    if (value === undefined) continue
-    if (key === 'lastSeenAt' && value === data.createdAt) continue
-    if (key === 'beers' && value === 0) continue
-    pairs.push(field, String(value))
-  }
-  return pairs
-}
-
-/** Reads the hash's field/value pairs back into session data. */
-export function decodeFields(pairs: readonly string[]): SessionData {
-  const raw: Record<string, string> = {}
-  for (let i = 0; i + 1 < pairs.length; i += 2) raw[pairs[i]!] = pairs[i + 1]!
-  const createdAt = Number(raw.c)
-  return {
-    createdAt,
-    lastSeenAt: raw.l ? Number(raw.l) : createdAt,
-    beers: raw.b ? Number(raw.b) : 0,
-    userId: raw.u,
-    email: raw.m,
-    device: raw.d,
-    ip: raw.ip,
-    flash: raw.f,
-  }
+  list(userId: string, now: number): Promise<StoredSession[]>
+  inspect(ref: SessionRef): Promise<StoreInspection>
 }

@@ -1,6 +1,6 @@
 import { raw } from 'hono/html'
 import type { Child } from 'hono/jsx'
-import { assetUrl } from '../http/static-assets.ts'
+import { assetUrl } from '../assets.ts'
 import { Flash } from './partials/flash.tsx'
 import { SiteNav } from './partials/site-nav.tsx'
 

@@ -17,6 +17,8 @@ export type BenchOptions = {
   poolSize: number
   scenarios: ScenarioName[]
   leakCheck: boolean
+  /** Measure the tutorial's Express stack side by side. */
+  peer: boolean
   loadGenerator: 'auto' | 'wrk' | 'autocannon'
   /** Extra environment for the app, e.g. to try BCRYPT_WORKERS or a runtime setting. */
   appEnv: Record<string, string>
@@ -31,6 +33,7 @@ const USAGE = `Usage: bun run bench [options]
   --exact N           sequential requests for the Redis command count (default 1000)
   --only a,b          run only these scenarios (${SCENARIOS.join(', ')})
   --no-leak-check     skip the three consecutive returning runs
+  --no-peer           skip the tutorial's Express stack (tests/bench/peer)
   --load-generator G  wrk | autocannon | auto (default auto: wrk when on PATH)
   --app-env NAME=VAL  extra environment for the app (repeatable)
   --output FILE       JSON results (default bench-results.json)`
@@ -48,6 +51,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     poolSize: 200,
     scenarios: [...SCENARIOS],
     leakCheck: true,
+    peer: true,
     loadGenerator: 'auto',
     appEnv: {},
     output: 'bench-results.json',
@@ -91,6 +95,9 @@ export function parseOptions(argv: string[]): BenchOptions {
       }
       case '--no-leak-check':
         options.leakCheck = false
+        break
+      case '--no-peer':
+        options.peer = false
         break
       case '--load-generator': {
         const generator = value()

@@ -28,8 +28,15 @@ import {
   waitUntil,
 } from './processes.ts'
 import { type RedisCost, redisCost, sessionMemory } from './redis-usage.ts'
-import { type BenchResults, type LeakCheck, markdown, type ScenarioResult, targets } from './report.ts'
-import { sendMany, sessionPool } from './sessions.ts'
+import {
+  type BenchResults,
+  type LeakCheck,
+  markdown,
+  type PeerResults,
+  type ScenarioResult,
+  targets,
+} from './report.ts'
+import { PEER_SESSION, type SessionPair, sendMany, sessionPool } from './sessions.ts'
 
 const options = parseOptions(Bun.argv.slice(2))
 const ROOT = resolve(import.meta.dir, '../..')
@@ -58,6 +65,10 @@ const prefix = privateRedis ? 'tbench:' : `tbench-${randomBytes(4).toString('hex
 
 let redis: Redis | undefined
 let app: Child | undefined
+
+// The peer runs under Node, as the tutorial's stack was written for and deployed on.
+const node = Bun.which('node')
+const PEER_SERVER = join(import.meta.dir, 'peer', 'server.mjs')
 
 async function main(): Promise<BenchResults> {
   let redisUrl = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379'
@@ -93,6 +104,7 @@ async function main(): Promise<BenchResults> {
       HOST: '127.0.0.1',
       PORT: String(appPort),
       SESSION_SECRET: randomBytes(32).toString('base64url'),
+      DATA_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
       COOKIE_SECURE: 'false',
       REDIS_URL: redisUrl,
       REDIS_PREFIX: prefix,
@@ -129,6 +141,44 @@ async function main(): Promise<BenchResults> {
   const pagePool = await sessionPool(base, options.poolSize, pageFile)
   const loginPool = await sessionPool(base, options.poolSize, loginFile)
   await sanityCheck(base, pagePool[0]!, loginPool[loginPool.length - 1]!)
+  // At rest: idle after start-up and the few hundred requests above.
+  await Bun.sleep(2000)
+  const appRestRss = currentRss(app.pid)
+
+  let peer: Child | undefined
+  let peerBase = ''
+  const peerPageFile = join(work, 'peer-page-sessions.txt')
+  const peerLoginFile = join(work, 'peer-login-sessions.txt')
+  let peerPagePool: SessionPair[] = []
+  let peerRestRss = 0
+  if (node && options.peer) {
+    const peerPort = await freePort()
+    peerBase = `http://127.0.0.1:${peerPort}`
+    peer = start('peer', [node, PEER_SERVER], {
+      cpus: SERVER_CPU,
+      cwd: ROOT,
+      logFile: join(work, 'peer.log'),
+      env: {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        NODE_ENV: 'production',
+        PORT: String(peerPort),
+        REDIS_URL: redisUrl,
+        REDIS_PREFIX: `${prefix}peer:`,
+        DATABASE_URL: `${MYSQL_URL}/${database}`,
+        SESSION_SECRET: randomBytes(32).toString('base64url'),
+        SESSION_IDLE_SECONDS: '1800',
+      },
+    })
+    log(`peer starting (pid ${peer.pid}, log ${join(work, 'peer.log')})`)
+    await waitUntil('the peer', () => answers(`${peerBase}/`), { child: peer })
+    peerPagePool = await sessionPool(peerBase, options.poolSize, peerPageFile, PEER_SESSION)
+    const peerLoginPool = await sessionPool(peerBase, options.poolSize, peerLoginFile, PEER_SESSION)
+    await peerSanityCheck(peerBase, peerPagePool[0]!, peerLoginPool[peerLoginPool.length - 1]!)
+    await Bun.sleep(2000)
+    peerRestRss = currentRss(peer.pid)
+  } else if (options.peer) {
+    log('node not found: the peer is left out')
+  }
 
   log(`Redis memory: ${options.memorySessions.toLocaleString('en-US')} anonymous sessions`)
   const memory = await sessionMemory(redis, `${prefix}s:*`, () =>
@@ -137,8 +187,10 @@ async function main(): Promise<BenchResults> {
 
   log('Redis commands per request')
   const costs = await measureRedisCosts(redis, base, pagePool, loginPool.slice(0, 20))
+  if (peer) Object.assign(costs, await measurePeerRedisCosts(redis, peerBase, peerPagePool))
 
   const scenarios: BenchResults['scenarios'] = {}
+  const peerScenarios: PeerResults['scenarios'] = {}
   const peaks: number[] = []
   type Run = (seconds: number) => Promise<LoadResult>
   const measure = async (name: ScenarioName, target: Child, redisKind: string | null, run: Run, notes?: string) => {
@@ -155,9 +207,10 @@ async function main(): Promise<BenchResults> {
       notes: reset ? notes : [notes, 'peak RSS is since start (VmHWM could not be reset)'].filter(Boolean).join('; '),
     }
     if (target === app) peaks.push(scenario.peakRssBytes)
-    scenarios[name] = scenario
+    if (target === peer) peerScenarios[name] = scenario
+    else scenarios[name] = scenario
     log(
-      `${name}: ${Math.round(result.rps)} req/s, p99 ${result.p99Ms.toFixed(2)} ms, ${result.badStatus + result.socketErrors} bad, RSS now ${(currentRss(target.pid) / 2 ** 20).toFixed(0)} MB`,
+      `${target === peer ? 'peer ' : ''}${name}: ${Math.round(result.rps)} req/s, p99 ${result.p99Ms.toFixed(2)} ms, ${result.badStatus + result.socketErrors} bad, RSS now ${(currentRss(target.pid) / 2 ** 20).toFixed(0)} MB`,
     )
     return scenario
   }
@@ -185,40 +238,56 @@ async function main(): Promise<BenchResults> {
       'the ceiling page after one EVALSHA through ioredis (PTTL + HGETALL of a session-sized hash): the most a page costing one Redis round trip can serve here',
     )
   }
-  if (selected.has('new-visitor'))
-    await measure('new-visitor', app, 'first visit', load(`${base}/`, 'plain', options.connections))
-  if (selected.has('returning'))
-    await measure('returning', app, 'page view', load(`${base}/`, 'returning', options.connections, pageFile))
-  if (selected.has('pour'))
-    await measure('pour', app, 'pour (htmx)', load(`${base}/beer`, 'pour', options.connections, pageFile))
+  // Each scenario runs against the app, then at once against the peer, so
+  // whatever else the machine does at the time weighs on both alike.
+  const servers = [
+    { target: app, base, pageFile, loginFile },
+    ...(peer ? [{ target: peer, base: peerBase, pageFile: peerPageFile, loginFile: peerLoginFile }] : []),
+  ]
+  for (const { target, base } of servers) {
+    if (selected.has('new-visitor'))
+      await measure('new-visitor', target, 'first visit', load(`${base}/`, 'plain', options.connections))
+  }
+  for (const { target, base, pageFile } of servers) {
+    if (selected.has('returning'))
+      await measure('returning', target, 'page view', load(`${base}/`, 'returning', options.connections, pageFile))
+  }
+  for (const { target, base, pageFile } of servers) {
+    if (selected.has('pour'))
+      await measure('pour', target, 'pour (htmx)', load(`${base}/beer`, 'pour', options.connections, pageFile))
+  }
 
-  if (selected.has('login') || selected.has('login-storm')) {
-    if (pinned) pin(app.pid, ALL_CPUS)
-    const logins = (connections: number) => load(`${base}/login`, 'login', connections, loginFile, 30)
-    if (selected.has('login')) {
-      await measure(
-        'login',
-        app,
-        'login',
-        logins(options.loginConnections),
-        `${options.loginConnections} connections; the app may use all ${cores} cores (bcrypt on worker threads)`,
-      )
-    }
-    if (selected.has('login-storm')) {
-      const returning = load(`${base}/`, 'returning', options.connections, pageFile)
-      let storm: LoadResult | undefined
-      const scenario = await measure('login-storm', app, 'page view', async (seconds) => {
-        // The storm starts a second before the measured returning run and ends a second after it.
-        const running = logins(options.stormConnections)(seconds + 2).then((result) => (storm = result))
-        await Bun.sleep(1000)
-        const result = await returning(seconds)
-        await running
-        return result
-      })
-      scenario.cpuMsPerRequest = null
-      scenario.notes = `figures of returning (${options.connections} connections) while ${options.stormConnections} connections log in: ${storm?.rps.toFixed(1)} logins/s, ${(storm?.badStatus ?? 0) + (storm?.socketErrors ?? 0)} failed`
-    }
-    if (pinned) pin(app.pid, SERVER_CPU!)
+  const logins = (base: string, loginFile: string, connections: number) =>
+    load(`${base}/login`, 'login', connections, loginFile, 30)
+  for (const { target, base, loginFile } of servers) {
+    if (!selected.has('login')) continue
+    if (pinned) pin(target.pid, ALL_CPUS)
+    await measure(
+      'login',
+      target,
+      'login',
+      logins(base, loginFile, options.loginConnections),
+      `${options.loginConnections} connections; the server may use all ${cores} cores (the app runs bcrypt on worker threads)`,
+    )
+    if (pinned) pin(target.pid, SERVER_CPU!)
+  }
+  for (const { target, base, pageFile, loginFile } of servers) {
+    if (!selected.has('login-storm')) continue
+    if (pinned) pin(target.pid, ALL_CPUS)
+    // Page views stuck behind logins are what this measures, so they may take up to 10 s before counting as failed.
+    const returning = load(`${base}/`, 'returning', options.connections, pageFile, 10)
+    let storm: LoadResult | undefined
+    const scenario = await measure('login-storm', target, 'page view', async (seconds) => {
+      // The storm starts a second before the measured returning run and ends a second after it.
+      const running = logins(base, loginFile, options.stormConnections)(seconds + 2).then((result) => (storm = result))
+      await Bun.sleep(1000)
+      const result = await returning(seconds)
+      await running
+      return result
+    })
+    scenario.cpuMsPerRequest = null
+    scenario.notes = `figures of returning (${options.connections} connections) while ${options.stormConnections} connections log in: ${storm?.rps.toFixed(1)} logins/s, ${(storm?.badStatus ?? 0) + (storm?.socketErrors ?? 0)} failed`
+    if (pinned) pin(target.pid, SERVER_CPU!)
   }
 
   let leakCheck: LeakCheck | null = null
@@ -242,6 +311,15 @@ async function main(): Promise<BenchResults> {
 
   const machine = await describeMachine(redis)
   await stop(ceiling)
+  const peerResults: PeerResults | null = peer
+    ? {
+        runtime: `Node ${Bun.spawnSync([node!, '--version']).stdout.toString().trim()}`,
+        scenarios: peerScenarios,
+        restRssBytes: peerRestRss,
+        peakRssBytes: Math.max(0, ...Object.values(peerScenarios).map((scenario) => scenario.peakRssBytes)),
+      }
+    : null
+  if (peer) await stop(peer)
   const appExit = await stop(app)
   if (appExit !== 0) log(`the app exited with code ${appExit} on SIGTERM (see ${join(work, 'app.log')})`)
 
@@ -269,7 +347,9 @@ async function main(): Promise<BenchResults> {
     redisCost: costs,
     sessionMemory: memory,
     leakCheck,
+    restRssBytes: appRestRss,
     peakRssBytes: Math.max(0, ...peaks),
+    peer: peerResults,
   }
   return { ...partial, targets: targets(partial) }
 }
@@ -305,6 +385,26 @@ async function sanityCheck(
   await again.arrayBuffer()
   if (first.status !== 303 || again.status !== 303)
     throw new Error(`POST /login answered ${first.status}, then ${again.status}`)
+}
+
+/** The peer's pages, pour and login answer as the tutorial's did, or its figures would measure an error page. */
+async function peerSanityCheck(base: string, page: SessionPair, login: SessionPair) {
+  const returning = await fetch(`${base}/`, { headers: { cookie: page.cookie } })
+  if (returning.status !== 200 || !(await returning.text()).includes('Session Info'))
+    throw new Error(`peer: GET / with a session answered ${returning.status}`)
+  const pour = await fetch(`${base}/beer`, { method: 'POST', headers: pourHeaders(page), body: '_csrf=none' })
+  if (pour.status !== 200 || !(await pour.text()).includes('Beers viewed in this session: 1'))
+    throw new Error(`peer: POST /beer answered ${pour.status} without counting the beer`)
+  for (const attempt of ['first', 'again']) {
+    const answer = await fetch(`${base}/login`, {
+      method: 'POST',
+      headers: formHeaders(login.cookie),
+      body: loginBody(login.csrf),
+      redirect: 'manual',
+    })
+    await answer.arrayBuffer()
+    if (answer.status !== 303) throw new Error(`peer: POST /login (${attempt}) answered ${answer.status}`)
+  }
 }
 
 const formHeaders = (cookie: string) => ({ cookie, 'content-type': 'application/x-www-form-urlencoded' })
@@ -382,6 +482,29 @@ async function measureRedisCosts(
   const costs: Record<string, RedisCost> = {}
   for (const [kind, count, send] of kinds) costs[kind] = await redisCost(redis, count, send)
   return costs
+}
+
+/** The peer's Redis cost of a page view and a pour, for comparison with the app's. */
+async function measurePeerRedisCosts(redis: Redis, base: string, pool: SessionPair[]) {
+  const send = (init: (pair: SessionPair) => [string, RequestInit]) => async (i: number) => {
+    const [url, request] = init(pool[i % pool.length]!)
+    const answer = await fetch(url, request)
+    await answer.arrayBuffer()
+    if (answer.status !== 200) throw new Error(`peer: unexpected status ${answer.status} from ${url}`)
+  }
+  const n = options.exactRequests
+  return {
+    'peer page view': await redisCost(
+      redis,
+      n,
+      send((pair) => [`${base}/`, { headers: { cookie: pair.cookie } }]),
+    ),
+    'peer pour': await redisCost(
+      redis,
+      n,
+      send((pair) => [`${base}/beer`, { method: 'POST', headers: pourHeaders(pair), body: '_csrf=none' }]),
+    ),
+  }
 }
 
 async function describeMachine(redis: Redis): Promise<Record<string, string | number>> {

@@ -121,7 +121,7 @@ describe('Redis Cluster', () => {
 
     expect((await second.browser.post('/account/sessions/revoke-others')).response.status).toBe(303)
     expect((await third.browser.get('/')).html).toContain('Not logged in')
-    const remaining = await t.services.store.listForUser(userId, Date.now())
+    const remaining = await t.services.sessions.list(userId, null)
     expect(remaining.map((session) => session.id)).toEqual([second.sessionId])
   })
 

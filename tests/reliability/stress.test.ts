@@ -33,7 +33,7 @@ async function pourWith(cookie: string, csrf: string): Promise<Pour> {
     method: 'POST',
     body: new URLSearchParams({ _csrf: csrf }),
     headers: {
-      cookie: `${t.services.deps.sessions.cookie.name}=${cookie}`,
+      cookie: `${t.services.deps.sessions.cookieName}=${cookie}`,
       'content-type': 'application/x-www-form-urlencoded',
       'hx-request': 'true',
     },
@@ -43,7 +43,7 @@ async function pourWith(cookie: string, csrf: string): Promise<Pour> {
 }
 
 function cookieOf(browser: TestBrowser): string {
-  return browser.cookies.get(t.services.deps.sessions.cookie.name)!
+  return browser.cookies.get(t.services.deps.sessions.cookieName)!
 }
 
 async function sessionIdOf(browser: TestBrowser): Promise<string> {

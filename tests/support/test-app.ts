@@ -3,7 +3,7 @@ import mysql from 'mysql2/promise'
 import { createApp } from '../../src/app.ts'
 import { createAuditLog } from '../../src/audit.ts'
 import { prepare } from '../../src/boot.ts'
-import { createServices } from '../../src/deps.ts'
+import { wireDependencies } from '../../src/deps.ts'
 import { parseEnv } from '../../src/env.ts'
 import { createRedis, type RedisClient } from '../../src/redis/client.ts'
 
@@ -53,7 +53,7 @@ export async function createTestApp(
   const audit: AuditRecord[] = []
   const errors: string[] = []
   let socketAddress = '127.0.0.1'
-  const services = createServices(config, {
+  const services = wireDependencies(config, {
     workerUrl: WORKER_URL,
     socketAddress: () => socketAddress,
     audit: createAuditLog((line) => audit.push(JSON.parse(line))),

@@ -10,6 +10,7 @@ export type ErrorPageProps = {
   csrfToken: string | null
 }
 
+/** The full page for an error status; the error handler (http/) is handed this by the app. */
 export function ErrorPage({ status, title, message, requestId, loggedIn, csrfToken }: ErrorPageProps) {
   return (
     <Layout title={title} loggedIn={loggedIn} csrfToken={csrfToken}>

@@ -1,4 +1,4 @@
-import { assetUrl } from '../../http/static-assets.ts'
+import { assetUrl } from '../../assets.ts'
 import { Layout } from '../layout.tsx'
 import { PourStatus } from '../partials/beer-result.tsx'
 import { CsrfField } from '../partials/csrf-field.tsx'

@@ -1,4 +1,5 @@
-import { encodeFields, type StoredSession } from '../../session/store.ts'
+import { encodeFields, FIELDS, type SessionData } from '../../session/fields.ts'
+import type { StoredSession } from '../../session/store.ts'
 import { secondsLeft } from './session-panel.tsx'
 import { formatUtc, relativeTime, Timestamp } from './timestamp.tsx'
 
@@ -12,16 +13,22 @@ export type Inspection = {
   now: number
 }
 
-const MEANING: Record<string, (value: string, now: number) => string> = {
-  c: (value, now) => `created ${formatUtc(Number(value))} (${relativeTime(Number(value), now)})`,
-  l: (value, now) => `last activity that slid the expiry, ${relativeTime(Number(value), now)}`,
-  b: () => 'beers poured in this session',
-  u: () => 'user ID (logged in)',
-  m: () => 'email of the logged-in user',
-  d: () => 'device, from the User-Agent at login',
+const MEANINGS: Record<keyof SessionData, (value: string, now: number) => string> = {
+  createdAt: (value, now) => `created ${formatUtc(Number(value))} (${relativeTime(Number(value), now)})`,
+  lastSeenAt: (value, now) => `last activity that slid the expiry, ${relativeTime(Number(value), now)}`,
+  beers: () => 'beers poured in this session',
+  userId: () => 'user ID (logged in)',
+  email: () => 'email of the logged-in user',
+  device: () => 'device, from the User-Agent at login',
   ip: () => 'client IP at login',
-  f: () => 'one-time message, shown and removed by the next page view',
+  flash: () => 'one-time message, shown and removed by the next page view',
+  provedAt: (value, now) => `when the user last proved who they are, ${relativeTime(Number(value), now)}`,
+  method: (value) => `how they signed in (${value})`,
 }
+
+const MEANING: Record<string, (value: string, now: number) => string> = Object.fromEntries(
+  Object.entries(MEANINGS).map(([key, meaning]) => [FIELDS[key as keyof SessionData], meaning]),
+)
 
 /*
  * Refreshes itself after any request started in the actions bar, and when the

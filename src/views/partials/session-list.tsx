@@ -6,13 +6,14 @@ export type SessionListProps = { sessions: StoredSession[]; currentId: string | 
 
 /*
  * A revoke answers with the whole list, so the rows, the count and the
- * "everywhere else" button stay in step. A failed revoke (expired form, store
- * down) shows its message in the flash region and leaves the list as it is.
+ * "everywhere else" button stay in step. A failed revoke (store down) shows its
+ * message in the flash region and leaves the list as it is. A 403 is left to
+ * the server: an expired form's message goes to the flash region, a "Confirm
+ * it's you" form replaces the page's content.
  */
 const LIST_SWAP = {
   'hx-target': '#sessions-list',
   'hx-swap': 'outerHTML',
-  'hx-status:403': 'target:#flash swap:innerHTML',
   'hx-status:5xx': 'target:#flash swap:innerHTML',
 }
 

@@ -57,7 +57,7 @@ export function SessionPanel({ session, now, csrfToken, oob, clock }: PanelProps
       data-expires-in={String(expiresIn)}
       data-expires-at={String(session.expiresAt)}
       data-beers-viewed={String(session.beers)}
-      data-user-email={session.email}
+      data-user-email={session.email || undefined}
       data-csrf-token={csrfToken ?? undefined}
       {...oobAttributes}
     >

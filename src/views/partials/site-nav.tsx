@@ -11,7 +11,15 @@ export type SiteNavProps = {
 }
 
 /** The paths the nav links to; a page at one of them is marked as the current one. */
-export const NAV_PATHS = ['/', '/how-it-works', '/account/sessions', '/account/password', '/login', '/signup'] as const
+export const NAV_PATHS = [
+  '/',
+  '/how-it-works',
+  '/account/sessions',
+  '/account/password',
+  '/account/activity',
+  '/login',
+  '/signup',
+] as const
 
 function NavLink({ href, current, children }: { href: string; current?: string; children: string }) {
   return (
@@ -47,6 +55,9 @@ export function SiteNav({ loggedIn, csrfToken, current, oob }: SiteNavProps) {
           </NavLink>
           <NavLink href="/account/password" current={current}>
             Password
+          </NavLink>
+          <NavLink href="/account/activity" current={current}>
+            Activity
           </NavLink>
           <form method="post" action="/logout" class="nav-form">
             <CsrfField token={csrfToken} />

@@ -1,0 +1,224 @@
+import {
+  type AuthenticationResponseJSON,
+  type AuthenticatorTransport,
+  generateAuthenticationOptions,
+  generateRegistrationOptions,
+  type PublicKeyCredentialCreationOptionsJSON,
+  type PublicKeyCredentialRequestOptionsJSON,
+  type RegistrationResponseJSON,
+  verifyAuthenticationResponse,
+  verifyRegistrationResponse,
+} from '@simplewebauthn/server'
+import { z } from 'zod'
+import type { Passkey } from '../db/schema.ts'
+import type { SecondFactorRepository } from '../db/second-factors.ts'
+import type { RedisClient } from '../redis/client.ts'
+import { viaRedis } from '../unavailable.ts'
+
+type PasskeyOptions = {
+  repository: SecondFactorRepository
+  redis: RedisClient
+  prefix: string
+  /** The origin users reach the app at (APP_URL): its host name is the relying party ID. */
+  appUrl: string
+}
+
+type Ceremony = 'register' | 'sign-in'
+
+export type PasskeyFailure = { ok: false; reason: 'expired' | 'invalid' | 'unknown' | 'counter' | 'duplicate' }
+
+/** WebAuthn allows 1023-byte credential IDs; ours must fit an indexed column. */
+const MAX_CREDENTIAL_ID_CHARS = 512
+const CHALLENGE_TTL_MS = 5 * 60 * 1000
+const CEREMONY_TIMEOUT_MS = 2 * 60 * 1000
+const base64url = z
+  .string()
+  .max(8192)
+  .regex(/^[A-Za-z0-9_-]*$/)
+
+/* The shape the browser library posts back, checked before any parsing of its contents. */
+const credentialJson = z.object({
+  id: base64url.min(1).max(MAX_CREDENTIAL_ID_CHARS),
+  rawId: base64url.min(1).max(MAX_CREDENTIAL_ID_CHARS),
+  type: z.literal('public-key'),
+  clientExtensionResults: z.record(z.string(), z.unknown()).default({}),
+  authenticatorAttachment: z.enum(['platform', 'cross-platform']).optional(),
+})
+
+const registrationJson = credentialJson.extend({
+  response: z.object({
+    clientDataJSON: base64url,
+    attestationObject: base64url,
+    transports: z.array(z.string().max(32)).max(8).optional(),
+  }),
+})
+
+const authenticationJson = credentialJson.extend({
+  response: z.object({
+    clientDataJSON: base64url,
+    authenticatorData: base64url,
+    signature: base64url,
+    userHandle: base64url.optional(),
+  }),
+})
+
+function parseJson<T>(schema: z.ZodType<T>, text: string): T | null {
+  try {
+    const parsed = schema.safeParse(JSON.parse(text))
+    return parsed.success ? parsed.data : null
+  } catch {
+    return null
+  }
+}
+
+/**
+ * Passkeys through @simplewebauthn/server: registration and sign-in
+ * ceremonies bound to APP_URL's origin and host, user verification required,
+ * each challenge single use and tied to the session that asked for it.
+ */
+export class Passkeys {
+  readonly #options: PasskeyOptions
+  readonly rpId: string
+  readonly origin: string
+
+  constructor(options: PasskeyOptions) {
+    this.#options = options
+    this.origin = new URL(options.appUrl).origin
+    this.rpId = new URL(options.appUrl).hostname
+  }
+
+  /** Options for navigator.credentials.create(): a discoverable credential that verifies the user. */
+  async registrationOptions(
+    sessionId: string,
+    user: { id: string; email: string },
+  ): Promise<PublicKeyCredentialCreationOptionsJSON> {
+    const existing = await this.#options.repository.listPasskeys(user.id)
+    const options = await generateRegistrationOptions({
+      rpName: 'Taproom',
+      rpID: this.rpId,
+      userName: user.email,
+      userID: new TextEncoder().encode(user.id),
+      timeout: CEREMONY_TIMEOUT_MS,
+      attestationType: 'none',
+      excludeCredentials: existing.map((passkey) => ({
+        id: passkey.credentialId,
+        transports: splitTransports(passkey),
+      })),
+      authenticatorSelection: { residentKey: 'required', userVerification: 'required' },
+    })
+    await this.#keepChallenge(sessionId, 'register', options.challenge)
+    return options
+  }
+
+  /** Verifies what the browser created and stores it under the user's chosen name. */
+  async register(
+    sessionId: string,
+    userId: string,
+    name: string,
+    responseText: string,
+  ): Promise<{ ok: true; passkey: Passkey } | PasskeyFailure> {
+    const expectedChallenge = await this.#takeChallenge(sessionId, 'register')
+    if (!expectedChallenge) return { ok: false, reason: 'expired' }
+    const response = parseJson(registrationJson, responseText)
+    if (!response) return { ok: false, reason: 'invalid' }
+    let verified: Awaited<ReturnType<typeof verifyRegistrationResponse>>
+    try {
+      verified = await verifyRegistrationResponse({
+        response: response as RegistrationResponseJSON,
+        expectedChallenge,
+        expectedOrigin: this.origin,
+        expectedRPID: this.rpId,
+        requireUserVerification: true,
+      })
+    } catch {
+      return { ok: false, reason: 'invalid' }
+    }
+    if (!verified.verified) return { ok: false, reason: 'invalid' }
+    const { credential, credentialBackedUp } = verified.registrationInfo
+    if (credential.id.length > MAX_CREDENTIAL_ID_CHARS) return { ok: false, reason: 'invalid' }
+    const passkey = await this.#options.repository.addPasskey({
+      userId,
+      credentialId: credential.id,
+      publicKey: Buffer.from(credential.publicKey).toString('base64url'),
+      counter: credential.counter,
+      transports: (credential.transports ?? []).join(','),
+      name,
+      backedUp: credentialBackedUp,
+    })
+    return passkey ? { ok: true, passkey } : { ok: false, reason: 'duplicate' }
+  }
+
+  /**
+   * Options for navigator.credentials.get(). With no user, any passkey of this
+   * site may answer (the button and autofill on /login); with a user, only
+   * theirs (the second step after a password).
+   */
+  async signInOptions(sessionId: string, userId?: string): Promise<PublicKeyCredentialRequestOptionsJSON> {
+    const allowed = userId ? await this.#options.repository.listPasskeys(userId) : []
+    const options = await generateAuthenticationOptions({
+      rpID: this.rpId,
+      timeout: CEREMONY_TIMEOUT_MS,
+      userVerification: 'required',
+      allowCredentials: allowed.map((passkey) => ({ id: passkey.credentialId, transports: splitTransports(passkey) })),
+    })
+    await this.#keepChallenge(sessionId, 'sign-in', options.challenge)
+    return options
+  }
+
+  /**
+   * Verifies an assertion: the challenge this session was given, this origin
+   * and RP ID, user verification, the signature, and a counter that went up
+   * (a counter that did not is a cloned authenticator, refused).
+   */
+  async verifySignIn(
+    sessionId: string,
+    responseText: string,
+  ): Promise<{ ok: true; passkey: Passkey } | PasskeyFailure> {
+    const expectedChallenge = await this.#takeChallenge(sessionId, 'sign-in')
+    if (!expectedChallenge) return { ok: false, reason: 'expired' }
+    const response = parseJson(authenticationJson, responseText)
+    if (!response) return { ok: false, reason: 'invalid' }
+    const passkey = await this.#options.repository.findPasskey(response.id)
+    if (!passkey) return { ok: false, reason: 'unknown' }
+    let verified: Awaited<ReturnType<typeof verifyAuthenticationResponse>>
+    try {
+      verified = await verifyAuthenticationResponse({
+        response: response as AuthenticationResponseJSON,
+        expectedChallenge,
+        expectedOrigin: this.origin,
+        expectedRPID: this.rpId,
+        requireUserVerification: true,
+        credential: {
+          id: passkey.credentialId,
+          publicKey: Buffer.from(passkey.publicKey, 'base64url'),
+          counter: passkey.counter,
+          transports: splitTransports(passkey),
+        },
+      })
+    } catch (error) {
+      return { ok: false, reason: /counter/i.test((error as Error).message) ? 'counter' : 'invalid' }
+    }
+    if (!verified.verified) return { ok: false, reason: 'invalid' }
+    const { newCounter } = verified.authenticationInfo
+    const recorded = await this.#options.repository.recordPasskeyUse(passkey.id, passkey.counter, newCounter)
+    if (!recorded) return { ok: false, reason: 'counter' }
+    return { ok: true, passkey: { ...passkey, counter: newCounter, lastUsedAt: new Date() } }
+  }
+
+  #challengeKey(sessionId: string, ceremony: Ceremony): string {
+    return `${this.#options.prefix}webauthn:${ceremony}:${sessionId}`
+  }
+
+  async #keepChallenge(sessionId: string, ceremony: Ceremony, challenge: string): Promise<void> {
+    await viaRedis(this.#options.redis.set(this.#challengeKey(sessionId, ceremony), challenge, 'PX', CHALLENGE_TTL_MS))
+  }
+
+  /* GETDEL: a challenge answers one ceremony, whatever its outcome. */
+  async #takeChallenge(sessionId: string, ceremony: Ceremony): Promise<string | null> {
+    return viaRedis(this.#options.redis.getdel(this.#challengeKey(sessionId, ceremony)))
+  }
+}
+
+function splitTransports(passkey: Passkey): AuthenticatorTransport[] {
+  return passkey.transports ? (passkey.transports.split(',') as AuthenticatorTransport[]) : []
+}

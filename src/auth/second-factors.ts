@@ -1,0 +1,129 @@
+import type { Passkey } from '../db/schema.ts'
+import type { FactorSummary, SecondFactorRepository } from '../db/second-factors.ts'
+import type { RedisClient } from '../redis/client.ts'
+import { viaRedis } from '../unavailable.ts'
+import { newRecoveryCodes, normalizeRecoveryCode, type RecoveryCodeHasher } from './recovery-codes.ts'
+import type { SecretBox } from './secret-box.ts'
+import { isTotpCode, newTotpSecret, TOTP_PERIOD_SECONDS, totpStep } from './totp.ts'
+
+/** How a second step was passed: shown in "Your sessions" and written to the audit log. */
+export type SecondFactorMethod = 'totp' | 'recovery_code'
+
+export type SecondFactorCheck = { ok: true; method: SecondFactorMethod } | { ok: false; reason: 'wrong' | 'replayed' }
+
+export type SecurityStatus = {
+  totp: 'off' | 'enrolling' | 'on'
+  recoveryCodesLeft: number
+  passkeys: Passkey[]
+}
+
+export type EnrolmentResult = { ok: true; recoveryCodes: string[] } | { ok: false; reason: 'wrong' | 'not_enrolling' }
+
+type SecondFactorOptions = {
+  repository: SecondFactorRepository
+  box: SecretBox
+  hasher: RecoveryCodeHasher
+  redis: RedisClient
+  prefix: string
+}
+
+/*
+ * A code is valid from one step before its own to one step after, so a
+ * marker kept this long outlives every moment the code could be accepted.
+ */
+const REPLAY_MARKER_MS = 4 * TOTP_PERIOD_SECONDS * 1000
+
+/**
+ * Authenticator apps (TOTP) and recovery codes: enrolment, verification with
+ * replay protection, and turning them off. Secrets are sealed at rest and
+ * never leave this module except to the user enrolling.
+ */
+export class SecondFactors {
+  readonly #options: SecondFactorOptions
+
+  constructor(options: SecondFactorOptions) {
+    this.#options = options
+  }
+
+  /** Which factors the user has; a password login needs a second step when `totp` is on. */
+  summary(userId: string): Promise<FactorSummary> {
+    return this.#options.repository.summary(userId)
+  }
+
+  async status(userId: string): Promise<SecurityStatus> {
+    const { repository } = this.#options
+    const [totp, recoveryCodesLeft, passkeys] = await Promise.all([
+      repository.totpFor(userId),
+      repository.recoveryCodesLeft(userId),
+      repository.listPasskeys(userId),
+    ])
+    return { totp: !totp ? 'off' : totp.confirmedAt ? 'on' : 'enrolling', recoveryCodesLeft, passkeys }
+  }
+
+  /** Starts (or restarts) an enrolment with a new secret; null when an app is already on. */
+  async startEnrolment(userId: string): Promise<string | null> {
+    const secret = newTotpSecret()
+    const started = await this.#options.repository.startTotpEnrolment(userId, this.#options.box.seal(secret, userId))
+    return started ? secret : null
+  }
+
+  /** The secret of an unfinished enrolment, to show again; null when there is none. */
+  async enrolmentSecret(userId: string): Promise<string | null> {
+    const row = await this.#options.repository.totpFor(userId)
+    return row && !row.confirmedAt ? this.#options.box.open(row.secretSealed, userId) : null
+  }
+
+  /** Turns the app on once a current code proves the user has the secret; returns the first recovery codes. */
+  async confirmEnrolment(userId: string, code: string, now: number): Promise<EnrolmentResult> {
+    const secret = await this.enrolmentSecret(userId)
+    if (!secret) return { ok: false, reason: 'not_enrolling' }
+    const step = totpStep(secret, code, now)
+    if (step === null || !(await this.#claimStep(userId, step))) return { ok: false, reason: 'wrong' }
+    const recoveryCodes = newRecoveryCodes()
+    const confirmed = await this.#options.repository.confirmTotp(userId, this.#hashAll(recoveryCodes))
+    return confirmed ? { ok: true, recoveryCodes } : { ok: false, reason: 'not_enrolling' }
+  }
+
+  /**
+   * Checks a second step: a current authenticator code (each accepted once)
+   * or an unused recovery code (used up by this check).
+   */
+  async verify(userId: string, input: string, now: number): Promise<SecondFactorCheck> {
+    const { repository, box, hasher } = this.#options
+    if (isTotpCode(input)) {
+      const row = await repository.totpFor(userId)
+      if (!row?.confirmedAt) return { ok: false, reason: 'wrong' }
+      const step = totpStep(box.open(row.secretSealed, userId), input, now)
+      if (step === null) return { ok: false, reason: 'wrong' }
+      return (await this.#claimStep(userId, step)) ? { ok: true, method: 'totp' } : { ok: false, reason: 'replayed' }
+    }
+    const code = normalizeRecoveryCode(input)
+    if (code && (await repository.useRecoveryCode(userId, hasher.hash(code))))
+      return { ok: true, method: 'recovery_code' }
+    return { ok: false, reason: 'wrong' }
+  }
+
+  /** Turns the authenticator app off after a current code or a recovery code. */
+  async disable(userId: string, input: string, now: number): Promise<SecondFactorCheck> {
+    const check = await this.verify(userId, input, now)
+    if (check.ok) await this.#options.repository.disableTotp(userId)
+    return check
+  }
+
+  /** New recovery codes; every earlier one stops working at once. */
+  async regenerateRecoveryCodes(userId: string): Promise<string[]> {
+    const codes = newRecoveryCodes()
+    await this.#options.repository.replaceRecoveryCodes(userId, this.#hashAll(codes))
+    return codes
+  }
+
+  #hashAll(codes: string[]): string[] {
+    return codes.map((code) => this.#options.hasher.hash(normalizeRecoveryCode(code)!))
+  }
+
+  /* SET NX: of any number of uses of one code, concurrent or not, only the first is accepted. */
+  async #claimStep(userId: string, step: number): Promise<boolean> {
+    const key = `${this.#options.prefix}totp:${userId}:${step}`
+    return (await viaRedis(this.#options.redis.set(key, '1', 'PX', REPLAY_MARKER_MS, 'NX'))) === 'OK'
+  }
+}

@@ -1,0 +1,64 @@
+import { Hono } from 'hono'
+import { z } from 'zod'
+import type { AppEnv } from '../app-env.ts'
+import type { AuditLog } from '../audit.ts'
+import type { Authenticator } from '../auth/authenticator.ts'
+import { fieldErrors, loginForm } from '../auth/forms.ts'
+import { readForm } from '../http/form.ts'
+import { redirect } from '../http/htmx.ts'
+import { requireUser } from '../http/require-user.ts'
+import { ServiceUnavailableError } from '../unavailable.ts'
+import { INVALID_CREDENTIALS, throttledMessage } from './auth.tsx'
+import { renderReauth, safeNext } from './fresh-proof.tsx'
+
+export type ConfirmDeps = { authenticator: Authenticator; audit: AuditLog; reauthSeconds: number }
+
+const confirmForm = z.object({ password: loginForm.shape.password })
+
+/**
+ * Re-authentication: GET /account/confirm shows the "Confirm it's you" form,
+ * POST /account/confirm checks the password exactly as a login would (same
+ * throttle, same messages), marks the session's proof fresh and 303s to `next`
+ * (a path on this site, else "/"). Nothing is replayed.
+ */
+export function confirmRoutes({ authenticator, audit, reauthSeconds }: ConfirmDeps) {
+  return new Hono<AppEnv>()
+    .get('/account/confirm', async (c) => {
+      const signedIn = await requireUser(c)
+      return renderReauth(c, signedIn, 200, { next: safeNext(c.req.query('next')), replacing: 'main' }, reauthSeconds)
+    })
+    .post('/account/confirm', async (c) => {
+      const signedIn = await requireUser(c)
+      const form = await readForm(c)
+      const next = safeNext(form.next)
+      const render = (status: 401 | 422 | 429 | 503, error: string) =>
+        renderReauth(c, signedIn, status, { next, error, replacing: 'form' }, reauthSeconds)
+      const parsed = confirmForm.safeParse(form)
+      if (!parsed.success) return render(422, fieldErrors(parsed.error).password ?? 'Password is required.')
+
+      const session = c.get('session')
+      const requestId = c.get('requestId')
+      const ip = c.get('clientIp')
+      const userId = signedIn.user.id
+      let outcome: Awaited<ReturnType<Authenticator['login']>>
+      try {
+        outcome = await authenticator.login(signedIn.user.email, parsed.data.password, ip, { upgradeHash: false })
+      } catch (error) {
+        if (!(error instanceof ServiceUnavailableError && error.service === 'database')) throw error
+        c.header('Retry-After', '5')
+        return render(503, 'Checking your password is temporarily unavailable. Please try again in a moment.')
+      }
+      if (!outcome.ok) {
+        const reason = `reauth_${outcome.reason}`
+        audit('login_failure', { requestId, ip, sessionId: session.id ?? undefined, userId, reason })
+        if (outcome.reason === 'throttled') {
+          c.header('Retry-After', String(outcome.retryAfterSeconds ?? 60))
+          return render(429, throttledMessage(outcome.retryAfterSeconds ?? 60))
+        }
+        return render(401, INVALID_CREDENTIALS)
+      }
+      await session.markProof()
+      audit('reauthenticated', { requestId, ip, sessionId: session.id ?? undefined, userId })
+      return redirect(c, next)
+    })
+}

@@ -1,0 +1,67 @@
+import { type Context, Hono } from 'hono'
+import { z } from 'zod'
+import type { AppEnv } from '../app-env.ts'
+import type { AuditLog } from '../audit.ts'
+import { fieldErrors, loginForm } from '../auth/forms.ts'
+import type { UserRepository } from '../db/users.ts'
+import { readForm } from '../http/form.ts'
+import { redirect, renderForm } from '../http/htmx.ts'
+import { requireUser, type SignedIn } from '../http/require-user.ts'
+import type { Sessions } from '../session/sessions.ts'
+import { DeleteAccountForm, DeleteAccountPage } from '../views/pages/delete-account.tsx'
+import type { RequireFreshProof } from './fresh-proof.tsx'
+
+export type DeleteAccountDeps = {
+  users: UserRepository
+  sessions: Sessions
+  audit: AuditLog
+  requireFreshProof: RequireFreshProof
+}
+
+export const ACCOUNT_DELETED = 'Your account was deleted.'
+const NOT_YOUR_EMAIL = "That is not this account's email address."
+
+const deleteForm = z.object({ email: loginForm.shape.email })
+
+/**
+ * GET /account/delete explains; POST /account/delete (a fresh proof of the
+ * password, and the account's email typed) ends every session of the user,
+ * deletes the user and what is keyed to it, and lands this browser on the
+ * home page, logged out, with a notice.
+ */
+export function deleteAccountRoutes({ users, sessions, audit, requireFreshProof }: DeleteAccountDeps) {
+  function renderDeleteForm(c: Context<AppEnv>, { state, user }: SignedIn, status: 200 | 422, error?: string) {
+    const props = { csrfToken: c.get('session').csrfToken!, email: user.email, error }
+    return renderForm(c, status, {
+      form: () => <DeleteAccountForm {...props} />,
+      page: () => <DeleteAccountPage {...props} session={state} />,
+    })
+  }
+
+  return new Hono<AppEnv>()
+    .get('/account/delete', async (c) => renderDeleteForm(c, await requireUser(c), 200))
+    .post('/account/delete', requireFreshProof('/account/delete'), async (c) => {
+      const signedIn = await requireUser(c)
+      const { user } = signedIn
+      const parsed = deleteForm.safeParse(await readForm(c))
+      if (!parsed.success) return renderDeleteForm(c, signedIn, 422, fieldErrors(parsed.error).email)
+      if (parsed.data.email !== user.email.toLowerCase()) return renderDeleteForm(c, signedIn, 422, NOT_YOUR_EMAIL)
+
+      const session = c.get('session')
+      const sessionId = session.id ?? undefined
+      // Sessions end before the row goes: if Redis fails, nothing is deleted
+      // and the user can try again; if MySQL then fails, they are logged out
+      // but lose nothing.
+      const ended = await sessions.endAll(user.id)
+      await users.delete(user.id)
+      await session.restartWithNotice(ACCOUNT_DELETED)
+      audit('account_deleted', {
+        requestId: c.get('requestId'),
+        ip: c.get('clientIp'),
+        sessionId,
+        userId: user.id,
+        reason: `${ended.length} sessions ended`,
+      })
+      return redirect(c, '/')
+    })
+}

@@ -1,0 +1,98 @@
+import type { Context, MiddlewareHandler } from 'hono'
+import type { AppEnv } from '../app-env.ts'
+import { isHtmx } from '../http/htmx.ts'
+import { requireUser, type SignedIn } from '../http/require-user.ts'
+import type { StoredSession } from '../session/store.ts'
+import { ReauthForm, ReauthPage, ReauthSection } from '../views/pages/reauth.tsx'
+
+export type FreshProofOptions = {
+  /** How long a proof of the password lets sensitive actions through (REAUTH_SECONDS). */
+  maxAgeSeconds: number
+  now: () => number
+}
+
+/**
+ * Middleware for one sensitive route: `returnTo` is where the user comes back
+ * to after confirming (by default the page the request came from).
+ */
+export type RequireFreshProof = (returnTo?: string) => MiddlewareHandler<AppEnv>
+
+const MAX_NEXT_LENGTH = 2048
+
+/** Whether the session's last proof of the password is recent enough for a sensitive action. */
+export function isFresh(session: Pick<StoredSession, 'provedAt'>, maxAgeSeconds: number, now: number): boolean {
+  return session.provedAt !== undefined && now - session.provedAt < maxAgeSeconds * 1000
+}
+
+/**
+ * `candidate` as a path on this site ("/account/sessions?x=1"), or "/" for
+ * anything else: other origins, protocol-relative "//host", backslash tricks,
+ * control characters, over-long values.
+ */
+export function safeNext(candidate: unknown): string {
+  if (typeof candidate !== 'string' || candidate.length > MAX_NEXT_LENGTH) return '/'
+  if (!candidate.startsWith('/') || /[\p{Cc}\\]/u.test(candidate)) return '/'
+  const base = 'http://taproom.invalid'
+  try {
+    const url = new URL(candidate, base)
+    return url.origin === base ? url.pathname + url.search + url.hash : '/'
+  } catch {
+    return '/'
+  }
+}
+
+/** The same-origin page a request was sent from: htmx says so in HX-Current-URL, forms in Referer. */
+function pageOf(c: Context<AppEnv>): string {
+  const source = c.req.header('hx-current-url') ?? c.req.header('referer')
+  if (!source) return '/'
+  try {
+    const url = new URL(source)
+    if (url.host !== c.req.header('host')) return '/'
+    return safeNext(url.pathname + url.search + url.hash)
+  } catch {
+    return '/'
+  }
+}
+
+export type ReauthProps = {
+  next: string
+  error?: string
+  /** What an htmx answer replaces: the page's main content (the guard), or the form itself (a wrong password). */
+  replacing: 'main' | 'form'
+}
+
+/**
+ * Answers with the "Confirm it's you" form. For htmx the section replaces the
+ * page's main content, whatever the request targeted (HX-Retarget); after a
+ * wrong password the form alone is swapped back in place of itself.
+ */
+export function renderReauth(
+  c: Context<AppEnv>,
+  { state, user }: SignedIn,
+  status: 200 | 401 | 403 | 422 | 429 | 503,
+  { next, error, replacing }: ReauthProps,
+  maxAgeSeconds: number,
+) {
+  const csrfToken = c.get('session').csrfToken!
+  const props = { csrfToken, email: user.email, next, error, minutes: Math.max(1, Math.round(maxAgeSeconds / 60)) }
+  if (!isHtmx(c)) return c.html(<ReauthPage {...props} session={state} />, status)
+  if (replacing === 'form') return c.html(<ReauthForm {...props} />, status)
+  c.header('HX-Retarget', '#main')
+  c.header('HX-Reswap', 'innerHTML')
+  return c.html(<ReauthSection {...props} />, status)
+}
+
+/**
+ * The guard for sensitive actions ("sudo mode"): lets the request through when
+ * the user proved the password within `maxAgeSeconds`, otherwise answers 403
+ * with the "Confirm it's you" form. Nothing is kept to replay: after
+ * confirming, the user repeats the action.
+ */
+export function freshProofGuard({ maxAgeSeconds, now }: FreshProofOptions): RequireFreshProof {
+  return (returnTo) =>
+    async function requireFreshProof(c, next) {
+      const signedIn = await requireUser(c)
+      if (isFresh(signedIn.state, maxAgeSeconds, now())) return next()
+      return renderReauth(c, signedIn, 403, { next: returnTo ?? pageOf(c), replacing: 'main' }, maxAgeSeconds)
+    }
+}

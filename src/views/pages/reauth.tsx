@@ -1,0 +1,44 @@
+import type { StoredSession } from '../../session/store.ts'
+import { Layout } from '../layout.tsx'
+import { AccountForm } from '../partials/account-form.tsx'
+import { FormField } from '../partials/form-field.tsx'
+
+export type ReauthFormProps = { csrfToken: string; email: string; next: string; error?: string }
+
+export const REAUTH_TITLE = "Confirm it's you"
+
+/** The password prompt before a sensitive action; htmx swaps it in place after a wrong password. */
+export function ReauthForm({ csrfToken, email, next, error }: ReauthFormProps) {
+  return (
+    <AccountForm id="reauth-form" action="/account/confirm" csrfToken={csrfToken} error={error}>
+      <input type="hidden" name="next" value={next} />
+      {/* Lets password managers tell which account's password to fill in. */}
+      <input type="email" name="username" value={email} autocomplete="username" hidden readonly />
+      <FormField name="password" label="Password" type="password" autocomplete="current-password" autofocus />
+      <button type="submit">Confirm</button>
+    </AccountForm>
+  )
+}
+
+/** Why the password is asked again, then the form: the same markup as a page section and as an htmx fragment. */
+export function ReauthSection(props: ReauthFormProps & { minutes: number }) {
+  return (
+    <section id="reauth" aria-labelledby="reauth-title">
+      <h1 id="reauth-title">{REAUTH_TITLE}</h1>
+      <p>
+        This changes how your account is protected, so enter your password again. You will not be asked again for{' '}
+        {props.minutes === 1 ? 'a minute' : `${props.minutes} minutes`}. Then repeat what you were doing: nothing is
+        done for you.
+      </p>
+      <ReauthForm {...props} />
+    </section>
+  )
+}
+
+export function ReauthPage(props: ReauthFormProps & { minutes: number; session: StoredSession }) {
+  return (
+    <Layout title={REAUTH_TITLE} loggedIn csrfToken={props.csrfToken} flash={props.session.flash}>
+      <ReauthSection {...props} />
+    </Layout>
+  )
+}

@@ -1,0 +1,173 @@
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { Secret, TOTP } from 'otpauth'
+import { normalizeRecoveryCode } from '../src/auth/recovery-codes.ts'
+import { SecretBox } from '../src/auth/secret-box.ts'
+import { createTestApp, type TestApp } from './support/test-app.ts'
+
+let t: TestApp
+const STEP_MS = 30_000
+/* Mid-step, so ±1 step is unambiguous. */
+const T0 = Math.floor(Date.now() / STEP_MS) * STEP_MS + 15_000
+
+beforeAll(async () => {
+  t = await createTestApp('secondfactors')
+})
+afterAll(() => t.cleanup())
+
+const factors = () => t.services.deps.secondFactors
+let counter = 0
+const newUser = () => t.services.users.create(`factors${++counter}@example.com`, 'x'.repeat(60))
+const codeAt = (secret: string, timestamp: number) => TOTP.generate({ secret: Secret.fromBase32(secret), timestamp })
+
+async function enrolled() {
+  const user = await newUser()
+  const secret = (await factors().startEnrolment(user.id))!
+  const result = await factors().confirmEnrolment(user.id, codeAt(secret, T0), T0)
+  if (!result.ok) throw new Error('enrolment failed')
+  return { user, secret, recoveryCodes: result.recoveryCodes }
+}
+
+describe('authenticator app enrolment', () => {
+  test('a 160-bit base32 secret, confirmed by a current code; then ten recovery codes', async () => {
+    const user = await newUser()
+    const secret = (await factors().startEnrolment(user.id))!
+    expect(secret).toMatch(/^[A-Z2-7]{32}$/)
+    expect((await factors().status(user.id)).totp).toBe('enrolling')
+    expect(await factors().enrolmentSecret(user.id)).toBe(secret)
+    expect((await factors().summary(user.id)).totp).toBe(false)
+
+    expect(await factors().confirmEnrolment(user.id, '000000', T0)).toEqual({ ok: false, reason: 'wrong' })
+    expect(await factors().confirmEnrolment(user.id, codeAt(secret, T0 + 2 * STEP_MS), T0)).toEqual({
+      ok: false,
+      reason: 'wrong',
+    })
+    const result = await factors().confirmEnrolment(user.id, codeAt(secret, T0), T0)
+    if (!result.ok) throw new Error(result.reason)
+    expect(result.recoveryCodes).toHaveLength(10)
+    expect(new Set(result.recoveryCodes).size).toBe(10)
+    for (const code of result.recoveryCodes) expect(code).toMatch(/^[0-9A-HJKMNP-TV-Z]{5}-[0-9A-HJKMNP-TV-Z]{5}$/)
+    expect(await factors().status(user.id)).toMatchObject({ totp: 'on', recoveryCodesLeft: 10 })
+    expect((await factors().summary(user.id)).totp).toBe(true)
+    expect(await factors().startEnrolment(user.id)).toBeNull()
+    expect(await factors().enrolmentSecret(user.id)).toBeNull()
+  })
+
+  test('the secret is stored sealed (AES-256-GCM, bound to the user), recovery codes only as keyed hashes', async () => {
+    const { user, secret, recoveryCodes } = await enrolled()
+    const [[totpRow]] = (await t.services.database.pool.query(
+      'SELECT secret_sealed FROM totp_credentials WHERE user_id = ?',
+      [user.id],
+    )) as unknown as [{ secret_sealed: string }[]]
+    expect(totpRow!.secret_sealed).not.toContain(secret)
+    expect(totpRow!.secret_sealed).toMatch(/^v1\./)
+    const box = new SecretBox(t.config.dataEncryptionKey)
+    expect(box.open(totpRow!.secret_sealed, user.id)).toBe(secret)
+    expect(() => box.open(totpRow!.secret_sealed, 'another-user')).toThrow()
+    expect(() => new SecretBox(Buffer.alloc(32, 1)).open(totpRow!.secret_sealed, user.id)).toThrow()
+
+    const [hashes] = (await t.services.database.pool.query('SELECT code_hash FROM recovery_codes WHERE user_id = ?', [
+      user.id,
+    ])) as unknown as [{ code_hash: string }[]]
+    expect(hashes).toHaveLength(10)
+    const stored = hashes.map((row) => row.code_hash).join(' ')
+    for (const code of recoveryCodes) {
+      expect(stored).not.toContain(normalizeRecoveryCode(code)!)
+      expect(stored).not.toContain(new Bun.CryptoHasher('sha256').update(normalizeRecoveryCode(code)!).digest('hex'))
+    }
+  })
+
+  test('a second enrolment started before confirming replaces the first secret', async () => {
+    const user = await newUser()
+    const first = (await factors().startEnrolment(user.id))!
+    const second = (await factors().startEnrolment(user.id))!
+    expect(second).not.toBe(first)
+    expect((await factors().confirmEnrolment(user.id, codeAt(first, T0), T0)).ok).toBe(false)
+    expect((await factors().confirmEnrolment(user.id, codeAt(second, T0), T0)).ok).toBe(true)
+  })
+})
+
+describe('verifying a code', () => {
+  test('a code is accepted once: its replay is refused, even within the same step', async () => {
+    const { user, secret } = await enrolled()
+    const now = T0 + 3 * STEP_MS
+    expect(await factors().verify(user.id, codeAt(secret, now), now)).toEqual({ ok: true, method: 'totp' })
+    expect(await factors().verify(user.id, codeAt(secret, now), now + 1000)).toEqual({ ok: false, reason: 'replayed' })
+  })
+
+  test('one step of drift either side is allowed; two steps away is refused', async () => {
+    const { user, secret } = await enrolled()
+    const now = T0 + 10 * STEP_MS
+    expect((await factors().verify(user.id, codeAt(secret, now - 2 * STEP_MS), now)).ok).toBe(false)
+    expect((await factors().verify(user.id, codeAt(secret, now + 2 * STEP_MS), now)).ok).toBe(false)
+    expect((await factors().verify(user.id, codeAt(secret, now - STEP_MS), now)).ok).toBe(true)
+    expect((await factors().verify(user.id, codeAt(secret, now + STEP_MS), now)).ok).toBe(true)
+    expect(await factors().verify(user.id, '12345', now)).toEqual({ ok: false, reason: 'wrong' })
+  })
+
+  test('the code used to confirm the enrolment cannot sign in afterwards', async () => {
+    const { user, secret } = await enrolled()
+    expect(await factors().verify(user.id, codeAt(secret, T0), T0)).toEqual({ ok: false, reason: 'replayed' })
+  })
+
+  test('20 concurrent uses of one code: exactly one is accepted', async () => {
+    const { user, secret } = await enrolled()
+    const now = T0 + 20 * STEP_MS
+    const code = codeAt(secret, now)
+    const results = await Promise.all(Array.from({ length: 20 }, () => factors().verify(user.id, code, now)))
+    expect(results.filter((result) => result.ok)).toHaveLength(1)
+    expect(results.filter((result) => !result.ok && result.reason === 'replayed')).toHaveLength(19)
+  })
+
+  test("another user's code does not work", async () => {
+    const alice = await enrolled()
+    const bob = await enrolled()
+    const now = T0 + 30 * STEP_MS
+    expect((await factors().verify(bob.user.id, codeAt(alice.secret, now), now)).ok).toBe(false)
+  })
+})
+
+describe('recovery codes', () => {
+  test('each works once, typed in any case, with or without its dash', async () => {
+    const { user, recoveryCodes } = await enrolled()
+    const [first, second, third] = recoveryCodes as [string, string, string]
+    expect(await factors().verify(user.id, first, T0)).toEqual({ ok: true, method: 'recovery_code' })
+    expect(await factors().verify(user.id, first, T0)).toEqual({ ok: false, reason: 'wrong' })
+    expect((await factors().verify(user.id, second.toLowerCase().replace('-', ''), T0)).ok).toBe(true)
+    expect((await factors().verify(user.id, ` ${third.slice(0, 5)} ${third.slice(6)} `, T0)).ok).toBe(true)
+    expect((await factors().status(user.id)).recoveryCodesLeft).toBe(7)
+  })
+
+  test('10 concurrent uses of one code: exactly one is accepted', async () => {
+    const { user, recoveryCodes } = await enrolled()
+    const results = await Promise.all(
+      Array.from({ length: 10 }, () => factors().verify(user.id, recoveryCodes[0]!, T0)),
+    )
+    expect(results.filter((result) => result.ok)).toHaveLength(1)
+  })
+
+  test("regenerating voids every old code; another user's codes never work", async () => {
+    const { user, recoveryCodes } = await enrolled()
+    const other = await enrolled()
+    expect((await factors().verify(other.user.id, recoveryCodes[0]!, T0)).ok).toBe(false)
+    const fresh = await factors().regenerateRecoveryCodes(user.id)
+    expect(fresh.some((code) => recoveryCodes.includes(code))).toBe(false)
+    for (const old of recoveryCodes) expect((await factors().verify(user.id, old, T0)).ok).toBe(false)
+    expect((await factors().verify(user.id, fresh[9]!, T0)).ok).toBe(true)
+  })
+})
+
+describe('turning the app off', () => {
+  test('needs a current code or a recovery code, and removes the recovery codes with it', async () => {
+    const { user, secret, recoveryCodes } = await enrolled()
+    const now = T0 + 40 * STEP_MS
+    expect((await factors().disable(user.id, '000000', now)).ok).toBe(false)
+    expect((await factors().status(user.id)).totp).toBe('on')
+    expect((await factors().disable(user.id, codeAt(secret, now), now)).ok).toBe(true)
+    expect(await factors().status(user.id)).toMatchObject({ totp: 'off', recoveryCodesLeft: 0 })
+    expect((await factors().verify(user.id, recoveryCodes[1]!, now)).ok).toBe(false)
+
+    const again = await enrolled()
+    expect((await factors().disable(again.user.id, again.recoveryCodes[0]!, now)).ok).toBe(true)
+    expect((await factors().status(again.user.id)).totp).toBe('off')
+  })
+})
