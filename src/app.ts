@@ -11,6 +11,7 @@ import type { LoginThrottle } from './auth/throttle.ts'
 import type { Beer } from './beer/generator.ts'
 import type { UserRepository } from './db/users.ts'
 import type { Config } from './env.ts'
+import { accessLog } from './http/access-log.ts'
 import { clientIp, type SocketAddress } from './http/client-ip.ts'
 import { csrfProtection } from './http/csrf.ts'
 import { errorPages } from './http/error-handler.tsx'
@@ -18,11 +19,16 @@ import { formBodyGuard } from './http/form.ts'
 import { noStore, varyOnHtmx } from './http/htmx.ts'
 import { securityHeaders } from './http/security-headers.ts'
 import { staticAssets } from './http/static-assets.ts'
+import type { Logger } from './log.ts'
+import type { DevOutbox } from './mail/dev-outbox.ts'
+import type { AccountRecovery } from './recovery/account-recovery.ts'
+import type { SecurityNotices } from './recovery/notices.ts'
 import { accountRoutes } from './routes/account.tsx'
 import { activityRoutes } from './routes/activity.tsx'
 import { authRoutes } from './routes/auth.tsx'
 import { confirmRoutes } from './routes/confirm.tsx'
 import { deleteAccountRoutes } from './routes/delete-account.tsx'
+import { devMailRoutes } from './routes/dev-mail.tsx'
 import { freshProofGuard } from './routes/fresh-proof.tsx'
 import { healthRoutes, type ReadinessCheck } from './routes/health.ts'
 import { homeRoutes } from './routes/home.tsx'
@@ -43,9 +49,13 @@ export type AppDeps = {
   pourBeer: () => Promise<Beer>
   audit: AuditLog
   activity: ActivityLog
+  recovery: AccountRecovery
+  notices: SecurityNotices
+  /** Present when mail goes to the in-memory dev outbox: GET /dev/mail shows it. */
+  outbox?: DevOutbox
   readiness: Record<string, ReadinessCheck>
   socketAddress: SocketAddress
-  logError?: (line: string) => void
+  logger: Logger
   now?: () => number
 }
 
@@ -58,7 +68,7 @@ export function createApp(deps: AppDeps) {
   const { config } = deps
 
   const app = new Hono<AppEnv>()
-  const errors = errorPages({ page: ErrorPage, log: deps.logError })
+  const errors = errorPages({ page: ErrorPage, logger: deps.logger })
   app.onError(errors.onError)
   app.notFound(errors.notFound)
 
@@ -68,7 +78,9 @@ export function createApp(deps: AppDeps) {
   app.route('/', staticAssets)
   app.route('/', healthRoutes(deps.readiness))
 
-  app.use(requestId())
+  // Our own id for every request: a client's X-Request-Id is logged beside it, never as it.
+  app.use(requestId({ headerName: '' }))
+  app.use(accessLog(deps.logger))
   // Everything below may carry the session (its CSRF token, its cookie) and
   // may answer an htmx request with a fragment.
   app.use(noStore(), varyOnHtmx())
@@ -104,5 +116,6 @@ export function createApp(deps: AppDeps) {
   )
   app.route('/', activityRoutes({ activity: deps.activity, retentionDays: config.authEventsDays, now }))
   app.route('/', howItWorksRoutes({ sessions: deps.sessions, now }))
+  if (deps.outbox && config.nodeEnv !== 'production') app.route('/', devMailRoutes(deps.outbox))
   return app
 }

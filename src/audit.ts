@@ -1,3 +1,5 @@
+import type { Logger } from './log.ts'
+
 export type AuditEvent =
   | 'login_success'
   | 'login_failure'
@@ -6,6 +8,13 @@ export type AuditEvent =
   | 'password_changed'
   | 'signup'
   | 'signup_failure'
+  | 'password_reset_requested'
+  | 'password_reset'
+  | 'verification_sent'
+  | 'email_verified'
+  | 'email_change_requested'
+  | 'email_changed'
+  | 'security_notice'
   | 'reauthenticated'
   | 'account_deleted'
 
@@ -18,18 +27,19 @@ export type AuditFields = {
   /** A readable browser and OS ("Firefox on Linux"), for sign-ins. */
   device?: string
   reason?: string
-  /** Why a backing service failed (e.g. MySQL's own message), so a misconfiguration shows in the log. */
+  /** Why a backing service failed, in our words and its error codes (never a driver's message, which repeats the query). */
   error?: string
 }
 
 export type AuditLog = (event: AuditEvent, fields: AuditFields) => void
 
 /**
- * One JSON line per authentication event. Holds public session IDs and email
- * hashes only: never a token, a password or an address.
+ * One log line per authentication event (type "audit", msg and event its
+ * name). Holds public session IDs and keyed email hashes only: never an email,
+ * a token or a password.
  */
-export function createAuditLog(write: (line: string) => void = (line) => console.log(line)): AuditLog {
+export function createAuditLog(logger: Logger): AuditLog {
   return function audit(event, fields) {
-    write(JSON.stringify({ time: new Date().toISOString(), type: 'audit', event, ...fields }))
+    logger.info({ type: 'audit', event, ...fields }, event)
   }
 }

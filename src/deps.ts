@@ -1,6 +1,6 @@
 import { ActivityLog } from './activity/activity-log.ts'
 import type { AppDeps } from './app.ts'
-import { type AuditLog, createAuditLog } from './audit.ts'
+import { createAuditLog } from './audit.ts'
 import { Authenticator } from './auth/authenticator.ts'
 import { Passkeys } from './auth/passkeys.ts'
 import { createPasswordHasher, type PasswordHasher } from './auth/password-hasher.ts'
@@ -16,6 +16,13 @@ import { SecondFactorRepository } from './db/second-factors.ts'
 import { UserRepository } from './db/users.ts'
 import type { Config } from './env.ts'
 import type { SocketAddress } from './http/client-ip.ts'
+import { createLogger, type Logger } from './log.ts'
+import { createMail, type MailComponent } from './mail/create-mail.ts'
+import { AccountRecovery } from './recovery/account-recovery.ts'
+import { MailBudget } from './recovery/mail-budget.ts'
+import { RecoveryMails } from './recovery/mails.ts'
+import { SecurityNotices } from './recovery/notices.ts'
+import { OneTimeTokens } from './recovery/one-time-tokens.ts'
 import { createRedis, type RedisClient } from './redis/client.ts'
 import { redisSessionStore } from './session/redis-store.ts'
 import { createSessions, type Sessions } from './session/sessions.ts'
@@ -28,6 +35,8 @@ export type Wiring = {
   hasher: PasswordHasher
   sessions: Sessions
   activity: ActivityLog
+  logger: Logger
+  mail: MailComponent
   /** Closes every connection and worker; the process can then exit. */
   close(): Promise<void>
 }
@@ -35,8 +44,10 @@ export type Wiring = {
 export type WiringOptions = {
   workerUrl: URL
   socketAddress: SocketAddress
-  audit?: AuditLog
-  logError?: (line: string) => void
+  /** Where every log line goes; by default JSON lines on stdout at LOG_LEVEL. */
+  logger?: Logger
+  /** Mail retry timing; tests shorten it. */
+  mailRetry?: { attempts: number; backoffMs: number }
   now?: () => number
 }
 
@@ -45,6 +56,7 @@ export type WiringOptions = {
  * password hasher, the session layer — and what closes them. Nothing connects yet.
  */
 export function wireDependencies(config: Config, options: WiringOptions): Wiring {
+  const logger = options.logger ?? createLogger({ level: config.logLevel })
   const redis = createRedis(config.redis)
   const database = createDatabase(config.databaseUrl)
   const users = new UserRepository(database.db)
@@ -69,10 +81,30 @@ export function wireDependencies(config: Config, options: WiringOptions): Wiring
   const activity = new ActivityLog({
     events: new AuthEventRepository(database.db),
     retentionDays: config.authEventsDays,
-    log: options.logError ?? ((line) => console.error(line)),
+    logger,
     now: options.now ?? Date.now,
   })
   const pourBeer = config.beerApiUrl ? createRemoteBeerSource(config.beerApiUrl, generate) : local
+  const now = options.now ?? Date.now
+  const audit = activity.observe(createAuditLog(logger))
+  const mail = createMail(config, {
+    logger,
+    now,
+    ...options.mailRetry,
+  })
+  const recoveryMails = new RecoveryMails(config.appUrl)
+  const notices = new SecurityNotices(mail.queue, recoveryMails)
+  const recovery = new AccountRecovery({
+    users,
+    tokens: new OneTimeTokens(redis, { prefix: config.redis.prefix }),
+    queue: mail.queue,
+    mails: recoveryMails,
+    notices,
+    budget: new MailBudget(redis, { prefix: config.redis.prefix }),
+    audit,
+    passwordResetSeconds: config.passwordResetSeconds,
+    now,
+  })
 
   const deps: AppDeps = {
     config,
@@ -90,14 +122,17 @@ export function wireDependencies(config: Config, options: WiringOptions): Wiring
     }),
     passkeys: new Passkeys({ repository: factorRepository, redis, prefix: config.redis.prefix, appUrl: config.appUrl }),
     pourBeer,
-    audit: activity.observe(options.audit ?? createAuditLog()),
+    audit,
     activity,
+    recovery,
+    notices,
+    outbox: mail.outbox,
     readiness: {
       redis: () => redis.ping(),
       mysql: () => database.ping(),
     },
     socketAddress: options.socketAddress,
-    logError: options.logError,
+    logger,
     now: options.now,
   }
 
@@ -109,7 +144,10 @@ export function wireDependencies(config: Config, options: WiringOptions): Wiring
     hasher,
     sessions,
     activity,
+    logger,
+    mail,
     async close() {
+      await mail.close()
       await activity.settled()
       await Promise.allSettled([redis.quit(), database.pool.end(), hasher.close()])
     },

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { z } from 'zod'
+import { LOG_LEVELS, type LogLevel } from './log.ts'
 
 const booleanString = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
@@ -80,6 +81,13 @@ const schema = z.object({
   SEED_DEMO_USER: booleanString.optional(),
   SHUTDOWN_GRACE_SECONDS: z.coerce.number().min(0).max(600).default(10),
   BEER_API_URL: z.string().url().optional(),
+  SMTP_URL: z
+    .string()
+    .url()
+    .refine((url) => /^smtps?:\/\//.test(url), 'must be an smtp:// or smtps:// URL')
+    .optional(),
+  MAIL_FROM: z.string().min(3).max(254).default('Taproom <no-reply@taproom.localhost>'),
+  PASSWORD_RESET_SECONDS: z.coerce.number().int().min(60).max(86_400).default(1200),
   APP_URL: z
     .string()
     .url()
@@ -91,6 +99,7 @@ const schema = z.object({
     .optional(),
   REAUTH_SECONDS: seconds(600),
   AUTH_EVENTS_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
+  LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
 })
 
 export type Config = {
@@ -118,7 +127,14 @@ export type Config = {
   seedDemoUser: boolean
   shutdownGraceSeconds: number
   beerApiUrl?: string
-  /** The origin users reach the app at; passkeys are bound to its host name. */
+  logLevel: LogLevel
+  mail: {
+    /** Unset outside production: mail goes to the dev outbox (GET /dev/mail). */
+    smtpUrl?: string
+    from: string
+  }
+  passwordResetSeconds: number
+  /** The origin users reach the app at: every link in a mail starts with it; passkeys are bound to its host name. */
   appUrl: string
   /** 32 bytes for AES-256-GCM: encrypts data at rest (authenticator-app secrets). */
   dataEncryptionKey: Buffer
@@ -171,6 +187,14 @@ export function parseEnv(source: Record<string, string | undefined>): Config {
       'Invalid environment:\n  SESSION_SECRET: each secret must be at least 32 characters in production',
     )
   }
+  if (production && !env.SMTP_URL) {
+    throw new ConfigError(
+      'Invalid environment:\n  SMTP_URL: required when NODE_ENV=production (mail must be delivered)',
+    )
+  }
+  if (production && !env.APP_URL) {
+    throw new ConfigError('Invalid environment:\n  APP_URL: required when NODE_ENV=production (links in mail use it)')
+  }
   if (production && !env.DATA_ENCRYPTION_KEY) {
     throw new ConfigError('Invalid environment:\n  DATA_ENCRYPTION_KEY: required when NODE_ENV=production')
   }
@@ -208,6 +232,9 @@ export function parseEnv(source: Record<string, string | undefined>): Config {
     seedDemoUser: env.SEED_DEMO_USER ?? !production,
     shutdownGraceSeconds: env.SHUTDOWN_GRACE_SECONDS,
     beerApiUrl: env.BEER_API_URL,
+    logLevel: env.LOG_LEVEL,
+    mail: { smtpUrl: env.SMTP_URL, from: env.MAIL_FROM },
+    passwordResetSeconds: env.PASSWORD_RESET_SECONDS,
     appUrl: new URL(env.APP_URL ?? `http://localhost:${env.PORT}`).origin,
     dataEncryptionKey: env.DATA_ENCRYPTION_KEY ? Buffer.from(env.DATA_ENCRYPTION_KEY, 'base64') : randomBytes(32),
     generatedDataKey: !env.DATA_ENCRYPTION_KEY,

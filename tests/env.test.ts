@@ -19,7 +19,13 @@ describe('environment', () => {
   test('production: SESSION_SECRET required, secure cookies and no demo user by default', () => {
     expect(() => parseEnv({ NODE_ENV: 'production' })).toThrow(/SESSION_SECRET: required/)
     const key = Buffer.alloc(32).toString('base64')
-    const config = parseEnv({ NODE_ENV: 'production', SESSION_SECRET: 's'.repeat(32), DATA_ENCRYPTION_KEY: key })
+    const mail = { SMTP_URL: 'smtp://mail:25', APP_URL: 'https://taproom.example' }
+    const config = parseEnv({
+      NODE_ENV: 'production',
+      SESSION_SECRET: 's'.repeat(32),
+      DATA_ENCRYPTION_KEY: key,
+      ...mail,
+    })
     expect(config.session.cookieSecure).toBe(true)
     expect(config.seedDemoUser).toBe(false)
     expect(
@@ -28,17 +34,31 @@ describe('environment', () => {
         SESSION_SECRET: 's'.repeat(32),
         DATA_ENCRYPTION_KEY: key,
         SEED_DEMO_USER: 'true',
+        ...mail,
       }).seedDemoUser,
     ).toBe(true)
-    expect(() => parseEnv({ NODE_ENV: 'production', SESSION_SECRET: 'short' })).toThrow(/at least 32 characters/)
+    expect(() => parseEnv({ NODE_ENV: 'production', SESSION_SECRET: 'short', ...mail })).toThrow(
+      /at least 32 characters/,
+    )
   })
 
   test('DATA_ENCRYPTION_KEY: 32 bytes of base64, required in production, random with a flag otherwise', () => {
     const key = Buffer.alloc(32, 7).toString('base64')
-    expect(() => parseEnv({ NODE_ENV: 'production', SESSION_SECRET: 's'.repeat(32) })).toThrow(
-      /DATA_ENCRYPTION_KEY: required/,
-    )
-    const given = parseEnv({ NODE_ENV: 'production', SESSION_SECRET: 's'.repeat(32), DATA_ENCRYPTION_KEY: key })
+    expect(() =>
+      parseEnv({
+        NODE_ENV: 'production',
+        SESSION_SECRET: 's'.repeat(32),
+        SMTP_URL: 'smtp://mail:25',
+        APP_URL: 'https://taproom.example',
+      }),
+    ).toThrow(/DATA_ENCRYPTION_KEY: required/)
+    const mail = { SMTP_URL: 'smtp://mail:25', APP_URL: 'https://taproom.example' }
+    const given = parseEnv({
+      NODE_ENV: 'production',
+      SESSION_SECRET: 's'.repeat(32),
+      DATA_ENCRYPTION_KEY: key,
+      ...mail,
+    })
     expect(given.dataEncryptionKey).toEqual(Buffer.alloc(32, 7))
     expect(given.generatedDataKey).toBe(false)
     const random = parseEnv({})

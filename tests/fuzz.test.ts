@@ -172,7 +172,10 @@ describe('random requests at every route', () => {
     expect(accepted.size).toBeGreaterThan(2)
     expect(keysTouched.size).toBeGreaterThan(0)
     for (const key of keysTouched) expect(key.startsWith(t.config.redis.prefix)).toBe(true)
+    // The mail queue's own bookkeeping (one meta hash per queue) lives as long
+    // as the queue; its jobs are removed once sent.
     for (const key of await t.keys()) {
+      if (key.startsWith(`${t.config.redis.prefix}{mail}:`) && key.endsWith(':meta')) continue
       if ((await t.redis.type(key)) === 'hash') expect(await t.redis.pttl(key)).toBeGreaterThan(0)
     }
   }, 120_000)

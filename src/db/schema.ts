@@ -17,6 +17,8 @@ export const users = mysqlTable('users', {
   email: varchar('email', { length: 254 }).notNull().unique(),
   passwordHash: varchar('password_hash', { length: 60 }).notNull(),
   createdAt: timestamp('created_at').notNull().defaultNow(),
+  /** When the owner proved the address by following a mailed link; null until then (such an account cannot log in). */
+  emailVerifiedAt: timestamp('email_verified_at'),
 })
 
 export type User = typeof users.$inferSelect

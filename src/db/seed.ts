@@ -9,7 +9,7 @@ const DEMO_PASSWORD_HASH = '$2y$12$7Mj1fG3bdlpmRcXtZpwimOI4pItCQcj5x2.ZqydPbR5wW
 export async function seedDemoUser(users: UserRepository): Promise<boolean> {
   if (await users.findByEmail(DEMO_EMAIL)) return false
   try {
-    await users.create(DEMO_EMAIL, DEMO_PASSWORD_HASH)
+    await users.create(DEMO_EMAIL, DEMO_PASSWORD_HASH, { verifiedAt: new Date() })
     return true
   } catch (error) {
     if (error instanceof DuplicateEmailError) return false

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { eq } from 'drizzle-orm'
+import { and, eq, isNull } from 'drizzle-orm'
 import { isDatabaseDown, ServiceUnavailableError } from '../unavailable.ts'
 import type { Database } from './client.ts'
 import { type User, users } from './schema.ts'
@@ -26,8 +26,19 @@ export class UserRepository {
     return rows[0]
   }
 
-  async create(email: string, passwordHash: string): Promise<User> {
-    const user = { id: randomUUID(), email: email.toLowerCase(), passwordHash, createdAt: new Date() }
+  /**
+   * Adds an account whose address was proven at `verifiedAt` (now, unless
+   * given). Sign-up passes `verifiedAt: null`: such an account cannot log in
+   * until its owner follows the mailed link.
+   */
+  async create(email: string, passwordHash: string, { verifiedAt = new Date() as Date | null } = {}): Promise<User> {
+    const user = {
+      id: randomUUID(),
+      email: email.toLowerCase(),
+      passwordHash,
+      createdAt: new Date(),
+      emailVerifiedAt: verifiedAt,
+    }
     try {
       await this.#db.insert(users).values(user)
     } catch (error) {
@@ -39,6 +50,29 @@ export class UserRepository {
 
   async updatePasswordHash(id: string, passwordHash: string): Promise<void> {
     await viaDatabase(this.#db.update(users).set({ passwordHash }).where(eq(users.id, id)))
+  }
+
+  /** Records that the owner proved the address; an earlier proof is kept. */
+  async markEmailVerified(id: string, at: Date): Promise<void> {
+    await viaDatabase(
+      this.#db
+        .update(users)
+        .set({ emailVerifiedAt: at })
+        .where(and(eq(users.id, id), isNull(users.emailVerifiedAt))),
+    )
+  }
+
+  /** Moves the account to a proven new address; DuplicateEmailError when another account took it meanwhile. */
+  async changeEmail(id: string, email: string, verifiedAt: Date): Promise<void> {
+    try {
+      await this.#db
+        .update(users)
+        .set({ email: email.toLowerCase(), emailVerifiedAt: verifiedAt })
+        .where(eq(users.id, id))
+    } catch (error) {
+      if (isDuplicateEntry(error)) throw new DuplicateEmailError(`${email.toLowerCase()} is already registered`)
+      throw isDatabaseDown(error) ? new ServiceUnavailableError('database', error) : error
+    }
   }
 
   /** Deletes the user; rows keyed to it in other tables go with it (ON DELETE CASCADE). */

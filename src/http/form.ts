@@ -3,6 +3,7 @@ import { bodyLimit } from 'hono/body-limit'
 import { HTTPException } from 'hono/http-exception'
 
 const MAX_BODY_BYTES = 16 * 1024
+const UNREADABLE = 'The submitted form could not be read.'
 const FORM_TYPES = ['application/x-www-form-urlencoded', 'multipart/form-data']
 
 /**
@@ -16,7 +17,7 @@ export function formBodyGuard(): MiddlewareHandler {
       throw new HTTPException(413, { message: 'The submitted form is too large.' })
     },
   })
-  return function formBodyGuardMiddleware(c, next) {
+  return async function formBodyGuardMiddleware(c, next) {
     if (c.req.method === 'GET' || c.req.method === 'HEAD' || c.req.method === 'OPTIONS') return next()
     const type = c.req.header('content-type')?.split(';')[0]?.trim().toLowerCase()
     const hasBody = c.req.header('content-length') !== '0' && c.req.header('content-length') !== undefined
@@ -25,7 +26,17 @@ export function formBodyGuard(): MiddlewareHandler {
         message: 'Send the form as application/x-www-form-urlencoded or multipart/form-data.',
       })
     }
-    return limit(c, next)
+    let reachedHandler = false
+    try {
+      return await limit(c, () => {
+        reachedHandler = true
+        return next()
+      })
+    } catch (error) {
+      if (reachedHandler || error instanceof HTTPException) throw error
+      // The body broke off or was malformed (a bad chunk): the client's fault, not ours.
+      throw new HTTPException(400, { message: UNREADABLE, cause: error })
+    }
   }
 }
 
@@ -38,6 +49,6 @@ export async function readForm(c: Context): Promise<FormValues> {
     return (await c.req.parseBody({ all: true })) as FormValues
   } catch (error) {
     if (error instanceof HTTPException) throw error
-    throw new HTTPException(400, { message: 'The submitted form could not be read.' })
+    throw new HTTPException(400, { message: UNREADABLE, cause: error })
   }
 }

@@ -38,18 +38,20 @@ function fromUrl(value: string): Pick<RedisOptions, 'username' | 'password' | 't
  * Builds the ioredis client the configuration asks for: a Cluster client when
  * REDIS_CLUSTER_NODES is set, a Sentinel-managed one when REDIS_SENTINELS is,
  * else a single server from REDIS_URL. It does not connect until connectRedis().
+ * `overrides` are for a client with other needs, such as a queue worker that
+ * blocks on purpose and waits out reconnects.
  */
-export function createRedis(config: Config['redis']): RedisClient {
+export function createRedis(config: Config['redis'], overrides: RedisOptions = {}): RedisClient {
   if (config.clusterNodes) {
     // ioredis gives each node connection its own offline queue and no
     // reconnects (it re-reads the slot map instead); the command timeout
     // still bounds every request to about a second while a master is down.
     const options: ClusterOptions = {
-      enableOfflineQueue: false,
+      enableOfflineQueue: overrides.enableOfflineQueue ?? false,
       clusterRetryStrategy: reconnectDelay,
       lazyConnect: true,
       slotsRefreshTimeout: CONNECT_TIMEOUT_MS,
-      redisOptions: { ...baseOptions, ...fromUrl(config.url) },
+      redisOptions: { ...baseOptions, ...fromUrl(config.url), ...overrides },
     }
     return new Cluster(config.clusterNodes, options)
   }
@@ -58,6 +60,7 @@ export function createRedis(config: Config['redis']): RedisClient {
     return new Redis({
       ...baseOptions,
       ...url,
+      ...overrides,
       sentinels: config.sentinels,
       name: config.sentinelName,
       enableTLSForSentinelMode: url.tls !== undefined,
@@ -66,7 +69,7 @@ export function createRedis(config: Config['redis']): RedisClient {
       failoverDetector: true,
     })
   }
-  return new Redis(config.url, baseOptions)
+  return new Redis(config.url, { ...baseOptions, ...overrides })
 }
 
 /**

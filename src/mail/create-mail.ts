@@ -1,0 +1,64 @@
+import type { Config } from '../env.ts'
+import type { Logger } from '../log.ts'
+import { createRedis, type RedisClient } from '../redis/client.ts'
+import { DevOutbox } from './dev-outbox.ts'
+import { MailQueue, type QueueLogFields } from './queue.ts'
+import { Sealer } from './seal.ts'
+import { outboxTransport, smtpTransport } from './transport.ts'
+
+export type MailComponent = {
+  queue: MailQueue
+  /** Set when mail goes to the dev outbox (no SMTP_URL, not production). */
+  outbox?: DevOutbox
+  /** Starts sending queued mail from this process. */
+  start(): void
+  close(): Promise<void>
+}
+
+export type MailComponentOptions = {
+  logger: Logger
+  now: () => number
+  /** Retry timing; tests shorten it. */
+  attempts?: number
+  backoffMs?: number
+}
+
+/**
+ * Mail from the configuration: SMTP when SMTP_URL is set, else (never in
+ * production, which refuses to start without SMTP_URL) the dev outbox. The
+ * queue gets two Redis connections of its own: one that fails fast for
+ * requests that add jobs, and one allowed to block for the worker.
+ */
+export function createMail(config: Config, options: MailComponentOptions): MailComponent {
+  const outbox = config.mail.smtpUrl ? undefined : new DevOutbox()
+  const transport = outbox
+    ? outboxTransport(outbox, (line) => options.logger.info(line), options.now)
+    : smtpTransport(config.mail.smtpUrl!, config.mail.from)
+  const producer = createRedis(config.redis)
+  const consumer = createRedis(config.redis, {
+    maxRetriesPerRequest: null,
+    commandTimeout: undefined,
+    enableOfflineQueue: true,
+  })
+  const clients: RedisClient[] = [producer, consumer]
+  const queue = new MailQueue({
+    producer,
+    consumer,
+    prefix: config.redis.prefix,
+    sealer: new Sealer(config.session.secrets),
+    transport,
+    log: (fields: QueueLogFields) => options.logger.info({ type: 'mail', ...fields }, fields.event),
+    attempts: options.attempts,
+    backoffMs: options.backoffMs,
+  })
+  return {
+    queue,
+    outbox,
+    start: () => queue.start(),
+    async close() {
+      await queue.close()
+      transport.close()
+      await Promise.allSettled(clients.map((client) => client.quit()))
+    },
+  }
+}

@@ -1,0 +1,146 @@
+import { type Job, Queue, UnrecoverableError, Worker } from 'bullmq'
+import type { RedisClient } from '../redis/client.ts'
+import { viaRedis } from '../unavailable.ts'
+import type { Mail } from './message.ts'
+import type { Sealer } from './seal.ts'
+import type { MailTransport } from './transport.ts'
+
+/** Runs one queued task; throwing makes the queue retry it with backoff. */
+export type TaskHandler = (payload: unknown) => Promise<void>
+
+/** Fields of a queue log line: never a token, an address or a mail body. */
+export type QueueLogFields = { event: string; task: string; jobId?: string; attempts?: number; error?: string }
+
+export type MailQueueOptions = {
+  /** Adds jobs: a client with short timeouts, so a request fails fast (503) while Redis is down. */
+  producer: RedisClient
+  /** Runs jobs: a client allowed to block and to wait out reconnects. */
+  consumer: RedisClient
+  /** REDIS_PREFIX; the queue's keys go under `<prefix>{mail}:`, one hash slot on Redis Cluster. */
+  prefix: string
+  sealer: Sealer
+  transport: MailTransport
+  log: (fields: QueueLogFields) => void
+  attempts?: number
+  /** First retry delay; each next one doubles. */
+  backoffMs?: number
+  concurrency?: number
+}
+
+const QUEUE_NAME = 'outgoing'
+const DELIVER = 'deliver'
+const KEEP_FAILED_SECONDS = 7 * 24 * 60 * 60
+
+type JobData = { sealed: string }
+
+/**
+ * Mail and the work that leads to it, run from a BullMQ queue on the app's
+ * Redis: a job survives a restart or a crash of the instance that queued it,
+ * any instance can run it, and failures are retried with exponential backoff.
+ * A request only adds a job and never waits for delivery, so its answer cannot
+ * depend on whether, or how fast, a mail goes out.
+ */
+export class MailQueue {
+  #queue: Queue<JobData> | undefined
+  readonly #options: MailQueueOptions
+  readonly #handlers = new Map<string, TaskHandler>([
+    [DELIVER, (payload) => this.#options.transport.send(payload as Mail)],
+  ])
+  #worker: Worker<JobData> | undefined
+
+  constructor(options: MailQueueOptions) {
+    this.#options = options
+  }
+
+  /** Registers what runs a task of this kind. */
+  handle(kind: string, handler: TaskHandler): void {
+    this.#handlers.set(kind, handler)
+  }
+
+  /** Queues a mail for delivery. */
+  send(mail: Mail): Promise<void> {
+    return this.enqueue(DELIVER, mail)
+  }
+
+  /** Queues a task; its payload is sealed before it reaches Redis. */
+  async enqueue(kind: string, payload: unknown): Promise<void> {
+    await viaRedis(this.#producerQueue().add(kind, { sealed: this.#options.sealer.seal(payload) }))
+  }
+
+  /** Starts running queued jobs in this process; call once Redis answers. */
+  start(): void {
+    if (this.#worker) return
+    this.#producerQueue()
+    const { consumer, prefix, concurrency = 4, log } = this.#options
+    this.#worker = new Worker<JobData>(QUEUE_NAME, (job) => this.#run(job), {
+      connection: consumer,
+      prefix: `${prefix}{mail}`,
+      concurrency,
+    })
+    this.#worker.on('failed', (job, error) => {
+      if (!job) return
+      const final = error instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1)
+      log({
+        event: final ? 'mail_failed' : 'mail_retry',
+        task: job.name,
+        jobId: job.id,
+        attempts: job.attemptsMade,
+        error: describeError(error),
+      })
+    })
+    this.#worker.on('error', (error) => log({ event: 'mail_queue_error', task: '-', error: describeError(error) }))
+  }
+
+  /** Jobs waiting, delayed for a retry, or running: for tests and readiness. */
+  async pending(): Promise<number> {
+    return this.#producerQueue().getJobCountByTypes('wait', 'delayed', 'active', 'prioritized')
+  }
+
+  /** Stops taking jobs and lets running ones finish. */
+  async close(): Promise<void> {
+    await Promise.allSettled([this.#worker?.close(), this.#queue?.close()])
+  }
+
+  /*
+   * Made on first use rather than at construction: BullMQ connects as soon as
+   * a queue exists, and before startup has seen Redis answer that would only
+   * produce connection errors.
+   */
+  #producerQueue(): Queue<JobData> {
+    if (this.#queue) return this.#queue
+    const { producer, prefix, attempts = 8, backoffMs = 2000, log } = this.#options
+    this.#queue = new Queue<JobData>(QUEUE_NAME, {
+      connection: producer,
+      prefix: `${prefix}{mail}`,
+      defaultJobOptions: {
+        attempts,
+        backoff: { type: 'exponential', delay: backoffMs },
+        removeOnComplete: true,
+        removeOnFail: { age: KEEP_FAILED_SECONDS, count: 1000 },
+      },
+    })
+    this.#queue.on('error', (error) => log({ event: 'mail_queue_error', task: '-', error: describeError(error) }))
+    return this.#queue
+  }
+
+  async #run(job: Job<JobData>): Promise<void> {
+    const handler = this.#handlers.get(job.name)
+    if (!handler) throw new UnrecoverableError(`no handler for task ${job.name}`)
+    let payload: unknown
+    try {
+      payload = this.#options.sealer.open(job.data.sealed)
+    } catch (error) {
+      throw new UnrecoverableError((error as Error).message)
+    }
+    await handler(payload)
+  }
+}
+
+/*
+ * An SMTP server's message may quote the recipient's address, so only the
+ * error's class and codes reach the log.
+ */
+function describeError(error: unknown): string {
+  const e = error as { name?: string; code?: string; responseCode?: number } | undefined
+  return [e?.name ?? 'Error', e?.code, e?.responseCode].filter(Boolean).join(' ')
+}

@@ -1,0 +1,162 @@
+import type { AuditLog } from '../audit.ts'
+import { emailHash } from '../auth/throttle.ts'
+import type { User } from '../db/schema.ts'
+import { DuplicateEmailError, type UserRepository } from '../db/users.ts'
+import type { MailQueue } from '../mail/queue.ts'
+import type { MailBudget } from './mail-budget.ts'
+import type { NoticeContext, RecoveryMails } from './mails.ts'
+import type { SecurityNotices } from './notices.ts'
+import type { OneTimeTokens } from './one-time-tokens.ts'
+
+/** Who asked, for the audit line a queued task writes when it runs. */
+export type Requester = { requestId: string; ip: string }
+
+type ResetRequest = Requester & { email: string }
+type SignupRequest = Requester & { email: string; passwordHash: string }
+
+const VERIFY_SECONDS = 24 * 60 * 60
+const EMAIL_CHANGE_SECONDS = 24 * 60 * 60
+
+export type RecoveryDeps = {
+  users: UserRepository
+  tokens: OneTimeTokens
+  queue: MailQueue
+  mails: RecoveryMails
+  notices: SecurityNotices
+  budget: MailBudget
+  audit: AuditLog
+  passwordResetSeconds: number
+  now: () => number
+}
+
+export type EmailChangeOutcome =
+  | { status: 'changed'; user: User; oldEmail: string }
+  | { status: 'taken' }
+  | { status: 'invalid' }
+
+/**
+ * Password reset, verified sign-up and email change. What a stranger can ask
+ * about any address (a reset link, a sign-up) is only queued by the request
+ * and decided by the queue's worker: the request does the same work and gives
+ * the same answer whether or not the address has an account.
+ */
+export class AccountRecovery {
+  readonly #deps: RecoveryDeps
+
+  constructor(deps: RecoveryDeps) {
+    this.#deps = deps
+    deps.queue.handle('password_reset_request', (payload) => this.#sendResetLink(payload as ResetRequest))
+    deps.queue.handle('signup_request', (payload) => this.#signUp(payload as SignupRequest))
+  }
+
+  /** Queues "send a reset link to this address if it has an account". */
+  requestPasswordReset(request: ResetRequest): Promise<void> {
+    return this.#deps.queue.enqueue('password_reset_request', request)
+  }
+
+  /** Queues "create this account, or tell the address's owner someone tried". */
+  requestSignup(request: SignupRequest): Promise<void> {
+    return this.#deps.queue.enqueue('signup_request', request)
+  }
+
+  /** Whether a reset link (its token's hash) is still live. */
+  async resetLinkIsLive(hash: string): Promise<boolean> {
+    return (await this.#deps.tokens.peek('reset', hash)) !== null
+  }
+
+  /** Uses the reset token up: its account for exactly one caller, null when dead or used (also in parallel). */
+  async redeemResetLink(hash: string): Promise<User | null> {
+    const grant = await this.#deps.tokens.redeem('reset', hash)
+    return (grant && (await this.#deps.users.findById(grant.userId))) ?? null
+  }
+
+  /**
+   * Stores the new password of a redeemed reset and voids any newer link.
+   * Following the link proved the address, so an unverified account becomes
+   * verified (which also undoes a stranger's sign-up with someone's address).
+   */
+  async setResetPassword(user: User, passwordHash: string): Promise<void> {
+    const { users, tokens, now } = this.#deps
+    await users.updatePasswordHash(user.id, passwordHash)
+    await Promise.all([users.markEmailVerified(user.id, new Date(now())), tokens.voidAll(user.id, ['reset'])])
+  }
+
+  /** Voids every reset link of the user (after any password change). */
+  voidResetLinks(userId: string): Promise<void> {
+    return this.#deps.tokens.voidAll(userId, ['reset'])
+  }
+
+  /** Uses a verification link up; the account, now verified, or null. */
+  async verifyEmail(hash: string): Promise<User | null> {
+    const { tokens, users, now } = this.#deps
+    const grant = await tokens.redeem('verify', hash)
+    const user = grant && (await users.findById(grant.userId))
+    if (!user) return null
+    await users.markEmailVerified(user.id, new Date(now()))
+    return { ...user, emailVerifiedAt: user.emailVerifiedAt ?? new Date(now()) }
+  }
+
+  /** A new verification link for an unverified account, at most 3 an hour. */
+  async resendVerification(user: User, requester: Requester): Promise<void> {
+    if (!(await this.#deps.budget.spend('verify', emailHash(user.email)))) return
+    await this.#sendVerification(user, requester)
+  }
+
+  /** Sends the confirmation link to the new address and a notice to the current one. */
+  async requestEmailChange(user: { id: string; email: string }, newEmail: string, context: NoticeContext & Requester) {
+    const { tokens, queue, mails, notices, audit } = this.#deps
+    const token = await tokens.issue('email', user.id, EMAIL_CHANGE_SECONDS, newEmail)
+    await queue.send(mails.confirmEmailChange(newEmail, token))
+    await notices.emailChangeRequested(user.email, newEmail, context)
+    audit('email_change_requested', { requestId: context.requestId, ip: context.ip, userId: user.id })
+  }
+
+  /** Uses an email change link up and moves the account to the new address. */
+  async confirmEmailChange(hash: string): Promise<EmailChangeOutcome> {
+    const { tokens, users, now } = this.#deps
+    const grant = await tokens.redeem('email', hash)
+    const user = grant && (await users.findById(grant.userId))
+    if (!grant || !user) return { status: 'invalid' }
+    try {
+      await users.changeEmail(user.id, grant.data, new Date(now()))
+    } catch (error) {
+      if (error instanceof DuplicateEmailError) return { status: 'taken' }
+      throw error
+    }
+    return { status: 'changed', user: { ...user, email: grant.data }, oldEmail: user.email }
+  }
+
+  async #sendResetLink({ email, requestId, ip }: ResetRequest): Promise<void> {
+    const { users, tokens, queue, mails, budget, audit, passwordResetSeconds } = this.#deps
+    const user = await users.findByEmail(email)
+    const fields = { requestId, ip, emailHash: emailHash(email), userId: user?.id }
+    if (!user) return audit('password_reset_requested', { ...fields, reason: 'unknown_email' })
+    if (!(await budget.spend('reset', emailHash(email))))
+      return audit('password_reset_requested', { ...fields, reason: 'mail_limit' })
+    const token = await tokens.issue('reset', user.id, passwordResetSeconds)
+    await queue.send(mails.passwordReset(user.email, token, Math.round(passwordResetSeconds / 60)))
+    audit('password_reset_requested', { ...fields, reason: 'mail_sent' })
+  }
+
+  async #signUp({ email, passwordHash, requestId, ip }: SignupRequest): Promise<void> {
+    const { users, queue, mails, budget, audit } = this.#deps
+    let user: User
+    try {
+      user = await users.create(email, passwordHash, { verifiedAt: null })
+    } catch (error) {
+      if (!(error instanceof DuplicateEmailError)) throw error
+      audit('signup_failure', { requestId, ip, emailHash: emailHash(email), reason: 'registered_email' })
+      if (await budget.spend('signup', emailHash(email))) await queue.send(mails.signupAttempt(email))
+      return
+    }
+    audit('signup', { requestId, ip, userId: user.id, emailHash: emailHash(email) })
+    await this.#sendVerification(user, { requestId, ip })
+  }
+
+  async #sendVerification(user: User, { requestId, ip }: Requester): Promise<void> {
+    const { tokens, queue, mails, audit } = this.#deps
+    const token = await tokens.issue('verify', user.id, VERIFY_SECONDS)
+    await queue.send(mails.verifyEmail(user.email, token))
+    audit('verification_sent', { requestId, ip, userId: user.id })
+  }
+}

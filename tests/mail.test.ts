@@ -1,0 +1,202 @@
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { parseEnv } from '../src/env.ts'
+import { createLogger } from '../src/log.ts'
+import { createMail } from '../src/mail/create-mail.ts'
+import { composeMail } from '../src/mail/message.ts'
+import { Sealer } from '../src/mail/seal.ts'
+import { type SmtpTestServer, startSmtpServer } from './support/smtp-server.ts'
+import { createTestApp, isolation, redisEnv, scanKeys, TEST_SECRET, type TestApp } from './support/test-app.ts'
+
+let smtp: SmtpTestServer
+beforeAll(async () => {
+  smtp = await startSmtpServer()
+})
+afterAll(() => smtp.close())
+
+const SECRET_LINK = 'http://localhost:3000/password/reset/SECRET-TOKEN-VALUE-0123456789abcdefghijk'
+
+const sample = (to: string) =>
+  composeMail(to, 'Hello from the queue', ['A paragraph.', { text: 'Follow it:', href: SECRET_LINK }])
+
+async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs = 10_000) {
+  const deadline = Date.now() + timeoutMs
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time')
+    await Bun.sleep(20)
+  }
+}
+
+describe('mail over SMTP from the queue', () => {
+  let t: TestApp
+  beforeAll(async () => {
+    t = await createTestApp('mailsmtp', { SMTP_URL: smtp.url, MAIL_FROM: 'Taproom <mail@taproom.test>' })
+  })
+  afterAll(() => t.cleanup())
+
+  test('a queued mail arrives with text and HTML parts, from MAIL_FROM, its link absolute', async () => {
+    await t.services.mail.queue.send(sample('one@example.com'))
+    const mail = await smtp.waitFor((m) => m.to === 'one@example.com')
+    expect(mail.subject).toBe('Hello from the queue')
+    expect(mail.raw.from?.value[0]?.address).toBe('mail@taproom.test')
+    expect(mail.text).toContain(SECRET_LINK)
+    expect(mail.html).toContain(`<a href="${SECRET_LINK}">`)
+    expect(mail.html).not.toMatch(/<img|<script|https?:\/\/(?!localhost:3000)/)
+  })
+
+  test('Redis holds the queued job sealed: no address, no link, under the hash-tagged prefix', async () => {
+    await t.services.mail.queue.send(sample('sealed@example.com'))
+    const keys = await scanKeys(t.redis, `${t.config.redis.prefix}*`)
+    const queueKeys = keys.filter((key) => key.includes('{mail}'))
+    expect(queueKeys.length).toBeGreaterThan(0)
+    for (const key of queueKeys) expect(key.startsWith(`${t.config.redis.prefix}{mail}:`)).toBe(true)
+    const dump = JSON.stringify(
+      await Promise.all(
+        queueKeys.map(async (key) => {
+          const type = await t.redis.type(key)
+          if (type === 'hash') return t.redis.hgetall(key)
+          if (type === 'string') return t.redis.get(key)
+          return type
+        }),
+      ),
+    )
+    expect(dump).not.toContain('SECRET-TOKEN')
+    expect(dump).not.toContain('sealed@example.com')
+    await smtp.waitFor((m) => m.to === 'sealed@example.com')
+  })
+
+  test('a failing SMTP server is retried with backoff until it accepts', async () => {
+    smtp.failNext(2)
+    await t.services.mail.queue.send(sample('retry@example.com'))
+    const mail = await smtp.waitFor((m) => m.to === 'retry@example.com')
+    expect(mail.text).toContain('A paragraph.')
+    expect(t.logs.filter((line) => line.includes('"mail_retry"'))).toHaveLength(2)
+  })
+
+  test('a mail that keeps failing is logged once as failed, without its address or token', async () => {
+    smtp.failNext(3)
+    await t.services.mail.queue.send(sample('doomed@example.com'))
+    await waitUntil(() => t.logs.some((line) => line.includes('"mail_failed"')))
+    const failed = t.logs.filter((line) => line.includes('"mail_failed"'))
+    expect(failed).toHaveLength(1)
+    expect(JSON.parse(failed[0]!)).toMatchObject({ event: 'mail_failed', task: 'deliver', attempts: 3 })
+    for (const line of t.logs) {
+      expect(line).not.toContain('SECRET-TOKEN')
+      expect(line).not.toContain('doomed@example.com')
+    }
+    expect(smtp.to('doomed@example.com')).toHaveLength(0)
+  })
+})
+
+describe('durability', () => {
+  test('a mail queued by an instance that stopped before sending it is sent by another instance', async () => {
+    const shared = isolation('maildurable')
+    const env = { NODE_ENV: 'test', SESSION_SECRET: TEST_SECRET, REDIS_PREFIX: shared.prefix, SMTP_URL: smtp.url }
+    // An instance that queues and then goes away without ever running its worker.
+    const gone = createMail(parseEnv({ ...redisEnv(), ...env }), {
+      logger: createLogger({ level: 'silent' }),
+      now: Date.now,
+    })
+    await gone.queue.send(sample('durable@example.com'))
+    await gone.close()
+    expect(smtp.to('durable@example.com')).toHaveLength(0)
+
+    const other = await createTestApp('maildurable', { SMTP_URL: smtp.url, REDIS_PREFIX: shared.prefix })
+    try {
+      const mail = await smtp.waitFor((m) => m.to === 'durable@example.com')
+      expect(mail.text).toContain(SECRET_LINK)
+    } finally {
+      await other.cleanup()
+    }
+  })
+})
+
+describe('sealing', () => {
+  test('a job sealed under a rotated-out secret still opens while that secret is listed; a stranger’s does not', () => {
+    const old = new Sealer(['old-secret'])
+    const rotated = new Sealer(['new-secret', 'old-secret'])
+    const sealed = old.seal({ to: 'a@example.com' })
+    expect(rotated.open<{ to: string }>(sealed)).toEqual({ to: 'a@example.com' })
+    expect(() => new Sealer(['other']).open(sealed)).toThrow(/cannot be opened/)
+  })
+})
+
+describe('configuration', () => {
+  const production = {
+    NODE_ENV: 'production',
+    SESSION_SECRET: 's'.repeat(32),
+    DATA_ENCRYPTION_KEY: Buffer.alloc(32).toString('base64'),
+  }
+
+  test('production refuses to start without SMTP_URL or APP_URL, naming the variable', () => {
+    expect(() => parseEnv({ ...production, APP_URL: 'https://taproom.example' })).toThrow(/SMTP_URL: required/)
+    expect(() => parseEnv({ ...production, SMTP_URL: 'smtp://mail:25' })).toThrow(/APP_URL: required/)
+    const config = parseEnv({ ...production, SMTP_URL: 'smtps://u:p@mail:465', APP_URL: 'https://taproom.example/' })
+    expect(config.mail).toEqual({ smtpUrl: 'smtps://u:p@mail:465', from: 'Taproom <no-reply@taproom.localhost>' })
+    expect(config.appUrl).toBe('https://taproom.example')
+  })
+
+  test('defaults outside production: the dev outbox, APP_URL from PORT', () => {
+    const config = parseEnv({ PORT: '8080' })
+    expect(config.mail).toEqual({ smtpUrl: undefined, from: 'Taproom <no-reply@taproom.localhost>' })
+    expect(config.appUrl).toBe('http://localhost:8080')
+    expect(parseEnv({}).passwordResetSeconds).toBe(1200)
+  })
+
+  test('malformed values are refused with the variable named', () => {
+    expect(() => parseEnv({ SMTP_URL: 'http://mail' })).toThrow(/SMTP_URL: must be an smtp:\/\/ or smtps:\/\/ URL/)
+    expect(() => parseEnv({ APP_URL: 'javascript:alert(1)' })).toThrow(/APP_URL/)
+    expect(() => parseEnv({ PASSWORD_RESET_SECONDS: '5' })).toThrow(/PASSWORD_RESET_SECONDS/)
+  })
+})
+
+describe('the dev outbox', () => {
+  let t: TestApp
+  beforeAll(async () => {
+    t = await createTestApp('devoutbox')
+  })
+  afterAll(() => t.cleanup())
+
+  test('without SMTP_URL, GET /dev/mail lists queued mail with clickable links; the log names only the subject', async () => {
+    await t.services.mail.queue.send(sample('dev@example.com'))
+    await waitUntil(() => (t.services.mail.outbox?.list().length ?? 0) > 0)
+    const response = await t.app.request('/dev/mail')
+    expect(response.status).toBe(200)
+    expect(response.headers.get('cache-control')).toBe('no-store')
+    const html = await response.text()
+    expect(html).toContain('Hello from the queue')
+    expect(html).toContain('dev@example.com')
+    expect(html).toContain(`<a href="${SECRET_LINK}">${SECRET_LINK}</a>`)
+    const line = t.logs.find((l) => l.includes('Hello from the queue'))
+    expect(JSON.parse(line!).msg).toBe('mail "Hello from the queue" kept in the dev outbox (open /dev/mail to read it)')
+    expect(t.logs.join('\n')).not.toContain('dev@example.com')
+    expect(t.logs.join('\n')).not.toContain('SECRET-TOKEN')
+  })
+
+  test('it keeps the last 50 mails, newest first', async () => {
+    for (let i = 0; i < 55; i++) t.services.mail.outbox!.add({ ...sample(`n${i}@example.com`), subject: `#${i}` }, i)
+    const list = t.services.mail.outbox!.list()
+    expect(list).toHaveLength(50)
+    expect(list[0]!.subject).toBe('#54')
+    expect(list[49]!.subject).toBe('#5')
+  })
+})
+
+describe('/dev/mail in production', () => {
+  let t: TestApp
+  beforeAll(async () => {
+    t = await createTestApp('devmailprod', {
+      NODE_ENV: 'production',
+      SMTP_URL: smtp.url,
+      APP_URL: 'https://taproom.example',
+      DATA_ENCRYPTION_KEY: Buffer.alloc(32).toString('base64'),
+      COOKIE_SECURE: 'false',
+    })
+  })
+  afterAll(() => t.cleanup())
+
+  test('is 404', async () => {
+    const response = await t.app.request('/dev/mail')
+    expect(response.status).toBe(404)
+    expect(await response.text()).not.toContain('Dev outbox')
+  })
+})
