@@ -33,6 +33,8 @@ import { freshProofGuard } from './routes/fresh-proof.tsx'
 import { healthRoutes, type ReadinessCheck } from './routes/health.ts'
 import { homeRoutes } from './routes/home.tsx'
 import { howItWorksRoutes } from './routes/how-it-works.tsx'
+import { SECOND_STEP_SECONDS, secondStepRoutes } from './routes/second-step.tsx'
+import { securityRoutes } from './routes/security.tsx'
 import { signupRoutes } from './routes/signup.tsx'
 import type { Sessions } from './session/sessions.ts'
 import { ErrorPage } from './views/pages/error.tsx'
@@ -92,7 +94,28 @@ export function createApp(deps: AppDeps) {
   const requireFreshProof = freshProofGuard({ maxAgeSeconds: config.reauthSeconds, now })
 
   app.route('/', homeRoutes({ pourBeer: deps.pourBeer, now, secureCookies: config.session.cookieSecure }))
-  app.route('/', authRoutes({ authenticator: deps.authenticator, audit: deps.audit, now }))
+  app.route(
+    '/',
+    authRoutes({
+      authenticator: deps.authenticator,
+      secondFactors: deps.secondFactors,
+      audit: deps.audit,
+      now,
+      secondStepSeconds: SECOND_STEP_SECONDS,
+    }),
+  )
+  app.route(
+    '/',
+    secondStepRoutes({
+      sessions: deps.sessions,
+      users: deps.users,
+      throttle: deps.throttle,
+      secondFactors: deps.secondFactors,
+      passkeys: deps.passkeys,
+      audit: deps.audit,
+      now,
+    }),
+  )
   app.route('/', signupRoutes({ users: deps.users, hasher: deps.hasher, throttle: deps.throttle, audit: deps.audit }))
   app.route(
     '/',
@@ -113,6 +136,19 @@ export function createApp(deps: AppDeps) {
   app.route(
     '/',
     deleteAccountRoutes({ users: deps.users, sessions: deps.sessions, audit: deps.audit, requireFreshProof }),
+  )
+  app.route(
+    '/',
+    securityRoutes({
+      sessions: deps.sessions,
+      secondFactors: deps.secondFactors,
+      passkeys: deps.passkeys,
+      notices: deps.notices,
+      audit: deps.audit,
+      requireFreshProof,
+      reauthSeconds: config.reauthSeconds,
+      now,
+    }),
   )
   app.route('/', activityRoutes({ activity: deps.activity, retentionDays: config.authEventsDays, now }))
   app.route('/', howItWorksRoutes({ sessions: deps.sessions, now }))

@@ -6,7 +6,8 @@ const MAX_PASSWORD_BYTES = 72
 const MIN_PASSWORD_LENGTH = 8
 const utf8 = new TextEncoder()
 
-const singleText = (label: string) =>
+/** One text value, sent once, without NUL bytes or broken UTF-8. */
+export const singleText = (label: string) =>
   z
     .union([z.string(), z.array(z.unknown()), z.instanceof(Blob)], { message: `${label} is required.` })
     .check((ctx) => {

@@ -4,6 +4,7 @@ import type { AuditLog } from '../audit.ts'
 import type { Authenticator, LoginOutcome } from '../auth/authenticator.ts'
 import { describeDevice } from '../auth/device.ts'
 import { fieldErrors, loginForm, submittedText } from '../auth/forms.ts'
+import type { SecondFactors } from '../auth/second-factors.ts'
 import { emailHash } from '../auth/throttle.ts'
 import { readForm } from '../http/form.ts'
 import { redirect, renderForm } from '../http/htmx.ts'
@@ -13,7 +14,14 @@ import { ServiceUnavailableError } from '../unavailable.ts'
 import { LoginForm, type LoginFormProps, LoginPage } from '../views/pages/login.tsx'
 import { LogoutPage } from '../views/pages/logout.tsx'
 
-export type AuthDeps = { authenticator: Authenticator; audit: AuditLog; now: () => number }
+export type AuthDeps = {
+  authenticator: Authenticator
+  secondFactors: SecondFactors
+  audit: AuditLog
+  now: () => number
+  /** How long the second step may take after a right password (routes/second-step.tsx). */
+  secondStepSeconds: number
+}
 
 export const INVALID_CREDENTIALS = 'Invalid email or password.'
 
@@ -25,7 +33,7 @@ export function throttledMessage(retryAfterSeconds: number): string {
 const LOGIN_UNAVAILABLE = 'Logging in is temporarily unavailable. Please try again in a moment.'
 
 /** Log in and log out: GET/POST /login, GET/POST /logout. */
-export function authRoutes({ authenticator, audit, now }: AuthDeps) {
+export function authRoutes({ authenticator, secondFactors, audit, now, secondStepSeconds }: AuthDeps) {
   async function renderLogin(
     c: Context<AppEnv>,
     status: 200 | 401 | 422 | 429 | 503,
@@ -83,6 +91,11 @@ export function authRoutes({ authenticator, audit, now }: AuthDeps) {
       }
 
       const { user } = outcome
+      if ((await secondFactors.summary(user.id)).totp) {
+        const pending = await session.beginPending(user.id, now() + secondStepSeconds * 1000)
+        audit('second_factor_required', { requestId, ip, sessionId: pending.id, userId: user.id })
+        return redirect(c, '/login/verify')
+      }
       const device = describeDevice(c.req.header('user-agent'))
       const fresh = await session.signIn(user, { method: 'password', device, ip })
       audit('login_success', { requestId, ip, sessionId: fresh.id, userId: user.id, device })

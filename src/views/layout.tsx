@@ -12,6 +12,8 @@ export type LayoutProps = {
   flash?: string
   /** Where this page lives (e.g. "/account/sessions"): its nav link is marked aria-current="page". */
   path?: string
+  /** Static scripts this page needs beyond htmx and app.js (e.g. the passkey ceremonies). */
+  scripts?: string[]
   children?: Child
 }
 
@@ -34,7 +36,7 @@ const DOCTYPE = raw('<!doctype html>')
  * the main content, the nav (see SiteNav), the notice region and the scripts
  * that give every form busy feedback (public/app.js).
  */
-export function Layout({ title, loggedIn, csrfToken, flash, path, children }: LayoutProps) {
+export function Layout({ title, loggedIn, csrfToken, flash, path, scripts = [], children }: LayoutProps) {
   return (
     <>
       {DOCTYPE}
@@ -50,6 +52,9 @@ export function Layout({ title, loggedIn, csrfToken, flash, path, children }: La
           <link rel="stylesheet" href={assetUrl('styles.css')} />
           <script src={assetUrl('htmx.min.js')} defer></script>
           <script src={assetUrl('app.js')} defer></script>
+          {scripts.map((name) => (
+            <script src={assetUrl(name)} defer></script>
+          ))}
         </head>
         <body>
           <a class="skip-link" href="#main">

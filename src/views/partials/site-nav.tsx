@@ -16,6 +16,7 @@ export const NAV_PATHS = [
   '/how-it-works',
   '/account/sessions',
   '/account/password',
+  '/account/security',
   '/account/activity',
   '/login',
   '/signup',
@@ -55,6 +56,9 @@ export function SiteNav({ loggedIn, csrfToken, current, oob }: SiteNavProps) {
           </NavLink>
           <NavLink href="/account/password" current={current}>
             Password
+          </NavLink>
+          <NavLink href="/account/security" current={current}>
+            Security
           </NavLink>
           <NavLink href="/account/activity" current={current}>
             Activity
