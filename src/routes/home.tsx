@@ -9,9 +9,15 @@ import { HomePage, type HomeProps } from '../views/pages/home.tsx'
 import { articleFor, BeerResult, PourStatus } from '../views/partials/beer-result.tsx'
 import { Flash } from '../views/partials/flash.tsx'
 import { formatClock, SessionPanel, secondsLeft } from '../views/partials/session-panel.tsx'
+import { endsAtDeadline, type SessionLifetimes, warnSeconds } from '../views/partials/session-timeout.tsx'
 import { navPathOf, SiteNav } from '../views/partials/site-nav.tsx'
 
-export type HomeDeps = { pourBeer: () => Promise<Beer>; now: () => number; secureCookies: boolean }
+export type HomeDeps = {
+  pourBeer: () => Promise<Beer>
+  lifetimes?: SessionLifetimes
+  now: () => number
+  secureCookies: boolean
+}
 
 type PanelProps = { session: StoredSession; now: number; csrfToken: string | null; clock?: string }
 type PageProps = HomeProps & { beer: null }
@@ -92,11 +98,15 @@ function withPanelSlots<P extends PanelProps>(like: P, slots: ReturnType<typeof 
   } as P
 }
 
+/* The timeout warning's wording depends on whether the expiry is the absolute deadline; its threshold on the app's idle time. */
+const timeoutShape = ({ session, lifetimes }: PageProps) =>
+  lifetimes ? `${endsAtDeadline(session, lifetimes.absoluteSeconds)}${warnSeconds(lifetimes.idleSeconds)}` : '-'
+
 type PanelSlot = keyof ReturnType<typeof panelSlots>
 
 const homePage = viewTemplate<PageProps, PanelSlot>({
   name: 'home page',
-  shape: panelShape,
+  shape: (props) => `${panelShape(props)}${timeoutShape(props)}`,
   slots: panelSlots,
   withSlots: (like, slots) => withPanelSlots(like, slots),
   render: (props) => String(<HomePage {...props} />),
@@ -138,7 +148,7 @@ const panelRefresh = viewTemplate<RefreshProps, PanelSlot>({
  * The craft-beer page: GET /, POST /beer (an htmx fragment, or Post/Redirect/Get
  * back to / without JavaScript), GET /session.
  */
-export function homeRoutes({ pourBeer, now, secureCookies }: HomeDeps) {
+export function homeRoutes({ pourBeer, lifetimes, now, secureCookies }: HomeDeps) {
   const pour = () => pourBeer().catch(() => 'error' as const)
   const poured = pouredBeerCookie({ secure: secureCookies })
 
@@ -146,7 +156,7 @@ export function homeRoutes({ pourBeer, now, secureCookies }: HomeDeps) {
     .get('/', async (c) => {
       const beer = poured.take(c)
       const state = await c.get('session').load()
-      const props = { session: state, csrfToken: state.csrfToken, now: now() }
+      const props = { session: state, csrfToken: state.csrfToken, now: now(), lifetimes }
       // A beer shown once after a pour without JavaScript is rare: rendered normally, off the template.
       if (beer) return c.html(<HomePage {...props} beer={beer} />)
       return c.html(homePage({ ...props, beer: null }))

@@ -2,6 +2,7 @@ import { raw } from 'hono/html'
 import type { Child } from 'hono/jsx'
 import { assetUrl } from '../assets.ts'
 import { Flash } from './partials/flash.tsx'
+import { SessionTimeout, type SessionTimeoutProps } from './partials/session-timeout.tsx'
 import { SiteNav } from './partials/site-nav.tsx'
 
 export type LayoutProps = {
@@ -12,6 +13,8 @@ export type LayoutProps = {
   flash?: string
   /** Where this page lives (e.g. "/account/sessions"): its nav link is marked aria-current="page". */
   path?: string
+  /** For a signed-in user: the warning shown before the session times out. */
+  timeout?: SessionTimeoutProps
   /** Static scripts this page needs beyond htmx and app.js (e.g. the passkey ceremonies). */
   scripts?: string[]
   children?: Child
@@ -36,7 +39,7 @@ const DOCTYPE = raw('<!doctype html>')
  * the main content, the nav (see SiteNav), the notice region and the scripts
  * that give every form busy feedback (public/app.js).
  */
-export function Layout({ title, loggedIn, csrfToken, flash, path, scripts = [], children }: LayoutProps) {
+export function Layout({ title, loggedIn, csrfToken, flash, path, timeout, scripts = [], children }: LayoutProps) {
   return (
     <>
       {DOCTYPE}
@@ -52,6 +55,7 @@ export function Layout({ title, loggedIn, csrfToken, flash, path, scripts = [], 
           <link rel="stylesheet" href={assetUrl('styles.css')} />
           <script src={assetUrl('htmx.min.js')} defer></script>
           <script src={assetUrl('app.js')} defer></script>
+          {loggedIn && timeout ? <script src={assetUrl('session-timeout.js')} defer></script> : null}
           {scripts.map((name) => (
             <script src={assetUrl(name)} defer></script>
           ))}
@@ -69,6 +73,7 @@ export function Layout({ title, loggedIn, csrfToken, flash, path, scripts = [], 
             <main id="main" tabindex={-1}>
               {children}
             </main>
+            {loggedIn && timeout ? <SessionTimeout {...timeout} /> : null}
             <footer class="mastfoot">
               <p>Sessions in Redis, users in MySQL, served by Hono on Bun with htmx.</p>
             </footer>

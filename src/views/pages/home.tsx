@@ -4,6 +4,7 @@ import { Layout } from '../layout.tsx'
 import { BeerResult, PourStatus } from '../partials/beer-result.tsx'
 import { CsrfField } from '../partials/csrf-field.tsx'
 import { SessionPanel } from '../partials/session-panel.tsx'
+import type { SessionLifetimes } from '../partials/session-timeout.tsx'
 
 export type HomeProps = {
   session: StoredSession
@@ -13,11 +14,21 @@ export type HomeProps = {
   beer: Beer | null | 'error'
   /** See PanelProps.clock. */
   clock?: string
+  /** Given, a signed-in user gets the timeout warning. */
+  lifetimes?: SessionLifetimes
 }
 
-export function HomePage({ session, csrfToken, now, beer, clock }: HomeProps) {
+export function HomePage({ session, csrfToken, now, beer, clock, lifetimes }: HomeProps) {
+  const timeout = lifetimes ? { session, now, lifetimes, csrfToken } : undefined
   return (
-    <Layout title="Home" loggedIn={Boolean(session.userId)} csrfToken={csrfToken} flash={session.flash} path="/">
+    <Layout
+      title="Home"
+      loggedIn={Boolean(session.userId)}
+      csrfToken={csrfToken}
+      flash={session.flash}
+      path="/"
+      timeout={timeout}
+    >
       <div class="hero">
         <h1>Click To Generate a Craft Beer Name!</h1>
         <form

@@ -4,6 +4,7 @@ import { Layout } from '../layout.tsx'
 import { AccountForm } from '../partials/account-form.tsx'
 import { FormField, fieldToFocus } from '../partials/form-field.tsx'
 import { NewPasswordFields } from '../partials/new-password-fields.tsx'
+import type { SessionTimeoutProps } from '../partials/session-timeout.tsx'
 
 export type PasswordFormProps = { csrfToken: string; email: string; error?: string; fieldErrors?: FieldErrors }
 
@@ -36,7 +37,7 @@ export function PasswordForm({ csrfToken, email, error, fieldErrors = {} }: Pass
   )
 }
 
-export function PasswordPage(props: PasswordFormProps & { session: StoredSession }) {
+export function PasswordPage(props: PasswordFormProps & { session: StoredSession; timeout?: SessionTimeoutProps }) {
   return (
     <Layout
       title="Change Password"
@@ -44,6 +45,7 @@ export function PasswordPage(props: PasswordFormProps & { session: StoredSession
       csrfToken={props.csrfToken}
       flash={props.session.flash}
       path="/account/password"
+      timeout={props.timeout}
     >
       <h1>Change Password</h1>
       <p>

@@ -1,10 +1,22 @@
 import type { StoredSession } from '../../session/store.ts'
 import { Layout } from '../layout.tsx'
 import { SessionList, type SessionListProps } from '../partials/session-list.tsx'
+import type { SessionTimeoutProps } from '../partials/session-timeout.tsx'
 
-export function SessionsPage({ session, ...list }: SessionListProps & { session: StoredSession }) {
+export function SessionsPage({
+  session,
+  timeout,
+  ...list
+}: SessionListProps & { session: StoredSession; timeout?: SessionTimeoutProps }) {
   return (
-    <Layout title="Your sessions" loggedIn csrfToken={list.csrfToken} flash={session.flash} path="/account/sessions">
+    <Layout
+      title="Your sessions"
+      loggedIn
+      csrfToken={list.csrfToken}
+      flash={session.flash}
+      path="/account/sessions"
+      timeout={timeout}
+    >
       <h1 id="sessions-heading" tabindex={-1}>
         Your sessions
       </h1>
