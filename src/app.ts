@@ -112,6 +112,7 @@ export function createApp(deps: AppDeps) {
       throttle: deps.throttle,
       secondFactors: deps.secondFactors,
       passkeys: deps.passkeys,
+      notices: deps.notices,
       audit: deps.audit,
       now,
     }),
