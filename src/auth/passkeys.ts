@@ -1,11 +1,9 @@
-import {
-  type AuthenticationResponseJSON,
-  type AuthenticatorTransport,
-  generateAuthenticationOptions,
-  generateRegistrationOptions,
-  type PublicKeyCredentialCreationOptionsJSON,
-  type PublicKeyCredentialRequestOptionsJSON,
-  type RegistrationResponseJSON,
+import type {
+  AuthenticationResponseJSON,
+  AuthenticatorTransport,
+  PublicKeyCredentialCreationOptionsJSON,
+  PublicKeyCredentialRequestOptionsJSON,
+  RegistrationResponseJSON,
   verifyAuthenticationResponse,
   verifyRegistrationResponse,
 } from '@simplewebauthn/server'
@@ -14,6 +12,9 @@ import type { Passkey } from '../db/schema.ts'
 import type { SecondFactorRepository } from '../db/second-factors.ts'
 import type { RedisClient } from '../redis/client.ts'
 import { viaRedis } from '../unavailable.ts'
+
+// Loaded on first use: most visitors never touch a passkey, and the library costs megabytes of memory at rest.
+const webauthn = () => import('@simplewebauthn/server')
 
 type PasskeyOptions = {
   repository: SecondFactorRepository
@@ -98,7 +99,7 @@ export class Passkeys {
     user: { id: string; email: string },
   ): Promise<PublicKeyCredentialCreationOptionsJSON> {
     const existing = await this.#options.repository.listPasskeys(user.id)
-    const options = await generateRegistrationOptions({
+    const options = await (await webauthn()).generateRegistrationOptions({
       rpName: 'Taproom',
       rpID: this.rpId,
       userName: user.email,
@@ -128,7 +129,7 @@ export class Passkeys {
     if (!expectedChallenge) return { ok: false, reason: 'expired' }
     let verified: Awaited<ReturnType<typeof verifyRegistrationResponse>>
     try {
-      verified = await verifyRegistrationResponse({
+      verified = await (await webauthn()).verifyRegistrationResponse({
         response: response as RegistrationResponseJSON,
         expectedChallenge,
         expectedOrigin: this.origin,
@@ -160,7 +161,7 @@ export class Passkeys {
    */
   async signInOptions(sessionId: string, userId?: string): Promise<PublicKeyCredentialRequestOptionsJSON> {
     const allowed = userId ? await this.#options.repository.listPasskeys(userId) : []
-    const options = await generateAuthenticationOptions({
+    const options = await (await webauthn()).generateAuthenticationOptions({
       rpID: this.rpId,
       timeout: CEREMONY_TIMEOUT_MS,
       userVerification: 'required',
@@ -186,6 +187,7 @@ export class Passkeys {
     if (!expectedChallenge) return { ok: false, reason: 'expired' }
     const passkey = await this.#options.repository.findPasskey(response.id)
     if (!passkey) return { ok: false, reason: 'unknown' }
+    const { verifyAuthenticationResponse } = await webauthn()
     const verify = (counter: number) =>
       verifyAuthenticationResponse({
         response: response as AuthenticationResponseJSON,

@@ -3,9 +3,10 @@ import type { AppEnv } from '../app-env.ts'
 import type { AuditLog } from '../audit.ts'
 import type { Authenticator, LoginOutcome } from '../auth/authenticator.ts'
 import { describeDevice } from '../auth/device.ts'
+import type { EmailHash } from '../auth/email-hash.ts'
 import { fieldErrors, loginForm, submittedText } from '../auth/forms.ts'
+import { OverloadedError } from '../auth/overloaded.ts'
 import type { SecondFactors } from '../auth/second-factors.ts'
-import { emailHash } from '../auth/throttle.ts'
 import { readForm } from '../http/form.ts'
 import { redirect, renderForm } from '../http/htmx.ts'
 import { LOGGED_OUT_NOTICE } from '../session/request-session.ts'
@@ -15,6 +16,7 @@ import { LogoutPage } from '../views/pages/logout.tsx'
 
 export type AuthDeps = {
   authenticator: Authenticator
+  emailHash: EmailHash
   secondFactors: SecondFactors
   audit: AuditLog
   now: () => number
@@ -30,9 +32,10 @@ export function throttledMessage(retryAfterSeconds: number): string {
   return `Too many failed attempts. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`
 }
 const LOGIN_UNAVAILABLE = 'Logging in is temporarily unavailable. Please try again in a moment.'
+export const LOGIN_BUSY = 'Too many people are logging in right now. Please try again in a moment.'
 
 /** Log in and log out: GET/POST /login, GET/POST /logout. */
-export function authRoutes({ authenticator, secondFactors, audit, now, secondStepSeconds }: AuthDeps) {
+export function authRoutes({ authenticator, emailHash, secondFactors, audit, now, secondStepSeconds }: AuthDeps) {
   async function renderLogin(
     c: Context<AppEnv>,
     status: 200 | 401 | 422 | 429 | 503,
@@ -57,8 +60,14 @@ export function authRoutes({ authenticator, secondFactors, audit, now, secondSte
       const ip = c.get('clientIp')
       let outcome: LoginOutcome
       try {
-        outcome = await authenticator.login(parsed.data.email, parsed.data.password, ip)
+        outcome = await authenticator.login(parsed.data.email, parsed.data.password, ip, { signal: c.req.raw.signal })
       } catch (error) {
+        // Refused for load, or its client left while it waited: either way nobody's password was judged.
+        if (error instanceof OverloadedError || c.req.raw.signal.aborted) {
+          audit('login_failure', { requestId: c.get('requestId'), ip, reason: 'busy' })
+          c.header('Retry-After', String(error instanceof OverloadedError ? error.retryAfterSeconds : 2))
+          return renderLogin(c, 503, { email, error: LOGIN_BUSY })
+        }
         if (!(error instanceof ServiceUnavailableError && error.service === 'database')) throw error
         audit('login_failure', {
           requestId: c.get('requestId'),

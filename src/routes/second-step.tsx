@@ -6,7 +6,7 @@ import { codeForm, passkeySignInForm } from '../auth/factor-forms.ts'
 import { fieldErrors } from '../auth/forms.ts'
 import type { Passkeys } from '../auth/passkeys.ts'
 import type { SecondFactors } from '../auth/second-factors.ts'
-import type { LoginThrottle } from '../auth/throttle.ts'
+import type { AttemptThrottle } from '../auth/throttle.ts'
 import type { Passkey, User } from '../db/schema.ts'
 import type { UserRepository } from '../db/users.ts'
 import { readForm } from '../http/form.ts'
@@ -21,7 +21,7 @@ import { VerifyForm, VerifyPage } from '../views/pages/login-verify.tsx'
 export type SecondStepDeps = {
   sessions: Sessions
   users: UserRepository
-  throttle: LoginThrottle
+  throttle: AttemptThrottle
   secondFactors: SecondFactors
   passkeys: Passkeys
   notices: SecurityNotices
