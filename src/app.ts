@@ -122,6 +122,7 @@ export function createApp(deps: AppDeps) {
       throttle: deps.throttle,
       secondFactors: deps.secondFactors,
       passkeys: deps.passkeys,
+      notices: deps.notices,
       audit: deps.audit,
       now,
     }),
