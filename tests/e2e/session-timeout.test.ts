@@ -99,11 +99,12 @@ describeInBrowser('the session timeout warning, in Chromium', () => {
 
       // Home counts down in its panel; the warning follows it, and at zero says the session ended.
       await page.goto('/')
-      await page.getByText('Your session has ended.').waitFor({ timeout: 15_000 })
+      await dialog.getByText('Your session has ended.').waitFor({ timeout: 15_000 })
       expect(await dialog.isVisible()).toBe(true)
       expect(await dialog.getByRole('button', { name: 'Stay signed in' }).isVisible()).toBe(false)
       expect(await dialog.getByRole('link', { name: 'Log in again' }).isVisible()).toBe(true)
       expect(await page.evaluate(() => document.getElementById('session-panel')?.dataset.expiresIn)).toBe('0')
+      await page.getByRole('navigation').getByRole('link', { name: 'Log In' }).waitFor()
     }))
 
   test('when the absolute deadline ends the session, it says so and offers to log in again instead', () =>
