@@ -1,4 +1,4 @@
-import type { StoredSession } from '../../session/store.ts'
+import type { SignInMethod, StoredSession } from '../../session/store.ts'
 import { CsrfField } from './csrf-field.tsx'
 import { Timestamp } from './timestamp.tsx'
 
@@ -10,6 +10,13 @@ export type SessionListProps = { sessions: StoredSession[]; currentId: string | 
  * either way. A 403 is left to the server: an expired form's message goes to
  * the flash region, a "Confirm it's you" form replaces the page's content.
  */
+const METHODS: Record<SignInMethod, string> = {
+  password: 'Password',
+  'password+app': 'Password + app',
+  passkey: 'Passkey',
+  'recovery-code': 'Recovery code',
+}
+
 const ERROR_TO_FLASH = {
   'hx-status:5xx': 'target:#flash swap:innerHTML',
 }
@@ -31,6 +38,7 @@ function SessionRow({
     <tr data-session-id={session.id} data-current={current ? 'true' : undefined}>
       <td>{device}</td>
       <td>{session.ip ?? 'unknown'}</td>
+      <td data-sign-in-method={session.method}>{session.method ? METHODS[session.method] : 'unknown'}</td>
       <td>
         <Timestamp ms={session.createdAt} now={now} />
       </td>
@@ -74,6 +82,7 @@ export function SessionList({ sessions, currentId, csrfToken, now }: SessionList
           <tr>
             <th scope="col">Device</th>
             <th scope="col">IP address</th>
+            <th scope="col">Signed in with</th>
             <th scope="col">Signed in</th>
             <th scope="col">Last activity</th>
             <th scope="col">
