@@ -4,10 +4,13 @@ import type { ActivityLog } from './activity/activity-log.ts'
 import type { AppEnv } from './app-env.ts'
 import type { AuditLog } from './audit.ts'
 import type { Authenticator } from './auth/authenticator.ts'
+import type { CredentialGate } from './auth/credential-gate.ts'
+import type { EmailHash } from './auth/email-hash.ts'
+import type { NewPasswordCheck } from './auth/new-password.ts'
 import type { Passkeys } from './auth/passkeys.ts'
 import type { PasswordHasher } from './auth/password-hasher.ts'
 import type { SecondFactors } from './auth/second-factors.ts'
-import type { LoginThrottle } from './auth/throttle.ts'
+import type { AttemptThrottle } from './auth/throttle.ts'
 import type { Beer } from './beer/generator.ts'
 import type { UserRepository } from './db/users.ts'
 import type { Config } from './env.ts'
@@ -33,6 +36,9 @@ import { freshProofGuard } from './routes/fresh-proof.tsx'
 import { healthRoutes, type ReadinessCheck } from './routes/health.ts'
 import { homeRoutes } from './routes/home.tsx'
 import { howItWorksRoutes } from './routes/how-it-works.tsx'
+import { SECOND_STEP_SECONDS, secondStepRoutes } from './routes/second-step.tsx'
+import { securityRoutes } from './routes/security.tsx'
+import { sessionExtendRoutes } from './routes/session-extend.tsx'
 import { signupRoutes } from './routes/signup.tsx'
 import type { Sessions } from './session/sessions.ts'
 import { ErrorPage } from './views/pages/error.tsx'
@@ -41,7 +47,10 @@ export type AppDeps = {
   config: Config
   sessions: Sessions
   authenticator: Authenticator
-  throttle: LoginThrottle
+  throttle: AttemptThrottle
+  credentialGate: CredentialGate
+  newPasswordCheck: NewPasswordCheck
+  emailHash: EmailHash
   users: UserRepository
   hasher: PasswordHasher
   secondFactors: SecondFactors
@@ -89,11 +98,36 @@ export function createApp(deps: AppDeps) {
   app.use(deps.sessions.middleware)
   app.use(csrfProtection({ trustProxy: config.trustProxy }))
 
-  const requireFreshProof = freshProofGuard({ maxAgeSeconds: config.reauthSeconds, now })
+  const lifetimes = { idleSeconds: deps.sessions.idleSeconds, absoluteSeconds: deps.sessions.absoluteSeconds }
+  const proof = { maxAgeSeconds: config.reauthSeconds, lifetimes, now }
+  const requireFreshProof = freshProofGuard(proof)
 
-  app.route('/', homeRoutes({ pourBeer: deps.pourBeer, now }))
-  app.route('/', authRoutes({ authenticator: deps.authenticator, audit: deps.audit, now }))
-  app.route('/', signupRoutes({ users: deps.users, hasher: deps.hasher, throttle: deps.throttle, audit: deps.audit }))
+  app.route('/', homeRoutes({ pourBeer: deps.pourBeer, lifetimes, now, secureCookies: config.session.cookieSecure }))
+  app.route(
+    '/',
+    authRoutes({
+      authenticator: deps.authenticator,
+      emailHash: deps.emailHash,
+      secondFactors: deps.secondFactors,
+      audit: deps.audit,
+      now,
+      secondStepSeconds: SECOND_STEP_SECONDS,
+    }),
+  )
+  app.route(
+    '/',
+    secondStepRoutes({
+      sessions: deps.sessions,
+      users: deps.users,
+      throttle: deps.throttle,
+      secondFactors: deps.secondFactors,
+      passkeys: deps.passkeys,
+      notices: deps.notices,
+      audit: deps.audit,
+      now,
+    }),
+  )
+  app.route('/', signupRoutes(deps))
   app.route(
     '/',
     accountRoutes({
@@ -101,20 +135,42 @@ export function createApp(deps: AppDeps) {
       authenticator: deps.authenticator,
       users: deps.users,
       hasher: deps.hasher,
+      credentialGate: deps.credentialGate,
+      newPasswordCheck: deps.newPasswordCheck,
       audit: deps.audit,
       requireFreshProof,
       now,
     }),
   )
+  app.route('/', confirmRoutes({ authenticator: deps.authenticator, audit: deps.audit, proof }))
   app.route(
     '/',
-    confirmRoutes({ authenticator: deps.authenticator, audit: deps.audit, reauthSeconds: config.reauthSeconds }),
+    deleteAccountRoutes({
+      users: deps.users,
+      sessions: deps.sessions,
+      audit: deps.audit,
+      requireFreshProof,
+      notices: deps.notices,
+      logger: deps.logger,
+      lifetimes,
+      now,
+    }),
   )
+  app.route('/', sessionExtendRoutes({ lifetimes, now }))
   app.route(
     '/',
-    deleteAccountRoutes({ users: deps.users, sessions: deps.sessions, audit: deps.audit, requireFreshProof }),
+    securityRoutes({
+      sessions: deps.sessions,
+      secondFactors: deps.secondFactors,
+      passkeys: deps.passkeys,
+      notices: deps.notices,
+      audit: deps.audit,
+      requireFreshProof,
+      reauthSeconds: config.reauthSeconds,
+      now,
+    }),
   )
-  app.route('/', activityRoutes({ activity: deps.activity, retentionDays: config.authEventsDays, now }))
+  app.route('/', activityRoutes({ activity: deps.activity, retentionDays: config.authEventsDays, lifetimes, now }))
   app.route('/', howItWorksRoutes({ sessions: deps.sessions, now }))
   if (deps.outbox && config.nodeEnv !== 'production') app.route('/', devMailRoutes(deps.outbox))
   return app

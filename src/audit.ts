@@ -16,6 +16,14 @@ export type AuditEvent =
   | 'email_changed'
   | 'security_notice'
   | 'reauthenticated'
+  | 'second_factor_required'
+  | 'totp_enabled'
+  | 'totp_disabled'
+  | 'recovery_codes_regenerated'
+  | 'recovery_code_used'
+  | 'passkey_added'
+  | 'passkey_renamed'
+  | 'passkey_removed'
   | 'account_deleted'
 
 export type AuditFields = {

@@ -1,13 +1,19 @@
+import { availableParallelism } from 'node:os'
 import { ActivityLog } from './activity/activity-log.ts'
 import type { AppDeps } from './app.ts'
 import { createAuditLog } from './audit.ts'
 import { Authenticator } from './auth/authenticator.ts'
+import { createBreachCheck } from './auth/breached-passwords.ts'
+import { CredentialGate } from './auth/credential-gate.ts'
+import { keyedEmailHash } from './auth/email-hash.ts'
+import { createNewPasswordCheck } from './auth/new-password.ts'
 import { Passkeys } from './auth/passkeys.ts'
 import { createPasswordHasher, type PasswordHasher } from './auth/password-hasher.ts'
 import { RecoveryCodeHasher } from './auth/recovery-codes.ts'
 import { SecondFactors } from './auth/second-factors.ts'
 import { SecretBox } from './auth/secret-box.ts'
-import { LoginThrottle } from './auth/throttle.ts'
+import { createStrengthCheck } from './auth/strength-check.ts'
+import { AttemptThrottle } from './auth/throttle.ts'
 import { createBeerGenerator } from './beer/generator.ts'
 import { createRemoteBeerSource } from './beer/remote.ts'
 import { AuthEventRepository } from './db/auth-events.ts'
@@ -63,11 +69,27 @@ export function wireDependencies(config: Config, options: WiringOptions): Wiring
   const database = createDatabase(config.databaseUrl)
   const probe = mysqlProbe(config.databaseUrl)
   const users = new UserRepository(database.db)
+  const bcryptWorkers = config.bcrypt.workers ?? availableParallelism()
   const hasher = createPasswordHasher({
     cost: config.bcrypt.cost,
     workerUrl: options.workerUrl,
-    workers: config.bcrypt.workers,
+    workers: bcryptWorkers,
   })
+  // The strength worker sits next to the bcrypt worker, in src/ (Bun) or in dist/ (the Node build).
+  const strength = createStrengthCheck({
+    workerUrl: new URL(
+      `./strength-worker${options.workerUrl.pathname.endsWith('.js') ? '.js' : '.ts'}`,
+      options.workerUrl,
+    ),
+  })
+  const newPasswordCheck = createNewPasswordCheck({
+    strength,
+    isBreached: createBreachCheck({
+      url: config.pwnedPasswordsUrl,
+      warn: (message) => logger.warn(message),
+    }),
+  })
+  const emailHash = keyedEmailHash(config.session.secrets[0]!)
   const sessions = createSessions({
     store: redisSessionStore(redis, { prefix: config.redis.prefix }),
     secrets: config.session.secrets,
@@ -77,8 +99,9 @@ export function wireDependencies(config: Config, options: WiringOptions): Wiring
     cookieSecure: config.session.cookieSecure,
     now: options.now,
   })
+  const credentialGate = new CredentialGate(config.loginMaxConcurrent ?? 4 * bcryptWorkers)
   const factorRepository = new SecondFactorRepository(database.db)
-  const throttle = new LoginThrottle(redis, { prefix: config.redis.prefix, ...config.throttle })
+  const throttle = new AttemptThrottle(redis, { prefix: config.redis.prefix, emailHash, ...config.throttle })
   const generate = createBeerGenerator()
   const local = async () => generate()
   const activity = new ActivityLog({
@@ -105,6 +128,7 @@ export function wireDependencies(config: Config, options: WiringOptions): Wiring
     notices,
     budget: new MailBudget(redis, { prefix: config.redis.prefix }),
     audit,
+    emailHash,
     passwordResetSeconds: config.passwordResetSeconds,
     now,
   })
@@ -112,8 +136,11 @@ export function wireDependencies(config: Config, options: WiringOptions): Wiring
   const deps: AppDeps = {
     config,
     sessions,
-    authenticator: new Authenticator({ users, hasher, throttle }),
+    authenticator: new Authenticator({ users, hasher, throttle, gate: credentialGate }),
     throttle,
+    credentialGate,
+    newPasswordCheck,
+    emailHash,
     users,
     hasher,
     secondFactors: new SecondFactors({
@@ -152,7 +179,7 @@ export function wireDependencies(config: Config, options: WiringOptions): Wiring
     async close() {
       await mail.close()
       await activity.settled()
-      await Promise.allSettled([redis.quit(), database.pool.end(), probe.close(), hasher.close()])
+      await Promise.allSettled([redis.quit(), database.pool.end(), probe.close(), hasher.close(), strength.close()])
     },
   }
 }

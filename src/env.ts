@@ -79,6 +79,11 @@ const schema = z.object({
   LOGIN_MAX_FAILURES_PER_EMAIL_IP: z.coerce.number().int().positive().default(5),
   LOGIN_MAX_FAILURES_PER_IP: z.coerce.number().int().positive().default(50),
   LOGIN_THROTTLE_WINDOW_SECONDS: seconds(15 * 60),
+  LOGIN_MAX_CONCURRENT: z.coerce.number().int().min(1).max(10_000).optional(),
+  PWNED_PASSWORDS_URL: z
+    .string()
+    .refine((value) => value === 'off' || /^https?:\/\/[^\s]+$/.test(value), 'must be an http(s) URL or off')
+    .optional(),
   SEED_DEMO_USER: booleanString.optional(),
   SHUTDOWN_GRACE_SECONDS: z.coerce.number().min(0).max(600).default(10),
   BEER_API_URL: z.string().url().optional(),
@@ -125,6 +130,10 @@ export type Config = {
     cookieSecure: boolean
   }
   bcrypt: { cost: number; workers?: number }
+  /** Logins, sign-ups and password changes in flight at once; default 4 per bcrypt worker. */
+  loginMaxConcurrent?: number
+  /** The Pwned Passwords range API, or undefined for no breach check. */
+  pwnedPasswordsUrl?: string
   trustProxy: boolean
   throttle: { perEmailIp: number; perIp: number; windowSeconds: number }
   seedDemoUser: boolean
@@ -149,6 +158,14 @@ export type Config = {
   authEventsDays: number
   /** Set when no SESSION_SECRET was given and a random one was made for this process. */
   generatedSecret: boolean
+}
+
+const PUBLIC_PWNED_PASSWORDS = 'https://api.pwnedpasswords.com/range'
+
+/* Production checks the public API unless told `off`; development and tests only a URL they name. */
+function pwnedPasswordsUrl(value: string | undefined, production: boolean): string | undefined {
+  if (value === 'off') return undefined
+  return value ?? (production ? PUBLIC_PWNED_PASSWORDS : undefined)
 }
 
 export class ConfigError extends Error {
@@ -227,6 +244,8 @@ export function parseEnv(source: Record<string, string | undefined>): Config {
       cookieSecure: env.COOKIE_SECURE ?? production,
     },
     bcrypt: { cost: env.BCRYPT_COST, workers: env.BCRYPT_WORKERS },
+    loginMaxConcurrent: env.LOGIN_MAX_CONCURRENT,
+    pwnedPasswordsUrl: pwnedPasswordsUrl(env.PWNED_PASSWORDS_URL, production),
     trustProxy: env.TRUST_PROXY,
     throttle: {
       perEmailIp: env.LOGIN_MAX_FAILURES_PER_EMAIL_IP,

@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { emailHash } from '../src/auth/throttle.ts'
+import { createHash } from 'node:crypto'
+import { keyedEmailHash } from '../src/auth/email-hash.ts'
 import { DEMO_EMAIL } from '../src/db/seed.ts'
 import { panelOf, TestBrowser } from './support/browser.ts'
-import { createTestApp, type TestApp } from './support/test-app.ts'
+import { createTestApp, TEST_SECRET, type TestApp } from './support/test-app.ts'
 
 let t: TestApp
 const EMAIL = 'ada@example.com'
@@ -127,7 +128,7 @@ describe('logout', () => {
     const { browser } = await loggedIn()
     const { response, html } = await browser.get('/logout')
     expect(response.status).toBe(200)
-    expect(html).toContain('<form id="logout-form" method="post" action="/logout">')
+    expect(html).toContain('<form id="logout-form" method="post" action="/logout" class="button-row">')
     expect(panelOf((await browser.get('/')).html).email).toBe(EMAIL)
   })
 
@@ -140,7 +141,7 @@ describe('logout', () => {
     expect(response.headers.get('location')).toBe('/')
     const cleared = response.headers.getSetCookie().find((line) => line.startsWith('taproom_session='))!
     expect(cleared).toContain('Max-Age=0')
-    expect(response.headers.get('clear-site-data')).toBe('"cache", "cookies", "storage"')
+    expect(response.headers.get('clear-site-data')).toBe('"cache", "storage"')
     expect(await t.redis.exists(`${t.config.redis.prefix}s:${sessionId}`)).toBe(0)
     const next = await browser.get('/')
     const panel = panelOf(next.html)
@@ -197,8 +198,13 @@ describe('audit trail', () => {
     expect(events.map((event) => event.event)).toEqual(['login_success', 'login_failure', 'login_failure', 'logout'])
     expect(events[1]!.reason).toBe('wrong_password')
     expect(events[2]!.reason).toBe('unknown_email')
+    const emailHash = keyedEmailHash(TEST_SECRET)
     expect(events[1]!.emailHash).toBe(emailHash(EMAIL))
     expect(events[2]!.emailHash).toBe(emailHash('nobody@example.com'))
+    // Keyed: the plain SHA-256 of the address, which anyone could compute from a list of emails, is not it.
+    const unkeyed = createHash('sha256').update(EMAIL).digest('base64url')
+    expect(unkeyed.startsWith(String(events[1]!.emailHash).slice(0, 8))).toBe(false)
+    expect(keyedEmailHash('another-secret-of-enough-length-0000')(EMAIL)).not.toBe(events[1]!.emailHash)
     for (const event of events) expect(Math.abs(Date.parse(String(event.time)) - Date.now())).toBeLessThan(60_000)
     const text = JSON.stringify(events)
     expect(text).not.toContain(PASSWORD)

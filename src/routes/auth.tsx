@@ -3,16 +3,27 @@ import type { AppEnv } from '../app-env.ts'
 import type { AuditLog } from '../audit.ts'
 import type { Authenticator, LoginOutcome } from '../auth/authenticator.ts'
 import { describeDevice } from '../auth/device.ts'
+import type { EmailHash } from '../auth/email-hash.ts'
 import { fieldErrors, loginForm, submittedText } from '../auth/forms.ts'
-import { emailHash } from '../auth/throttle.ts'
+import { OverloadedError } from '../auth/overloaded.ts'
+import type { SecondFactors } from '../auth/second-factors.ts'
 import { readForm } from '../http/form.ts'
 import { redirect, renderForm } from '../http/htmx.ts'
+import { safeNextPath } from '../http/next-path.ts'
 import { LOGGED_OUT_NOTICE } from '../session/request-session.ts'
 import { ServiceUnavailableError } from '../unavailable.ts'
 import { LoginForm, type LoginFormProps, LoginPage } from '../views/pages/login.tsx'
 import { LogoutPage } from '../views/pages/logout.tsx'
 
-export type AuthDeps = { authenticator: Authenticator; audit: AuditLog; now: () => number }
+export type AuthDeps = {
+  authenticator: Authenticator
+  emailHash: EmailHash
+  secondFactors: SecondFactors
+  audit: AuditLog
+  now: () => number
+  /** How long the second step may take after a right password (routes/second-step.tsx). */
+  secondStepSeconds: number
+}
 
 export const INVALID_CREDENTIALS = 'Invalid email or password.'
 
@@ -22,15 +33,17 @@ export function throttledMessage(retryAfterSeconds: number): string {
   return `Too many failed attempts. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`
 }
 const LOGIN_UNAVAILABLE = 'Logging in is temporarily unavailable. Please try again in a moment.'
+export const LOGIN_BUSY = 'Too many people are logging in right now. Please try again in a moment.'
 
 /** Log in and log out: GET/POST /login, GET/POST /logout. */
-export function authRoutes({ authenticator, audit, now }: AuthDeps) {
+export function authRoutes({ authenticator, emailHash, secondFactors, audit, now, secondStepSeconds }: AuthDeps) {
   async function renderLogin(
     c: Context<AppEnv>,
     status: 200 | 401 | 422 | 429 | 503,
     props: Omit<LoginFormProps, 'csrfToken'> = {},
   ) {
     const state = await c.get('session').load()
+    props = { ...props, next: props.next ?? safeNextPath(c.req.query('next')) }
     return renderForm(c, status, {
       form: () => <LoginForm {...props} csrfToken={state.csrfToken} />,
       page: () => <LoginPage {...props} csrfToken={state.csrfToken} session={state} now={now()} />,
@@ -43,14 +56,21 @@ export function authRoutes({ authenticator, audit, now }: AuthDeps) {
       const form = await readForm(c)
       const parsed = loginForm.safeParse(form)
       const email = submittedText(form.email)
-      if (!parsed.success) return renderLogin(c, 422, { email, fieldErrors: fieldErrors(parsed.error) })
+      const next = safeNextPath(form.next)
+      if (!parsed.success) return renderLogin(c, 422, { email, next, fieldErrors: fieldErrors(parsed.error) })
 
       const session = c.get('session')
       const ip = c.get('clientIp')
       let outcome: LoginOutcome
       try {
-        outcome = await authenticator.login(parsed.data.email, parsed.data.password, ip)
+        outcome = await authenticator.login(parsed.data.email, parsed.data.password, ip, { signal: c.req.raw.signal })
       } catch (error) {
+        // Refused for load, or its client left while it waited: either way nobody's password was judged.
+        if (error instanceof OverloadedError || c.req.raw.signal.aborted) {
+          audit('login_failure', { requestId: c.get('requestId'), ip, reason: 'busy' })
+          c.header('Retry-After', String(error instanceof OverloadedError ? error.retryAfterSeconds : 2))
+          return renderLogin(c, 503, { email, error: LOGIN_BUSY })
+        }
         if (!(error instanceof ServiceUnavailableError && error.service === 'database')) throw error
         audit('login_failure', {
           requestId: c.get('requestId'),
@@ -60,7 +80,7 @@ export function authRoutes({ authenticator, audit, now }: AuthDeps) {
           error: error.message,
         })
         c.header('Retry-After', '5')
-        return renderLogin(c, 503, { email, error: LOGIN_UNAVAILABLE })
+        return renderLogin(c, 503, { email, next, error: LOGIN_UNAVAILABLE })
       }
       const requestId = c.get('requestId')
       if (!outcome.ok) {
@@ -74,18 +94,23 @@ export function authRoutes({ authenticator, audit, now }: AuthDeps) {
         })
         if (outcome.reason === 'throttled') {
           c.header('Retry-After', String(outcome.retryAfterSeconds ?? 60))
-          return renderLogin(c, 429, { email, error: throttledMessage(outcome.retryAfterSeconds ?? 60) })
+          return renderLogin(c, 429, { email, next, error: throttledMessage(outcome.retryAfterSeconds ?? 60) })
         }
-        return renderLogin(c, 401, { email, error: INVALID_CREDENTIALS })
+        return renderLogin(c, 401, { email, next, error: INVALID_CREDENTIALS })
       }
 
       const { user } = outcome
+      if ((await secondFactors.summary(user.id)).totp) {
+        const pending = await session.beginPending(user.id, now() + secondStepSeconds * 1000)
+        audit('second_factor_required', { requestId, ip, sessionId: pending.id, userId: user.id })
+        return redirect(c, '/login/verify')
+      }
       const device = describeDevice(c.req.header('user-agent'))
       const fresh = await session.signIn(user, { method: 'password', device, ip })
       audit('login_success', { requestId, ip, sessionId: fresh.id, userId: user.id, device })
       for (const sessionId of fresh.evicted)
         audit('session_revoked', { requestId, ip, sessionId, userId: user.id, reason: 'session_cap' })
-      return redirect(c, '/')
+      return redirect(c, next ?? '/')
     })
     .get('/logout', async (c) => {
       const state = await c.get('session').load()
@@ -98,7 +123,11 @@ export function authRoutes({ authenticator, audit, now }: AuthDeps) {
       // Set-Cookie (Chromium does) drop the fresh session too, and show no notice.
       const ended = await session.restartWithNotice(LOGGED_OUT_NOTICE)
       audit('logout', { requestId: c.get('requestId'), ip: c.get('clientIp'), sessionId, userId: ended?.userId })
-      c.header('Clear-Site-Data', '"cache", "cookies", "storage"')
+      // Not "cookies": the session cookie is already expired by Set-Cookie and
+      // its session deleted, while "cookies" would also drop the fresh session
+      // carrying the notice (Chromium applies it after this response's cookies)
+      // and log the visitor out of every sibling site on the registrable domain.
+      c.header('Clear-Site-Data', '"cache", "storage"')
       return redirect(c, '/')
     })
 }
