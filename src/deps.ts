@@ -48,7 +48,10 @@ export type WiringOptions = {
   log?: (line: string) => void
   /** Mail retry timing; tests shorten it. */
   mailRetry?: { attempts: number; backoffMs: number }
+  /** A fixed clock for tests; the app otherwise shows times on the session store's clock (Redis TIME). */
   now?: () => number
+  /** This process's clock as the session layer sees it (tests skew it). */
+  localClock?: () => number
 }
 
 /**
@@ -71,7 +74,7 @@ export function wireDependencies(config: Config, options: WiringOptions): Wiring
     absoluteSeconds: config.session.absoluteSeconds,
     maxSessionsPerUser: config.session.maxPerUser,
     cookieSecure: config.session.cookieSecure,
-    now: options.now,
+    localClock: options.localClock ?? options.now,
   })
   const factorRepository = new SecondFactorRepository(database.db)
   const throttle = new LoginThrottle(redis, { prefix: config.redis.prefix, ...config.throttle })
@@ -132,7 +135,7 @@ export function wireDependencies(config: Config, options: WiringOptions): Wiring
     },
     socketAddress: options.socketAddress,
     logError: options.logError,
-    now: options.now,
+    now: options.now ?? sessions.now,
   }
 
   return {

@@ -14,6 +14,8 @@ export type SessionData = {
   /** When the user last proved who they are in this session (sign-in or re-authentication). */
   provedAt?: number
   method?: SignInMethod
+  /** When this session was kept while every other session of its user ended ("log out everywhere else"). */
+  retainedAt?: number
 }
 
 /**
@@ -32,6 +34,7 @@ export const FIELDS = {
   flash: 'f',
   provedAt: 'p',
   method: 'k',
+  retainedAt: 'r',
 } as const satisfies Record<keyof SessionData, string>
 
 export type FieldName = (typeof FIELDS)[keyof SessionData]
@@ -57,6 +60,7 @@ export function decodeFields(pairs: readonly string[]): SessionData {
   const lastSeen = raw[FIELDS.lastSeenAt]
   const beers = raw[FIELDS.beers]
   const provedAt = raw[FIELDS.provedAt]
+  const retainedAt = raw[FIELDS.retainedAt]
   return {
     createdAt,
     lastSeenAt: lastSeen ? Number(lastSeen) : createdAt,
@@ -68,5 +72,6 @@ export function decodeFields(pairs: readonly string[]): SessionData {
     flash: raw[FIELDS.flash],
     provedAt: provedAt ? Number(provedAt) : undefined,
     method: raw[FIELDS.method] as SignInMethod | undefined,
+    retainedAt: retainedAt ? Number(retainedAt) : undefined,
   }
 }

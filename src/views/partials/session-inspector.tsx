@@ -24,6 +24,8 @@ const MEANINGS: Record<keyof SessionData, (value: string, now: number) => string
   flash: () => 'one-time message, shown and removed by the next page view',
   provedAt: (value, now) => `when the user last proved who they are, ${relativeTime(Number(value), now)}`,
   method: (value) => `how they signed in (${value})`,
+  retainedAt: (value, now) =>
+    `kept when every other session of this user was ended, ${relativeTime(Number(value), now)}`,
 }
 
 const MEANING: Record<string, (value: string, now: number) => string> = Object.fromEntries(
