@@ -68,7 +68,7 @@ describe('POST /beer', () => {
     expect(responses.every(({ response }) => response.status === 200)).toBe(true)
     const counts = responses.map(({ html }) => panelOf(html).beers).sort((a, b) => a - b)
     expect(counts).toEqual(Array.from({ length: 50 }, (_, i) => i + 1))
-    const key = `${t.config.redis.prefix}s:${panelOf(html).sessionId}`
+    const key = await t.sessionKey(panelOf(html).sessionId)
     expect(await t.redis.hget(key, 'b')).toBe('50')
   })
 

@@ -35,6 +35,8 @@ const sessionFields: { [Field in keyof Required<StoredSession>]: fc.Arbitrary<St
   provedAt: optional(time),
   method: optional(fc.constantFrom('password', 'password+app', 'passkey', 'recovery-code')),
   retainedAt: optional(time),
+  pendingUserId: optional(text),
+  pendingUntil: optional(time),
 }
 const session = fc.record(sessionFields)
 

@@ -4,6 +4,7 @@ import type { AppEnv } from '../app-env.ts'
 import type { AuditLog } from '../audit.ts'
 import type { Authenticator } from '../auth/authenticator.ts'
 import { fieldErrors, loginForm } from '../auth/forms.ts'
+import { OverloadedError } from '../auth/overloaded.ts'
 import { readForm } from '../http/form.ts'
 import { redirect } from '../http/htmx.ts'
 import { requireUser } from '../http/require-user.ts'
@@ -40,10 +41,16 @@ export function confirmRoutes({ authenticator, audit, reauthSeconds }: ConfirmDe
       const requestId = c.get('requestId')
       const ip = c.get('clientIp')
       const userId = signedIn.user.id
-      let outcome: Awaited<ReturnType<Authenticator['login']>>
+      let outcome: Awaited<ReturnType<Authenticator['verifyPassword']>>
       try {
-        outcome = await authenticator.login(signedIn.user.email, parsed.data.password, ip, { upgradeHash: false })
+        outcome = await authenticator.verifyPassword(signedIn.user.email, parsed.data.password, ip, {
+          signal: c.req.raw.signal,
+        })
       } catch (error) {
+        if (error instanceof OverloadedError || c.req.raw.signal.aborted) {
+          c.header('Retry-After', String(error instanceof OverloadedError ? error.retryAfterSeconds : 2))
+          return render(503, 'The server is busy. Please try again in a moment.')
+        }
         if (!(error instanceof ServiceUnavailableError && error.service === 'database')) throw error
         c.header('Retry-After', '5')
         return render(503, 'Checking your password is temporarily unavailable. Please try again in a moment.')

@@ -16,6 +16,10 @@ export type SessionData = {
   method?: SignInMethod
   /** When this session was kept while every other session of its user ended ("log out everywhere else"). */
   retainedAt?: number
+  /** A sign-in waiting for its second step: the user whose password was right, signed in to nothing yet. */
+  pendingUserId?: string
+  /** When that second step must be done by. */
+  pendingUntil?: number
 }
 
 /**
@@ -35,6 +39,8 @@ export const FIELDS = {
   provedAt: 'p',
   method: 'k',
   retainedAt: 'r',
+  pendingUserId: 'pu',
+  pendingUntil: 'pt',
 } as const satisfies Record<keyof SessionData, string>
 
 export type FieldName = (typeof FIELDS)[keyof SessionData]
@@ -61,6 +67,7 @@ export function decodeFields(pairs: readonly string[]): SessionData {
   const beers = raw[FIELDS.beers]
   const provedAt = raw[FIELDS.provedAt]
   const retainedAt = raw[FIELDS.retainedAt]
+  const pendingUntil = raw[FIELDS.pendingUntil]
   return {
     createdAt,
     lastSeenAt: lastSeen ? Number(lastSeen) : createdAt,
@@ -73,5 +80,7 @@ export function decodeFields(pairs: readonly string[]): SessionData {
     provedAt: provedAt ? Number(provedAt) : undefined,
     method: raw[FIELDS.method] as SignInMethod | undefined,
     retainedAt: retainedAt ? Number(retainedAt) : undefined,
+    pendingUserId: raw[FIELDS.pendingUserId],
+    pendingUntil: pendingUntil ? Number(pendingUntil) : undefined,
   }
 }

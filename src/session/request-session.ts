@@ -118,6 +118,7 @@ export class RequestSession {
    */
   signIn(user: SessionUser, details: SignInDetails & { proof: ProofStart }): Promise<SignedInSession | null>
   signIn(user: SessionUser, details: SignInDetails & { proof?: undefined }): Promise<SignedInSession>
+  signIn(user: SessionUser, details: SignInDetails): Promise<SignedInSession | null>
   async signIn(user: SessionUser, details: SignInDetails): Promise<SignedInSession | null> {
     const { store, tokens, lifetimes, cookie } = this.#parts
     const previous = this.#credentials ? await store.take(this.#ref(this.#credentials)) : null
@@ -160,6 +161,19 @@ export class RequestSession {
       csrfToken: tokens.csrfTokenFor(credentials.id),
     }
     return { ...this.#loaded, ended: result.ended }
+  }
+
+  /**
+   * A right password for an account with a second factor: replaces the session
+   * (new token and ID, the old one ended as at sign-in) with one that holds
+   * only the pending user, the deadline for the second step, and when the
+   * password proof began (so signIn can refuse it if the user's sessions are
+   * ended meanwhile). It is signed in to nothing and in no user's index;
+   * signIn replaces it again once the second step succeeds.
+   */
+  async beginPending(userId: string, until: number, proof?: ProofStart): Promise<ActiveSession> {
+    const previous = this.#credentials ? await this.#parts.store.take(this.#ref(this.#credentials)) : null
+    return this.#start({ beers: previous?.beers ?? 0, pendingUserId: userId, pendingUntil: until, provedAt: proof?.at })
   }
 
   /** Records that the user proved who they are just now (re-authentication); false when the session is gone. */

@@ -9,6 +9,8 @@ export type LayoutProps = {
   loggedIn: boolean | null
   csrfToken: string | null
   flash?: string
+  /** Static scripts this page needs beyond htmx and app.js (e.g. the passkey ceremonies). */
+  scripts?: string[]
   children?: Child
 }
 
@@ -24,7 +26,7 @@ const ICON = `data:image/svg+xml,${encodeURIComponent(
 )}`
 
 /** Every full page goes out through this layout. */
-export function Layout({ title, loggedIn, csrfToken, flash, children }: LayoutProps) {
+export function Layout({ title, loggedIn, csrfToken, flash, scripts = [], children }: LayoutProps) {
   return (
     <html lang="en">
       <head>
@@ -37,6 +39,9 @@ export function Layout({ title, loggedIn, csrfToken, flash, children }: LayoutPr
         <link rel="stylesheet" href={assetUrl('styles.css')} />
         <script src={assetUrl('htmx.min.js')} defer></script>
         <script src={assetUrl('app.js')} defer></script>
+        {scripts.map((name) => (
+          <script src={assetUrl(name)} defer></script>
+        ))}
       </head>
       <body>
         <div class="cover">
@@ -49,6 +54,7 @@ export function Layout({ title, loggedIn, csrfToken, flash, children }: LayoutPr
                 <>
                   <a href="/account/sessions">Your sessions</a>
                   <a href="/account/password">Password</a>
+                  <a href="/account/security">Security</a>
                   <a href="/account/activity">Activity</a>
                   <form method="post" action="/logout" class="nav-form">
                     <CsrfField token={csrfToken} />

@@ -19,6 +19,14 @@ const LABELS: Record<string, (count: number) => string> = {
   email_changed: () => 'Email address changed',
   session_revoked: (count) => (count === 1 ? 'Session ended' : `${count} sessions ended`),
   reauthenticated: () => 'Password confirmed for a sensitive action',
+  second_factor_required: () => 'Password right, second step asked for',
+  totp_enabled: () => 'Authenticator app turned on',
+  totp_disabled: () => 'Authenticator app turned off',
+  recovery_codes_regenerated: () => 'New recovery codes made (the old ones stopped working)',
+  recovery_code_used: () => 'Signed in with a recovery code',
+  passkey_added: () => 'Passkey added',
+  passkey_renamed: () => 'Passkey renamed',
+  passkey_removed: () => 'Passkey removed',
 }
 
 const DETAILS: Record<string, string> = {
@@ -29,6 +37,16 @@ const DETAILS: Record<string, string> = {
   session_cap: 'too many sessions: the oldest ended',
   password_change_wrong_password: 'wrong current password on the password page',
   reauth_wrong_password: 'wrong password when confirming it was you',
+  'password+app': 'password and authenticator app',
+  'recovery-code': 'password and a recovery code',
+  passkey: 'with a passkey',
+  wrong_second_factor: 'right password, wrong code',
+  second_factor_locked: 'too many wrong codes for this account',
+  second_factor_timeout: 'the second step took too long',
+  passkey_failed: 'a passkey that could not be verified',
+  passkey_counter: 'a passkey whose counter went backwards (a copied authenticator?)',
+  second_factor_changed: 'a second factor was added or removed',
+  recovery_code_used: 'a recovery code was used',
 }
 
 /** "totp_enabled" → "Totp enabled": events added by later features read sensibly before they get a label. */

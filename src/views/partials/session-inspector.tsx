@@ -26,6 +26,8 @@ const MEANINGS: Record<keyof SessionData, (value: string, now: number) => string
   method: (value) => `how they signed in (${value})`,
   retainedAt: (value, now) =>
     `kept when every other session of this user was ended, ${relativeTime(Number(value), now)}`,
+  pendingUserId: () => 'user whose password was right, waiting for the second step (not logged in)',
+  pendingUntil: (value, now) => `deadline for the second step, ${relativeTime(Number(value), now)}`,
 }
 
 const MEANING: Record<string, (value: string, now: number) => string> = Object.fromEntries(
