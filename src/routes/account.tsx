@@ -20,6 +20,7 @@ import { PasswordForm, type PasswordFormProps, PasswordPage } from '../views/pag
 import { SessionsPage } from '../views/pages/sessions.tsx'
 import { Flash } from '../views/partials/flash.tsx'
 import { SessionList } from '../views/partials/session-list.tsx'
+import { timeoutFor } from '../views/partials/session-timeout.tsx'
 import type { RequireFreshProof } from './fresh-proof.tsx'
 
 export type AccountDeps = {
@@ -80,7 +81,15 @@ export function accountRoutes({
     const { csrfToken } = state
     return renderForm(c, status, {
       form: () => <PasswordForm {...props} csrfToken={csrfToken} email={user.email} />,
-      page: () => <PasswordPage {...props} csrfToken={csrfToken} email={user.email} session={state} />,
+      page: () => (
+        <PasswordPage
+          {...props}
+          csrfToken={csrfToken}
+          email={user.email}
+          session={state}
+          timeout={timeoutFor(state, now(), sessions)}
+        />
+      ),
     })
   }
 
@@ -89,7 +98,9 @@ export function accountRoutes({
       const signedIn = await requireUser(c)
       const list = listProps(signedIn.state, await sessions.list(signedIn.user.id, signedIn.state.id))
       if (isHtmx(c)) return c.html(<SessionList {...list} />)
-      return c.html(<SessionsPage {...list} session={signedIn.state} />)
+      return c.html(
+        <SessionsPage {...list} session={signedIn.state} timeout={timeoutFor(signedIn.state, now(), sessions)} />,
+      )
     })
     .post('/account/sessions/revoke-others', requireFreshProof('/account/sessions'), async (c) => {
       const { state, user } = await requireUser(c)

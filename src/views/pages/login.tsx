@@ -33,7 +33,18 @@ export function LoginForm({ csrfToken, email, error, fieldErrors = {} }: LoginFo
   )
 }
 
-export function LoginPage(props: LoginFormProps & { session: StoredSession; now: number }) {
+export type LoginPageProps = LoginFormProps & {
+  session: StoredSession
+  now: number
+  /**
+   * Offer passkeys in the email field's autofill as the page loads. Off after
+   * a passkey just failed, so an authenticator that answers by itself cannot
+   * send the same failing passkey again and again.
+   */
+  passkeyAutofill?: boolean
+}
+
+export function LoginPage({ passkeyAutofill = true, ...props }: LoginPageProps) {
   return (
     <Layout
       title="Log In"
@@ -50,7 +61,7 @@ export function LoginPage(props: LoginFormProps & { session: StoredSession; now:
         method="post"
         action="/login/passkey"
         data-passkey="sign-in"
-        data-passkey-autofill
+        data-passkey-autofill={passkeyAutofill || undefined}
         data-options="/login/passkey/options"
         hidden
       >
