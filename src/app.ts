@@ -102,7 +102,7 @@ export function createApp(deps: AppDeps) {
   const proof = { maxAgeSeconds: config.reauthSeconds, lifetimes, now }
   const requireFreshProof = freshProofGuard(proof)
 
-  app.route('/', homeRoutes({ pourBeer: deps.pourBeer, lifetimes, now }))
+  app.route('/', homeRoutes({ pourBeer: deps.pourBeer, lifetimes, now, secureCookies: config.session.cookieSecure }))
   app.route(
     '/',
     authRoutes({

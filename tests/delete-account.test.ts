@@ -48,7 +48,7 @@ describe('GET /account/delete', () => {
 
     const stranger = await new TestBrowser(t.app).get('/account/delete')
     expect(stranger.response.status).toBe(303)
-    expect(stranger.response.headers.get('location')).toBe('/login')
+    expect(stranger.response.headers.get('location')).toBe('/login?next=%2Faccount%2Fdelete')
   })
 })
 

@@ -116,7 +116,10 @@ describe('a right password for an account with an authenticator app', () => {
     expect(stored.k).toBe('password+app')
     expect(Math.abs(Number(stored.p) - Date.now())).toBeLessThan(10_000)
     expect(stored.pu).toBeUndefined()
-    expect((await browser.get('/account/sessions')).response.status).toBe(200)
+    const sessions = await browser.get('/account/sessions')
+    expect(sessions.response.status).toBe(200)
+    // "Your sessions" says how each session signed in.
+    expect(sessions.html).toMatch(/<td [^>]*data-sign-in-method="password\+app">Password \+ app<\/td>/)
     const success = t.audit.find((entry) => entry.event === 'login_success' && entry.userId === user.id)
     expect(success?.reason).toBe('password+app')
   })
@@ -198,6 +201,9 @@ describe('a right password for an account with an authenticator app', () => {
     expect(home).toContain('Signed in with a recovery code; 9 left. Other browsers were logged out.')
     expect((await sessionHash(panelOf(home).sessionId!)).k).toBe('recovery-code')
     expect(await sessionHash(otherId)).toEqual({})
+    expect((await browser.get('/account/sessions')).html).toMatch(
+      /<td [^>]*data-sign-in-method="recovery-code">Recovery code<\/td>/,
+    )
     expect(t.audit.some((entry) => entry.event === 'recovery_code_used' && entry.userId === user.id)).toBe(true)
 
     const again = await passwordStep(user.email)

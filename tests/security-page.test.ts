@@ -57,7 +57,7 @@ describe('GET /account/security', () => {
   test('logged out: to /login', async () => {
     const { response } = await new TestBrowser(t.app).get('/account/security')
     expect(response.status).toBe(303)
-    expect(response.headers.get('location')).toBe('/login')
+    expect(response.headers.get('location')).toBe('/login?next=%2Faccount%2Fsecurity')
   })
 
   test('shows the app off, no passkeys, and a passkey form that says it needs JavaScript', async () => {

@@ -38,6 +38,7 @@ export type AccountDeps = {
 
 export const PASSWORD_CHANGED = 'Password changed.'
 const REVOKED = 'Session revoked. That browser is logged out.'
+const ALREADY_ENDED = 'That session had already ended.'
 const SESSION_ID = /^[A-Za-z0-9_-]{22}$/
 
 const endedCount = (count: number) =>
@@ -119,7 +120,7 @@ export function accountRoutes({
       return redirect(c, '/account/sessions')
     })
     .post('/account/sessions/:id/revoke', requireFreshProof('/account/sessions'), async (c) => {
-      const { user } = await requireUser(c)
+      const { state, user } = await requireUser(c)
       const session = c.get('session')
       const target = c.req.param('id')
       if (target === session.id) {
@@ -128,12 +129,21 @@ export function accountRoutes({
         return redirect(c, '/')
       }
       const revoked = SESSION_ID.test(target) && (await sessions.revoke(user.id, target))
+      if (revoked) auditRevoked(c, user.id, [target], 'revoked')
+      if (isHtmx(c)) {
+        // The whole list comes back, so its count and rows match what is left.
+        const list = listProps(state, await sessions.list(user.id, state.id))
+        return c.html(
+          <>
+            <SessionList {...list} />
+            <Flash message={revoked ? REVOKED : ALREADY_ENDED} oob />
+          </>,
+          revoked ? 200 : 404,
+        )
+      }
       if (!revoked) {
-        if (isHtmx(c)) return c.html(<Flash message="That session had already ended." oob />, 404)
         throw new HTTPException(404, { message: 'You have no session with that ID. It may have ended already.' })
       }
-      auditRevoked(c, user.id, [target], 'revoked')
-      if (isHtmx(c)) return c.html(<Flash message={REVOKED} oob />)
       await session.flash(REVOKED)
       return redirect(c, '/account/sessions')
     })
