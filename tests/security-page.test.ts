@@ -15,7 +15,7 @@ afterAll(() => t.cleanup())
 
 const codeAt = (secret: string, timestamp = Date.now()) =>
   TOTP.generate({ secret: Secret.fromBase32(secret), timestamp })
-const sessionHash = (id: string) => t.redis.hgetall(`${t.config.redis.prefix}s:${id}`)
+const sessionHash = async (id: string) => t.redis.hgetall(await t.sessionKey(id))
 
 async function waitUntil(check: () => boolean, timeoutMs = 10_000) {
   const deadline = Date.now() + timeoutMs
