@@ -176,6 +176,21 @@ describe('recovery codes and turning the app off', () => {
   })
 })
 
+describe('guessing codes on the security page', () => {
+  test('wrong codes to turn the app off count against the account: after 20, even a right one waits', async () => {
+    const { user, browser, secret } = await withAuthenticatorApp()
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const wrong = await browser.post('/account/security/totp/disable', { code: String(100000 + attempt) })
+      expect(wrong.response.status).toBe(422)
+    }
+    const locked = await browser.post('/account/security/totp/disable', { code: codeAt(secret, Date.now() + 30_000) })
+    expect(locked.response.status).toBe(429)
+    expect(Number(locked.response.headers.get('retry-after'))).toBeGreaterThan(800)
+    expect(locked.html).toContain('Too many wrong codes.')
+    expect((await t.services.deps.secondFactors.status(user.id)).totp).toBe('on')
+  })
+})
+
 describe('passkeys on the security page', () => {
   test('registration options: resident key and user verification required, RP ID from APP_URL, single-use challenge', async () => {
     const user = await newUser()
