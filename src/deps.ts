@@ -56,7 +56,10 @@ export type WiringOptions = {
   logger?: Logger
   /** Mail retry timing; tests shorten it. */
   mailRetry?: { attempts: number; backoffMs: number }
+  /** A fixed clock for tests; the app otherwise shows times on the session store's clock (Redis TIME). */
   now?: () => number
+  /** This process's clock as the session layer sees it (tests skew it). */
+  localClock?: () => number
 }
 
 /**
@@ -97,7 +100,7 @@ export function wireDependencies(config: Config, options: WiringOptions): Wiring
     absoluteSeconds: config.session.absoluteSeconds,
     maxSessionsPerUser: config.session.maxPerUser,
     cookieSecure: config.session.cookieSecure,
-    now: options.now,
+    localClock: options.localClock ?? options.now,
   })
   const credentialGate = new CredentialGate(config.loginMaxConcurrent ?? 4 * bcryptWorkers)
   const factorRepository = new SecondFactorRepository(database.db)
@@ -163,7 +166,7 @@ export function wireDependencies(config: Config, options: WiringOptions): Wiring
     },
     socketAddress: options.socketAddress,
     logger,
-    now: options.now,
+    now: options.now ?? sessions.now,
   }
 
   return {
