@@ -83,7 +83,14 @@ function ActivityRow({ entry, now }: { entry: ActivityEntry; now: number }) {
 /** GET /account/activity: the user's latest security events. */
 export function ActivityPage({ session, csrfToken, entries, retentionDays, now, timeout }: ActivityPageProps) {
   return (
-    <Layout title="Account activity" loggedIn csrfToken={csrfToken} flash={session.flash} timeout={timeout}>
+    <Layout
+      title="Account activity"
+      loggedIn
+      csrfToken={csrfToken}
+      flash={session.flash}
+      path="/account/activity"
+      timeout={timeout}
+    >
       <h1>Account activity</h1>
       <p>
         The latest security events of {session.email}, newest first: sign-ins, failed attempts to guess your password
