@@ -2,9 +2,11 @@ import { availableParallelism } from 'node:os'
 import { ActivityLog } from './activity/activity-log.ts'
 import type { AppDeps } from './app.ts'
 import { createAuditLog } from './audit.ts'
+import { AccountThrottle } from './auth/account-throttle.ts'
 import { Authenticator } from './auth/authenticator.ts'
 import { createBreachCheck } from './auth/breached-passwords.ts'
 import { CredentialGate } from './auth/credential-gate.ts'
+import { DeviceCookies } from './auth/device-cookie.ts'
 import { keyedEmailHash } from './auth/email-hash.ts'
 import { createNewPasswordCheck } from './auth/new-password.ts'
 import { Passkeys } from './auth/passkeys.ts'
@@ -99,6 +101,7 @@ export function wireDependencies(config: Config, options: WiringOptions): Wiring
   const credentialGate = new CredentialGate(config.loginMaxConcurrent ?? 4 * bcryptWorkers)
   const factorRepository = new SecondFactorRepository(database.db)
   const throttle = new AttemptThrottle(redis, { prefix: config.redis.prefix, emailHash, ...config.throttle })
+  const accounts = new AccountThrottle(redis, { prefix: config.redis.prefix, emailHash, ...config.accountThrottle })
   const generate = createBeerGenerator()
   const local = async () => generate()
   const activity = new ActivityLog({
@@ -133,7 +136,8 @@ export function wireDependencies(config: Config, options: WiringOptions): Wiring
   const deps: AppDeps = {
     config,
     sessions,
-    authenticator: new Authenticator({ users, hasher, throttle, gate: credentialGate }),
+    authenticator: new Authenticator({ users, hasher, throttle, accounts, gate: credentialGate }),
+    devices: new DeviceCookies({ secrets: config.session.secrets, secure: config.session.cookieSecure }),
     throttle,
     credentialGate,
     newPasswordCheck,
