@@ -69,10 +69,13 @@ export function wireDependencies(config: Config, options: WiringOptions): Wiring
   const database = createDatabase(config.databaseUrl)
   const users = new UserRepository(database.db)
   const bcryptWorkers = config.bcrypt.workers ?? availableParallelism()
+  const loginMaxConcurrent = config.loginMaxConcurrent ?? 4 * bcryptWorkers
   const hasher = createPasswordHasher({
     cost: config.bcrypt.cost,
     workerUrl: options.workerUrl,
     workers: bcryptWorkers,
+    // Room for every password check the gate lets through, and at least 8 jobs per worker.
+    maxQueued: Math.max(loginMaxConcurrent, 8 * bcryptWorkers),
   })
   // The strength worker sits next to the bcrypt worker, in src/ (Bun) or in dist/ (the Node build).
   const strength = createStrengthCheck({
@@ -98,7 +101,7 @@ export function wireDependencies(config: Config, options: WiringOptions): Wiring
     cookieSecure: config.session.cookieSecure,
     now: options.now,
   })
-  const credentialGate = new CredentialGate(config.loginMaxConcurrent ?? 4 * bcryptWorkers)
+  const credentialGate = new CredentialGate(loginMaxConcurrent)
   const factorRepository = new SecondFactorRepository(database.db)
   const throttle = new AttemptThrottle(redis, { prefix: config.redis.prefix, emailHash, ...config.throttle })
   const accounts = new AccountThrottle(redis, { prefix: config.redis.prefix, emailHash, ...config.accountThrottle })
