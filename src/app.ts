@@ -39,6 +39,7 @@ import { homeRoutes } from './routes/home.tsx'
 import { howItWorksRoutes } from './routes/how-it-works.tsx'
 import { SECOND_STEP_SECONDS, secondStepRoutes } from './routes/second-step.tsx'
 import { securityRoutes } from './routes/security.tsx'
+import { sessionExtendRoutes } from './routes/session-extend.tsx'
 import { signupRoutes } from './routes/signup.tsx'
 import type { Sessions } from './session/sessions.ts'
 import { ErrorPage } from './views/pages/error.tsx'
@@ -99,9 +100,11 @@ export function createApp(deps: AppDeps) {
   app.use(deps.sessions.middleware)
   app.use(csrfProtection({ trustProxy: config.trustProxy }))
 
-  const requireFreshProof = freshProofGuard({ maxAgeSeconds: config.reauthSeconds, now })
+  const lifetimes = { idleSeconds: deps.sessions.idleSeconds, absoluteSeconds: deps.sessions.absoluteSeconds }
+  const proof = { maxAgeSeconds: config.reauthSeconds, lifetimes, now }
+  const requireFreshProof = freshProofGuard(proof)
 
-  app.route('/', homeRoutes({ pourBeer: deps.pourBeer, now }))
+  app.route('/', homeRoutes({ pourBeer: deps.pourBeer, lifetimes, now, secureCookies: config.session.cookieSecure }))
   app.route(
     '/',
     authRoutes({
@@ -122,6 +125,7 @@ export function createApp(deps: AppDeps) {
       throttle: deps.throttle,
       secondFactors: deps.secondFactors,
       passkeys: deps.passkeys,
+      notices: deps.notices,
       audit: deps.audit,
       now,
     }),
@@ -142,19 +146,21 @@ export function createApp(deps: AppDeps) {
       now,
     }),
   )
+  app.route('/', confirmRoutes({ authenticator: deps.authenticator, devices: deps.devices, audit: deps.audit, proof }))
   app.route(
     '/',
-    confirmRoutes({
-      authenticator: deps.authenticator,
-      devices: deps.devices,
+    deleteAccountRoutes({
+      users: deps.users,
+      sessions: deps.sessions,
       audit: deps.audit,
-      reauthSeconds: config.reauthSeconds,
+      requireFreshProof,
+      notices: deps.notices,
+      logger: deps.logger,
+      lifetimes,
+      now,
     }),
   )
-  app.route(
-    '/',
-    deleteAccountRoutes({ users: deps.users, sessions: deps.sessions, audit: deps.audit, requireFreshProof }),
-  )
+  app.route('/', sessionExtendRoutes({ lifetimes, now }))
   app.route(
     '/',
     securityRoutes({
@@ -168,7 +174,7 @@ export function createApp(deps: AppDeps) {
       now,
     }),
   )
-  app.route('/', activityRoutes({ activity: deps.activity, retentionDays: config.authEventsDays, now }))
+  app.route('/', activityRoutes({ activity: deps.activity, retentionDays: config.authEventsDays, lifetimes, now }))
   app.route('/', howItWorksRoutes({ sessions: deps.sessions, now }))
   if (deps.outbox && config.nodeEnv !== 'production') app.route('/', devMailRoutes(deps.outbox))
   return app

@@ -45,11 +45,11 @@ const sessionKey = (id: string) => `${t.config.redis.prefix}s:${id}`
 const indexKey = (userId: string) => `${t.config.redis.prefix}u:${userId}`
 
 describe('the login guard', () => {
-  test('logged out: GET /account/sessions is a 303 to /login', async () => {
+  test('logged out: GET /account/sessions is a 303 to /login, which comes back here afterwards', async () => {
     const browser = new TestBrowser(t.app)
     const { response } = await browser.get('/account/sessions')
     expect(response.status).toBe(303)
-    expect(response.headers.get('location')).toBe('/login')
+    expect(response.headers.get('location')).toBe('/login?next=%2Faccount%2Fsessions')
     expect(response.headers.get('cache-control')).toBe('no-store')
   })
 
@@ -58,6 +58,10 @@ describe('the login guard', () => {
     const response = await browser.request('/account/sessions', { headers: { 'hx-request': 'true' } })
     expect(response.status).toBe(401)
     expect(response.headers.get('hx-redirect')).toBe('/login')
+    const fromPage = await browser.request('/account/sessions', {
+      headers: { 'hx-request': 'true', 'hx-current-url': 'http://localhost/account/password' },
+    })
+    expect(fromPage.headers.get('hx-redirect')).toBe('/login?next=%2Faccount%2Fpassword')
     expect(response.headers.get('location')).toBeNull()
   })
 

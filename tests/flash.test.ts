@@ -89,7 +89,7 @@ describe('flash messages are shown once, on the next page, in an aria-live regio
     await t.redis.del(`${t.config.redis.prefix}s:${id}`)
     const { response } = await browser.get('/account/sessions')
     expect(response.status).toBe(303)
-    expect(response.headers.get('location')).toBe('/login')
+    expect(response.headers.get('location')).toBe('/login?next=%2Faccount%2Fsessions')
     await expectShownOnce(browser, EXPIRED_NOTICE, '/login')
   })
 

@@ -156,7 +156,7 @@ describe('GET /how-it-works', () => {
     for (const step of ['First visit', 'Pour', 'Log in: regenerate', 'Log out: destroy']) expect(svg).toContain(step)
     expect(svg).toContain('role="img"')
     expect(html).not.toMatch(/<style|style="/)
-    for (const [, url] of html.matchAll(/(?:src|href)="([^"]+)"/g)) expect(url).toMatch(/^(\/(?!\/)|data:)/)
+    for (const [, url] of html.matchAll(/(?:src|href)="([^"]+)"/g)) expect(url).toMatch(/^(\/(?!\/)|data:|#)/)
 
     const stylesheet = html.match(/<link rel="stylesheet" href="(\/static\/how-it-works\.css\?v=[^"]+)"/)![1]!
     const css = await t.app.request(stylesheet)

@@ -128,7 +128,7 @@ describe('logout', () => {
     const { browser } = await loggedIn()
     const { response, html } = await browser.get('/logout')
     expect(response.status).toBe(200)
-    expect(html).toContain('<form id="logout-form" method="post" action="/logout">')
+    expect(html).toContain('<form id="logout-form" method="post" action="/logout" class="button-row">')
     expect(panelOf((await browser.get('/')).html).email).toBe(EMAIL)
   })
 
@@ -141,7 +141,7 @@ describe('logout', () => {
     expect(response.headers.get('location')).toBe('/')
     const cleared = response.headers.getSetCookie().find((line) => line.startsWith('taproom_session='))!
     expect(cleared).toContain('Max-Age=0')
-    expect(response.headers.get('clear-site-data')).toBe('"cache", "cookies", "storage"')
+    expect(response.headers.get('clear-site-data')).toBe('"cache", "storage"')
     expect(await t.redis.exists(`${t.config.redis.prefix}s:${sessionId}`)).toBe(0)
     const next = await browser.get('/')
     const panel = panelOf(next.html)

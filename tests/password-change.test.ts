@@ -39,7 +39,7 @@ describe('GET /account/password', () => {
     const browser = new TestBrowser(t.app)
     const plain = await browser.get('/account/password')
     expect(plain.response.status).toBe(303)
-    expect(plain.response.headers.get('location')).toBe('/login')
+    expect(plain.response.headers.get('location')).toBe('/login?next=%2Faccount%2Fpassword')
     const htmx = await browser.request('/account/password', { headers: { 'hx-request': 'true' } })
     expect(htmx.status).toBe(401)
     expect(htmx.headers.get('hx-redirect')).toBe('/login')

@@ -57,7 +57,7 @@ describe('GET /account/security', () => {
   test('logged out: to /login', async () => {
     const { response } = await new TestBrowser(t.app).get('/account/security')
     expect(response.status).toBe(303)
-    expect(response.headers.get('location')).toBe('/login')
+    expect(response.headers.get('location')).toBe('/login?next=%2Faccount%2Fsecurity')
   })
 
   test('shows the app off, no passkeys, and a passkey form that says it needs JavaScript', async () => {
@@ -195,9 +195,21 @@ describe('passkeys on the security page', () => {
     const garbage = await browser.post('/account/security/passkeys', { name: 'Laptop', response: '{"id":"x"}' })
     expect(garbage.response.status).toBe(400)
     expect(garbage.html).toContain('The passkey could not be verified.')
-    // The challenge was used up by that attempt.
-    const again = await browser.post('/account/security/passkeys', { name: 'Laptop', response: '{"id":"x"}' })
-    expect(again.html).toContain('The passkey request expired.')
+    // Well formed, but signed over a challenge this session was never given.
+    const b64 = (value: string) => Buffer.from(value).toString('base64url')
+    const forged = JSON.stringify({
+      id: 'AAAA',
+      rawId: 'AAAA',
+      type: 'public-key',
+      clientExtensionResults: {},
+      response: {
+        clientDataJSON: b64(JSON.stringify({ type: 'webauthn.create', challenge: 'x'.repeat(43), origin: 'x' })),
+        attestationObject: 'AAAA',
+      },
+    })
+    const unknown = await browser.post('/account/security/passkeys', { name: 'Laptop', response: forged })
+    expect(unknown.response.status).toBe(400)
+    expect(unknown.html).toContain('The passkey request expired.')
     const noScript = await browser.post('/account/security/passkeys', { name: 'Laptop', response: '' })
     expect(noScript.response.status).toBe(422)
     expect(noScript.html).toContain('Using a passkey needs JavaScript.')

@@ -81,7 +81,7 @@ describe('secret rotation', () => {
       const again = new TestBrowser(restarted.app)
       for (const [name, value] of browser.cookies) again.cookies.set(name, value)
       expect(panelOf((await again.get('/')).html).sessionId).toBe(sessionId)
-      expect((await again.post('/beer', { _csrf: browser.csrfToken })).response.status).toBe(200)
+      expect((await again.post('/beer', { _csrf: browser.csrfToken })).response.status).toBe(303)
     } finally {
       await restarted.closeKeepingKeys()
     }

@@ -41,7 +41,7 @@ describe('GET /signup', () => {
 
   test('the nav offers Sign Up when logged out and "Your sessions" when logged in', async () => {
     const { browser, html } = await signupPage()
-    expect(html).toContain('<a href="/signup">Sign Up</a>')
+    expect(html).toContain('<a href="/signup" aria-current="page">Sign Up</a>')
     expect(html).not.toContain('Your sessions')
     await browser.post('/signup', { email: freshEmail(), password: PASSWORD, password_confirm: PASSWORD })
     const after = (await browser.get('/')).html

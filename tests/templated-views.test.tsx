@@ -4,6 +4,7 @@ import '../src/app.ts'
 import type { Beer } from '../src/beer/generator.ts'
 import { type TemplateSpec, templatedViews, templateRenderer } from '../src/http/view-template.ts'
 import type { StoredSession } from '../src/session/store.ts'
+import { NAV_PATHS } from '../src/views/partials/site-nav.tsx'
 
 /*
  * Every templated view, rendered with thousands of random props both from its
@@ -44,17 +45,29 @@ const sessionAndNow = fc
   .tuple(session, fc.integer({ min: -5_000, max: 4_000_000 }))
   .map(([value, ahead]) => ({ session: value, now: value.expiresAt - ahead }))
 
+/* Idle times on both sides of five minutes, where the warning's threshold stops being a fifth of it; absolute deadlines from one equal to the idle time on. */
+const lifetimes = fc
+  .tuple(fc.integer({ min: 1, max: 7200 }), fc.integer({ min: 0, max: 40_000 }))
+  .map(([idleSeconds, more]) => ({ idleSeconds, absoluteSeconds: idleSeconds + more }))
+
 const csrfToken = fc.string({ unit: 'grapheme-ascii', minLength: 1, maxLength: 43 })
 const beer: fc.Arbitrary<Beer> = fc.record({ name: text, style: text })
+/** The page an htmx answer's nav marks as current, if any. */
+const navPath = fc.option(fc.constantFrom(...NAV_PATHS), { nil: undefined })
 
 const propsOf: Record<string, fc.Arbitrary<unknown>> = {
   'session panel': fc
     .tuple(sessionAndNow, fc.option(csrfToken, { nil: null }))
     .map(([state, token]) => ({ ...state, csrfToken: token })),
-  'home page': fc.tuple(sessionAndNow, csrfToken).map(([state, token]) => ({ ...state, csrfToken: token, beer: null })),
+  'home page': fc
+    .tuple(sessionAndNow, csrfToken, optional(lifetimes))
+    .map(([state, token, limits]) => ({ ...state, csrfToken: token, beer: null, lifetimes: limits })),
   'pour result': fc
-    .tuple(sessionAndNow, fc.option(csrfToken, { nil: null }), fc.oneof(fc.constant('error' as const), beer))
-    .map(([state, token, poured]) => ({ ...state, csrfToken: token, beer: poured })),
+    .tuple(sessionAndNow, fc.option(csrfToken, { nil: null }), fc.oneof(fc.constant('error' as const), beer), navPath)
+    .map(([state, token, poured, nav]) => ({ ...state, csrfToken: token, beer: poured, nav })),
+  'panel refresh': fc
+    .tuple(sessionAndNow, fc.option(csrfToken, { nil: null }), navPath)
+    .map(([state, token, nav]) => ({ ...state, csrfToken: token, nav })),
 }
 
 // Each run is a series of visitors through one fresh template cache, so every

@@ -22,6 +22,7 @@ import { PasswordForm, type PasswordFormProps, PasswordPage } from '../views/pag
 import { SessionsPage } from '../views/pages/sessions.tsx'
 import { Flash } from '../views/partials/flash.tsx'
 import { SessionList } from '../views/partials/session-list.tsx'
+import { timeoutFor } from '../views/partials/session-timeout.tsx'
 import type { RequireFreshProof } from './fresh-proof.tsx'
 
 export type AccountDeps = {
@@ -40,6 +41,7 @@ export type AccountDeps = {
 
 export const PASSWORD_CHANGED = 'Password changed.'
 const REVOKED = 'Session revoked. That browser is logged out.'
+const ALREADY_ENDED = 'That session had already ended.'
 const SESSION_ID = /^[A-Za-z0-9_-]{22}$/
 
 const endedCount = (count: number) =>
@@ -84,7 +86,15 @@ export function accountRoutes({
     const { csrfToken } = state
     return renderForm(c, status, {
       form: () => <PasswordForm {...props} csrfToken={csrfToken} email={user.email} />,
-      page: () => <PasswordPage {...props} csrfToken={csrfToken} email={user.email} session={state} />,
+      page: () => (
+        <PasswordPage
+          {...props}
+          csrfToken={csrfToken}
+          email={user.email}
+          session={state}
+          timeout={timeoutFor(state, now(), sessions)}
+        />
+      ),
     })
   }
 
@@ -93,7 +103,9 @@ export function accountRoutes({
       const signedIn = await requireUser(c)
       const list = listProps(signedIn.state, await sessions.list(signedIn.user.id, signedIn.state.id))
       if (isHtmx(c)) return c.html(<SessionList {...list} />)
-      return c.html(<SessionsPage {...list} session={signedIn.state} />)
+      return c.html(
+        <SessionsPage {...list} session={signedIn.state} timeout={timeoutFor(signedIn.state, now(), sessions)} />,
+      )
     })
     .post('/account/sessions/revoke-others', requireFreshProof('/account/sessions'), async (c) => {
       const { state, user } = await requireUser(c)
@@ -112,7 +124,7 @@ export function accountRoutes({
       return redirect(c, '/account/sessions')
     })
     .post('/account/sessions/:id/revoke', requireFreshProof('/account/sessions'), async (c) => {
-      const { user } = await requireUser(c)
+      const { state, user } = await requireUser(c)
       const session = c.get('session')
       const target = c.req.param('id')
       if (target === session.id) {
@@ -121,12 +133,21 @@ export function accountRoutes({
         return redirect(c, '/')
       }
       const revoked = SESSION_ID.test(target) && (await sessions.revoke(user.id, target))
+      if (revoked) auditRevoked(c, user.id, [target], 'revoked')
+      if (isHtmx(c)) {
+        // The whole list comes back, so its count and rows match what is left.
+        const list = listProps(state, await sessions.list(user.id, state.id))
+        return c.html(
+          <>
+            <SessionList {...list} />
+            <Flash message={revoked ? REVOKED : ALREADY_ENDED} oob />
+          </>,
+          revoked ? 200 : 404,
+        )
+      }
       if (!revoked) {
-        if (isHtmx(c)) return c.html(<Flash message="That session had already ended." oob />, 404)
         throw new HTTPException(404, { message: 'You have no session with that ID. It may have ended already.' })
       }
-      auditRevoked(c, user.id, [target], 'revoked')
-      if (isHtmx(c)) return c.html(<Flash message={REVOKED} oob />)
       await session.flash(REVOKED)
       return redirect(c, '/account/sessions')
     })

@@ -11,6 +11,7 @@ import { OverloadedError } from '../auth/overloaded.ts'
 import type { SecondFactors } from '../auth/second-factors.ts'
 import { readForm } from '../http/form.ts'
 import { redirect, renderForm } from '../http/htmx.ts'
+import { safeNextPath } from '../http/next-path.ts'
 import { LOGGED_OUT_NOTICE } from '../session/request-session.ts'
 import { ServiceUnavailableError } from '../unavailable.ts'
 import { LoginForm, type LoginFormProps, LoginPage } from '../views/pages/login.tsx'
@@ -53,6 +54,7 @@ export function authRoutes({
     props: Omit<LoginFormProps, 'csrfToken'> = {},
   ) {
     const state = await c.get('session').load()
+    props = { ...props, next: props.next ?? safeNextPath(c.req.query('next')) }
     return renderForm(c, status, {
       form: () => <LoginForm {...props} csrfToken={state.csrfToken} />,
       page: () => <LoginPage {...props} csrfToken={state.csrfToken} session={state} now={now()} />,
@@ -65,7 +67,8 @@ export function authRoutes({
       const form = await readForm(c)
       const parsed = loginForm.safeParse(form)
       const email = submittedText(form.email)
-      if (!parsed.success) return renderLogin(c, 422, { email, fieldErrors: fieldErrors(parsed.error) })
+      const next = safeNextPath(form.next)
+      if (!parsed.success) return renderLogin(c, 422, { email, next, fieldErrors: fieldErrors(parsed.error) })
 
       const session = c.get('session')
       const ip = c.get('clientIp')
@@ -92,7 +95,7 @@ export function authRoutes({
           error: error.message,
         })
         c.header('Retry-After', '5')
-        return renderLogin(c, 503, { email, error: LOGIN_UNAVAILABLE })
+        return renderLogin(c, 503, { email, next, error: LOGIN_UNAVAILABLE })
       }
       const requestId = c.get('requestId')
       if (!outcome.ok) {
@@ -106,9 +109,9 @@ export function authRoutes({
         })
         if (outcome.reason === 'throttled') {
           c.header('Retry-After', String(outcome.retryAfterSeconds ?? 60))
-          return renderLogin(c, 429, { email, error: throttledMessage(outcome.retryAfterSeconds ?? 60) })
+          return renderLogin(c, 429, { email, next, error: throttledMessage(outcome.retryAfterSeconds ?? 60) })
         }
-        return renderLogin(c, 401, { email, error: INVALID_CREDENTIALS })
+        return renderLogin(c, 401, { email, next, error: INVALID_CREDENTIALS })
       }
 
       const { user } = outcome
@@ -125,7 +128,7 @@ export function authRoutes({
       audit('login_success', { requestId, ip, sessionId: fresh.id, userId: user.id, device })
       for (const sessionId of fresh.evicted)
         audit('session_revoked', { requestId, ip, sessionId, userId: user.id, reason: 'session_cap' })
-      return redirect(c, '/')
+      return redirect(c, next ?? '/')
     })
     .get('/logout', async (c) => {
       const state = await c.get('session').load()
@@ -138,7 +141,11 @@ export function authRoutes({
       // Set-Cookie (Chromium does) drop the fresh session too, and show no notice.
       const ended = await session.restartWithNotice(LOGGED_OUT_NOTICE)
       audit('logout', { requestId: c.get('requestId'), ip: c.get('clientIp'), sessionId, userId: ended?.userId })
-      c.header('Clear-Site-Data', '"cache", "cookies", "storage"')
+      // Not "cookies": the session cookie is already expired by Set-Cookie and
+      // its session deleted, while "cookies" would also drop the fresh session
+      // carrying the notice (Chromium applies it after this response's cookies)
+      // and log the visitor out of every sibling site on the registrable domain.
+      c.header('Clear-Site-Data', '"cache", "storage"')
       return redirect(c, '/')
     })
 }

@@ -12,13 +12,13 @@ import { redirect } from '../http/htmx.ts'
 import { requireUser } from '../http/require-user.ts'
 import { ServiceUnavailableError } from '../unavailable.ts'
 import { INVALID_CREDENTIALS, throttledMessage } from './auth.tsx'
-import { renderReauth, safeNext } from './fresh-proof.tsx'
+import { type FreshProofOptions, renderReauth, safeNext } from './fresh-proof.tsx'
 
 export type ConfirmDeps = {
   authenticator: Authenticator
   devices: DeviceCookies
   audit: AuditLog
-  reauthSeconds: number
+  proof: FreshProofOptions
 }
 
 const confirmForm = z.object({ password: loginForm.shape.password })
@@ -29,18 +29,18 @@ const confirmForm = z.object({ password: loginForm.shape.password })
  * throttle, same messages), marks the session's proof fresh and 303s to `next`
  * (a path on this site, else "/"). Nothing is replayed.
  */
-export function confirmRoutes({ authenticator, devices, audit, reauthSeconds }: ConfirmDeps) {
+export function confirmRoutes({ authenticator, devices, audit, proof }: ConfirmDeps) {
   return new Hono<AppEnv>()
     .get('/account/confirm', async (c) => {
       const signedIn = await requireUser(c)
-      return renderReauth(c, signedIn, 200, { next: safeNext(c.req.query('next')), replacing: 'main' }, reauthSeconds)
+      return renderReauth(c, signedIn, 200, { next: safeNext(c.req.query('next')), replacing: 'main' }, proof)
     })
     .post('/account/confirm', async (c) => {
       const signedIn = await requireUser(c)
       const form = await readForm(c)
       const next = safeNext(form.next)
       const render = (status: 401 | 422 | 429 | 503, error: string) =>
-        renderReauth(c, signedIn, status, { next, error, replacing: 'form' }, reauthSeconds)
+        renderReauth(c, signedIn, status, { next, error, replacing: 'form' }, proof)
       const parsed = confirmForm.safeParse(form)
       if (!parsed.success) return render(422, fieldErrors(parsed.error).password ?? 'Password is required.')
 

@@ -1,6 +1,7 @@
 import type { ActivityEntry } from '../../activity/activity-log.ts'
 import type { StoredSession } from '../../session/store.ts'
 import { Layout } from '../layout.tsx'
+import type { SessionTimeoutProps } from '../partials/session-timeout.tsx'
 import { Timestamp } from '../partials/timestamp.tsx'
 
 export type ActivityPageProps = {
@@ -9,6 +10,7 @@ export type ActivityPageProps = {
   entries: ActivityEntry[]
   retentionDays: number
   now: number
+  timeout?: SessionTimeoutProps
 }
 
 const LABELS: Record<string, (count: number) => string> = {
@@ -75,9 +77,9 @@ function ActivityRow({ entry, now }: { entry: ActivityEntry; now: number }) {
 }
 
 /** GET /account/activity: the user's latest security events. */
-export function ActivityPage({ session, csrfToken, entries, retentionDays, now }: ActivityPageProps) {
+export function ActivityPage({ session, csrfToken, entries, retentionDays, now, timeout }: ActivityPageProps) {
   return (
-    <Layout title="Account activity" loggedIn csrfToken={csrfToken} flash={session.flash}>
+    <Layout title="Account activity" loggedIn csrfToken={csrfToken} flash={session.flash} timeout={timeout}>
       <h1>Account activity</h1>
       <p>
         The latest security events of {session.email}, newest first: sign-ins, failed attempts to guess your password

@@ -1,11 +1,25 @@
 import type { StoredSession } from '../../session/store.ts'
 import { Layout } from '../layout.tsx'
 import { SessionList, type SessionListProps } from '../partials/session-list.tsx'
+import type { SessionTimeoutProps } from '../partials/session-timeout.tsx'
 
-export function SessionsPage({ session, ...list }: SessionListProps & { session: StoredSession }) {
+export function SessionsPage({
+  session,
+  timeout,
+  ...list
+}: SessionListProps & { session: StoredSession; timeout?: SessionTimeoutProps }) {
   return (
-    <Layout title="Your sessions" loggedIn csrfToken={list.csrfToken} flash={session.flash}>
-      <h1>Your sessions</h1>
+    <Layout
+      title="Your sessions"
+      loggedIn
+      csrfToken={list.csrfToken}
+      flash={session.flash}
+      path="/account/sessions"
+      timeout={timeout}
+    >
+      <h1 id="sessions-heading" tabindex={-1}>
+        Your sessions
+      </h1>
       <p>
         Every browser logged in as {session.email}. Revoking one logs that browser out on its next request. Sessions
         that expire drop off this list by themselves.

@@ -7,10 +7,12 @@ type NewPasswordFieldsProps = {
   label: string
   hint: string
   fieldErrors: FieldErrors
+  /** The field (of these two) to focus when the form comes back. */
+  focus?: string
 }
 
 /** A new password and its confirmation, marked so password managers offer to generate one. */
-export function NewPasswordFields({ name, label, hint, fieldErrors }: NewPasswordFieldsProps) {
+export function NewPasswordFields({ name, label, hint, fieldErrors, focus }: NewPasswordFieldsProps) {
   const confirm = `${name}_confirm`
   return (
     <>
@@ -21,6 +23,7 @@ export function NewPasswordFields({ name, label, hint, fieldErrors }: NewPasswor
         error={fieldErrors[name]}
         autocomplete="new-password"
         hint={hint}
+        autofocus={focus === name}
       />
       <FormField
         name={confirm}
@@ -28,6 +31,7 @@ export function NewPasswordFields({ name, label, hint, fieldErrors }: NewPasswor
         type="password"
         error={fieldErrors[confirm]}
         autocomplete="new-password"
+        autofocus={focus === confirm}
       />
     </>
   )
