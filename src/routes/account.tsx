@@ -196,15 +196,21 @@ export function accountRoutes({
         return renderPassword(c, signedIn, 422, { fieldErrors: { new_password: outcome.problem } })
       }
 
-      // This browser gets a new session; the others end after it exists, so
-      // a login that finished before this point is ended too.
+      const hash = await hasher.hash(parsed.data.new_password)
+      // Every other session ends before the new hash is written, so a failure
+      // at any later step leaves none of them alive. After it, this browser
+      // signs in afresh and ends what began in between: a login that read the
+      // old hash while it was being replaced.
+      const before = await sessions.revokeOthers(user.id, session.id)
+      await users.updatePasswordHash(user.id, hash)
       const current = await session.signIn(user, {
         method: 'password',
         device: describeDevice(c.req.header('user-agent')),
         ip,
         flash: PASSWORD_CHANGED,
+        endOthers: true,
       })
-      const ended = await sessions.revokeOthers(user.id, current.id)
+      const ended = [...before, ...current.ended.filter((id) => id !== session.id)]
       auditRevoked(c, user.id, ended, 'password_changed')
       audit('password_changed', { requestId, ip, sessionId: current.id, userId: user.id })
       return redirect(c, '/account/sessions')

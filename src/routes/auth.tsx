@@ -73,6 +73,9 @@ export function authRoutes({
       const session = c.get('session')
       const ip = c.get('clientIp')
       const deviceCookie = getCookie(c, DEVICE_COOKIE)
+      // Taken before the password hash is read: a password change (or "log
+      // out everywhere") that lands while this login is checked refuses it.
+      const proof = await session.startProof()
       let outcome: LoginOutcome
       try {
         outcome = await authenticator.login(parsed.data.email, parsed.data.password, ip, {
@@ -119,14 +122,18 @@ export function authRoutes({
       // account knows, and its own budget applies when the account cap is reached.
       c.header('Set-Cookie', devices.remember(deviceCookie, user.email), { append: true })
       if ((await secondFactors.summary(user.id)).totp) {
-        const pending = await session.beginPending(user.id, now() + secondStepSeconds * 1000)
+        const pending = await session.beginPending(user.id, now() + secondStepSeconds * 1000, proof)
         audit('second_factor_required', { requestId, ip, sessionId: pending.id, userId: user.id })
         return redirect(c, '/login/verify')
       }
       const device = describeDevice(c.req.header('user-agent'))
-      const fresh = await session.signIn(user, { method: 'password', device, ip })
+      const fresh = await session.signIn(user, { method: 'password', device, ip, proof })
+      if (!fresh) {
+        audit('login_failure', { requestId, ip, userId: user.id, reason: 'credentials_changed' })
+        return renderLogin(c, 401, { email, error: INVALID_CREDENTIALS })
+      }
       audit('login_success', { requestId, ip, sessionId: fresh.id, userId: user.id, device })
-      for (const sessionId of fresh.evicted)
+      for (const sessionId of fresh.ended)
         audit('session_revoked', { requestId, ip, sessionId, userId: user.id, reason: 'session_cap' })
       return redirect(c, next ?? '/')
     })
