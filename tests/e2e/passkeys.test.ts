@@ -111,7 +111,7 @@ describeInBrowser('passkeys, in Chromium with a virtual authenticator', () => {
       await page.locator(`#session-panel[data-user-email="${EMAIL}"]`).waitFor()
       expect(optionRequests.length).toBe(2)
       const panel = await readPanel(page)
-      const stored = await t.redis.hgetall(`${t.config.redis.prefix}s:${panel.sessionId}`)
+      const stored = await t.redis.hgetall(await t.sessionKey(panel.sessionId))
       expect(stored.k).toBe('passkey')
       expect(Number(stored.p)).toBeGreaterThan(Date.now() - 60_000)
 

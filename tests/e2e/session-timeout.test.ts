@@ -87,7 +87,7 @@ describeInBrowser('the session timeout warning, in Chromium', () => {
       const { page } = tab
       const email = await createUser(served)
       const { sessionId } = await logIn(tab, email, PASSWORD)
-      const ttl = () => served.redis.pttl(`${served.config.redis.prefix}s:${sessionId}`)
+      const ttl = async () => served.redis.pttl(await served.sessionKey(sessionId))
       await page.goto('/account/sessions')
       const dialog = page.getByRole('alertdialog', { name: 'Are you still there?' })
       await dialog.waitFor({ state: 'visible', timeout: 12_000 })
