@@ -67,8 +67,9 @@ const prefix = privateRedis ? 'tbench:' : `tbench-${randomBytes(4).toString('hex
 let redis: Redis | undefined
 let app: Child | undefined
 
-// The peer runs under Node, as the tutorial's stack was written for and deployed on.
-const node = Bun.which('node')
+// The peer runs under Node, as the tutorial's stack was written for and deployed on
+// (--peer-runtime bun runs it on Bun's Node compatibility instead, for comparison).
+const peerRuntime = options.peerRuntime === 'bun' ? process.execPath : Bun.which('node')
 const PEER_SERVER = join(import.meta.dir, 'peer', 'server.mjs')
 
 async function main(): Promise<BenchResults> {
@@ -157,10 +158,10 @@ async function main(): Promise<BenchResults> {
   const peerLoginFile = join(work, 'peer-login-sessions.txt')
   let peerPagePool: SessionPair[] = []
   let peerRestRss = 0
-  if (node && options.peer) {
+  if (peerRuntime && options.peer) {
     const peerPort = await freePort()
     peerBase = `http://127.0.0.1:${peerPort}`
-    peer = start('peer', [node, PEER_SERVER], {
+    peer = start('peer', [peerRuntime, PEER_SERVER], {
       cpus: SERVER_CPU,
       cwd: ROOT,
       logFile: join(work, 'peer.log'),
@@ -319,7 +320,10 @@ async function main(): Promise<BenchResults> {
   await stop(ceiling)
   const peerResults: PeerResults | null = peer
     ? {
-        runtime: `Node ${Bun.spawnSync([node!, '--version']).stdout.toString().trim()}`,
+        runtime:
+          options.peerRuntime === 'bun'
+            ? `Bun ${Bun.version}`
+            : `Node ${Bun.spawnSync([peerRuntime!, '--version']).stdout.toString().trim()}`,
         scenarios: peerScenarios,
         restRssBytes: peerRestRss,
         peakRssBytes: Math.max(0, ...Object.values(peerScenarios).map((scenario) => scenario.peakRssBytes)),
