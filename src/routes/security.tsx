@@ -54,7 +54,7 @@ export function securityRoutes(deps: SecurityDeps) {
   async function renderSecurity(
     c: Context<AppEnv>,
     { state, user }: SignedIn,
-    status: 200 | 400 | 422,
+    status: 200 | 400 | 422 | 429,
     error?: string,
   ) {
     const status_ = await secondFactors.status(user.id)
@@ -108,17 +108,10 @@ export function securityRoutes(deps: SecurityDeps) {
     .post('/account/security/totp/confirm', requireFreshProof(SECURITY), async (c) => {
       const signedIn = await requireUser(c)
       const { state, user } = signedIn
-      const parsed = codeForm.safeParse(await readForm(c))
-      const result = parsed.success
-        ? await secondFactors.confirmEnrolment(user.id, parsed.data.code, now())
-        : ({ ok: false, reason: 'wrong' } as const)
-      if (!result.ok) {
-        if (result.reason === 'not_enrolling') return redirect(c, SECURITY)
-        const error = parsed.success
-          ? 'That code is not right. Check the time on your phone and try again.'
-          : fieldErrors(parsed.error!).code
-        const secret = (await secondFactors.enrolmentSecret(user.id))!
-        return c.html(
+      const secret = await secondFactors.enrolmentSecret(user.id)
+      if (!secret) return redirect(c, SECURITY)
+      const retry = (error?: string) =>
+        c.html(
           <TotpSetupPage
             csrfToken={state.csrfToken}
             secret={secret}
@@ -128,7 +121,11 @@ export function securityRoutes(deps: SecurityDeps) {
           />,
           422,
         )
-      }
+      const parsed = codeForm.safeParse(await readForm(c))
+      if (!parsed.success) return retry(fieldErrors(parsed.error).code)
+      const result = await secondFactors.confirmEnrolment(user.id, parsed.data.code, now())
+      if (!result.ok && result.reason === 'not_enrolling') return redirect(c, SECURITY)
+      if (!result.ok) return retry('That code is not right. Check the time on your phone and try again.')
       await signInMethodChanged(c, signedIn, 'totp_enabled', 'An authenticator app was turned on for the sign-in')
       return c.html(
         <RecoveryCodesPage csrfToken={state.csrfToken} codes={result.recoveryCodes} session={state} first />,
@@ -139,6 +136,15 @@ export function securityRoutes(deps: SecurityDeps) {
       const parsed = codeForm.safeParse(await readForm(c))
       if (!parsed.success) return renderSecurity(c, signedIn, 422, fieldErrors(parsed.error).code)
       const check = await secondFactors.disable(signedIn.user.id, parsed.data.code, now())
+      if (!check.ok && check.reason === 'locked') {
+        c.header('Retry-After', String(check.retryAfterSeconds))
+        return renderSecurity(
+          c,
+          signedIn,
+          429,
+          'Too many wrong codes. Try again later: the authenticator app is still on.',
+        )
+      }
       if (!check.ok) {
         return renderSecurity(c, signedIn, 422, 'That code is not right: the authenticator app is still on.')
       }

@@ -122,6 +122,8 @@ async function main(): Promise<BenchResults> {
       // and the figures would measure the throttle instead of bcrypt.
       LOGIN_MAX_FAILURES_PER_EMAIL_IP: '1000000',
       LOGIN_MAX_FAILURES_PER_IP: '1000000',
+      LOGIN_MAX_SUCCESSES_PER_IP: '1000000',
+      LOGIN_MAX_SUCCESSES_PER_ACCOUNT: '1000000',
       BCRYPT_COST: '12',
       SHUTDOWN_GRACE_SECONDS: '5',
       ...options.appEnv,
