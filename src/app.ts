@@ -5,6 +5,7 @@ import type { AppEnv } from './app-env.ts'
 import type { AuditLog } from './audit.ts'
 import type { Authenticator } from './auth/authenticator.ts'
 import type { CredentialGate } from './auth/credential-gate.ts'
+import type { DeviceCookies } from './auth/device-cookie.ts'
 import type { EmailHash } from './auth/email-hash.ts'
 import type { NewPasswordCheck } from './auth/new-password.ts'
 import type { Passkeys } from './auth/passkeys.ts'
@@ -17,11 +18,13 @@ import type { Config } from './env.ts'
 import { accessLog } from './http/access-log.ts'
 import { clientIp, type SocketAddress } from './http/client-ip.ts'
 import { csrfProtection } from './http/csrf.ts'
+import { closeWhenDraining } from './http/draining.ts'
 import { errorPages } from './http/error-handler.tsx'
 import { formBodyGuard } from './http/form.ts'
 import { noStore, varyOnHtmx } from './http/htmx.ts'
 import { securityHeaders } from './http/security-headers.ts'
 import { staticAssets } from './http/static-assets.ts'
+import type { Lifecycle } from './lifecycle.ts'
 import type { Logger } from './log.ts'
 import type { DevOutbox } from './mail/dev-outbox.ts'
 import type { AccountRecovery } from './recovery/account-recovery.ts'
@@ -49,6 +52,7 @@ export type AppDeps = {
   authenticator: Authenticator
   throttle: AttemptThrottle
   credentialGate: CredentialGate
+  devices: DeviceCookies
   newPasswordCheck: NewPasswordCheck
   emailHash: EmailHash
   users: UserRepository
@@ -63,6 +67,7 @@ export type AppDeps = {
   /** Present when mail goes to the in-memory dev outbox: GET /dev/mail shows it. */
   outbox?: DevOutbox
   readiness: Record<string, ReadinessCheck>
+  lifecycle: Lifecycle
   socketAddress: SocketAddress
   logger: Logger
   now?: () => number
@@ -82,10 +87,11 @@ export function createApp(deps: AppDeps) {
   app.notFound(errors.notFound)
 
   app.use(securityHeaders({ hsts: config.session.cookieSecure }))
+  app.use(closeWhenDraining(deps.lifecycle))
   // Static files and health checks come next: they need no session and cost
   // no Redis command.
   app.route('/', staticAssets)
-  app.route('/', healthRoutes(deps.readiness))
+  app.route('/', healthRoutes(deps.readiness, deps.lifecycle))
 
   // Our own id for every request: a client's X-Request-Id is logged beside it, never as it.
   app.use(requestId({ headerName: '' }))
@@ -108,6 +114,7 @@ export function createApp(deps: AppDeps) {
     authRoutes({
       authenticator: deps.authenticator,
       emailHash: deps.emailHash,
+      devices: deps.devices,
       secondFactors: deps.secondFactors,
       audit: deps.audit,
       now,
@@ -136,13 +143,14 @@ export function createApp(deps: AppDeps) {
       users: deps.users,
       hasher: deps.hasher,
       credentialGate: deps.credentialGate,
+      devices: deps.devices,
       newPasswordCheck: deps.newPasswordCheck,
       audit: deps.audit,
       requireFreshProof,
       now,
     }),
   )
-  app.route('/', confirmRoutes({ authenticator: deps.authenticator, audit: deps.audit, proof }))
+  app.route('/', confirmRoutes({ authenticator: deps.authenticator, devices: deps.devices, audit: deps.audit, proof }))
   app.route(
     '/',
     deleteAccountRoutes({
