@@ -31,6 +31,7 @@ import { freshProofGuard } from './routes/fresh-proof.tsx'
 import { healthRoutes, type ReadinessCheck } from './routes/health.ts'
 import { homeRoutes } from './routes/home.tsx'
 import { howItWorksRoutes } from './routes/how-it-works.tsx'
+import { passwordResetRoutes } from './routes/password-reset.tsx'
 import { signupRoutes } from './routes/signup.tsx'
 import type { Sessions } from './session/sessions.ts'
 import { ErrorPage } from './views/pages/error.tsx'
@@ -88,8 +89,24 @@ export function createApp(deps: AppDeps) {
   const requireFreshProof = freshProofGuard({ maxAgeSeconds: config.reauthSeconds, now })
 
   app.route('/', homeRoutes({ pourBeer: deps.pourBeer, now }))
-  app.route('/', authRoutes({ authenticator: deps.authenticator, audit: deps.audit, now }))
-  app.route('/', signupRoutes({ users: deps.users, hasher: deps.hasher, throttle: deps.throttle, audit: deps.audit }))
+  app.route('/', authRoutes({ authenticator: deps.authenticator, recovery: deps.recovery, audit: deps.audit, now }))
+  app.route(
+    '/',
+    signupRoutes({ recovery: deps.recovery, hasher: deps.hasher, throttle: deps.throttle, audit: deps.audit }),
+  )
+  app.route(
+    '/',
+    passwordResetRoutes({
+      recovery: deps.recovery,
+      notices: deps.notices,
+      sessions: deps.sessions,
+      hasher: deps.hasher,
+      throttle: deps.throttle,
+      audit: deps.audit,
+      passwordResetSeconds: config.passwordResetSeconds,
+      now,
+    }),
+  )
   app.route(
     '/',
     accountRoutes({
@@ -99,6 +116,8 @@ export function createApp(deps: AppDeps) {
       hasher: deps.hasher,
       audit: deps.audit,
       requireFreshProof,
+      recovery: deps.recovery,
+      notices: deps.notices,
       now,
     }),
   )

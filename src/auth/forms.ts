@@ -92,6 +92,20 @@ export function passwordChangeFormFor(accountEmail: string) {
     .check(notGuessable('new_password', () => (accountEmail ? [accountEmail] : [])))
 }
 
+/** One email address: the forgotten-password form, and the new address of an email change. */
+export const emailForm = z.object({ email })
+
+/** A new password chosen through a reset link, for the account with this email (same policy as sign-up). */
+export function passwordResetFormFor(accountEmail: string) {
+  return z
+    .object({
+      password: newPassword('Password'),
+      confirm: singleText('Password confirmation'),
+    })
+    .refine((form) => form.password === form.confirm, { path: ['confirm'], message: 'Passwords do not match.' })
+    .check(notGuessable('password', () => (accountEmail ? [accountEmail] : [])))
+}
+
 export type FieldErrors = Record<string, string>
 
 /** The first message for each field, ready to show next to it. */

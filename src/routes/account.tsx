@@ -10,6 +10,8 @@ import type { UserRepository } from '../db/users.ts'
 import { readForm } from '../http/form.ts'
 import { isHtmx, redirect, renderForm } from '../http/htmx.ts'
 import { requireUser, type SignedIn } from '../http/require-user.ts'
+import type { AccountRecovery } from '../recovery/account-recovery.ts'
+import type { SecurityNotices } from '../recovery/notices.ts'
 import { LOGGED_OUT_NOTICE } from '../session/request-session.ts'
 import type { Sessions } from '../session/sessions.ts'
 import type { StoredSession } from '../session/store.ts'
@@ -27,6 +29,8 @@ export type AccountDeps = {
   audit: AuditLog
   /** Guards the sensitive actions: ending sessions needs a recent proof of the password. */
   requireFreshProof: RequireFreshProof
+  recovery: AccountRecovery
+  notices: SecurityNotices
   now: () => number
 }
 
@@ -42,7 +46,17 @@ const endedCount = (count: number) =>
  * /account/sessions/:id/revoke, POST /account/sessions/revoke-others,
  * GET/POST /account/password.
  */
-export function accountRoutes({ sessions, authenticator, users, hasher, audit, requireFreshProof, now }: AccountDeps) {
+export function accountRoutes({
+  sessions,
+  authenticator,
+  users,
+  hasher,
+  audit,
+  requireFreshProof,
+  recovery,
+  notices,
+  now,
+}: AccountDeps) {
   const auditRevoked = (c: Context<AppEnv>, userId: string, sessionIds: string[], reason: string) => {
     for (const sessionId of sessionIds) {
       audit('session_revoked', { requestId: c.get('requestId'), ip: c.get('clientIp'), sessionId, userId, reason })
@@ -137,17 +151,16 @@ export function accountRoutes({ sessions, authenticator, users, hasher, audit, r
       }
 
       await users.updatePasswordHash(user.id, await hasher.hash(parsed.data.new_password))
+      // A reset link asked for before the change must not undo it.
+      await recovery.voidResetLinks(user.id)
+      const device = describeDevice(c.req.header('user-agent'))
       // This browser gets a new session; the others end after it exists, so
       // a login that finished before this point is ended too.
-      const current = await session.signIn(user, {
-        method: 'password',
-        device: describeDevice(c.req.header('user-agent')),
-        ip,
-        flash: PASSWORD_CHANGED,
-      })
+      const current = await session.signIn(user, { method: 'password', device, ip, flash: PASSWORD_CHANGED })
       const ended = await sessions.revokeOthers(user.id, current.id)
       auditRevoked(c, user.id, ended, 'password_changed')
       audit('password_changed', { requestId, ip, sessionId: current.id, userId: user.id })
+      await notices.passwordChanged(user.email, { ip, device, at: now() })
       return redirect(c, '/account/sessions')
     })
 }

@@ -7,14 +7,16 @@ import { fieldErrors, loginForm, submittedText } from '../auth/forms.ts'
 import { emailHash } from '../auth/throttle.ts'
 import { readForm } from '../http/form.ts'
 import { redirect, renderForm } from '../http/htmx.ts'
+import type { AccountRecovery } from '../recovery/account-recovery.ts'
 import { LOGGED_OUT_NOTICE } from '../session/request-session.ts'
 import { ServiceUnavailableError } from '../unavailable.ts'
 import { LoginForm, type LoginFormProps, LoginPage } from '../views/pages/login.tsx'
 import { LogoutPage } from '../views/pages/logout.tsx'
 
-export type AuthDeps = { authenticator: Authenticator; audit: AuditLog; now: () => number }
+export type AuthDeps = { authenticator: Authenticator; recovery: AccountRecovery; audit: AuditLog; now: () => number }
 
 export const INVALID_CREDENTIALS = 'Invalid email or password.'
+export const VERIFY_FIRST = 'Verify your email first: we sent you a new link.'
 
 /** What a throttled login attempt (or password check) is told. */
 export function throttledMessage(retryAfterSeconds: number): string {
@@ -24,10 +26,10 @@ export function throttledMessage(retryAfterSeconds: number): string {
 const LOGIN_UNAVAILABLE = 'Logging in is temporarily unavailable. Please try again in a moment.'
 
 /** Log in and log out: GET/POST /login, GET/POST /logout. */
-export function authRoutes({ authenticator, audit, now }: AuthDeps) {
+export function authRoutes({ authenticator, recovery, audit, now }: AuthDeps) {
   async function renderLogin(
     c: Context<AppEnv>,
-    status: 200 | 401 | 422 | 429 | 503,
+    status: 200 | 401 | 403 | 422 | 429 | 503,
     props: Omit<LoginFormProps, 'csrfToken'> = {},
   ) {
     const state = await c.get('session').load()
@@ -80,6 +82,19 @@ export function authRoutes({ authenticator, audit, now }: AuthDeps) {
       }
 
       const { user } = outcome
+      // Only the right password gets here, so saying "unverified" tells
+      // nothing a stranger could not already log in to see.
+      if (!user.emailVerifiedAt) {
+        audit('login_failure', {
+          requestId,
+          ip,
+          sessionId: session.id ?? undefined,
+          userId: user.id,
+          reason: 'unverified',
+        })
+        await recovery.resendVerification(user, { requestId, ip })
+        return renderLogin(c, 403, { email, error: VERIFY_FIRST })
+      }
       const device = describeDevice(c.req.header('user-agent'))
       const fresh = await session.signIn(user, { method: 'password', device, ip })
       audit('login_success', { requestId, ip, sessionId: fresh.id, userId: user.id, device })

@@ -4,24 +4,30 @@ import type { AuditLog } from '../audit.ts'
 import { describeDevice } from '../auth/device.ts'
 import { fieldErrors, signupForm, submittedText } from '../auth/forms.ts'
 import type { PasswordHasher } from '../auth/password-hasher.ts'
-import { emailHash, type LoginThrottle } from '../auth/throttle.ts'
-import { DuplicateEmailError, type UserRepository } from '../db/users.ts'
+import type { LoginThrottle } from '../auth/throttle.ts'
 import { readForm } from '../http/form.ts'
 import { redirect, renderForm } from '../http/htmx.ts'
-import { ServiceUnavailableError } from '../unavailable.ts'
+import type { AccountRecovery } from '../recovery/account-recovery.ts'
+import { tokenHash } from '../recovery/one-time-tokens.ts'
+import { DeadLinkPage, InboxNotice, InboxNoticePage } from '../views/pages/recovery.tsx'
 import { SignupForm, type SignupFormProps, SignupPage } from '../views/pages/signup.tsx'
 
-export type SignupDeps = { users: UserRepository; hasher: PasswordHasher; throttle: LoginThrottle; audit: AuditLog }
+export type SignupDeps = {
+  recovery: AccountRecovery
+  hasher: PasswordHasher
+  throttle: LoginThrottle
+  audit: AuditLog
+}
 
-export const WELCOME = 'Welcome! Your account is ready.'
+export const SIGNUP_SENT = 'Check your inbox: we sent a link to finish signing up.'
+export const WELCOME = 'Welcome! Your email is verified and your account is ready.'
 const SIGNUP_THROTTLED = 'Too many attempts from your network. Please try again later.'
-const SIGNUP_UNAVAILABLE = 'Signing up is temporarily unavailable. Please try again in a moment.'
 
-/** Account creation: GET/POST /signup. */
-export function signupRoutes({ users, hasher, throttle, audit }: SignupDeps) {
+/** Account creation: GET/POST /signup, and GET /verify-email/<token> from the mail it sends. */
+export function signupRoutes({ recovery, hasher, throttle, audit }: SignupDeps) {
   async function renderSignup(
     c: Context<AppEnv>,
-    status: 200 | 409 | 422 | 429 | 503,
+    status: 200 | 422 | 429,
     props: Omit<SignupFormProps, 'csrfToken'> = {},
   ) {
     const state = await c.get('session').load()
@@ -40,9 +46,7 @@ export function signupRoutes({ users, hasher, throttle, audit }: SignupDeps) {
       if (!parsed.success) return renderSignup(c, 422, { email, fieldErrors: fieldErrors(parsed.error) })
 
       // Every sign-up attempt spends the client's per-IP attempt budget before
-      // any bcrypt work: the "already exists" answer cannot be used to test
-      // emails in bulk, nor sign-ups to burn CPU or create accounts by the
-      // thousand.
+      // any bcrypt work, so sign-ups cannot burn CPU or fill inboxes in bulk.
       const ip = c.get('clientIp')
       const verdict = await throttle.reserve(ip, parsed.data.email)
       if (!verdict.allowed) {
@@ -50,37 +54,38 @@ export function signupRoutes({ users, hasher, throttle, audit }: SignupDeps) {
         return renderSignup(c, 429, { email, error: SIGNUP_THROTTLED })
       }
 
-      let user: Awaited<ReturnType<UserRepository['create']>>
-      try {
-        user = await users.create(parsed.data.email, await hasher.hash(parsed.data.password))
-      } catch (error) {
-        if (!(error instanceof DuplicateEmailError))
-          await throttle.release(ip, parsed.data.email, 'undo').catch(() => {})
-        if (error instanceof ServiceUnavailableError && error.service === 'database') {
-          audit('signup_failure', { requestId: c.get('requestId'), ip, reason: 'unavailable', error: error.message })
-          c.header('Retry-After', '5')
-          return renderSignup(c, 503, { email, error: SIGNUP_UNAVAILABLE })
-        }
-        if (!(error instanceof DuplicateEmailError)) throw error
-        return renderSignup(c, 409, {
-          email,
-          fieldErrors: { email: 'An account with this email already exists. Log in instead?' },
-        })
+      // The same work and the same answer for a new and a registered address:
+      // the password is hashed either way and the queue decides, after the
+      // answer, whether to create the account or tell the owner someone tried.
+      const passwordHash = await hasher.hash(parsed.data.password)
+      const state = await c.get('session').load()
+      // Queued last, so the worker's work cannot overlap this answer.
+      await recovery.requestSignup({ email: parsed.data.email, passwordHash, ip, requestId: c.get('requestId') })
+      return renderForm(c, 200, {
+        form: () => <InboxNotice message={SIGNUP_SENT} />,
+        page: () => (
+          <InboxNoticePage title="Check Your Inbox" message={SIGNUP_SENT} session={state} csrfToken={state.csrfToken} />
+        ),
+      })
+    })
+    .get('/verify-email/:token', async (c) => {
+      c.header('Referrer-Policy', 'no-referrer')
+      const hash = tokenHash(c.req.param('token'))
+      const user = hash ? await recovery.verifyEmail(hash) : null
+      const session = c.get('session')
+      if (!user) {
+        const state = await session.load()
+        const again = { href: '/login', text: 'Log in to get a new link' }
+        return c.html(<DeadLinkPage session={state} csrfToken={state.csrfToken} again={again} />, 400)
       }
-
-      const fresh = await c.get('session').signIn(user, {
-        method: 'password',
+      const ip = c.get('clientIp')
+      const fresh = await session.signIn(user, {
+        method: 'email-link',
         device: describeDevice(c.req.header('user-agent')),
         ip,
         flash: WELCOME,
       })
-      audit('signup', {
-        requestId: c.get('requestId'),
-        ip,
-        sessionId: fresh.id,
-        userId: user.id,
-        emailHash: emailHash(user.email),
-      })
+      audit('email_verified', { requestId: c.get('requestId'), ip, sessionId: fresh.id, userId: user.id })
       return redirect(c, '/')
     })
 }

@@ -42,6 +42,9 @@ export function LoginPage(props: LoginFormProps & { session: StoredSession; now:
       <h1>Log In</h1>
       <LoginForm {...props} />
       <p>
+        <a href="/password/forgot">Forgot your password?</a>
+      </p>
+      <p>
         No account yet? <a href="/signup">Sign up</a>.
       </p>
       <SessionPanel session={props.session} now={props.now} csrfToken={props.csrfToken} />
