@@ -4,13 +4,17 @@ import type { ActivityLog } from './activity/activity-log.ts'
 import type { AppEnv } from './app-env.ts'
 import type { AuditLog } from './audit.ts'
 import type { Authenticator } from './auth/authenticator.ts'
+import type { CredentialGate } from './auth/credential-gate.ts'
+import type { EmailHash } from './auth/email-hash.ts'
+import type { NewPasswordCheck } from './auth/new-password.ts'
 import type { Passkeys } from './auth/passkeys.ts'
 import type { PasswordHasher } from './auth/password-hasher.ts'
 import type { SecondFactors } from './auth/second-factors.ts'
-import type { LoginThrottle } from './auth/throttle.ts'
+import type { AttemptThrottle } from './auth/throttle.ts'
 import type { Beer } from './beer/generator.ts'
 import type { UserRepository } from './db/users.ts'
 import type { Config } from './env.ts'
+import { accessLog } from './http/access-log.ts'
 import { clientIp, type SocketAddress } from './http/client-ip.ts'
 import { csrfProtection } from './http/csrf.ts'
 import { errorPages } from './http/error-handler.tsx'
@@ -18,6 +22,7 @@ import { formBodyGuard } from './http/form.ts'
 import { noStore, varyOnHtmx } from './http/htmx.ts'
 import { securityHeaders } from './http/security-headers.ts'
 import { staticAssets } from './http/static-assets.ts'
+import type { Logger } from './log.ts'
 import type { DevOutbox } from './mail/dev-outbox.ts'
 import type { AccountRecovery } from './recovery/account-recovery.ts'
 import type { SecurityNotices } from './recovery/notices.ts'
@@ -32,6 +37,9 @@ import { healthRoutes, type ReadinessCheck } from './routes/health.ts'
 import { homeRoutes } from './routes/home.tsx'
 import { howItWorksRoutes } from './routes/how-it-works.tsx'
 import { passwordResetRoutes } from './routes/password-reset.tsx'
+import { SECOND_STEP_SECONDS, secondStepRoutes } from './routes/second-step.tsx'
+import { securityRoutes } from './routes/security.tsx'
+import { sessionExtendRoutes } from './routes/session-extend.tsx'
 import { signupRoutes } from './routes/signup.tsx'
 import type { Sessions } from './session/sessions.ts'
 import { ErrorPage } from './views/pages/error.tsx'
@@ -40,7 +48,10 @@ export type AppDeps = {
   config: Config
   sessions: Sessions
   authenticator: Authenticator
-  throttle: LoginThrottle
+  throttle: AttemptThrottle
+  credentialGate: CredentialGate
+  newPasswordCheck: NewPasswordCheck
+  emailHash: EmailHash
   users: UserRepository
   hasher: PasswordHasher
   secondFactors: SecondFactors
@@ -54,7 +65,7 @@ export type AppDeps = {
   outbox?: DevOutbox
   readiness: Record<string, ReadinessCheck>
   socketAddress: SocketAddress
-  logError?: (line: string) => void
+  logger: Logger
   now?: () => number
 }
 
@@ -67,7 +78,7 @@ export function createApp(deps: AppDeps) {
   const { config } = deps
 
   const app = new Hono<AppEnv>()
-  const errors = errorPages({ page: ErrorPage, log: deps.logError })
+  const errors = errorPages({ page: ErrorPage, logger: deps.logger })
   app.onError(errors.onError)
   app.notFound(errors.notFound)
 
@@ -77,7 +88,9 @@ export function createApp(deps: AppDeps) {
   app.route('/', staticAssets)
   app.route('/', healthRoutes(deps.readiness))
 
-  app.use(requestId())
+  // Our own id for every request: a client's X-Request-Id is logged beside it, never as it.
+  app.use(requestId({ headerName: '' }))
+  app.use(accessLog(deps.logger))
   // Everything below may carry the session (its CSRF token, its cookie) and
   // may answer an htmx request with a fragment.
   app.use(noStore(), varyOnHtmx())
@@ -86,14 +99,36 @@ export function createApp(deps: AppDeps) {
   app.use(deps.sessions.middleware)
   app.use(csrfProtection({ trustProxy: config.trustProxy }))
 
-  const requireFreshProof = freshProofGuard({ maxAgeSeconds: config.reauthSeconds, now })
+  const lifetimes = { idleSeconds: deps.sessions.idleSeconds, absoluteSeconds: deps.sessions.absoluteSeconds }
+  const proof = { maxAgeSeconds: config.reauthSeconds, lifetimes, now }
+  const requireFreshProof = freshProofGuard(proof)
 
-  app.route('/', homeRoutes({ pourBeer: deps.pourBeer, now }))
-  app.route('/', authRoutes({ authenticator: deps.authenticator, recovery: deps.recovery, audit: deps.audit, now }))
+  app.route('/', homeRoutes({ pourBeer: deps.pourBeer, lifetimes, now }))
   app.route(
     '/',
-    signupRoutes({ recovery: deps.recovery, hasher: deps.hasher, throttle: deps.throttle, audit: deps.audit }),
+    authRoutes({
+      authenticator: deps.authenticator,
+      emailHash: deps.emailHash,
+      secondFactors: deps.secondFactors,
+      audit: deps.audit,
+      now,
+      secondStepSeconds: SECOND_STEP_SECONDS,
+      recovery: deps.recovery,
+    }),
   )
+  app.route(
+    '/',
+    secondStepRoutes({
+      sessions: deps.sessions,
+      users: deps.users,
+      throttle: deps.throttle,
+      secondFactors: deps.secondFactors,
+      passkeys: deps.passkeys,
+      audit: deps.audit,
+      now,
+    }),
+  )
+  app.route('/', signupRoutes(deps))
   app.route(
     '/',
     passwordResetRoutes({
@@ -102,8 +137,12 @@ export function createApp(deps: AppDeps) {
       sessions: deps.sessions,
       hasher: deps.hasher,
       throttle: deps.throttle,
+      credentialGate: deps.credentialGate,
+      newPasswordCheck: deps.newPasswordCheck,
+      secondFactors: deps.secondFactors,
       audit: deps.audit,
       passwordResetSeconds: config.passwordResetSeconds,
+      secondStepSeconds: SECOND_STEP_SECONDS,
       now,
     }),
   )
@@ -114,6 +153,8 @@ export function createApp(deps: AppDeps) {
       authenticator: deps.authenticator,
       users: deps.users,
       hasher: deps.hasher,
+      credentialGate: deps.credentialGate,
+      newPasswordCheck: deps.newPasswordCheck,
       audit: deps.audit,
       requireFreshProof,
       recovery: deps.recovery,
@@ -121,15 +162,35 @@ export function createApp(deps: AppDeps) {
       now,
     }),
   )
+  app.route('/', confirmRoutes({ authenticator: deps.authenticator, audit: deps.audit, proof }))
   app.route(
     '/',
-    confirmRoutes({ authenticator: deps.authenticator, audit: deps.audit, reauthSeconds: config.reauthSeconds }),
+    deleteAccountRoutes({
+      users: deps.users,
+      sessions: deps.sessions,
+      audit: deps.audit,
+      requireFreshProof,
+      notices: deps.notices,
+      logger: deps.logger,
+      lifetimes,
+      now,
+    }),
   )
+  app.route('/', sessionExtendRoutes({ lifetimes, now }))
   app.route(
     '/',
-    deleteAccountRoutes({ users: deps.users, sessions: deps.sessions, audit: deps.audit, requireFreshProof }),
+    securityRoutes({
+      sessions: deps.sessions,
+      secondFactors: deps.secondFactors,
+      passkeys: deps.passkeys,
+      notices: deps.notices,
+      audit: deps.audit,
+      requireFreshProof,
+      reauthSeconds: config.reauthSeconds,
+      now,
+    }),
   )
-  app.route('/', activityRoutes({ activity: deps.activity, retentionDays: config.authEventsDays, now }))
+  app.route('/', activityRoutes({ activity: deps.activity, retentionDays: config.authEventsDays, lifetimes, now }))
   app.route('/', howItWorksRoutes({ sessions: deps.sessions, now }))
   if (deps.outbox && config.nodeEnv !== 'production') app.route('/', devMailRoutes(deps.outbox))
   return app

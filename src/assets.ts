@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { HTMX_FILE, PUBLIC_DIR } from './paths.ts'
+import { HTMX_FILE, PUBLIC_DIR, WEBAUTHN_BROWSER_FILE } from './paths.ts'
 
 export type Asset = { body: Uint8Array<ArrayBuffer>; type: string; etag: string; version: string }
 
@@ -23,11 +23,15 @@ function load(path: string): Asset {
 
 /*
  * The handful of static files are read once at startup and served from memory,
- * the same way on Bun and on Node; htmx comes from its npm package, never a CDN.
+ * the same way on Bun and on Node; htmx and the WebAuthn browser library come
+ * from their npm packages, never a CDN.
  * The views link to them and http/static-assets.ts serves them: both read this
  * one catalogue, so neither layer imports the other.
  */
-const assets = new Map<string, Asset>([['htmx.min.js', load(HTMX_FILE)]])
+const assets = new Map<string, Asset>([
+  ['htmx.min.js', load(HTMX_FILE)],
+  ['webauthn.min.js', load(WEBAUTHN_BROWSER_FILE)],
+])
 for (const name of readdirSync(PUBLIC_DIR)) assets.set(name, load(join(PUBLIC_DIR, name)))
 
 /** The static file of that name, or undefined. */

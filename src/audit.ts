@@ -1,3 +1,5 @@
+import type { Logger } from './log.ts'
+
 export type AuditEvent =
   | 'login_success'
   | 'login_failure'
@@ -14,6 +16,14 @@ export type AuditEvent =
   | 'email_changed'
   | 'security_notice'
   | 'reauthenticated'
+  | 'second_factor_required'
+  | 'totp_enabled'
+  | 'totp_disabled'
+  | 'recovery_codes_regenerated'
+  | 'recovery_code_used'
+  | 'passkey_added'
+  | 'passkey_renamed'
+  | 'passkey_removed'
   | 'account_deleted'
 
 export type AuditFields = {
@@ -25,18 +35,19 @@ export type AuditFields = {
   /** A readable browser and OS ("Firefox on Linux"), for sign-ins. */
   device?: string
   reason?: string
-  /** Why a backing service failed (e.g. MySQL's own message), so a misconfiguration shows in the log. */
+  /** Why a backing service failed, in our words and its error codes (never a driver's message, which repeats the query). */
   error?: string
 }
 
 export type AuditLog = (event: AuditEvent, fields: AuditFields) => void
 
 /**
- * One JSON line per authentication event. Holds public session IDs and email
- * hashes only: never a token, a password or an address.
+ * One log line per authentication event (type "audit", msg and event its
+ * name). Holds public session IDs and keyed email hashes only: never an email,
+ * a token or a password.
  */
-export function createAuditLog(write: (line: string) => void = (line) => console.log(line)): AuditLog {
+export function createAuditLog(logger: Logger): AuditLog {
   return function audit(event, fields) {
-    write(JSON.stringify({ time: new Date().toISOString(), type: 'audit', event, ...fields }))
+    logger.info({ type: 'audit', event, ...fields }, event)
   }
 }

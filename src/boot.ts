@@ -2,17 +2,14 @@ import { ensureDatabase, migrateDatabase } from './db/migrate.ts'
 import { seedDemoUser } from './db/seed.ts'
 import type { Wiring } from './deps.ts'
 import type { Config } from './env.ts'
+import type { Logger } from './log.ts'
 import { connectRedis, type RedisClient } from './redis/client.ts'
 import { isTransient } from './unavailable.ts'
-
-export type Log = (message: string) => void
-
-const log: Log = (message) => console.error(`[taproom] ${message}`)
 
 const CLOSE_TIMEOUT_MS = 5000
 
 /** Retries a startup step with backoff while its failure looks transient, saying each time what it waits for. */
-async function retry<T>(what: string, step: () => Promise<T>, attempts = 30): Promise<T> {
+async function retry<T>(logger: Logger, what: string, step: () => Promise<T>, attempts = 30): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await step()
@@ -21,7 +18,9 @@ async function retry<T>(what: string, step: () => Promise<T>, attempts = 30): Pr
         throw new Error(`${what}: ${(error as Error).message}`, { cause: error })
       }
       const delay = Math.min(100 * 2 ** attempt, 2000)
-      log(`${what} not ready (attempt ${attempt}/${attempts}: ${(error as Error).message}); retrying in ${delay} ms`)
+      logger.warn(
+        `${what} not ready (attempt ${attempt}/${attempts}: ${(error as Error).message}); retrying in ${delay} ms`,
+      )
       await new Promise((resolve) => setTimeout(resolve, delay))
     }
   }
@@ -33,17 +32,17 @@ async function retry<T>(what: string, step: () => Promise<T>, attempts = 30): Pr
  * reconnects on its own. The error listener also keeps ioredis from printing
  * "Unhandled error event" for every failed reconnect.
  */
-function watchRedis(redis: RedisClient): void {
+function watchRedis(redis: RedisClient, logger: Logger): void {
   let state: 'starting' | 'up' | 'down' = 'starting'
   const lost = (reason: string) => {
     if (state !== 'up') return
     state = 'down'
-    log(`Redis connection lost (${reason}); reconnecting, requests that need a session answer 503 meanwhile`)
+    logger.warn(`Redis connection lost (${reason}); reconnecting, requests that need a session answer 503 meanwhile`)
   }
   redis.on('error', (error: Error) => lost(error.message))
   redis.on('reconnecting', () => lost('connection closed'))
   redis.on('ready', () => {
-    if (state === 'down') log('Redis connection restored')
+    if (state === 'down') logger.info('Redis connection restored')
     state = 'up'
   })
 }
@@ -53,19 +52,21 @@ function watchRedis(redis: RedisClient): void {
  * and migrated, the demo user seeded, the dummy hash for timing-safe logins made.
  */
 export async function prepare(config: Config, services: Wiring): Promise<void> {
+  const { logger } = services
   if (config.generatedSecret) {
-    log('SESSION_SECRET is not set: using a random secret, so sessions end when this process stops.')
+    logger.warn('SESSION_SECRET is not set: using a random secret, so sessions end when this process stops.')
   }
   if (config.generatedDataKey) {
-    log(
+    logger.warn(
       'DATA_ENCRYPTION_KEY is not set: using a random key, so authenticator apps enrolled now stop working when this process stops.',
     )
   }
-  watchRedis(services.redis)
-  await connectRedis(services.redis, { log })
-  await retry('MySQL', () => ensureDatabase(config.databaseUrl))
-  await retry('MySQL migrations', () => migrateDatabase(services.database.unbounded))
-  if (config.seedDemoUser && (await seedDemoUser(services.users))) log('Seeded demo user test@example.com / password')
+  watchRedis(services.redis, logger)
+  await connectRedis(services.redis, { log: (message) => logger.warn(message) })
+  await retry(logger, 'MySQL', () => ensureDatabase(config.databaseUrl))
+  await retry(logger, 'MySQL migrations', () => migrateDatabase(services.database.unbounded))
+  if (config.seedDemoUser && (await seedDemoUser(services.users)))
+    logger.info('Seeded demo user test@example.com / password')
   await services.deps.authenticator.warmUp()
   services.mail.start()
 }
@@ -78,7 +79,7 @@ export async function prepareOrExit(config: Config, services: Wiring): Promise<v
   try {
     await prepare(config, services)
   } catch (error) {
-    log(`startup failed: ${(error as Error).message}`)
+    services.logger.fatal(`startup failed: ${(error as Error).message}`)
     await closeWithin(services, CLOSE_TIMEOUT_MS)
     process.exit(1)
   }
@@ -104,7 +105,7 @@ export function shutdownOnSignals(
   const shutdown = async (signal: string) => {
     if (stopping) return
     stopping = true
-    log(`${signal} received: finishing in-flight requests (up to ${config.shutdownGraceSeconds} s)`)
+    services.logger.info(`${signal} received: finishing in-flight requests (up to ${config.shutdownGraceSeconds} s)`)
     let timer: ReturnType<typeof setTimeout> | undefined
     const grace = new Promise<'timeout'>(
       (resolve) => (timer = setTimeout(() => resolve('timeout'), config.shutdownGraceSeconds * 1000)),
@@ -112,15 +113,14 @@ export function shutdownOnSignals(
     const outcome = await Promise.race([stopServer(false).then(() => 'drained' as const), grace])
     clearTimeout(timer)
     if (outcome === 'timeout') {
-      log('grace period over: closing remaining connections')
+      services.logger.warn('grace period over: closing remaining connections')
       await stopServer(true)
     }
     await closeWithin(services, CLOSE_TIMEOUT_MS)
-    log('stopped')
+    services.logger.info('stopped')
+    services.logger.flush()
     process.exit(0)
   }
   process.on('SIGTERM', () => void shutdown('SIGTERM'))
   process.on('SIGINT', () => void shutdown('SIGINT'))
 }
-
-export { log }

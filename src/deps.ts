@@ -1,13 +1,19 @@
+import { availableParallelism } from 'node:os'
 import { ActivityLog } from './activity/activity-log.ts'
 import type { AppDeps } from './app.ts'
-import { type AuditLog, createAuditLog } from './audit.ts'
+import { createAuditLog } from './audit.ts'
 import { Authenticator } from './auth/authenticator.ts'
+import { createBreachCheck } from './auth/breached-passwords.ts'
+import { CredentialGate } from './auth/credential-gate.ts'
+import { keyedEmailHash } from './auth/email-hash.ts'
+import { createNewPasswordCheck } from './auth/new-password.ts'
 import { Passkeys } from './auth/passkeys.ts'
 import { createPasswordHasher, type PasswordHasher } from './auth/password-hasher.ts'
 import { RecoveryCodeHasher } from './auth/recovery-codes.ts'
 import { SecondFactors } from './auth/second-factors.ts'
 import { SecretBox } from './auth/secret-box.ts'
-import { LoginThrottle } from './auth/throttle.ts'
+import { createStrengthCheck } from './auth/strength-check.ts'
+import { AttemptThrottle } from './auth/throttle.ts'
 import { createBeerGenerator } from './beer/generator.ts'
 import { createRemoteBeerSource } from './beer/remote.ts'
 import { AuthEventRepository } from './db/auth-events.ts'
@@ -16,6 +22,7 @@ import { SecondFactorRepository } from './db/second-factors.ts'
 import { UserRepository } from './db/users.ts'
 import type { Config } from './env.ts'
 import type { SocketAddress } from './http/client-ip.ts'
+import { createLogger, type Logger } from './log.ts'
 import { createMail, type MailComponent } from './mail/create-mail.ts'
 import { AccountRecovery } from './recovery/account-recovery.ts'
 import { MailBudget } from './recovery/mail-budget.ts'
@@ -34,6 +41,7 @@ export type Wiring = {
   hasher: PasswordHasher
   sessions: Sessions
   activity: ActivityLog
+  logger: Logger
   mail: MailComponent
   /** Closes every connection and worker; the process can then exit. */
   close(): Promise<void>
@@ -42,10 +50,8 @@ export type Wiring = {
 export type WiringOptions = {
   workerUrl: URL
   socketAddress: SocketAddress
-  audit?: AuditLog
-  logError?: (line: string) => void
-  /** Operational lines (mail queue, dev outbox); defaults to stderr. */
-  log?: (line: string) => void
+  /** Where every log line goes; by default JSON lines on stdout at LOG_LEVEL. */
+  logger?: Logger
   /** Mail retry timing; tests shorten it. */
   mailRetry?: { attempts: number; backoffMs: number }
   now?: () => number
@@ -56,14 +62,31 @@ export type WiringOptions = {
  * password hasher, the session layer — and what closes them. Nothing connects yet.
  */
 export function wireDependencies(config: Config, options: WiringOptions): Wiring {
+  const logger = options.logger ?? createLogger({ level: config.logLevel })
   const redis = createRedis(config.redis)
   const database = createDatabase(config.databaseUrl)
   const users = new UserRepository(database.db)
+  const bcryptWorkers = config.bcrypt.workers ?? availableParallelism()
   const hasher = createPasswordHasher({
     cost: config.bcrypt.cost,
     workerUrl: options.workerUrl,
-    workers: config.bcrypt.workers,
+    workers: bcryptWorkers,
   })
+  // The strength worker sits next to the bcrypt worker, in src/ (Bun) or in dist/ (the Node build).
+  const strength = createStrengthCheck({
+    workerUrl: new URL(
+      `./strength-worker${options.workerUrl.pathname.endsWith('.js') ? '.js' : '.ts'}`,
+      options.workerUrl,
+    ),
+  })
+  const newPasswordCheck = createNewPasswordCheck({
+    strength,
+    isBreached: createBreachCheck({
+      url: config.pwnedPasswordsUrl,
+      warn: (message) => logger.warn(message),
+    }),
+  })
+  const emailHash = keyedEmailHash(config.session.secrets[0]!)
   const sessions = createSessions({
     store: redisSessionStore(redis, { prefix: config.redis.prefix }),
     secrets: config.session.secrets,
@@ -73,21 +96,22 @@ export function wireDependencies(config: Config, options: WiringOptions): Wiring
     cookieSecure: config.session.cookieSecure,
     now: options.now,
   })
+  const credentialGate = new CredentialGate(config.loginMaxConcurrent ?? 4 * bcryptWorkers)
   const factorRepository = new SecondFactorRepository(database.db)
-  const throttle = new LoginThrottle(redis, { prefix: config.redis.prefix, ...config.throttle })
+  const throttle = new AttemptThrottle(redis, { prefix: config.redis.prefix, emailHash, ...config.throttle })
   const generate = createBeerGenerator()
   const local = async () => generate()
   const activity = new ActivityLog({
     events: new AuthEventRepository(database.db),
     retentionDays: config.authEventsDays,
-    log: options.logError ?? ((line) => console.error(line)),
+    logger,
     now: options.now ?? Date.now,
   })
   const pourBeer = config.beerApiUrl ? createRemoteBeerSource(config.beerApiUrl, generate) : local
   const now = options.now ?? Date.now
-  const audit = activity.observe(options.audit ?? createAuditLog())
+  const audit = activity.observe(createAuditLog(logger))
   const mail = createMail(config, {
-    log: options.log ?? ((line) => console.error(line)),
+    logger,
     now,
     ...options.mailRetry,
   })
@@ -101,6 +125,7 @@ export function wireDependencies(config: Config, options: WiringOptions): Wiring
     notices,
     budget: new MailBudget(redis, { prefix: config.redis.prefix }),
     audit,
+    emailHash,
     passwordResetSeconds: config.passwordResetSeconds,
     now,
   })
@@ -108,8 +133,11 @@ export function wireDependencies(config: Config, options: WiringOptions): Wiring
   const deps: AppDeps = {
     config,
     sessions,
-    authenticator: new Authenticator({ users, hasher, throttle }),
+    authenticator: new Authenticator({ users, hasher, throttle, gate: credentialGate }),
     throttle,
+    credentialGate,
+    newPasswordCheck,
+    emailHash,
     users,
     hasher,
     secondFactors: new SecondFactors({
@@ -131,7 +159,7 @@ export function wireDependencies(config: Config, options: WiringOptions): Wiring
       mysql: () => database.ping(),
     },
     socketAddress: options.socketAddress,
-    logError: options.logError,
+    logger,
     now: options.now,
   }
 
@@ -143,11 +171,12 @@ export function wireDependencies(config: Config, options: WiringOptions): Wiring
     hasher,
     sessions,
     activity,
+    logger,
     mail,
     async close() {
       await mail.close()
       await activity.settled()
-      await Promise.allSettled([redis.quit(), database.pool.end(), hasher.close()])
+      await Promise.allSettled([redis.quit(), database.pool.end(), hasher.close(), strength.close()])
     },
   }
 }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { z } from 'zod'
+import { LOG_LEVELS, type LogLevel } from './log.ts'
 
 const booleanString = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
@@ -77,6 +78,11 @@ const schema = z.object({
   LOGIN_MAX_FAILURES_PER_EMAIL_IP: z.coerce.number().int().positive().default(5),
   LOGIN_MAX_FAILURES_PER_IP: z.coerce.number().int().positive().default(50),
   LOGIN_THROTTLE_WINDOW_SECONDS: seconds(15 * 60),
+  LOGIN_MAX_CONCURRENT: z.coerce.number().int().min(1).max(10_000).optional(),
+  PWNED_PASSWORDS_URL: z
+    .string()
+    .refine((value) => value === 'off' || /^https?:\/\/[^\s]+$/.test(value), 'must be an http(s) URL or off')
+    .optional(),
   SEED_DEMO_USER: booleanString.optional(),
   SHUTDOWN_GRACE_SECONDS: z.coerce.number().min(0).max(600).default(10),
   BEER_API_URL: z.string().url().optional(),
@@ -98,6 +104,7 @@ const schema = z.object({
     .optional(),
   REAUTH_SECONDS: seconds(600),
   AUTH_EVENTS_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
+  LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
 })
 
 export type Config = {
@@ -120,11 +127,16 @@ export type Config = {
     cookieSecure: boolean
   }
   bcrypt: { cost: number; workers?: number }
+  /** Logins, sign-ups and password changes in flight at once; default 4 per bcrypt worker. */
+  loginMaxConcurrent?: number
+  /** The Pwned Passwords range API, or undefined for no breach check. */
+  pwnedPasswordsUrl?: string
   trustProxy: boolean
   throttle: { perEmailIp: number; perIp: number; windowSeconds: number }
   seedDemoUser: boolean
   shutdownGraceSeconds: number
   beerApiUrl?: string
+  logLevel: LogLevel
   mail: {
     /** Unset outside production: mail goes to the dev outbox (GET /dev/mail). */
     smtpUrl?: string
@@ -143,6 +155,14 @@ export type Config = {
   authEventsDays: number
   /** Set when no SESSION_SECRET was given and a random one was made for this process. */
   generatedSecret: boolean
+}
+
+const PUBLIC_PWNED_PASSWORDS = 'https://api.pwnedpasswords.com/range'
+
+/* Production checks the public API unless told `off`; development and tests only a URL they name. */
+function pwnedPasswordsUrl(value: string | undefined, production: boolean): string | undefined {
+  if (value === 'off') return undefined
+  return value ?? (production ? PUBLIC_PWNED_PASSWORDS : undefined)
 }
 
 export class ConfigError extends Error {
@@ -220,6 +240,8 @@ export function parseEnv(source: Record<string, string | undefined>): Config {
       cookieSecure: env.COOKIE_SECURE ?? production,
     },
     bcrypt: { cost: env.BCRYPT_COST, workers: env.BCRYPT_WORKERS },
+    loginMaxConcurrent: env.LOGIN_MAX_CONCURRENT,
+    pwnedPasswordsUrl: pwnedPasswordsUrl(env.PWNED_PASSWORDS_URL, production),
     trustProxy: env.TRUST_PROXY,
     throttle: {
       perEmailIp: env.LOGIN_MAX_FAILURES_PER_EMAIL_IP,
@@ -229,6 +251,7 @@ export function parseEnv(source: Record<string, string | undefined>): Config {
     seedDemoUser: env.SEED_DEMO_USER ?? !production,
     shutdownGraceSeconds: env.SHUTDOWN_GRACE_SECONDS,
     beerApiUrl: env.BEER_API_URL,
+    logLevel: env.LOG_LEVEL,
     mail: { smtpUrl: env.SMTP_URL, from: env.MAIL_FROM },
     passwordResetSeconds: env.PASSWORD_RESET_SECONDS,
     appUrl: new URL(env.APP_URL ?? `http://localhost:${env.PORT}`).origin,

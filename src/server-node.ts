@@ -1,7 +1,7 @@
 import { serve } from '@hono/node-server'
 import { getConnInfo } from '@hono/node-server/conninfo'
 import { createApp } from './app.ts'
-import { log, prepareOrExit, shutdownOnSignals } from './boot.ts'
+import { prepareOrExit, shutdownOnSignals } from './boot.ts'
 import { wireDependencies } from './deps.ts'
 import { loadConfig } from './env.ts'
 
@@ -15,7 +15,7 @@ await prepareOrExit(config, services)
 
 const app = createApp(services.deps)
 const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) =>
-  log(`listening on http://${info.address}:${info.port} (Node ${process.version}, ${config.nodeEnv})`),
+  services.logger.info(`listening on http://${info.address}:${info.port} (Node ${process.version}, ${config.nodeEnv})`),
 )
 
 shutdownOnSignals(

@@ -1,6 +1,6 @@
 import { getConnInfo } from 'hono/bun'
 import { createApp } from './app.ts'
-import { log, prepareOrExit, shutdownOnSignals } from './boot.ts'
+import { prepareOrExit, shutdownOnSignals } from './boot.ts'
 import { wireDependencies } from './deps.ts'
 import { loadConfig } from './env.ts'
 
@@ -13,6 +13,6 @@ await prepareOrExit(config, services)
 
 const app = createApp(services.deps)
 const server = Bun.serve({ port: config.port, hostname: config.host, fetch: app.fetch })
-log(`listening on http://${server.hostname}:${server.port} (Bun ${Bun.version}, ${config.nodeEnv})`)
+services.logger.info(`listening on http://${server.hostname}:${server.port} (Bun ${Bun.version}, ${config.nodeEnv})`)
 
 shutdownOnSignals(config, services, (force) => server.stop(force))

@@ -3,9 +3,18 @@ export class ServiceUnavailableError extends Error {
   override name = 'ServiceUnavailableError'
   readonly service: 'redis' | 'database'
 
+  /** The error codes along the cause chain (ECONNREFUSED, OOM, ER_…), for logs. */
+  readonly codes: string[]
+
+  /*
+   * The message holds our words and the codes only: a driver's message may
+   * repeat the query and its parameters (an email, a password hash).
+   */
   constructor(service: 'redis' | 'database', cause: unknown) {
-    super(`${service} unavailable: ${(cause as Error)?.message ?? String(cause)}`, { cause })
+    const codes = errorCodes(cause)
+    super(`${service} unavailable${codes.length > 0 ? ` (${codes.join(', ')})` : ''}`, { cause })
     this.service = service
+    this.codes = codes
   }
 }
 
@@ -60,4 +69,25 @@ export function isDatabaseDown(error: unknown): boolean {
     if (e.code === undefined && /connect|closed|timeout|Queue limit/i.test(String((e as Error).message))) return true
   }
   return false
+}
+
+/**
+ * The codes along an error's cause chain: Node's (ECONNREFUSED), MySQL's
+ * (ER_ACCESS_DENIED_ERROR), and Redis's refusal word (OOM, READONLY, NOSCRIPT)
+ * from the start of a reply error's message.
+ */
+export function errorCodes(error: unknown): string[] {
+  const codes: string[] = []
+  for (
+    let e = error as { code?: unknown; name?: unknown; message?: unknown; cause?: unknown } | undefined, depth = 0;
+    e && typeof e === 'object' && depth < 8;
+    depth++, e = e.cause as typeof e
+  ) {
+    if (typeof e.code === 'string') codes.push(e.code)
+    else if (e.name === 'ReplyError' && typeof e.message === 'string') {
+      const word = /^[A-Z]{2,20}\b/.exec(e.message)?.[0]
+      if (word) codes.push(word)
+    } else if (typeof e.message === 'string' && /timed? ?out/i.test(e.message)) codes.push('TIMEOUT')
+  }
+  return codes
 }

@@ -26,6 +26,14 @@ async function signIn(email: string) {
   return { browser, id }
 }
 
+async function waitUntil(check: () => boolean, timeoutMs = 10_000) {
+  const deadline = Date.now() + timeoutMs
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time')
+    await Bun.sleep(20)
+  }
+}
+
 const sessionExists = (id: string) => t.redis.exists(`${t.config.redis.prefix}s:${id}`)
 const deleteForm = (html: string) => html.match(/<form id="delete-account-form"[\s\S]*?<\/form>/)?.[0] ?? ''
 
@@ -77,6 +85,12 @@ describe('POST /account/delete', () => {
     const audited = t.audit.find((event) => event.event === 'account_deleted' && event.userId === user.id)
     expect(audited).toMatchObject({ sessionId: id })
     expect(JSON.stringify(audited)).not.toContain(user.email)
+
+    await waitUntil(() =>
+      (t.services.mail.outbox?.list() ?? []).some(
+        (mail) => mail.to === user.email && mail.subject === 'Your Taproom account was deleted',
+      ),
+    )
 
     const again = new TestBrowser(t.app)
     await again.get('/login')

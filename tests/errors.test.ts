@@ -5,7 +5,7 @@ import { createSessions } from '../src/session/sessions.ts'
 import type { SessionStore, StoreFactory } from '../src/session/store.ts'
 import { ServiceUnavailableError } from '../src/unavailable.ts'
 import { TestBrowser } from './support/browser.ts'
-import { createTestApp, type TestApp } from './support/test-app.ts'
+import { captureLogs, createTestApp, type TestApp } from './support/test-app.ts'
 
 let t: TestApp
 
@@ -33,12 +33,8 @@ function sessionsFailing(names: (keyof SessionStore)[], failure: () => Error) {
 
 /** The same app over a session store whose touch() and create() fail the way `failure` says. */
 function appWithFailingStore(failure: () => Error) {
-  const errors: string[] = []
-  const app = createApp({
-    ...t.services.deps,
-    sessions: sessionsFailing(['touch', 'create'], failure),
-    logError: (line) => errors.push(line),
-  })
+  const { logger, errors } = captureLogs()
+  const app = createApp({ ...t.services.deps, sessions: sessionsFailing(['touch', 'create'], failure), logger })
   return { app, errors }
 }
 
@@ -95,7 +91,7 @@ describe('error pages', () => {
       ['index'],
       () => new ServiceUnavailableError('redis', new Error('Connection is closed.')),
     )
-    const app = createApp({ ...t.services.deps, sessions, logError: () => {} })
+    const app = createApp({ ...t.services.deps, sessions })
     const email = 'unindexed@example.com'
     const user = await t.services.users.create(email, await t.services.hasher.hash('half way there'))
     const browser = new TestBrowser(app)

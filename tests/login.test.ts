@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { emailHash } from '../src/auth/throttle.ts'
+import { createHash } from 'node:crypto'
+import { keyedEmailHash } from '../src/auth/email-hash.ts'
 import { DEMO_EMAIL } from '../src/db/seed.ts'
 import { panelOf, TestBrowser } from './support/browser.ts'
-import { createTestApp, type TestApp } from './support/test-app.ts'
+import { createTestApp, TEST_SECRET, type TestApp } from './support/test-app.ts'
 
 let t: TestApp
 const EMAIL = 'ada@example.com'
@@ -197,8 +198,13 @@ describe('audit trail', () => {
     expect(events.map((event) => event.event)).toEqual(['login_success', 'login_failure', 'login_failure', 'logout'])
     expect(events[1]!.reason).toBe('wrong_password')
     expect(events[2]!.reason).toBe('unknown_email')
+    const emailHash = keyedEmailHash(TEST_SECRET)
     expect(events[1]!.emailHash).toBe(emailHash(EMAIL))
     expect(events[2]!.emailHash).toBe(emailHash('nobody@example.com'))
+    // Keyed: the plain SHA-256 of the address, which anyone could compute from a list of emails, is not it.
+    const unkeyed = createHash('sha256').update(EMAIL).digest('base64url')
+    expect(unkeyed.startsWith(String(events[1]!.emailHash).slice(0, 8))).toBe(false)
+    expect(keyedEmailHash('another-secret-of-enough-length-0000')(EMAIL)).not.toBe(events[1]!.emailHash)
     for (const event of events) expect(Math.abs(Date.parse(String(event.time)) - Date.now())).toBeLessThan(60_000)
     const text = JSON.stringify(events)
     expect(text).not.toContain(PASSWORD)

@@ -34,6 +34,8 @@ const sessionFields: { [Field in keyof Required<StoredSession>]: fc.Arbitrary<St
   flash: optional(text),
   provedAt: optional(time),
   method: optional(fc.constantFrom('password', 'password+app', 'passkey', 'recovery-code')),
+  pendingUserId: optional(text),
+  pendingUntil: optional(time),
 }
 const session = fc.record(sessionFields)
 
@@ -42,6 +44,11 @@ const sessionAndNow = fc
   .tuple(session, fc.integer({ min: -5_000, max: 4_000_000 }))
   .map(([value, ahead]) => ({ session: value, now: value.expiresAt - ahead }))
 
+/* Idle times on both sides of five minutes, where the warning's threshold stops being a fifth of it; absolute deadlines from one equal to the idle time on. */
+const lifetimes = fc
+  .tuple(fc.integer({ min: 1, max: 7200 }), fc.integer({ min: 0, max: 40_000 }))
+  .map(([idleSeconds, more]) => ({ idleSeconds, absoluteSeconds: idleSeconds + more }))
+
 const csrfToken = fc.string({ unit: 'grapheme-ascii', minLength: 1, maxLength: 43 })
 const beer: fc.Arbitrary<Beer> = fc.record({ name: text, style: text })
 
@@ -49,7 +56,9 @@ const propsOf: Record<string, fc.Arbitrary<unknown>> = {
   'session panel': fc
     .tuple(sessionAndNow, fc.option(csrfToken, { nil: null }))
     .map(([state, token]) => ({ ...state, csrfToken: token })),
-  'home page': fc.tuple(sessionAndNow, csrfToken).map(([state, token]) => ({ ...state, csrfToken: token, beer: null })),
+  'home page': fc
+    .tuple(sessionAndNow, csrfToken, optional(lifetimes))
+    .map(([state, token, limits]) => ({ ...state, csrfToken: token, beer: null, lifetimes: limits })),
   'pour result': fc
     .tuple(sessionAndNow, fc.option(csrfToken, { nil: null }), fc.oneof(fc.constant('error' as const), beer))
     .map(([state, token, poured]) => ({ ...state, csrfToken: token, beer: poured })),

@@ -1,13 +1,15 @@
 import type { AuditEvent, AuditFields, AuditLog } from '../audit.ts'
 import type { AuthEventRepository } from '../db/auth-events.ts'
 import type { AuthEventRow } from '../db/schema.ts'
+import { describeError, type Logger } from '../log.ts'
+import { errorCodes } from '../unavailable.ts'
 
 export type ActivityLogOptions = {
   events: AuthEventRepository
   /** Events older than this many days are pruned and never shown. */
   retentionDays: number
   /** Where an event goes when it cannot be saved. */
-  log: (line: string) => void
+  logger: Logger
   now: () => number
 }
 
@@ -75,7 +77,7 @@ export class ActivityLog {
         detail: fields.reason,
         groupKey: groupKeyOf(event, fields, at),
       })
-      .catch((error: unknown) => this.#unsaved(event, userId, (error as Error)?.message ?? String(error)))
+      .catch((error: unknown) => this.#unsaved(event, userId, errorCodes(error).join(', ') || 'unknown'))
     this.#track(write)
     this.#maybePrune(at.getTime())
   }
@@ -108,23 +110,13 @@ export class ActivityLog {
     }
     this.#track(
       prune().catch((error: unknown) =>
-        this.#options.log(
-          JSON.stringify({ time: new Date(now).toISOString(), type: 'activity_prune_failed', error: String(error) }),
-        ),
+        this.#options.logger.warn({ type: 'activity_prune_failed', ...describeError(error) }, 'activity_prune_failed'),
       ),
     )
   }
 
   #unsaved(event: string, userId: string, error: string): void {
-    this.#options.log(
-      JSON.stringify({
-        time: new Date(this.#options.now()).toISOString(),
-        type: 'activity_unsaved',
-        event,
-        userId,
-        error,
-      }),
-    )
+    this.#options.logger.warn({ type: 'activity_unsaved', event, userId, error }, 'activity_unsaved')
   }
 }
 

@@ -1,10 +1,15 @@
 import { randomBytes } from 'node:crypto'
 import type { User } from '../db/schema.ts'
 import type { UserRepository } from '../db/users.ts'
+import type { CredentialGate } from './credential-gate.ts'
+import { FailureTiming } from './failure-timing.ts'
+import { normalizePassword } from './forms.ts'
+import { OverloadedError } from './overloaded.ts'
 import type { PasswordHasher } from './password-hasher.ts'
-import type { LoginThrottle } from './throttle.ts'
+import type { AttemptThrottle } from './throttle.ts'
 
-export type LoginFailureReason = 'unknown_email' | 'wrong_password' | 'throttled'
+/** `password_replaced`: right for a hash that a password change replaced while bcrypt ran. */
+export type LoginFailureReason = 'unknown_email' | 'wrong_password' | 'password_replaced' | 'throttled'
 
 export type LoginOutcome =
   | { ok: true; user: User }
@@ -16,54 +21,125 @@ export type LoginOutcome =
       userId?: string
     }
 
+type AttemptOptions = { signal?: AbortSignal }
+/* A verdict, and for a match whether the stored hash holds the normalised form. */
+type Checked = { ok: true; user: User; normalizedMatched: boolean } | Extract<LoginOutcome, { ok: false }>
+
 /**
- * Email + password login. Unknown emails cost the same bcrypt work as wrong
- * passwords (a dummy hash of the configured cost), so response times do not
- * reveal which emails have accounts.
+ * Email + password checks, each one throttled. Unknown emails cost the same
+ * bcrypt work as wrong passwords (a dummy hash), and every failed attempt takes
+ * at least as long as the slowest recent one (FailureTiming), so response
+ * times reveal neither which emails have accounts nor which hashes are older.
  */
 export class Authenticator {
   readonly #users: UserRepository
   readonly #hasher: PasswordHasher
-  readonly #throttle: LoginThrottle
+  readonly #throttle: AttemptThrottle
+  readonly #gate: CredentialGate
+  readonly #timing = new FailureTiming()
   #dummyHash: Promise<string> | undefined
 
-  constructor({ users, hasher, throttle }: { users: UserRepository; hasher: PasswordHasher; throttle: LoginThrottle }) {
+  constructor({
+    users,
+    hasher,
+    throttle,
+    gate,
+  }: {
+    users: UserRepository
+    hasher: PasswordHasher
+    throttle: AttemptThrottle
+    gate: CredentialGate
+  }) {
     this.#users = users
     this.#hasher = hasher
     this.#throttle = throttle
+    this.#gate = gate
   }
 
-  /** Prepares the dummy hash ahead of the first login (one bcrypt run at startup). */
-  warmUp(): Promise<string> {
+  /** Prepares the dummy hash and the failure timing ahead of the first login (bcrypt at startup). */
+  async warmUp(): Promise<string> {
     this.#dummyHash ??= this.#hasher.hash(randomBytes(16).toString('base64url'))
-    return this.#dummyHash
+    const dummy = await this.#dummyHash
+    if (!this.#timing.primed) this.#timing.record((await this.#hasher.verifyTimed('warm-up', dummy)).workMs)
+    return dummy
+  }
+
+  /** A login: on success, a hash below the configured cost or of an unnormalised password is replaced. */
+  login(email: string, password: string, ip: string, options: AttemptOptions = {}): Promise<LoginOutcome> {
+    return this.#attempt(email, password, ip, { ...options, upgradeHash: true })
   }
 
   /**
-   * Checks an email and password. `upgradeHash: false` only verifies (a
-   * password change, which replaces the hash anyway).
+   * Checks the signed-in user's current password (a password change, a
+   * re-authentication): throttled like a login, since a stolen session must
+   * not be able to guess it freely. Never rewrites the hash.
    */
-  async login(email: string, password: string, ip: string, { upgradeHash = true } = {}): Promise<LoginOutcome> {
+  verifyPassword(email: string, password: string, ip: string, options: AttemptOptions = {}): Promise<LoginOutcome> {
+    return this.#attempt(email, password, ip, { ...options, upgradeHash: false })
+  }
+
+  /*
+   * The throttle comes first, being cheap: a throttled client hears 429 even
+   * when the gate is full. Anything that ends without a verdict (the gate full,
+   * MySQL or a worker failed, the client left) gives the attempt back.
+   */
+  async #attempt(
+    email: string,
+    password: string,
+    ip: string,
+    { signal, upgradeHash }: AttemptOptions & { upgradeHash: boolean },
+  ): Promise<LoginOutcome> {
     const verdict = await this.#throttle.reserve(ip, email)
     if (!verdict.allowed) return { ok: false, reason: 'throttled', retryAfterSeconds: verdict.retryAfterSeconds }
+    return this.#gate
+      .run(async (): Promise<LoginOutcome> => {
+        let outcome: Checked
+        try {
+          outcome = await this.#check(email, password, signal)
+        } catch (error) {
+          await this.#throttle.release(ip, email, 'undo').catch(() => {})
+          throw error
+        }
+        if (!outcome.ok) return outcome
+        await this.#throttle.release(ip, email, 'success')
+        return upgradeHash ? this.#upgraded(outcome, password, signal) : { ok: true, user: outcome.user }
+      })
+      .catch(async (error) => {
+        if (error instanceof OverloadedError) await this.#throttle.release(ip, email, 'undo').catch(() => {})
+        throw error
+      })
+  }
 
-    let user: User | undefined
-    let matches: boolean
-    try {
-      user = await this.#users.findByEmail(email)
-      matches = await this.#hasher.verify(password, user?.passwordHash ?? (await this.warmUp()))
-    } catch (error) {
-      // No verdict (MySQL or a worker failed): the attempt does not count.
-      await this.#throttle.release(ip, email, 'undo').catch(() => {})
-      throw error
+  async #check(email: string, password: string, signal: AbortSignal | undefined): Promise<Checked> {
+    const user = await this.#users.findByEmail(email)
+    const hash = user?.passwordHash ?? (await this.warmUp())
+    const workMs: number[] = []
+    // The normalised form first: it is what every hash made since holds.
+    for (const form of new Set([normalizePassword(password), password])) {
+      const check = await this.#hasher.verifyTimed(form, hash, { signal })
+      workMs.push(check.workMs)
+      if (!check.matches) continue
+      if (!user) break
+      // The hash may have been replaced (a password change) while bcrypt ran.
+      const now = await this.#users.findById(user.id)
+      if (now?.passwordHash !== user.passwordHash) return { ok: false, reason: 'password_replaced' }
+      return { ok: true, user, normalizedMatched: form === normalizePassword(password) }
     }
+    await this.#timing.padFailure(workMs)
     if (!user) return { ok: false, reason: 'unknown_email' }
-    if (!matches) return { ok: false, reason: 'wrong_password', userId: user.id }
+    return { ok: false, reason: 'wrong_password', userId: user.id }
+  }
 
-    await this.#throttle.release(ip, email, 'success')
-    if (upgradeHash && this.#hasher.costOf(user.passwordHash) < this.#hasher.cost) {
-      const passwordHash = await this.#hasher.hash(password)
-      await this.#users.updatePasswordHash(user.id, passwordHash)
+  /* A hash below the configured cost, or of the unnormalised password, is replaced. */
+  async #upgraded(
+    { user, normalizedMatched }: { user: User; normalizedMatched: boolean },
+    password: string,
+    signal: AbortSignal | undefined,
+  ): Promise<LoginOutcome> {
+    if (normalizedMatched && this.#hasher.costOf(user.passwordHash) >= this.#hasher.cost) return { ok: true, user }
+    const passwordHash = await this.#hasher.hash(normalizePassword(password), { signal })
+    // Only over the hash just verified: a password change meanwhile wins.
+    if (await this.#users.replacePasswordHash(user.id, user.passwordHash, passwordHash)) {
       return { ok: true, user: { ...user, passwordHash } }
     }
     return { ok: true, user }

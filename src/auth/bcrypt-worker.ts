@@ -6,7 +6,10 @@ export type BcryptJob =
   | { id: number; op: 'hash'; password: string; cost: number }
   | { id: number; op: 'compare'; password: string; hash: string }
 
-export type BcryptReply = { id: number; ok: true; value: string | boolean } | { id: number; ok: false; error: string }
+/** `workMs`: how long bcrypt itself took, without the wait in the queue. */
+export type BcryptReply =
+  | { id: number; ok: true; value: string | boolean; workMs: number }
+  | { id: number; ok: false; error: string }
 
 /*
  * A login costs hundreds of milliseconds of CPU here; the event loop answers a
@@ -24,10 +27,12 @@ if (process.platform === 'linux') {
 }
 
 parentPort?.on('message', async (job: BcryptJob) => {
+  const started = performance.now()
   try {
     const value =
       job.op === 'hash' ? await bcrypt.hash(job.password, job.cost) : await bcrypt.compare(job.password, job.hash)
-    parentPort!.postMessage({ id: job.id, ok: true, value } satisfies BcryptReply)
+    const workMs = performance.now() - started
+    parentPort!.postMessage({ id: job.id, ok: true, value, workMs } satisfies BcryptReply)
   } catch (error) {
     parentPort!.postMessage({ id: job.id, ok: false, error: (error as Error).message } satisfies BcryptReply)
   }

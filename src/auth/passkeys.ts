@@ -1,11 +1,9 @@
-import {
-  type AuthenticationResponseJSON,
-  type AuthenticatorTransport,
-  generateAuthenticationOptions,
-  generateRegistrationOptions,
-  type PublicKeyCredentialCreationOptionsJSON,
-  type PublicKeyCredentialRequestOptionsJSON,
-  type RegistrationResponseJSON,
+import type {
+  AuthenticationResponseJSON,
+  AuthenticatorTransport,
+  PublicKeyCredentialCreationOptionsJSON,
+  PublicKeyCredentialRequestOptionsJSON,
+  RegistrationResponseJSON,
   verifyAuthenticationResponse,
   verifyRegistrationResponse,
 } from '@simplewebauthn/server'
@@ -14,6 +12,9 @@ import type { Passkey } from '../db/schema.ts'
 import type { SecondFactorRepository } from '../db/second-factors.ts'
 import type { RedisClient } from '../redis/client.ts'
 import { viaRedis } from '../unavailable.ts'
+
+// Loaded on first use: most visitors never touch a passkey, and the library costs megabytes of memory at rest.
+const webauthn = () => import('@simplewebauthn/server')
 
 type PasskeyOptions = {
   repository: SecondFactorRepository
@@ -93,7 +94,7 @@ export class Passkeys {
     user: { id: string; email: string },
   ): Promise<PublicKeyCredentialCreationOptionsJSON> {
     const existing = await this.#options.repository.listPasskeys(user.id)
-    const options = await generateRegistrationOptions({
+    const options = await (await webauthn()).generateRegistrationOptions({
       rpName: 'Taproom',
       rpID: this.rpId,
       userName: user.email,
@@ -123,7 +124,7 @@ export class Passkeys {
     if (!response) return { ok: false, reason: 'invalid' }
     let verified: Awaited<ReturnType<typeof verifyRegistrationResponse>>
     try {
-      verified = await verifyRegistrationResponse({
+      verified = await (await webauthn()).verifyRegistrationResponse({
         response: response as RegistrationResponseJSON,
         expectedChallenge,
         expectedOrigin: this.origin,
@@ -155,7 +156,7 @@ export class Passkeys {
    */
   async signInOptions(sessionId: string, userId?: string): Promise<PublicKeyCredentialRequestOptionsJSON> {
     const allowed = userId ? await this.#options.repository.listPasskeys(userId) : []
-    const options = await generateAuthenticationOptions({
+    const options = await (await webauthn()).generateAuthenticationOptions({
       rpID: this.rpId,
       timeout: CEREMONY_TIMEOUT_MS,
       userVerification: 'required',
@@ -182,7 +183,7 @@ export class Passkeys {
     if (!passkey) return { ok: false, reason: 'unknown' }
     let verified: Awaited<ReturnType<typeof verifyAuthenticationResponse>>
     try {
-      verified = await verifyAuthenticationResponse({
+      verified = await (await webauthn()).verifyAuthenticationResponse({
         response: response as AuthenticationResponseJSON,
         expectedChallenge,
         expectedOrigin: this.origin,

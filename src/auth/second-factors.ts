@@ -11,6 +11,9 @@ export type SecondFactorMethod = 'totp' | 'recovery_code'
 
 export type SecondFactorCheck = { ok: true; method: SecondFactorMethod } | { ok: false; reason: 'wrong' | 'replayed' }
 
+/** A second step at sign-in; `locked` when the account has had too many wrong codes lately, from anywhere. */
+export type SignInCheck = SecondFactorCheck | { ok: false; reason: 'locked'; retryAfterSeconds: number }
+
 export type SecurityStatus = {
   totp: 'off' | 'enrolling' | 'on'
   recoveryCodesLeft: number
@@ -32,6 +35,17 @@ type SecondFactorOptions = {
  * marker kept this long outlives every moment the code could be accepted.
  */
 const REPLAY_MARKER_MS = 4 * TOTP_PERIOD_SECONDS * 1000
+
+/*
+ * A right password clears that email's login throttle, so the per-IP and
+ * per-email counters alone would let someone who has the password guess codes
+ * five at a time from ever new addresses. Wrong second steps are therefore
+ * also counted per account: this many within the window lock the second step
+ * (only someone who knows the password can cause that), well under NIST's
+ * ceiling of 100 consecutive failures.
+ */
+const MAX_ACCOUNT_FAILURES = 20
+const ACCOUNT_FAILURE_WINDOW_MS = 15 * 60 * 1000
 
 /**
  * Authenticator apps (TOTP) and recovery codes: enrolment, verification with
@@ -103,6 +117,30 @@ export class SecondFactors {
     return { ok: false, reason: 'wrong' }
   }
 
+  /**
+   * The second step of a sign-in: `verify`, refused outright while the account
+   * is locked by too many recent wrong codes, and counting each wrong one.
+   * A success clears the count.
+   */
+  async verifyAtSignIn(userId: string, input: string, now: number): Promise<SignInCheck> {
+    const { redis, prefix } = this.#options
+    const key = `${prefix}mfa:fail:${userId}`
+    const failures = Number((await viaRedis(redis.get(key))) ?? 0)
+    if (failures >= MAX_ACCOUNT_FAILURES) {
+      const ttl = await viaRedis(redis.pttl(key))
+      return { ok: false, reason: 'locked', retryAfterSeconds: Math.max(1, Math.ceil(ttl / 1000)) }
+    }
+    const check = await this.verify(userId, input, now)
+    if (check.ok) await viaRedis(redis.del(key))
+    else await this.#count(key, ACCOUNT_FAILURE_WINDOW_MS)
+    return check
+  }
+
+  /** Counts one wrong code in a pending sign-in (keyed by its session); returns how many so far. */
+  countPendingFailure(sessionId: string, windowMs: number): Promise<number> {
+    return this.#count(`${this.#options.prefix}mfa:pending:${sessionId}`, windowMs)
+  }
+
   /** Turns the authenticator app off after a current code or a recovery code. */
   async disable(userId: string, input: string, now: number): Promise<SecondFactorCheck> {
     const check = await this.verify(userId, input, now)
@@ -115,6 +153,22 @@ export class SecondFactors {
     const codes = newRecoveryCodes()
     await this.#options.repository.replaceRecoveryCodes(userId, this.#hashAll(codes))
     return codes
+  }
+
+  /* INCR and a TTL set only by the first, in one transaction: a counter can never be left without expiry. */
+  async #count(key: string, windowMs: number): Promise<number> {
+    const results = await viaRedis(this.#options.redis.multi().incr(key).pexpire(key, windowMs, 'NX').exec())
+    return Number(results?.[0]?.[1] ?? 0)
+  }
+
+  /** Renames one of the user's passkeys; false when the user has no passkey with that ID. */
+  renamePasskey(userId: string, id: string, name: string): Promise<boolean> {
+    return this.#options.repository.renamePasskey(userId, id, name)
+  }
+
+  /** Removes one of the user's passkeys and returns it; null when the user has no passkey with that ID. */
+  removePasskey(userId: string, id: string): Promise<Passkey | null> {
+    return this.#options.repository.removePasskey(userId, id)
   }
 
   #hashAll(codes: string[]): string[] {

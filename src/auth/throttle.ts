@@ -1,10 +1,11 @@
-import { createHash } from 'node:crypto'
 import { canonicalIp } from '../ip.ts'
 import type { RedisClient } from '../redis/client.ts'
 import { viaRedis } from '../unavailable.ts'
+import type { EmailHash } from './email-hash.ts'
 
 type ThrottleOptions = {
   prefix: string
+  emailHash: EmailHash
   perEmailIp: number
   perIp: number
   windowSeconds: number
@@ -12,8 +13,14 @@ type ThrottleOptions = {
 
 type ThrottleVerdict = { allowed: true } | { allowed: false; retryAfterSeconds: number }
 
-/** How a reserved attempt ended: `success` clears that email's count, `undo` gives the attempt back. */
-export type AttemptEnd = 'success' | 'undo'
+/**
+ * How a reserved attempt ended, when not as a failure: `success` (the right
+ * password) clears that email's count and gives the attempt back to the IP;
+ * `spent` (no guess, but work was done: a sign-up refused for a weak password)
+ * clears the email's count and leaves the IP's spent; `undo` (no verdict: a
+ * backing service failed, or the server was too busy) gives it back to both.
+ */
+export type AttemptEnd = 'success' | 'spent' | 'undo'
 
 /*
  * Both counters of one client share the hash tag {ip}, so each step is one
@@ -39,11 +46,13 @@ end
 return 0
 `
 
-/* KEYS as above; ARGV[1] 'success' or 'undo'. Never creates a key, never goes below 0. */
+/* KEYS as above; ARGV[1] an AttemptEnd. Never creates a key, never goes below 0. */
 const RELEASE = `
 for i = 1, 2 do
-  if i == 1 and ARGV[1] == 'success' then
+  if i == 1 and ARGV[1] ~= 'undo' then
     redis.call('DEL', KEYS[1])
+  elseif i == 2 and ARGV[1] == 'spent' then
+    break
   elseif tonumber(redis.call('GET', KEYS[i]) or '0') > 0 then
     redis.call('DECR', KEYS[i])
   end
@@ -57,12 +66,12 @@ type ThrottleCommands = {
 }
 
 /**
- * Password attempts counted in Redis: a tight limit per email and client IP,
- * and a looser one per IP across all emails against credential stuffing and
- * bulk sign-ups. Limits are per IP, so a stranger cannot lock a victim out of
- * their account everywhere.
+ * Password attempts (logins, password checks and sign-ups) counted in Redis: a
+ * tight limit per email and client IP, and a looser one per IP across all
+ * emails against credential stuffing and bulk sign-ups. Limits are per IP, so
+ * a stranger cannot lock a victim out of their account everywhere.
  */
-export class LoginThrottle {
+export class AttemptThrottle {
   readonly #redis: RedisClient & ThrottleCommands
   readonly #options: ThrottleOptions
 
@@ -93,7 +102,7 @@ export class LoginThrottle {
 
   #keys(ip: string, email: string): [string, string] {
     const tag = `${this.#options.prefix}rl:{${clientNetwork(ip)}}`
-    return [`${tag}:e:${emailHash(email)}`, tag]
+    return [`${tag}:e:${this.#options.emailHash(email)}`, tag]
   }
 }
 
@@ -116,9 +125,4 @@ export function clientNetwork(ip: string): string {
     .slice(0, 4)
     .map((group) => (parseInt(group, 16) || 0).toString(16))
     .join(':')}::/64`
-}
-
-/** A short, stable pseudonym for an email, for keys and logs that must not hold the address. */
-export function emailHash(email: string): string {
-  return createHash('sha256').update(email.toLowerCase()).digest('base64url').slice(0, 16)
 }

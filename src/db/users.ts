@@ -52,6 +52,17 @@ export class UserRepository {
     await viaDatabase(this.#db.update(users).set({ passwordHash }).where(eq(users.id, id)))
   }
 
+  /** Replaces the hash only if it is still `expected` (a re-hash must not undo a password change). */
+  async replacePasswordHash(id: string, expected: string, passwordHash: string): Promise<boolean> {
+    const [result] = await viaDatabase(
+      this.#db
+        .update(users)
+        .set({ passwordHash })
+        .where(and(eq(users.id, id), eq(users.passwordHash, expected))),
+    )
+    return result.affectedRows === 1
+  }
+
   /** Records that the owner proved the address; an earlier proof is kept. */
   async markEmailVerified(id: string, at: Date): Promise<void> {
     await viaDatabase(

@@ -1,8 +1,10 @@
 import type { Context, ErrorHandler, NotFoundHandler } from 'hono'
 import { HTTPException } from 'hono/http-exception'
+import { routePath } from 'hono/route'
 import type { HtmlEscapedString } from 'hono/utils/html'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import type { AppEnv } from '../app-env.ts'
+import { describeError, type Logger, rateLimitedLog } from '../log.ts'
 import type { RequestSession } from '../session/request-session.ts'
 import { ServiceUnavailableError } from '../unavailable.ts'
 import { isHtmx } from './htmx.ts'
@@ -72,29 +74,37 @@ async function isLoggedIn(session: RequestSession | undefined): Promise<boolean 
 
 /**
  * The one place errors become pages: expected ones keep their status and
- * message; anything else is logged with its request id and shown as a plain 500
- * without internals. `page` renders the full error page (from the views).
+ * message; a backing service that failed is a 503, logged at warn at most once
+ * a second per cause; anything else is logged with its request id and shown as
+ * a plain 500 without internals. `page` renders the full error page (from the
+ * views). Logs hold error names and codes, never a driver's message.
  */
-export function errorPages({
-  page,
-  log = (line) => console.error(line),
-}: {
-  page: ErrorPageView
-  log?: (line: string) => void
-}): { onError: ErrorHandler<AppEnv>; notFound: NotFoundHandler<AppEnv> } {
+export function errorPages({ page, logger }: { page: ErrorPageView; logger: Logger }): {
+  onError: ErrorHandler<AppEnv>
+  notFound: NotFoundHandler<AppEnv>
+} {
+  const logFailure = rateLimitedLog(logger)
   const onError: ErrorHandler<AppEnv> = (error, c) => {
     if (error instanceof HTTPException) {
+      if (error.cause !== undefined) {
+        const { errorName } = describeError(error.cause)
+        logFailure(
+          'warn',
+          `${error.status}:${errorName}`,
+          { requestId: c.get('requestId'), status: error.status, ...describeError(error.cause) },
+          `${error.message} (answered ${error.status})`,
+        )
+      }
       if (error.res) return error.res
       return respond(c, page, error.status as ContentfulStatusCode, error.message || TITLES[error.status] || 'Error')
     }
     if (error instanceof ServiceUnavailableError) {
-      log(
-        JSON.stringify({
-          time: new Date().toISOString(),
-          type: 'error',
-          requestId: c.get('requestId'),
-          error: error.message,
-        }),
+      const code = error.codes.join(', ') || 'unknown'
+      logFailure(
+        'warn',
+        `${error.service}:${code}`,
+        { requestId: c.get('requestId'), service: error.service, errorCode: code, status: 503 },
+        `${error.service} unavailable: answered 503`,
       )
       c.header('Retry-After', '5')
       const what = error.service === 'redis' ? 'The session store' : 'The user database'
@@ -102,16 +112,15 @@ export function errorPages({
         sessionReadable: error.service !== 'redis',
       })
     }
-    log(
-      JSON.stringify({
-        time: new Date().toISOString(),
-        type: 'error',
+    logger.error(
+      {
         requestId: c.get('requestId'),
         method: c.req.method,
-        path: c.req.path,
-        error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
-        stack: error instanceof Error ? error.stack : undefined,
-      }),
+        route: routePath(c, -1),
+        status: 500,
+        ...describeError(error, { stack: true }),
+      },
+      'unexpected error: answered 500',
     )
     return respond(c, page, 500, 'Something went wrong on our side. Please try again.')
   }

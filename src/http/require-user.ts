@@ -8,7 +8,7 @@ export type SignedIn = { state: ActiveSession; user: SessionUser }
 
 /**
  * The logged-in user of this request (loading the session counts as activity),
- * or a way to the login page: 303 for a plain request, and for htmx 401 with
+ * or a way to the login page (to the second step for a pending sign-in): 303 for a plain request, and for htmx 401 with
  * HX-Redirect, because fetch would follow a redirect and swap the login page
  * into a fragment. The answer is built on the context, so a session cookie set
  * while loading still reaches the browser.
@@ -20,9 +20,11 @@ export async function requireUser(c: Context<AppEnv>): Promise<SignedIn> {
 
   // A session that just expired carries its notice to the login page.
   if (state.flash) await session.flash(state.flash)
+  // Half-way through a two-step sign-in, the way on is the second step.
+  const next = state.pendingUserId ? '/login/verify' : '/login'
   if (isHtmx(c)) {
-    c.header('HX-Redirect', '/login')
+    c.header('HX-Redirect', next)
     throw new HTTPException(401, { res: c.body(null, 401) })
   }
-  throw new HTTPException(303, { res: c.redirect('/login', 303) })
+  throw new HTTPException(303, { res: c.redirect(next, 303) })
 }

@@ -1,4 +1,5 @@
 import type { Config } from '../env.ts'
+import type { Logger } from '../log.ts'
 import { createRedis, type RedisClient } from '../redis/client.ts'
 import { DevOutbox } from './dev-outbox.ts'
 import { MailQueue, type QueueLogFields } from './queue.ts'
@@ -15,7 +16,7 @@ export type MailComponent = {
 }
 
 export type MailComponentOptions = {
-  log: (line: string) => void
+  logger: Logger
   now: () => number
   /** Retry timing; tests shorten it. */
   attempts?: number
@@ -31,7 +32,7 @@ export type MailComponentOptions = {
 export function createMail(config: Config, options: MailComponentOptions): MailComponent {
   const outbox = config.mail.smtpUrl ? undefined : new DevOutbox()
   const transport = outbox
-    ? outboxTransport(outbox, options.log, options.now)
+    ? outboxTransport(outbox, (line) => options.logger.info(line), options.now)
     : smtpTransport(config.mail.smtpUrl!, config.mail.from)
   const producer = createRedis(config.redis)
   const consumer = createRedis(config.redis, {
@@ -46,7 +47,7 @@ export function createMail(config: Config, options: MailComponentOptions): MailC
     prefix: config.redis.prefix,
     sealer: new Sealer(config.session.secrets),
     transport,
-    log: (fields: QueueLogFields) => options.log(JSON.stringify({ time: new Date().toISOString(), ...fields })),
+    log: (fields: QueueLogFields) => options.logger.info({ type: 'mail', ...fields }, fields.event),
     attempts: options.attempts,
     backoffMs: options.backoffMs,
   })

@@ -1,5 +1,5 @@
 import type { AuditLog } from '../audit.ts'
-import { emailHash } from '../auth/throttle.ts'
+import type { EmailHash } from '../auth/email-hash.ts'
 import type { User } from '../db/schema.ts'
 import { DuplicateEmailError, type UserRepository } from '../db/users.ts'
 import type { MailQueue } from '../mail/queue.ts'
@@ -25,6 +25,7 @@ export type RecoveryDeps = {
   notices: SecurityNotices
   budget: MailBudget
   audit: AuditLog
+  emailHash: EmailHash
   passwordResetSeconds: number
   now: () => number
 }
@@ -118,7 +119,7 @@ export class AccountRecovery {
 
   /** A new verification link for an unverified account, at most 3 an hour. */
   async resendVerification(user: User, requester: Requester): Promise<void> {
-    if (!(await this.#deps.budget.spend('verify', emailHash(user.email)))) return
+    if (!(await this.#deps.budget.spend('verify', this.#deps.emailHash(user.email)))) return
     await this.#sendVerification(user, requester)
   }
 
@@ -149,9 +150,9 @@ export class AccountRecovery {
   async #sendResetLink({ email, requestId, ip }: ResetRequest): Promise<void> {
     const { users, tokens, queue, mails, budget, audit, passwordResetSeconds } = this.#deps
     const user = await users.findByEmail(email)
-    const fields = { requestId, ip, emailHash: emailHash(email), userId: user?.id }
+    const fields = { requestId, ip, emailHash: this.#deps.emailHash(email), userId: user?.id }
     if (!user) return audit('password_reset_requested', { ...fields, reason: 'unknown_email' })
-    if (!(await budget.spend('reset', emailHash(email))))
+    if (!(await budget.spend('reset', this.#deps.emailHash(email))))
       return audit('password_reset_requested', { ...fields, reason: 'mail_limit' })
     const token = await tokens.issue('reset', user.id, passwordResetSeconds)
     await queue.send(mails.passwordReset(user.email, token, Math.round(passwordResetSeconds / 60)))
@@ -165,11 +166,11 @@ export class AccountRecovery {
       user = await users.create(email, passwordHash, { verifiedAt: null })
     } catch (error) {
       if (!(error instanceof DuplicateEmailError)) throw error
-      audit('signup_failure', { requestId, ip, emailHash: emailHash(email), reason: 'registered_email' })
-      if (await budget.spend('signup', emailHash(email))) await queue.send(mails.signupAttempt(email))
+      audit('signup_failure', { requestId, ip, emailHash: this.#deps.emailHash(email), reason: 'registered_email' })
+      if (await budget.spend('signup', this.#deps.emailHash(email))) await queue.send(mails.signupAttempt(email))
       return
     }
-    audit('signup', { requestId, ip, userId: user.id, emailHash: emailHash(email) })
+    audit('signup', { requestId, ip, userId: user.id, emailHash: this.#deps.emailHash(email) })
     await this.#sendVerification(user, { requestId, ip })
   }
 

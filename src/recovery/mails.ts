@@ -91,6 +91,16 @@ export class RecoveryMails {
     ])
   }
 
+  /** `change` completes "… of your Taproom account", e.g. "A passkey was added to the sign-in". */
+  signInMethodChanged(to: string, change: string, context: NoticeContext): Mail {
+    return composeMail(to, 'How you sign in to Taproom changed', [
+      `${change}. Every other session of your account was logged out.`,
+      where(context),
+      { text: 'See your authenticator app, recovery codes and passkeys:', href: this.#link('/account/security') },
+      ...this.#notYou(),
+    ])
+  }
+
   #notYou() {
     return [
       {

@@ -35,6 +35,11 @@ export class SecurityNotices {
     return this.#queue.send(this.#mails.accountDeleted(email, context))
   }
 
+  /** A second factor or passkey added or removed, or a recovery code used (`change` says which, as a sentence). */
+  signInMethodChanged(email: string, change: string, context: NoticeContext): Promise<void> {
+    return this.#queue.send(this.#mails.signInMethodChanged(email, change, context))
+  }
+
   /** A sign-in from a browser that had not signed in to this account before. */
   newDeviceSignIn(email: string, context: NoticeContext): Promise<void> {
     return this.#queue.send(this.#mails.newDeviceSignIn(email, context))

@@ -3,8 +3,11 @@ import { HTTPException } from 'hono/http-exception'
 import type { AppEnv } from '../app-env.ts'
 import type { AuditLog } from '../audit.ts'
 import type { Authenticator } from '../auth/authenticator.ts'
+import type { CredentialGate } from '../auth/credential-gate.ts'
 import { describeDevice } from '../auth/device.ts'
-import { fieldErrors, passwordChangeFormFor } from '../auth/forms.ts'
+import { fieldErrors, passwordChangeForm } from '../auth/forms.ts'
+import type { NewPasswordCheck } from '../auth/new-password.ts'
+import { OverloadedError } from '../auth/overloaded.ts'
 import type { PasswordHasher } from '../auth/password-hasher.ts'
 import type { UserRepository } from '../db/users.ts'
 import { readForm } from '../http/form.ts'
@@ -19,6 +22,7 @@ import { PasswordForm, type PasswordFormProps, PasswordPage } from '../views/pag
 import { SessionsPage } from '../views/pages/sessions.tsx'
 import { Flash } from '../views/partials/flash.tsx'
 import { SessionList } from '../views/partials/session-list.tsx'
+import { timeoutFor } from '../views/partials/session-timeout.tsx'
 import type { RequireFreshProof } from './fresh-proof.tsx'
 
 export type AccountDeps = {
@@ -26,6 +30,8 @@ export type AccountDeps = {
   authenticator: Authenticator
   users: UserRepository
   hasher: PasswordHasher
+  credentialGate: CredentialGate
+  newPasswordCheck: NewPasswordCheck
   audit: AuditLog
   /** Guards the sensitive actions: ending sessions needs a recent proof of the password. */
   requireFreshProof: RequireFreshProof
@@ -51,6 +57,8 @@ export function accountRoutes({
   authenticator,
   users,
   hasher,
+  credentialGate,
+  newPasswordCheck,
   audit,
   requireFreshProof,
   recovery,
@@ -73,13 +81,21 @@ export function accountRoutes({
   function renderPassword(
     c: Context<AppEnv>,
     { state, user }: SignedIn,
-    status: 200 | 401 | 422 | 429,
+    status: 200 | 401 | 422 | 429 | 503,
     props: Omit<PasswordFormProps, 'csrfToken' | 'email'> = {},
   ) {
     const { csrfToken } = state
     return renderForm(c, status, {
       form: () => <PasswordForm {...props} csrfToken={csrfToken} email={user.email} />,
-      page: () => <PasswordPage {...props} csrfToken={csrfToken} email={user.email} session={state} />,
+      page: () => (
+        <PasswordPage
+          {...props}
+          csrfToken={csrfToken}
+          email={user.email}
+          session={state}
+          timeout={timeoutFor(state, now(), sessions)}
+        />
+      ),
     })
   }
 
@@ -88,7 +104,9 @@ export function accountRoutes({
       const signedIn = await requireUser(c)
       const list = listProps(signedIn.state, await sessions.list(signedIn.user.id, signedIn.state.id))
       if (isHtmx(c)) return c.html(<SessionList {...list} />)
-      return c.html(<SessionsPage {...list} session={signedIn.state} />)
+      return c.html(
+        <SessionsPage {...list} session={signedIn.state} timeout={timeoutFor(signedIn.state, now(), sessions)} />,
+      )
     })
     .post('/account/sessions/revoke-others', requireFreshProof('/account/sessions'), async (c) => {
       const { state, user } = await requireUser(c)
@@ -129,28 +147,46 @@ export function accountRoutes({
     .post('/account/password', async (c) => {
       const signedIn = await requireUser(c)
       const { user } = signedIn
-      const parsed = passwordChangeFormFor(user.email).safeParse(await readForm(c))
+      const parsed = passwordChangeForm.safeParse(await readForm(c))
       if (!parsed.success) return renderPassword(c, signedIn, 422, { fieldErrors: fieldErrors(parsed.error) })
 
       const requestId = c.get('requestId')
       const ip = c.get('clientIp')
       const session = c.get('session')
-      // Checking the current password is a login attempt for this account, so
-      // it shares the login throttle: a stolen session cannot guess it freely.
-      const check = await authenticator.login(user.email, parsed.data.current_password, ip, { upgradeHash: false })
-      if (!check.ok) {
-        const reason = `password_change_${check.reason}`
+      const { current_password, new_password } = parsed.data
+      const signal = c.req.raw.signal
+      // The current password first: only someone who knows it gets the new
+      // one judged (strength, breaches) and hashed.
+      let outcome: Awaited<ReturnType<typeof authenticator.verifyPassword>> | { ok: true; problem: string | null }
+      try {
+        const check = await authenticator.verifyPassword(user.email, current_password, ip, { signal })
+        outcome = !check.ok
+          ? check
+          : await credentialGate.run(async () => {
+              const problem = await newPasswordCheck(new_password, user.email)
+              if (!problem) await users.updatePasswordHash(user.id, await hasher.hash(new_password, { signal }))
+              return { ok: true as const, problem }
+            })
+      } catch (error) {
+        if (!(error instanceof OverloadedError || signal.aborted)) throw error
+        c.header('Retry-After', String(error instanceof OverloadedError ? error.retryAfterSeconds : 2))
+        return renderPassword(c, signedIn, 503, { error: 'The server is busy. Please try again in a moment.' })
+      }
+      if (!outcome.ok) {
+        const reason = `password_change_${outcome.reason}`
         audit('login_failure', { requestId, ip, sessionId: session.id ?? undefined, userId: user.id, reason })
-        if (check.reason === 'throttled') {
-          c.header('Retry-After', String(check.retryAfterSeconds ?? 60))
+        if (outcome.reason === 'throttled') {
+          c.header('Retry-After', String(outcome.retryAfterSeconds ?? 60))
           return renderPassword(c, signedIn, 429, { error: 'Too many failed attempts. Try again later.' })
         }
         return renderPassword(c, signedIn, 401, {
           fieldErrors: { current_password: 'Your current password is incorrect.' },
         })
       }
+      if ('problem' in outcome && outcome.problem) {
+        return renderPassword(c, signedIn, 422, { fieldErrors: { new_password: outcome.problem } })
+      }
 
-      await users.updatePasswordHash(user.id, await hasher.hash(parsed.data.new_password))
       // A reset link asked for before the change must not undo it.
       await recovery.voidResetLinks(user.id)
       const device = describeDevice(c.req.header('user-agent'))

@@ -3,8 +3,10 @@ import type { AppEnv } from '../app-env.ts'
 import type { AuditLog } from '../audit.ts'
 import type { Authenticator, LoginOutcome } from '../auth/authenticator.ts'
 import { describeDevice } from '../auth/device.ts'
+import type { EmailHash } from '../auth/email-hash.ts'
 import { fieldErrors, loginForm, submittedText } from '../auth/forms.ts'
-import { emailHash } from '../auth/throttle.ts'
+import { OverloadedError } from '../auth/overloaded.ts'
+import type { SecondFactors } from '../auth/second-factors.ts'
 import { readForm } from '../http/form.ts'
 import { redirect, renderForm } from '../http/htmx.ts'
 import type { AccountRecovery } from '../recovery/account-recovery.ts'
@@ -13,7 +15,16 @@ import { ServiceUnavailableError } from '../unavailable.ts'
 import { LoginForm, type LoginFormProps, LoginPage } from '../views/pages/login.tsx'
 import { LogoutPage } from '../views/pages/logout.tsx'
 
-export type AuthDeps = { authenticator: Authenticator; recovery: AccountRecovery; audit: AuditLog; now: () => number }
+export type AuthDeps = {
+  authenticator: Authenticator
+  emailHash: EmailHash
+  secondFactors: SecondFactors
+  audit: AuditLog
+  now: () => number
+  /** How long the second step may take after a right password (routes/second-step.tsx). */
+  secondStepSeconds: number
+  recovery: AccountRecovery
+}
 
 export const INVALID_CREDENTIALS = 'Invalid email or password.'
 export const VERIFY_FIRST = 'Verify your email first: we sent you a new link.'
@@ -24,9 +35,18 @@ export function throttledMessage(retryAfterSeconds: number): string {
   return `Too many failed attempts. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`
 }
 const LOGIN_UNAVAILABLE = 'Logging in is temporarily unavailable. Please try again in a moment.'
+export const LOGIN_BUSY = 'Too many people are logging in right now. Please try again in a moment.'
 
 /** Log in and log out: GET/POST /login, GET/POST /logout. */
-export function authRoutes({ authenticator, recovery, audit, now }: AuthDeps) {
+export function authRoutes({
+  authenticator,
+  emailHash,
+  secondFactors,
+  audit,
+  now,
+  secondStepSeconds,
+  recovery,
+}: AuthDeps) {
   async function renderLogin(
     c: Context<AppEnv>,
     status: 200 | 401 | 403 | 422 | 429 | 503,
@@ -51,8 +71,14 @@ export function authRoutes({ authenticator, recovery, audit, now }: AuthDeps) {
       const ip = c.get('clientIp')
       let outcome: LoginOutcome
       try {
-        outcome = await authenticator.login(parsed.data.email, parsed.data.password, ip)
+        outcome = await authenticator.login(parsed.data.email, parsed.data.password, ip, { signal: c.req.raw.signal })
       } catch (error) {
+        // Refused for load, or its client left while it waited: either way nobody's password was judged.
+        if (error instanceof OverloadedError || c.req.raw.signal.aborted) {
+          audit('login_failure', { requestId: c.get('requestId'), ip, reason: 'busy' })
+          c.header('Retry-After', String(error instanceof OverloadedError ? error.retryAfterSeconds : 2))
+          return renderLogin(c, 503, { email, error: LOGIN_BUSY })
+        }
         if (!(error instanceof ServiceUnavailableError && error.service === 'database')) throw error
         audit('login_failure', {
           requestId: c.get('requestId'),
@@ -94,6 +120,11 @@ export function authRoutes({ authenticator, recovery, audit, now }: AuthDeps) {
         })
         await recovery.resendVerification(user, { requestId, ip })
         return renderLogin(c, 403, { email, error: VERIFY_FIRST })
+      }
+      if ((await secondFactors.summary(user.id)).totp) {
+        const pending = await session.beginPending(user.id, now() + secondStepSeconds * 1000)
+        audit('second_factor_required', { requestId, ip, sessionId: pending.id, userId: user.id })
+        return redirect(c, '/login/verify')
       }
       const device = describeDevice(c.req.header('user-agent'))
       const fresh = await session.signIn(user, { method: 'password', device, ip })

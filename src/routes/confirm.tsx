@@ -4,14 +4,15 @@ import type { AppEnv } from '../app-env.ts'
 import type { AuditLog } from '../audit.ts'
 import type { Authenticator } from '../auth/authenticator.ts'
 import { fieldErrors, loginForm } from '../auth/forms.ts'
+import { OverloadedError } from '../auth/overloaded.ts'
 import { readForm } from '../http/form.ts'
 import { redirect } from '../http/htmx.ts'
 import { requireUser } from '../http/require-user.ts'
 import { ServiceUnavailableError } from '../unavailable.ts'
 import { INVALID_CREDENTIALS, throttledMessage } from './auth.tsx'
-import { renderReauth, safeNext } from './fresh-proof.tsx'
+import { type FreshProofOptions, renderReauth, safeNext } from './fresh-proof.tsx'
 
-export type ConfirmDeps = { authenticator: Authenticator; audit: AuditLog; reauthSeconds: number }
+export type ConfirmDeps = { authenticator: Authenticator; audit: AuditLog; proof: FreshProofOptions }
 
 const confirmForm = z.object({ password: loginForm.shape.password })
 
@@ -21,18 +22,18 @@ const confirmForm = z.object({ password: loginForm.shape.password })
  * throttle, same messages), marks the session's proof fresh and 303s to `next`
  * (a path on this site, else "/"). Nothing is replayed.
  */
-export function confirmRoutes({ authenticator, audit, reauthSeconds }: ConfirmDeps) {
+export function confirmRoutes({ authenticator, audit, proof }: ConfirmDeps) {
   return new Hono<AppEnv>()
     .get('/account/confirm', async (c) => {
       const signedIn = await requireUser(c)
-      return renderReauth(c, signedIn, 200, { next: safeNext(c.req.query('next')), replacing: 'main' }, reauthSeconds)
+      return renderReauth(c, signedIn, 200, { next: safeNext(c.req.query('next')), replacing: 'main' }, proof)
     })
     .post('/account/confirm', async (c) => {
       const signedIn = await requireUser(c)
       const form = await readForm(c)
       const next = safeNext(form.next)
       const render = (status: 401 | 422 | 429 | 503, error: string) =>
-        renderReauth(c, signedIn, status, { next, error, replacing: 'form' }, reauthSeconds)
+        renderReauth(c, signedIn, status, { next, error, replacing: 'form' }, proof)
       const parsed = confirmForm.safeParse(form)
       if (!parsed.success) return render(422, fieldErrors(parsed.error).password ?? 'Password is required.')
 
@@ -40,10 +41,16 @@ export function confirmRoutes({ authenticator, audit, reauthSeconds }: ConfirmDe
       const requestId = c.get('requestId')
       const ip = c.get('clientIp')
       const userId = signedIn.user.id
-      let outcome: Awaited<ReturnType<Authenticator['login']>>
+      let outcome: Awaited<ReturnType<Authenticator['verifyPassword']>>
       try {
-        outcome = await authenticator.login(signedIn.user.email, parsed.data.password, ip, { upgradeHash: false })
+        outcome = await authenticator.verifyPassword(signedIn.user.email, parsed.data.password, ip, {
+          signal: c.req.raw.signal,
+        })
       } catch (error) {
+        if (error instanceof OverloadedError || c.req.raw.signal.aborted) {
+          c.header('Retry-After', String(error instanceof OverloadedError ? error.retryAfterSeconds : 2))
+          return render(503, 'The server is busy. Please try again in a moment.')
+        }
         if (!(error instanceof ServiceUnavailableError && error.service === 'database')) throw error
         c.header('Retry-After', '5')
         return render(503, 'Checking your password is temporarily unavailable. Please try again in a moment.')

@@ -2,13 +2,17 @@ import { type Context, Hono } from 'hono'
 import { z } from 'zod'
 import type { AppEnv } from '../app-env.ts'
 import type { AuditLog } from '../audit.ts'
+import { describeDevice } from '../auth/device.ts'
 import { fieldErrors, loginForm } from '../auth/forms.ts'
 import type { UserRepository } from '../db/users.ts'
 import { readForm } from '../http/form.ts'
 import { redirect, renderForm } from '../http/htmx.ts'
 import { requireUser, type SignedIn } from '../http/require-user.ts'
+import { describeError, type Logger } from '../log.ts'
+import type { SecurityNotices } from '../recovery/notices.ts'
 import type { Sessions } from '../session/sessions.ts'
 import { DeleteAccountForm, DeleteAccountPage } from '../views/pages/delete-account.tsx'
+import { type SessionLifetimes, timeoutFor } from '../views/partials/session-timeout.tsx'
 import type { RequireFreshProof } from './fresh-proof.tsx'
 
 export type DeleteAccountDeps = {
@@ -16,6 +20,10 @@ export type DeleteAccountDeps = {
   sessions: Sessions
   audit: AuditLog
   requireFreshProof: RequireFreshProof
+  notices: SecurityNotices
+  logger: Logger
+  lifetimes: SessionLifetimes
+  now: () => number
 }
 
 export const ACCOUNT_DELETED = 'Your account was deleted.'
@@ -29,12 +37,21 @@ const deleteForm = z.object({ email: loginForm.shape.email })
  * deletes the user and what is keyed to it, and lands this browser on the
  * home page, logged out, with a notice.
  */
-export function deleteAccountRoutes({ users, sessions, audit, requireFreshProof }: DeleteAccountDeps) {
+export function deleteAccountRoutes({
+  users,
+  sessions,
+  audit,
+  requireFreshProof,
+  notices,
+  logger,
+  lifetimes,
+  now,
+}: DeleteAccountDeps) {
   function renderDeleteForm(c: Context<AppEnv>, { state, user }: SignedIn, status: 200 | 422, error?: string) {
     const props = { csrfToken: c.get('session').csrfToken!, email: user.email, error }
     return renderForm(c, status, {
       form: () => <DeleteAccountForm {...props} />,
-      page: () => <DeleteAccountPage {...props} session={state} />,
+      page: () => <DeleteAccountPage {...props} session={state} timeout={timeoutFor(state, now(), lifetimes)} />,
     })
   }
 
@@ -55,12 +72,18 @@ export function deleteAccountRoutes({ users, sessions, audit, requireFreshProof 
       const ended = await sessions.endAll(user.id)
       await users.delete(user.id)
       await session.restartWithNotice(ACCOUNT_DELETED)
+      const ip = c.get('clientIp')
       audit('account_deleted', {
         requestId: c.get('requestId'),
-        ip: c.get('clientIp'),
+        ip,
         sessionId,
         userId: user.id,
         reason: `${ended.length} sessions ended`,
+      })
+      // The account is gone whatever the mail queue says: a failure to queue the notice is logged, not shown.
+      const device = describeDevice(c.req.header('user-agent'))
+      await notices.accountDeleted(user.email, { ip, device, at: now() }).catch((error: unknown) => {
+        logger.warn({ type: 'notice_unsent', notice: 'account_deleted', ...describeError(error) }, 'notice_unsent')
       })
       return redirect(c, '/')
     })

@@ -4,10 +4,12 @@ import { isHtmx } from '../http/htmx.ts'
 import { requireUser, type SignedIn } from '../http/require-user.ts'
 import type { StoredSession } from '../session/store.ts'
 import { ReauthForm, ReauthPage, ReauthSection } from '../views/pages/reauth.tsx'
+import { type SessionLifetimes, timeoutFor } from '../views/partials/session-timeout.tsx'
 
 export type FreshProofOptions = {
   /** How long a proof of the password lets sensitive actions through (REAUTH_SECONDS). */
   maxAgeSeconds: number
+  lifetimes: SessionLifetimes
   now: () => number
 }
 
@@ -42,7 +44,7 @@ export function safeNext(candidate: unknown): string {
 }
 
 /** The same-origin page a request was sent from: htmx says so in HX-Current-URL, forms in Referer. */
-function pageOf(c: Context<AppEnv>): string {
+export function pageOf(c: Context<AppEnv>): string {
   const source = c.req.header('hx-current-url') ?? c.req.header('referer')
   if (!source) return '/'
   try {
@@ -71,11 +73,13 @@ export function renderReauth(
   { state, user }: SignedIn,
   status: 200 | 401 | 403 | 422 | 429 | 503,
   { next, error, replacing }: ReauthProps,
-  maxAgeSeconds: number,
+  { maxAgeSeconds, lifetimes, now }: FreshProofOptions,
 ) {
   const csrfToken = c.get('session').csrfToken!
   const props = { csrfToken, email: user.email, next, error, minutes: Math.max(1, Math.round(maxAgeSeconds / 60)) }
-  if (!isHtmx(c)) return c.html(<ReauthPage {...props} session={state} />, status)
+  if (!isHtmx(c)) {
+    return c.html(<ReauthPage {...props} session={state} timeout={timeoutFor(state, now(), lifetimes)} />, status)
+  }
   if (replacing === 'form') return c.html(<ReauthForm {...props} />, status)
   c.header('HX-Retarget', '#main')
   c.header('HX-Reswap', 'innerHTML')
@@ -88,11 +92,12 @@ export function renderReauth(
  * with the "Confirm it's you" form. Nothing is kept to replay: after
  * confirming, the user repeats the action.
  */
-export function freshProofGuard({ maxAgeSeconds, now }: FreshProofOptions): RequireFreshProof {
+export function freshProofGuard(options: FreshProofOptions): RequireFreshProof {
+  const { maxAgeSeconds, now } = options
   return (returnTo) =>
     async function requireFreshProof(c, next) {
       const signedIn = await requireUser(c)
       if (isFresh(signedIn.state, maxAgeSeconds, now())) return next()
-      return renderReauth(c, signedIn, 403, { next: returnTo ?? pageOf(c), replacing: 'main' }, maxAgeSeconds)
+      return renderReauth(c, signedIn, 403, { next: returnTo ?? pageOf(c), replacing: 'main' }, options)
     }
 }

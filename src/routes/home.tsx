@@ -8,8 +8,9 @@ import { HomePage, type HomeProps } from '../views/pages/home.tsx'
 import { BeerResult } from '../views/partials/beer-result.tsx'
 import { Flash } from '../views/partials/flash.tsx'
 import { SessionPanel, secondsLeft } from '../views/partials/session-panel.tsx'
+import { endsAtDeadline, type SessionLifetimes, warnSeconds } from '../views/partials/session-timeout.tsx'
 
-export type HomeDeps = { pourBeer: () => Promise<Beer>; now: () => number }
+export type HomeDeps = { pourBeer: () => Promise<Beer>; lifetimes?: SessionLifetimes; now: () => number }
 
 type PanelProps = { session: StoredSession; now: number; csrfToken: string | null }
 type PageProps = HomeProps & { beer: null }
@@ -62,11 +63,15 @@ function withPanelSlots<P extends PanelProps>(like: P, slots: ReturnType<typeof 
   } as P
 }
 
+/* The timeout warning's wording depends on whether the expiry is the absolute deadline; its threshold on the app's idle time. */
+const timeoutShape = ({ session, lifetimes }: PageProps) =>
+  lifetimes ? `${endsAtDeadline(session, lifetimes.absoluteSeconds)}${warnSeconds(lifetimes.idleSeconds)}` : '-'
+
 type PanelSlot = keyof ReturnType<typeof panelSlots>
 
 const homePage = viewTemplate<PageProps, PanelSlot>({
   name: 'home page',
-  shape: panelShape,
+  shape: (props) => `${panelShape(props)}${timeoutShape(props)}`,
   slots: panelSlots,
   withSlots: (like, slots) => withPanelSlots(like, slots),
   render: (props) => String(<HomePage {...props} />),
@@ -96,20 +101,22 @@ const sessionPanel = viewTemplate<PanelProps, PanelSlot>({
 })
 
 /** The craft-beer page: GET /, POST /beer (htmx fragment or full page), GET /session. */
-export function homeRoutes({ pourBeer, now }: HomeDeps) {
+export function homeRoutes({ pourBeer, lifetimes, now }: HomeDeps) {
   const pour = () => pourBeer().catch(() => 'error' as const)
 
   return new Hono<AppEnv>()
     .get('/', async (c) => {
       const state = await c.get('session').load()
-      return c.html(homePage({ session: state, csrfToken: state.csrfToken, now: now(), beer: null }))
+      return c.html(homePage({ session: state, csrfToken: state.csrfToken, now: now(), beer: null, lifetimes }))
     })
     .post('/beer', async (c) => {
       const session = c.get('session')
       const beer = await pour()
       const state = beer === 'error' ? await session.load() : await session.increment('beers')
       if (!isHtmx(c)) {
-        return c.html(<HomePage session={state} csrfToken={state.csrfToken} now={now()} beer={beer} />)
+        return c.html(
+          <HomePage session={state} csrfToken={state.csrfToken} now={now()} beer={beer} lifetimes={lifetimes} />,
+        )
       }
       return c.html(pourResult({ beer, session: state, now: now(), csrfToken: state.csrfToken }))
     })

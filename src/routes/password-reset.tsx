@@ -1,10 +1,14 @@
 import { type Context, Hono } from 'hono'
 import type { AppEnv } from '../app-env.ts'
 import type { AuditLog } from '../audit.ts'
+import type { CredentialGate } from '../auth/credential-gate.ts'
 import { describeDevice } from '../auth/device.ts'
-import { emailForm, fieldErrors, passwordResetFormFor, submittedText } from '../auth/forms.ts'
+import { emailForm, fieldErrors, passwordResetForm, submittedText } from '../auth/forms.ts'
+import type { NewPasswordCheck } from '../auth/new-password.ts'
+import { OverloadedError } from '../auth/overloaded.ts'
 import type { PasswordHasher } from '../auth/password-hasher.ts'
-import type { LoginThrottle } from '../auth/throttle.ts'
+import type { SecondFactors } from '../auth/second-factors.ts'
+import type { AttemptThrottle } from '../auth/throttle.ts'
 import { readForm } from '../http/form.ts'
 import { redirect, renderForm } from '../http/htmx.ts'
 import type { AccountRecovery } from '../recovery/account-recovery.ts'
@@ -28,9 +32,14 @@ export type PasswordResetDeps = {
   notices: SecurityNotices
   sessions: Sessions
   hasher: PasswordHasher
-  throttle: LoginThrottle
+  throttle: AttemptThrottle
+  credentialGate: CredentialGate
+  newPasswordCheck: NewPasswordCheck
+  secondFactors: SecondFactors
   audit: AuditLog
   passwordResetSeconds: number
+  /** How long the second step may take (routes/second-step.tsx). */
+  secondStepSeconds: number
   now: () => number
 }
 
@@ -45,7 +54,8 @@ const ASK_AGAIN = { href: '/password/forgot', text: 'Ask for a new link' }
  * /password/reset/<token>, GET/POST /password/reset.
  */
 export function passwordResetRoutes(deps: PasswordResetDeps) {
-  const { recovery, notices, sessions, hasher, throttle, audit, now } = deps
+  const { recovery, notices, sessions, hasher, throttle, credentialGate, newPasswordCheck, secondFactors, audit, now } =
+    deps
   const requested = RESET_REQUESTED(Math.round(deps.passwordResetSeconds / 60))
 
   async function renderForgot(c: Context<AppEnv>, status: 200 | 422, props: Omit<ForgotFormProps, 'csrfToken'>) {
@@ -61,7 +71,7 @@ export function passwordResetRoutes(deps: PasswordResetDeps) {
     return c.html(<DeadLinkPage session={state} csrfToken={state.csrfToken} again={ASK_AGAIN} />, 400)
   }
 
-  async function renderReset(c: Context<AppEnv>, status: 200 | 422, props: Omit<ResetFormProps, 'csrfToken'>) {
+  async function renderReset(c: Context<AppEnv>, status: 200 | 422 | 503, props: Omit<ResetFormProps, 'csrfToken'>) {
     const state = await c.get('session').load()
     return renderForm(c, status, {
       form: () => <ResetForm {...props} csrfToken={state.csrfToken} />,
@@ -118,27 +128,52 @@ export function passwordResetRoutes(deps: PasswordResetDeps) {
       const held = session.id ? await recovery.heldResetAccount(session.id) : null
       if (!held) return deadLink(c)
       const { user } = held
-      const parsed = passwordResetFormFor(user.email).safeParse(await readForm(c))
+      const parsed = passwordResetForm.safeParse(await readForm(c))
       if (!parsed.success) return renderReset(c, 422, { email: user.email, fieldErrors: fieldErrors(parsed.error) })
 
-      const passwordHash = await hasher.hash(parsed.data.password)
+      const signal = c.req.raw.signal
+      let checked: { passwordHash: string } | { problem: string }
+      try {
+        checked = await credentialGate.run(async () => {
+          const problem = await newPasswordCheck(parsed.data.password, user.email)
+          return problem ? { problem } : { passwordHash: await hasher.hash(parsed.data.password, { signal }) }
+        })
+      } catch (error) {
+        if (!(error instanceof OverloadedError || signal.aborted)) throw error
+        c.header('Retry-After', String(error instanceof OverloadedError ? error.retryAfterSeconds : 2))
+        return renderReset(c, 503, { email: user.email, error: 'The server is busy. Please try again in a moment.' })
+      }
+      if ('problem' in checked)
+        return renderReset(c, 422, { email: user.email, fieldErrors: { password: checked.problem } })
+
       // One winner: a second tab, or a request racing this one, finds the link used.
       if (!(await recovery.redeemResetLink(held.hash))) return deadLink(c)
       const requestId = c.get('requestId')
       const ip = c.get('clientIp')
       const device = describeDevice(c.req.header('user-agent'))
-      // Every session ends before the new hash is stored, and again after this
-      // browser signs in, so a login with the old password racing the reset
-      // cannot outlive it.
+      // Every session ends before the new hash is stored, and again once this
+      // browser has its new one, so a login with the old password racing the
+      // reset cannot outlive it.
       const endedBefore = await sessions.endAll(user.id)
-      await recovery.setResetPassword(user, passwordHash)
+      await recovery.setResetPassword(user, checked.passwordHash)
       await recovery.releaseResetLink(session.id!)
+      audit('password_reset', { requestId, ip, sessionId: session.id ?? undefined, userId: user.id })
+      await notices.passwordChanged(user.email, { ip, device, at: now() })
+
+      // The mailed link proves the address, not the second factor: an account
+      // that has one still asks for it before this browser is signed in.
+      if ((await secondFactors.summary(user.id)).totp) {
+        const pending = await session.beginPending(user.id, now() + deps.secondStepSeconds * 1000)
+        const endedAfter = await sessions.revokeOthers(user.id, null)
+        for (const sessionId of [...endedBefore, ...endedAfter])
+          audit('session_revoked', { requestId, ip, sessionId, userId: user.id, reason: 'password_reset' })
+        audit('second_factor_required', { requestId, ip, sessionId: pending.id, userId: user.id })
+        return redirect(c, '/login/verify')
+      }
       const fresh = await session.signIn(user, { method: 'password', device, ip, flash: PASSWORD_RESET_DONE })
       const endedAfter = await sessions.revokeOthers(user.id, fresh.id)
       for (const sessionId of [...endedBefore, ...endedAfter, ...fresh.evicted])
         audit('session_revoked', { requestId, ip, sessionId, userId: user.id, reason: 'password_reset' })
-      audit('password_reset', { requestId, ip, sessionId: fresh.id, userId: user.id })
-      await notices.passwordChanged(user.email, { ip, device, at: now() })
       return redirect(c, '/')
     })
 }

@@ -1,10 +1,13 @@
 import { type Context, Hono } from 'hono'
 import type { AppEnv } from '../app-env.ts'
 import type { AuditLog } from '../audit.ts'
+import type { CredentialGate } from '../auth/credential-gate.ts'
 import { describeDevice } from '../auth/device.ts'
 import { fieldErrors, signupForm, submittedText } from '../auth/forms.ts'
+import type { NewPasswordCheck } from '../auth/new-password.ts'
+import { OverloadedError } from '../auth/overloaded.ts'
 import type { PasswordHasher } from '../auth/password-hasher.ts'
-import type { LoginThrottle } from '../auth/throttle.ts'
+import type { AttemptThrottle } from '../auth/throttle.ts'
 import { readForm } from '../http/form.ts'
 import { redirect, renderForm } from '../http/htmx.ts'
 import type { AccountRecovery } from '../recovery/account-recovery.ts'
@@ -15,19 +18,22 @@ import { SignupForm, type SignupFormProps, SignupPage } from '../views/pages/sig
 export type SignupDeps = {
   recovery: AccountRecovery
   hasher: PasswordHasher
-  throttle: LoginThrottle
+  throttle: AttemptThrottle
+  credentialGate: CredentialGate
+  newPasswordCheck: NewPasswordCheck
   audit: AuditLog
 }
 
 export const SIGNUP_SENT = 'Check your inbox: we sent a link to finish signing up.'
 export const WELCOME = 'Welcome! Your email is verified and your account is ready.'
 const SIGNUP_THROTTLED = 'Too many attempts from your network. Please try again later.'
+const SIGNUP_BUSY = 'Too many people are signing up right now. Please try again in a moment.'
 
 /** Account creation: GET/POST /signup, and GET /verify-email/<token> from the mail it sends. */
-export function signupRoutes({ recovery, hasher, throttle, audit }: SignupDeps) {
+export function signupRoutes({ recovery, hasher, throttle, credentialGate, newPasswordCheck, audit }: SignupDeps) {
   async function renderSignup(
     c: Context<AppEnv>,
-    status: 200 | 422 | 429,
+    status: 200 | 422 | 429 | 503,
     props: Omit<SignupFormProps, 'csrfToken'> = {},
   ) {
     const state = await c.get('session').load()
@@ -46,21 +52,43 @@ export function signupRoutes({ recovery, hasher, throttle, audit }: SignupDeps) 
       if (!parsed.success) return renderSignup(c, 422, { email, fieldErrors: fieldErrors(parsed.error) })
 
       // Every sign-up attempt spends the client's per-IP attempt budget before
-      // any bcrypt work, so sign-ups cannot burn CPU or fill inboxes in bulk.
+      // any expensive work (the strength estimate, the breach lookup, bcrypt),
+      // so sign-ups cannot burn CPU or fill inboxes in bulk. A refused
+      // password clears the email's own count: retrying with a better one is
+      // not guessing.
+      const requestId = c.get('requestId')
       const ip = c.get('clientIp')
       const verdict = await throttle.reserve(ip, parsed.data.email)
       if (!verdict.allowed) {
         c.header('Retry-After', String(verdict.retryAfterSeconds))
         return renderSignup(c, 429, { email, error: SIGNUP_THROTTLED })
       }
+      const signal = c.req.raw.signal
+      let checked: { passwordHash: string } | { problem: string }
+      try {
+        checked = await credentialGate.run(async () => {
+          const problem = await newPasswordCheck(parsed.data.password, parsed.data.email)
+          return problem ? { problem } : { passwordHash: await hasher.hash(parsed.data.password, { signal }) }
+        })
+      } catch (error) {
+        await throttle.release(ip, parsed.data.email, 'undo').catch(() => {})
+        if (!(error instanceof OverloadedError || signal.aborted)) throw error
+        audit('signup_failure', { requestId, ip, reason: 'busy' })
+        c.header('Retry-After', String(error instanceof OverloadedError ? error.retryAfterSeconds : 2))
+        return renderSignup(c, 503, { email, error: SIGNUP_BUSY })
+      }
+      if ('problem' in checked) {
+        await throttle.release(ip, parsed.data.email, 'spent')
+        audit('signup_failure', { requestId, ip, reason: 'weak_password' })
+        return renderSignup(c, 422, { email, fieldErrors: { password: checked.problem } })
+      }
 
       // The same work and the same answer for a new and a registered address:
-      // the password is hashed either way and the queue decides, after the
-      // answer, whether to create the account or tell the owner someone tried.
-      const passwordHash = await hasher.hash(parsed.data.password)
+      // the queue decides, after the answer, whether to create the account or
+      // tell the address's owner someone tried.
       const state = await c.get('session').load()
       // Queued last, so the worker's work cannot overlap this answer.
-      await recovery.requestSignup({ email: parsed.data.email, passwordHash, ip, requestId: c.get('requestId') })
+      await recovery.requestSignup({ email: parsed.data.email, passwordHash: checked.passwordHash, ip, requestId })
       return renderForm(c, 200, {
         form: () => <InboxNotice message={SIGNUP_SENT} />,
         page: () => (

@@ -14,6 +14,10 @@ export type SessionData = {
   /** When the user last proved who they are in this session (sign-in or re-authentication). */
   provedAt?: number
   method?: SignInMethod
+  /** A sign-in waiting for its second step: the user whose password was right, signed in to nothing yet. */
+  pendingUserId?: string
+  /** When that second step must be done by. */
+  pendingUntil?: number
 }
 
 /**
@@ -32,6 +36,8 @@ export const FIELDS = {
   flash: 'f',
   provedAt: 'p',
   method: 'k',
+  pendingUserId: 'pu',
+  pendingUntil: 'pt',
 } as const satisfies Record<keyof SessionData, string>
 
 export type FieldName = (typeof FIELDS)[keyof SessionData]
@@ -57,6 +63,7 @@ export function decodeFields(pairs: readonly string[]): SessionData {
   const lastSeen = raw[FIELDS.lastSeenAt]
   const beers = raw[FIELDS.beers]
   const provedAt = raw[FIELDS.provedAt]
+  const pendingUntil = raw[FIELDS.pendingUntil]
   return {
     createdAt,
     lastSeenAt: lastSeen ? Number(lastSeen) : createdAt,
@@ -68,5 +75,7 @@ export function decodeFields(pairs: readonly string[]): SessionData {
     flash: raw[FIELDS.flash],
     provedAt: provedAt ? Number(provedAt) : undefined,
     method: raw[FIELDS.method] as SignInMethod | undefined,
+    pendingUserId: raw[FIELDS.pendingUserId],
+    pendingUntil: pendingUntil ? Number(pendingUntil) : undefined,
   }
 }

@@ -114,6 +114,21 @@ export class RequestSession {
     }
   }
 
+  /**
+   * A right password for an account with a second factor: replaces the session
+   * (new token and ID, the old one ended as at sign-in) with one that holds
+   * only the pending user and the deadline for the second step. It is signed
+   * in to nothing and in no user's index; signIn replaces it again once the
+   * second step succeeds.
+   */
+  async beginPending(userId: string, until: number): Promise<ActiveSession> {
+    const { store } = this.#parts
+    const previousRef = this.#credentials ? this.#ref() : null
+    const previous = previousRef ? await store.take(previousRef) : null
+    if (previousRef && previous?.userId) await store.end(previous.userId, [previousRef.id])
+    return this.#start({ beers: previous?.beers ?? 0, pendingUserId: userId, pendingUntil: until })
+  }
+
   /** Records that the user proved who they are just now (re-authentication); false when the session is gone. */
   async markProof(): Promise<boolean> {
     if (!this.#credentials) return false

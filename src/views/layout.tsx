@@ -2,6 +2,7 @@ import type { Child } from 'hono/jsx'
 import { assetUrl } from '../assets.ts'
 import { CsrfField } from './partials/csrf-field.tsx'
 import { Flash } from './partials/flash.tsx'
+import { SessionTimeout, type SessionTimeoutProps } from './partials/session-timeout.tsx'
 
 export type LayoutProps = {
   title: string
@@ -9,6 +10,10 @@ export type LayoutProps = {
   loggedIn: boolean | null
   csrfToken: string | null
   flash?: string
+  /** For a signed-in user: the warning shown before the session times out. */
+  timeout?: SessionTimeoutProps
+  /** Static scripts this page needs beyond htmx and app.js (e.g. the passkey ceremonies). */
+  scripts?: string[]
   children?: Child
 }
 
@@ -24,7 +29,7 @@ const ICON = `data:image/svg+xml,${encodeURIComponent(
 )}`
 
 /** Every full page goes out through this layout. */
-export function Layout({ title, loggedIn, csrfToken, flash, children }: LayoutProps) {
+export function Layout({ title, loggedIn, csrfToken, flash, timeout, scripts = [], children }: LayoutProps) {
   return (
     <html lang="en">
       <head>
@@ -37,6 +42,10 @@ export function Layout({ title, loggedIn, csrfToken, flash, children }: LayoutPr
         <link rel="stylesheet" href={assetUrl('styles.css')} />
         <script src={assetUrl('htmx.min.js')} defer></script>
         <script src={assetUrl('app.js')} defer></script>
+        {loggedIn && timeout ? <script src={assetUrl('session-timeout.js')} defer></script> : null}
+        {scripts.map((name) => (
+          <script src={assetUrl(name)} defer></script>
+        ))}
       </head>
       <body>
         <div class="cover">
@@ -49,6 +58,7 @@ export function Layout({ title, loggedIn, csrfToken, flash, children }: LayoutPr
                 <>
                   <a href="/account/sessions">Your sessions</a>
                   <a href="/account/password">Password</a>
+                  <a href="/account/security">Security</a>
                   <a href="/account/activity">Activity</a>
                   <form method="post" action="/logout" class="nav-form">
                     <CsrfField token={csrfToken} />
@@ -67,6 +77,7 @@ export function Layout({ title, loggedIn, csrfToken, flash, children }: LayoutPr
           </header>
           <Flash message={flash} />
           <main id="main">{children}</main>
+          {loggedIn && timeout ? <SessionTimeout {...timeout} /> : null}
           <footer class="mastfoot">
             <p>Sessions in Redis, users in MySQL, served by Hono on Bun with htmx.</p>
           </footer>

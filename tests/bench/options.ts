@@ -19,6 +19,8 @@ export type BenchOptions = {
   leakCheck: boolean
   /** Measure the tutorial's Express stack side by side. */
   peer: boolean
+  /** Run the app under Bun's CPU profiler and report where its time went. */
+  cpuProfile: boolean
   loadGenerator: 'auto' | 'wrk' | 'autocannon'
   /** Extra environment for the app, e.g. to try BCRYPT_WORKERS or a runtime setting. */
   appEnv: Record<string, string>
@@ -34,6 +36,8 @@ const USAGE = `Usage: bun run bench [options]
   --only a,b          run only these scenarios (${SCENARIOS.join(', ')})
   --no-leak-check     skip the three consecutive returning runs
   --no-peer           skip the tutorial's Express stack (tests/bench/peer)
+  --cpu-prof          run the app under Bun's CPU profiler and print its top entries
+                      (the profiler costs throughput: use it to see where time goes, not for figures)
   --load-generator G  wrk | autocannon | auto (default auto: wrk when on PATH)
   --app-env NAME=VAL  extra environment for the app (repeatable)
   --output FILE       JSON results (default bench-results.json)`
@@ -52,6 +56,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     scenarios: [...SCENARIOS],
     leakCheck: true,
     peer: true,
+    cpuProfile: false,
     loadGenerator: 'auto',
     appEnv: {},
     output: 'bench-results.json',
@@ -98,6 +103,9 @@ export function parseOptions(argv: string[]): BenchOptions {
         break
       case '--no-peer':
         options.peer = false
+        break
+      case '--cpu-prof':
+        options.cpuProfile = true
         break
       case '--load-generator': {
         const generator = value()

@@ -1,4 +1,5 @@
 import type { ScenarioName } from './options.ts'
+import type { ProfileSummary } from './profile.ts'
 import type { RedisCost, SessionMemory } from './redis-usage.ts'
 
 export type ScenarioResult = {
@@ -43,6 +44,8 @@ export type BenchResults = {
   restRssBytes: number
   peakRssBytes: number
   peer: PeerResults | null
+  /** Where the app's main thread spent its CPU, when run with --cpu-prof. */
+  profile: ProfileSummary | null
   targets: Target[]
 }
 
@@ -136,6 +139,27 @@ export function markdown(results: BenchResults): string {
       .map((name) => `${name} ${((results.scenarios[name]!.rps / bound) * 100).toFixed(0)}%`)
     lines.push(
       `One Redis round trip alone (redis-bound) leaves ${((bound / ceiling) * 100).toFixed(1)}% of the ceiling; of that, the app serves: ${shares.join(', ')}.`,
+    )
+  }
+
+  if (results.profile) {
+    const { profile } = results
+    const rows = (entries: ProfileSummary['functions'], named: boolean) =>
+      entries.map(
+        (entry) =>
+          `| ${entry.selfPercent.toFixed(1)}% | ${named ? `\`${entry.name}\` | ${entry.where}` : entry.name} |`,
+      )
+    lines.push(
+      '',
+      `CPU profile of the app's main thread over the whole bench (${profile.samples.toLocaleString('en-US')} samples; figures above were taken under the profiler):`,
+      '',
+      '| self | where |',
+      '|--:|---|',
+      ...rows(profile.places, false),
+      '',
+      '| self | function | location |',
+      '|--:|---|---|',
+      ...rows(profile.functions, true),
     )
   }
 

@@ -27,6 +27,7 @@ import {
   stopAll,
   waitUntil,
 } from './processes.ts'
+import { summarizeProfile } from './profile.ts'
 import { type RedisCost, redisCost, sessionMemory } from './redis-usage.ts'
 import {
   type BenchResults,
@@ -93,7 +94,9 @@ async function main(): Promise<BenchResults> {
   const base = `http://127.0.0.1:${appPort}`
   // Started on every CPU, so it sizes its bcrypt worker pool to the machine
   // (a process started pinned sees one CPU), then moved onto the server CPU.
-  app = start('app', [process.execPath, 'src/server.ts'], {
+  const profileDir = join(work, 'profile')
+  const profiler = options.cpuProfile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []
+  app = start('app', [process.execPath, ...profiler, 'src/server.ts'], {
     cpus: pinned ? ALL_CPUS : null,
     cwd: ROOT,
     logFile: join(work, 'app.log'),
@@ -353,6 +356,7 @@ async function main(): Promise<BenchResults> {
     restRssBytes: appRestRss,
     peakRssBytes: Math.max(0, ...peaks),
     peer: peerResults,
+    profile: options.cpuProfile ? summarizeProfile(profileDir, ROOT) : null,
   }
   return { ...partial, targets: targets(partial) }
 }

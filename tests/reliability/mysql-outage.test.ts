@@ -17,7 +17,8 @@ const PASSWORD = 'still pouring'
 
 beforeAll(async () => {
   mysql = await startTcpProxy(mysqlAddress())
-  t = await createTestApp('mysqldown', { DATABASE_URL: databaseUrlVia(mysql, database) })
+  // As many logins in flight as the pool has connections (see the hang test below).
+  t = await createTestApp('mysqldown', { DATABASE_URL: databaseUrlVia(mysql, database), LOGIN_MAX_CONCURRENT: '10' })
   await t.services.users.create(EMAIL, await t.services.hasher.hash(PASSWORD))
 })
 

@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto'
 import mysql from 'mysql2/promise'
 import { createApp } from '../../src/app.ts'
-import { createAuditLog } from '../../src/audit.ts'
 import { prepare } from '../../src/boot.ts'
 import { wireDependencies } from '../../src/deps.ts'
 import { parseEnv } from '../../src/env.ts'
+import { createLogger } from '../../src/log.ts'
 import { createRedis, type RedisClient } from '../../src/redis/client.ts'
 
 export const SERVER_URL = process.env.TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306'
@@ -31,6 +31,29 @@ export function isolation(label: string) {
 export type AuditRecord = Record<string, string> & { event: string }
 
 /**
+ * A real logger (the app's, at debug level) whose lines are kept: every line
+ * as written, the audit events parsed, the warnings (503s, refused bodies)
+ * and the errors (500s).
+ */
+export function captureLogs() {
+  const lines: string[] = []
+  const audit: AuditRecord[] = []
+  const warnings: string[] = []
+  const errors: string[] = []
+  const logger = createLogger({
+    level: 'debug',
+    write(line) {
+      lines.push(line)
+      const record = JSON.parse(line)
+      if (record.type === 'audit') audit.push(record)
+      if (record.level === 'warn') warnings.push(line)
+      if (record.level === 'error' || record.level === 'fatal') errors.push(line)
+    },
+  })
+  return { logger, lines, audit, warnings, errors }
+}
+
+/**
  * The real app on the real Redis and MariaDB, isolated by its own key prefix
  * and database, with bcrypt cost 4 unless a test asks otherwise.
  */
@@ -50,16 +73,12 @@ export async function createTestApp(
     ...redisEnv(),
     ...env,
   })
-  const audit: AuditRecord[] = []
-  const errors: string[] = []
-  const logs: string[] = []
+  const { logger, lines, audit, warnings, errors } = captureLogs()
   let socketAddress = '127.0.0.1'
   const services = wireDependencies(config, {
     workerUrl: WORKER_URL,
     socketAddress: () => socketAddress,
-    audit: createAuditLog((line) => audit.push(JSON.parse(line))),
-    logError: (line) => errors.push(line),
-    log: (line) => logs.push(line),
+    logger,
     mailRetry: options.mailRetry ?? { attempts: 3, backoffMs: 50 },
     now: options.now,
   })
@@ -71,9 +90,10 @@ export async function createTestApp(
     services,
     redis: services.redis,
     audit,
+    warnings,
     errors,
-    /** Operational lines: the mail queue's and the dev outbox's. */
-    logs,
+    /** Every log line the app wrote, as written. */
+    logs: lines,
     /** Pretend later requests come from this socket address. */
     setSocketAddress(address: string) {
       socketAddress = address

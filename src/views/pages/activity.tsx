@@ -1,6 +1,7 @@
 import type { ActivityEntry } from '../../activity/activity-log.ts'
 import type { StoredSession } from '../../session/store.ts'
 import { Layout } from '../layout.tsx'
+import type { SessionTimeoutProps } from '../partials/session-timeout.tsx'
 import { Timestamp } from '../partials/timestamp.tsx'
 
 export type ActivityPageProps = {
@@ -9,6 +10,7 @@ export type ActivityPageProps = {
   entries: ActivityEntry[]
   retentionDays: number
   now: number
+  timeout?: SessionTimeoutProps
 }
 
 const LABELS: Record<string, (count: number) => string> = {
@@ -19,6 +21,14 @@ const LABELS: Record<string, (count: number) => string> = {
   email_changed: () => 'Email address changed',
   session_revoked: (count) => (count === 1 ? 'Session ended' : `${count} sessions ended`),
   reauthenticated: () => 'Password confirmed for a sensitive action',
+  second_factor_required: () => 'Password right, second step asked for',
+  totp_enabled: () => 'Authenticator app turned on',
+  totp_disabled: () => 'Authenticator app turned off',
+  recovery_codes_regenerated: () => 'New recovery codes made (the old ones stopped working)',
+  recovery_code_used: () => 'Signed in with a recovery code',
+  passkey_added: () => 'Passkey added',
+  passkey_renamed: () => 'Passkey renamed',
+  passkey_removed: () => 'Passkey removed',
 }
 
 const DETAILS: Record<string, string> = {
@@ -29,6 +39,16 @@ const DETAILS: Record<string, string> = {
   session_cap: 'too many sessions: the oldest ended',
   password_change_wrong_password: 'wrong current password on the password page',
   reauth_wrong_password: 'wrong password when confirming it was you',
+  'password+app': 'password and authenticator app',
+  'recovery-code': 'password and a recovery code',
+  passkey: 'with a passkey',
+  wrong_second_factor: 'right password, wrong code',
+  second_factor_locked: 'too many wrong codes for this account',
+  second_factor_timeout: 'the second step took too long',
+  passkey_failed: 'a passkey that could not be verified',
+  passkey_counter: 'a passkey whose counter went backwards (a copied authenticator?)',
+  second_factor_changed: 'a second factor was added or removed',
+  recovery_code_used: 'a recovery code was used',
 }
 
 /** "totp_enabled" → "Totp enabled": events added by later features read sensibly before they get a label. */
@@ -57,9 +77,9 @@ function ActivityRow({ entry, now }: { entry: ActivityEntry; now: number }) {
 }
 
 /** GET /account/activity: the user's latest security events. */
-export function ActivityPage({ session, csrfToken, entries, retentionDays, now }: ActivityPageProps) {
+export function ActivityPage({ session, csrfToken, entries, retentionDays, now, timeout }: ActivityPageProps) {
   return (
-    <Layout title="Account activity" loggedIn csrfToken={csrfToken} flash={session.flash}>
+    <Layout title="Account activity" loggedIn csrfToken={csrfToken} flash={session.flash} timeout={timeout}>
       <h1>Account activity</h1>
       <p>
         The latest security events of {session.email}, newest first: sign-ins, failed attempts to guess your password

@@ -2,6 +2,7 @@ import type { StoredSession } from '../../session/store.ts'
 import { Layout } from '../layout.tsx'
 import { AccountForm } from '../partials/account-form.tsx'
 import { FormField } from '../partials/form-field.tsx'
+import type { SessionTimeoutProps } from '../partials/session-timeout.tsx'
 
 export type DeleteAccountFormProps = { csrfToken: string; email: string; error?: string }
 
@@ -25,9 +26,17 @@ export function DeleteAccountForm({ csrfToken, email, error }: DeleteAccountForm
 }
 
 /** GET /account/delete: what deleting the account does, then the form. */
-export function DeleteAccountPage(props: DeleteAccountFormProps & { session: StoredSession }) {
+export function DeleteAccountPage(
+  props: DeleteAccountFormProps & { session: StoredSession; timeout?: SessionTimeoutProps },
+) {
   return (
-    <Layout title="Delete your account" loggedIn csrfToken={props.csrfToken} flash={props.session.flash}>
+    <Layout
+      title="Delete your account"
+      loggedIn
+      csrfToken={props.csrfToken}
+      flash={props.session.flash}
+      timeout={props.timeout}
+    >
       <h1>Delete your account</h1>
       <p>Deleting your account:</p>
       <ul>

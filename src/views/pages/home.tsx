@@ -4,12 +4,27 @@ import { Layout } from '../layout.tsx'
 import { BeerResult } from '../partials/beer-result.tsx'
 import { CsrfField } from '../partials/csrf-field.tsx'
 import { SessionPanel } from '../partials/session-panel.tsx'
+import type { SessionLifetimes } from '../partials/session-timeout.tsx'
 
-export type HomeProps = { session: StoredSession; csrfToken: string; now: number; beer: Beer | null | 'error' }
+export type HomeProps = {
+  session: StoredSession
+  csrfToken: string
+  now: number
+  beer: Beer | null | 'error'
+  /** Given, a signed-in user gets the timeout warning. */
+  lifetimes?: SessionLifetimes
+}
 
-export function HomePage({ session, csrfToken, now, beer }: HomeProps) {
+export function HomePage({ session, csrfToken, now, beer, lifetimes }: HomeProps) {
+  const timeout = lifetimes ? { session, now, lifetimes, csrfToken } : undefined
   return (
-    <Layout title="Home" loggedIn={Boolean(session.userId)} csrfToken={csrfToken} flash={session.flash}>
+    <Layout
+      title="Home"
+      loggedIn={Boolean(session.userId)}
+      csrfToken={csrfToken}
+      flash={session.flash}
+      timeout={timeout}
+    >
       <div class="hero">
         <h1>Click To Generate a Craft Beer Name!</h1>
         <form id="beer-form" method="post" action="/beer" hx-post="/beer" hx-target="#beer" hx-swap="innerHTML">

@@ -4,6 +4,7 @@ import { Layout } from '../layout.tsx'
 import { AccountForm } from '../partials/account-form.tsx'
 import { FormField } from '../partials/form-field.tsx'
 import { NewPasswordFields } from '../partials/new-password-fields.tsx'
+import type { SessionTimeoutProps } from '../partials/session-timeout.tsx'
 
 export type PasswordFormProps = { csrfToken: string; email: string; error?: string; fieldErrors?: FieldErrors }
 
@@ -31,9 +32,15 @@ export function PasswordForm({ csrfToken, email, error, fieldErrors = {} }: Pass
   )
 }
 
-export function PasswordPage(props: PasswordFormProps & { session: StoredSession }) {
+export function PasswordPage(props: PasswordFormProps & { session: StoredSession; timeout?: SessionTimeoutProps }) {
   return (
-    <Layout title="Change Password" loggedIn csrfToken={props.csrfToken} flash={props.session.flash}>
+    <Layout
+      title="Change Password"
+      loggedIn
+      csrfToken={props.csrfToken}
+      flash={props.session.flash}
+      timeout={props.timeout}
+    >
       <h1>Change Password</h1>
       <p>
         Changing your password logs out every other browser signed in as {props.session.email}. This one stays logged in

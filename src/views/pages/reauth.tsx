@@ -2,6 +2,7 @@ import type { StoredSession } from '../../session/store.ts'
 import { Layout } from '../layout.tsx'
 import { AccountForm } from '../partials/account-form.tsx'
 import { FormField } from '../partials/form-field.tsx'
+import type { SessionTimeoutProps } from '../partials/session-timeout.tsx'
 
 export type ReauthFormProps = { csrfToken: string; email: string; next: string; error?: string }
 
@@ -35,9 +36,17 @@ export function ReauthSection(props: ReauthFormProps & { minutes: number }) {
   )
 }
 
-export function ReauthPage(props: ReauthFormProps & { minutes: number; session: StoredSession }) {
+export function ReauthPage(
+  props: ReauthFormProps & { minutes: number; session: StoredSession; timeout?: SessionTimeoutProps },
+) {
   return (
-    <Layout title={REAUTH_TITLE} loggedIn csrfToken={props.csrfToken} flash={props.session.flash}>
+    <Layout
+      title={REAUTH_TITLE}
+      loggedIn
+      csrfToken={props.csrfToken}
+      flash={props.session.flash}
+      timeout={props.timeout}
+    >
       <ReauthSection {...props} />
     </Layout>
   )

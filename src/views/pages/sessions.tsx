@@ -1,10 +1,15 @@
 import type { StoredSession } from '../../session/store.ts'
 import { Layout } from '../layout.tsx'
 import { SessionList, type SessionListProps } from '../partials/session-list.tsx'
+import type { SessionTimeoutProps } from '../partials/session-timeout.tsx'
 
-export function SessionsPage({ session, ...list }: SessionListProps & { session: StoredSession }) {
+export function SessionsPage({
+  session,
+  timeout,
+  ...list
+}: SessionListProps & { session: StoredSession; timeout?: SessionTimeoutProps }) {
   return (
-    <Layout title="Your sessions" loggedIn csrfToken={list.csrfToken} flash={session.flash}>
+    <Layout title="Your sessions" loggedIn csrfToken={list.csrfToken} flash={session.flash} timeout={timeout}>
       <h1>Your sessions</h1>
       <p>
         Every browser logged in as {session.email}. Revoking one logs that browser out on its next request. Sessions

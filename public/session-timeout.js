@@ -1,0 +1,90 @@
+// The timeout warning (WCAG 2.2.1): when the idle expiry is data-warn-seconds
+// away, #session-timeout appears and takes focus, so a screen reader announces
+// it once (role alertdialog); the seconds then count down silently. "Stay
+// signed in" posts to /session/extend, whose answer replaces this element out
+// of band with the new expiry, which hides it again. The seconds left come
+// from the session panel when the page has one (a pour slides the expiry),
+// else from this element's own data-expires-in, counted on this device's clock.
+;(() => {
+  const deadlines = new WeakMap()
+  let returnFocus = null
+  // The element shown, if any: after "Stay signed in" it is replaced by a hidden one.
+  let shown = null
+
+  /** Local time at which this element's session expires. */
+  function deadlineOf(dialog) {
+    let deadline = deadlines.get(dialog)
+    if (deadline === undefined) {
+      deadline = Date.now() + Number(dialog.dataset.expiresIn) * 1000
+      deadlines.set(dialog, deadline)
+    }
+    return deadline
+  }
+
+  function secondsLeft(dialog) {
+    const panel = document.getElementById('session-panel')
+    if (panel?.dataset.expiresIn && panel.dataset.expiresAt) return Number(panel.dataset.expiresIn)
+    return Math.max(0, Math.ceil((deadlineOf(dialog) - Date.now()) / 1000))
+  }
+
+  function show(dialog) {
+    dialog.hidden = false
+    shown = dialog
+    if (document.activeElement && document.activeElement !== document.body) returnFocus = document.activeElement
+    const target = dialog.querySelector('[data-timeout-stay]') ?? dialog.querySelector('[data-timeout-login]')
+    target?.focus()
+  }
+
+  function hide(dialog) {
+    const hadFocus = dialog.contains(document.activeElement)
+    dialog.hidden = true
+    shown = null
+    if (hadFocus || document.activeElement === document.body) {
+      if (returnFocus?.isConnected) returnFocus.focus()
+      else document.getElementById('main')?.focus()
+    }
+    returnFocus = null
+  }
+
+  function ended(dialog) {
+    dialog.dataset.ended = 'true'
+    const message = dialog.querySelector('[data-timeout-message]')
+    if (message) message.textContent = 'Your session has ended.'
+    const stay = dialog.querySelector('[data-timeout-stay]')
+    if (stay) stay.closest('form').hidden = true
+    const login = dialog.querySelector('[data-timeout-login]')
+    if (login) {
+      login.hidden = false
+      if (dialog.contains(document.activeElement) || document.activeElement === document.body) login.focus()
+    }
+  }
+
+  function tick() {
+    const dialog = document.getElementById('session-timeout')
+    if (!dialog || dialog.dataset.ended) return
+    if (shown && shown !== dialog) hide(shown)
+    const left = secondsLeft(dialog)
+    if (left <= 0) {
+      if (shown !== dialog) show(dialog)
+      ended(dialog)
+      return
+    }
+    const seconds = dialog.querySelector('[data-timeout-seconds]')
+    if (seconds && seconds.textContent !== String(left)) seconds.textContent = String(left)
+    const warn = left <= Number(dialog.dataset.warnSeconds)
+    if (warn && shown !== dialog && !dialog.dataset.dismissed) show(dialog)
+    else if (!warn && shown === dialog) hide(dialog)
+  }
+
+  document.addEventListener('keydown', (event) => {
+    const dialog = document.getElementById('session-timeout')
+    if (event.key !== 'Escape' || !dialog || shown !== dialog || dialog.dataset.ended) return
+    dialog.dataset.dismissed = 'true'
+    hide(dialog)
+  })
+
+  setInterval(tick, 1000)
+  document.addEventListener('htmx:after:swap', tick)
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', tick)
+  else tick()
+})()

@@ -1,0 +1,39 @@
+import type { MiddlewareHandler } from 'hono'
+import { routePath } from 'hono/route'
+import type { AppEnv } from '../app-env.ts'
+import type { Logger } from '../log.ts'
+
+/** A client's own request id, kept beside ours only when it is short and plain. */
+const CLIENT_REQUEST_ID = /^[\w.:-]{1,64}$/
+
+/**
+ * Answers with our request id (X-Request-Id, also shown on error pages), and
+ * writes one info line per request: method, the route it matched (its pattern, so a
+ * token in a URL never reaches the log), status and duration, under our own
+ * request id. A client's X-Request-Id is kept separately as clientRequestId,
+ * so no client can make its lines pass for another request's.
+ */
+export function accessLog(logger: Logger): MiddlewareHandler<AppEnv> {
+  return async function accessLogMiddleware(c, next) {
+    c.header('X-Request-Id', c.get('requestId'))
+    if (!logger.isLevelEnabled('info')) return next()
+    const started = performance.now()
+    try {
+      await next()
+    } finally {
+      const clientRequestId = c.req.header('x-request-id')
+      logger.info(
+        {
+          type: 'access',
+          requestId: c.get('requestId'),
+          clientRequestId: clientRequestId && CLIENT_REQUEST_ID.test(clientRequestId) ? clientRequestId : undefined,
+          method: c.req.method,
+          route: routePath(c, -1),
+          status: c.res.status,
+          ms: Math.round((performance.now() - started) * 10) / 10,
+        },
+        'request',
+      )
+    }
+  }
+}

@@ -1,0 +1,176 @@
+import { type Context, Hono } from 'hono'
+import type { AppEnv } from '../app-env.ts'
+import type { AuditLog } from '../audit.ts'
+import { describeDevice } from '../auth/device.ts'
+import { codeForm, passkeySignInForm } from '../auth/factor-forms.ts'
+import { fieldErrors } from '../auth/forms.ts'
+import type { Passkeys } from '../auth/passkeys.ts'
+import type { SecondFactors } from '../auth/second-factors.ts'
+import type { AttemptThrottle } from '../auth/throttle.ts'
+import type { User } from '../db/schema.ts'
+import type { UserRepository } from '../db/users.ts'
+import { readForm } from '../http/form.ts'
+import { redirect, renderForm } from '../http/htmx.ts'
+import type { ActiveSession } from '../session/request-session.ts'
+import type { Sessions } from '../session/sessions.ts'
+import type { SignInMethod } from '../session/store.ts'
+import { LoginPage } from '../views/pages/login.tsx'
+import { VerifyForm, VerifyPage } from '../views/pages/login-verify.tsx'
+
+export type SecondStepDeps = {
+  sessions: Sessions
+  users: UserRepository
+  throttle: AttemptThrottle
+  secondFactors: SecondFactors
+  passkeys: Passkeys
+  audit: AuditLog
+  now: () => number
+}
+
+/** How long the second step may take after a right password. */
+export const SECOND_STEP_SECONDS = 5 * 60
+/** Wrong codes one pending sign-in may try before it ends. */
+export const MAX_PENDING_FAILURES = 5
+
+export const SECOND_STEP_EXPIRED = 'That took too long. Log in again.'
+export const TOO_MANY_CODES = 'Too many wrong codes. Log in again.'
+const WRONG_CODE = 'That code is not right. Check your app and try again.'
+const USED_CODE = 'That code has just been used. Wait for the next one in your app.'
+const PASSKEY_FAILED = 'That passkey could not sign you in. Try again, or log in with your password.'
+
+const METHOD_AFTER_PASSWORD = { totp: 'password+app', recovery_code: 'recovery-code' } as const
+
+/**
+ * The second step of a sign-in and passkey sign-in: GET/POST /login/verify,
+ * POST /login/passkey/options, POST /login/passkey. A session waiting for its
+ * second step (pending) holds a user ID and a deadline only; nothing treats it
+ * as signed in.
+ */
+export function secondStepRoutes({ sessions, users, throttle, secondFactors, passkeys, audit, now }: SecondStepDeps) {
+  const context = (c: Context<AppEnv>) => ({ requestId: c.get('requestId'), ip: c.get('clientIp') })
+
+  /** The pending sign-in of this request's session, ended (with a notice) when its time is up. */
+  async function pendingOf(c: Context<AppEnv>): Promise<{ state: ActiveSession; user: User } | null> {
+    const session = c.get('session')
+    const state = await session.load()
+    if (!state.pendingUserId) return null
+    if ((state.pendingUntil ?? 0) <= now()) {
+      audit('login_failure', { ...context(c), userId: state.pendingUserId, reason: 'second_factor_timeout' })
+      await session.restartWithNotice(SECOND_STEP_EXPIRED)
+      return null
+    }
+    const user = await users.findById(state.pendingUserId)
+    if (!user) {
+      await session.restartWithNotice(SECOND_STEP_EXPIRED)
+      return null
+    }
+    return { state, user }
+  }
+
+  async function finishSignIn(c: Context<AppEnv>, user: User, method: SignInMethod) {
+    const { requestId, ip } = context(c)
+    const device = describeDevice(c.req.header('user-agent'))
+    const fresh = await c.get('session').signIn(user, { method, device, ip })
+    audit('login_success', { requestId, ip, sessionId: fresh.id, userId: user.id, device, reason: method })
+    for (const sessionId of fresh.evicted)
+      audit('session_revoked', { requestId, ip, sessionId, userId: user.id, reason: 'session_cap' })
+    return fresh
+  }
+
+  function renderVerify(c: Context<AppEnv>, state: ActiveSession, status: 200 | 401 | 422, error?: string) {
+    return renderForm(c, status, {
+      form: () => <VerifyForm csrfToken={state.csrfToken} error={error} />,
+      page: async () => {
+        const { passkeys: count } = await secondFactors.summary(state.pendingUserId!)
+        return <VerifyPage csrfToken={state.csrfToken} error={error} session={state} hasPasskeys={count > 0} />
+      },
+    })
+  }
+
+  async function renderLoginError(c: Context<AppEnv>, status: 401 | 429, error: string) {
+    const state = await c.get('session').load()
+    return c.html(<LoginPage csrfToken={state.csrfToken} session={state} now={now()} error={error} />, status)
+  }
+
+  return new Hono<AppEnv>()
+    .get('/login/verify', async (c) => {
+      const pending = await pendingOf(c)
+      if (!pending) return redirect(c, '/login')
+      return renderVerify(c, pending.state, 200)
+    })
+    .post('/login/verify', async (c) => {
+      const pending = await pendingOf(c)
+      if (!pending) return redirect(c, '/login')
+      const { state, user } = pending
+      const parsed = codeForm.safeParse(await readForm(c))
+      if (!parsed.success) return renderVerify(c, state, 422, fieldErrors(parsed.error).code)
+
+      const session = c.get('session')
+      const { requestId, ip } = context(c)
+      // Each code tried is a login attempt for this account and address.
+      const verdict = await throttle.reserve(ip, user.email)
+      if (!verdict.allowed) {
+        audit('login_failure', { requestId, ip, sessionId: state.id, userId: user.id, reason: 'throttled' })
+        await session.restartWithNotice(TOO_MANY_CODES)
+        c.header('Retry-After', String(verdict.retryAfterSeconds))
+        return renderLoginError(c, 429, TOO_MANY_CODES)
+      }
+      const check = await secondFactors.verifyAtSignIn(user.id, parsed.data.code, now())
+      if (check.ok) {
+        await throttle.release(ip, user.email, 'success')
+        const fresh = await finishSignIn(c, user, METHOD_AFTER_PASSWORD[check.method])
+        if (check.method === 'recovery_code') {
+          // A used recovery code may mean a lost phone: whoever else is signed in goes.
+          const ended = await sessions.revokeOthers(user.id, fresh.id)
+          audit('recovery_code_used', { requestId, ip, sessionId: fresh.id, userId: user.id })
+          for (const sessionId of ended)
+            audit('session_revoked', { requestId, ip, sessionId, userId: user.id, reason: 'recovery_code_used' })
+          const left = (await secondFactors.status(user.id)).recoveryCodesLeft
+          await session.flash(
+            `Signed in with a recovery code; ${left} left. Other browsers were logged out. If you lost your phone, turn the authenticator app off and on again in Security.`,
+          )
+        }
+        return redirect(c, '/')
+      }
+      if (check.reason === 'locked') {
+        audit('login_failure', { requestId, ip, sessionId: state.id, userId: user.id, reason: 'second_factor_locked' })
+        await session.restartWithNotice(TOO_MANY_CODES)
+        c.header('Retry-After', String(check.retryAfterSeconds))
+        return renderLoginError(c, 429, TOO_MANY_CODES)
+      }
+      audit('login_failure', { requestId, ip, sessionId: state.id, userId: user.id, reason: 'wrong_second_factor' })
+      const failures = await secondFactors.countPendingFailure(state.id, SECOND_STEP_SECONDS * 1000)
+      if (failures >= MAX_PENDING_FAILURES) {
+        await session.restartWithNotice(TOO_MANY_CODES)
+        return redirect(c, '/login')
+      }
+      return renderVerify(c, state, 401, check.reason === 'replayed' ? USED_CODE : WRONG_CODE)
+    })
+    .post('/login/passkey/options', async (c) => {
+      const state = await c.get('session').load()
+      // While a password waits for its second step, only that user's passkeys may answer.
+      const pendingUser = state.pendingUserId && (state.pendingUntil ?? 0) > now() ? state.pendingUserId : undefined
+      const options = await passkeys.signInOptions(state.id, pendingUser)
+      return c.json({ options })
+    })
+    .post('/login/passkey', async (c) => {
+      const session = c.get('session')
+      const state = await session.load()
+      const parsed = passkeySignInForm.safeParse(await readForm(c))
+      if (!parsed.success) return renderLoginError(c, 401, fieldErrors(parsed.error).response ?? PASSKEY_FAILED)
+      const { requestId, ip } = context(c)
+      const result = await passkeys.verifySignIn(state.id, parsed.data.response)
+      const pendingUser = state.pendingUserId && (state.pendingUntil ?? 0) > now() ? state.pendingUserId : undefined
+      if (!result.ok || (pendingUser && result.passkey.userId !== pendingUser)) {
+        const reason = !result.ok && result.reason === 'counter' ? 'passkey_counter' : 'passkey_failed'
+        const userId = result.ok ? result.passkey.userId : undefined
+        audit('login_failure', { requestId, ip, sessionId: state.id, userId, reason })
+        if (pendingUser) return renderVerify(c, state, 401, PASSKEY_FAILED)
+        return renderLoginError(c, 401, PASSKEY_FAILED)
+      }
+      const user = await users.findById(result.passkey.userId)
+      if (!user) return renderLoginError(c, 401, PASSKEY_FAILED)
+      await finishSignIn(c, user, 'passkey')
+      return redirect(c, '/')
+    })
+}

@@ -1,0 +1,238 @@
+import { type Context, Hono } from 'hono'
+import { HTTPException } from 'hono/http-exception'
+import type { AppEnv } from '../app-env.ts'
+import type { AuditEvent, AuditLog } from '../audit.ts'
+import { describeDevice } from '../auth/device.ts'
+import { codeForm, passkeyRegisterForm, passkeyRenameForm } from '../auth/factor-forms.ts'
+import { fieldErrors } from '../auth/forms.ts'
+import type { PasskeyFailure, Passkeys } from '../auth/passkeys.ts'
+import type { SecondFactors } from '../auth/second-factors.ts'
+import { totpUri } from '../auth/totp.ts'
+import { readForm } from '../http/form.ts'
+import { redirect } from '../http/htmx.ts'
+import { requireUser, type SignedIn } from '../http/require-user.ts'
+import type { SecurityNotices } from '../recovery/notices.ts'
+import type { Sessions } from '../session/sessions.ts'
+import { RecoveryCodesPage } from '../views/pages/recovery-codes.tsx'
+import { SecurityPage } from '../views/pages/security.tsx'
+import { TotpSetupPage } from '../views/pages/totp-setup.tsx'
+import { isFresh, type RequireFreshProof } from './fresh-proof.tsx'
+
+export type SecurityDeps = {
+  sessions: Sessions
+  secondFactors: SecondFactors
+  passkeys: Passkeys
+  notices: SecurityNotices
+  audit: AuditLog
+  requireFreshProof: RequireFreshProof
+  reauthSeconds: number
+  now: () => number
+}
+
+const SECURITY = '/account/security'
+const TOTP_SETUP = '/account/security/totp'
+const PASSKEY_ID = /^[0-9a-f-]{36}$/
+
+const PASSKEY_ERRORS: Record<PasskeyFailure['reason'], string> = {
+  expired: 'The passkey request expired. Try again.',
+  invalid: 'The passkey could not be verified. Try again.',
+  unknown: 'The passkey could not be verified. Try again.',
+  counter: 'The passkey could not be verified. Try again.',
+  duplicate: 'That passkey is registered already.',
+}
+
+/**
+ * The signed-in user's second factors: GET /account/security, the
+ * authenticator app (setup, confirm, turn off), recovery codes, and passkeys
+ * (add, rename, remove). Every change needs a fresh proof, and every change
+ * but a rename ends the user's other sessions, is audited and is mailed to
+ * the account's address.
+ */
+export function securityRoutes(deps: SecurityDeps) {
+  const { sessions, secondFactors, passkeys, notices, audit, requireFreshProof, reauthSeconds, now } = deps
+
+  async function renderSecurity(
+    c: Context<AppEnv>,
+    { state, user }: SignedIn,
+    status: 200 | 400 | 422,
+    error?: string,
+  ) {
+    const status_ = await secondFactors.status(user.id)
+    return c.html(
+      <SecurityPage csrfToken={state.csrfToken} status={status_} session={state} now={now()} error={error} />,
+      status,
+    )
+  }
+
+  /* Adding or removing a way to sign in: log every other browser out, audit it, tell the owner by mail. */
+  async function signInMethodChanged(
+    c: Context<AppEnv>,
+    { user }: SignedIn,
+    event: AuditEvent,
+    sentence: string,
+    reason?: string,
+  ) {
+    const requestId = c.get('requestId')
+    const ip = c.get('clientIp')
+    const current = c.get('session').id
+    const ended = await sessions.revokeOthers(user.id, current)
+    audit(event, { requestId, ip, sessionId: current ?? undefined, userId: user.id, reason })
+    for (const sessionId of ended)
+      audit('session_revoked', { requestId, ip, sessionId, userId: user.id, reason: 'second_factor_changed' })
+    const device = describeDevice(c.req.header('user-agent'))
+    await notices.signInMethodChanged(user.email, sentence, { ip, device, at: now() })
+    return ended.length
+  }
+
+  const othersLoggedOut = (count: number) =>
+    count === 0 ? '' : ` ${count} other session${count === 1 ? ' was' : 's were'} logged out.`
+
+  return new Hono<AppEnv>()
+    .get(SECURITY, async (c) => renderSecurity(c, await requireUser(c), 200))
+    .post('/account/security/totp/setup', requireFreshProof(SECURITY), async (c) => {
+      const { user } = await requireUser(c)
+      const started = await secondFactors.startEnrolment(user.id)
+      if (!started) await c.get('session').flash('Your authenticator app is already on.')
+      return redirect(c, started ? TOTP_SETUP : SECURITY)
+    })
+    .get(TOTP_SETUP, async (c) => {
+      const { state, user } = await requireUser(c)
+      // The page shows the secret itself, so it asks for the same fresh proof as the changes.
+      if (!isFresh(state, reauthSeconds, now())) return redirect(c, `/account/confirm?next=${SECURITY}`)
+      const secret = await secondFactors.enrolmentSecret(user.id)
+      if (!secret) return redirect(c, SECURITY)
+      return c.html(
+        <TotpSetupPage csrfToken={state.csrfToken} secret={secret} uri={totpUri(secret, user.email)} session={state} />,
+      )
+    })
+    .post('/account/security/totp/confirm', requireFreshProof(SECURITY), async (c) => {
+      const signedIn = await requireUser(c)
+      const { state, user } = signedIn
+      const parsed = codeForm.safeParse(await readForm(c))
+      const result = parsed.success
+        ? await secondFactors.confirmEnrolment(user.id, parsed.data.code, now())
+        : ({ ok: false, reason: 'wrong' } as const)
+      if (!result.ok) {
+        if (result.reason === 'not_enrolling') return redirect(c, SECURITY)
+        const error = parsed.success
+          ? 'That code is not right. Check the time on your phone and try again.'
+          : fieldErrors(parsed.error!).code
+        const secret = (await secondFactors.enrolmentSecret(user.id))!
+        return c.html(
+          <TotpSetupPage
+            csrfToken={state.csrfToken}
+            secret={secret}
+            uri={totpUri(secret, user.email)}
+            session={state}
+            error={error}
+          />,
+          422,
+        )
+      }
+      await signInMethodChanged(c, signedIn, 'totp_enabled', 'An authenticator app was turned on for the sign-in')
+      return c.html(
+        <RecoveryCodesPage csrfToken={state.csrfToken} codes={result.recoveryCodes} session={state} first />,
+      )
+    })
+    .post('/account/security/totp/disable', requireFreshProof(SECURITY), async (c) => {
+      const signedIn = await requireUser(c)
+      const parsed = codeForm.safeParse(await readForm(c))
+      if (!parsed.success) return renderSecurity(c, signedIn, 422, fieldErrors(parsed.error).code)
+      const check = await secondFactors.disable(signedIn.user.id, parsed.data.code, now())
+      if (!check.ok) {
+        return renderSecurity(c, signedIn, 422, 'That code is not right: the authenticator app is still on.')
+      }
+      const ended = await signInMethodChanged(
+        c,
+        signedIn,
+        'totp_disabled',
+        'The authenticator app was turned off: signing in now needs only your password',
+      )
+      await c.get('session').flash(`Authenticator app turned off.${othersLoggedOut(ended)}`)
+      return redirect(c, SECURITY)
+    })
+    .post('/account/security/recovery-codes', requireFreshProof(SECURITY), async (c) => {
+      const { state, user } = await requireUser(c)
+      if ((await secondFactors.status(user.id)).totp !== 'on') return redirect(c, SECURITY)
+      const codes = await secondFactors.regenerateRecoveryCodes(user.id)
+      audit('recovery_codes_regenerated', {
+        requestId: c.get('requestId'),
+        ip: c.get('clientIp'),
+        sessionId: state.id,
+        userId: user.id,
+      })
+      return c.html(<RecoveryCodesPage csrfToken={state.csrfToken} codes={codes} session={state} first={false} />)
+    })
+    .post('/account/security/passkeys/options', async (c) => {
+      const { state, user } = await requireUser(c)
+      // Called by script, so a stale proof is answered in JSON with where to confirm.
+      if (!isFresh(state, reauthSeconds, now())) {
+        return c.json(
+          { error: 'Confirm it is you first.', redirect: `/account/confirm?next=${encodeURIComponent(SECURITY)}` },
+          403,
+        )
+      }
+      return c.json({ options: await passkeys.registrationOptions(state.id, user) })
+    })
+    .post('/account/security/passkeys', requireFreshProof(SECURITY), async (c) => {
+      const signedIn = await requireUser(c)
+      const parsed = passkeyRegisterForm.safeParse(await readForm(c))
+      if (!parsed.success) {
+        const errors = fieldErrors(parsed.error)
+        return renderSecurity(c, signedIn, 422, errors.name ?? errors.response)
+      }
+      const result = await passkeys.register(
+        signedIn.state.id,
+        signedIn.user.id,
+        parsed.data.name,
+        parsed.data.response,
+      )
+      if (!result.ok) return renderSecurity(c, signedIn, 400, PASSKEY_ERRORS[result.reason])
+      const ended = await signInMethodChanged(
+        c,
+        signedIn,
+        'passkey_added',
+        `A passkey named "${result.passkey.name}" was added to the sign-in`,
+      )
+      await c.get('session').flash(`Passkey "${result.passkey.name}" added.${othersLoggedOut(ended)}`)
+      return redirect(c, SECURITY)
+    })
+    .post('/account/security/passkeys/:id/rename', requireFreshProof(SECURITY), async (c) => {
+      const signedIn = await requireUser(c)
+      const id = passkeyIdOf(c)
+      const parsed = passkeyRenameForm.safeParse(await readForm(c))
+      if (!parsed.success) return renderSecurity(c, signedIn, 422, fieldErrors(parsed.error).name)
+      if (!(await secondFactors.renamePasskey(signedIn.user.id, id, parsed.data.name))) throw notFound()
+      audit('passkey_renamed', {
+        requestId: c.get('requestId'),
+        ip: c.get('clientIp'),
+        sessionId: signedIn.state.id,
+        userId: signedIn.user.id,
+      })
+      await c.get('session').flash(`Passkey renamed to "${parsed.data.name}".`)
+      return redirect(c, SECURITY)
+    })
+    .post('/account/security/passkeys/:id/remove', requireFreshProof(SECURITY), async (c) => {
+      const signedIn = await requireUser(c)
+      const removed = await secondFactors.removePasskey(signedIn.user.id, passkeyIdOf(c))
+      if (!removed) throw notFound()
+      const ended = await signInMethodChanged(
+        c,
+        signedIn,
+        'passkey_removed',
+        `The passkey named "${removed.name}" was removed: it no longer signs you in`,
+      )
+      await c.get('session').flash(`Passkey "${removed.name}" removed.${othersLoggedOut(ended)}`)
+      return redirect(c, SECURITY)
+    })
+}
+
+function passkeyIdOf(c: Context<AppEnv>): string {
+  const id = c.req.param('id') ?? ''
+  if (!PASSKEY_ID.test(id)) throw notFound()
+  return id
+}
+
+function notFound(): HTTPException {
+  return new HTTPException(404, { message: 'You have no passkey with that ID. It may have been removed already.' })
+}

@@ -1,0 +1,44 @@
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import bcrypt from 'bcryptjs'
+import { TestBrowser } from './support/browser.ts'
+import { createTestApp, type TestApp } from './support/test-app.ts'
+
+let t: TestApp
+const EMAIL = 'old-cost@example.com'
+const ROUNDS = 9
+
+beforeAll(async () => {
+  // The account was made when BCRYPT_COST was 6; the server now runs with 10 (16 times the work).
+  t = await createTestApp('logintiming', {
+    BCRYPT_COST: '10',
+    LOGIN_MAX_FAILURES_PER_EMAIL_IP: '100',
+    LOGIN_MAX_FAILURES_PER_IP: '100',
+  })
+  await t.services.users.create(EMAIL, await bcrypt.hash('the real password 1', 6))
+})
+afterAll(() => t.cleanup())
+
+const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)]!
+
+describe('failed-login timing after BCRYPT_COST changes', () => {
+  test('a wrong password for an old-cost account takes as long as an unknown email', async () => {
+    const browser = new TestBrowser(t.app)
+    await browser.get('/login')
+    const timed = async (email: string) => {
+      const started = performance.now()
+      const { response } = await browser.post('/login', { email, password: 'not the password' })
+      expect(response.status).toBe(401)
+      return performance.now() - started
+    }
+    const existing: number[] = []
+    const unknown: number[] = []
+    for (let i = 0; i < ROUNDS; i++) {
+      existing.push(await timed(EMAIL))
+      unknown.push(await timed(`nobody${i}@example.com`))
+    }
+    // Before the fix: existing ≈ 5 ms, unknown ≈ 70 ms, no overlap at all.
+    expect(median(existing)).toBeGreaterThan(median(unknown) * 0.75)
+    expect(median(existing)).toBeLessThan(median(unknown) * 1.34)
+    expect(Math.max(...existing)).toBeGreaterThan(Math.min(...unknown))
+  })
+})

@@ -1,0 +1,229 @@
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { Secret, TOTP } from 'otpauth'
+import { panelOf, TestBrowser } from './support/browser.ts'
+import { createTestApp, type TestApp } from './support/test-app.ts'
+
+let t: TestApp
+const PASSWORD = 'correct horse battery'
+let clockOffset = 0
+
+beforeAll(async () => {
+  t = await createTestApp('loginverify', {}, { now: () => Date.now() + clockOffset })
+})
+afterAll(() => t.cleanup())
+
+const codeAt = (secret: string, timestamp = Date.now()) =>
+  TOTP.generate({ secret: Secret.fromBase32(secret), timestamp })
+const sessionHash = (id: string) => t.redis.hgetall(`${t.config.redis.prefix}s:${id}`)
+
+let counter = 0
+let address = 0
+/** A user with the authenticator app on; each gets its own client IP so throttles do not meet. */
+async function twoStepUser() {
+  const user = await t.services.users.create(`verify${++counter}@example.com`, await t.services.hasher.hash(PASSWORD))
+  const factors = t.services.deps.secondFactors
+  const secret = (await factors.startEnrolment(user.id))!
+  // Confirm with the code of a step the tests never use, so no test code is marked used.
+  const confirmedAt = Date.now() - 10 * 60_000
+  const result = await factors.confirmEnrolment(user.id, codeAt(secret, confirmedAt), confirmedAt)
+  if (!result.ok) throw new Error(result.reason)
+  t.setSocketAddress(`10.9.0.${++address}`)
+  return { user, secret, recoveryCodes: result.recoveryCodes }
+}
+
+async function passwordStep(email: string) {
+  const browser = new TestBrowser(t.app)
+  await browser.get('/login')
+  const anonymous = panelOf((await browser.get('/')).html).sessionId!
+  const { response } = await browser.post('/login', { email, password: PASSWORD })
+  const { html } = await browser.get('/login/verify')
+  return { browser, response, anonymous, pendingId: panelOf(html).sessionId ?? sessionIdOf(browser) }
+}
+
+/* The public session ID is the SHA-256 of the cookie's token; the panel is not on every page, so read it off How it works. */
+function sessionIdOf(browser: TestBrowser): string {
+  return [...browser.cookies.values()][0]!
+}
+
+async function currentSessionId(browser: TestBrowser): Promise<string> {
+  return panelOf((await browser.get('/')).html).sessionId!
+}
+
+describe('a right password for an account with an authenticator app', () => {
+  test('makes the session pending: regenerated, holding only the user and a 5-minute deadline', async () => {
+    const { user } = await twoStepUser()
+    const { browser, response, anonymous } = await passwordStep(user.email)
+    expect(response.status).toBe(303)
+    expect(response.headers.get('location')).toBe('/login/verify')
+    const pendingId = await currentSessionId(browser)
+    expect(pendingId).not.toBe(anonymous)
+    expect(await sessionHash(anonymous)).toEqual({})
+    const stored = await sessionHash(pendingId)
+    expect(stored.pu).toBe(user.id)
+    expect(Number(stored.pt) - Date.now()).toBeGreaterThan(4 * 60_000)
+    expect(Number(stored.pt) - Date.now()).toBeLessThanOrEqual(5 * 60_000)
+    expect(stored.u).toBeUndefined()
+    expect(stored.m).toBeUndefined()
+    expect(stored.p).toBeUndefined()
+    expect(await t.redis.exists(`${t.config.redis.prefix}u:${user.id}`)).toBe(0)
+    expect(t.audit.some((entry) => entry.event === 'second_factor_required' && entry.userId === user.id)).toBe(true)
+  })
+
+  test('a pending session reaches nothing but /login/verify and logout', async () => {
+    const { user } = await twoStepUser()
+    const { browser } = await passwordStep(user.email)
+    for (const path of ['/account/sessions', '/account/password', '/account/security', '/account/activity']) {
+      const { response } = await browser.get(path)
+      expect({ path, status: response.status, location: response.headers.get('location') }).toEqual({
+        path,
+        status: 303,
+        location: '/login/verify',
+      })
+    }
+    const htmx = await browser.request('/account/sessions', { headers: { 'hx-request': 'true' } })
+    expect(htmx.status).toBe(401)
+    expect(htmx.headers.get('hx-redirect')).toBe('/login/verify')
+    for (const path of ['/account/sessions/revoke-others', '/account/password', '/account/security/totp/setup']) {
+      const { response } = await browser.post(path, {})
+      expect({ path, status: response.status }).toEqual({ path, status: 303 })
+      expect(response.headers.get('location')).toBe('/login/verify')
+    }
+    const home = panelOf((await browser.get('/')).html)
+    expect(home.email).toBeUndefined()
+    const verify = await browser.get('/login/verify')
+    expect(verify.response.status).toBe(200)
+    expect(verify.html).toMatch(/<form id="verify-form"[^>]*action="\/login\/verify"/)
+    expect(verify.html).toContain('name="code"')
+    expect(verify.html).toContain('autocomplete="one-time-code"')
+    const logout = await browser.post('/logout')
+    expect(logout.response.status).toBe(303)
+    expect((await browser.get('/login/verify')).response.headers.get('location')).toBe('/login')
+  })
+
+  test('a current code signs in: regenerated again, logged in, proof time and "password+app" recorded', async () => {
+    const { user, secret } = await twoStepUser()
+    const { browser } = await passwordStep(user.email)
+    const pendingId = await currentSessionId(browser)
+    const { response } = await browser.post('/login/verify', { code: codeAt(secret) })
+    expect(response.status).toBe(303)
+    expect(response.headers.get('location')).toBe('/')
+    const signedInId = await currentSessionId(browser)
+    expect(signedInId).not.toBe(pendingId)
+    expect(await sessionHash(pendingId)).toEqual({})
+    const stored = await sessionHash(signedInId)
+    expect(stored.u).toBe(user.id)
+    expect(stored.k).toBe('password+app')
+    expect(Math.abs(Number(stored.p) - Date.now())).toBeLessThan(10_000)
+    expect(stored.pu).toBeUndefined()
+    expect((await browser.get('/account/sessions')).response.status).toBe(200)
+    const success = t.audit.find((entry) => entry.event === 'login_success' && entry.userId === user.id)
+    expect(success?.reason).toBe('password+app')
+  })
+
+  test('works as one htmx form too: a wrong code swaps the form back in with its message', async () => {
+    const { user } = await twoStepUser()
+    const { browser } = await passwordStep(user.email)
+    const { response, html } = await browser.post('/login/verify', { code: '000000' }, { htmx: true })
+    expect(response.status).toBe(401)
+    expect(html).toStartWith('<form id="verify-form"')
+    expect(html).toContain('That code is not right.')
+  })
+
+  test('a code accepted once is refused at the next sign-in within its step; two steps away is refused', async () => {
+    const { user, secret } = await twoStepUser()
+    const code = codeAt(secret)
+    const first = await passwordStep(user.email)
+    expect((await first.browser.post('/login/verify', { code })).response.status).toBe(303)
+
+    const second = await passwordStep(user.email)
+    const replay = await second.browser.post('/login/verify', { code })
+    expect(replay.response.status).toBe(401)
+    expect(replay.html).toContain('That code has just been used.')
+    const farAhead = await second.browser.post('/login/verify', { code: codeAt(secret, Date.now() + 65_000) })
+    expect(farAhead.response.status).toBe(401)
+    expect(farAhead.html).toContain('That code is not right.')
+    expect(panelOf((await second.browser.get('/')).html).email).toBeUndefined()
+  })
+
+  test('five wrong codes end the pending state and count in the login throttle', async () => {
+    const { user, secret } = await twoStepUser()
+    const { browser } = await passwordStep(user.email)
+    for (let attempt = 1; attempt <= 4; attempt++) {
+      expect((await browser.post('/login/verify', { code: '000000' })).response.status).toBe(401)
+    }
+    const fifth = await browser.post('/login/verify', { code: '000000' })
+    expect(fifth.response.status).toBe(303)
+    expect(fifth.response.headers.get('location')).toBe('/login')
+    const { html } = await browser.get('/login')
+    expect(html).toContain('Too many wrong codes. Log in again.')
+    // Back to the password, and not even a right code helps this pending session now.
+    expect((await browser.post('/login/verify', { code: codeAt(secret) })).response.headers.get('location')).toBe(
+      '/login',
+    )
+    // The five wrong codes used up this email and address's five login attempts.
+    const again = await browser.post('/login', { email: user.email, password: PASSWORD })
+    expect(again.response.status).toBe(429)
+    expect(t.audit.filter((entry) => entry.userId === user.id && entry.reason === 'wrong_second_factor')).toHaveLength(
+      5,
+    )
+  })
+
+  test('the second step has 5 minutes', async () => {
+    const { user, secret } = await twoStepUser()
+    const { browser } = await passwordStep(user.email)
+    clockOffset = 5 * 60_000 + 1000
+    try {
+      const late = await browser.post('/login/verify', { code: codeAt(secret) })
+      expect(late.response.status).toBe(303)
+      expect(late.response.headers.get('location')).toBe('/login')
+    } finally {
+      clockOffset = 0
+    }
+    expect((await browser.get('/login')).html).toContain('That took too long. Log in again.')
+    expect(panelOf((await browser.get('/')).html).email).toBeUndefined()
+  })
+
+  test('a recovery code works once, signs in as "recovery-code" and logs out every other browser', async () => {
+    const { user, secret, recoveryCodes } = await twoStepUser()
+    const other = await passwordStep(user.email)
+    await other.browser.post('/login/verify', { code: codeAt(secret) })
+    const otherId = await currentSessionId(other.browser)
+    expect((await sessionHash(otherId)).u).toBe(user.id)
+
+    const { browser } = await passwordStep(user.email)
+    const { response } = await browser.post('/login/verify', { code: recoveryCodes[0]!.toLowerCase() })
+    expect(response.status).toBe(303)
+    const home = (await browser.get('/')).html
+    expect(home).toContain('Signed in with a recovery code; 9 left. Other browsers were logged out.')
+    expect((await sessionHash(panelOf(home).sessionId!)).k).toBe('recovery-code')
+    expect(await sessionHash(otherId)).toEqual({})
+    expect(t.audit.some((entry) => entry.event === 'recovery_code_used' && entry.userId === user.id)).toBe(true)
+
+    const again = await passwordStep(user.email)
+    const reused = await again.browser.post('/login/verify', { code: recoveryCodes[0]! })
+    expect(reused.response.status).toBe(401)
+    expect((await again.browser.post('/login/verify', { code: recoveryCodes[1]! })).response.status).toBe(303)
+  })
+
+  test('hostile input to the code field gets a clear 422', async () => {
+    const { user } = await twoStepUser()
+    const { browser } = await passwordStep(user.email)
+    for (const code of [['1', '2'], 'x'.repeat(33), '', 'a\u0000b']) {
+      const { response, html } = await browser.post('/login/verify', { code })
+      expect(response.status).toBe(422)
+      expect(html).toContain('field-code-error')
+    }
+  })
+})
+
+describe('an account without an authenticator app', () => {
+  test('signs in with the password alone, as before', async () => {
+    const user = await t.services.users.create('single@example.com', await t.services.hasher.hash(PASSWORD))
+    t.setSocketAddress('10.9.1.1')
+    const browser = new TestBrowser(t.app)
+    await browser.get('/login')
+    const { response } = await browser.post('/login', { email: user.email, password: PASSWORD })
+    expect(response.headers.get('location')).toBe('/')
+    expect((await sessionHash(await currentSessionId(browser))).k).toBe('password')
+  })
+})

@@ -1,0 +1,76 @@
+import { describe, expect, test } from 'bun:test'
+import bcrypt from 'bcryptjs'
+import { OverloadedError } from '../src/auth/overloaded.ts'
+import { createPasswordHasher } from '../src/auth/password-hasher.ts'
+import { WORKER_URL } from './support/test-app.ts'
+
+/* Cost 12 keeps a worker busy for a few hundred milliseconds: long enough to queue behind it. */
+const SLOW_HASH = bcrypt.hashSync('slow', 12)
+
+describe('the bcrypt worker pool', () => {
+  test('beyond its queue bound a job is refused at once with OverloadedError, not after a wait', async () => {
+    // A deadline far off: on a busy machine the three jobs may take seconds, which is not what this tests.
+    const hasher = createPasswordHasher({
+      cost: 4,
+      workerUrl: WORKER_URL,
+      workers: 1,
+      maxQueued: 2,
+      deadlineMs: 60_000,
+    })
+    try {
+      const busy = hasher.verify('x', SLOW_HASH)
+      const queued = [hasher.verify('x', SLOW_HASH), hasher.verify('x', SLOW_HASH)]
+      expect(hasher.queued).toBe(2)
+      const started = performance.now()
+      const refused = await hasher.verify('x', SLOW_HASH).catch((error) => error)
+      expect(refused).toBeInstanceOf(OverloadedError)
+      expect(performance.now() - started).toBeLessThan(50)
+      expect(await Promise.all([busy, ...queued])).toEqual([false, false, false])
+    } finally {
+      await hasher.close()
+    }
+  })
+
+  test('a waiting job whose request was abandoned is dropped and never runs', async () => {
+    const hasher = createPasswordHasher({ cost: 4, workerUrl: WORKER_URL, workers: 1, deadlineMs: 60_000 })
+    try {
+      let started = performance.now()
+      await hasher.verify('x', SLOW_HASH)
+      const oneJob = performance.now() - started
+      const busy = hasher.verify('x', SLOW_HASH)
+      const client = new AbortController()
+      const abandoned = Array.from({ length: 5 }, () =>
+        hasher.verify('x', SLOW_HASH, { signal: client.signal }).catch((error) => error),
+      )
+      expect(hasher.queued).toBe(5)
+      client.abort()
+      expect(hasher.queued).toBe(0)
+      for (const result of await Promise.all(abandoned)) expect((result as Error).name).toBe('AbortError')
+      // The next job waits for the one running only, not for five abandoned ones.
+      started = performance.now()
+      expect(await hasher.verify('slow', SLOW_HASH)).toBe(true)
+      expect(performance.now() - started).toBeLessThan(oneJob * 3.5)
+      await busy
+      // An already-aborted signal is refused without queueing.
+      await expect(hasher.verify('x', SLOW_HASH, { signal: AbortSignal.abort() })).rejects.toThrow()
+      expect(hasher.queued).toBe(0)
+    } finally {
+      await hasher.close()
+    }
+  })
+
+  test('a job not done by its deadline fails with OverloadedError, and the pool keeps working', async () => {
+    const hasher = createPasswordHasher({ cost: 4, workerUrl: WORKER_URL, workers: 1, deadlineMs: 100 })
+    try {
+      const results = await Promise.allSettled([hasher.verify('x', SLOW_HASH), hasher.verify('x', SLOW_HASH)])
+      for (const r of results) expect((r as PromiseRejectedResult).reason).toBeInstanceOf(OverloadedError)
+      // The stuck worker was replaced: a cheap job gets through (a fresh worker's start may itself
+      // overrun 100 ms on a busy machine, so a few tries are allowed).
+      let fast: string | undefined
+      for (let attempt = 0; attempt < 20 && !fast; attempt++) fast = await hasher.hash('after').catch(() => undefined)
+      expect(await bcrypt.compare('after', fast!)).toBe(true)
+    } finally {
+      await hasher.close()
+    }
+  })
+})

@@ -1,0 +1,239 @@
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { Secret, TOTP } from 'otpauth'
+import { SecondFactorRepository } from '../src/db/second-factors.ts'
+import { panelOf, TestBrowser } from './support/browser.ts'
+import { createTestApp, type TestApp } from './support/test-app.ts'
+
+let t: TestApp
+const PASSWORD = 'correct horse battery'
+let clockOffset = 0
+
+beforeAll(async () => {
+  t = await createTestApp('securitypage', {}, { now: () => Date.now() + clockOffset })
+})
+afterAll(() => t.cleanup())
+
+const codeAt = (secret: string, timestamp = Date.now()) =>
+  TOTP.generate({ secret: Secret.fromBase32(secret), timestamp })
+const sessionHash = (id: string) => t.redis.hgetall(`${t.config.redis.prefix}s:${id}`)
+
+async function waitUntil(check: () => boolean, timeoutMs = 10_000) {
+  const deadline = Date.now() + timeoutMs
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error('condition not met in time')
+    await Bun.sleep(20)
+  }
+}
+
+let counter = 0
+async function newUser() {
+  t.setSocketAddress(`10.8.0.${++counter}`)
+  return t.services.users.create(`security${counter}@example.com`, await t.services.hasher.hash(PASSWORD))
+}
+
+async function signIn(email: string) {
+  const browser = new TestBrowser(t.app)
+  await browser.get('/login')
+  await browser.post('/login', { email, password: PASSWORD })
+  const id = panelOf((await browser.get('/')).html).sessionId!
+  return { browser, id }
+}
+
+/** Signs in twice (two browsers), turns the app on in the first; returns both and the secret. */
+async function withAuthenticatorApp() {
+  const user = await newUser()
+  const other = await signIn(user.email)
+  const { browser, id } = await signIn(user.email)
+  await browser.get('/account/security')
+  const setup = await browser.post('/account/security/totp/setup')
+  expect(setup.response.headers.get('location')).toBe('/account/security/totp')
+  const page = await browser.get('/account/security/totp')
+  const secret = page.html.match(/<code id="totp-secret">([A-Z2-7 ]+)<\/code>/)![1]!.replaceAll(' ', '')
+  const confirmed = await browser.post('/account/security/totp/confirm', { code: codeAt(secret) })
+  return { user, browser, id, other, secret, page, confirmed }
+}
+
+describe('GET /account/security', () => {
+  test('logged out: to /login', async () => {
+    const { response } = await new TestBrowser(t.app).get('/account/security')
+    expect(response.status).toBe(303)
+    expect(response.headers.get('location')).toBe('/login')
+  })
+
+  test('shows the app off, no passkeys, and a passkey form that says it needs JavaScript', async () => {
+    const user = await newUser()
+    const { browser } = await signIn(user.email)
+    const { response, html } = await browser.get('/account/security')
+    expect(response.status).toBe(200)
+    expect(response.headers.get('cache-control')).toBe('no-store')
+    expect(html).toContain('<strong>Off.</strong>')
+    expect(html).toContain('No passkeys yet.')
+    expect(html).toContain('Adding a passkey needs JavaScript')
+    expect(html).toMatch(/<form id="passkey-add-form"[^>]*hidden/)
+  })
+})
+
+describe('turning the authenticator app on', () => {
+  test('QR code as inline SVG, base32 secret and otpauth URI; a current code turns it on and shows 10 codes once', async () => {
+    const { user, page, confirmed, secret, browser, id, other } = await withAuthenticatorApp()
+    expect(page.response.status).toBe(200)
+    expect(page.html).toMatch(/<figure class="qr"[^>]*><svg xmlns="http:\/\/www.w3.org\/2000\/svg"/)
+    expect(secret).toMatch(/^[A-Z2-7]{32}$/)
+    expect(page.html).toContain(
+      `otpauth://totp/Taproom:${encodeURIComponent(user.email)}?issuer=Taproom&amp;secret=${secret}&amp;algorithm=SHA1&amp;digits=6&amp;period=30`,
+    )
+    expect(confirmed.response.status).toBe(200)
+    const codes = [...confirmed.html.matchAll(/<li><code>([0-9A-Z]{5}-[0-9A-Z]{5})<\/code><\/li>/g)].map((m) => m[1])
+    expect(codes).toHaveLength(10)
+    expect(confirmed.html).toContain('download="taproom-recovery-codes.txt"')
+    expect(confirmed.html).toContain(encodeURIComponent(codes[0]!))
+
+    // The other browser was logged out; this one stays.
+    expect(await sessionHash(other.id)).toEqual({})
+    expect((await sessionHash(id)).u).toBe(user.id)
+    const security = await browser.get('/account/security')
+    expect(security.html).toContain('<strong>On.</strong>')
+    expect(security.html).toMatch(/Recovery codes left: <strong>10<\/strong>/)
+    expect(t.audit.some((entry) => entry.event === 'totp_enabled' && entry.userId === user.id)).toBe(true)
+    await waitUntil(() =>
+      (t.services.mail.outbox?.list() ?? []).some(
+        (mail) => mail.to === user.email && mail.subject === 'How you sign in to Taproom changed',
+      ),
+    )
+    // The secret is never in a log line or an audit record.
+    expect(JSON.stringify(t.audit)).not.toContain(secret)
+    expect(t.logs.join('\n')).not.toContain(secret)
+  })
+
+  test('a wrong code keeps it off, with a message', async () => {
+    const user = await newUser()
+    const { browser } = await signIn(user.email)
+    await browser.get('/account/security')
+    await browser.post('/account/security/totp/setup')
+    const { response, html } = await browser.post('/account/security/totp/confirm', { code: '000000' })
+    expect(response.status).toBe(422)
+    expect(html).toContain('That code is not right.')
+    expect((await browser.get('/account/security')).html).toContain('Continue setting up')
+  })
+
+  test('a stale proof gets the "Confirm it\'s you" form (403), and neither the setup page nor the change', async () => {
+    const user = await newUser()
+    const { browser } = await signIn(user.email)
+    await browser.get('/account/security')
+    clockOffset = t.config.reauthSeconds * 1000 + 1000
+    try {
+      const stale = await browser.post('/account/security/totp/setup')
+      expect(stale.response.status).toBe(403)
+      expect(stale.html).toContain('name="password"')
+      const page = await browser.get('/account/security/totp')
+      expect(page.response.status).toBe(303)
+      expect(page.response.headers.get('location')).toStartWith('/account/confirm?next=')
+      const options = await browser.request('/account/security/passkeys/options', {
+        method: 'POST',
+        headers: { 'x-csrf-token': browser.csrfToken },
+      })
+      expect(options.status).toBe(403)
+      expect(await options.json()).toEqual({
+        error: 'Confirm it is you first.',
+        redirect: '/account/confirm?next=%2Faccount%2Fsecurity',
+      })
+    } finally {
+      clockOffset = 0
+    }
+    expect((await t.services.deps.secondFactors.status(user.id)).totp).toBe('off')
+  })
+})
+
+describe('recovery codes and turning the app off', () => {
+  test('new codes void the old ones', async () => {
+    const { user, browser, confirmed } = await withAuthenticatorApp()
+    const old = confirmed.html.match(/<li><code>([0-9A-Z-]{11})<\/code><\/li>/)![1]!
+    const { response, html } = await browser.post('/account/security/recovery-codes')
+    expect(response.status).toBe(200)
+    expect(html).toContain('Your earlier codes no longer work.')
+    expect(html).not.toContain(old)
+    expect((await t.services.deps.secondFactors.verify(user.id, old, Date.now())).ok).toBe(false)
+  })
+
+  test('turning it off needs a current code or a recovery code, and logs the other browsers out', async () => {
+    const { user, browser, secret } = await withAuthenticatorApp()
+    const wrong = await browser.post('/account/security/totp/disable', { code: '123456' })
+    expect(wrong.response.status).toBe(422)
+    expect(wrong.html).toContain('the authenticator app is still on')
+    const later = await signIn(user.email)
+    // Signing in again needs the app now: the second browser stops at the second step.
+    expect((await later.browser.get('/account/sessions')).response.headers.get('location')).toBe('/login/verify')
+    await later.browser.post('/login/verify', { code: codeAt(secret, Date.now() - 30_000) })
+    const laterId = panelOf((await later.browser.get('/')).html).sessionId!
+    expect((await sessionHash(laterId)).k).toBe('password+app')
+
+    const off = await browser.post('/account/security/totp/disable', { code: codeAt(secret, Date.now() + 30_000) })
+    expect(off.response.status).toBe(303)
+    const { html } = await browser.get('/account/security')
+    expect(html).toContain('Authenticator app turned off. 1 other session was logged out.')
+    expect(await sessionHash(laterId)).toEqual({})
+    expect(t.audit.some((entry) => entry.event === 'totp_disabled' && entry.userId === user.id)).toBe(true)
+  })
+})
+
+describe('passkeys on the security page', () => {
+  test('registration options: resident key and user verification required, RP ID from APP_URL, single-use challenge', async () => {
+    const user = await newUser()
+    const { browser } = await signIn(user.email)
+    await browser.get('/account/security')
+    const response = await browser.request('/account/security/passkeys/options', {
+      method: 'POST',
+      headers: { 'x-csrf-token': browser.csrfToken },
+    })
+    expect(response.status).toBe(200)
+    const { options } = await response.json()
+    expect(options.rp).toEqual({ name: 'Taproom', id: new URL(t.config.appUrl).hostname })
+    expect(options.user.name).toBe(user.email)
+    expect(options.authenticatorSelection).toMatchObject({ residentKey: 'required', userVerification: 'required' })
+    expect(options.challenge).toMatch(/^[A-Za-z0-9_-]{40,}$/)
+
+    const garbage = await browser.post('/account/security/passkeys', { name: 'Laptop', response: '{"id":"x"}' })
+    expect(garbage.response.status).toBe(400)
+    expect(garbage.html).toContain('The passkey could not be verified.')
+    // The challenge was used up by that attempt.
+    const again = await browser.post('/account/security/passkeys', { name: 'Laptop', response: '{"id":"x"}' })
+    expect(again.html).toContain('The passkey request expired.')
+    const noScript = await browser.post('/account/security/passkeys', { name: 'Laptop', response: '' })
+    expect(noScript.response.status).toBe(422)
+    expect(noScript.html).toContain('Using a passkey needs JavaScript.')
+  })
+
+  test("renaming or removing another user's passkey is a 404; names are checked", async () => {
+    const owner = await newUser()
+    const passkey = await new SecondFactorRepository(t.services.database.db).addPasskey({
+      userId: owner.id,
+      credentialId: 'Y3JlZGVudGlhbC1vZi10aGUtb3duZXI',
+      publicKey: 'AA',
+      counter: 0,
+      transports: '',
+      name: 'Owner key',
+      backedUp: false,
+    })
+    const stranger = await newUser()
+    const { browser } = await signIn(stranger.email)
+    await browser.get('/account/security')
+    const rename = await browser.post(`/account/security/passkeys/${passkey!.id}/rename`, { name: 'Mine now' })
+    expect(rename.response.status).toBe(404)
+    const remove = await browser.post(`/account/security/passkeys/${passkey!.id}/remove`)
+    expect(remove.response.status).toBe(404)
+    expect((await browser.post('/account/security/passkeys/not-an-id/remove')).response.status).toBe(404)
+
+    const mine = await signIn(owner.email)
+    await mine.browser.get('/account/security')
+    const bad = await mine.browser.post(`/account/security/passkeys/${passkey!.id}/rename`, { name: ' ' })
+    expect(bad.response.status).toBe(422)
+    expect(bad.html).toContain('Give the passkey a name.')
+    const good = await mine.browser.post(`/account/security/passkeys/${passkey!.id}/rename`, { name: 'Work laptop' })
+    expect(good.response.status).toBe(303)
+    expect((await mine.browser.get('/account/security')).html).toContain('<strong>Work laptop</strong>')
+    const removed = await mine.browser.post(`/account/security/passkeys/${passkey!.id}/remove`)
+    expect(removed.response.status).toBe(303)
+    expect((await mine.browser.get('/account/security')).html).toContain('Passkey &quot;Work laptop&quot; removed.')
+    expect(t.audit.some((entry) => entry.event === 'passkey_removed' && entry.userId === owner.id)).toBe(true)
+  })
+})
