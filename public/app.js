@@ -1,48 +1,354 @@
-// Same-origin script (the CSP allows no inline script): sends the CSRF token
-// with every htmx request and runs the session countdown without polling,
-// since a poll would itself keep the session alive.
+// Same-origin script (the CSP allows no inline script). Everything works
+// without it; with it, every page gets, for free:
+// - the CSRF token on every htmx request, refreshed when the tab comes back
+//   (another tab may have logged in or out, which changes the token);
+// - busy feedback on every form: buttons disabled with an in-progress label,
+//   aria-busy on the region that will change, one request per double click;
+// - the session countdown (mm:ss), without polling, since a poll would itself
+//   keep the session alive; at zero the panel and the nav stop showing the user;
+// - times in the reader's own time zone, focus moved where the action left it.
+//
+// Hooks for other scripts, dispatched on document:
+//   taproom:tick            detail { secondsLeft } every second while a panel counts down
+//   taproom:session-ended   the countdown reached zero
+//   taproom:session-refresh the panel and nav were refreshed from GET /session
 ;(() => {
+  const BUSY_LABEL = 'Working…'
+  const STALE_FORM =
+    'This page was out of date (you may have logged in or out in another tab). It is up to date now: please try again.'
+
+  // --- CSRF token -----------------------------------------------------------
+
   function csrfToken() {
-    var panel = document.getElementById('session-panel')
+    const panel = document.getElementById('session-panel')
     if (panel?.dataset.csrfToken) return panel.dataset.csrfToken
-    var meta = document.querySelector('meta[name="csrf-token"]')
+    const meta = document.querySelector('meta[name="csrf-token"]')
     return meta ? meta.getAttribute('content') : ''
   }
 
+  /** Makes every form on the page carry this token: plain forms post their _csrf field. */
+  function adoptToken(token) {
+    if (!token) return
+    const meta = document.querySelector('meta[name="csrf-token"]')
+    if (meta) meta.setAttribute('content', token)
+    for (const field of document.querySelectorAll('input[name="_csrf"]')) field.value = token
+  }
+
   document.addEventListener('htmx:config:request', (event) => {
-    var request = event.detail?.ctx?.request
+    const request = event.detail?.ctx?.request
     if (request?.headers) request.headers['X-CSRF-Token'] = csrfToken()
   })
 
+  // --- Busy feedback --------------------------------------------------------
+
+  function submitButtons(form) {
+    return form.querySelectorAll('button:not([type]), button[type="submit"], input[type="submit"]')
+  }
+
+  /** Marks a form as working; false if it already is (a second click sends nothing). */
+  function markBusy(form, region) {
+    if (form.dataset.busy) return false
+    form.dataset.busy = 'true'
+    for (const button of submitButtons(form)) {
+      button.style.minWidth = `${button.offsetWidth}px`
+      button.dataset.idleLabel = button.textContent
+      button.dataset.hadFocus = document.activeElement === button ? 'true' : ''
+      button.textContent = button.dataset.busyLabel || BUSY_LABEL
+      button.disabled = true
+    }
+    if (region) {
+      region.setAttribute('aria-busy', 'true')
+      busyRegions.set(form, region)
+    }
+    return true
+  }
+
+  const busyRegions = new WeakMap()
+
+  function clearBusy(form) {
+    if (!form.dataset.busy) return
+    delete form.dataset.busy
+    for (const button of submitButtons(form)) {
+      if (button.dataset.idleLabel !== undefined) button.textContent = button.dataset.idleLabel
+      button.disabled = false
+      button.style.minWidth = ''
+      if (button.dataset.hadFocus && form.isConnected) button.focus()
+      delete button.dataset.idleLabel
+      delete button.dataset.hadFocus
+    }
+    const region = busyRegions.get(form)
+    if (region) region.removeAttribute('aria-busy')
+    busyRegions.delete(form)
+  }
+
+  function formOf(ctx) {
+    const source = ctx?.sourceElement
+    if (!source) return null
+    return source.matches('form') ? source : source.closest('form')
+  }
+
+  document.addEventListener('htmx:config:request', (event) => {
+    const ctx = event.detail?.ctx
+    const form = formOf(ctx)
+    if (form) {
+      if (!markBusy(form, ctx.target)) event.preventDefault()
+    } else if (ctx?.target) {
+      ctx.target.setAttribute('aria-busy', 'true')
+      ctx.busyTarget = ctx.target
+    }
+  })
+
+  document.addEventListener('htmx:finally:request', (event) => {
+    const ctx = event.detail?.ctx
+    if (ctx?.busyTarget) ctx.busyTarget.removeAttribute('aria-busy')
+    const form = formOf(ctx)
+    // A redirect is about to load the next page: the button stays busy until it does.
+    if (form && !ctx.hx?.redirect) clearBusy(form)
+  })
+
+  // Plain forms (no htmx) load a new page: busy until it arrives.
+  document.addEventListener('submit', (event) => {
+    const form = event.target
+    if (event.defaultPrevented || !(form instanceof HTMLFormElement)) return
+    if (!markBusy(form, document.getElementById('main'))) event.preventDefault()
+  })
+
+  // Back to a page kept in the back/forward cache: nothing is in flight any more.
+  window.addEventListener('pageshow', (event) => {
+    if (!event.persisted) return
+    for (const form of document.querySelectorAll('form[data-busy]')) clearBusy(form)
+    refreshSession()
+  })
+
+  // --- A refused CSRF token: refresh, then retry (pours) or say so ----------
+
+  document.addEventListener('htmx:after:request', (event) => {
+    const ctx = event.detail?.ctx
+    if (ctx?.response?.status !== 403 || !ctx.response.headers.get('X-CSRF-Refused')) {
+      const done = formOf(ctx)
+      if (done) delete done.dataset.retried
+      return
+    }
+    event.preventDefault()
+    const form = formOf(ctx)
+    refreshSession().then(() => {
+      if (form?.isConnected && form.hasAttribute('data-retry-on-csrf') && !form.dataset.retried) {
+        form.dataset.retried = 'true'
+        form.requestSubmit()
+      } else {
+        showNotice(STALE_FORM)
+      }
+    })
+  })
+
+  function showNotice(message) {
+    const flash = document.getElementById('flash')
+    if (!flash) return
+    const line = document.createElement('p')
+    line.textContent = message
+    flash.replaceChildren(line)
+  }
+
+  // --- Keeping the panel, the nav and the token true -------------------------
+
+  let refreshing = null
+
+  /** Re-reads the session (GET /session only peeks: looking is not activity) and updates panel, nav and token. */
+  function refreshSession() {
+    refreshing ??= fetch('/session', {
+      headers: { 'HX-Request': 'true', 'HX-Current-URL': location.href },
+      cache: 'no-store',
+      credentials: 'same-origin',
+    })
+      .then((response) => (response.ok ? response.text() : Promise.reject(new Error(String(response.status)))))
+      .then((html) => {
+        const fresh = new DOMParser().parseFromString(html, 'text/html')
+        const panel = fresh.getElementById('session-panel')
+        if (panel) {
+          adoptToken(panel.dataset.csrfToken)
+          const shown = document.getElementById('session-panel')
+          if (shown) shown.replaceWith(document.importNode(panel, true))
+        }
+        const nav = fresh.getElementById('site-nav')
+        const shownNav = document.getElementById('site-nav')
+        if (nav && shownNav) {
+          nav.removeAttribute('hx-swap-oob')
+          // An unchanged nav is left alone, so keyboard focus inside it is kept.
+          if (nav.outerHTML !== shownNav.outerHTML) shownNav.replaceWith(document.importNode(nav, true))
+        }
+        tick()
+        document.dispatchEvent(new CustomEvent('taproom:session-refresh'))
+      })
+      .catch(() => {})
+      .finally(() => {
+        refreshing = null
+      })
+    return refreshing
+  }
+
+  let lastRefresh = 0
+  function refreshWhenBack() {
+    if (document.visibilityState !== 'visible' || Date.now() - lastRefresh < 1000) return
+    lastRefresh = Date.now()
+    refreshSession()
+  }
+  window.addEventListener('focus', refreshWhenBack)
+  document.addEventListener('visibilitychange', refreshWhenBack)
+
+  // --- The countdown ----------------------------------------------------------
+
+  function two(n) {
+    return String(n).padStart(2, '0')
+  }
+
+  /** "29:41", or "2:05:09" from an hour up, as the server renders it. */
+  function formatClock(seconds) {
+    const hours = Math.floor(seconds / 3600)
+    const minutes = Math.floor((seconds % 3600) / 60)
+    return hours > 0 ? `${hours}:${two(minutes)}:${two(seconds % 60)}` : `${minutes}:${two(seconds % 60)}`
+  }
+
   // The deadline on this device's clock, from the seconds left that the server
-  // wrote into the panel (data-expires-in) when it arrived: comparing the
-  // server's data-expires-at with Date.now() would be off by any clock skew.
-  var deadlines = new WeakMap()
-  function deadlineOf(panel) {
-    var known = deadlines.get(panel)
-    if (!known || known.expiresAt !== panel.dataset.expiresAt) {
-      known = { expiresAt: panel.dataset.expiresAt, local: Date.now() + Number(panel.dataset.expiresIn) * 1000 }
-      deadlines.set(panel, known)
+  // wrote into the page when it arrived: comparing the server's time with
+  // Date.now() would be off by any clock skew.
+  const deadlines = new WeakMap()
+  function deadlineOf(element, seconds, key) {
+    let known = deadlines.get(element)
+    if (!known || known.key !== key) {
+      known = { key: key, local: Date.now() + Number(seconds) * 1000 }
+      deadlines.set(element, known)
     }
     return known.local
   }
 
+  function secondsUntil(deadline) {
+    return Math.max(0, Math.ceil((deadline - Date.now()) / 1000))
+  }
+
   function tick() {
-    var panel = document.getElementById('session-panel')
+    // Other countdowns (How it works shows the record's TTL) tick in step.
+    for (const counter of document.querySelectorAll('[data-count-from]')) {
+      const text = String(secondsUntil(deadlineOf(counter, counter.dataset.countFrom, counter.dataset.countFrom)))
+      if (counter.textContent !== text) counter.textContent = text
+    }
+
+    const panel = document.getElementById('session-panel')
     if (!panel?.dataset.expiresAt) return
-    var left = Math.max(0, Math.ceil((deadlineOf(panel) - Date.now()) / 1000))
-    var counter = panel.querySelector('[data-countdown]')
-    if (counter && counter.textContent !== String(left)) counter.textContent = String(left)
+    const left = secondsUntil(deadlineOf(panel, panel.dataset.expiresIn, panel.dataset.expiresAt))
+    const clock = panel.querySelector('[data-countdown]')
+    if (clock && clock.textContent !== formatClock(left)) clock.textContent = formatClock(left)
     panel.dataset.expiresIn = String(left)
-    var line = panel.querySelector('.countdown')
+    document.dispatchEvent(new CustomEvent('taproom:tick', { detail: { secondsLeft: left } }))
     if (left === 0 && !panel.dataset.expired) {
       panel.dataset.expired = 'true'
-      if (line) line.textContent = 'Session expired. Your next action starts a new one.'
+      sessionEnded(panel)
     }
   }
 
+  /** The session is gone: say so at once, then let the server confirm (another tab may have kept it alive). */
+  function sessionEnded(panel) {
+    const line = panel.querySelector('.countdown')
+    if (line) line.textContent = 'Your session has ended. Your next action starts a new one.'
+    const state = panel.querySelector('[data-login-state]')
+    if (state) state.textContent = 'Not logged in'
+    panel.removeAttribute('data-user-email')
+    showLoggedOutNav()
+    document.dispatchEvent(new CustomEvent('taproom:session-ended'))
+    setTimeout(refreshSession, 1000)
+  }
+
+  function showLoggedOutNav() {
+    const nav = document.getElementById('site-nav')
+    if (!nav?.dataset.loggedIn) return
+    for (const item of nav.querySelectorAll('a[href^="/account/"], .nav-form')) item.remove()
+    for (const [href, label] of [
+      ['/login', 'Log In'],
+      ['/signup', 'Sign Up'],
+    ]) {
+      const link = document.createElement('a')
+      link.href = href
+      link.textContent = label
+      nav.append(link)
+    }
+    delete nav.dataset.loggedIn
+  }
+
+  // --- Times in the reader's time zone ---------------------------------------
+
+  const LOCAL = { dateStyle: 'medium', timeStyle: 'medium' }
+  function localizeTimes(root) {
+    for (const time of root.querySelectorAll('time[data-local]')) {
+      const date = new Date(time.getAttribute('datetime'))
+      if (!Number.isNaN(date.getTime())) time.textContent = date.toLocaleString(undefined, LOCAL)
+      time.removeAttribute('data-local')
+    }
+  }
+
+  // --- Focus after a revoke ---------------------------------------------------
+
+  // The row a revoke started from: afterwards focus goes to the row now in its
+  // place, or the list's heading when it was the last.
+  let revokedRow = null
+  document.addEventListener('htmx:config:request', (event) => {
+    const row = formOf(event.detail?.ctx)?.closest('#sessions-list tbody tr')
+    const form = formOf(event.detail?.ctx)
+    if (row) revokedRow = [...row.parentElement.children].indexOf(row)
+    else if (form?.id === 'revoke-others-form') revokedRow = -1
+  })
+  document.addEventListener('htmx:finally:request', () => {
+    if (revokedRow === null) return
+    const index = revokedRow
+    revokedRow = null
+    const rows = document.querySelectorAll('#sessions-list tbody tr')
+    const next = index >= 0 ? rows[index] : null
+    const control = next?.querySelector('button, a')
+    const heading = document.getElementById('sessions-heading')
+    if (control) control.focus()
+    else if (heading) heading.focus()
+  })
+
+  // --- How it works: what a pour changed in the record ------------------------
+
+  let before = null
+  document.addEventListener('htmx:before:swap', (event) => {
+    if (event.detail?.ctx?.target?.id !== 'session-inspector') return
+    before = new Map([['#id', document.getElementById('session-inspector')?.dataset.sessionId]])
+    for (const row of document.querySelectorAll('#session-inspector tr[data-field]')) {
+      before.set(row.dataset.field, row.querySelector('td:nth-child(2)')?.textContent)
+    }
+  })
+
+  function markChangedFields() {
+    const inspector = document.getElementById('session-inspector')
+    if (!before || !inspector) return
+    const previous = before
+    before = null
+    // A different session (after a login or logout) is a new record, not a change.
+    if (previous.get('#id') !== inspector.dataset.sessionId) return
+    for (const row of inspector.querySelectorAll('tr[data-field]')) {
+      const value = row.querySelector('td:nth-child(2)')?.textContent
+      if (previous.get(row.dataset.field) === value) continue
+      row.dataset.changed = previous.has(row.dataset.field) ? 'changed' : 'new'
+      const badge = document.createElement('span')
+      badge.className = 'changed-badge'
+      badge.textContent = previous.has(row.dataset.field) ? 'changed' : 'new'
+      row.querySelector('td:first-child')?.append(' ', badge)
+    }
+  }
+
+  // --- Wiring -----------------------------------------------------------------
+
+  document.addEventListener('htmx:after:swap', () => {
+    markChangedFields()
+    localizeTimes(document)
+    tick()
+  })
+
   setInterval(tick, 1000)
-  document.addEventListener('htmx:after:swap', tick)
-  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', tick)
-  else tick()
+  function start() {
+    localizeTimes(document)
+    tick()
+  }
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start)
+  else start()
 })()

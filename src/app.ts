@@ -103,7 +103,7 @@ export function createApp(deps: AppDeps) {
   const proof = { maxAgeSeconds: config.reauthSeconds, lifetimes, now }
   const requireFreshProof = freshProofGuard(proof)
 
-  app.route('/', homeRoutes({ pourBeer: deps.pourBeer, lifetimes, now }))
+  app.route('/', homeRoutes({ pourBeer: deps.pourBeer, lifetimes, now, secureCookies: config.session.cookieSecure }))
   app.route(
     '/',
     authRoutes({
@@ -124,6 +124,7 @@ export function createApp(deps: AppDeps) {
       throttle: deps.throttle,
       secondFactors: deps.secondFactors,
       passkeys: deps.passkeys,
+      notices: deps.notices,
       audit: deps.audit,
       now,
     }),

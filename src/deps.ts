@@ -18,6 +18,7 @@ import { createBeerGenerator } from './beer/generator.ts'
 import { createRemoteBeerSource } from './beer/remote.ts'
 import { AuthEventRepository } from './db/auth-events.ts'
 import { createDatabase, type DatabaseHandle } from './db/client.ts'
+import { mysqlProbe } from './db/probe.ts'
 import { SecondFactorRepository } from './db/second-factors.ts'
 import { UserRepository } from './db/users.ts'
 import type { Config } from './env.ts'
@@ -30,6 +31,7 @@ import { RecoveryMails } from './recovery/mails.ts'
 import { SecurityNotices } from './recovery/notices.ts'
 import { OneTimeTokens } from './recovery/one-time-tokens.ts'
 import { createRedis, type RedisClient } from './redis/client.ts'
+import { assertNoEviction } from './redis/eviction.ts'
 import { redisSessionStore } from './session/redis-store.ts'
 import { createSessions, type Sessions } from './session/sessions.ts'
 
@@ -54,7 +56,10 @@ export type WiringOptions = {
   logger?: Logger
   /** Mail retry timing; tests shorten it. */
   mailRetry?: { attempts: number; backoffMs: number }
+  /** A fixed clock for tests; the app otherwise shows times on the session store's clock (Redis TIME). */
   now?: () => number
+  /** This process's clock as the session layer sees it (tests skew it). */
+  localClock?: () => number
 }
 
 /**
@@ -65,6 +70,7 @@ export function wireDependencies(config: Config, options: WiringOptions): Wiring
   const logger = options.logger ?? createLogger({ level: config.logLevel })
   const redis = createRedis(config.redis)
   const database = createDatabase(config.databaseUrl)
+  const probe = mysqlProbe(config.databaseUrl)
   const users = new UserRepository(database.db)
   const bcryptWorkers = config.bcrypt.workers ?? availableParallelism()
   const hasher = createPasswordHasher({
@@ -94,7 +100,7 @@ export function wireDependencies(config: Config, options: WiringOptions): Wiring
     absoluteSeconds: config.session.absoluteSeconds,
     maxSessionsPerUser: config.session.maxPerUser,
     cookieSecure: config.session.cookieSecure,
-    now: options.now,
+    localClock: options.localClock ?? options.now,
   })
   const credentialGate = new CredentialGate(config.loginMaxConcurrent ?? 4 * bcryptWorkers)
   const factorRepository = new SecondFactorRepository(database.db)
@@ -155,12 +161,12 @@ export function wireDependencies(config: Config, options: WiringOptions): Wiring
     notices,
     outbox: mail.outbox,
     readiness: {
-      redis: () => redis.ping(),
-      mysql: () => database.ping(),
+      redis: () => (config.redis.allowEviction ? redis.ping() : assertNoEviction(redis)),
+      mysql: () => probe.ping(),
     },
     socketAddress: options.socketAddress,
     logger,
-    now: options.now,
+    now: options.now ?? sessions.now,
   }
 
   return {
@@ -176,7 +182,7 @@ export function wireDependencies(config: Config, options: WiringOptions): Wiring
     async close() {
       await mail.close()
       await activity.settled()
-      await Promise.allSettled([redis.quit(), database.pool.end(), hasher.close(), strength.close()])
+      await Promise.allSettled([redis.quit(), database.pool.end(), probe.close(), hasher.close(), strength.close()])
     },
   }
 }

@@ -61,6 +61,7 @@ const schema = z.object({
   REDIS_CLUSTER_NODES: hostPortList.optional(),
   REDIS_SENTINELS: hostPortList.optional(),
   REDIS_SENTINEL_NAME: z.string().min(1).default('mymaster'),
+  REDIS_ALLOW_EVICTION: booleanString.default(false),
   REDIS_PREFIX: z
     .string()
     .min(1)
@@ -118,6 +119,8 @@ export type Config = {
     sentinels?: { host: string; port: number }[]
     sentinelName: string
     prefix: string
+    /** Run even when Redis may evict keys (maxmemory-policy other than noeviction). */
+    allowEviction: boolean
   }
   session: {
     secrets: string[]
@@ -231,6 +234,7 @@ export function parseEnv(source: Record<string, string | undefined>): Config {
       sentinels: env.REDIS_SENTINELS,
       sentinelName: env.REDIS_SENTINEL_NAME,
       prefix: env.REDIS_PREFIX,
+      allowEviction: env.REDIS_ALLOW_EVICTION,
     },
     session: {
       secrets: env.SESSION_SECRET ?? [randomBytes(32).toString('base64url')],

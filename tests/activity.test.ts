@@ -58,7 +58,7 @@ describe('the activity page', () => {
   test('logged out: GET /account/activity sends the browser to /login', async () => {
     const { response } = await new TestBrowser(t.app).get('/account/activity')
     expect(response.status).toBe(303)
-    expect(response.headers.get('location')).toBe('/login')
+    expect(response.headers.get('location')).toBe('/login?next=%2Faccount%2Factivity')
   })
 
   test('shows a sign-in with its device and IP, and the page is never cached', async () => {

@@ -42,15 +42,43 @@ describe('POST /beer', () => {
     expect(response.headers.get('cache-control')).toBe('no-store')
   })
 
-  test('without htmx: a full page, and the next GET / shows the new count', async () => {
+  test('without htmx: Post/Redirect/Get — 303 to /, which shows the poured beer once, and GET /beer goes home', async () => {
     const browser = new TestBrowser(t.app)
     await browser.get('/')
-    const { response, html } = await browser.post('/beer')
-    expect(response.status).toBe(200)
-    expect(html).toContain('<html')
-    expect(html).toContain('class="beer-name"')
+    const { response } = await browser.post('/beer')
+    expect(response.status).toBe(303)
+    expect(response.headers.get('location')).toBe('/')
     const { html: next } = await browser.get('/')
     expect(panelOf(next).beers).toBe(1)
+    const name = next.match(/<p class="beer-name">([^<]+)<\/p>/)?.[1]
+    expect(name).toBeTruthy()
+    expect(next).toContain(`Poured: ${name}`)
+    const { html: again } = await browser.get('/')
+    expect(again).not.toContain('class="beer-name"')
+    expect(again).toContain('Your beer will appear here.')
+    expect(panelOf(again).beers).toBe(1)
+    const stale = await browser.request('/beer')
+    expect(stale.status).toBe(303)
+    expect(stale.headers.get('location')).toBe('/')
+  })
+
+  test('a planted or malformed poured-beer cookie shows no beer and breaks nothing', async () => {
+    for (const value of [
+      '%5B1%2C2%5D',
+      'not-json',
+      '%5B%22%22%2C%22x%22%5D',
+      encodeURIComponent(JSON.stringify(['x'.repeat(500), 'y'])),
+    ]) {
+      const response = await t.app.request('/', { headers: { cookie: `taproom_poured=${value}` } })
+      expect(response.status).toBe(200)
+      const html = await response.text()
+      expect(html).not.toContain('class="beer-name"')
+      expect(response.headers.getSetCookie().some((cookie) => cookie.startsWith('taproom_poured=;'))).toBe(true)
+    }
+    const shown = await t.app.request('/', {
+      headers: { cookie: `taproom_poured=${encodeURIComponent(JSON.stringify(['<b>Bold</b>', 'Saison']))}` },
+    })
+    expect(await shown.text()).toContain('<p class="beer-name">&lt;b&gt;Bold&lt;/b&gt;</p>')
   })
 
   test('a pour is one Redis round trip', async () => {
@@ -68,7 +96,7 @@ describe('POST /beer', () => {
     expect(responses.every(({ response }) => response.status === 200)).toBe(true)
     const counts = responses.map(({ html }) => panelOf(html).beers).sort((a, b) => a - b)
     expect(counts).toEqual(Array.from({ length: 50 }, (_, i) => i + 1))
-    const key = `${t.config.redis.prefix}s:${panelOf(html).sessionId}`
+    const key = await t.sessionKey(panelOf(html).sessionId)
     expect(await t.redis.hget(key, 'b')).toBe('50')
   })
 
@@ -83,7 +111,7 @@ describe('POST /beer', () => {
       { htmx: true, headers: { 'x-csrf-token': browser.csrfToken } },
     )
     expect(viaHeader.response.status).toBe(200)
-    expect((await browser.post('/beer')).response.status).toBe(200)
+    expect((await browser.post('/beer')).response.status).toBe(303)
   })
 
   test("another session's token does not work", async () => {
@@ -110,21 +138,21 @@ describe('POST /beer', () => {
       {},
       { headers: { origin: 'http://localhost', host: 'localhost', 'sec-fetch-site': 'same-origin' } },
     )
-    expect(sameOrigin.response.status).toBe(200)
+    expect(sameOrigin.response.status).toBe(303)
   })
 
   test('a pour on a session that ended starts a new one instead of reviving the old', async () => {
     const browser = new TestBrowser(t.app)
     const { html } = await browser.get('/')
     const { sessionId } = panelOf(html)
-    await t.redis.del(`${t.config.redis.prefix}s:${sessionId}`)
+    await t.redis.del(await t.sessionKey(sessionId))
     const { response, html: fragment } = await browser.post('/beer', {}, { htmx: true })
     expect(response.status).toBe(200)
     const panel = panelOf(fragment)
     expect(panel.sessionId).not.toBe(sessionId)
     expect(panel.beers).toBe(1)
     expect(fragment).toContain('Your session expired')
-    expect(await t.redis.exists(`${t.config.redis.prefix}s:${sessionId}`)).toBe(0)
+    expect(await t.redis.exists(await t.sessionKey(sessionId))).toBe(0)
   })
 })
 

@@ -15,7 +15,7 @@ afterAll(() => t.cleanup())
 
 const codeAt = (secret: string, timestamp = Date.now()) =>
   TOTP.generate({ secret: Secret.fromBase32(secret), timestamp })
-const sessionHash = (id: string) => t.redis.hgetall(`${t.config.redis.prefix}s:${id}`)
+const sessionHash = async (id: string) => t.redis.hgetall(await t.sessionKey(id))
 
 async function waitUntil(check: () => boolean, timeoutMs = 10_000) {
   const deadline = Date.now() + timeoutMs
@@ -57,7 +57,7 @@ describe('GET /account/security', () => {
   test('logged out: to /login', async () => {
     const { response } = await new TestBrowser(t.app).get('/account/security')
     expect(response.status).toBe(303)
-    expect(response.headers.get('location')).toBe('/login')
+    expect(response.headers.get('location')).toBe('/login?next=%2Faccount%2Fsecurity')
   })
 
   test('shows the app off, no passkeys, and a passkey form that says it needs JavaScript', async () => {
@@ -176,6 +176,21 @@ describe('recovery codes and turning the app off', () => {
   })
 })
 
+describe('guessing codes on the security page', () => {
+  test('wrong codes to turn the app off count against the account: after 20, even a right one waits', async () => {
+    const { user, browser, secret } = await withAuthenticatorApp()
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const wrong = await browser.post('/account/security/totp/disable', { code: String(100000 + attempt) })
+      expect(wrong.response.status).toBe(422)
+    }
+    const locked = await browser.post('/account/security/totp/disable', { code: codeAt(secret, Date.now() + 30_000) })
+    expect(locked.response.status).toBe(429)
+    expect(Number(locked.response.headers.get('retry-after'))).toBeGreaterThan(800)
+    expect(locked.html).toContain('Too many wrong codes.')
+    expect((await t.services.deps.secondFactors.status(user.id)).totp).toBe('on')
+  })
+})
+
 describe('passkeys on the security page', () => {
   test('registration options: resident key and user verification required, RP ID from APP_URL, single-use challenge', async () => {
     const user = await newUser()
@@ -195,9 +210,21 @@ describe('passkeys on the security page', () => {
     const garbage = await browser.post('/account/security/passkeys', { name: 'Laptop', response: '{"id":"x"}' })
     expect(garbage.response.status).toBe(400)
     expect(garbage.html).toContain('The passkey could not be verified.')
-    // The challenge was used up by that attempt.
-    const again = await browser.post('/account/security/passkeys', { name: 'Laptop', response: '{"id":"x"}' })
-    expect(again.html).toContain('The passkey request expired.')
+    // Well formed, but signed over a challenge this session was never given.
+    const b64 = (value: string) => Buffer.from(value).toString('base64url')
+    const forged = JSON.stringify({
+      id: 'AAAA',
+      rawId: 'AAAA',
+      type: 'public-key',
+      clientExtensionResults: {},
+      response: {
+        clientDataJSON: b64(JSON.stringify({ type: 'webauthn.create', challenge: 'x'.repeat(43), origin: 'x' })),
+        attestationObject: 'AAAA',
+      },
+    })
+    const unknown = await browser.post('/account/security/passkeys', { name: 'Laptop', response: forged })
+    expect(unknown.response.status).toBe(400)
+    expect(unknown.html).toContain('The passkey request expired.')
     const noScript = await browser.post('/account/security/passkeys', { name: 'Laptop', response: '' })
     expect(noScript.response.status).toBe(422)
     expect(noScript.html).toContain('Using a passkey needs JavaScript.')

@@ -64,7 +64,7 @@ describe('GET /signup', () => {
 
   test('the nav offers Sign Up when logged out and "Your sessions" once the address is verified', async () => {
     const { html } = await signupPage()
-    expect(html).toContain('<a href="/signup">Sign Up</a>')
+    expect(html).toContain('<a href="/signup" aria-current="page">Sign Up</a>')
     expect(html).not.toContain('Your sessions')
     const { browser } = await signUpVerified(freshEmail())
     const after = (await browser.get('/')).html

@@ -4,6 +4,7 @@ import '../src/app.ts'
 import type { Beer } from '../src/beer/generator.ts'
 import { type TemplateSpec, templatedViews, templateRenderer } from '../src/http/view-template.ts'
 import type { StoredSession } from '../src/session/store.ts'
+import { NAV_PATHS } from '../src/views/partials/site-nav.tsx'
 
 /*
  * Every templated view, rendered with thousands of random props both from its
@@ -34,6 +35,7 @@ const sessionFields: { [Field in keyof Required<StoredSession>]: fc.Arbitrary<St
   flash: optional(text),
   provedAt: optional(time),
   method: optional(fc.constantFrom('password', 'password+app', 'passkey', 'recovery-code')),
+  retainedAt: optional(time),
   pendingUserId: optional(text),
   pendingUntil: optional(time),
 }
@@ -51,6 +53,8 @@ const lifetimes = fc
 
 const csrfToken = fc.string({ unit: 'grapheme-ascii', minLength: 1, maxLength: 43 })
 const beer: fc.Arbitrary<Beer> = fc.record({ name: text, style: text })
+/** The page an htmx answer's nav marks as current, if any. */
+const navPath = fc.option(fc.constantFrom(...NAV_PATHS), { nil: undefined })
 
 const propsOf: Record<string, fc.Arbitrary<unknown>> = {
   'session panel': fc
@@ -60,8 +64,11 @@ const propsOf: Record<string, fc.Arbitrary<unknown>> = {
     .tuple(sessionAndNow, csrfToken, optional(lifetimes))
     .map(([state, token, limits]) => ({ ...state, csrfToken: token, beer: null, lifetimes: limits })),
   'pour result': fc
-    .tuple(sessionAndNow, fc.option(csrfToken, { nil: null }), fc.oneof(fc.constant('error' as const), beer))
-    .map(([state, token, poured]) => ({ ...state, csrfToken: token, beer: poured })),
+    .tuple(sessionAndNow, fc.option(csrfToken, { nil: null }), fc.oneof(fc.constant('error' as const), beer), navPath)
+    .map(([state, token, poured, nav]) => ({ ...state, csrfToken: token, beer: poured, nav })),
+  'panel refresh': fc
+    .tuple(sessionAndNow, fc.option(csrfToken, { nil: null }), navPath)
+    .map(([state, token, nav]) => ({ ...state, csrfToken: token, nav })),
 }
 
 // Each run is a series of visitors through one fresh template cache, so every

@@ -26,7 +26,10 @@ type PasskeyOptions = {
 
 type Ceremony = 'register' | 'sign-in'
 
-export type PasskeyFailure = { ok: false; reason: 'expired' | 'invalid' | 'unknown' | 'counter' | 'duplicate' }
+export type PasskeyFailure =
+  | { ok: false; reason: 'expired' | 'invalid' | 'unknown' | 'duplicate' }
+  /** A correctly signed assertion whose counter did not go up: the authenticator was copied. */
+  | { ok: false; reason: 'counter'; passkey: Passkey }
 
 /** WebAuthn allows 1023-byte credential IDs; ours must fit an indexed column. */
 const MAX_CREDENTIAL_ID_CHARS = 512
@@ -45,6 +48,8 @@ const credentialJson = z.object({
   clientExtensionResults: z.record(z.string(), z.unknown()).default({}),
   authenticatorAttachment: z.enum(['platform', 'cross-platform']).optional(),
 })
+
+const signedChallenge = z.object({ challenge: base64url.min(16).max(128) })
 
 const registrationJson = credentialJson.extend({
   response: z.object({
@@ -118,10 +123,10 @@ export class Passkeys {
     name: string,
     responseText: string,
   ): Promise<{ ok: true; passkey: Passkey } | PasskeyFailure> {
-    const expectedChallenge = await this.#takeChallenge(sessionId, 'register')
-    if (!expectedChallenge) return { ok: false, reason: 'expired' }
     const response = parseJson(registrationJson, responseText)
     if (!response) return { ok: false, reason: 'invalid' }
+    const expectedChallenge = await this.#takeSignedChallenge(sessionId, 'register', response.response.clientDataJSON)
+    if (!expectedChallenge) return { ok: false, reason: 'expired' }
     let verified: Awaited<ReturnType<typeof verifyRegistrationResponse>>
     try {
       verified = await (await webauthn()).verifyRegistrationResponse({
@@ -169,21 +174,22 @@ export class Passkeys {
   /**
    * Verifies an assertion: the challenge this session was given, this origin
    * and RP ID, user verification, the signature, and a counter that went up
-   * (a counter that did not is a cloned authenticator, refused).
+   * (a signed assertion whose counter did not is from a copied authenticator:
+   * `counter`, refused).
    */
   async verifySignIn(
     sessionId: string,
     responseText: string,
   ): Promise<{ ok: true; passkey: Passkey } | PasskeyFailure> {
-    const expectedChallenge = await this.#takeChallenge(sessionId, 'sign-in')
-    if (!expectedChallenge) return { ok: false, reason: 'expired' }
     const response = parseJson(authenticationJson, responseText)
     if (!response) return { ok: false, reason: 'invalid' }
+    const expectedChallenge = await this.#takeSignedChallenge(sessionId, 'sign-in', response.response.clientDataJSON)
+    if (!expectedChallenge) return { ok: false, reason: 'expired' }
     const passkey = await this.#options.repository.findPasskey(response.id)
     if (!passkey) return { ok: false, reason: 'unknown' }
-    let verified: Awaited<ReturnType<typeof verifyAuthenticationResponse>>
-    try {
-      verified = await (await webauthn()).verifyAuthenticationResponse({
+    const { verifyAuthenticationResponse } = await webauthn()
+    const verify = (counter: number) =>
+      verifyAuthenticationResponse({
         response: response as AuthenticationResponseJSON,
         expectedChallenge,
         expectedOrigin: this.origin,
@@ -192,17 +198,24 @@ export class Passkeys {
         credential: {
           id: passkey.credentialId,
           publicKey: Buffer.from(passkey.publicKey, 'base64url'),
-          counter: passkey.counter,
+          counter,
           transports: splitTransports(passkey),
         },
       })
+    let verified: Awaited<ReturnType<typeof verifyAuthenticationResponse>>
+    try {
+      verified = await verify(passkey.counter)
     } catch (error) {
-      return { ok: false, reason: /counter/i.test((error as Error).message) ? 'counter' : 'invalid' }
+      if (!/counter/i.test((error as Error).message)) return { ok: false, reason: 'invalid' }
+      // The library compares counters before it checks the signature. Only a
+      // signed assertion proves a copy: anyone can send a low counter.
+      const signed = await verify(0).catch(() => null)
+      return signed?.verified ? { ok: false, reason: 'counter', passkey } : { ok: false, reason: 'invalid' }
     }
     if (!verified.verified) return { ok: false, reason: 'invalid' }
     const { newCounter } = verified.authenticationInfo
     const recorded = await this.#options.repository.recordPasskeyUse(passkey.id, passkey.counter, newCounter)
-    if (!recorded) return { ok: false, reason: 'counter' }
+    if (!recorded) return { ok: false, reason: 'counter', passkey }
     return { ok: true, passkey: { ...passkey, counter: newCounter, lastUsedAt: new Date() } }
   }
 
@@ -210,13 +223,29 @@ export class Passkeys {
     return `${this.#options.prefix}webauthn:${ceremony}:${sessionId}`
   }
 
+  /*
+   * The last two challenges of each ceremony are kept per session, so the
+   * autofill request a login page starts and the button's request can both
+   * finish; each is accepted once.
+   */
   async #keepChallenge(sessionId: string, ceremony: Ceremony, challenge: string): Promise<void> {
-    await viaRedis(this.#options.redis.set(this.#challengeKey(sessionId, ceremony), challenge, 'PX', CHALLENGE_TTL_MS))
+    const key = this.#challengeKey(sessionId, ceremony)
+    await viaRedis(
+      this.#options.redis.multi().lpush(key, challenge).ltrim(key, 0, 1).pexpire(key, CHALLENGE_TTL_MS).exec(),
+    )
   }
 
-  /* GETDEL: a challenge answers one ceremony, whatever its outcome. */
-  async #takeChallenge(sessionId: string, ceremony: Ceremony): Promise<string | null> {
-    return viaRedis(this.#options.redis.getdel(this.#challengeKey(sessionId, ceremony)))
+  /**
+   * The challenge the browser signed (from its client data), used up when this
+   * session was given it; null otherwise. Checked before any database lookup,
+   * so a made-up response costs one Redis command. The library then checks
+   * the client data against it again, with everything else.
+   */
+  async #takeSignedChallenge(sessionId: string, ceremony: Ceremony, clientDataJSON: string): Promise<string | null> {
+    const challenge = parseJson(signedChallenge, Buffer.from(clientDataJSON, 'base64url').toString('utf8'))?.challenge
+    if (!challenge) return null
+    const key = this.#challengeKey(sessionId, ceremony)
+    return (await viaRedis(this.#options.redis.lrem(key, 1, challenge))) === 1 ? challenge : null
   }
 }
 

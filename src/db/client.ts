@@ -9,8 +9,6 @@ export type DatabaseHandle = {
   /** Without a query timeout, for migrations, which may take long on a big table. */
   unbounded: Database
   pool: mysql.Pool
-  /** SELECT 1 with a 1 s timeout, for the readiness check. */
-  ping(): Promise<void>
 }
 
 /*
@@ -19,7 +17,6 @@ export type DatabaseHandle = {
  */
 const CONNECT_TIMEOUT_MS = 2000
 const QUERY_TIMEOUT_MS = 3000
-const PING_TIMEOUT_MS = 1000
 
 /** A small connection pool: only logins, sign-ups and account pages use MySQL. */
 export function createDatabase(url: string): DatabaseHandle {
@@ -35,9 +32,6 @@ export function createDatabase(url: string): DatabaseHandle {
     db: drizzle(withQueryTimeout(pool, QUERY_TIMEOUT_MS), { schema, mode: 'default' }),
     unbounded: drizzle(pool, { schema, mode: 'default' }),
     pool,
-    async ping() {
-      await boundedQuery(pool, 'SELECT 1', undefined, PING_TIMEOUT_MS)
-    },
   }
 }
 

@@ -29,6 +29,9 @@ export function csrfProtection({ trustProxy }: { trustProxy: boolean }): Middlew
       token = typeof field === 'string' ? field : undefined
     }
     if (!c.get('session').verifyCsrf(token)) {
+      // Tells public/app.js the token was stale (another tab logged in or
+      // out): it refreshes the token instead of showing this as a failure.
+      c.header('X-CSRF-Refused', 'token')
       refuse('Your form has expired or did not come from this site. Reload the page and try again.')
     }
     await next()

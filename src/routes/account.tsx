@@ -42,6 +42,7 @@ export type AccountDeps = {
 
 export const PASSWORD_CHANGED = 'Password changed.'
 const REVOKED = 'Session revoked. That browser is logged out.'
+const ALREADY_ENDED = 'That session had already ended.'
 const SESSION_ID = /^[A-Za-z0-9_-]{22}$/
 
 const endedCount = (count: number) =>
@@ -125,7 +126,7 @@ export function accountRoutes({
       return redirect(c, '/account/sessions')
     })
     .post('/account/sessions/:id/revoke', requireFreshProof('/account/sessions'), async (c) => {
-      const { user } = await requireUser(c)
+      const { state, user } = await requireUser(c)
       const session = c.get('session')
       const target = c.req.param('id')
       if (target === session.id) {
@@ -134,12 +135,21 @@ export function accountRoutes({
         return redirect(c, '/')
       }
       const revoked = SESSION_ID.test(target) && (await sessions.revoke(user.id, target))
+      if (revoked) auditRevoked(c, user.id, [target], 'revoked')
+      if (isHtmx(c)) {
+        // The whole list comes back, so its count and rows match what is left.
+        const list = listProps(state, await sessions.list(user.id, state.id))
+        return c.html(
+          <>
+            <SessionList {...list} />
+            <Flash message={revoked ? REVOKED : ALREADY_ENDED} oob />
+          </>,
+          revoked ? 200 : 404,
+        )
+      }
       if (!revoked) {
-        if (isHtmx(c)) return c.html(<Flash message="That session had already ended." oob />, 404)
         throw new HTTPException(404, { message: 'You have no session with that ID. It may have ended already.' })
       }
-      auditRevoked(c, user.id, [target], 'revoked')
-      if (isHtmx(c)) return c.html(<Flash message={REVOKED} oob />)
       await session.flash(REVOKED)
       return redirect(c, '/account/sessions')
     })
@@ -187,13 +197,24 @@ export function accountRoutes({
         return renderPassword(c, signedIn, 422, { fieldErrors: { new_password: outcome.problem } })
       }
 
+      const hash = await hasher.hash(parsed.data.new_password)
+      // Every other session ends before the new hash is written, so a failure
+      // at any later step leaves none of them alive. After it, this browser
+      // signs in afresh and ends what began in between: a login that read the
+      // old hash while it was being replaced.
+      const before = await sessions.revokeOthers(user.id, session.id)
+      await users.updatePasswordHash(user.id, hash)
       // A reset link asked for before the change must not undo it.
       await recovery.voidResetLinks(user.id)
       const device = describeDevice(c.req.header('user-agent'))
-      // This browser gets a new session; the others end after it exists, so
-      // a login that finished before this point is ended too.
-      const current = await session.signIn(user, { method: 'password', device, ip, flash: PASSWORD_CHANGED })
-      const ended = await sessions.revokeOthers(user.id, current.id)
+      const current = await session.signIn(user, {
+        method: 'password',
+        device,
+        ip,
+        flash: PASSWORD_CHANGED,
+        endOthers: true,
+      })
+      const ended = [...before, ...current.ended.filter((id) => id !== session.id)]
       auditRevoked(c, user.id, ended, 'password_changed')
       audit('password_changed', { requestId, ip, sessionId: current.id, userId: user.id })
       await notices.passwordChanged(user.email, { ip, device, at: now() })

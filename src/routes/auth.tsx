@@ -9,6 +9,7 @@ import { OverloadedError } from '../auth/overloaded.ts'
 import type { SecondFactors } from '../auth/second-factors.ts'
 import { readForm } from '../http/form.ts'
 import { redirect, renderForm } from '../http/htmx.ts'
+import { safeNextPath } from '../http/next-path.ts'
 import type { AccountRecovery } from '../recovery/account-recovery.ts'
 import { LOGGED_OUT_NOTICE } from '../session/request-session.ts'
 import { ServiceUnavailableError } from '../unavailable.ts'
@@ -53,6 +54,7 @@ export function authRoutes({
     props: Omit<LoginFormProps, 'csrfToken'> = {},
   ) {
     const state = await c.get('session').load()
+    props = { ...props, next: props.next ?? safeNextPath(c.req.query('next')) }
     return renderForm(c, status, {
       form: () => <LoginForm {...props} csrfToken={state.csrfToken} />,
       page: () => <LoginPage {...props} csrfToken={state.csrfToken} session={state} now={now()} />,
@@ -65,10 +67,14 @@ export function authRoutes({
       const form = await readForm(c)
       const parsed = loginForm.safeParse(form)
       const email = submittedText(form.email)
-      if (!parsed.success) return renderLogin(c, 422, { email, fieldErrors: fieldErrors(parsed.error) })
+      const next = safeNextPath(form.next)
+      if (!parsed.success) return renderLogin(c, 422, { email, next, fieldErrors: fieldErrors(parsed.error) })
 
       const session = c.get('session')
       const ip = c.get('clientIp')
+      // Taken before the password hash is read: a password change (or "log
+      // out everywhere") that lands while this login is checked refuses it.
+      const proof = await session.startProof()
       let outcome: LoginOutcome
       try {
         outcome = await authenticator.login(parsed.data.email, parsed.data.password, ip, { signal: c.req.raw.signal })
@@ -88,7 +94,7 @@ export function authRoutes({
           error: error.message,
         })
         c.header('Retry-After', '5')
-        return renderLogin(c, 503, { email, error: LOGIN_UNAVAILABLE })
+        return renderLogin(c, 503, { email, next, error: LOGIN_UNAVAILABLE })
       }
       const requestId = c.get('requestId')
       if (!outcome.ok) {
@@ -102,9 +108,9 @@ export function authRoutes({
         })
         if (outcome.reason === 'throttled') {
           c.header('Retry-After', String(outcome.retryAfterSeconds ?? 60))
-          return renderLogin(c, 429, { email, error: throttledMessage(outcome.retryAfterSeconds ?? 60) })
+          return renderLogin(c, 429, { email, next, error: throttledMessage(outcome.retryAfterSeconds ?? 60) })
         }
-        return renderLogin(c, 401, { email, error: INVALID_CREDENTIALS })
+        return renderLogin(c, 401, { email, next, error: INVALID_CREDENTIALS })
       }
 
       const { user } = outcome
@@ -122,16 +128,20 @@ export function authRoutes({
         return renderLogin(c, 403, { email, error: VERIFY_FIRST })
       }
       if ((await secondFactors.summary(user.id)).totp) {
-        const pending = await session.beginPending(user.id, now() + secondStepSeconds * 1000)
+        const pending = await session.beginPending(user.id, now() + secondStepSeconds * 1000, proof)
         audit('second_factor_required', { requestId, ip, sessionId: pending.id, userId: user.id })
         return redirect(c, '/login/verify')
       }
       const device = describeDevice(c.req.header('user-agent'))
-      const fresh = await session.signIn(user, { method: 'password', device, ip })
+      const fresh = await session.signIn(user, { method: 'password', device, ip, proof })
+      if (!fresh) {
+        audit('login_failure', { requestId, ip, userId: user.id, reason: 'credentials_changed' })
+        return renderLogin(c, 401, { email, error: INVALID_CREDENTIALS })
+      }
       audit('login_success', { requestId, ip, sessionId: fresh.id, userId: user.id, device })
-      for (const sessionId of fresh.evicted)
+      for (const sessionId of fresh.ended)
         audit('session_revoked', { requestId, ip, sessionId, userId: user.id, reason: 'session_cap' })
-      return redirect(c, '/')
+      return redirect(c, next ?? '/')
     })
     .get('/logout', async (c) => {
       const state = await c.get('session').load()
@@ -144,7 +154,11 @@ export function authRoutes({
       // Set-Cookie (Chromium does) drop the fresh session too, and show no notice.
       const ended = await session.restartWithNotice(LOGGED_OUT_NOTICE)
       audit('logout', { requestId: c.get('requestId'), ip: c.get('clientIp'), sessionId, userId: ended?.userId })
-      c.header('Clear-Site-Data', '"cache", "cookies", "storage"')
+      // Not "cookies": the session cookie is already expired by Set-Cookie and
+      // its session deleted, while "cookies" would also drop the fresh session
+      // carrying the notice (Chromium applies it after this response's cookies)
+      // and log the visitor out of every sibling site on the registrable domain.
+      c.header('Clear-Site-Data', '"cache", "storage"')
       return redirect(c, '/')
     })
 }

@@ -1,27 +1,57 @@
 import { Hono } from 'hono'
 import type { AppEnv } from '../app-env.ts'
 import type { Beer } from '../beer/generator.ts'
-import { isHtmx } from '../http/htmx.ts'
+import { isHtmx, redirect } from '../http/htmx.ts'
+import { pouredBeerCookie } from '../http/poured-beer.ts'
 import { viewTemplate } from '../http/view-template.ts'
 import type { StoredSession } from '../session/store.ts'
 import { HomePage, type HomeProps } from '../views/pages/home.tsx'
-import { BeerResult } from '../views/partials/beer-result.tsx'
+import { articleFor, BeerResult, PourStatus } from '../views/partials/beer-result.tsx'
 import { Flash } from '../views/partials/flash.tsx'
-import { SessionPanel, secondsLeft } from '../views/partials/session-panel.tsx'
+import { formatClock, SessionPanel, secondsLeft } from '../views/partials/session-panel.tsx'
 import { endsAtDeadline, type SessionLifetimes, warnSeconds } from '../views/partials/session-timeout.tsx'
+import { navPathOf, SiteNav } from '../views/partials/site-nav.tsx'
 
-export type HomeDeps = { pourBeer: () => Promise<Beer>; lifetimes?: SessionLifetimes; now: () => number }
+export type HomeDeps = {
+  pourBeer: () => Promise<Beer>
+  lifetimes?: SessionLifetimes
+  now: () => number
+  secureCookies: boolean
+}
 
-type PanelProps = { session: StoredSession; now: number; csrfToken: string | null }
+type PanelProps = { session: StoredSession; now: number; csrfToken: string | null; clock?: string }
 type PageProps = HomeProps & { beer: null }
-type PourProps = PanelProps & { beer: Beer | 'error' }
+/** `nav` is the page's nav path when the answer also replaces the nav (see PourResult). */
+type PourProps = PanelProps & { beer: Beer | 'error'; nav: string | undefined }
+type RefreshProps = PanelProps & { nav: string | undefined }
 
-function PourResult({ beer, session, now, csrfToken }: PourProps) {
+/*
+ * A pour that found its session gone (expired, or revoked from another
+ * browser) started a new one, carrying the notice that says so: the nav is
+ * replaced in the same answer, so the tab stops offering Log Out.
+ */
+function PourResult({ beer, session, now, csrfToken, clock, nav }: PourProps) {
   return (
     <>
       <BeerResult beer={beer} />
-      <SessionPanel session={session} now={now} csrfToken={csrfToken} oob />
-      {session.flash ? <Flash message={session.flash} oob /> : null}
+      <SessionPanel session={session} now={now} csrfToken={csrfToken} clock={clock} oob />
+      <PourStatus beer={beer} beers={session.beers} oob />
+      {session.flash ? (
+        <>
+          <Flash message={session.flash} oob />
+          <SiteNav loggedIn={Boolean(session.userId)} csrfToken={csrfToken} current={nav} oob />
+        </>
+      ) : null}
+    </>
+  )
+}
+
+/** GET /session for htmx: the panel, and the nav out of band, so a tab catches up with a login state changed elsewhere. */
+function PanelRefresh({ session, now, csrfToken, clock, nav }: RefreshProps) {
+  return (
+    <>
+      <SessionPanel session={session} now={now} csrfToken={csrfToken} clock={clock} />
+      <SiteNav loggedIn={Boolean(session.userId)} csrfToken={csrfToken} current={nav} oob />
     </>
   )
 }
@@ -32,17 +62,21 @@ function PourResult({ beer, session, now, csrfToken }: PourProps) {
  * the markup exist; their slots are what the session panel and the flash show.
  */
 const panelShape = ({ session, csrfToken }: PanelProps) =>
-  `${session.beers > 0}${!session.email}${!session.userId}${!session.flash}${csrfToken === null}`
+  `${session.beers > 0}${session.beers === 1}${!session.email}${!session.userId}${!session.flash}${csrfToken === null}`
 
-const panelSlots = ({ session, now, csrfToken }: PanelProps) => ({
-  id: session.id,
-  left: String(secondsLeft(session, now)),
-  at: String(session.expiresAt),
-  beers: String(session.beers),
-  email: session.email ?? '',
-  flash: session.flash ?? '',
-  csrf: csrfToken ?? '',
-})
+const panelSlots = ({ session, now, csrfToken }: PanelProps) => {
+  const left = secondsLeft(session, now)
+  return {
+    id: session.id,
+    left: String(left),
+    clock: formatClock(left),
+    at: String(session.expiresAt),
+    beers: String(session.beers),
+    email: session.email ?? '',
+    flash: session.flash ?? '',
+    csrf: csrfToken ?? '',
+  }
+}
 
 /** Panel props of the same shape as `like` that show these slots (the clock is set so the countdown shows `left`). */
 function withPanelSlots<P extends PanelProps>(like: P, slots: ReturnType<typeof panelSlots>): P {
@@ -59,6 +93,7 @@ function withPanelSlots<P extends PanelProps>(like: P, slots: ReturnType<typeof 
       flash: session.flash ? slots.flash : session.flash,
     },
     now: expiresAt - Number(slots.left) * 1000 + 1,
+    clock: slots.clock,
     csrfToken: like.csrfToken === null ? null : slots.csrf,
   } as P
 }
@@ -79,7 +114,8 @@ const homePage = viewTemplate<PageProps, PanelSlot>({
 
 const pourResult = viewTemplate<PourProps, PanelSlot | 'name' | 'style'>({
   name: 'pour result',
-  shape: (props) => `${props.beer === 'error'}${panelShape(props)}`,
+  shape: (props) =>
+    `${props.beer === 'error' ? 'error' : articleFor(props.beer.style)}${props.nav}${panelShape(props)}`,
   slots: (props) => ({
     ...panelSlots(props),
     name: props.beer === 'error' ? '' : props.beer.name,
@@ -100,36 +136,61 @@ const sessionPanel = viewTemplate<PanelProps, PanelSlot>({
   render: (props) => String(<SessionPanel {...props} />),
 })
 
-/** The craft-beer page: GET /, POST /beer (htmx fragment or full page), GET /session. */
-export function homeRoutes({ pourBeer, lifetimes, now }: HomeDeps) {
+const panelRefresh = viewTemplate<RefreshProps, PanelSlot>({
+  name: 'panel refresh',
+  shape: (props) => `${props.nav}${panelShape(props)}`,
+  slots: panelSlots,
+  withSlots: (like, slots) => withPanelSlots(like, slots),
+  render: (props) => String(<PanelRefresh {...props} />),
+})
+
+/**
+ * The craft-beer page: GET /, POST /beer (an htmx fragment, or Post/Redirect/Get
+ * back to / without JavaScript), GET /session.
+ */
+export function homeRoutes({ pourBeer, lifetimes, now, secureCookies }: HomeDeps) {
   const pour = () => pourBeer().catch(() => 'error' as const)
+  const poured = pouredBeerCookie({ secure: secureCookies })
 
   return new Hono<AppEnv>()
     .get('/', async (c) => {
+      const beer = poured.take(c)
       const state = await c.get('session').load()
-      return c.html(homePage({ session: state, csrfToken: state.csrfToken, now: now(), beer: null, lifetimes }))
+      const props = { session: state, csrfToken: state.csrfToken, now: now(), lifetimes }
+      // A beer shown once after a pour without JavaScript is rare: rendered normally, off the template.
+      if (beer) return c.html(<HomePage {...props} beer={beer} />)
+      return c.html(homePage({ ...props, beer: null }))
     })
+    .get('/beer', (c) => redirect(c, '/'))
     .post('/beer', async (c) => {
       const session = c.get('session')
       const beer = await pour()
       const state = beer === 'error' ? await session.load() : await session.increment('beers')
       if (!isHtmx(c)) {
-        return c.html(
-          <HomePage session={state} csrfToken={state.csrfToken} now={now()} beer={beer} lifetimes={lifetimes} />,
-        )
+        poured.set(c, beer)
+        // The notice of a session that had to restart must survive the redirect.
+        if (state.flash) await session.flash(state.flash)
+        return redirect(c, '/')
       }
-      return c.html(pourResult({ beer, session: state, now: now(), csrfToken: state.csrfToken }))
+      const nav = state.flash ? navPathOf(c.req.header('hx-current-url')) : undefined
+      return c.html(pourResult({ beer, session: state, now: now(), csrfToken: state.csrfToken, nav }))
     })
     .get('/session', async (c) => {
       const session = c.get('session')
       const state = await session.peek()
       const csrfToken = session.csrfToken
-      return c.html(
-        state ? (
-          sessionPanel({ session: state, now: now(), csrfToken })
-        ) : (
-          <SessionPanel session={null} now={now()} csrfToken={csrfToken} />
-        ),
-      )
+      if (!state) {
+        return c.html(
+          <>
+            <SessionPanel session={null} now={now()} csrfToken={csrfToken} />
+            {isHtmx(c) ? (
+              <SiteNav loggedIn={false} csrfToken={csrfToken} current={navPathOf(c.req.header('hx-current-url'))} oob />
+            ) : null}
+          </>,
+        )
+      }
+      if (!isHtmx(c)) return c.html(sessionPanel({ session: state, now: now(), csrfToken }))
+      const nav = navPathOf(c.req.header('hx-current-url'))
+      return c.html(panelRefresh({ session: state, now: now(), csrfToken, nav }))
     })
 }

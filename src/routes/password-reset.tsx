@@ -79,6 +79,18 @@ export function passwordResetRoutes(deps: PasswordResetDeps) {
     })
   }
 
+  const auditEnded = (c: Context<AppEnv>, userId: string, sessionIds: string[]) => {
+    for (const sessionId of new Set(sessionIds)) {
+      audit('session_revoked', {
+        requestId: c.get('requestId'),
+        ip: c.get('clientIp'),
+        sessionId,
+        userId,
+        reason: 'password_reset',
+      })
+    }
+  }
+
   /** The pages that carry or follow a token send no Referer anywhere. */
   const noReferrer = (c: Context<AppEnv>) => c.header('Referrer-Policy', 'no-referrer')
 
@@ -164,16 +176,19 @@ export function passwordResetRoutes(deps: PasswordResetDeps) {
       // that has one still asks for it before this browser is signed in.
       if ((await secondFactors.summary(user.id)).totp) {
         const pending = await session.beginPending(user.id, now() + deps.secondStepSeconds * 1000)
-        const endedAfter = await sessions.revokeOthers(user.id, null)
-        for (const sessionId of [...endedBefore, ...endedAfter])
-          audit('session_revoked', { requestId, ip, sessionId, userId: user.id, reason: 'password_reset' })
+        auditEnded(c, user.id, endedBefore)
         audit('second_factor_required', { requestId, ip, sessionId: pending.id, userId: user.id })
         return redirect(c, '/login/verify')
       }
-      const fresh = await session.signIn(user, { method: 'password', device, ip, flash: PASSWORD_RESET_DONE })
-      const endedAfter = await sessions.revokeOthers(user.id, fresh.id)
-      for (const sessionId of [...endedBefore, ...endedAfter, ...fresh.evicted])
-        audit('session_revoked', { requestId, ip, sessionId, userId: user.id, reason: 'password_reset' })
+      // endOthers also ends a sign-in that read the old hash while it was replaced.
+      const fresh = await session.signIn(user, {
+        method: 'password',
+        device,
+        ip,
+        flash: PASSWORD_RESET_DONE,
+        endOthers: true,
+      })
+      auditEnded(c, user.id, [...endedBefore, ...fresh.ended])
       return redirect(c, '/')
     })
 }

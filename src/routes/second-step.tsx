@@ -7,11 +7,12 @@ import { fieldErrors } from '../auth/forms.ts'
 import type { Passkeys } from '../auth/passkeys.ts'
 import type { SecondFactors } from '../auth/second-factors.ts'
 import type { AttemptThrottle } from '../auth/throttle.ts'
-import type { User } from '../db/schema.ts'
+import type { Passkey, User } from '../db/schema.ts'
 import type { UserRepository } from '../db/users.ts'
 import { readForm } from '../http/form.ts'
 import { redirect, renderForm } from '../http/htmx.ts'
-import type { ActiveSession } from '../session/request-session.ts'
+import type { SecurityNotices } from '../recovery/notices.ts'
+import type { ActiveSession, ProofStart } from '../session/request-session.ts'
 import type { Sessions } from '../session/sessions.ts'
 import type { SignInMethod } from '../session/store.ts'
 import { LoginPage } from '../views/pages/login.tsx'
@@ -23,6 +24,7 @@ export type SecondStepDeps = {
   throttle: AttemptThrottle
   secondFactors: SecondFactors
   passkeys: Passkeys
+  notices: SecurityNotices
   audit: AuditLog
   now: () => number
 }
@@ -46,7 +48,8 @@ const METHOD_AFTER_PASSWORD = { totp: 'password+app', recovery_code: 'recovery-c
  * second step (pending) holds a user ID and a deadline only; nothing treats it
  * as signed in.
  */
-export function secondStepRoutes({ sessions, users, throttle, secondFactors, passkeys, audit, now }: SecondStepDeps) {
+export function secondStepRoutes(deps: SecondStepDeps) {
+  const { sessions, users, throttle, secondFactors, passkeys, notices, audit, now } = deps
   const context = (c: Context<AppEnv>) => ({ requestId: c.get('requestId'), ip: c.get('clientIp') })
 
   /** The pending sign-in of this request's session, ended (with a notice) when its time is up. */
@@ -67,14 +70,40 @@ export function secondStepRoutes({ sessions, users, throttle, secondFactors, pas
     return { state, user }
   }
 
-  async function finishSignIn(c: Context<AppEnv>, user: User, method: SignInMethod) {
+  /** Null when the password proof began before the user's sessions were last ended (e.g. a password change). */
+  async function finishSignIn(c: Context<AppEnv>, user: User, method: SignInMethod, proof?: ProofStart) {
     const { requestId, ip } = context(c)
     const device = describeDevice(c.req.header('user-agent'))
-    const fresh = await c.get('session').signIn(user, { method, device, ip })
+    const fresh = await c.get('session').signIn(user, { method, device, ip, proof })
+    if (!fresh) {
+      audit('login_failure', { requestId, ip, userId: user.id, reason: 'credentials_changed' })
+      return null
+    }
     audit('login_success', { requestId, ip, sessionId: fresh.id, userId: user.id, device, reason: method })
-    for (const sessionId of fresh.evicted)
+    for (const sessionId of fresh.ended)
       audit('session_revoked', { requestId, ip, sessionId, userId: user.id, reason: 'session_cap' })
     return fresh
+  }
+
+  /*
+   * Two authenticators answer for one passkey: it was copied, and which copy
+   * is the owner's cannot be told. It is removed, so neither signs in again,
+   * every session of the user ends (one may be the copy's), and the owner is
+   * told by mail; their password still works.
+   */
+  async function copiedPasskey(c: Context<AppEnv>, passkey: Passkey) {
+    const { requestId, ip } = context(c)
+    const user = await users.findById(passkey.userId)
+    if (!user || !(await secondFactors.removePasskey(user.id, passkey.id))) return
+    const ended = await sessions.endAll(user.id)
+    audit('passkey_removed', { requestId, ip, userId: user.id, reason: 'passkey_counter' })
+    for (const sessionId of ended)
+      audit('session_revoked', { requestId, ip, sessionId, userId: user.id, reason: 'passkey_counter' })
+    await notices.signInMethodChanged(
+      user.email,
+      `Your passkey "${passkey.name}" was removed: a copy of it was used to sign in, so it can no longer be trusted`,
+      { ip, device: describeDevice(c.req.header('user-agent')), at: now() },
+    )
   }
 
   function renderVerify(c: Context<AppEnv>, state: ActiveSession, status: 200 | 401 | 422, error?: string) {
@@ -89,7 +118,10 @@ export function secondStepRoutes({ sessions, users, throttle, secondFactors, pas
 
   async function renderLoginError(c: Context<AppEnv>, status: 401 | 429, error: string) {
     const state = await c.get('session').load()
-    return c.html(<LoginPage csrfToken={state.csrfToken} session={state} now={now()} error={error} />, status)
+    return c.html(
+      <LoginPage csrfToken={state.csrfToken} session={state} now={now()} error={error} passkeyAutofill={false} />,
+      status,
+    )
   }
 
   return new Hono<AppEnv>()
@@ -118,7 +150,12 @@ export function secondStepRoutes({ sessions, users, throttle, secondFactors, pas
       const check = await secondFactors.verifyAtSignIn(user.id, parsed.data.code, now())
       if (check.ok) {
         await throttle.release(ip, user.email, 'success')
-        const fresh = await finishSignIn(c, user, METHOD_AFTER_PASSWORD[check.method])
+        const proof = state.provedAt === undefined ? undefined : { at: state.provedAt }
+        const fresh = await finishSignIn(c, user, METHOD_AFTER_PASSWORD[check.method], proof)
+        if (!fresh) {
+          await session.restartWithNotice(SECOND_STEP_EXPIRED)
+          return redirect(c, '/login')
+        }
         if (check.method === 'recovery_code') {
           // A used recovery code may mean a lost phone: whoever else is signed in goes.
           const ended = await sessions.revokeOthers(user.id, fresh.id)
@@ -161,9 +198,10 @@ export function secondStepRoutes({ sessions, users, throttle, secondFactors, pas
       const { requestId, ip } = context(c)
       const result = await passkeys.verifySignIn(state.id, parsed.data.response)
       const pendingUser = state.pendingUserId && (state.pendingUntil ?? 0) > now() ? state.pendingUserId : undefined
+      if (!result.ok && result.reason === 'counter') await copiedPasskey(c, result.passkey)
       if (!result.ok || (pendingUser && result.passkey.userId !== pendingUser)) {
         const reason = !result.ok && result.reason === 'counter' ? 'passkey_counter' : 'passkey_failed'
-        const userId = result.ok ? result.passkey.userId : undefined
+        const userId = result.ok || result.reason === 'counter' ? result.passkey.userId : undefined
         audit('login_failure', { requestId, ip, sessionId: state.id, userId, reason })
         if (pendingUser) return renderVerify(c, state, 401, PASSKEY_FAILED)
         return renderLoginError(c, 401, PASSKEY_FAILED)

@@ -54,7 +54,7 @@ export function securityRoutes(deps: SecurityDeps) {
   async function renderSecurity(
     c: Context<AppEnv>,
     { state, user }: SignedIn,
-    status: 200 | 400 | 422,
+    status: 200 | 400 | 422 | 429,
     error?: string,
   ) {
     const status_ = await secondFactors.status(user.id)
@@ -139,6 +139,15 @@ export function securityRoutes(deps: SecurityDeps) {
       const parsed = codeForm.safeParse(await readForm(c))
       if (!parsed.success) return renderSecurity(c, signedIn, 422, fieldErrors(parsed.error).code)
       const check = await secondFactors.disable(signedIn.user.id, parsed.data.code, now())
+      if (!check.ok && check.reason === 'locked') {
+        c.header('Retry-After', String(check.retryAfterSeconds))
+        return renderSecurity(
+          c,
+          signedIn,
+          429,
+          'Too many wrong codes. Try again later: the authenticator app is still on.',
+        )
+      }
       if (!check.ok) {
         return renderSecurity(c, signedIn, 422, 'That code is not right: the authenticator app is still on.')
       }

@@ -536,6 +536,8 @@ async function describeMachine(redis: Redis): Promise<Record<string, string | nu
 
 async function answersPing(url: string): Promise<boolean> {
   const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null })
+  // Refused connections while Redis starts are expected: connect() rejects, and this keeps ioredis from also printing them.
+  client.on('error', () => {})
   try {
     await client.connect()
     return (await client.ping()) === 'PONG'

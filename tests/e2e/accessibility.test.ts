@@ -64,13 +64,14 @@ describeInBrowser('accessibility, in Chromium', () => {
       expect(await expectVisibleFocus(tab.page)).toBeGreaterThan(0)
     }))
 
-  test('the beer result, the session panel and the flash are live regions, and stay so after a pour', () =>
+  test('a pour is announced by one status line, not the re-rendered panel; the flash stays a status region', () =>
     run(async (tab) => {
       const { page } = tab
       await page.goto('/')
       const expected = {
-        '#beer': { live: 'polite', role: null },
-        '#session-panel': { live: 'polite', role: null },
+        '#beer': { live: null, role: null },
+        '#session-panel': { live: null, role: null },
+        '#pour-status': { live: null, role: 'status' },
         '#flash': { live: 'polite', role: 'status' },
       }
       for (const [selector, region] of Object.entries(expected))
@@ -79,6 +80,13 @@ describeInBrowser('accessibility, in Chromium', () => {
       await waitForBeers(page, 1)
       for (const [selector, region] of Object.entries(expected))
         expect(await liveRegion(page, selector)).toEqual(region)
+      const status = (await page.locator('#pour-status').textContent()) ?? ''
+      const name = (await page.locator('.beer-name').textContent())?.trim()
+      const style = (await page.locator('.beer-style').textContent())?.trim()
+      expect(status).toBe(
+        `Poured: ${name}, ${/^[aeiou]/i.test(style ?? '') ? 'an' : 'a'} ${style}. 1 beer this session.`,
+      )
+      expect(status).not.toContain((await page.locator('#session-panel').getAttribute('data-session-id'))!)
       // The countdown ticks every second; announcing each tick would drown out everything else.
       expect(await page.locator('[data-countdown]').getAttribute('aria-live')).toBe('off')
     }))

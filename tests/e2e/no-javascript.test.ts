@@ -25,7 +25,7 @@ describeInBrowser('the core flows with JavaScript disabled, in Chromium', () => 
     await served?.close()
   })
 
-  test('no script runs, and Pour Another posts the form as full pages that count up', () =>
+  test('no script runs; Pour Another posts, is redirected home (Post/Redirect/Get) and counts up', () =>
     run(async (tab) => {
       const { page } = tab
       await page.goto('/')
@@ -39,13 +39,19 @@ describeInBrowser('the core flows with JavaScript disabled, in Chromium', () => 
         await waitForBeers(page, pour)
         expect((await page.locator('.beer-name').textContent())?.trim()).not.toBe('')
       }
-      expect(page.url()).toBe(`${served.baseUrl}/beer`)
+      expect(page.url()).toBe(`${served.baseUrl}/`)
       const panel = await readPanel(page)
       expect(panel.sessionId).toBe(sessionId)
       expect(panel.text).toContain('Beers viewed in this session: 3')
-      expect(await page.locator('[data-countdown]').textContent()).toMatch(/^\d+$/)
+      expect(await page.locator('[data-countdown]').textContent()).toMatch(/^\d+:\d\d$/)
       await expectAccessible(tab, 'after a pour without JavaScript')
-      await page.goto('/')
+      // Refresh neither pours again nor shows the beer twice; Back works.
+      await page.reload()
+      expect((await readPanel(page)).beers).toBe(3)
+      expect(await page.locator('.beer-name').count()).toBe(0)
+      expect(await page.locator('.beer-placeholder').textContent()).toBe('Your beer will appear here.')
+      const back = await page.goBack()
+      expect(back?.status()).toBe(200)
       expect((await readPanel(page)).beers).toBe(3)
     }))
 

@@ -1,5 +1,6 @@
 import { assetUrl } from '../../assets.ts'
 import { Layout } from '../layout.tsx'
+import { PourStatus } from '../partials/beer-result.tsx'
 import { CsrfField } from '../partials/csrf-field.tsx'
 import { SessionDiagram } from '../partials/session-diagram.tsx'
 import { type Inspection, SessionInspector } from '../partials/session-inspector.tsx'
@@ -8,7 +9,7 @@ export type HowItWorksProps = { inspection: Inspection; csrfToken: string; logge
 
 export function HowItWorksPage({ inspection, csrfToken, loggedIn, flash }: HowItWorksProps) {
   return (
-    <Layout title="How it works" loggedIn={loggedIn} csrfToken={csrfToken} flash={flash}>
+    <Layout title="How it works" loggedIn={loggedIn} csrfToken={csrfToken} flash={flash} path="/how-it-works">
       <link rel="stylesheet" href={assetUrl('how-it-works.css')} />
       <h1>How sessions work here</h1>
       <p>
@@ -25,21 +26,27 @@ export function HowItWorksPage({ inspection, csrfToken, loggedIn, flash }: HowIt
           hx-target="#how-beer"
           hx-swap="innerHTML"
           class="inline-form"
+          data-retry-on-csrf
         >
           <CsrfField token={csrfToken} />
-          <button type="submit">Pour a beer</button>
+          <button type="submit" data-busy-label="Pouring…">
+            Pour a beer
+          </button>
         </form>
         {loggedIn ? (
           <form method="post" action="/logout" class="inline-form">
             <CsrfField token={csrfToken} />
-            <button type="submit">Log out</button>
+            <button type="submit" data-busy-label="Logging out…">
+              Log Out
+            </button>
           </form>
         ) : (
           <a class="button" href="/login">
-            Log in
+            Log In
           </a>
         )}
-        <div id="how-beer" class="how-beer" aria-live="polite"></div>
+        <div id="how-beer" class="how-beer"></div>
+        <PourStatus beer={null} beers={0} />
       </div>
 
       <SessionInspector {...inspection} />

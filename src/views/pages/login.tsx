@@ -3,16 +3,25 @@ import type { StoredSession } from '../../session/store.ts'
 import { Layout } from '../layout.tsx'
 import { AccountForm } from '../partials/account-form.tsx'
 import { CsrfField } from '../partials/csrf-field.tsx'
-import { FormField } from '../partials/form-field.tsx'
+import { FormField, fieldToFocus } from '../partials/form-field.tsx'
 import { PasskeyNeedsScript } from '../partials/passkey-needs-script.tsx'
 import { SessionPanel } from '../partials/session-panel.tsx'
 
-export type LoginFormProps = { csrfToken: string; email?: string; error?: string; fieldErrors?: FieldErrors }
+export type LoginFormProps = {
+  csrfToken: string
+  email?: string
+  error?: string
+  fieldErrors?: FieldErrors
+  /** The same-origin path to return to after logging in (the page that asked for it). */
+  next?: string
+}
 
 /** The login form, swapped in place by htmx after a failed attempt. */
-export function LoginForm({ csrfToken, email, error, fieldErrors = {} }: LoginFormProps) {
+export function LoginForm({ csrfToken, email, error, fieldErrors = {}, next }: LoginFormProps) {
+  const focus = fieldToFocus(['email', 'password'], fieldErrors, error)
   return (
     <AccountForm id="login-form" action="/login" csrfToken={csrfToken} error={error}>
+      {next ? <input type="hidden" name="next" value={next} /> : null}
       <FormField
         name="email"
         label="Email"
@@ -20,6 +29,7 @@ export function LoginForm({ csrfToken, email, error, fieldErrors = {} }: LoginFo
         value={email}
         error={fieldErrors.email}
         autocomplete="username webauthn"
+        autofocus={focus === 'email'}
       />
       <FormField
         name="password"
@@ -27,13 +37,27 @@ export function LoginForm({ csrfToken, email, error, fieldErrors = {} }: LoginFo
         type="password"
         error={fieldErrors.password}
         autocomplete="current-password"
+        autofocus={focus === 'password'}
       />
-      <button type="submit">Log In</button>
+      <button type="submit" data-busy-label="Logging in…">
+        Log In
+      </button>
     </AccountForm>
   )
 }
 
-export function LoginPage(props: LoginFormProps & { session: StoredSession; now: number }) {
+export type LoginPageProps = LoginFormProps & {
+  session: StoredSession
+  now: number
+  /**
+   * Offer passkeys in the email field's autofill as the page loads. Off after
+   * a passkey just failed, so an authenticator that answers by itself cannot
+   * send the same failing passkey again and again.
+   */
+  passkeyAutofill?: boolean
+}
+
+export function LoginPage({ passkeyAutofill = true, ...props }: LoginPageProps) {
   return (
     <Layout
       title="Log In"
@@ -41,6 +65,7 @@ export function LoginPage(props: LoginFormProps & { session: StoredSession; now:
       loggedIn={Boolean(props.session.userId)}
       csrfToken={props.csrfToken}
       flash={props.session.flash}
+      path="/login"
     >
       <h1>Log In</h1>
       <LoginForm {...props} />
@@ -50,7 +75,7 @@ export function LoginPage(props: LoginFormProps & { session: StoredSession; now:
         method="post"
         action="/login/passkey"
         data-passkey="sign-in"
-        data-passkey-autofill
+        data-passkey-autofill={passkeyAutofill || undefined}
         data-options="/login/passkey/options"
         hidden
       >
@@ -64,7 +89,7 @@ export function LoginPage(props: LoginFormProps & { session: StoredSession; now:
         <a href="/password/forgot">Forgot your password?</a>
       </p>
       <p>
-        No account yet? <a href="/signup">Sign up</a>.
+        No account yet? <a href="/signup">Sign Up</a>.
       </p>
       <SessionPanel session={props.session} now={props.now} csrfToken={props.csrfToken} />
     </Layout>

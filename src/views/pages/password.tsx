@@ -2,7 +2,7 @@ import type { FieldErrors } from '../../auth/forms.ts'
 import type { StoredSession } from '../../session/store.ts'
 import { Layout } from '../layout.tsx'
 import { AccountForm } from '../partials/account-form.tsx'
-import { FormField } from '../partials/form-field.tsx'
+import { FormField, fieldToFocus } from '../partials/form-field.tsx'
 import { NewPasswordFields } from '../partials/new-password-fields.tsx'
 import type { SessionTimeoutProps } from '../partials/session-timeout.tsx'
 
@@ -10,6 +10,7 @@ export type PasswordFormProps = { csrfToken: string; email: string; error?: stri
 
 /** The password change form; every field is cleared whenever it comes back. */
 export function PasswordForm({ csrfToken, email, error, fieldErrors = {} }: PasswordFormProps) {
+  const focus = fieldToFocus(['current_password', 'new_password', 'new_password_confirm'], fieldErrors, error)
   return (
     <AccountForm id="password-form" action="/account/password" csrfToken={csrfToken} error={error}>
       {/* Lets password managers tell which account's password is changing. */}
@@ -20,14 +21,18 @@ export function PasswordForm({ csrfToken, email, error, fieldErrors = {} }: Pass
         type="password"
         error={fieldErrors.current_password}
         autocomplete="current-password"
+        autofocus={focus === 'current_password'}
       />
       <NewPasswordFields
         name="new_password"
         label="New password"
         hint="At least 8 characters, and not a common password."
         fieldErrors={fieldErrors}
+        focus={focus}
       />
-      <button type="submit">Change Password</button>
+      <button type="submit" data-busy-label="Changing password…">
+        Change Password
+      </button>
     </AccountForm>
   )
 }
@@ -39,6 +44,7 @@ export function PasswordPage(props: PasswordFormProps & { session: StoredSession
       loggedIn
       csrfToken={props.csrfToken}
       flash={props.session.flash}
+      path="/account/password"
       timeout={props.timeout}
     >
       <h1>Change Password</h1>

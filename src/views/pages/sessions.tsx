@@ -9,8 +9,17 @@ export function SessionsPage({
   ...list
 }: SessionListProps & { session: StoredSession; timeout?: SessionTimeoutProps }) {
   return (
-    <Layout title="Your sessions" loggedIn csrfToken={list.csrfToken} flash={session.flash} timeout={timeout}>
-      <h1>Your sessions</h1>
+    <Layout
+      title="Your sessions"
+      loggedIn
+      csrfToken={list.csrfToken}
+      flash={session.flash}
+      path="/account/sessions"
+      timeout={timeout}
+    >
+      <h1 id="sessions-heading" tabindex={-1}>
+        Your sessions
+      </h1>
       <p>
         Every browser logged in as {session.email}. Revoking one logs that browser out on its next request. Sessions
         that expire drop off this list by themselves.

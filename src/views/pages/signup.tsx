@@ -2,13 +2,14 @@ import type { FieldErrors } from '../../auth/forms.ts'
 import type { StoredSession } from '../../session/store.ts'
 import { Layout } from '../layout.tsx'
 import { AccountForm } from '../partials/account-form.tsx'
-import { FormField } from '../partials/form-field.tsx'
+import { FormField, fieldToFocus } from '../partials/form-field.tsx'
 import { NewPasswordFields } from '../partials/new-password-fields.tsx'
 
 export type SignupFormProps = { csrfToken: string; email?: string; error?: string; fieldErrors?: FieldErrors }
 
 /** The sign-up form, swapped in place by htmx when it comes back with messages. */
 export function SignupForm({ csrfToken, email, error, fieldErrors = {} }: SignupFormProps) {
+  const focus = fieldToFocus(['email', 'password', 'password_confirm'], fieldErrors, error)
   return (
     <AccountForm id="signup-form" action="/signup" csrfToken={csrfToken} error={error}>
       <FormField
@@ -18,14 +19,18 @@ export function SignupForm({ csrfToken, email, error, fieldErrors = {} }: Signup
         value={email}
         error={fieldErrors.email}
         autocomplete="username"
+        autofocus={focus === 'email'}
       />
       <NewPasswordFields
         name="password"
         label="Password"
         hint="At least 8 characters, and not a common password. A few unrelated words work well."
         fieldErrors={fieldErrors}
+        focus={focus}
       />
-      <button type="submit">Sign Up</button>
+      <button type="submit" data-busy-label="Signing up…">
+        Sign Up
+      </button>
     </AccountForm>
   )
 }
@@ -37,6 +42,7 @@ export function SignupPage(props: SignupFormProps & { session: StoredSession }) 
       loggedIn={Boolean(props.session.userId)}
       csrfToken={props.csrfToken}
       flash={props.session.flash}
+      path="/signup"
     >
       <h1>Sign Up</h1>
       {props.session.email ? (
@@ -44,7 +50,7 @@ export function SignupPage(props: SignupFormProps & { session: StoredSession }) 
       ) : null}
       <SignupForm {...props} />
       <p>
-        Already have an account? <a href="/login">Log in</a>.
+        Already have an account? <a href="/login">Log In</a>.
       </p>
     </Layout>
   )

@@ -9,10 +9,12 @@ type NewPasswordFieldsProps = {
   label: string
   hint: string
   fieldErrors: FieldErrors
+  /** The field (of these two) to focus when the form comes back. */
+  focus?: string
 }
 
 /** A new password and its confirmation, marked so password managers offer to generate one. */
-export function NewPasswordFields({ name, confirmName, label, hint, fieldErrors }: NewPasswordFieldsProps) {
+export function NewPasswordFields({ name, confirmName, label, hint, fieldErrors, focus }: NewPasswordFieldsProps) {
   const confirm = confirmName ?? `${name}_confirm`
   return (
     <>
@@ -23,6 +25,7 @@ export function NewPasswordFields({ name, confirmName, label, hint, fieldErrors 
         error={fieldErrors[name]}
         autocomplete="new-password"
         hint={hint}
+        autofocus={focus === name}
       />
       <FormField
         name={confirm}
@@ -30,6 +33,7 @@ export function NewPasswordFields({ name, confirmName, label, hint, fieldErrors 
         type="password"
         error={fieldErrors[confirm]}
         autocomplete="new-password"
+        autofocus={focus === confirm}
       />
     </>
   )

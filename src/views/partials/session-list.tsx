@@ -1,17 +1,30 @@
-import type { StoredSession } from '../../session/store.ts'
+import type { SignInMethod, StoredSession } from '../../session/store.ts'
 import { CsrfField } from './csrf-field.tsx'
 import { Timestamp } from './timestamp.tsx'
 
 export type SessionListProps = { sessions: StoredSession[]; currentId: string | null; csrfToken: string; now: number }
 
 /*
- * A failed revoke (store down) shows its message in the flash region instead
- * of deleting the row; a 404 still deletes it, since that session has ended
- * either way. A 403 is left to the server: an expired form's message goes to
- * the flash region, a "Confirm it's you" form replaces the page's content.
+ * A revoke answers with the whole list, so the rows, the count and the
+ * "everywhere else" button stay in step. A failed revoke (store down) shows its
+ * message in the flash region and leaves the list as it is. A 403 is left to
+ * the server: an expired form's message goes to the flash region, a "Confirm
+ * it's you" form replaces the page's content.
  */
-const ERROR_TO_FLASH = {
+const LIST_SWAP = {
+  'hx-target': '#sessions-list',
+  'hx-swap': 'outerHTML',
   'hx-status:5xx': 'target:#flash swap:innerHTML',
+}
+
+const COLUMNS = ['Device', 'IP address', 'Signed in with', 'Signed in', 'Last activity'] as const
+
+const METHODS: Record<SignInMethod, string> = {
+  password: 'Password',
+  'password+app': 'Password + app',
+  passkey: 'Passkey',
+  'recovery-code': 'Recovery code',
+  'email-link': 'Link from email',
 }
 
 function SessionRow({
@@ -29,29 +42,29 @@ function SessionRow({
   const action = `/account/sessions/${session.id}/revoke`
   return (
     <tr data-session-id={session.id} data-current={current ? 'true' : undefined}>
-      <td>{device}</td>
-      <td>{session.ip ?? 'unknown'}</td>
-      <td>
+      <td data-label={COLUMNS[0]}>{device}</td>
+      <td data-label={COLUMNS[1]}>{session.ip ?? 'unknown'}</td>
+      <td data-label={COLUMNS[2]} data-sign-in-method={session.method}>
+        {session.method ? METHODS[session.method] : 'unknown'}
+      </td>
+      <td data-label={COLUMNS[3]}>
         <Timestamp ms={session.createdAt} now={now} />
       </td>
-      <td>
+      <td data-label={COLUMNS[4]}>
         <Timestamp ms={session.lastSeenAt} now={now} relative />
       </td>
-      <td>
+      <td class="row-action">
         {current ? (
-          <a href="/logout">Log out</a>
+          <a href="/logout">Log Out</a>
         ) : (
-          <form
-            method="post"
-            action={action}
-            class="inline-form"
-            hx-post={action}
-            hx-target="closest tr"
-            hx-swap="delete"
-            {...ERROR_TO_FLASH}
-          >
+          <form method="post" action={action} class="inline-form" hx-post={action} {...LIST_SWAP}>
             <CsrfField token={csrfToken} />
-            <button type="submit" class="danger" aria-label={`Revoke the session on ${device}`}>
+            <button
+              type="submit"
+              class="danger"
+              aria-label={`Revoke the session on ${device}`}
+              data-busy-label="Revoking…"
+            >
               Revoke
             </button>
           </form>
@@ -61,21 +74,20 @@ function SessionRow({
   )
 }
 
-/** The table of a user's sessions and the "everywhere else" button; htmx swaps it whole after that button. */
+/** The table of a user's sessions and the "everywhere else" button; htmx swaps it whole after either action. */
 export function SessionList({ sessions, currentId, csrfToken, now }: SessionListProps) {
   const others = sessions.filter((session) => session.id !== currentId).length
   return (
-    <section id="sessions-list" data-session-count={String(sessions.length)}>
-      <table>
-        <caption class="hint">
-          {sessions.length === 1 ? 'One active session.' : `${sessions.length} active sessions.`}
-        </caption>
+    <section id="sessions-list" data-session-count={String(sessions.length)} aria-labelledby="sessions-count">
+      <p id="sessions-count" class="hint">
+        {sessions.length === 1 ? 'One active session.' : `${sessions.length} active sessions.`}
+      </p>
+      <table aria-labelledby="sessions-count">
         <thead>
           <tr>
-            <th scope="col">Device</th>
-            <th scope="col">IP address</th>
-            <th scope="col">Signed in</th>
-            <th scope="col">Last activity</th>
+            {COLUMNS.map((column) => (
+              <th scope="col">{column}</th>
+            ))}
             <th scope="col">
               <span class="hint">Action</span>
             </th>
@@ -93,12 +105,10 @@ export function SessionList({ sessions, currentId, csrfToken, now }: SessionList
           method="post"
           action="/account/sessions/revoke-others"
           hx-post="/account/sessions/revoke-others"
-          hx-target="#sessions-list"
-          hx-swap="outerHTML"
-          {...ERROR_TO_FLASH}
+          {...LIST_SWAP}
         >
           <CsrfField token={csrfToken} />
-          <button type="submit" class="danger">
+          <button type="submit" class="danger" data-busy-label="Logging out the others…">
             Log out everywhere else
           </button>
         </form>

@@ -20,7 +20,11 @@ export function relativeTime(ms: number, now: number): string {
   return seconds < 0 ? `${phrase} ago` : `in ${phrase}`
 }
 
-/** A machine-readable time with a readable label; the exact UTC time shows on hover. */
+/**
+ * A machine-readable time with the exact UTC time in its title. An absolute
+ * time reads in UTC until public/app.js rewrites it in the reader's own time
+ * zone and locale (data-local); a relative one ("5 minutes ago") needs no zone.
+ */
 export function Timestamp({ ms, now, relative = false }: { ms: number; now: number; relative?: boolean }) {
   const iso = new Date(ms).toISOString()
   return relative ? (
@@ -28,6 +32,8 @@ export function Timestamp({ ms, now, relative = false }: { ms: number; now: numb
       {relativeTime(ms, now)}
     </time>
   ) : (
-    <time datetime={iso}>{formatUtc(ms)}</time>
+    <time datetime={iso} title={formatUtc(ms)} data-local>
+      {formatUtc(ms)}
+    </time>
   )
 }

@@ -1,0 +1,199 @@
+import { afterAll, beforeAll, expect, setDefaultTimeout, test } from 'bun:test'
+import { Secret, TOTP } from 'otpauth'
+import type { Browser, CDPSession, Page } from 'playwright-core'
+import { createTestApp, type TestApp } from '../support/test-app.ts'
+import { expectAccessible } from './support/accessibility.ts'
+import { describeInBrowser, launchChromium, SCENARIO_TIMEOUT_MS } from './support/chromium.ts'
+import { logIn, logOut, readPanel, submitLogin } from './support/flows.ts'
+import { inTab } from './support/tab.ts'
+
+const EMAIL = 'passkey@example.com'
+const TWO_STEP_EMAIL = 'twostep@example.com'
+const PASSWORD = 'correct horse battery'
+
+setDefaultTimeout(SCENARIO_TIMEOUT_MS * 2)
+
+type VirtualCredential = {
+  credentialId: string
+  isResidentCredential: boolean
+  rpId: string
+  privateKey: string
+  userHandle: string
+  signCount: number
+}
+
+/** A CTAP2 platform authenticator in Chromium (DevTools protocol): keeps resident keys, verifies the user, no prompt. */
+async function virtualAuthenticator(page: Page): Promise<{ cdp: CDPSession; authenticatorId: string }> {
+  const cdp = await page.context().newCDPSession(page)
+  await cdp.send('WebAuthn.enable')
+  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
+    options: {
+      protocol: 'ctap2',
+      transport: 'internal',
+      hasResidentKey: true,
+      hasUserVerification: true,
+      isUserVerified: true,
+      automaticPresenceSimulation: true,
+    },
+  })
+  return { cdp, authenticatorId }
+}
+
+describeInBrowser('passkeys, in Chromium with a virtual authenticator', () => {
+  let browser: Browser
+  let t: TestApp
+  let server: ReturnType<typeof Bun.serve>
+  let baseUrl: string
+  const run = (scenario: Parameters<typeof inTab>[3]) => inTab(browser, baseUrl, {}, scenario)
+
+  beforeAll(async () => {
+    // WebAuthn refuses IP addresses as relying party IDs, so the browser uses
+    // localhost, and APP_URL (which passkeys are bound to) says so.
+    let app: TestApp['app'] | undefined
+    server = Bun.serve({ port: 0, hostname: '127.0.0.1', fetch: (request, bun) => app!.fetch(request, bun) })
+    baseUrl = `http://localhost:${server.port}`
+    ;[browser, t] = await Promise.all([launchChromium(), createTestApp('e2epasskeys', { APP_URL: baseUrl })])
+    app = t.app
+    await t.services.users.create(EMAIL, await t.services.hasher.hash(PASSWORD))
+    await t.services.users.create(TWO_STEP_EMAIL, await t.services.hasher.hash(PASSWORD))
+  })
+  afterAll(async () => {
+    await browser?.close()
+    await server?.stop(true)
+    await t?.cleanup()
+  })
+
+  let registered: VirtualCredential | undefined
+
+  test('register a passkey from the security page, then sign in with it alone', () =>
+    run(async (tab) => {
+      const { page } = tab
+      const { cdp, authenticatorId } = await virtualAuthenticator(page)
+      await logIn(tab, EMAIL, PASSWORD)
+
+      await page.goto('/account/security')
+      await expectAccessible(tab, 'security page')
+      expect(await page.locator('[data-passkey-fallback]').isHidden()).toBe(true)
+      await page.getByLabel('Passkey name').fill('Test laptop')
+      await page.getByRole('button', { name: 'Add a passkey' }).click()
+      await page.locator('#flash', { hasText: 'Passkey "Test laptop" added.' }).waitFor()
+      expect(await page.locator('.passkey strong').allTextContents()).toEqual(['Test laptop'])
+
+      const { credentials } = (await cdp.send('WebAuthn.getCredentials', { authenticatorId })) as {
+        credentials: VirtualCredential[]
+      }
+      expect(credentials).toHaveLength(1)
+      expect(credentials[0]!.isResidentCredential).toBe(true)
+      expect(credentials[0]!.rpId).toBe('localhost')
+
+      // Autofill (conditional mediation): the email field offers the passkey; the
+      // virtual authenticator picks it at once, so the page signs in by itself.
+      await logOut(tab)
+      await page.goto('/login')
+      await page.waitForURL(`${baseUrl}/`)
+      await page.locator(`#session-panel[data-user-email="${EMAIL}"]`).waitFor()
+      expect((await readPanel(page)).email).toBe(EMAIL)
+
+      // The button: with the authenticator not answering on its own, autofill waits,
+      // and the button's request (which cancels it) is the one that signs in.
+      await logOut(tab)
+      await cdp.send('WebAuthn.setAutomaticPresenceSimulation', { authenticatorId, enabled: false })
+      const optionRequests: string[] = []
+      page.on('request', (request) => {
+        if (request.url().endsWith('/login/passkey/options')) optionRequests.push(request.url())
+      })
+      await page.goto('/login')
+      expect(await page.getByLabel('Email').getAttribute('autocomplete')).toBe('username webauthn')
+      await page.waitForFunction(() => document.querySelector<HTMLFormElement>('#passkey-login-form')?.hidden === false)
+      await cdp.send('WebAuthn.setAutomaticPresenceSimulation', { authenticatorId, enabled: true })
+      await page.getByRole('button', { name: 'Sign in with a passkey' }).click()
+      await page.waitForURL(`${baseUrl}/`)
+      await page.locator(`#session-panel[data-user-email="${EMAIL}"]`).waitFor()
+      expect(optionRequests.length).toBe(2)
+      const panel = await readPanel(page)
+      const stored = await t.redis.hgetall(await t.sessionKey(panel.sessionId))
+      expect(stored.k).toBe('passkey')
+      expect(Number(stored.p)).toBeGreaterThan(Date.now() - 60_000)
+
+      const after = (await cdp.send('WebAuthn.getCredentials', { authenticatorId })) as {
+        credentials: VirtualCredential[]
+      }
+      registered = after.credentials[0]
+      expect(registered!.signCount).toBeGreaterThan(credentials[0]!.signCount)
+
+      await page.goto('/account/security')
+      expect(await page.locator('.passkey').textContent()).toContain('last used just now')
+    }))
+
+  test('a cloned authenticator whose counter went backwards is refused', () =>
+    run(async (tab) => {
+      expect(registered).toBeDefined()
+      const { page } = tab
+      tab.allowStatus(401)
+      const { cdp, authenticatorId } = await virtualAuthenticator(page)
+      await cdp.send('WebAuthn.addCredential', { authenticatorId, credential: { ...registered!, signCount: 0 } })
+      await cdp.send('WebAuthn.setAutomaticPresenceSimulation', { authenticatorId, enabled: false })
+      await page.goto('/login')
+      await page.waitForFunction(() => document.querySelector<HTMLFormElement>('#passkey-login-form')?.hidden === false)
+      await cdp.send('WebAuthn.setAutomaticPresenceSimulation', { authenticatorId, enabled: true })
+      await page.getByRole('button', { name: 'Sign in with a passkey' }).click()
+      await page
+        .locator('#login-form [role="alert"], main [role="alert"]', { hasText: 'could not sign you in' })
+        .first()
+        .waitFor()
+      expect((await readPanel(page)).email).toBeUndefined()
+      expect(t.audit.some((entry) => entry.event === 'login_failure' && entry.reason === 'passkey_counter')).toBe(true)
+      // The copied passkey is removed: neither copy signs in again, however high its counter climbs.
+      const [rows] = (await t.services.database.pool.query('SELECT COUNT(*) AS n FROM passkeys')) as unknown as [
+        { n: number }[],
+      ]
+      expect(Number(rows[0]!.n)).toBe(0)
+      expect(t.audit.some((entry) => entry.event === 'passkey_removed' && entry.reason === 'passkey_counter')).toBe(
+        true,
+      )
+      expect(await page.locator('#passkey-login-form').getAttribute('data-passkey-autofill')).toBeNull()
+      const second = page.waitForResponse(
+        (response) => response.url().endsWith('/login/passkey') && response.request().method() === 'POST',
+      )
+      await page.getByRole('button', { name: 'Sign in with a passkey' }).click()
+      expect((await second).status()).toBe(401)
+      await page.locator('main [role="alert"]', { hasText: 'could not sign you in' }).first().waitFor()
+      expect((await readPanel(page)).email).toBeUndefined()
+      expect(t.audit.filter((entry) => entry.reason === 'passkey_failed')).toHaveLength(1)
+    }))
+
+  test('after a password, a passkey is the second step too', () =>
+    run(async (tab) => {
+      const { page } = tab
+      const { cdp, authenticatorId } = await virtualAuthenticator(page)
+      await logIn(tab, TWO_STEP_EMAIL, PASSWORD)
+      await page.goto('/account/security')
+      await page.getByLabel('Passkey name').fill('Phone')
+      await page.getByRole('button', { name: 'Add a passkey' }).click()
+      await page.locator('#flash', { hasText: 'Passkey "Phone" added.' }).waitFor()
+      // The authenticator app goes on too, so a password alone no longer signs in.
+      const user = (await t.services.users.findByEmail(TWO_STEP_EMAIL))!
+      const factors = t.services.deps.secondFactors
+      const secret = (await factors.startEnrolment(user.id))!
+      const enrolled = await factors.confirmEnrolment(
+        user.id,
+        TOTP.generate({ secret: Secret.fromBase32(secret) }),
+        Date.now(),
+      )
+      expect(enrolled.ok).toBe(true)
+      await logOut(tab)
+
+      // Not answering by itself, so the login page's autofill cannot sign in before the password does.
+      await cdp.send('WebAuthn.setAutomaticPresenceSimulation', { authenticatorId, enabled: false })
+      await page.goto('/login')
+      await submitLogin(page, TWO_STEP_EMAIL, PASSWORD)
+      await page.waitForURL(`${baseUrl}/login/verify`)
+      await expectAccessible(tab, 'second step with a passkey')
+      await cdp.send('WebAuthn.setAutomaticPresenceSimulation', { authenticatorId, enabled: true })
+      await page.getByRole('button', { name: 'Use a passkey instead' }).click()
+      await page.waitForURL(`${baseUrl}/`)
+      await page.locator(`#session-panel[data-user-email="${TWO_STEP_EMAIL}"]`).waitFor()
+      const { sessionId } = await readPanel(page)
+      expect((await t.redis.hgetall(`${t.config.redis.prefix}s:${sessionId}`)).k).toBe('passkey')
+    }))
+})
