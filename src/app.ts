@@ -5,6 +5,7 @@ import type { AppEnv } from './app-env.ts'
 import type { AuditLog } from './audit.ts'
 import type { Authenticator } from './auth/authenticator.ts'
 import type { CredentialGate } from './auth/credential-gate.ts'
+import type { DeviceCookies } from './auth/device-cookie.ts'
 import type { EmailHash } from './auth/email-hash.ts'
 import type { NewPasswordCheck } from './auth/new-password.ts'
 import type { Passkeys } from './auth/passkeys.ts'
@@ -50,6 +51,7 @@ export type AppDeps = {
   authenticator: Authenticator
   throttle: AttemptThrottle
   credentialGate: CredentialGate
+  devices: DeviceCookies
   newPasswordCheck: NewPasswordCheck
   emailHash: EmailHash
   users: UserRepository
@@ -109,11 +111,13 @@ export function createApp(deps: AppDeps) {
     authRoutes({
       authenticator: deps.authenticator,
       emailHash: deps.emailHash,
+      devices: deps.devices,
       secondFactors: deps.secondFactors,
       audit: deps.audit,
       now,
       secondStepSeconds: SECOND_STEP_SECONDS,
       recovery: deps.recovery,
+      notices: deps.notices,
     }),
   )
   app.route(
@@ -155,6 +159,7 @@ export function createApp(deps: AppDeps) {
       users: deps.users,
       hasher: deps.hasher,
       credentialGate: deps.credentialGate,
+      devices: deps.devices,
       newPasswordCheck: deps.newPasswordCheck,
       audit: deps.audit,
       requireFreshProof,
@@ -163,7 +168,7 @@ export function createApp(deps: AppDeps) {
       now,
     }),
   )
-  app.route('/', confirmRoutes({ authenticator: deps.authenticator, audit: deps.audit, proof }))
+  app.route('/', confirmRoutes({ authenticator: deps.authenticator, devices: deps.devices, audit: deps.audit, proof }))
   app.route(
     '/',
     deleteAccountRoutes({

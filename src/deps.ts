@@ -2,9 +2,11 @@ import { availableParallelism } from 'node:os'
 import { ActivityLog } from './activity/activity-log.ts'
 import type { AppDeps } from './app.ts'
 import { createAuditLog } from './audit.ts'
+import { AccountThrottle } from './auth/account-throttle.ts'
 import { Authenticator } from './auth/authenticator.ts'
 import { createBreachCheck } from './auth/breached-passwords.ts'
 import { CredentialGate } from './auth/credential-gate.ts'
+import { DeviceCookies } from './auth/device-cookie.ts'
 import { keyedEmailHash } from './auth/email-hash.ts'
 import { createNewPasswordCheck } from './auth/new-password.ts'
 import { Passkeys } from './auth/passkeys.ts'
@@ -73,10 +75,13 @@ export function wireDependencies(config: Config, options: WiringOptions): Wiring
   const probe = mysqlProbe(config.databaseUrl)
   const users = new UserRepository(database.db)
   const bcryptWorkers = config.bcrypt.workers ?? availableParallelism()
+  const loginMaxConcurrent = config.loginMaxConcurrent ?? 4 * bcryptWorkers
   const hasher = createPasswordHasher({
     cost: config.bcrypt.cost,
     workerUrl: options.workerUrl,
     workers: bcryptWorkers,
+    // Room for every password check the gate lets through, and at least 8 jobs per worker.
+    maxQueued: Math.max(loginMaxConcurrent, 8 * bcryptWorkers),
   })
   // The strength worker sits next to the bcrypt worker, in src/ (Bun) or in dist/ (the Node build).
   const strength = createStrengthCheck({
@@ -102,9 +107,10 @@ export function wireDependencies(config: Config, options: WiringOptions): Wiring
     cookieSecure: config.session.cookieSecure,
     localClock: options.localClock ?? options.now,
   })
-  const credentialGate = new CredentialGate(config.loginMaxConcurrent ?? 4 * bcryptWorkers)
+  const credentialGate = new CredentialGate(loginMaxConcurrent)
   const factorRepository = new SecondFactorRepository(database.db)
   const throttle = new AttemptThrottle(redis, { prefix: config.redis.prefix, emailHash, ...config.throttle })
+  const accounts = new AccountThrottle(redis, { prefix: config.redis.prefix, emailHash, ...config.accountThrottle })
   const generate = createBeerGenerator()
   const local = async () => generate()
   const activity = new ActivityLog({
@@ -139,7 +145,8 @@ export function wireDependencies(config: Config, options: WiringOptions): Wiring
   const deps: AppDeps = {
     config,
     sessions,
-    authenticator: new Authenticator({ users, hasher, throttle, gate: credentialGate }),
+    authenticator: new Authenticator({ users, hasher, throttle, accounts, gate: credentialGate }),
+    devices: new DeviceCookies({ secrets: config.session.secrets, secure: config.session.cookieSecure }),
     throttle,
     credentialGate,
     newPasswordCheck,

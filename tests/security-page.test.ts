@@ -100,9 +100,24 @@ describe('turning the authenticator app on', () => {
         (mail) => mail.to === user.email && mail.subject === 'How you sign in to Taproom changed',
       ),
     )
-    // The secret is never in a log line or an audit record.
-    expect(JSON.stringify(t.audit)).not.toContain(secret)
-    expect(t.logs.join('\n')).not.toContain(secret)
+    // Neither the secret nor a recovery code is ever in a log line or an audit record.
+    const written = `${JSON.stringify(t.audit)}\n${t.logs.join('\n')}`
+    for (const value of [secret, ...codes]) expect(written).not.toContain(value!)
+  })
+
+  test('confirming with no enrolment under way goes back to Security; an empty code is a 422', async () => {
+    const user = await newUser()
+    const { browser } = await signIn(user.email)
+    await browser.get('/account/security')
+    for (const form of [{}, { code: '' }, { code: '123456' }] as Record<string, string>[]) {
+      const { response } = await browser.post('/account/security/totp/confirm', form)
+      expect(response.status).toBe(303)
+      expect(response.headers.get('location')).toBe('/account/security')
+    }
+    await browser.post('/account/security/totp/setup')
+    const empty = await browser.post('/account/security/totp/confirm', {})
+    expect(empty.response.status).toBe(422)
+    expect(empty.html).toContain('Code is required.')
   })
 
   test('a wrong code keeps it off, with a message', async () => {

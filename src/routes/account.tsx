@@ -1,10 +1,12 @@
 import { type Context, Hono } from 'hono'
+import { getCookie } from 'hono/cookie'
 import { HTTPException } from 'hono/http-exception'
 import type { AppEnv } from '../app-env.ts'
 import type { AuditLog } from '../audit.ts'
 import type { Authenticator } from '../auth/authenticator.ts'
 import type { CredentialGate } from '../auth/credential-gate.ts'
 import { describeDevice } from '../auth/device.ts'
+import { DEVICE_COOKIE, type DeviceCookies } from '../auth/device-cookie.ts'
 import { fieldErrors, passwordChangeForm } from '../auth/forms.ts'
 import type { NewPasswordCheck } from '../auth/new-password.ts'
 import { OverloadedError } from '../auth/overloaded.ts'
@@ -31,6 +33,7 @@ export type AccountDeps = {
   users: UserRepository
   hasher: PasswordHasher
   credentialGate: CredentialGate
+  devices: DeviceCookies
   newPasswordCheck: NewPasswordCheck
   audit: AuditLog
   /** Guards the sensitive actions: ending sessions needs a recent proof of the password. */
@@ -59,6 +62,7 @@ export function accountRoutes({
   users,
   hasher,
   credentialGate,
+  devices,
   newPasswordCheck,
   audit,
   requireFreshProof,
@@ -169,7 +173,8 @@ export function accountRoutes({
       // one judged (strength, breaches) and hashed.
       let outcome: Awaited<ReturnType<typeof authenticator.verifyPassword>> | { ok: true; problem: string | null }
       try {
-        const check = await authenticator.verifyPassword(user.email, current_password, ip, { signal })
+        const knownDeviceId = devices.knownDeviceId(getCookie(c, DEVICE_COOKIE), user.email)
+        const check = await authenticator.verifyPassword(user.email, current_password, ip, { signal, knownDeviceId })
         outcome = !check.ok
           ? check
           : await credentialGate.run(async () => {

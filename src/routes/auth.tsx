@@ -1,8 +1,10 @@
 import { type Context, Hono } from 'hono'
+import { getCookie } from 'hono/cookie'
 import type { AppEnv } from '../app-env.ts'
 import type { AuditLog } from '../audit.ts'
 import type { Authenticator, LoginOutcome } from '../auth/authenticator.ts'
 import { describeDevice } from '../auth/device.ts'
+import { DEVICE_COOKIE, type DeviceCookies } from '../auth/device-cookie.ts'
 import type { EmailHash } from '../auth/email-hash.ts'
 import { fieldErrors, loginForm, submittedText } from '../auth/forms.ts'
 import { OverloadedError } from '../auth/overloaded.ts'
@@ -11,6 +13,7 @@ import { readForm } from '../http/form.ts'
 import { redirect, renderForm } from '../http/htmx.ts'
 import { safeNextPath } from '../http/next-path.ts'
 import type { AccountRecovery } from '../recovery/account-recovery.ts'
+import type { SecurityNotices } from '../recovery/notices.ts'
 import { LOGGED_OUT_NOTICE } from '../session/request-session.ts'
 import { ServiceUnavailableError } from '../unavailable.ts'
 import { LoginForm, type LoginFormProps, LoginPage } from '../views/pages/login.tsx'
@@ -19,12 +22,14 @@ import { LogoutPage } from '../views/pages/logout.tsx'
 export type AuthDeps = {
   authenticator: Authenticator
   emailHash: EmailHash
+  devices: DeviceCookies
   secondFactors: SecondFactors
   audit: AuditLog
   now: () => number
   /** How long the second step may take after a right password (routes/second-step.tsx). */
   secondStepSeconds: number
   recovery: AccountRecovery
+  notices: SecurityNotices
 }
 
 export const INVALID_CREDENTIALS = 'Invalid email or password.'
@@ -42,11 +47,13 @@ export const LOGIN_BUSY = 'Too many people are logging in right now. Please try 
 export function authRoutes({
   authenticator,
   emailHash,
+  devices,
   secondFactors,
   audit,
   now,
   secondStepSeconds,
   recovery,
+  notices,
 }: AuthDeps) {
   async function renderLogin(
     c: Context<AppEnv>,
@@ -72,12 +79,16 @@ export function authRoutes({
 
       const session = c.get('session')
       const ip = c.get('clientIp')
+      const deviceCookie = getCookie(c, DEVICE_COOKIE)
       // Taken before the password hash is read: a password change (or "log
       // out everywhere") that lands while this login is checked refuses it.
       const proof = await session.startProof()
       let outcome: LoginOutcome
       try {
-        outcome = await authenticator.login(parsed.data.email, parsed.data.password, ip, { signal: c.req.raw.signal })
+        outcome = await authenticator.login(parsed.data.email, parsed.data.password, ip, {
+          signal: c.req.raw.signal,
+          knownDeviceId: devices.knownDeviceId(deviceCookie, parsed.data.email),
+        })
       } catch (error) {
         // Refused for load, or its client left while it waited: either way nobody's password was judged.
         if (error instanceof OverloadedError || c.req.raw.signal.aborted) {
@@ -127,12 +138,20 @@ export function authRoutes({
         await recovery.resendVerification(user, { requestId, ip })
         return renderLogin(c, 403, { email, error: VERIFY_FIRST })
       }
+      // The password was proven from this browser: from now on it is one the
+      // account knows, and its own budget applies when the account cap is reached.
+      // A browser new to the account gets its owner a notice: whoever it is knows the password.
+      const device = describeDevice(c.req.header('user-agent'))
+      if (!devices.knownDeviceId(deviceCookie, user.email)) {
+        await notices.newDeviceSignIn(user.email, { ip, device, at: now() })
+        audit('security_notice', { requestId, ip, userId: user.id, reason: 'new_browser' })
+      }
+      c.header('Set-Cookie', devices.remember(deviceCookie, user.email), { append: true })
       if ((await secondFactors.summary(user.id)).totp) {
         const pending = await session.beginPending(user.id, now() + secondStepSeconds * 1000, proof)
         audit('second_factor_required', { requestId, ip, sessionId: pending.id, userId: user.id })
         return redirect(c, '/login/verify')
       }
-      const device = describeDevice(c.req.header('user-agent'))
       const fresh = await session.signIn(user, { method: 'password', device, ip, proof })
       if (!fresh) {
         audit('login_failure', { requestId, ip, userId: user.id, reason: 'credentials_changed' })

@@ -207,8 +207,7 @@ export function secondStepRoutes(deps: SecondStepDeps) {
         return renderLoginError(c, 401, PASSKEY_FAILED)
       }
       const user = await users.findById(result.passkey.userId)
-      if (!user) return renderLoginError(c, 401, PASSKEY_FAILED)
-      await finishSignIn(c, user, 'passkey')
+      if (!user || !(await finishSignIn(c, user, 'passkey'))) return renderLoginError(c, 401, PASSKEY_FAILED)
       return redirect(c, '/')
     })
 }

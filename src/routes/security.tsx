@@ -108,17 +108,10 @@ export function securityRoutes(deps: SecurityDeps) {
     .post('/account/security/totp/confirm', requireFreshProof(SECURITY), async (c) => {
       const signedIn = await requireUser(c)
       const { state, user } = signedIn
-      const parsed = codeForm.safeParse(await readForm(c))
-      const result = parsed.success
-        ? await secondFactors.confirmEnrolment(user.id, parsed.data.code, now())
-        : ({ ok: false, reason: 'wrong' } as const)
-      if (!result.ok) {
-        if (result.reason === 'not_enrolling') return redirect(c, SECURITY)
-        const error = parsed.success
-          ? 'That code is not right. Check the time on your phone and try again.'
-          : fieldErrors(parsed.error!).code
-        const secret = (await secondFactors.enrolmentSecret(user.id))!
-        return c.html(
+      const secret = await secondFactors.enrolmentSecret(user.id)
+      if (!secret) return redirect(c, SECURITY)
+      const retry = (error?: string) =>
+        c.html(
           <TotpSetupPage
             csrfToken={state.csrfToken}
             secret={secret}
@@ -128,7 +121,11 @@ export function securityRoutes(deps: SecurityDeps) {
           />,
           422,
         )
-      }
+      const parsed = codeForm.safeParse(await readForm(c))
+      if (!parsed.success) return retry(fieldErrors(parsed.error).code)
+      const result = await secondFactors.confirmEnrolment(user.id, parsed.data.code, now())
+      if (!result.ok && result.reason === 'not_enrolling') return redirect(c, SECURITY)
+      if (!result.ok) return retry('That code is not right. Check the time on your phone and try again.')
       await signInMethodChanged(c, signedIn, 'totp_enabled', 'An authenticator app was turned on for the sign-in')
       return c.html(
         <RecoveryCodesPage csrfToken={state.csrfToken} codes={result.recoveryCodes} session={state} first />,
