@@ -28,6 +28,7 @@ import type { DevOutbox } from './mail/dev-outbox.ts'
 import type { AccountRecovery } from './recovery/account-recovery.ts'
 import type { SecurityNotices } from './recovery/notices.ts'
 import { accountRoutes } from './routes/account.tsx'
+import { accountEmailRoutes } from './routes/account-email.tsx'
 import { activityRoutes } from './routes/activity.tsx'
 import { authRoutes } from './routes/auth.tsx'
 import { confirmRoutes } from './routes/confirm.tsx'
@@ -183,6 +184,18 @@ export function createApp(deps: AppDeps) {
     }),
   )
   app.route('/', sessionExtendRoutes({ lifetimes, now }))
+  app.route(
+    '/',
+    accountEmailRoutes({
+      recovery: deps.recovery,
+      notices: deps.notices,
+      sessions: deps.sessions,
+      audit: deps.audit,
+      requireFreshProof,
+      lifetimes,
+      now,
+    }),
+  )
   app.route(
     '/',
     securityRoutes({
