@@ -8,6 +8,7 @@ import { assertNoEviction, EvictionPolicyError } from './redis/eviction.ts'
 import { isTransient } from './unavailable.ts'
 
 const CLOSE_TIMEOUT_MS = 5000
+const DRAIN_MS = 1000
 
 /** Retries a startup step with backoff while its failure looks transient, saying each time what it waits for. */
 async function retry<T>(logger: Logger, what: string, step: () => Promise<T>, attempts = 30): Promise<T> {
@@ -108,8 +109,10 @@ async function closeWithin(services: Wiring, ms: number): Promise<void> {
 }
 
 /**
- * On SIGTERM or SIGINT: stop accepting, let in-flight requests finish within the
- * grace period, close Redis, MySQL and the bcrypt workers, exit 0.
+ * On SIGTERM or SIGINT: for up to a second answer every request with
+ * Connection: close (and /readyz with 503), then stop accepting, let in-flight
+ * requests finish within the rest of the grace period, close Redis, MySQL and
+ * the bcrypt workers, exit 0.
  */
 export function shutdownOnSignals(
   config: Config,
@@ -121,10 +124,17 @@ export function shutdownOnSignals(
     if (stopping) return
     stopping = true
     services.logger.info(`${signal} received: finishing in-flight requests (up to ${config.shutdownGraceSeconds} s)`)
+    services.deps.lifecycle.draining = true
+    // Still listening for a moment, every answer says Connection: close and
+    // /readyz 503: keep-alive clients and the balancer move elsewhere before
+    // the listener goes and the idle connections with it.
+    const graceMs = config.shutdownGraceSeconds * 1000
+    const drainMs = Math.min(DRAIN_MS, graceMs)
+    await new Promise((resolve) => setTimeout(resolve, drainMs))
     let timer: ReturnType<typeof setTimeout> | undefined
-    const grace = new Promise<'timeout'>(
-      (resolve) => (timer = setTimeout(() => resolve('timeout'), config.shutdownGraceSeconds * 1000)),
-    )
+    const grace = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), graceMs - drainMs)
+    })
     const outcome = await Promise.race([stopServer(false).then(() => 'drained' as const), grace])
     clearTimeout(timer)
     if (outcome === 'timeout') {
