@@ -144,7 +144,6 @@ export function authRoutes({
       const device = describeDevice(c.req.header('user-agent'))
       if (!devices.knownDeviceId(deviceCookie, user.email)) {
         await notices.newDeviceSignIn(user.email, { ip, device, at: now() })
-        audit('security_notice', { requestId, ip, userId: user.id, reason: 'new_browser' })
       }
       c.header('Set-Cookie', devices.remember(deviceCookie, user.email), { append: true })
       if ((await secondFactors.summary(user.id)).totp) {
