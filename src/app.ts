@@ -104,7 +104,7 @@ export function createApp(deps: AppDeps) {
   app.use(clientIp({ trustProxy: config.trustProxy, socketAddress: deps.socketAddress }))
   app.use(formBodyGuard())
   app.use(deps.sessions.middleware)
-  app.use(csrfProtection({ trustProxy: config.trustProxy }))
+  app.use(csrfProtection({ appOrigin: config.appUrlGiven ? config.appUrl : undefined }))
 
   const lifetimes = { idleSeconds: deps.sessions.idleSeconds, absoluteSeconds: deps.sessions.absoluteSeconds }
   const proof = { maxAgeSeconds: config.reauthSeconds, lifetimes, now }

@@ -110,6 +110,7 @@ async function main(): Promise<BenchResults> {
       SESSION_SECRET: randomBytes(32).toString('base64url'),
       DATA_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
       COOKIE_SECURE: 'false',
+      ALLOW_INSECURE_COOKIES: 'true',
       // Production requires both; no scenario here sends mail.
       SMTP_URL: 'smtp://127.0.0.1:25',
       APP_URL: base,
