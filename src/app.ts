@@ -18,11 +18,13 @@ import type { Config } from './env.ts'
 import { accessLog } from './http/access-log.ts'
 import { clientIp, type SocketAddress } from './http/client-ip.ts'
 import { csrfProtection } from './http/csrf.ts'
+import { closeWhenDraining } from './http/draining.ts'
 import { errorPages } from './http/error-handler.tsx'
 import { formBodyGuard } from './http/form.ts'
 import { noStore, varyOnHtmx } from './http/htmx.ts'
 import { securityHeaders } from './http/security-headers.ts'
 import { staticAssets } from './http/static-assets.ts'
+import type { Lifecycle } from './lifecycle.ts'
 import type { Logger } from './log.ts'
 import type { DevOutbox } from './mail/dev-outbox.ts'
 import type { AccountRecovery } from './recovery/account-recovery.ts'
@@ -65,6 +67,7 @@ export type AppDeps = {
   /** Present when mail goes to the in-memory dev outbox: GET /dev/mail shows it. */
   outbox?: DevOutbox
   readiness: Record<string, ReadinessCheck>
+  lifecycle: Lifecycle
   socketAddress: SocketAddress
   logger: Logger
   now?: () => number
@@ -84,10 +87,11 @@ export function createApp(deps: AppDeps) {
   app.notFound(errors.notFound)
 
   app.use(securityHeaders({ hsts: config.session.cookieSecure }))
+  app.use(closeWhenDraining(deps.lifecycle))
   // Static files and health checks come next: they need no session and cost
   // no Redis command.
   app.route('/', staticAssets)
-  app.route('/', healthRoutes(deps.readiness))
+  app.route('/', healthRoutes(deps.readiness, deps.lifecycle))
 
   // Our own id for every request: a client's X-Request-Id is logged beside it, never as it.
   app.use(requestId({ headerName: '' }))
@@ -98,7 +102,7 @@ export function createApp(deps: AppDeps) {
   app.use(clientIp({ trustProxy: config.trustProxy, socketAddress: deps.socketAddress }))
   app.use(formBodyGuard())
   app.use(deps.sessions.middleware)
-  app.use(csrfProtection({ trustProxy: config.trustProxy }))
+  app.use(csrfProtection({ appOrigin: config.appUrlGiven ? config.appUrl : undefined }))
 
   const lifetimes = { idleSeconds: deps.sessions.idleSeconds, absoluteSeconds: deps.sessions.absoluteSeconds }
   const proof = { maxAgeSeconds: config.reauthSeconds, lifetimes, now }

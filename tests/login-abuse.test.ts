@@ -113,24 +113,6 @@ describe('throttling failed logins', () => {
     expect(html).toContain('Too many attempts from your network.')
   })
 
-  test('behind the trusted proxy, Origin is compared with the host the proxy added (the last X-Forwarded-Host entry)', async () => {
-    const browser = await browserFrom('198.51.100.8')
-    await browser.get('/')
-    const forwardedHost = 'evil.example, taproom.example'
-    const forged = await browser.post(
-      '/beer',
-      {},
-      { headers: { origin: 'https://evil.example', 'x-forwarded-host': forwardedHost } },
-    )
-    expect(forged.response.status).toBe(403)
-    const genuine = await browser.post(
-      '/beer',
-      {},
-      { headers: { origin: 'https://taproom.example', 'x-forwarded-host': forwardedHost } },
-    )
-    expect([200, 303]).toContain(genuine.response.status)
-  })
-
   test('the throttle counts IPv4 by address and IPv6 by /64, however the address is written', () => {
     expect(clientNetwork('203.0.113.9')).toBe('203.0.113.9')
     expect(clientNetwork('2001:db8:1:2::5')).toBe('2001:db8:1:2::/64')

@@ -234,3 +234,37 @@ describe('an account without an authenticator app', () => {
     expect((await sessionHash(await currentSessionId(browser))).k).toBe('password')
   })
 })
+
+describe('passkey sign-in, as a stranger sends it', () => {
+  test('options: any passkey of this site may answer, with user verification required', async () => {
+    const browser = new TestBrowser(t.app)
+    await browser.get('/login')
+    const response = await browser.request('/login/passkey/options', {
+      method: 'POST',
+      headers: { 'x-csrf-token': browser.csrfToken },
+    })
+    expect(response.status).toBe(200)
+    const { options } = await response.json()
+    expect(options).toMatchObject({ rpId: new URL(t.config.appUrl).hostname, userVerification: 'required' })
+    expect(options.allowCredentials ?? []).toEqual([])
+  })
+
+  test('a missing, repeated, malformed, unknown or oversized answer is refused with a clear message', async () => {
+    const browser = new TestBrowser(t.app)
+    await browser.get('/login')
+    const cases: [Record<string, string | string[]>, number, string][] = [
+      [{}, 401, 'Passkey response is required.'],
+      [{ response: '' }, 401, 'Using a passkey needs JavaScript.'],
+      [{ response: ['{}', '{}'] }, 401, 'must be sent once'],
+      [{ response: 'not json' }, 401, 'That passkey could not sign you in.'],
+      [{ response: JSON.stringify({ id: 'AAAA', rawId: 'AAAA', type: 'public-key' }) }, 401, 'could not sign you in'],
+      [{ response: 'x'.repeat(20_000) }, 413, 'too large'],
+    ]
+    for (const [form, status, message] of cases) {
+      const { response, html } = await browser.post('/login/passkey', form)
+      expect({ form: Object.keys(form), status: response.status }).toEqual({ form: Object.keys(form), status })
+      expect(html).toContain(message)
+    }
+    expect(panelOf((await browser.get('/')).html).email).toBeUndefined()
+  })
+})

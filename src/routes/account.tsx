@@ -165,7 +165,10 @@ export function accountRoutes({
       const signal = c.req.raw.signal
       // The current password first: only someone who knows it gets the new
       // one judged (strength, breaches) and hashed.
-      let outcome: Awaited<ReturnType<typeof authenticator.verifyPassword>> | { ok: true; problem: string | null }
+      let outcome:
+        | Extract<Awaited<ReturnType<typeof authenticator.verifyPassword>>, { ok: false }>
+        | { ok: true; problem: string; hash?: undefined }
+        | { ok: true; problem: null; hash: string }
       try {
         const knownDeviceId = devices.knownDeviceId(getCookie(c, DEVICE_COOKIE), user.email)
         const check = await authenticator.verifyPassword(user.email, current_password, ip, { signal, knownDeviceId })
@@ -173,8 +176,8 @@ export function accountRoutes({
           ? check
           : await credentialGate.run(async () => {
               const problem = await newPasswordCheck(new_password, user.email)
-              if (!problem) await users.updatePasswordHash(user.id, await hasher.hash(new_password, { signal }))
-              return { ok: true as const, problem }
+              if (problem) return { ok: true as const, problem }
+              return { ok: true as const, problem: null, hash: await hasher.hash(new_password, { signal }) }
             })
       } catch (error) {
         if (!(error instanceof OverloadedError || signal.aborted)) throw error
@@ -192,11 +195,11 @@ export function accountRoutes({
           fieldErrors: { current_password: 'Your current password is incorrect.' },
         })
       }
-      if ('problem' in outcome && outcome.problem) {
+      if (outcome.problem !== null) {
         return renderPassword(c, signedIn, 422, { fieldErrors: { new_password: outcome.problem } })
       }
 
-      const hash = await hasher.hash(parsed.data.new_password)
+      const { hash } = outcome
       // Every other session ends before the new hash is written, so a failure
       // at any later step leaves none of them alive. After it, this browser
       // signs in afresh and ends what began in between: a login that read the

@@ -16,6 +16,7 @@ import type { Sessions } from '../session/sessions.ts'
 import { RecoveryCodesPage } from '../views/pages/recovery-codes.tsx'
 import { SecurityPage } from '../views/pages/security.tsx'
 import { TotpSetupPage } from '../views/pages/totp-setup.tsx'
+import { timeoutFor } from '../views/partials/session-timeout.tsx'
 import { isFresh, type RequireFreshProof } from './fresh-proof.tsx'
 
 export type SecurityDeps = {
@@ -59,7 +60,14 @@ export function securityRoutes(deps: SecurityDeps) {
   ) {
     const status_ = await secondFactors.status(user.id)
     return c.html(
-      <SecurityPage csrfToken={state.csrfToken} status={status_} session={state} now={now()} error={error} />,
+      <SecurityPage
+        csrfToken={state.csrfToken}
+        status={status_}
+        session={state}
+        now={now()}
+        error={error}
+        timeout={timeoutFor(state, now(), sessions)}
+      />,
       status,
     )
   }
@@ -102,7 +110,13 @@ export function securityRoutes(deps: SecurityDeps) {
       const secret = await secondFactors.enrolmentSecret(user.id)
       if (!secret) return redirect(c, SECURITY)
       return c.html(
-        <TotpSetupPage csrfToken={state.csrfToken} secret={secret} uri={totpUri(secret, user.email)} session={state} />,
+        <TotpSetupPage
+          csrfToken={state.csrfToken}
+          secret={secret}
+          uri={totpUri(secret, user.email)}
+          session={state}
+          timeout={timeoutFor(state, now(), sessions)}
+        />,
       )
     })
     .post('/account/security/totp/confirm', requireFreshProof(SECURITY), async (c) => {
@@ -118,6 +132,7 @@ export function securityRoutes(deps: SecurityDeps) {
             uri={totpUri(secret, user.email)}
             session={state}
             error={error}
+            timeout={timeoutFor(state, now(), sessions)}
           />,
           422,
         )
@@ -128,7 +143,13 @@ export function securityRoutes(deps: SecurityDeps) {
       if (!result.ok) return retry('That code is not right. Check the time on your phone and try again.')
       await signInMethodChanged(c, signedIn, 'totp_enabled', 'An authenticator app was turned on for the sign-in')
       return c.html(
-        <RecoveryCodesPage csrfToken={state.csrfToken} codes={result.recoveryCodes} session={state} first />,
+        <RecoveryCodesPage
+          csrfToken={state.csrfToken}
+          codes={result.recoveryCodes}
+          session={state}
+          first
+          timeout={timeoutFor(state, now(), sessions)}
+        />,
       )
     })
     .post('/account/security/totp/disable', requireFreshProof(SECURITY), async (c) => {
@@ -167,7 +188,15 @@ export function securityRoutes(deps: SecurityDeps) {
         sessionId: state.id,
         userId: user.id,
       })
-      return c.html(<RecoveryCodesPage csrfToken={state.csrfToken} codes={codes} session={state} first={false} />)
+      return c.html(
+        <RecoveryCodesPage
+          csrfToken={state.csrfToken}
+          codes={codes}
+          session={state}
+          first={false}
+          timeout={timeoutFor(state, now(), sessions)}
+        />,
+      )
     })
     .post('/account/security/passkeys/options', async (c) => {
       const { state, user } = await requireUser(c)

@@ -194,6 +194,6 @@ describeInBrowser('passkeys, in Chromium with a virtual authenticator', () => {
       await page.waitForURL(`${baseUrl}/`)
       await page.locator(`#session-panel[data-user-email="${TWO_STEP_EMAIL}"]`).waitFor()
       const { sessionId } = await readPanel(page)
-      expect((await t.redis.hgetall(`${t.config.redis.prefix}s:${sessionId}`)).k).toBe('passkey')
+      expect((await t.redis.hgetall(await t.sessionKey(sessionId))).k).toBe('passkey')
     }))
 })
