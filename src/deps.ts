@@ -133,7 +133,7 @@ export function wireDependencies(config: Config, options: WiringOptions): Wiring
     ...options.mailRetry,
   })
   const recoveryMails = new RecoveryMails(config.appUrl)
-  const notices = new SecurityNotices(mail.queue, recoveryMails)
+  const notices = new SecurityNotices(mail.queue, recoveryMails, logger)
   const recovery = new AccountRecovery({
     users,
     tokens: new OneTimeTokens(redis, { prefix: config.redis.prefix }),

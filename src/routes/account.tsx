@@ -15,6 +15,8 @@ import type { UserRepository } from '../db/users.ts'
 import { readForm } from '../http/form.ts'
 import { isHtmx, redirect, renderForm } from '../http/htmx.ts'
 import { requireUser, type SignedIn } from '../http/require-user.ts'
+import type { AccountRecovery } from '../recovery/account-recovery.ts'
+import type { SecurityNotices } from '../recovery/notices.ts'
 import { LOGGED_OUT_NOTICE } from '../session/request-session.ts'
 import type { Sessions } from '../session/sessions.ts'
 import type { StoredSession } from '../session/store.ts'
@@ -36,6 +38,8 @@ export type AccountDeps = {
   audit: AuditLog
   /** Guards the sensitive actions: ending sessions needs a recent proof of the password. */
   requireFreshProof: RequireFreshProof
+  recovery: AccountRecovery
+  notices: SecurityNotices
   now: () => number
 }
 
@@ -62,6 +66,8 @@ export function accountRoutes({
   newPasswordCheck,
   audit,
   requireFreshProof,
+  recovery,
+  notices,
   now,
 }: AccountDeps) {
   const auditRevoked = (c: Context<AppEnv>, userId: string, sessionIds: string[], reason: string) => {
@@ -206,9 +212,12 @@ export function accountRoutes({
       // old hash while it was being replaced.
       const before = await sessions.revokeOthers(user.id, session.id)
       await users.updatePasswordHash(user.id, hash)
+      // A reset link asked for before the change must not undo it.
+      await recovery.voidResetLinks(user.id)
+      const device = describeDevice(c.req.header('user-agent'))
       const current = await session.signIn(user, {
         method: 'password',
-        device: describeDevice(c.req.header('user-agent')),
+        device,
         ip,
         flash: PASSWORD_CHANGED,
         endOthers: true,
@@ -216,6 +225,7 @@ export function accountRoutes({
       const ended = [...before, ...current.ended.filter((id) => id !== session.id)]
       auditRevoked(c, user.id, ended, 'password_changed')
       audit('password_changed', { requestId, ip, sessionId: current.id, userId: user.id })
+      await notices.passwordChanged(user.email, { ip, device, at: now() })
       return redirect(c, '/account/sessions')
     })
 }
