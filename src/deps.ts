@@ -15,7 +15,7 @@ import { RecoveryCodeHasher } from './auth/recovery-codes.ts'
 import { SecondFactors } from './auth/second-factors.ts'
 import { SecretBox } from './auth/secret-box.ts'
 import { createStrengthCheck } from './auth/strength-check.ts'
-import { AttemptThrottle } from './auth/throttle.ts'
+import { AttemptThrottle, clientNetwork } from './auth/throttle.ts'
 import { createBeerGenerator } from './beer/generator.ts'
 import { createRemoteBeerSource } from './beer/remote.ts'
 import { AuthEventRepository } from './db/auth-events.ts'
@@ -25,6 +25,7 @@ import { SecondFactorRepository } from './db/second-factors.ts'
 import { UserRepository } from './db/users.ts'
 import type { Config } from './env.ts'
 import type { SocketAddress } from './http/client-ip.ts'
+import { createLifecycle } from './lifecycle.ts'
 import { createLogger, type Logger } from './log.ts'
 import { createMail, type MailComponent } from './mail/create-mail.ts'
 import { AccountRecovery } from './recovery/account-recovery.ts'
@@ -73,6 +74,7 @@ export function wireDependencies(config: Config, options: WiringOptions): Wiring
   const redis = createRedis(config.redis)
   const database = createDatabase(config.databaseUrl)
   const probe = mysqlProbe(config.databaseUrl)
+  const lifecycle = createLifecycle()
   const users = new UserRepository(database.db)
   const bcryptWorkers = config.bcrypt.workers ?? availableParallelism()
   const loginMaxConcurrent = config.loginMaxConcurrent ?? 4 * bcryptWorkers
@@ -104,6 +106,9 @@ export function wireDependencies(config: Config, options: WiringOptions): Wiring
     idleSeconds: config.session.idleSeconds,
     absoluteSeconds: config.session.absoluteSeconds,
     maxSessionsPerUser: config.session.maxPerUser,
+    firstVisitSeconds: config.session.firstVisitSeconds,
+    newSessionsPerMinute: config.session.newPerIpPerMinute,
+    networkOf: clientNetwork,
     cookieSecure: config.session.cookieSecure,
     localClock: options.localClock ?? options.now,
   })
@@ -128,7 +133,7 @@ export function wireDependencies(config: Config, options: WiringOptions): Wiring
     ...options.mailRetry,
   })
   const recoveryMails = new RecoveryMails(config.appUrl)
-  const notices = new SecurityNotices(mail.queue, recoveryMails)
+  const notices = new SecurityNotices(mail.queue, recoveryMails, logger)
   const recovery = new AccountRecovery({
     users,
     tokens: new OneTimeTokens(redis, { prefix: config.redis.prefix }),
@@ -167,6 +172,7 @@ export function wireDependencies(config: Config, options: WiringOptions): Wiring
     recovery,
     notices,
     outbox: mail.outbox,
+    lifecycle,
     readiness: {
       redis: () => (config.redis.allowEviction ? redis.ping() : assertNoEviction(redis)),
       mysql: () => probe.ping(),
