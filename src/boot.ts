@@ -1,7 +1,8 @@
+import { createApp } from './app.ts'
 import { ensureDatabase, migrateDatabase } from './db/migrate.ts'
 import { seedDemoUser } from './db/seed.ts'
-import type { Wiring } from './deps.ts'
-import type { Config } from './env.ts'
+import { type Wiring, type WiringOptions, wireDependencies } from './deps.ts'
+import { type Config, loadConfig } from './env.ts'
 import type { Logger } from './log.ts'
 import { connectRedis, type RedisClient } from './redis/client.ts'
 import { assertNoEviction, EvictionPolicyError } from './redis/eviction.ts'
@@ -99,6 +100,18 @@ export async function prepareOrExit(config: Config, services: Wiring): Promise<v
     await closeWithin(services, CLOSE_TIMEOUT_MS)
     process.exit(1)
   }
+}
+
+/**
+ * What both entry files (Bun and Node) do before they listen: the
+ * configuration read, every dependency wired and prepared (or exit 1), the
+ * app built. Each then serves `app.fetch` its own way.
+ */
+export async function startApp(options: Pick<WiringOptions, 'workerUrl' | 'socketAddress'>) {
+  const config = loadConfig()
+  const services = wireDependencies(config, options)
+  await prepareOrExit(config, services)
+  return { config, services, app: createApp(services.deps) }
 }
 
 /** Closes the services, but never waits longer than `ms` for a connection that hangs. */
