@@ -30,6 +30,7 @@ import type { DevOutbox } from './mail/dev-outbox.ts'
 import type { AccountRecovery } from './recovery/account-recovery.ts'
 import type { SecurityNotices } from './recovery/notices.ts'
 import { accountRoutes } from './routes/account.tsx'
+import { accountEmailRoutes } from './routes/account-email.tsx'
 import { activityRoutes } from './routes/activity.tsx'
 import { authRoutes } from './routes/auth.tsx'
 import { confirmRoutes } from './routes/confirm.tsx'
@@ -39,6 +40,7 @@ import { freshProofGuard } from './routes/fresh-proof.tsx'
 import { healthRoutes, type ReadinessCheck } from './routes/health.ts'
 import { homeRoutes } from './routes/home.tsx'
 import { howItWorksRoutes } from './routes/how-it-works.tsx'
+import { passwordResetRoutes } from './routes/password-reset.tsx'
 import { SECOND_STEP_SECONDS, secondStepRoutes } from './routes/second-step.tsx'
 import { securityRoutes } from './routes/security.tsx'
 import { sessionExtendRoutes } from './routes/session-extend.tsx'
@@ -119,6 +121,8 @@ export function createApp(deps: AppDeps) {
       audit: deps.audit,
       now,
       secondStepSeconds: SECOND_STEP_SECONDS,
+      recovery: deps.recovery,
+      notices: deps.notices,
     }),
   )
   app.route(
@@ -137,6 +141,23 @@ export function createApp(deps: AppDeps) {
   app.route('/', signupRoutes(deps))
   app.route(
     '/',
+    passwordResetRoutes({
+      recovery: deps.recovery,
+      notices: deps.notices,
+      sessions: deps.sessions,
+      hasher: deps.hasher,
+      throttle: deps.throttle,
+      credentialGate: deps.credentialGate,
+      newPasswordCheck: deps.newPasswordCheck,
+      secondFactors: deps.secondFactors,
+      audit: deps.audit,
+      passwordResetSeconds: config.passwordResetSeconds,
+      secondStepSeconds: SECOND_STEP_SECONDS,
+      now,
+    }),
+  )
+  app.route(
+    '/',
     accountRoutes({
       sessions: deps.sessions,
       authenticator: deps.authenticator,
@@ -147,6 +168,8 @@ export function createApp(deps: AppDeps) {
       newPasswordCheck: deps.newPasswordCheck,
       audit: deps.audit,
       requireFreshProof,
+      recovery: deps.recovery,
+      notices: deps.notices,
       now,
     }),
   )
@@ -165,6 +188,18 @@ export function createApp(deps: AppDeps) {
     }),
   )
   app.route('/', sessionExtendRoutes({ lifetimes, now }))
+  app.route(
+    '/',
+    accountEmailRoutes({
+      recovery: deps.recovery,
+      notices: deps.notices,
+      sessions: deps.sessions,
+      audit: deps.audit,
+      requireFreshProof,
+      lifetimes,
+      now,
+    }),
+  )
   app.route(
     '/',
     securityRoutes({
