@@ -204,3 +204,17 @@ describe('a sign-in from a new browser', () => {
     expect(smtp.to(user.email).filter((m) => m.subject === subject && smtp.received.indexOf(m) >= again)).toEqual([])
   })
 })
+
+describe('deleting the account', () => {
+  test('mails the deleted account’s address a notice with when, where and what to do', async () => {
+    const user = await newUser()
+    const { browser } = await signIn(user.email)
+    await browser.get('/account/delete')
+    const since = smtp.received.length
+    const { response } = await browser.post('/account/delete', { email: user.email })
+    expect(response.status).toBe(303)
+    const notice = await mailTo(user.email, 'Your Taproom account was deleted', since)
+    expect(notice.text).toContain('IP address: 127.0.0.1')
+    expect(notice.html).not.toMatch(/<img|<script/)
+  })
+})
