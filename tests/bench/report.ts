@@ -93,7 +93,7 @@ export function markdown(results: BenchResults): string {
   if (results.peer) {
     lines.push(
       '',
-      `Peer: the tutorial's Express 5 + express-session + connect-redis + Passport + bcryptjs stack (tests/bench/peer) on ${results.peer.runtime}, production mode, same core, same scenarios, each run right after the app's. Where two figures share a cell, the second is the peer's.`,
+      `Peer: the tutorial's Express 5 + express-session + connect-redis + Passport + bcryptjs stack (tests/bench/peer) on ${results.peer.runtime}, production mode, same core, same scenarios; page scenarios and the login storm in halves in the order app, peer, peer, app. Where two figures share a cell, the second is the peer's.`,
     )
   }
   const cpuRatios = (['new-visitor', 'returning', 'pour'] as const).flatMap((name) => {
