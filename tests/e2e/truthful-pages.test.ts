@@ -374,4 +374,43 @@ describeInBrowser('pages that tell the truth and answer at once, in Chromium', (
       // India is UTC+5:30: the local text is not the UTC one.
       expect(expected).not.toContain(datetime.slice(11, 16))
     }))
+
+  test('How it works teaches: changed fields marked after a pour, a live TTL, the cookie masked, a Try this list, each command explained', () =>
+    run(async (tab) => {
+      const { page } = tab
+      await page.goto('/how-it-works')
+      await page.getByRole('button', { name: 'Pour a beer' }).click()
+      await page.waitForFunction(
+        () => document.querySelector('#session-inspector tr[data-field="b"] td:nth-child(2)')?.textContent === '1',
+      )
+      await page.getByRole('button', { name: 'Pour a beer' }).click()
+      await page.waitForFunction(
+        () => document.querySelector('#session-inspector tr[data-field="b"] td:nth-child(2)')?.textContent === '2',
+      )
+      const beers = page.locator('#session-inspector tr[data-field="b"]')
+      expect(await beers.getAttribute('data-changed')).toBe('changed')
+      expect(await beers.locator('.changed-badge').textContent()).toBe('changed')
+      expect(await page.locator('#session-inspector tr[data-field="c"]').getAttribute('data-changed')).toBeNull()
+
+      const ttl = page.locator('#session-inspector [data-count-from]')
+      const first = Number(await ttl.textContent())
+      await page.waitForFunction(
+        (start) => Number(document.querySelector('#session-inspector [data-count-from]')?.textContent) < start,
+        first,
+      )
+
+      const cookies = await tab.context.cookies()
+      const session = cookies.find((cookie) => cookie.name === 'taproom_session')!
+      const shown = (await page.locator('#cookie-view').textContent()) ?? ''
+      expect(shown).toContain('taproom_session=‹')
+      expect(shown).not.toContain(session.value.split('.')[0]!)
+      expect(shown).toContain('HttpOnly')
+      expect(shown).toContain('SameSite')
+
+      expect(await page.locator('.try-this li').count()).toBeGreaterThanOrEqual(4)
+      const commands = await page.locator('dl.commands dt').allTextContents()
+      expect(commands).toContain('HINCRBY s:‹id› b 1')
+      expect(commands).toContain('PTTL s:‹id›')
+      expect(await page.locator('dl.commands dd').count()).toBe(commands.length)
+    }))
 })
