@@ -41,9 +41,16 @@
     shown = null
     if (hadFocus || document.activeElement === document.body) {
       if (returnFocus?.isConnected) returnFocus.focus()
-      else document.getElementById('main')?.focus()
+      else focusMain()
     }
     returnFocus = null
+  }
+
+  function focusMain() {
+    const main = document.getElementById('main')
+    if (!main) return
+    if (!main.hasAttribute('tabindex')) main.setAttribute('tabindex', '-1')
+    main.focus()
   }
 
   function ended(dialog) {
@@ -84,6 +91,8 @@
   })
 
   setInterval(tick, 1000)
+  // After "Stay signed in" (its swap is out of band only) and after any swap that may bring a new panel.
+  document.addEventListener('htmx:finally:request', tick)
   document.addEventListener('htmx:after:swap', tick)
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', tick)
   else tick()

@@ -5,6 +5,7 @@ import type { AppEnv } from './app-env.ts'
 import type { AuditLog } from './audit.ts'
 import type { Authenticator } from './auth/authenticator.ts'
 import type { CredentialGate } from './auth/credential-gate.ts'
+import type { DeviceCookies } from './auth/device-cookie.ts'
 import type { EmailHash } from './auth/email-hash.ts'
 import type { NewPasswordCheck } from './auth/new-password.ts'
 import type { Passkeys } from './auth/passkeys.ts'
@@ -49,6 +50,7 @@ export type AppDeps = {
   authenticator: Authenticator
   throttle: AttemptThrottle
   credentialGate: CredentialGate
+  devices: DeviceCookies
   newPasswordCheck: NewPasswordCheck
   emailHash: EmailHash
   users: UserRepository
@@ -108,6 +110,7 @@ export function createApp(deps: AppDeps) {
     authRoutes({
       authenticator: deps.authenticator,
       emailHash: deps.emailHash,
+      devices: deps.devices,
       secondFactors: deps.secondFactors,
       audit: deps.audit,
       now,
@@ -136,13 +139,14 @@ export function createApp(deps: AppDeps) {
       users: deps.users,
       hasher: deps.hasher,
       credentialGate: deps.credentialGate,
+      devices: deps.devices,
       newPasswordCheck: deps.newPasswordCheck,
       audit: deps.audit,
       requireFreshProof,
       now,
     }),
   )
-  app.route('/', confirmRoutes({ authenticator: deps.authenticator, audit: deps.audit, proof }))
+  app.route('/', confirmRoutes({ authenticator: deps.authenticator, devices: deps.devices, audit: deps.audit, proof }))
   app.route(
     '/',
     deleteAccountRoutes({

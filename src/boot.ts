@@ -4,6 +4,7 @@ import type { Wiring } from './deps.ts'
 import type { Config } from './env.ts'
 import type { Logger } from './log.ts'
 import { connectRedis, type RedisClient } from './redis/client.ts'
+import { assertNoEviction, EvictionPolicyError } from './redis/eviction.ts'
 import { isTransient } from './unavailable.ts'
 
 const CLOSE_TIMEOUT_MS = 5000
@@ -48,6 +49,19 @@ function watchRedis(redis: RedisClient, logger: Logger): void {
 }
 
 /**
+ * Refuses to start on a Redis that may evict keys, unless REDIS_ALLOW_EVICTION
+ * says the operator knows; then it only warns.
+ */
+async function checkEvictionPolicy(config: Config, redis: RedisClient, logger: Logger): Promise<void> {
+  try {
+    await assertNoEviction(redis)
+  } catch (error) {
+    if (!(error instanceof EvictionPolicyError) || !config.redis.allowEviction) throw error
+    logger.warn(`REDIS_ALLOW_EVICTION=true: running although ${error.message.split(':')[0]}`)
+  }
+}
+
+/**
  * Everything before the first request: Redis answering, the database created
  * and migrated, the demo user seeded, the dummy hash for timing-safe logins made.
  */
@@ -63,6 +77,7 @@ export async function prepare(config: Config, services: Wiring): Promise<void> {
   }
   watchRedis(services.redis, logger)
   await connectRedis(services.redis, { log: (message) => logger.warn(message) })
+  await checkEvictionPolicy(config, services.redis, logger)
   await retry(logger, 'MySQL', () => ensureDatabase(config.databaseUrl))
   await retry(logger, 'MySQL migrations', () => migrateDatabase(services.database.unbounded))
   if (config.seedDemoUser && (await seedDemoUser(services.users)))

@@ -2,9 +2,11 @@ import { availableParallelism } from 'node:os'
 import { ActivityLog } from './activity/activity-log.ts'
 import type { AppDeps } from './app.ts'
 import { createAuditLog } from './audit.ts'
+import { AccountThrottle } from './auth/account-throttle.ts'
 import { Authenticator } from './auth/authenticator.ts'
 import { createBreachCheck } from './auth/breached-passwords.ts'
 import { CredentialGate } from './auth/credential-gate.ts'
+import { DeviceCookies } from './auth/device-cookie.ts'
 import { keyedEmailHash } from './auth/email-hash.ts'
 import { createNewPasswordCheck } from './auth/new-password.ts'
 import { Passkeys } from './auth/passkeys.ts'
@@ -18,6 +20,7 @@ import { createBeerGenerator } from './beer/generator.ts'
 import { createRemoteBeerSource } from './beer/remote.ts'
 import { AuthEventRepository } from './db/auth-events.ts'
 import { createDatabase, type DatabaseHandle } from './db/client.ts'
+import { mysqlProbe } from './db/probe.ts'
 import { SecondFactorRepository } from './db/second-factors.ts'
 import { UserRepository } from './db/users.ts'
 import type { Config } from './env.ts'
@@ -30,6 +33,7 @@ import { RecoveryMails } from './recovery/mails.ts'
 import { SecurityNotices } from './recovery/notices.ts'
 import { OneTimeTokens } from './recovery/one-time-tokens.ts'
 import { createRedis, type RedisClient } from './redis/client.ts'
+import { assertNoEviction } from './redis/eviction.ts'
 import { redisSessionStore } from './session/redis-store.ts'
 import { createSessions, type Sessions } from './session/sessions.ts'
 
@@ -54,7 +58,10 @@ export type WiringOptions = {
   logger?: Logger
   /** Mail retry timing; tests shorten it. */
   mailRetry?: { attempts: number; backoffMs: number }
+  /** A fixed clock for tests; the app otherwise shows times on the session store's clock (Redis TIME). */
   now?: () => number
+  /** This process's clock as the session layer sees it (tests skew it). */
+  localClock?: () => number
 }
 
 /**
@@ -65,12 +72,16 @@ export function wireDependencies(config: Config, options: WiringOptions): Wiring
   const logger = options.logger ?? createLogger({ level: config.logLevel })
   const redis = createRedis(config.redis)
   const database = createDatabase(config.databaseUrl)
+  const probe = mysqlProbe(config.databaseUrl)
   const users = new UserRepository(database.db)
   const bcryptWorkers = config.bcrypt.workers ?? availableParallelism()
+  const loginMaxConcurrent = config.loginMaxConcurrent ?? 4 * bcryptWorkers
   const hasher = createPasswordHasher({
     cost: config.bcrypt.cost,
     workerUrl: options.workerUrl,
     workers: bcryptWorkers,
+    // Room for every password check the gate lets through, and at least 8 jobs per worker.
+    maxQueued: Math.max(loginMaxConcurrent, 8 * bcryptWorkers),
   })
   // The strength worker sits next to the bcrypt worker, in src/ (Bun) or in dist/ (the Node build).
   const strength = createStrengthCheck({
@@ -94,11 +105,12 @@ export function wireDependencies(config: Config, options: WiringOptions): Wiring
     absoluteSeconds: config.session.absoluteSeconds,
     maxSessionsPerUser: config.session.maxPerUser,
     cookieSecure: config.session.cookieSecure,
-    now: options.now,
+    localClock: options.localClock ?? options.now,
   })
-  const credentialGate = new CredentialGate(config.loginMaxConcurrent ?? 4 * bcryptWorkers)
+  const credentialGate = new CredentialGate(loginMaxConcurrent)
   const factorRepository = new SecondFactorRepository(database.db)
   const throttle = new AttemptThrottle(redis, { prefix: config.redis.prefix, emailHash, ...config.throttle })
+  const accounts = new AccountThrottle(redis, { prefix: config.redis.prefix, emailHash, ...config.accountThrottle })
   const generate = createBeerGenerator()
   const local = async () => generate()
   const activity = new ActivityLog({
@@ -133,7 +145,8 @@ export function wireDependencies(config: Config, options: WiringOptions): Wiring
   const deps: AppDeps = {
     config,
     sessions,
-    authenticator: new Authenticator({ users, hasher, throttle, gate: credentialGate }),
+    authenticator: new Authenticator({ users, hasher, throttle, accounts, gate: credentialGate }),
+    devices: new DeviceCookies({ secrets: config.session.secrets, secure: config.session.cookieSecure }),
     throttle,
     credentialGate,
     newPasswordCheck,
@@ -155,12 +168,12 @@ export function wireDependencies(config: Config, options: WiringOptions): Wiring
     notices,
     outbox: mail.outbox,
     readiness: {
-      redis: () => redis.ping(),
-      mysql: () => database.ping(),
+      redis: () => (config.redis.allowEviction ? redis.ping() : assertNoEviction(redis)),
+      mysql: () => probe.ping(),
     },
     socketAddress: options.socketAddress,
     logger,
-    now: options.now,
+    now: options.now ?? sessions.now,
   }
 
   return {
@@ -176,7 +189,7 @@ export function wireDependencies(config: Config, options: WiringOptions): Wiring
     async close() {
       await mail.close()
       await activity.settled()
-      await Promise.allSettled([redis.quit(), database.pool.end(), hasher.close(), strength.close()])
+      await Promise.allSettled([redis.quit(), database.pool.end(), probe.close(), hasher.close(), strength.close()])
     },
   }
 }

@@ -61,6 +61,7 @@ const schema = z.object({
   REDIS_CLUSTER_NODES: hostPortList.optional(),
   REDIS_SENTINELS: hostPortList.optional(),
   REDIS_SENTINEL_NAME: z.string().min(1).default('mymaster'),
+  REDIS_ALLOW_EVICTION: booleanString.default(false),
   REDIS_PREFIX: z
     .string()
     .min(1)
@@ -78,6 +79,11 @@ const schema = z.object({
   LOGIN_MAX_FAILURES_PER_EMAIL_IP: z.coerce.number().int().positive().default(5),
   LOGIN_MAX_FAILURES_PER_IP: z.coerce.number().int().positive().default(50),
   LOGIN_THROTTLE_WINDOW_SECONDS: seconds(15 * 60),
+  LOGIN_MAX_SUCCESSES_PER_IP: z.coerce.number().int().positive().default(100),
+  LOGIN_MAX_FAILURES_PER_ACCOUNT: z.coerce.number().int().min(1).max(100).default(100),
+  LOGIN_MAX_FAILURES_PER_DEVICE: z.coerce.number().int().positive().default(10),
+  LOGIN_MAX_SUCCESSES_PER_ACCOUNT: z.coerce.number().int().positive().default(30),
+  LOGIN_ACCOUNT_WINDOW_SECONDS: seconds(24 * 60 * 60),
   LOGIN_MAX_CONCURRENT: z.coerce.number().int().min(1).max(10_000).optional(),
   PWNED_PASSWORDS_URL: z
     .string()
@@ -118,6 +124,8 @@ export type Config = {
     sentinels?: { host: string; port: number }[]
     sentinelName: string
     prefix: string
+    /** Run even when Redis may evict keys (maxmemory-policy other than noeviction). */
+    allowEviction: boolean
   }
   session: {
     secrets: string[]
@@ -132,7 +140,14 @@ export type Config = {
   /** The Pwned Passwords range API, or undefined for no breach check. */
   pwnedPasswordsUrl?: string
   trustProxy: boolean
-  throttle: { perEmailIp: number; perIp: number; windowSeconds: number }
+  throttle: { perEmailIp: number; perIp: number; successesPerIp: number; windowSeconds: number }
+  accountThrottle: {
+    perAccount: number
+    perDevice: number
+    accountWindowSeconds: number
+    successesPerAccount: number
+    successWindowSeconds: number
+  }
   seedDemoUser: boolean
   shutdownGraceSeconds: number
   beerApiUrl?: string
@@ -231,6 +246,7 @@ export function parseEnv(source: Record<string, string | undefined>): Config {
       sentinels: env.REDIS_SENTINELS,
       sentinelName: env.REDIS_SENTINEL_NAME,
       prefix: env.REDIS_PREFIX,
+      allowEviction: env.REDIS_ALLOW_EVICTION,
     },
     session: {
       secrets: env.SESSION_SECRET ?? [randomBytes(32).toString('base64url')],
@@ -246,7 +262,15 @@ export function parseEnv(source: Record<string, string | undefined>): Config {
     throttle: {
       perEmailIp: env.LOGIN_MAX_FAILURES_PER_EMAIL_IP,
       perIp: env.LOGIN_MAX_FAILURES_PER_IP,
+      successesPerIp: env.LOGIN_MAX_SUCCESSES_PER_IP,
       windowSeconds: env.LOGIN_THROTTLE_WINDOW_SECONDS,
+    },
+    accountThrottle: {
+      perAccount: env.LOGIN_MAX_FAILURES_PER_ACCOUNT,
+      perDevice: env.LOGIN_MAX_FAILURES_PER_DEVICE,
+      accountWindowSeconds: env.LOGIN_ACCOUNT_WINDOW_SECONDS,
+      successesPerAccount: env.LOGIN_MAX_SUCCESSES_PER_ACCOUNT,
+      successWindowSeconds: env.LOGIN_THROTTLE_WINDOW_SECONDS,
     },
     seedDemoUser: env.SEED_DEMO_USER ?? !production,
     shutdownGraceSeconds: env.SHUTDOWN_GRACE_SECONDS,

@@ -8,11 +8,12 @@ export type Logger = pino.Logger
 
 /**
  * The process's logger, writing JSON lines to stdout (or to `write`, one line
- * per call, for tests). Writes to stdout are batched off the request path and
- * flushed when the process exits.
+ * per call, for tests). Writes are synchronous: a line is out before the next
+ * statement runs, so nothing is lost on a crash or exit and a supervisor sees
+ * lines as they happen (pino's buffered mode left lines stuck under Bun).
  */
 export function createLogger({ level = 'info', write }: { level?: LogLevel; write?: (line: string) => void } = {}) {
-  const destination = write ? { write } : pino.destination({ dest: 1, sync: false })
+  const destination = write ? { write } : pino.destination({ dest: 1, sync: true })
   return pino(
     {
       level,

@@ -165,6 +165,18 @@ describe('recording events', () => {
     expect((await activity.recent(user.id)).map((entry) => entry.type)).toEqual(['reauthenticated', 'login_success'])
   })
 
+  test('second-factor and recovery events are listed by name; mails sent and logouts are not', async () => {
+    const user = await newUser()
+    const browser = await signIn(user.email)
+    for (const event of ['totp_enabled', 'passkey_added', 'security_notice', 'verification_sent', 'logout'] as const) {
+      t.services.deps.audit(event, { userId: user.id, ip: '127.0.0.1' })
+    }
+    const rows = await activityOf(browser)
+    // Written in the same millisecond and in parallel: their order between themselves is not defined.
+    expect(rows.map((row) => row.type).sort()).toEqual(['login_success', 'passkey_added', 'totp_enabled'])
+    expect(rows.find((row) => row.type === 'totp_enabled')!.text).toContain('Authenticator app turned on')
+  })
+
   test('a hostile User-Agent and IP are cut to size, not an error', async () => {
     const user = await newUser()
     const lines: string[] = []

@@ -4,11 +4,10 @@ import { panelOf, TestBrowser } from './support/browser.ts'
 import { createTestApp, type TestApp } from './support/test-app.ts'
 
 let t: TestApp
-let clock = Date.now()
 const PASSWORD = 'correct horse battery'
 
 beforeAll(async () => {
-  t = await createTestApp('deleteaccount', {}, { now: () => clock })
+  t = await createTestApp('deleteaccount')
 })
 afterAll(() => t.cleanup())
 
@@ -34,7 +33,7 @@ async function waitUntil(check: () => boolean, timeoutMs = 10_000) {
   }
 }
 
-const sessionExists = (id: string) => t.redis.exists(`${t.config.redis.prefix}s:${id}`)
+const sessionExists = async (id: string) => t.redis.exists(await t.sessionKey(id))
 const deleteForm = (html: string) => html.match(/<form id="delete-account-form"[\s\S]*?<\/form>/)?.[0] ?? ''
 
 describe('GET /account/delete', () => {
@@ -68,7 +67,7 @@ describe('POST /account/delete', () => {
 
     const alive = await Promise.all([id, ...others.map((other) => other.id)].map(sessionExists))
     expect(alive).toEqual([0, 0, 0, 0, 0])
-    expect(await t.redis.exists(`${t.config.redis.prefix}u:${user.id}`)).toBe(0)
+    expect(await t.redis.exists(t.indexKey(user.id))).toBe(0)
     for (const other of others) {
       const { html } = await other.browser.get('/')
       expect(panelOf(html).email).toBeUndefined()
@@ -120,8 +119,8 @@ describe('POST /account/delete', () => {
 
   test('a stale proof gets the "Confirm it\'s you" form first; after confirming, the deletion goes through', async () => {
     const user = await newUser()
-    const { browser } = await signIn(user.email)
-    clock += 601_000
+    const { browser, id } = await signIn(user.email)
+    await t.age(id, 601_000)
     await browser.get('/account/delete')
     const stale = await browser.post('/account/delete', { email: user.email })
     expect(stale.response.status).toBe(403)

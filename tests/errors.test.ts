@@ -86,9 +86,9 @@ describe('error pages', () => {
     expect(await response.text()).toContain('The session store is temporarily unavailable.')
   })
 
-  test('a login whose session cannot be indexed (its Redis node down) ends that session instead of leaving it unrevocable', async () => {
+  test('a login whose sign-in fails in Redis leaves no signed-in session behind, and clears the cookie of the session it replaced', async () => {
     const sessions = sessionsFailing(
-      ['index'],
+      ['signIn'],
       () => new ServiceUnavailableError('redis', new Error('Connection is closed.')),
     )
     const app = createApp({ ...t.services.deps, sessions })

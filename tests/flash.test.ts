@@ -80,13 +80,13 @@ describe('flash messages are shown once, on the next page, in an aria-live regio
 
   test('"Your session expired — a new one started."', async () => {
     const { browser, id } = await signedIn()
-    await t.redis.del(`${t.config.redis.prefix}s:${id}`)
+    await t.redis.del(await t.sessionKey(id))
     await expectShownOnce(browser, EXPIRED_NOTICE)
   })
 
   test('an expired session sent to the login page by a guarded page hears about it there', async () => {
     const { browser, id } = await signedIn()
-    await t.redis.del(`${t.config.redis.prefix}s:${id}`)
+    await t.redis.del(await t.sessionKey(id))
     const { response } = await browser.get('/account/sessions')
     expect(response.status).toBe(303)
     expect(response.headers.get('location')).toBe('/login?next=%2Faccount%2Fsessions')

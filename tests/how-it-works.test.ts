@@ -14,7 +14,7 @@ beforeAll(async () => {
 })
 afterAll(() => t.cleanup())
 
-const sessionKey = (id: string) => `${t.config.redis.prefix}s:${id}`
+const sessionKey = (id: string | undefined) => t.sessionKey(id)
 
 /** The inspector's data attributes. */
 function inspectorOf(html: string) {
@@ -66,7 +66,7 @@ describe('GET /how-it-works', () => {
     expect(response.headers.get('vary')).toContain('HX-Request')
     const inspector = inspectorOf(html)
     expect(inspector.sessionId).toMatch(/^[A-Za-z0-9_-]{22}$/)
-    expect(await t.redis.exists(sessionKey(inspector.sessionId!))).toBe(1)
+    expect(await t.redis.exists(await sessionKey(inspector.sessionId!))).toBe(1)
     expect(browser.cookies.get('taproom_session')).toBeDefined()
   })
 
@@ -77,15 +77,15 @@ describe('GET /how-it-works', () => {
     const { html } = await browser.get('/how-it-works')
     const inspector = inspectorOf(html)
     expect(inspector.sessionId).toBe(id)
-    expect(inspector.key).toBe(sessionKey(id))
-    expect(html).toContain(`<code class="redis-key">${sessionKey(id)}</code>`)
-    expect(fieldsOf(html)).toEqual(await t.redis.hgetall(sessionKey(id)))
+    expect(inspector.key).toBe(await sessionKey(id))
+    expect(html).toContain(`<code class="redis-key">${await sessionKey(id)}</code>`)
+    expect(fieldsOf(html)).toEqual(await t.redis.hgetall(await sessionKey(id)))
     expect(fieldsOf(html).b).toBe('2')
 
-    const pttl = await t.redis.pttl(sessionKey(id))
+    const pttl = await t.redis.pttl(await sessionKey(id))
     expect(Math.abs(inspector.ttl - pttl / 1000)).toBeLessThanOrEqual(1)
     expect(Math.abs(inspector.idleDeadline - (Date.now() + pttl))).toBeLessThan(1000)
-    const created = Number((await t.redis.hget(sessionKey(id), 'c'))!)
+    const created = Number((await t.redis.hget(await sessionKey(id), 'c'))!)
     expect(inspector.absoluteDeadline).toBe(created + t.config.session.absoluteSeconds * 1000)
     expect(html).toContain('Idle deadline')
     expect(html).toContain('Absolute deadline')
@@ -106,7 +106,7 @@ describe('GET /how-it-works', () => {
     const user = (await t.services.users.findByEmail(EMAIL))!
     const { html } = await browser.get('/how-it-works')
     const inspector = inspectorOf(html)
-    const indexKey = `${t.config.redis.prefix}u:${user.id}`
+    const indexKey = t.indexKey(user.id)
     expect(inspector.indexKey).toBe(indexKey)
     expect(inspector.indexScore).toBe((await t.redis.zscore(indexKey, id))!)
     expect(html).toContain(`<code class="redis-key">${indexKey}</code>`)
@@ -116,21 +116,21 @@ describe('GET /how-it-works', () => {
 
   test('reading it never extends the session, never rewrites it and leaves a pending flash in place', async () => {
     const { browser, id } = await visitor()
-    await t.redis.pexpire(sessionKey(id), 600_000)
-    await t.redis.hset(sessionKey(id), 'f', 'A notice for later.')
-    const before = await t.redis.hgetall(sessionKey(id))
+    await t.redis.pexpire(await sessionKey(id), 600_000)
+    await t.redis.hset(await sessionKey(id), 'f', 'A notice for later.')
+    const before = await t.redis.hgetall(await sessionKey(id))
 
     const page = await browser.get('/how-it-works')
     const fragment = await browser.get('/how-it-works', { 'hx-request': 'true' })
     expect(inspectorOf(page.html).sessionId).toBe(id)
     expect(fieldsOf(fragment.html).f).toBe('A notice for later.')
     expect(page.response.headers.getSetCookie()).toEqual([])
-    expect(await t.redis.pttl(sessionKey(id))).toBeLessThanOrEqual(600_000)
-    expect(await t.redis.hgetall(sessionKey(id))).toEqual(before)
+    expect(await t.redis.pttl(await sessionKey(id))).toBeLessThanOrEqual(600_000)
+    expect(await t.redis.hgetall(await sessionKey(id))).toEqual(before)
 
     const home = await browser.get('/')
     expect(home.html).toContain('A notice for later.')
-    expect(await t.redis.pttl(sessionKey(id))).toBeGreaterThan(600_000)
+    expect(await t.redis.pttl(await sessionKey(id))).toBeGreaterThan(600_000)
   })
 
   test('a page view costs two Redis round trips at most (peek, plus the index entry when logged in)', async () => {
@@ -142,7 +142,7 @@ describe('GET /how-it-works', () => {
 
   test('an expired cookie starts a new session and says so', async () => {
     const { browser, id } = await visitor()
-    await t.redis.del(sessionKey(id))
+    await t.redis.del(await sessionKey(id))
     const { html } = await browser.get('/how-it-works')
     expect(inspectorOf(html).sessionId).not.toBe(id)
     expect(html).toContain(EXPIRED_NOTICE)

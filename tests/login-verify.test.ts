@@ -14,7 +14,7 @@ afterAll(() => t.cleanup())
 
 const codeAt = (secret: string, timestamp = Date.now()) =>
   TOTP.generate({ secret: Secret.fromBase32(secret), timestamp })
-const sessionHash = (id: string) => t.redis.hgetall(`${t.config.redis.prefix}s:${id}`)
+const sessionHash = async (id: string) => t.redis.hgetall(await t.sessionKey(id))
 
 let counter = 0
 let address = 0
@@ -64,8 +64,9 @@ describe('a right password for an account with an authenticator app', () => {
     expect(Number(stored.pt) - Date.now()).toBeLessThanOrEqual(5 * 60_000)
     expect(stored.u).toBeUndefined()
     expect(stored.m).toBeUndefined()
-    expect(stored.p).toBeUndefined()
-    expect(await t.redis.exists(`${t.config.redis.prefix}u:${user.id}`)).toBe(0)
+    // When the password check began: the second step is refused if the user's sessions end after it.
+    expect(Number(stored.p)).toBeLessThanOrEqual(Number(stored.c))
+    expect(await t.redis.exists(t.indexKey(user.id))).toBe(0)
     expect(t.audit.some((entry) => entry.event === 'second_factor_required' && entry.userId === user.id)).toBe(true)
   })
 
@@ -115,7 +116,10 @@ describe('a right password for an account with an authenticator app', () => {
     expect(stored.k).toBe('password+app')
     expect(Math.abs(Number(stored.p) - Date.now())).toBeLessThan(10_000)
     expect(stored.pu).toBeUndefined()
-    expect((await browser.get('/account/sessions')).response.status).toBe(200)
+    const sessions = await browser.get('/account/sessions')
+    expect(sessions.response.status).toBe(200)
+    // "Your sessions" says how each session signed in.
+    expect(sessions.html).toMatch(/<td [^>]*data-sign-in-method="password\+app">Password \+ app<\/td>/)
     const success = t.audit.find((entry) => entry.event === 'login_success' && entry.userId === user.id)
     expect(success?.reason).toBe('password+app')
   })
@@ -197,6 +201,9 @@ describe('a right password for an account with an authenticator app', () => {
     expect(home).toContain('Signed in with a recovery code; 9 left. Other browsers were logged out.')
     expect((await sessionHash(panelOf(home).sessionId!)).k).toBe('recovery-code')
     expect(await sessionHash(otherId)).toEqual({})
+    expect((await browser.get('/account/sessions')).html).toMatch(
+      /<td [^>]*data-sign-in-method="recovery-code">Recovery code<\/td>/,
+    )
     expect(t.audit.some((entry) => entry.event === 'recovery_code_used' && entry.userId === user.id)).toBe(true)
 
     const again = await passwordStep(user.email)
@@ -225,5 +232,39 @@ describe('an account without an authenticator app', () => {
     const { response } = await browser.post('/login', { email: user.email, password: PASSWORD })
     expect(response.headers.get('location')).toBe('/')
     expect((await sessionHash(await currentSessionId(browser))).k).toBe('password')
+  })
+})
+
+describe('passkey sign-in, as a stranger sends it', () => {
+  test('options: any passkey of this site may answer, with user verification required', async () => {
+    const browser = new TestBrowser(t.app)
+    await browser.get('/login')
+    const response = await browser.request('/login/passkey/options', {
+      method: 'POST',
+      headers: { 'x-csrf-token': browser.csrfToken },
+    })
+    expect(response.status).toBe(200)
+    const { options } = await response.json()
+    expect(options).toMatchObject({ rpId: new URL(t.config.appUrl).hostname, userVerification: 'required' })
+    expect(options.allowCredentials ?? []).toEqual([])
+  })
+
+  test('a missing, repeated, malformed, unknown or oversized answer is refused with a clear message', async () => {
+    const browser = new TestBrowser(t.app)
+    await browser.get('/login')
+    const cases: [Record<string, string | string[]>, number, string][] = [
+      [{}, 401, 'Passkey response is required.'],
+      [{ response: '' }, 401, 'Using a passkey needs JavaScript.'],
+      [{ response: ['{}', '{}'] }, 401, 'must be sent once'],
+      [{ response: 'not json' }, 401, 'That passkey could not sign you in.'],
+      [{ response: JSON.stringify({ id: 'AAAA', rawId: 'AAAA', type: 'public-key' }) }, 401, 'could not sign you in'],
+      [{ response: 'x'.repeat(20_000) }, 413, 'too large'],
+    ]
+    for (const [form, status, message] of cases) {
+      const { response, html } = await browser.post('/login/passkey', form)
+      expect({ form: Object.keys(form), status: response.status }).toEqual({ form: Object.keys(form), status })
+      expect(html).toContain(message)
+    }
+    expect(panelOf((await browser.get('/')).html).email).toBeUndefined()
   })
 })

@@ -53,7 +53,7 @@ describe('POST /login', () => {
     expect(after.beers).toBe(2)
     expect(after.email).toBe(EMAIL)
     expect(html).toContain(`Logged in as: ${EMAIL}`)
-    expect(await t.redis.exists(`${t.config.redis.prefix}s:${before.sessionId}`)).toBe(0)
+    expect(await t.redis.exists(await t.sessionKey(before.sessionId))).toBe(0)
     const replay = await t.app.request('/', { headers: { cookie: `taproom_session=${oldCookie}` } })
     const replayed = panelOf(await replay.text())
     expect(replayed.sessionId).not.toBe(before.sessionId)
@@ -142,7 +142,7 @@ describe('logout', () => {
     const cleared = response.headers.getSetCookie().find((line) => line.startsWith('taproom_session='))!
     expect(cleared).toContain('Max-Age=0')
     expect(response.headers.get('clear-site-data')).toBe('"cache", "storage"')
-    expect(await t.redis.exists(`${t.config.redis.prefix}s:${sessionId}`)).toBe(0)
+    expect(await t.redis.exists(await t.sessionKey(sessionId))).toBe(0)
     const next = await browser.get('/')
     const panel = panelOf(next.html)
     expect(panel.sessionId).not.toBe(sessionId)
@@ -181,7 +181,7 @@ describe('logout', () => {
         pour(),
       ])
       expect(responses.every((response) => response.status < 500)).toBe(true)
-      expect(await t.redis.exists(`${t.config.redis.prefix}s:${sessionId}`)).toBe(0)
+      expect(await t.redis.exists(await t.sessionKey(sessionId))).toBe(0)
     }
   })
 })

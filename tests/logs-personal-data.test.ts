@@ -36,10 +36,13 @@ function remember(...values: (string | undefined)[]) {
   }
 }
 
-/** The cookie values and CSRF token a browser holds, and each signed part of a cookie. */
+/** The cookie values and CSRF token a browser holds, and each secret part of a cookie (token, signature; not the user id). */
 function rememberBrowser(browser: TestBrowser) {
   remember(browser.csrfToken)
-  for (const value of browser.cookies.values()) remember(value, ...value.split('.'))
+  for (const value of browser.cookies.values()) {
+    const parts = value.split('.')
+    remember(value, parts[0], parts.at(-1))
+  }
 }
 
 async function sql(statement: string) {

@@ -84,7 +84,7 @@ describe('the nav', () => {
     expect(plain).not.toContain('site-nav')
 
     const id = live.match(/data-session-id="([^"]+)"/)![1]
-    await t.redis.del(`${t.config.redis.prefix}s:${id}`)
+    await t.redis.del(await t.sessionKey(id))
     const ended = await (await user.request('/session', { headers })).text()
     expect(ended).toContain('Your session has ended.')
     expect(ended).not.toContain('Logged in as')
@@ -96,7 +96,7 @@ describe('the nav', () => {
     const user = await loggedIn()
     const { html } = await user.get('/')
     const id = html.match(/data-session-id="([^"]+)"/)![1]
-    await t.redis.del(`${t.config.redis.prefix}s:${id}`)
+    await t.redis.del(await t.sessionKey(id))
     const pour = await user.post('/beer', {}, { htmx: true, headers: { 'hx-current-url': 'http://localhost/' } })
     expect(pour.response.status).toBe(200)
     expect(pour.html).toMatch(/<div id="flash"[^>]*hx-swap-oob="true"[^>]*><p>[^<]+<\/p>/)

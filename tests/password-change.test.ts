@@ -32,7 +32,7 @@ function change(browser: TestBrowser, current: string, next = NEW_PASSWORD, conf
   )
 }
 
-const sessionKey = (id: string) => `${t.config.redis.prefix}s:${id}`
+const sessionKey = (id: string | undefined) => t.sessionKey(id)
 
 describe('GET /account/password', () => {
   test('logged out: 303 to /login (htmx: 401 + HX-Redirect)', async () => {
@@ -79,7 +79,7 @@ describe('POST /account/password refused', () => {
     expect(html).toContain('<form id="password-form"')
     expect(html).toContain('Your current password is incorrect.')
     expect(html).not.toContain(NEW_PASSWORD)
-    expect(await t.redis.exists(sessionKey(other.id))).toBe(1)
+    expect(await t.redis.exists(await sessionKey(other.id))).toBe(1)
     expect(panelOf((await me.browser.get('/')).html).sessionId).toBe(me.id)
     expect((await signIn(user.email)).response.status).toBe(303)
   })
@@ -142,7 +142,7 @@ describe('POST /account/password success', () => {
     expect(bcrypt.getRounds(hash)).toBe(t.config.bcrypt.cost)
 
     for (const other of others) {
-      expect(await t.redis.exists(sessionKey(other.id))).toBe(0)
+      expect(await t.redis.exists(await sessionKey(other.id))).toBe(0)
       expect(panelOf((await other.browser.get('/')).html).email).toBeUndefined()
     }
     expect(panelOf((await unrelated.browser.get('/')).html).email).toBe(bystander.email)
@@ -153,8 +153,8 @@ describe('POST /account/password success', () => {
     expect(panel.email).toBe(user.email)
     expect(panel.sessionId).not.toBe(me.id)
     expect(panel.beers).toBe(1)
-    expect(await t.redis.exists(sessionKey(me.id))).toBe(0)
-    expect(await t.redis.zrange(`${t.config.redis.prefix}u:${user.id}`, '0', '-1')).toEqual([panel.sessionId!])
+    expect(await t.redis.exists(await sessionKey(me.id))).toBe(0)
+    expect(await t.redis.zrange(t.indexKey(user.id), '0', '-1')).toEqual([panel.sessionId!])
 
     const replay = await t.app.request('/', { headers: { cookie: `taproom_session=${oldCookie}` } })
     expect(panelOf(await replay.text()).email).toBeUndefined()

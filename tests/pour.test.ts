@@ -96,7 +96,7 @@ describe('POST /beer', () => {
     expect(responses.every(({ response }) => response.status === 200)).toBe(true)
     const counts = responses.map(({ html }) => panelOf(html).beers).sort((a, b) => a - b)
     expect(counts).toEqual(Array.from({ length: 50 }, (_, i) => i + 1))
-    const key = `${t.config.redis.prefix}s:${panelOf(html).sessionId}`
+    const key = await t.sessionKey(panelOf(html).sessionId)
     expect(await t.redis.hget(key, 'b')).toBe('50')
   })
 
@@ -145,14 +145,14 @@ describe('POST /beer', () => {
     const browser = new TestBrowser(t.app)
     const { html } = await browser.get('/')
     const { sessionId } = panelOf(html)
-    await t.redis.del(`${t.config.redis.prefix}s:${sessionId}`)
+    await t.redis.del(await t.sessionKey(sessionId))
     const { response, html: fragment } = await browser.post('/beer', {}, { htmx: true })
     expect(response.status).toBe(200)
     const panel = panelOf(fragment)
     expect(panel.sessionId).not.toBe(sessionId)
     expect(panel.beers).toBe(1)
     expect(fragment).toContain('Your session expired')
-    expect(await t.redis.exists(`${t.config.redis.prefix}s:${sessionId}`)).toBe(0)
+    expect(await t.redis.exists(await t.sessionKey(sessionId))).toBe(0)
   })
 })
 

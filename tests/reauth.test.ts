@@ -4,12 +4,11 @@ import { panelOf, TestBrowser } from './support/browser.ts'
 import { createTestApp, type TestApp } from './support/test-app.ts'
 
 let t: TestApp
-let clock = Date.now()
 const PASSWORD = 'correct horse battery'
 const REAUTH_MS = 600_000
 
 beforeAll(async () => {
-  t = await createTestApp('reauth', {}, { now: () => clock })
+  t = await createTestApp('reauth')
 })
 afterAll(() => t.cleanup())
 
@@ -34,12 +33,12 @@ async function staleWithAnother() {
   const user = await newUser()
   const other = await signIn(user.email)
   const { browser, id } = await signIn(user.email)
-  clock += REAUTH_MS + 1000
+  await t.age(id, REAUTH_MS + 1000)
   await browser.get('/account/sessions')
   return { user, browser, id, other }
 }
 
-const sessionExists = (id: string) => t.redis.exists(`${t.config.redis.prefix}s:${id}`)
+const sessionExists = async (id: string) => t.redis.exists(await t.sessionKey(id))
 const reauthForm = (html: string) => html.match(/<form id="reauth-form"[\s\S]*?<\/form>/)?.[0] ?? ''
 
 describe('sensitive actions need a fresh proof of the password', () => {
@@ -103,14 +102,14 @@ describe('sensitive actions need a fresh proof of the password', () => {
     expect((await browser.post('/account/sessions/revoke-others')).response.status).toBe(303)
     expect(await sessionExists(other.id)).toBe(0)
 
-    clock += REAUTH_MS + 1000
+    await t.age(id, REAUTH_MS + 1000)
     expect((await browser.post('/account/sessions/revoke-others')).response.status).toBe(403)
   })
 
   test('the proof is timed from the last password check, not from the session start', async () => {
-    const { browser } = await staleWithAnother()
+    const { browser, id } = await staleWithAnother()
     await browser.post('/account/confirm', { password: PASSWORD, next: '/' })
-    clock += REAUTH_MS - 60_000
+    await t.age(id, REAUTH_MS - 60_000)
     expect((await browser.post('/account/sessions/revoke-others')).response.status).toBe(303)
   })
 

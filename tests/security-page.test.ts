@@ -15,7 +15,7 @@ afterAll(() => t.cleanup())
 
 const codeAt = (secret: string, timestamp = Date.now()) =>
   TOTP.generate({ secret: Secret.fromBase32(secret), timestamp })
-const sessionHash = (id: string) => t.redis.hgetall(`${t.config.redis.prefix}s:${id}`)
+const sessionHash = async (id: string) => t.redis.hgetall(await t.sessionKey(id))
 
 async function waitUntil(check: () => boolean, timeoutMs = 10_000) {
   const deadline = Date.now() + timeoutMs
@@ -100,9 +100,24 @@ describe('turning the authenticator app on', () => {
         (mail) => mail.to === user.email && mail.subject === 'How you sign in to Taproom changed',
       ),
     )
-    // The secret is never in a log line or an audit record.
-    expect(JSON.stringify(t.audit)).not.toContain(secret)
-    expect(t.logs.join('\n')).not.toContain(secret)
+    // Neither the secret nor a recovery code is ever in a log line or an audit record.
+    const written = `${JSON.stringify(t.audit)}\n${t.logs.join('\n')}`
+    for (const value of [secret, ...codes]) expect(written).not.toContain(value!)
+  })
+
+  test('confirming with no enrolment under way goes back to Security; an empty code is a 422', async () => {
+    const user = await newUser()
+    const { browser } = await signIn(user.email)
+    await browser.get('/account/security')
+    for (const form of [{}, { code: '' }, { code: '123456' }] as Record<string, string>[]) {
+      const { response } = await browser.post('/account/security/totp/confirm', form)
+      expect(response.status).toBe(303)
+      expect(response.headers.get('location')).toBe('/account/security')
+    }
+    await browser.post('/account/security/totp/setup')
+    const empty = await browser.post('/account/security/totp/confirm', {})
+    expect(empty.response.status).toBe(422)
+    expect(empty.html).toContain('Code is required.')
   })
 
   test('a wrong code keeps it off, with a message', async () => {
@@ -173,6 +188,21 @@ describe('recovery codes and turning the app off', () => {
     expect(html).toContain('Authenticator app turned off. 1 other session was logged out.')
     expect(await sessionHash(laterId)).toEqual({})
     expect(t.audit.some((entry) => entry.event === 'totp_disabled' && entry.userId === user.id)).toBe(true)
+  })
+})
+
+describe('guessing codes on the security page', () => {
+  test('wrong codes to turn the app off count against the account: after 20, even a right one waits', async () => {
+    const { user, browser, secret } = await withAuthenticatorApp()
+    for (let attempt = 0; attempt < 20; attempt++) {
+      const wrong = await browser.post('/account/security/totp/disable', { code: String(100000 + attempt) })
+      expect(wrong.response.status).toBe(422)
+    }
+    const locked = await browser.post('/account/security/totp/disable', { code: codeAt(secret, Date.now() + 30_000) })
+    expect(locked.response.status).toBe(429)
+    expect(Number(locked.response.headers.get('retry-after'))).toBeGreaterThan(800)
+    expect(locked.html).toContain('Too many wrong codes.')
+    expect((await t.services.deps.secondFactors.status(user.id)).totp).toBe('on')
   })
 })
 

@@ -27,7 +27,7 @@ async function signIn(app: TestApp) {
   return { browser, id, email }
 }
 
-const ttl = (app: TestApp, id: string) => app.redis.pttl(`${app.config.redis.prefix}s:${id}`)
+const ttl = async (app: TestApp, id: string) => app.redis.pttl(await app.sessionKey(id))
 const timeoutOf = (html: string) => html.match(/<div id="session-timeout"[^>]*>/)?.[0] ?? ''
 
 describe('the timeout warning on every signed-in page', () => {

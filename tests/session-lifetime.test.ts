@@ -4,15 +4,10 @@ import { panelOf, TestBrowser } from './support/browser.ts'
 import { roundTrips } from './support/redis-stats.ts'
 import { createTestApp, TEST_SECRET, type TestApp } from './support/test-app.ts'
 
-let clock = Date.now()
 let t: TestApp
 
 beforeAll(async () => {
-  t = await createTestApp(
-    'lifetime',
-    { SESSION_ABSOLUTE_SECONDS: '7200', SESSION_IDLE_SECONDS: '1800' },
-    { now: () => clock },
-  )
+  t = await createTestApp('lifetime', { SESSION_ABSOLUTE_SECONDS: '7200', SESSION_IDLE_SECONDS: '1800' })
 })
 afterAll(() => t.cleanup())
 
@@ -27,27 +22,27 @@ describe('absolute timeout', () => {
     const { sessionId } = panelOf(html)
     expect(panelOf(html).email).toBe(email)
     for (let step = 0; step < 4; step++) {
-      clock += 30 * 60 * 1000 - 1000
+      await t.age(sessionId!, 30 * 60 * 1000 - 1000)
       expect(panelOf((await browser.get('/')).html).sessionId).toBe(sessionId)
     }
-    clock += 5 * 60 * 1000
+    await t.age(sessionId!, 5 * 60 * 1000)
     const after = await browser.get('/')
     expect(panelOf(after.html).sessionId).not.toBe(sessionId)
     expect(after.html).toContain('Your session expired — a new one started.')
     expect(after.html).toContain('Not logged in')
     expect(panelOf(after.html).email).toBeUndefined()
-    expect(await t.redis.exists(`${t.config.redis.prefix}s:${sessionId}`)).toBe(0)
+    expect(await t.redis.exists(await t.sessionKey(sessionId))).toBe(0)
   })
 
   test('the idle expiry never reaches past the absolute deadline', async () => {
     const browser = new TestBrowser(t.app)
     const { html } = await browser.get('/')
     const { sessionId } = panelOf(html)
-    clock += 7200 * 1000 - 10 * 60 * 1000
+    await t.age(sessionId!, 7200 * 1000 - 10 * 60 * 1000)
     const view = panelOf((await browser.get('/')).html)
     expect(view.sessionId).toBe(sessionId)
     expect(view.expiresIn).toBeLessThanOrEqual(600)
-    expect(await t.redis.pttl(`${t.config.redis.prefix}s:${sessionId}`)).toBeLessThanOrEqual(600_000)
+    expect(await t.redis.pttl(await t.sessionKey(sessionId))).toBeLessThanOrEqual(600_000)
   })
 })
 
@@ -69,14 +64,10 @@ describe('secret rotation', () => {
     const browser = new TestBrowser(t.app)
     const { html } = await browser.get('/')
     const { sessionId } = panelOf(html)
-    const restarted = await createTestApp(
-      'lifetime-rotated',
-      {
-        SESSION_SECRET: `brand-new-secret-0123456789abcdef, ${TEST_SECRET}`,
-        REDIS_PREFIX: t.config.redis.prefix,
-      },
-      { now: () => clock },
-    )
+    const restarted = await createTestApp('lifetime-rotated', {
+      SESSION_SECRET: `brand-new-secret-0123456789abcdef, ${TEST_SECRET}`,
+      REDIS_PREFIX: t.config.redis.prefix,
+    })
     try {
       const again = new TestBrowser(restarted.app)
       for (const [name, value] of browser.cookies) again.cookies.set(name, value)

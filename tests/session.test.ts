@@ -38,7 +38,7 @@ describe('a first visit', () => {
     const token = cookieValue.split('.')[0]!
     const { sessionId } = panelOf(html)
     expect(html).not.toContain(token)
-    const key = `${t.config.redis.prefix}s:${sessionId}`
+    const key = await t.sessionKey(sessionId)
     expect(await t.redis.exists(key)).toBe(1)
     for (const stored of await t.keys()) {
       expect(stored).not.toContain(token)
@@ -69,7 +69,7 @@ describe('a returning visitor', () => {
   test('a page view that changes nothing does not rewrite the session', async () => {
     const browser = new TestBrowser(t.app)
     const { sessionId } = panelOf((await browser.get('/')).html)
-    const key = `${t.config.redis.prefix}s:${sessionId}`
+    const key = await t.sessionKey(sessionId)
     const before = await t.redis.hgetall(key)
     const ttlBefore = await t.redis.pttl(key)
     await browser.get('/')
@@ -83,7 +83,7 @@ describe('idle timeout', () => {
   test('activity slides the expiry once enough of it has passed; the panel shows the true TTL', async () => {
     const browser = new TestBrowser(t.app)
     const { sessionId } = panelOf((await browser.get('/')).html)
-    const key = `${t.config.redis.prefix}s:${sessionId}`
+    const key = await t.sessionKey(sessionId)
     await sleep(2100)
     const peek = panelOf((await browser.get('/session')).html)
     expect(peek.expiresIn).toBeLessThanOrEqual(2)
@@ -185,11 +185,11 @@ describe('requests that need no session', () => {
     expect(stranger).toBe(0)
     const browser = new TestBrowser(t.app)
     const { sessionId } = panelOf((await browser.get('/')).html)
-    const before = await t.redis.hgetall(`${t.config.redis.prefix}s:${sessionId}`)
+    const before = await t.redis.hgetall(await t.sessionKey(sessionId))
     const visitor = await roundTrips(t.redis, async () => {
       expect((await browser.request('/no-such-page')).status).toBe(404)
     })
     expect(visitor).toBe(1)
-    expect(await t.redis.hgetall(`${t.config.redis.prefix}s:${sessionId}`)).toEqual(before)
+    expect(await t.redis.hgetall(await t.sessionKey(sessionId))).toEqual(before)
   })
 })

@@ -73,8 +73,8 @@ describe('POST /signup success', () => {
     expect(after.email).toBe('grace.hopper@example.com')
     expect(after.sessionId).not.toBe(before.sessionId)
     expect(after.beers).toBe(1)
-    expect(await t.redis.exists(`${t.config.redis.prefix}s:${before.sessionId}`)).toBe(0)
-    expect(await t.redis.zscore(`${t.config.redis.prefix}u:${user.id}`, after.sessionId!)).not.toBeNull()
+    expect(await t.redis.exists(await t.sessionKey(before.sessionId))).toBe(0)
+    expect(await t.redis.zscore(t.indexKey(user.id), after.sessionId!)).not.toBeNull()
   })
 
   test('the new account logs in with its password', async () => {

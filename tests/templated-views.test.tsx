@@ -35,6 +35,7 @@ const sessionFields: { [Field in keyof Required<StoredSession>]: fc.Arbitrary<St
   flash: optional(text),
   provedAt: optional(time),
   method: optional(fc.constantFrom('password', 'password+app', 'passkey', 'recovery-code')),
+  retainedAt: optional(time),
   pendingUserId: optional(text),
   pendingUntil: optional(time),
 }

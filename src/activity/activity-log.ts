@@ -20,9 +20,16 @@ export const ACTIVITY_LIMIT = 50
 
 /*
  * Audit events that are not security events of an account: leaving is not
- * news to the owner, and a deleted account has no page to show anything on.
+ * news to the owner, a deleted account has no page to show anything on, a
+ * and a mail sent is the echo of an event already listed.
  */
-const NOT_ACTIVITY = new Set<string>(['logout', 'signup_failure', 'account_deleted'])
+const NOT_ACTIVITY = new Set<string>([
+  'logout',
+  'signup_failure',
+  'account_deleted',
+  'verification_sent',
+  'security_notice',
+])
 /* A login that failed because MySQL was down says nothing about the account. */
 const NOT_AN_ATTEMPT = new Set(['unavailable', 'throttled'])
 

@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto'
 import type { User } from '../db/schema.ts'
 import type { UserRepository } from '../db/users.ts'
+import type { AccountThrottle } from './account-throttle.ts'
 import type { CredentialGate } from './credential-gate.ts'
 import { FailureTiming } from './failure-timing.ts'
 import { normalizePassword } from './forms.ts'
-import { OverloadedError } from './overloaded.ts'
 import type { PasswordHasher } from './password-hasher.ts'
-import type { AttemptThrottle } from './throttle.ts'
+import type { AttemptThrottle, ThrottleVerdict } from './throttle.ts'
 
 /** `password_replaced`: right for a hash that a password change replaced while bcrypt ran. */
 export type LoginFailureReason = 'unknown_email' | 'wrong_password' | 'password_replaced' | 'throttled'
@@ -21,7 +21,13 @@ export type LoginOutcome =
       userId?: string
     }
 
-type AttemptOptions = { signal?: AbortSignal }
+/**
+ * `signal`: the request's (a client that left gives up its place in the bcrypt
+ * queue). `knownDeviceId`: the id of a device cookie that names this account
+ * (DeviceCookies.knownDeviceId), so the attempt counts on that browser's own
+ * budget rather than the account's.
+ */
+export type AttemptOptions = { signal?: AbortSignal; knownDeviceId?: string }
 /* A verdict, and for a match whether the stored hash holds the normalised form. */
 type Checked = { ok: true; user: User; normalizedMatched: boolean } | Extract<LoginOutcome, { ok: false }>
 
@@ -35,6 +41,7 @@ export class Authenticator {
   readonly #users: UserRepository
   readonly #hasher: PasswordHasher
   readonly #throttle: AttemptThrottle
+  readonly #accounts: AccountThrottle
   readonly #gate: CredentialGate
   readonly #timing = new FailureTiming()
   #dummyHash: Promise<string> | undefined
@@ -43,16 +50,19 @@ export class Authenticator {
     users,
     hasher,
     throttle,
+    accounts,
     gate,
   }: {
     users: UserRepository
     hasher: PasswordHasher
     throttle: AttemptThrottle
+    accounts: AccountThrottle
     gate: CredentialGate
   }) {
     this.#users = users
     this.#hasher = hasher
     this.#throttle = throttle
+    this.#accounts = accounts
     this.#gate = gate
   }
 
@@ -79,35 +89,55 @@ export class Authenticator {
   }
 
   /*
-   * The throttle comes first, being cheap: a throttled client hears 429 even
-   * when the gate is full. Anything that ends without a verdict (the gate full,
-   * MySQL or a worker failed, the client left) gives the attempt back.
+   * The throttles come first, being cheap: the client's (per IP), then the
+   * account's (or the known browser's). A throttled client hears 429 even when
+   * the gate is full. Anything that ends without a verdict (the gate full,
+   * MySQL or a worker failed, the client left) gives the attempts back.
    */
   async #attempt(
     email: string,
     password: string,
     ip: string,
-    { signal, upgradeHash }: AttemptOptions & { upgradeHash: boolean },
+    { signal, knownDeviceId, upgradeHash }: AttemptOptions & { upgradeHash: boolean },
   ): Promise<LoginOutcome> {
-    const verdict = await this.#throttle.reserve(ip, email)
-    if (!verdict.allowed) return { ok: false, reason: 'throttled', retryAfterSeconds: verdict.retryAfterSeconds }
+    const byClient = await this.#throttle.reserve(ip, email)
+    if (!byClient.allowed) return { ok: false, reason: 'throttled', retryAfterSeconds: byClient.retryAfterSeconds }
+    const undo = async () => {
+      await Promise.allSettled([
+        this.#throttle.release(ip, email, 'undo'),
+        this.#accounts.release(email, knownDeviceId, 'undo'),
+      ])
+    }
+    let byAccount: ThrottleVerdict
+    try {
+      byAccount = await this.#accounts.reserve(email, knownDeviceId)
+    } catch (error) {
+      await this.#throttle.release(ip, email, 'undo').catch(() => {})
+      throw error
+    }
+    if (!byAccount.allowed) {
+      await this.#throttle.release(ip, email, 'undo')
+      return { ok: false, reason: 'throttled', retryAfterSeconds: byAccount.retryAfterSeconds }
+    }
+
+    let outcome: Checked
+    try {
+      outcome = await this.#gate.run(() => this.#check(email, password, signal))
+    } catch (error) {
+      await undo()
+      throw error
+    }
+    if (!outcome.ok) return outcome
+    await Promise.all([
+      this.#throttle.release(ip, email, 'success'),
+      this.#accounts.release(email, knownDeviceId, 'success'),
+    ])
+    if (!upgradeHash) return { ok: true, user: outcome.user }
+    // The password was right: a re-hash that cannot run now (the gate full, MySQL
+    // failing) waits for the next login rather than failing this one.
     return this.#gate
-      .run(async (): Promise<LoginOutcome> => {
-        let outcome: Checked
-        try {
-          outcome = await this.#check(email, password, signal)
-        } catch (error) {
-          await this.#throttle.release(ip, email, 'undo').catch(() => {})
-          throw error
-        }
-        if (!outcome.ok) return outcome
-        await this.#throttle.release(ip, email, 'success')
-        return upgradeHash ? this.#upgraded(outcome, password, signal) : { ok: true, user: outcome.user }
-      })
-      .catch(async (error) => {
-        if (error instanceof OverloadedError) await this.#throttle.release(ip, email, 'undo').catch(() => {})
-        throw error
-      })
+      .run(() => this.#upgraded(outcome, password, signal))
+      .catch(() => ({ ok: true, user: outcome.user }))
   }
 
   async #check(email: string, password: string, signal: AbortSignal | undefined): Promise<Checked> {

@@ -118,9 +118,9 @@ export class SecondFactors {
   }
 
   /**
-   * The second step of a sign-in: `verify`, refused outright while the account
-   * is locked by too many recent wrong codes, and counting each wrong one.
-   * A success clears the count.
+   * The second step of a sign-in (and turning the app off): `verify`, refused
+   * outright while the account is locked by too many recent wrong codes, and
+   * counting each wrong one. A success clears the count.
    */
   async verifyAtSignIn(userId: string, input: string, now: number): Promise<SignInCheck> {
     const { redis, prefix } = this.#options
@@ -141,9 +141,13 @@ export class SecondFactors {
     return this.#count(`${this.#options.prefix}mfa:pending:${sessionId}`, windowMs)
   }
 
-  /** Turns the authenticator app off after a current code or a recovery code. */
-  async disable(userId: string, input: string, now: number): Promise<SecondFactorCheck> {
-    const check = await this.verify(userId, input, now)
+  /**
+   * Turns the authenticator app off after a current code or a recovery code,
+   * checked and counted as at sign-in: a stolen session that knows the
+   * password must not get unlimited guesses here either.
+   */
+  async disable(userId: string, input: string, now: number): Promise<SignInCheck> {
+    const check = await this.verifyAtSignIn(userId, input, now)
     if (check.ok) await this.#options.repository.disableTotp(userId)
     return check
   }

@@ -29,7 +29,14 @@ const IDLE_MS = 60_000
  * zxcvbn in one worker thread, started on first use and stopped when idle, so
  * the dictionaries cost no memory at rest and no check can stall the event loop.
  */
-export function createStrengthCheck({ workerUrl }: { workerUrl: URL }): StrengthCheck {
+export function createStrengthCheck({
+  workerUrl,
+  deadlineMs = DEADLINE_MS,
+}: {
+  workerUrl: URL
+  /** How long one check may take before its worker counts as stuck. */
+  deadlineMs?: number
+}): StrengthCheck {
   let worker: Worker | undefined
   let idleTimer: ReturnType<typeof setTimeout> | undefined
   const pending = new Map<number, Pending>()
@@ -96,7 +103,7 @@ export function createStrengthCheck({ workerUrl }: { workerUrl: URL }): Strength
           // A check that overruns its deadline by this much is stuck: a fresh worker takes over.
           settle(id)?.reject(new OverloadedError('The password check'))
           stop()
-        }, DEADLINE_MS)
+        }, deadlineMs)
         pending.set(id, { resolve, reject, timer })
         const current = started()
         current.ref()

@@ -8,10 +8,12 @@ type ThrottleOptions = {
   emailHash: EmailHash
   perEmailIp: number
   perIp: number
+  /** Successful password checks per IP per window: generous, but a bound on the bcrypt one client may spend. */
+  successesPerIp: number
   windowSeconds: number
 }
 
-type ThrottleVerdict = { allowed: true } | { allowed: false; retryAfterSeconds: number }
+export type ThrottleVerdict = { allowed: true } | { allowed: false; retryAfterSeconds: number }
 
 /**
  * How a reserved attempt ended, when not as a failure: `success` (the right
@@ -23,21 +25,23 @@ type ThrottleVerdict = { allowed: true } | { allowed: false; retryAfterSeconds: 
 export type AttemptEnd = 'success' | 'spent' | 'undo'
 
 /*
- * Both counters of one client share the hash tag {ip}, so each step is one
+ * The counters of one client share the hash tag {ip}, so each step is one
  * script on one slot, also on Redis Cluster.
- * KEYS[1] email+IP counter, KEYS[2] IP counter.
+ * KEYS[1] email+IP failures, KEYS[2] IP failures, KEYS[3] IP successes.
  *
  * RESERVE counts the attempt before the password is checked, in the same step
  * as the limit check: parallel attempts cannot all pass a check that only
  * later failures would have closed. ARGV limit per email+IP, limit per IP,
- * window ms (each window starts at its first attempt). Returns the
- * milliseconds until the first exhausted window ends, or 0 when counted.
+ * window ms (each window starts at its first attempt), successes per IP.
+ * Returns the milliseconds until the first exhausted window ends, or 0 when
+ * counted.
  */
 const RESERVE = `
 local wait = 0
-for i = 1, 2 do
+local limits = { ARGV[1], ARGV[2], ARGV[4] }
+for i = 1, 3 do
   local count = tonumber(redis.call('GET', KEYS[i]) or '0')
-  if count >= tonumber(ARGV[i]) then wait = math.max(wait, redis.call('PTTL', KEYS[i])) end
+  if count >= tonumber(limits[i]) then wait = math.max(wait, redis.call('PTTL', KEYS[i])) end
 end
 if wait > 0 then return wait end
 for i = 1, 2 do
@@ -46,23 +50,30 @@ end
 return 0
 `
 
-/* KEYS as above; ARGV[1] an AttemptEnd. Never creates a key, never goes below 0. */
+/*
+ * KEYS as above; ARGV[1] an AttemptEnd, ARGV[2] window ms. Never goes below
+ * 0, and creates only the success counter, on a success.
+ */
 const RELEASE = `
-for i = 1, 2 do
-  if i == 1 and ARGV[1] ~= 'undo' then
-    redis.call('DEL', KEYS[1])
-  elseif i == 2 and ARGV[1] == 'spent' then
-    break
-  elseif tonumber(redis.call('GET', KEYS[i]) or '0') > 0 then
-    redis.call('DECR', KEYS[i])
-  end
-end
+local ending = ARGV[1]
+if ending ~= 'undo' then redis.call('DEL', KEYS[1]) end
+if ending ~= 'spent' and tonumber(redis.call('GET', KEYS[2]) or '0') > 0 then redis.call('DECR', KEYS[2]) end
+if ending == 'undo' and tonumber(redis.call('GET', KEYS[1]) or '0') > 0 then redis.call('DECR', KEYS[1]) end
+if ending == 'success' and redis.call('INCR', KEYS[3]) == 1 then redis.call('PEXPIRE', KEYS[3], ARGV[2]) end
 return 1
 `
 
 type ThrottleCommands = {
-  attemptReserve(k1: string, k2: string, perEmailIp: string, perIp: string, windowMs: string): Promise<number>
-  attemptRelease(k1: string, k2: string, end: AttemptEnd): Promise<number>
+  attemptReserve(
+    k1: string,
+    k2: string,
+    k3: string,
+    perEmailIp: string,
+    perIp: string,
+    windowMs: string,
+    successesPerIp: string,
+  ): Promise<number>
+  attemptRelease(k1: string, k2: string, k3: string, end: AttemptEnd, windowMs: string): Promise<number>
 }
 
 /**
@@ -76,33 +87,36 @@ export class AttemptThrottle {
   readonly #options: ThrottleOptions
 
   constructor(redis: RedisClient, options: ThrottleOptions) {
-    redis.defineCommand('attemptReserve', { numberOfKeys: 2, lua: RESERVE })
-    redis.defineCommand('attemptRelease', { numberOfKeys: 2, lua: RELEASE })
+    redis.defineCommand('attemptReserve', { numberOfKeys: 3, lua: RESERVE })
+    redis.defineCommand('attemptRelease', { numberOfKeys: 3, lua: RELEASE })
     this.#redis = redis as RedisClient & ThrottleCommands
     this.#options = options
   }
 
   /** Counts one attempt unless a limit is reached; a counted attempt stays a failure unless released. */
   async reserve(ip: string, email: string): Promise<ThrottleVerdict> {
-    const { perEmailIp, perIp, windowSeconds } = this.#options
+    const { perEmailIp, perIp, successesPerIp, windowSeconds } = this.#options
     const waitMs = await viaRedis(
       this.#redis.attemptReserve(
         ...this.#keys(ip, email),
         String(perEmailIp),
         String(perIp),
         String(windowSeconds * 1000),
+        String(successesPerIp),
       ),
     )
     return waitMs > 0 ? { allowed: false, retryAfterSeconds: Math.ceil(waitMs / 1000) } : { allowed: true }
   }
 
   async release(ip: string, email: string, end: AttemptEnd): Promise<void> {
-    await viaRedis(this.#redis.attemptRelease(...this.#keys(ip, email), end))
+    await viaRedis(
+      this.#redis.attemptRelease(...this.#keys(ip, email), end, String(this.#options.windowSeconds * 1000)),
+    )
   }
 
-  #keys(ip: string, email: string): [string, string] {
+  #keys(ip: string, email: string): [string, string, string] {
     const tag = `${this.#options.prefix}rl:{${clientNetwork(ip)}}`
-    return [`${tag}:e:${this.#options.emailHash(email)}`, tag]
+    return [`${tag}:e:${this.#options.emailHash(email)}`, tag, `${tag}:ok`]
   }
 }
 

@@ -9,17 +9,16 @@ export type DatabaseHandle = {
   /** Without a query timeout, for migrations, which may take long on a big table. */
   unbounded: Database
   pool: mysql.Pool
-  /** SELECT 1 with a 1 s timeout, for the readiness check. */
-  ping(): Promise<void>
 }
 
 /*
- * Bounded waits: while MySQL is down or hangs, a login answers "temporarily
- * unavailable" within seconds instead of hanging.
+ * Bounded waits: while MySQL is down or hangs, or every pooled connection is
+ * busy, a login answers "temporarily unavailable" within seconds instead of
+ * hanging. QUERY_TIMEOUT_MS bounds the whole step: the wait for a connection
+ * and the query together.
  */
 const CONNECT_TIMEOUT_MS = 2000
 const QUERY_TIMEOUT_MS = 3000
-const PING_TIMEOUT_MS = 1000
 
 /** A small connection pool: only logins, sign-ups and account pages use MySQL. */
 export function createDatabase(url: string): DatabaseHandle {
@@ -35,9 +34,6 @@ export function createDatabase(url: string): DatabaseHandle {
     db: drizzle(withQueryTimeout(pool, QUERY_TIMEOUT_MS), { schema, mode: 'default' }),
     unbounded: drizzle(pool, { schema, mode: 'default' }),
     pool,
-    async ping() {
-      await boundedQuery(pool, 'SELECT 1', undefined, PING_TIMEOUT_MS)
-    },
   }
 }
 
@@ -61,10 +57,12 @@ async function boundedQuery(
   values: mysql.QueryOptions['values'],
   timeoutMs: number,
 ) {
-  const connection = await pool.getConnection()
+  const deadline = performance.now() + timeoutMs
+  const connection = await acquire(pool, timeoutMs)
   try {
     const query: mysql.QueryOptions = typeof options === 'string' ? { sql: options } : options
-    const result = await connection.query({ ...query, timeout: timeoutMs }, values)
+    const left = Math.max(1, Math.round(deadline - performance.now()))
+    const result = await connection.query({ ...query, timeout: left }, values)
     connection.release()
     return result
   } catch (error) {
@@ -72,4 +70,30 @@ async function boundedQuery(
     else connection.release()
     throw error
   }
+}
+
+/*
+ * mysql2's pool has no timeout for the wait itself: with every connection
+ * busy (or hung) a query would queue for as long as they take. A connection
+ * that arrives after the wait gave up goes straight back to the pool.
+ */
+function acquire(pool: mysql.Pool, timeoutMs: number): Promise<mysql.PoolConnection> {
+  return new Promise((resolve, reject) => {
+    let gaveUp = false
+    const timer = setTimeout(() => {
+      gaveUp = true
+      reject(Object.assign(new Error('Timed out waiting for a database connection'), { code: 'ETIMEDOUT' }))
+    }, timeoutMs)
+    pool.getConnection().then(
+      (connection) => {
+        clearTimeout(timer)
+        if (gaveUp) connection.release()
+        else resolve(connection)
+      },
+      (error) => {
+        clearTimeout(timer)
+        reject(error)
+      },
+    )
+  })
 }

@@ -3,11 +3,17 @@ import mysql from 'mysql2/promise'
 import { MIGRATIONS_DIR } from '../paths.ts'
 import type { Database } from './client.ts'
 
+/** The database a DATABASE_URL names; throws unless it is a plain name. */
+export function databaseName(url: string): string {
+  const name = decodeURIComponent(new URL(url).pathname.slice(1))
+  if (!/^[A-Za-z0-9_$-]{1,64}$/.test(name)) throw new Error(`DATABASE_URL names an invalid database: ${name}`)
+  return name
+}
+
 /** Creates the database named in the URL when it does not exist yet. */
 export async function ensureDatabase(url: string): Promise<void> {
+  const name = databaseName(url)
   const parsed = new URL(url)
-  const name = decodeURIComponent(parsed.pathname.slice(1))
-  if (!/^[A-Za-z0-9_$-]{1,64}$/.test(name)) throw new Error(`DATABASE_URL names an invalid database: ${name}`)
   parsed.pathname = '/'
   const connection = await mysql.createConnection({ uri: parsed.toString(), connectTimeout: 2000 })
   try {

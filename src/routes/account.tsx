@@ -1,10 +1,12 @@
 import { type Context, Hono } from 'hono'
+import { getCookie } from 'hono/cookie'
 import { HTTPException } from 'hono/http-exception'
 import type { AppEnv } from '../app-env.ts'
 import type { AuditLog } from '../audit.ts'
 import type { Authenticator } from '../auth/authenticator.ts'
 import type { CredentialGate } from '../auth/credential-gate.ts'
 import { describeDevice } from '../auth/device.ts'
+import { DEVICE_COOKIE, type DeviceCookies } from '../auth/device-cookie.ts'
 import { fieldErrors, passwordChangeForm } from '../auth/forms.ts'
 import type { NewPasswordCheck } from '../auth/new-password.ts'
 import { OverloadedError } from '../auth/overloaded.ts'
@@ -29,6 +31,7 @@ export type AccountDeps = {
   users: UserRepository
   hasher: PasswordHasher
   credentialGate: CredentialGate
+  devices: DeviceCookies
   newPasswordCheck: NewPasswordCheck
   audit: AuditLog
   /** Guards the sensitive actions: ending sessions needs a recent proof of the password. */
@@ -55,6 +58,7 @@ export function accountRoutes({
   users,
   hasher,
   credentialGate,
+  devices,
   newPasswordCheck,
   audit,
   requireFreshProof,
@@ -163,7 +167,8 @@ export function accountRoutes({
       // one judged (strength, breaches) and hashed.
       let outcome: Awaited<ReturnType<typeof authenticator.verifyPassword>> | { ok: true; problem: string | null }
       try {
-        const check = await authenticator.verifyPassword(user.email, current_password, ip, { signal })
+        const knownDeviceId = devices.knownDeviceId(getCookie(c, DEVICE_COOKIE), user.email)
+        const check = await authenticator.verifyPassword(user.email, current_password, ip, { signal, knownDeviceId })
         outcome = !check.ok
           ? check
           : await credentialGate.run(async () => {
@@ -191,15 +196,21 @@ export function accountRoutes({
         return renderPassword(c, signedIn, 422, { fieldErrors: { new_password: outcome.problem } })
       }
 
-      // This browser gets a new session; the others end after it exists, so
-      // a login that finished before this point is ended too.
+      const hash = await hasher.hash(parsed.data.new_password)
+      // Every other session ends before the new hash is written, so a failure
+      // at any later step leaves none of them alive. After it, this browser
+      // signs in afresh and ends what began in between: a login that read the
+      // old hash while it was being replaced.
+      const before = await sessions.revokeOthers(user.id, session.id)
+      await users.updatePasswordHash(user.id, hash)
       const current = await session.signIn(user, {
         method: 'password',
         device: describeDevice(c.req.header('user-agent')),
         ip,
         flash: PASSWORD_CHANGED,
+        endOthers: true,
       })
-      const ended = await sessions.revokeOthers(user.id, current.id)
+      const ended = [...before, ...current.ended.filter((id) => id !== session.id)]
       auditRevoked(c, user.id, ended, 'password_changed')
       audit('password_changed', { requestId, ip, sessionId: current.id, userId: user.id })
       return redirect(c, '/account/sessions')

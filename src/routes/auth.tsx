@@ -1,8 +1,10 @@
 import { type Context, Hono } from 'hono'
+import { getCookie } from 'hono/cookie'
 import type { AppEnv } from '../app-env.ts'
 import type { AuditLog } from '../audit.ts'
 import type { Authenticator, LoginOutcome } from '../auth/authenticator.ts'
 import { describeDevice } from '../auth/device.ts'
+import { DEVICE_COOKIE, type DeviceCookies } from '../auth/device-cookie.ts'
 import type { EmailHash } from '../auth/email-hash.ts'
 import { fieldErrors, loginForm, submittedText } from '../auth/forms.ts'
 import { OverloadedError } from '../auth/overloaded.ts'
@@ -18,6 +20,7 @@ import { LogoutPage } from '../views/pages/logout.tsx'
 export type AuthDeps = {
   authenticator: Authenticator
   emailHash: EmailHash
+  devices: DeviceCookies
   secondFactors: SecondFactors
   audit: AuditLog
   now: () => number
@@ -36,7 +39,15 @@ const LOGIN_UNAVAILABLE = 'Logging in is temporarily unavailable. Please try aga
 export const LOGIN_BUSY = 'Too many people are logging in right now. Please try again in a moment.'
 
 /** Log in and log out: GET/POST /login, GET/POST /logout. */
-export function authRoutes({ authenticator, emailHash, secondFactors, audit, now, secondStepSeconds }: AuthDeps) {
+export function authRoutes({
+  authenticator,
+  emailHash,
+  devices,
+  secondFactors,
+  audit,
+  now,
+  secondStepSeconds,
+}: AuthDeps) {
   async function renderLogin(
     c: Context<AppEnv>,
     status: 200 | 401 | 422 | 429 | 503,
@@ -61,9 +72,16 @@ export function authRoutes({ authenticator, emailHash, secondFactors, audit, now
 
       const session = c.get('session')
       const ip = c.get('clientIp')
+      const deviceCookie = getCookie(c, DEVICE_COOKIE)
+      // Taken before the password hash is read: a password change (or "log
+      // out everywhere") that lands while this login is checked refuses it.
+      const proof = await session.startProof()
       let outcome: LoginOutcome
       try {
-        outcome = await authenticator.login(parsed.data.email, parsed.data.password, ip, { signal: c.req.raw.signal })
+        outcome = await authenticator.login(parsed.data.email, parsed.data.password, ip, {
+          signal: c.req.raw.signal,
+          knownDeviceId: devices.knownDeviceId(deviceCookie, parsed.data.email),
+        })
       } catch (error) {
         // Refused for load, or its client left while it waited: either way nobody's password was judged.
         if (error instanceof OverloadedError || c.req.raw.signal.aborted) {
@@ -100,15 +118,22 @@ export function authRoutes({ authenticator, emailHash, secondFactors, audit, now
       }
 
       const { user } = outcome
+      // The password was proven from this browser: from now on it is one the
+      // account knows, and its own budget applies when the account cap is reached.
+      c.header('Set-Cookie', devices.remember(deviceCookie, user.email), { append: true })
       if ((await secondFactors.summary(user.id)).totp) {
-        const pending = await session.beginPending(user.id, now() + secondStepSeconds * 1000)
+        const pending = await session.beginPending(user.id, now() + secondStepSeconds * 1000, proof)
         audit('second_factor_required', { requestId, ip, sessionId: pending.id, userId: user.id })
         return redirect(c, '/login/verify')
       }
       const device = describeDevice(c.req.header('user-agent'))
-      const fresh = await session.signIn(user, { method: 'password', device, ip })
+      const fresh = await session.signIn(user, { method: 'password', device, ip, proof })
+      if (!fresh) {
+        audit('login_failure', { requestId, ip, userId: user.id, reason: 'credentials_changed' })
+        return renderLogin(c, 401, { email, error: INVALID_CREDENTIALS })
+      }
       audit('login_success', { requestId, ip, sessionId: fresh.id, userId: user.id, device })
-      for (const sessionId of fresh.evicted)
+      for (const sessionId of fresh.ended)
         audit('session_revoked', { requestId, ip, sessionId, userId: user.id, reason: 'session_cap' })
       return redirect(c, next ?? '/')
     })

@@ -1,8 +1,10 @@
 import { Hono } from 'hono'
+import { getCookie } from 'hono/cookie'
 import { z } from 'zod'
 import type { AppEnv } from '../app-env.ts'
 import type { AuditLog } from '../audit.ts'
 import type { Authenticator } from '../auth/authenticator.ts'
+import { DEVICE_COOKIE, type DeviceCookies } from '../auth/device-cookie.ts'
 import { fieldErrors, loginForm } from '../auth/forms.ts'
 import { OverloadedError } from '../auth/overloaded.ts'
 import { readForm } from '../http/form.ts'
@@ -12,7 +14,12 @@ import { ServiceUnavailableError } from '../unavailable.ts'
 import { INVALID_CREDENTIALS, throttledMessage } from './auth.tsx'
 import { type FreshProofOptions, renderReauth, safeNext } from './fresh-proof.tsx'
 
-export type ConfirmDeps = { authenticator: Authenticator; audit: AuditLog; proof: FreshProofOptions }
+export type ConfirmDeps = {
+  authenticator: Authenticator
+  devices: DeviceCookies
+  audit: AuditLog
+  proof: FreshProofOptions
+}
 
 const confirmForm = z.object({ password: loginForm.shape.password })
 
@@ -22,7 +29,7 @@ const confirmForm = z.object({ password: loginForm.shape.password })
  * throttle, same messages), marks the session's proof fresh and 303s to `next`
  * (a path on this site, else "/"). Nothing is replayed.
  */
-export function confirmRoutes({ authenticator, audit, proof }: ConfirmDeps) {
+export function confirmRoutes({ authenticator, devices, audit, proof }: ConfirmDeps) {
   return new Hono<AppEnv>()
     .get('/account/confirm', async (c) => {
       const signedIn = await requireUser(c)
@@ -45,6 +52,7 @@ export function confirmRoutes({ authenticator, audit, proof }: ConfirmDeps) {
       try {
         outcome = await authenticator.verifyPassword(signedIn.user.email, parsed.data.password, ip, {
           signal: c.req.raw.signal,
+          knownDeviceId: devices.knownDeviceId(getCookie(c, DEVICE_COOKIE), signedIn.user.email),
         })
       } catch (error) {
         if (error instanceof OverloadedError || c.req.raw.signal.aborted) {

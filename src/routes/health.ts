@@ -1,35 +1,69 @@
 import { Hono } from 'hono'
 
+/** Resolves when the dependency is usable; rejects otherwise (with a `reason` worth showing, if it has one). */
 export type ReadinessCheck = () => Promise<unknown>
 
-const CHECK_TIMEOUT_MS = 1000
+type Report = { ready: boolean; checks: Record<string, string> }
 
-/** GET /healthz (the process serves) and GET /readyz (Redis and MySQL answer). Neither touches a session. */
-export function healthRoutes(checks: Record<string, ReadinessCheck>) {
+const CHECK_TIMEOUT_MS = 1000
+/* A good answer is reused for a second, a bad one for a quarter: long enough that a flood costs one check a second. */
+const READY_FOR_MS = 1000
+const NOT_READY_FOR_MS = 250
+
+/**
+ * GET /healthz (the process serves; no I/O) and GET /readyz (Redis and MySQL
+ * answer). Neither touches a session. Readiness is checked at most once at a
+ * time and its answer reused briefly, so any number of load balancers (or a
+ * flood) polling it costs about one check a second.
+ */
+export function healthRoutes(checks: Record<string, ReadinessCheck>, now: () => number = Date.now) {
+  let cached: { report: Report; until: number } | undefined
+  let running: Promise<Report> | undefined
+
+  const readiness = (): Promise<Report> => {
+    if (cached && now() < cached.until) return Promise.resolve(cached.report)
+    running ??= runChecks(checks).then((report) => {
+      cached = { report, until: now() + (report.ready ? READY_FOR_MS : NOT_READY_FOR_MS) }
+      running = undefined
+      return report
+    })
+    return running
+  }
+
   return new Hono()
     .get('/healthz', (c) => {
       c.header('Cache-Control', 'no-store')
       return c.json({ status: 'ok' })
     })
     .get('/readyz', async (c) => {
-      const names = Object.keys(checks)
-      const results = await Promise.all(names.map((name) => withTimeout(checks[name]!())))
-      const report = Object.fromEntries(names.map((name, i) => [name, results[i] ? 'ok' : 'unavailable']))
-      const ready = results.every(Boolean)
+      const { ready, checks: report } = await readiness()
       c.header('Cache-Control', 'no-store')
       return c.json({ status: ready ? 'ready' : 'not ready', checks: report }, ready ? 200 : 503)
     })
 }
 
-async function withTimeout(check: Promise<unknown>): Promise<boolean> {
+async function runChecks(checks: Record<string, ReadinessCheck>): Promise<Report> {
+  const names = Object.keys(checks)
+  const results = await Promise.all(names.map((name) => withTimeout(checks[name]!)))
+  return {
+    ready: results.every((result) => result === 'ok'),
+    checks: Object.fromEntries(names.map((name, i) => [name, results[i]!])),
+  }
+}
+
+async function withTimeout(check: ReadinessCheck): Promise<string> {
   let timer: ReturnType<typeof setTimeout> | undefined
-  const timeout = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), CHECK_TIMEOUT_MS)))
+  const timeout = new Promise<string>((resolve) => {
+    timer = setTimeout(() => resolve('unavailable'), CHECK_TIMEOUT_MS)
+  })
   try {
     return await Promise.race([
-      check.then(
-        () => true,
-        () => false,
-      ),
+      Promise.resolve()
+        .then(check)
+        .then(
+          () => 'ok',
+          (error: { reason?: unknown }) => (typeof error?.reason === 'string' ? error.reason : 'unavailable'),
+        ),
       timeout,
     ])
   } finally {

@@ -12,7 +12,7 @@ import type { UserRepository } from '../db/users.ts'
 import { readForm } from '../http/form.ts'
 import { redirect, renderForm } from '../http/htmx.ts'
 import type { SecurityNotices } from '../recovery/notices.ts'
-import type { ActiveSession } from '../session/request-session.ts'
+import type { ActiveSession, ProofStart } from '../session/request-session.ts'
 import type { Sessions } from '../session/sessions.ts'
 import type { SignInMethod } from '../session/store.ts'
 import { LoginPage } from '../views/pages/login.tsx'
@@ -70,12 +70,17 @@ export function secondStepRoutes(deps: SecondStepDeps) {
     return { state, user }
   }
 
-  async function finishSignIn(c: Context<AppEnv>, user: User, method: SignInMethod) {
+  /** Null when the password proof began before the user's sessions were last ended (e.g. a password change). */
+  async function finishSignIn(c: Context<AppEnv>, user: User, method: SignInMethod, proof?: ProofStart) {
     const { requestId, ip } = context(c)
     const device = describeDevice(c.req.header('user-agent'))
-    const fresh = await c.get('session').signIn(user, { method, device, ip })
+    const fresh = await c.get('session').signIn(user, { method, device, ip, proof })
+    if (!fresh) {
+      audit('login_failure', { requestId, ip, userId: user.id, reason: 'credentials_changed' })
+      return null
+    }
     audit('login_success', { requestId, ip, sessionId: fresh.id, userId: user.id, device, reason: method })
-    for (const sessionId of fresh.evicted)
+    for (const sessionId of fresh.ended)
       audit('session_revoked', { requestId, ip, sessionId, userId: user.id, reason: 'session_cap' })
     return fresh
   }
@@ -145,7 +150,12 @@ export function secondStepRoutes(deps: SecondStepDeps) {
       const check = await secondFactors.verifyAtSignIn(user.id, parsed.data.code, now())
       if (check.ok) {
         await throttle.release(ip, user.email, 'success')
-        const fresh = await finishSignIn(c, user, METHOD_AFTER_PASSWORD[check.method])
+        const proof = state.provedAt === undefined ? undefined : { at: state.provedAt }
+        const fresh = await finishSignIn(c, user, METHOD_AFTER_PASSWORD[check.method], proof)
+        if (!fresh) {
+          await session.restartWithNotice(SECOND_STEP_EXPIRED)
+          return redirect(c, '/login')
+        }
         if (check.method === 'recovery_code') {
           // A used recovery code may mean a lost phone: whoever else is signed in goes.
           const ended = await sessions.revokeOthers(user.id, fresh.id)
@@ -197,8 +207,7 @@ export function secondStepRoutes(deps: SecondStepDeps) {
         return renderLoginError(c, 401, PASSKEY_FAILED)
       }
       const user = await users.findById(result.passkey.userId)
-      if (!user) return renderLoginError(c, 401, PASSKEY_FAILED)
-      await finishSignIn(c, user, 'passkey')
+      if (!user || !(await finishSignIn(c, user, 'passkey'))) return renderLoginError(c, 401, PASSKEY_FAILED)
       return redirect(c, '/')
     })
 }

@@ -16,6 +16,7 @@ import type { Sessions } from '../session/sessions.ts'
 import { RecoveryCodesPage } from '../views/pages/recovery-codes.tsx'
 import { SecurityPage } from '../views/pages/security.tsx'
 import { TotpSetupPage } from '../views/pages/totp-setup.tsx'
+import { timeoutFor } from '../views/partials/session-timeout.tsx'
 import { isFresh, type RequireFreshProof } from './fresh-proof.tsx'
 
 export type SecurityDeps = {
@@ -54,12 +55,19 @@ export function securityRoutes(deps: SecurityDeps) {
   async function renderSecurity(
     c: Context<AppEnv>,
     { state, user }: SignedIn,
-    status: 200 | 400 | 422,
+    status: 200 | 400 | 422 | 429,
     error?: string,
   ) {
     const status_ = await secondFactors.status(user.id)
     return c.html(
-      <SecurityPage csrfToken={state.csrfToken} status={status_} session={state} now={now()} error={error} />,
+      <SecurityPage
+        csrfToken={state.csrfToken}
+        status={status_}
+        session={state}
+        now={now()}
+        error={error}
+        timeout={timeoutFor(state, now(), sessions)}
+      />,
       status,
     )
   }
@@ -102,36 +110,46 @@ export function securityRoutes(deps: SecurityDeps) {
       const secret = await secondFactors.enrolmentSecret(user.id)
       if (!secret) return redirect(c, SECURITY)
       return c.html(
-        <TotpSetupPage csrfToken={state.csrfToken} secret={secret} uri={totpUri(secret, user.email)} session={state} />,
+        <TotpSetupPage
+          csrfToken={state.csrfToken}
+          secret={secret}
+          uri={totpUri(secret, user.email)}
+          session={state}
+          timeout={timeoutFor(state, now(), sessions)}
+        />,
       )
     })
     .post('/account/security/totp/confirm', requireFreshProof(SECURITY), async (c) => {
       const signedIn = await requireUser(c)
       const { state, user } = signedIn
-      const parsed = codeForm.safeParse(await readForm(c))
-      const result = parsed.success
-        ? await secondFactors.confirmEnrolment(user.id, parsed.data.code, now())
-        : ({ ok: false, reason: 'wrong' } as const)
-      if (!result.ok) {
-        if (result.reason === 'not_enrolling') return redirect(c, SECURITY)
-        const error = parsed.success
-          ? 'That code is not right. Check the time on your phone and try again.'
-          : fieldErrors(parsed.error!).code
-        const secret = (await secondFactors.enrolmentSecret(user.id))!
-        return c.html(
+      const secret = await secondFactors.enrolmentSecret(user.id)
+      if (!secret) return redirect(c, SECURITY)
+      const retry = (error?: string) =>
+        c.html(
           <TotpSetupPage
             csrfToken={state.csrfToken}
             secret={secret}
             uri={totpUri(secret, user.email)}
             session={state}
             error={error}
+            timeout={timeoutFor(state, now(), sessions)}
           />,
           422,
         )
-      }
+      const parsed = codeForm.safeParse(await readForm(c))
+      if (!parsed.success) return retry(fieldErrors(parsed.error).code)
+      const result = await secondFactors.confirmEnrolment(user.id, parsed.data.code, now())
+      if (!result.ok && result.reason === 'not_enrolling') return redirect(c, SECURITY)
+      if (!result.ok) return retry('That code is not right. Check the time on your phone and try again.')
       await signInMethodChanged(c, signedIn, 'totp_enabled', 'An authenticator app was turned on for the sign-in')
       return c.html(
-        <RecoveryCodesPage csrfToken={state.csrfToken} codes={result.recoveryCodes} session={state} first />,
+        <RecoveryCodesPage
+          csrfToken={state.csrfToken}
+          codes={result.recoveryCodes}
+          session={state}
+          first
+          timeout={timeoutFor(state, now(), sessions)}
+        />,
       )
     })
     .post('/account/security/totp/disable', requireFreshProof(SECURITY), async (c) => {
@@ -139,6 +157,15 @@ export function securityRoutes(deps: SecurityDeps) {
       const parsed = codeForm.safeParse(await readForm(c))
       if (!parsed.success) return renderSecurity(c, signedIn, 422, fieldErrors(parsed.error).code)
       const check = await secondFactors.disable(signedIn.user.id, parsed.data.code, now())
+      if (!check.ok && check.reason === 'locked') {
+        c.header('Retry-After', String(check.retryAfterSeconds))
+        return renderSecurity(
+          c,
+          signedIn,
+          429,
+          'Too many wrong codes. Try again later: the authenticator app is still on.',
+        )
+      }
       if (!check.ok) {
         return renderSecurity(c, signedIn, 422, 'That code is not right: the authenticator app is still on.')
       }
@@ -161,7 +188,15 @@ export function securityRoutes(deps: SecurityDeps) {
         sessionId: state.id,
         userId: user.id,
       })
-      return c.html(<RecoveryCodesPage csrfToken={state.csrfToken} codes={codes} session={state} first={false} />)
+      return c.html(
+        <RecoveryCodesPage
+          csrfToken={state.csrfToken}
+          codes={codes}
+          session={state}
+          first={false}
+          timeout={timeoutFor(state, now(), sessions)}
+        />,
+      )
     })
     .post('/account/security/passkeys/options', async (c) => {
       const { state, user } = await requireUser(c)

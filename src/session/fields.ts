@@ -14,6 +14,8 @@ export type SessionData = {
   /** When the user last proved who they are in this session (sign-in or re-authentication). */
   provedAt?: number
   method?: SignInMethod
+  /** When this session was kept while every other session of its user ended ("log out everywhere else"). */
+  retainedAt?: number
   /** A sign-in waiting for its second step: the user whose password was right, signed in to nothing yet. */
   pendingUserId?: string
   /** When that second step must be done by. */
@@ -36,6 +38,7 @@ export const FIELDS = {
   flash: 'f',
   provedAt: 'p',
   method: 'k',
+  retainedAt: 'r',
   pendingUserId: 'pu',
   pendingUntil: 'pt',
 } as const satisfies Record<keyof SessionData, string>
@@ -63,6 +66,7 @@ export function decodeFields(pairs: readonly string[]): SessionData {
   const lastSeen = raw[FIELDS.lastSeenAt]
   const beers = raw[FIELDS.beers]
   const provedAt = raw[FIELDS.provedAt]
+  const retainedAt = raw[FIELDS.retainedAt]
   const pendingUntil = raw[FIELDS.pendingUntil]
   return {
     createdAt,
@@ -75,6 +79,7 @@ export function decodeFields(pairs: readonly string[]): SessionData {
     flash: raw[FIELDS.flash],
     provedAt: provedAt ? Number(provedAt) : undefined,
     method: raw[FIELDS.method] as SignInMethod | undefined,
+    retainedAt: retainedAt ? Number(retainedAt) : undefined,
     pendingUserId: raw[FIELDS.pendingUserId],
     pendingUntil: pendingUntil ? Number(pendingUntil) : undefined,
   }

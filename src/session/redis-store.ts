@@ -1,11 +1,15 @@
 import type { RedisClient } from '../redis/client.ts'
-import { viaRedis } from '../unavailable.ts'
+import { RedisClock } from '../redis/clock.ts'
+import { ServiceUnavailableError, viaRedis } from '../unavailable.ts'
 import { decodeFields, encodeFields, FIELDS } from './fields.ts'
 import * as scripts from './scripts.ts'
 import type {
+  NewSessionData,
   SessionData,
   SessionRef,
   SessionStore,
+  SignInOptions,
+  SignInResult,
   StoredSession,
   StoreFactory,
   StoreInspection,
@@ -14,13 +18,35 @@ import type {
   TouchResult,
 } from './store.ts'
 
-type ScriptCommands = {
-  sessionTouch(key: string, ...args: string[]): Promise<(number | string)[] | null | -1>
-  sessionCreate(key: string, ...args: string[]): Promise<number>
-  sessionTake(key: string): Promise<string[]>
-  sessionUpdate(key: string, ...args: string[]): Promise<number>
-  sessionIndexAdd(key: string, ...args: string[]): Promise<string[]>
-  sessionIndexList(key: string, now: string): Promise<string[]>
+/*
+ * How long after sending a script Redis may still run it. The client gives up
+ * on a command after a second (see redis/client.ts); the gap of a tenth of that
+ * covers a reply still on its way, so whatever the app answered 503 for, Redis
+ * refuses to apply.
+ */
+const WRITE_WINDOW_MS = 900
+
+type Reply = (string | number)[]
+type Script = (keys: number, ...args: string[]) => Promise<Reply>
+type ScriptName =
+  | 'sessionTouch'
+  | 'sessionCreate'
+  | 'sessionSignIn'
+  | 'sessionEndAll'
+  | 'sessionEnd'
+  | 'sessionTake'
+  | 'sessionUpdate'
+  | 'sessionList'
+
+const SCRIPTS: Record<ScriptName, string> = {
+  sessionTouch: scripts.touchSession,
+  sessionCreate: scripts.createSession,
+  sessionSignIn: scripts.signInSession,
+  sessionEndAll: scripts.endUserSessions,
+  sessionEnd: scripts.endSessions,
+  sessionTake: scripts.takeSession,
+  sessionUpdate: scripts.updateSession,
+  sessionList: scripts.listSessions,
 }
 
 /** A factory for sessions kept in Redis under keys starting with `prefix`. */
@@ -29,130 +55,205 @@ export function redisSessionStore(redis: RedisClient, { prefix }: { prefix: stri
 }
 
 /**
- * Sessions as small Redis hashes under `<prefix>s:<public id>`, and each user's
- * sessions in a sorted set `<prefix>u:<user id>` scored by absolute deadline.
- * No operation spans two keys, so it runs unchanged on Redis Cluster. The key
- * names live here and nowhere else.
+ * Sessions as small Redis hashes: a visitor's under `<prefix>s:<public id>`, a
+ * signed-in one under `<prefix>s:{<user id>}:<public id>`, beside the user's
+ * index `<prefix>u:{<user id>}` (a sorted set of session IDs scored by creation
+ * time) and valid-since time `<prefix>v:{<user id>}`. The braces are a Redis
+ * Cluster hash tag: a user's keys share a slot, so one script reads a session
+ * together with what decides whether it is still valid. The key names live
+ * here and nowhere else.
  */
 export class RedisSessionStore implements SessionStore {
-  readonly #redis: RedisClient & ScriptCommands
+  readonly #redis: RedisClient & Record<ScriptName, Script>
   readonly #prefix: string
   readonly #idleMs: number
   readonly #absoluteMs: number
   readonly #refreshAfterMs: number
   readonly #maxPerUser: number
+  readonly #clock: RedisClock
 
-  constructor(redis: RedisClient, prefix: string, { idleMs, absoluteMs, maxSessionsPerUser }: StorePolicy) {
+  constructor(redis: RedisClient, prefix: string, policy: StorePolicy) {
     defineScripts(redis)
-    this.#redis = redis as RedisClient & ScriptCommands
+    this.#redis = redis as RedisClient & Record<ScriptName, Script>
     this.#prefix = prefix
-    this.#idleMs = idleMs
-    this.#absoluteMs = absoluteMs
-    this.#maxPerUser = maxSessionsPerUser
+    this.#idleMs = policy.idleMs
+    this.#absoluteMs = policy.absoluteMs
+    this.#maxPerUser = policy.maxSessionsPerUser
+    this.#clock = new RedisClock(policy.localClock)
     // Sliding the expiry at most once a minute (or per half idle period, when
     // that is shorter) saves a write on most requests; the TTL stays the truth
     // that the countdown shows.
     this.#refreshAfterMs = Math.min(60_000, this.#idleMs / 2)
   }
 
-  #sessionKey(ref: SessionRef): string {
-    return `${this.#prefix}s:${ref.id}`
+  #sessionKey({ id, userId }: SessionRef): string {
+    return userId === undefined ? `${this.#prefix}s:${id}` : `${this.#userSessions(userId)}${id}`
+  }
+
+  #userSessions(userId: string): string {
+    return `${this.#prefix}s:{${userId}}:`
   }
 
   #indexKey(userId: string): string {
-    return `${this.#prefix}u:${userId}`
+    return `${this.#prefix}u:{${userId}}`
   }
 
-  async create(ref: SessionRef, data: SessionData, ttlMs: number): Promise<void> {
-    await viaRedis(this.#redis.sessionCreate(this.#sessionKey(ref), String(Math.ceil(ttlMs)), ...encodeFields(data)))
+  #sinceKey(userId: string): string {
+    return `${this.#prefix}v:{${userId}}`
+  }
+
+  /** The keys a script about this session reads: the session, and for a signed-in one its index and valid-since. */
+  #keysOf(ref: SessionRef): string[] {
+    const key = this.#sessionKey(ref)
+    return ref.userId === undefined ? [key] : [key, this.#indexKey(ref.userId), this.#sinceKey(ref.userId)]
+  }
+
+  /**
+   * Runs a script with a deadline on Redis's clock. A script refused as late
+   * although its reply came back well in time shows this process's estimate
+   * of Redis's clock was behind (a clock stepped): it learns and retries once.
+   */
+  async #run(name: ScriptName, keys: string[], args: string[]): Promise<{ now: number; reply: Reply }> {
+    for (let attempt = 0; ; attempt++) {
+      const sentAt = performance.now()
+      const deadline = String(Math.floor(this.#clock.now() + WRITE_WINDOW_MS))
+      const reply = await viaRedis(this.#redis[name](keys.length, ...keys, deadline, ...args))
+      const now = Number(reply[1])
+      if (reply[0] !== 'late') {
+        this.#clock.observe(now)
+        return { now, reply }
+      }
+      if (attempt > 0 || performance.now() - sentAt >= WRITE_WINDOW_MS) {
+        throw new ServiceUnavailableError('redis', new Error('Redis ran the command after its deadline'))
+      }
+      this.#clock.reset(now)
+    }
+  }
+
+  now(): number {
+    return this.#clock.now()
+  }
+
+  async time(): Promise<number> {
+    const [seconds, micros] = await viaRedis(this.#redis.time())
+    const now = Number(seconds) * 1000 + Math.floor(Number(micros) / 1000)
+    this.#clock.observe(now)
+    return now
+  }
+
+  async create(id: string, data: NewSessionData, ttlMs: number): Promise<number> {
+    const { now } = await this.#run(
+      'sessionCreate',
+      [this.#sessionKey({ id })],
+      [String(Math.ceil(ttlMs)), ...encodeFields(data)],
+    )
+    return now
+  }
+
+  async signIn(
+    ref: Required<SessionRef>,
+    data: NewSessionData,
+    { ttlMs, provedSince, endOthers }: SignInOptions,
+  ): Promise<SignInResult> {
+    const { provedAt: _, ...fields } = data
+    const { now, reply } = await this.#run('sessionSignIn', this.#keysOf(ref), [
+      String(Math.ceil(ttlMs)),
+      String(this.#absoluteMs),
+      String(this.#maxPerUser),
+      provedSince === undefined ? '' : String(provedSince),
+      endOthers ? '1' : '0',
+      this.#userSessions(ref.userId),
+      ref.id,
+      ...encodeFields(fields),
+    ])
+    if (reply[0] === 'stale') return 'stale'
+    return {
+      createdAt: now,
+      provedAt: endOthers || provedSince === undefined ? now : provedSince,
+      ended: reply.slice(2).map(String),
+    }
   }
 
   touch(ref: SessionRef, options: TouchOptions): Promise<TouchResult> {
-    return this.#touch(ref, options.now, options.increment, options.consumeFlash, true)
+    return this.#touch(ref, options.increment, options.consumeFlash, true)
   }
 
-  async read(ref: SessionRef, now: number): Promise<StoredSession | null> {
-    const result = await this.#touch(ref, now, undefined, false, false)
+  async read(ref: SessionRef): Promise<StoredSession | null> {
+    const result = await this.#touch(ref, undefined, false, false)
     return result.status === 'ok' ? result.session : null
   }
 
   async #touch(
     ref: SessionRef,
-    now: number,
     increment: 'beers' | undefined,
     consumeFlash: boolean,
     extend: boolean,
   ): Promise<TouchResult> {
-    const reply = await viaRedis(
-      this.#redis.sessionTouch(
-        this.#sessionKey(ref),
-        String(now),
-        String(this.#idleMs),
-        String(this.#absoluteMs),
-        String(this.#refreshAfterMs),
-        increment ? FIELDS[increment] : '',
-        consumeFlash ? '1' : '0',
-        extend ? '1' : '0',
-      ),
-    )
-    if (reply === null) return { status: 'missing' }
-    if (reply === -1) return { status: 'expired' }
-    const [ttl, ...pairs] = reply
-    const data = decodeFields(pairs as string[])
-    return { status: 'ok', session: { ...data, id: ref.id, expiresAt: now + Number(ttl) } }
+    const { now, reply } = await this.#run('sessionTouch', this.#keysOf(ref), [
+      String(this.#idleMs),
+      String(this.#absoluteMs),
+      String(this.#refreshAfterMs),
+      increment ? FIELDS[increment] : '',
+      consumeFlash ? '1' : '0',
+      extend ? '1' : '0',
+      ref.id,
+    ])
+    const status = reply[0]
+    if (status === 'missing' || status === 'expired') return { status }
+    const data = decodeFields(reply.slice(3) as string[])
+    return { status: 'ok', session: { ...data, id: ref.id, expiresAt: now + Number(reply[2]) } }
   }
 
   async take(ref: SessionRef): Promise<SessionData | null> {
-    const pairs = await viaRedis(this.#redis.sessionTake(this.#sessionKey(ref)))
-    return pairs.length > 0 ? decodeFields(pairs) : null
+    const keys = this.#keysOf(ref).slice(0, 2)
+    const { reply } = await this.#run('sessionTake', keys, [ref.id])
+    return reply.length > 2 ? decodeFields(reply.slice(2) as string[]) : null
   }
 
-  async update(ref: SessionRef, fields: Partial<SessionData>): Promise<boolean> {
+  async update(ref: SessionRef, fields: Partial<SessionData>, { proof = false } = {}): Promise<boolean> {
     const pairs = encodeFields(fields)
-    if (pairs.length === 0) return true
-    return (await viaRedis(this.#redis.sessionUpdate(this.#sessionKey(ref), ...pairs))) === 1
+    if (pairs.length === 0 && !proof) return true
+    const { reply } = await this.#run('sessionUpdate', [this.#sessionKey(ref)], [proof ? '1' : '0', ...pairs])
+    return reply[0] === 'ok'
   }
 
-  async index(userId: string, sessionId: string, createdAt: number, now: number): Promise<string[]> {
-    const evicted = await viaRedis(
-      this.#redis.sessionIndexAdd(
-        this.#indexKey(userId),
-        String(now),
-        String(createdAt + this.#absoluteMs),
-        sessionId,
-        String(this.#maxPerUser),
-      ),
+  async end(userId: string, sessionIds: string[]): Promise<string[]> {
+    if (sessionIds.length === 0) return []
+    const { reply } = await this.#run(
+      'sessionEnd',
+      [this.#indexKey(userId)],
+      [this.#userSessions(userId), ...sessionIds],
     )
-    if (evicted.length > 0) await this.end(userId, evicted)
-    return evicted
+    return reply.slice(2).map(String)
   }
 
-  async end(userId: string, sessionIds: string[]): Promise<void> {
-    if (sessionIds.length === 0) return
-    // One DEL per key: on a cluster the keys live in different slots.
-    await viaRedis(
-      Promise.all([
-        ...sessionIds.map((id) => this.#redis.del(this.#sessionKey({ id, userId }))),
-        this.#redis.zrem(this.#indexKey(userId), ...sessionIds),
-      ]),
+  async endAll(userId: string, keepId: string | null): Promise<string[]> {
+    const keys = [this.#indexKey(userId), this.#sinceKey(userId)]
+    if (keepId) keys.push(this.#sessionKey({ id: keepId, userId }))
+    const { reply } = await this.#run('sessionEndAll', keys, [
+      String(this.#absoluteMs),
+      this.#userSessions(userId),
+      keepId ?? '',
+    ])
+    return reply.slice(2).map(String)
+  }
+
+  async list(userId: string): Promise<StoredSession[]> {
+    const { now, reply } = await this.#run(
+      'sessionList',
+      [this.#indexKey(userId), this.#sinceKey(userId)],
+      [String(this.#absoluteMs), this.#userSessions(userId)],
     )
-  }
-
-  async discard(ref: SessionRef): Promise<void> {
-    await viaRedis(this.#redis.del(this.#sessionKey(ref)))
-  }
-
-  async list(userId: string, now: number): Promise<StoredSession[]> {
-    const ids = await viaRedis(this.#redis.sessionIndexList(this.#indexKey(userId), String(now)))
-    const results = await Promise.all(ids.map((id) => this.read({ id, userId }, now)))
-    const live: StoredSession[] = []
-    const gone: string[] = []
-    results.forEach((session, i) => {
-      if (session?.userId === userId) live.push(session)
-      else gone.push(ids[i]!)
-    })
-    if (gone.length > 0) await viaRedis(this.#redis.zrem(this.#indexKey(userId), ...gone))
-    return live
+    const sessions: StoredSession[] = []
+    for (let i = 2; i < reply.length; ) {
+      const id = String(reply[i])
+      const ttl = Number(reply[i + 1])
+      const count = Number(reply[i + 2])
+      const data = decodeFields(reply.slice(i + 3, i + 3 + count) as string[])
+      sessions.push({ ...data, id, expiresAt: now + ttl })
+      i += 3 + count
+    }
+    return sessions
   }
 
   async inspect(ref: SessionRef): Promise<StoreInspection> {
@@ -166,13 +267,9 @@ export class RedisSessionStore implements SessionStore {
 
 const defined = new WeakSet<object>()
 
+/** Scripts take their keys' count first, since a signed-in session's script reads more keys than a visitor's. */
 function defineScripts(redis: RedisClient): void {
   if (defined.has(redis)) return
   defined.add(redis)
-  redis.defineCommand('sessionTouch', { numberOfKeys: 1, lua: scripts.touchSession })
-  redis.defineCommand('sessionCreate', { numberOfKeys: 1, lua: scripts.createSession })
-  redis.defineCommand('sessionTake', { numberOfKeys: 1, lua: scripts.takeSession })
-  redis.defineCommand('sessionUpdate', { numberOfKeys: 1, lua: scripts.updateSession })
-  redis.defineCommand('sessionIndexAdd', { numberOfKeys: 1, lua: scripts.indexAdd })
-  redis.defineCommand('sessionIndexList', { numberOfKeys: 1, lua: scripts.indexList })
+  for (const [name, lua] of Object.entries(SCRIPTS)) redis.defineCommand(name, { lua })
 }

@@ -1,5 +1,13 @@
 import type { SessionCookie } from './cookie.ts'
-import type { Lifetimes, SessionData, SessionRef, SessionStore, SignInMethod, StoredSession } from './store.ts'
+import type {
+  Lifetimes,
+  NewSessionData,
+  SessionData,
+  SessionRef,
+  SessionStore,
+  SignInMethod,
+  StoredSession,
+} from './store.ts'
 import type { SessionCredentials, SessionTokens } from './token.ts'
 
 export const EXPIRED_NOTICE = 'Your session expired — a new one started.'
@@ -13,16 +21,30 @@ export type SessionParts = {
   tokens: SessionTokens
   cookie: SessionCookie
   lifetimes: Lifetimes
-  now: () => number
+  /** How long a visitor's new session lives until the browser shows it keeps cookies by sending it back. */
+  firstVisitMs: number
 }
 
 /** A live session with the CSRF token that forms on its pages carry. */
 export type ActiveSession = StoredSession & { csrfToken: string }
 
-/** What a sign-in records besides the user. */
-export type SignInDetails = { method: SignInMethod; device?: string; ip?: string; flash?: string }
+/** When a proof of identity began (on the store's clock); see RequestSession.startProof. */
+export type ProofStart = { readonly at: number }
 
-type Fresh = Omit<SessionData, 'createdAt' | 'lastSeenAt'>
+/** What a sign-in records besides the user. */
+export type SignInDetails = {
+  method: SignInMethod
+  device?: string
+  ip?: string
+  flash?: string
+  /** Taken before the password was read: the sign-in is refused if the user's sessions were ended since. */
+  proof?: ProofStart
+  /** A credential change: end every other session of the user, and any sign-in still in flight. */
+  endOthers?: boolean
+}
+
+/** A new signed-in session and the IDs of the user's sessions its sign-in ended. */
+export type SignedInSession = ActiveSession & { ended: string[] }
 
 /**
  * The session of one request. Nothing touches Redis until a handler asks, and
@@ -72,77 +94,99 @@ export class RequestSession {
     if (this.#loaded) return this.#loaded
     const credentials = this.#credentials
     if (!credentials) return null
-    const session = await this.#parts.store.read(this.#ref(), this.#parts.now())
+    const session = await this.#parts.store.read(this.#ref(credentials))
     return session && { ...session, csrfToken: this.#parts.tokens.csrfTokenFor(credentials.id) }
+  }
+
+  /**
+   * Marks the moment a proof of identity begins, on the store's clock: call it
+   * before reading the password hash, and pass it to signIn, so that a login
+   * whose password changed while it was being checked cannot finish.
+   */
+  async startProof(): Promise<ProofStart> {
+    return { at: await this.#parts.store.time() }
   }
 
   /**
    * Signs `user` in with a new session (new token and ID) recording how and
    * when they proved who they are. The old session is read and deleted in one
    * step, so its token is dead at once and nothing written to it is lost; its
-   * beer count moves over. `evicted` lists the user's oldest sessions ended to
-   * stay within the cap.
+   * beer count moves over. The new session is created and indexed under its
+   * user in one step. `ended` lists the user's sessions this ended: the oldest
+   * beyond the cap, or with `endOthers` every other one. Null when the user's
+   * sessions were ended after `proof` began (the browser then has no session).
    */
-  async signIn(user: SessionUser, details: SignInDetails): Promise<ActiveSession & { evicted: string[] }> {
-    const { store } = this.#parts
-    const previousRef = this.#credentials ? this.#ref() : null
-    const previous = previousRef ? await store.take(previousRef) : null
-    if (previousRef && previous?.userId) await store.end(previous.userId, [previousRef.id])
-    // Created before it is indexed: a listing prunes index entries whose
-    // session does not exist, so an entry written first could be pruned by a
-    // listing that ran in between, leaving a session "log out everywhere"
-    // cannot find.
-    const session = await this.#start({
+  signIn(user: SessionUser, details: SignInDetails & { proof: ProofStart }): Promise<SignedInSession | null>
+  signIn(user: SessionUser, details: SignInDetails & { proof?: undefined }): Promise<SignedInSession>
+  signIn(user: SessionUser, details: SignInDetails): Promise<SignedInSession | null>
+  async signIn(user: SessionUser, details: SignInDetails): Promise<SignedInSession | null> {
+    const { store, tokens, lifetimes, cookie } = this.#parts
+    const previous = this.#credentials ? await store.take(this.#ref(this.#credentials)) : null
+    const credentials = tokens.create(user.id)
+    const ttlMs = Math.min(lifetimes.idleMs, lifetimes.absoluteMs)
+    const data: NewSessionData = {
       beers: previous?.beers ?? 0,
       userId: user.id,
       email: user.email,
       device: details.device,
       ip: details.ip,
       flash: details.flash,
-      provedAt: this.#parts.now(),
       method: details.method,
-    })
+    }
+    let result: Awaited<ReturnType<SessionStore['signIn']>>
     try {
-      const evicted = await store.index(user.id, session.id, session.createdAt, session.createdAt)
-      return { ...session, evicted }
+      result = await store.signIn({ id: credentials.id, userId: user.id }, data, {
+        ttlMs,
+        provedSince: details.proof?.at,
+        endOthers: details.endOthers ?? false,
+      })
     } catch (error) {
-      // A signed-in session missing from the index would escape "log out
-      // everywhere": end it (its cookie too) rather than let it live.
-      await store.discard({ id: session.id, userId: user.id }).catch(() => {})
+      // The old session is gone already; the cookie naming it goes too.
       this.#forget()
       throw error
     }
+    if (result === 'stale') {
+      this.#forget()
+      return null
+    }
+    this.#credentials = credentials
+    this.#setCookie(cookie.set(credentials.cookieValue))
+    this.#loaded = {
+      ...data,
+      createdAt: result.createdAt,
+      lastSeenAt: result.createdAt,
+      provedAt: result.provedAt,
+      id: credentials.id,
+      expiresAt: result.createdAt + ttlMs,
+      csrfToken: tokens.csrfTokenFor(credentials.id),
+    }
+    return { ...this.#loaded, ended: result.ended }
   }
 
   /**
    * A right password for an account with a second factor: replaces the session
    * (new token and ID, the old one ended as at sign-in) with one that holds
-   * only the pending user and the deadline for the second step. It is signed
-   * in to nothing and in no user's index; signIn replaces it again once the
-   * second step succeeds.
+   * only the pending user, the deadline for the second step, and when the
+   * password proof began (so signIn can refuse it if the user's sessions are
+   * ended meanwhile). It is signed in to nothing and in no user's index;
+   * signIn replaces it again once the second step succeeds.
    */
-  async beginPending(userId: string, until: number): Promise<ActiveSession> {
-    const { store } = this.#parts
-    const previousRef = this.#credentials ? this.#ref() : null
-    const previous = previousRef ? await store.take(previousRef) : null
-    if (previousRef && previous?.userId) await store.end(previous.userId, [previousRef.id])
-    return this.#start({ beers: previous?.beers ?? 0, pendingUserId: userId, pendingUntil: until })
+  async beginPending(userId: string, until: number, proof?: ProofStart): Promise<ActiveSession> {
+    const previous = this.#credentials ? await this.#parts.store.take(this.#ref(this.#credentials)) : null
+    return this.#start({ beers: previous?.beers ?? 0, pendingUserId: userId, pendingUntil: until, provedAt: proof?.at })
   }
 
   /** Records that the user proved who they are just now (re-authentication); false when the session is gone. */
   async markProof(): Promise<boolean> {
     if (!this.#credentials) return false
-    const provedAt = this.#parts.now()
-    const marked = await this.#parts.store.update(this.#ref(), { provedAt })
-    if (marked && this.#loaded) this.#loaded = { ...this.#loaded, provedAt }
+    const marked = await this.#parts.store.update(this.#ref(this.#credentials), {}, { proof: true })
+    if (marked) this.#loaded = null
     return marked
   }
 
   /** Ends the session on the server and removes the cookie; returns what it held. */
   async destroy(): Promise<SessionData | null> {
-    const ref = this.#credentials ? this.#ref() : null
-    const previous = ref ? await this.#parts.store.take(ref) : null
-    if (ref && previous?.userId) await this.#parts.store.end(previous.userId, [ref.id])
+    const previous = this.#credentials ? await this.#parts.store.take(this.#ref(this.#credentials)) : null
     this.#forget()
     return previous
   }
@@ -160,11 +204,11 @@ export class RequestSession {
 
   /** Leaves a one-time message for the next page this session shows. */
   async flash(message: string): Promise<void> {
-    if (this.#credentials) await this.#parts.store.update(this.#ref(), { flash: message })
+    if (this.#credentials) await this.#parts.store.update(this.#ref(this.#credentials), { flash: message })
   }
 
-  #ref(): SessionRef {
-    return { id: this.#credentials!.id, userId: this.#loaded?.userId }
+  #ref(credentials: SessionCredentials): SessionRef {
+    return { id: credentials.id, userId: credentials.userId }
   }
 
   #forget(): void {
@@ -176,11 +220,7 @@ export class RequestSession {
   async #touchOrStart(increment: 'beers' | undefined): Promise<ActiveSession> {
     const credentials = this.#credentials
     if (credentials) {
-      const result = await this.#parts.store.touch(this.#ref(), {
-        now: this.#parts.now(),
-        consumeFlash: true,
-        increment,
-      })
+      const result = await this.#parts.store.touch(this.#ref(credentials), { consumeFlash: true, increment })
       if (result.status === 'ok') {
         return { ...result.session, csrfToken: this.#parts.tokens.csrfTokenFor(credentials.id) }
       }
@@ -189,20 +229,21 @@ export class RequestSession {
     return this.#start({ beers: increment ? 1 : 0 })
   }
 
-  async #start(data: Fresh, notice?: string): Promise<ActiveSession> {
-    const { tokens, lifetimes, store, cookie } = this.#parts
-    const now = this.#parts.now()
+  /** A visitor's new session: short-lived until the browser sends its cookie back (any later request slides it). */
+  async #start(data: NewSessionData, notice?: string): Promise<ActiveSession> {
+    const { tokens, lifetimes, store, cookie, firstVisitMs } = this.#parts
     const credentials = tokens.create()
-    const ttlMs = Math.min(lifetimes.idleMs, lifetimes.absoluteMs)
-    const record: SessionData = { createdAt: now, lastSeenAt: now, ...data }
-    await store.create({ id: credentials.id, userId: data.userId }, record, ttlMs)
+    const ttlMs = Math.min(lifetimes.idleMs, lifetimes.absoluteMs, firstVisitMs)
+    const createdAt = await store.create(credentials.id, data, ttlMs)
     this.#credentials = credentials
     this.#setCookie(cookie.set(credentials.cookieValue))
     this.#loaded = {
-      ...record,
+      ...data,
+      createdAt,
+      lastSeenAt: createdAt,
       flash: notice ?? data.flash,
       id: credentials.id,
-      expiresAt: now + ttlMs,
+      expiresAt: createdAt + ttlMs,
       csrfToken: tokens.csrfTokenFor(credentials.id),
     }
     return this.#loaded

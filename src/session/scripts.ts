@@ -4,25 +4,49 @@ const F = FIELDS
 
 /*
  * Lua scripts run by Redis itself, so that each session operation is atomic and
- * costs one round trip. Every script touches exactly one key, which keeps them
- * valid on Redis Cluster without hash tags.
+ * costs one round trip.
+ *
+ * One clock: every script reads Redis's own TIME; no time the app computed is
+ * trusted for expiry, so an app server whose clock is off cannot shorten or
+ * stretch anyone's session.
+ *
+ * Every script's first argument is a deadline on that clock, and a script run
+ * after its deadline changes nothing and answers 'late'. A client gives up on a
+ * command after about a second and answers 503; the command may still sit in a
+ * socket buffer or in a frozen Redis, and must not be applied when Redis
+ * resumes.
+ *
+ * Keys: a visitor's session is alone in its slot; a signed-in session's key
+ * carries its user's hash tag, `s:{<user id>}:<id>`, like the user's index
+ * `u:{<user id>}` and "sessions valid since" time `v:{<user id>}`, so one
+ * script can read or change all three, on Redis Cluster too. Scripts that end
+ * sessions by ID build their keys from the `s:{<user id>}:` prefix they are
+ * given, which lies in the same slot as the keys they are passed.
+ *
+ * Every reply is { status, redis time, ... }.
  */
+const prelude = `
+local clock = redis.call('TIME')
+local now = tonumber(clock[1]) * 1000 + math.floor(tonumber(clock[2]) / 1000)
+if now > tonumber(ARGV[1]) then return {'late', now} end
+`
 
 /**
  * Reads a session, optionally counting something and sliding its expiry.
- * KEYS[1] session key
- * ARGV now ms, idle ms, absolute ms, refresh-after ms, field to increment or '',
- *      consume flash '1'|'0', extend '1'|'0'
- * Returns false when missing or malformed (no TTL or no creation time: such a
- * key is deleted), -1 when the absolute deadline passed (the key is deleted), else { pttl, field, value, ... } as the hash is after this call.
- * The hash is read once; what the script writes is patched into that reply,
- * and the flash is deleted only when there is one.
+ * KEYS session [, index, valid-since] (the last two for a signed-in session)
+ * ARGV deadline, idle ms, absolute ms, refresh-after ms, field to increment or
+ *      '', consume flash '1'|'0', extend '1'|'0', session id
+ * Answers 'missing' (no such session, or a malformed one, which is deleted),
+ * 'expired' (past its absolute deadline, or begun before the user's sessions
+ * were last ended: deleted), or 'ok', time, pttl, then the hash's field/value
+ * pairs as they are after this call. The hash is read once; what the script
+ * writes is patched into that reply.
  */
-export const touchSession = `
+export const touchSession = `${prelude}
 local ttl = redis.call('PTTL', KEYS[1])
 if ttl < 0 then
   if ttl == -1 then redis.call('DEL', KEYS[1]) end
-  return false
+  return {'missing', now}
 end
 local fields = redis.call('HGETALL', KEYS[1])
 local at = {}
@@ -36,16 +60,19 @@ local function put(name, value)
     at[name] = #fields
   end
 end
+local signedIn = #KEYS > 1
 local created = at['${F.createdAt}'] and tonumber(fields[at['${F.createdAt}']])
-if not created then
+if not created or (at['${F.userId}'] ~= nil) ~= signedIn then
   redis.call('DEL', KEYS[1])
-  return false
+  return {'missing', now}
 end
-local now = tonumber(ARGV[1])
 local deadline = created + tonumber(ARGV[3])
-if deadline <= now then
+local since = signedIn and tonumber(redis.call('GET', KEYS[3]) or '0') or 0
+local validFrom = math.max(created, tonumber(at['${F.retainedAt}'] and fields[at['${F.retainedAt}']] or '0'))
+if deadline <= now or validFrom < since then
   redis.call('DEL', KEYS[1])
-  return -1
+  if signedIn then redis.call('ZREM', KEYS[2], ARGV[8]) end
+  return {'expired', now}
 end
 if ARGV[5] ~= '' then put(ARGV[5], tostring(redis.call('HINCRBY', KEYS[1], ARGV[5], 1))) end
 if ttl > deadline - now then
@@ -57,70 +84,169 @@ elseif ARGV[7] == '1' then
     local extended = math.min(idle, deadline - now)
     if extended > ttl then
       redis.call('PEXPIRE', KEYS[1], extended)
-      redis.call('HSET', KEYS[1], '${F.lastSeenAt}', ARGV[1])
-      put('${F.lastSeenAt}', ARGV[1])
+      redis.call('HSET', KEYS[1], '${F.lastSeenAt}', now)
+      put('${F.lastSeenAt}', tostring(now))
       ttl = extended
+      -- The index and valid-since time must outlive every session they
+      -- guard, whatever SESSION_ABSOLUTE_SECONDS was when they were written.
+      if signedIn then
+        for i = 2, 3 do
+          local left = redis.call('PTTL', KEYS[i])
+          if left >= 0 and left < extended then redis.call('PEXPIRE', KEYS[i], extended) end
+        end
+      end
     end
   end
 end
 if ARGV[6] == '1' and at['${F.flash}'] then redis.call('HDEL', KEYS[1], '${F.flash}') end
-table.insert(fields, 1, ttl)
-return fields
+return {'ok', now, ttl, unpack(fields)}
 `
 
 /**
- * Creates a session. KEYS[1] session key; ARGV ttl ms, then field, value pairs.
+ * Creates a visitor's session, stamped with Redis's time.
+ * KEYS session; ARGV deadline, ttl ms, then field, value pairs.
  */
-export const createSession = `
-redis.call('HSET', KEYS[1], unpack(ARGV, 2))
-redis.call('PEXPIRE', KEYS[1], ARGV[1])
-return 1
+export const createSession = `${prelude}
+redis.call('HSET', KEYS[1], '${F.createdAt}', now, unpack(ARGV, 3))
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return {'ok', now}
+`
+
+/**
+ * Creates a signed-in session and indexes it under its user in one step, so
+ * no signed-in session exists that "log out everywhere" cannot find.
+ * KEYS session, index, valid-since
+ * ARGV deadline, ttl ms, absolute ms, max sessions per user, proof began at
+ *      (Redis ms, or '' for now), end the user's other sessions '1'|'0',
+ *      session key prefix, session id, then field, value pairs
+ * Refuses with 'stale' when the user's sessions were ended after the proof
+ * began: a login that checked a password which has since changed cannot
+ * finish. Ending the others moves the user's valid-since time to now.
+ * Answers 'ok', time, then the IDs of the sessions it ended (the others, or the
+ * oldest beyond the maximum).
+ */
+export const signInSession = `${prelude}
+local absolute = tonumber(ARGV[3])
+local proved = ARGV[5] == '' and now or tonumber(ARGV[5])
+local ended = {}
+if ARGV[6] == '1' then
+  for _, id in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
+    redis.call('DEL', ARGV[7] .. id)
+    ended[#ended + 1] = id
+  end
+  redis.call('DEL', KEYS[2])
+  redis.call('SET', KEYS[3], now, 'PX', absolute)
+  proved = now
+elseif proved < tonumber(redis.call('GET', KEYS[3]) or '0') then
+  return {'stale', now}
+end
+redis.call('HSET', KEYS[1], '${F.createdAt}', now, '${F.provedAt}', proved, unpack(ARGV, 9))
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now - absolute)
+redis.call('ZADD', KEYS[2], now, ARGV[8])
+local excess = redis.call('ZCARD', KEYS[2]) - tonumber(ARGV[4])
+if excess > 0 then
+  local popped = redis.call('ZPOPMIN', KEYS[2], excess)
+  for i = 1, #popped, 2 do
+    redis.call('DEL', ARGV[7] .. popped[i])
+    ended[#ended + 1] = popped[i]
+  end
+end
+redis.call('PEXPIRE', KEYS[2], absolute)
+local left = redis.call('PTTL', KEYS[3])
+if left >= 0 and left < absolute then redis.call('PEXPIRE', KEYS[3], absolute) end
+return {'ok', now, unpack(ended)}
+`
+
+/**
+ * Ends every session of a user (but one, if named), and moves the user's
+ * valid-since time to now, so that a session or login begun before this moment
+ * cannot live on, even one the index has lost.
+ * KEYS index, valid-since [, session to keep]
+ * ARGV deadline, absolute ms, session key prefix, ID of the session to keep or ''
+ * Answers 'ok', time, then the IDs it ended.
+ */
+export const endUserSessions = `${prelude}
+local ended = {}
+for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+  if id ~= ARGV[4] then
+    redis.call('DEL', ARGV[3] .. id)
+    redis.call('ZREM', KEYS[1], id)
+    ended[#ended + 1] = id
+  end
+end
+redis.call('SET', KEYS[2], now, 'PX', ARGV[2])
+if KEYS[3] and redis.call('EXISTS', KEYS[3]) == 1 then redis.call('HSET', KEYS[3], '${F.retainedAt}', now) end
+return {'ok', now, unpack(ended)}
+`
+
+/**
+ * Ends the named sessions of one user. KEYS index; ARGV deadline, session key
+ * prefix, then session IDs. Answers 'ok', time, then the IDs that existed.
+ */
+export const endSessions = `${prelude}
+local ended = {}
+for i = 3, #ARGV do
+  if redis.call('DEL', ARGV[2] .. ARGV[i]) == 1 then ended[#ended + 1] = ARGV[i] end
+  redis.call('ZREM', KEYS[1], ARGV[i])
+end
+return {'ok', now, unpack(ended)}
 `
 
 /**
  * Reads and deletes a session in one step, so nothing can write to it in
- * between (used when regenerating on login). Returns its fields, or an empty list.
+ * between (signing in, logging out). KEYS session [, index]; ARGV deadline,
+ * session id. Answers 'ok', time, then its fields (none when it did not exist).
  */
-export const takeSession = `
+export const takeSession = `${prelude}
 local fields = redis.call('HGETALL', KEYS[1])
 if #fields > 0 then redis.call('DEL', KEYS[1]) end
-return fields
+if KEYS[2] then redis.call('ZREM', KEYS[2], ARGV[2]) end
+return {'ok', now, unpack(fields)}
 `
 
 /**
  * Sets fields only on a session that still exists: a write racing a logout must
- * not bring the session back. KEYS[1] session key; ARGV field, value pairs.
+ * not bring the session back. KEYS session; ARGV deadline, stamp the proof time
+ * now '1'|'0', then field, value pairs. Answers 'ok' or 'missing', and time.
  */
-export const updateSession = `
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-redis.call('HSET', KEYS[1], unpack(ARGV))
-return 1
+export const updateSession = `${prelude}
+if redis.call('EXISTS', KEYS[1]) == 0 then return {'missing', now} end
+if ARGV[2] == '1' then redis.call('HSET', KEYS[1], '${F.provedAt}', now) end
+if #ARGV > 2 then redis.call('HSET', KEYS[1], unpack(ARGV, 3)) end
+return {'ok', now}
 `
 
 /**
- * Adds a session to its user's index and keeps the index bounded: entries whose
- * absolute deadline passed are dropped, and past the per-user maximum the
- * oldest are evicted and returned so their sessions can be ended too.
- * KEYS[1] index key; ARGV now ms, deadline ms, session id, max entries.
+ * A user's live sessions in one round trip, pruning the index of entries whose
+ * session is gone, past its absolute deadline, or begun before the user's
+ * valid-since time. KEYS index, valid-since; ARGV deadline, absolute ms,
+ * session key prefix. Answers 'ok', time, then for each session: id, pttl,
+ * number of field/value strings, the pairs.
  */
-export const indexAdd = `
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
-redis.call('ZADD', KEYS[1], ARGV[2], ARGV[3])
-local evicted = {}
-local excess = redis.call('ZCARD', KEYS[1]) - tonumber(ARGV[4])
-if excess > 0 then
-  local popped = redis.call('ZPOPMIN', KEYS[1], excess)
-  for i = 1, #popped, 2 do table.insert(evicted, popped[i]) end
+export const listSessions = `${prelude}
+local absolute = tonumber(ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - absolute)
+local since = tonumber(redis.call('GET', KEYS[2]) or '0')
+local reply = {'ok', now}
+for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+  local key = ARGV[3] .. id
+  local ttl = redis.call('PTTL', key)
+  local fields = ttl > 0 and redis.call('HGETALL', key) or {}
+  local created, retained
+  for i = 1, #fields, 2 do
+    if fields[i] == '${F.createdAt}' then created = tonumber(fields[i + 1]) end
+    if fields[i] == '${F.retainedAt}' then retained = tonumber(fields[i + 1]) end
+  end
+  if created and created + absolute > now and math.max(created, retained or 0) >= since then
+    reply[#reply + 1] = id
+    reply[#reply + 1] = math.min(ttl, created + absolute - now)
+    reply[#reply + 1] = #fields
+    for i = 1, #fields do reply[#reply + 1] = fields[i] end
+  else
+    redis.call('ZREM', KEYS[1], id)
+    if ttl ~= -2 then redis.call('DEL', key) end
+  end
 end
-local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
-redis.call('PEXPIREAT', KEYS[1], last[2])
-return evicted
-`
-
-/**
- * Lists the live entries of a user's index. KEYS[1] index key; ARGV now ms.
- */
-export const indexList = `
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[1])
-return redis.call('ZRANGE', KEYS[1], 0, -1)
+return reply
 `

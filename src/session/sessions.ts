@@ -15,9 +15,12 @@ export type SessionsOptions = {
   idleSeconds?: number
   absoluteSeconds?: number
   maxSessionsPerUser?: number
+  /** How long a visitor's new session lives until the browser returns its cookie. */
+  firstVisitSeconds?: number
   /** Secure, `__Host-` cookies. */
   cookieSecure?: boolean
-  now?: () => number
+  /** This process's clock; the store's clock (Redis TIME) decides every expiry, this only helps estimate it. */
+  localClock?: () => number
 }
 
 /** What the How it works page shows about one session. */
@@ -27,6 +30,8 @@ export type Sessions = {
   /** Gives every request a typed, lazy `session` (see RequestSession). */
   middleware: MiddlewareHandler<{ Variables: SessionVariables }>
   cookieName: string
+  /** The store's clock (Redis TIME) as this process estimates it: the one clock for showing times and deadlines. */
+  now(): number
   idleSeconds: number
   absoluteSeconds: number
   /** The user's live sessions, `currentId` first, then the most recently active. */
@@ -37,9 +42,13 @@ export type Sessions = {
    * all of them, so nothing tells another user's session from none.
    */
   revoke(userId: string, sessionId: string): Promise<boolean>
-  /** Ends every session of the user except `keepId`; returns the IDs it ended. */
+  /**
+   * Ends every session of the user except `keepId`, and every sign-in still in
+   * flight ("log out everywhere else"); returns the IDs it ended. Before a
+   * credential change, this is the step that must come first.
+   */
   revokeOthers(userId: string, keepId: string | null): Promise<string[]>
-  /** Ends every session of the user; returns the IDs it ended. */
+  /** Ends every session of the user and every sign-in in flight (reset, deletion); returns the IDs it ended. */
   endAll(userId: string): Promise<string[]>
   /** Where the session lives in the store, for showing it (a read: nothing is extended). */
   inspect(session: StoredSession): Promise<Inspection>
@@ -56,24 +65,15 @@ export function createSessions({
   idleSeconds = 1800,
   absoluteSeconds = 43_200,
   maxSessionsPerUser = 50,
+  firstVisitSeconds = 300,
   cookieSecure = false,
-  now = Date.now,
+  localClock = Date.now,
 }: SessionsOptions): Sessions {
   const lifetimes = { idleMs: idleSeconds * 1000, absoluteMs: absoluteSeconds * 1000 }
-  const store = storeFor({ ...lifetimes, maxSessionsPerUser })
+  const store = storeFor({ ...lifetimes, maxSessionsPerUser, localClock })
   const tokens = new SessionTokens(secrets)
   const cookie = sessionCookie({ secure: cookieSecure, maxAgeSeconds: absoluteSeconds })
-  const parts = { store, tokens, cookie, lifetimes, now }
-
-  // A session ID belongs to one user for its whole life: signing in makes a
-  // new ID and logging out ends the session, so "this ID holds this user" stays
-  // true until the session ends. That is what lets the ownership check and the
-  // delete in revoke be two steps.
-  async function revokeOthers(userId: string, keepId: string | null): Promise<string[]> {
-    const others = (await store.list(userId, now())).map((session) => session.id).filter((id) => id !== keepId)
-    await store.end(userId, others)
-    return others
-  }
+  const parts = { store, tokens, cookie, lifetimes, firstVisitMs: firstVisitSeconds * 1000 }
 
   return {
     middleware: function sessionMiddleware(c, next) {
@@ -83,22 +83,22 @@ export function createSessions({
       return next()
     },
     cookieName: cookie.name,
+    now: () => store.now(),
     idleSeconds,
     absoluteSeconds,
     async list(userId, currentId) {
-      const sessions = await store.list(userId, now())
+      const sessions = await store.list(userId)
       return sessions.sort(
         (a, b) => Number(b.id === currentId) - Number(a.id === currentId) || b.lastSeenAt - a.lastSeenAt,
       )
     },
+    // A signed-in session's key names its user, so only that user's own
+    // sessions can be found (and ended) this way.
     async revoke(userId, sessionId) {
-      const found = await store.read({ id: sessionId, userId }, now())
-      if (found?.userId !== userId) return false
-      await store.end(userId, [sessionId])
-      return true
+      return (await store.end(userId, [sessionId])).length > 0
     },
-    revokeOthers,
-    endAll: (userId) => revokeOthers(userId, null),
+    revokeOthers: (userId, keepId) => store.endAll(userId, keepId),
+    endAll: (userId) => store.endAll(userId, null),
     async inspect(session) {
       const where = await store.inspect({ id: session.id, userId: session.userId })
       return { ...where, session, idleSeconds, absoluteSeconds }

@@ -2,22 +2,25 @@ import type { SessionData } from './fields.ts'
 
 export type { SessionData, SignInMethod } from './fields.ts'
 
-/** Names a session: its public ID and, once signed in, its user (the store may place a user's sessions together). */
+/** Names a session: its public ID and, once signed in, its user (whose keys it lives next to). */
 export type SessionRef = { id: string; userId?: string }
 
+/** What a new session is given; the store stamps its creation time. */
+export type NewSessionData = Omit<SessionData, 'createdAt' | 'lastSeenAt'>
+
+/** A session as read, with when it expires on the store's clock. */
 export type StoredSession = SessionData & { id: string; expiresAt: number }
 
 /** How long sessions live, given once to the store. */
 export type Lifetimes = { idleMs: number; absoluteMs: number }
 
-/** What a store is built with: the lifetimes and how many sessions one user may hold. */
-export type StorePolicy = Lifetimes & { maxSessionsPerUser: number }
+/** What a store is built with: the lifetimes, how many sessions one user may hold, this process's clock. */
+export type StorePolicy = Lifetimes & { maxSessionsPerUser: number; localClock: () => number }
 
 /** Builds a store for the policy the session layer was given (see createSessions). */
 export type StoreFactory = (policy: StorePolicy) => SessionStore
 
 export type TouchOptions = {
-  now: number
   /** Read the one-time flash message and remove it. */
   consumeFlash: boolean
   /** Count one more of this, atomically, before reading. */
@@ -26,30 +29,50 @@ export type TouchOptions = {
 
 export type TouchResult = { status: 'ok'; session: StoredSession } | { status: 'missing' | 'expired' }
 
+export type SignInOptions = {
+  ttlMs: number
+  /** When the proof of identity began (store clock): refused if the user's sessions were ended since. */
+  provedSince?: number
+  /** End every other session of the user and move their valid-since time to now (a credential change). */
+  endOthers: boolean
+}
+
+/** A signed-in session as created, or 'stale' when the user's sessions were ended after its proof began. */
+export type SignInResult = { createdAt: number; provedAt: number; ended: string[] } | 'stale'
+
 /** Where a session and its user's index live, for the How it works page. */
 export type StoreInspection = { sessionKey: string; index: { key: string; score: number | null } | null }
 
 /**
- * What a session backend must implement, each call one atomic step. The
- * session layer (sessions.ts) builds every operation routes use on these.
+ * What a session backend must implement, each call one atomic step on the
+ * store's own clock. The session layer (sessions.ts) builds every operation
+ * routes use on these.
  */
 export interface SessionStore {
-  create(ref: SessionRef, data: SessionData, ttlMs: number): Promise<void>
+  /** The store's clock as this process estimates it (milliseconds, no round trip). */
+  now(): number
+  /** The store's clock read afresh (one round trip). */
+  time(): Promise<number>
+  /** Creates a visitor's session; returns its creation time. */
+  create(id: string, data: NewSessionData, ttlMs: number): Promise<number>
+  /** Creates a signed-in session and indexes it under its user, in one step. */
+  signIn(ref: Required<SessionRef>, data: NewSessionData, options: SignInOptions): Promise<SignInResult>
   /** A page view: slides the idle expiry when due, counts, takes the flash. */
   touch(ref: SessionRef, options: TouchOptions): Promise<TouchResult>
   /** A plain read: extends, counts and consumes nothing. */
-  read(ref: SessionRef, now: number): Promise<StoredSession | null>
+  read(ref: SessionRef): Promise<StoredSession | null>
   /** Reads and deletes at once: nothing written in between is lost or resurrected. */
   take(ref: SessionRef): Promise<SessionData | null>
-  /** Sets fields only while the session exists. */
-  update(ref: SessionRef, fields: Partial<SessionData>): Promise<boolean>
-  /** Records a session in its user's index; returns IDs evicted to keep the index bounded (their sessions are ended). */
-  index(userId: string, sessionId: string, createdAt: number, now: number): Promise<string[]>
-  /** Ends these sessions of the user and drops them from the index. */
-  end(userId: string, sessionIds: string[]): Promise<void>
-  /** Deletes one session that no index names. */
-  discard(ref: SessionRef): Promise<void>
-  /** The user's sessions that still exist, pruning the index of those that do not. */
-  list(userId: string, now: number): Promise<StoredSession[]>
+  /** Sets fields (and, with `proof`, the proof time to now) only while the session exists. */
+  update(ref: SessionRef, fields: Partial<SessionData>, options?: { proof?: boolean }): Promise<boolean>
+  /** Ends these sessions of the user; returns those that existed. */
+  end(userId: string, sessionIds: string[]): Promise<string[]>
+  /**
+   * Ends every session of the user but `keepId`, and records that no session
+   * or sign-in begun before now is valid. Returns the IDs it ended.
+   */
+  endAll(userId: string, keepId: string | null): Promise<string[]>
+  /** The user's live sessions, pruning the index of those that are not. */
+  list(userId: string): Promise<StoredSession[]>
   inspect(ref: SessionRef): Promise<StoreInspection>
 }

@@ -4,7 +4,12 @@ const TOKEN_BYTES = 24
 const SIGNATURE_BYTES = 16
 const TOKEN_LENGTH = Math.ceil((TOKEN_BYTES * 4) / 3)
 const SIGNATURE_LENGTH = Math.ceil((SIGNATURE_BYTES * 4) / 3)
-const COOKIE_PATTERN = new RegExp(`^[A-Za-z0-9_-]{${TOKEN_LENGTH}}\\.[A-Za-z0-9_-]{${SIGNATURE_LENGTH}}$`)
+const USER_ID = '[A-Za-z0-9-]{1,64}'
+/** `<token>.<signature>` for a visitor, `<token>.<user id>.<signature>` once signed in. */
+const COOKIE_PATTERN = new RegExp(
+  `^([A-Za-z0-9_-]{${TOKEN_LENGTH}})(?:\\.(${USER_ID}))?\\.([A-Za-z0-9_-]{${SIGNATURE_LENGTH}})$`,
+)
+const CANONICAL_SIGNATURE = new RegExp(`^[A-Za-z0-9_-]{${SIGNATURE_LENGTH - 1}}[AQgw]$`)
 /*
  * SHA-256 and HMAC through node:crypto cost several microseconds a call, a
  * large share of a whole page view, so what was worked out for a returning
@@ -14,7 +19,7 @@ const COOKIE_PATTERN = new RegExp(`^[A-Za-z0-9_-]{${TOKEN_LENGTH}}\\.[A-Za-z0-9_
  */
 const REMEMBERED = 10_000
 
-type Csrf = { token: string; macs: Buffer[] }
+type Csrf = { token: string; tokens: Buffer[] }
 type Known = { credentials: SessionCredentials; csrf?: Csrf }
 
 /** The most recent entries, in two generations: when the newer fills up, the older is dropped whole. */
@@ -41,14 +46,18 @@ class Recent<V> {
 
 /**
  * The secret half of a session: `token` lives only in the browser's cookie,
- * `id` (its SHA-256) names the session in Redis and on screen.
+ * `id` (its SHA-256) names the session in Redis and on screen. A signed-in
+ * session's cookie also names its user, under the same signature, so the store
+ * can find the session next to the user's other keys in one step.
  */
-export type SessionCredentials = { token: string; id: string; cookieValue: string }
+export type SessionCredentials = { token: string; id: string; userId?: string; cookieValue: string }
 
 /**
  * Signs and checks session cookies and CSRF tokens. The first secret signs what
  * is new; every secret is accepted, so a secret can be rotated without logging
- * anyone out.
+ * anyone out. Signatures are compared as the exact characters issued: base64url
+ * spells 16 byte strings' last character several ways, and `+`/`/` decode like
+ * `-`/`_`, so comparing decoded bytes would accept 16 spellings of one token.
  */
 export class SessionTokens {
   readonly #secrets: Buffer[]
@@ -60,10 +69,12 @@ export class SessionTokens {
     this.#secrets = secrets.map((secret) => Buffer.from(secret, 'utf8'))
   }
 
-  /** A fresh 192-bit token from the CSPRNG, its public ID and its signed cookie value. */
-  create(): SessionCredentials {
+  /** A fresh 192-bit token from the CSPRNG, its public ID and its signed cookie value (naming `userId` when given). */
+  create(userId?: string): SessionCredentials {
     const token = randomBytes(TOKEN_BYTES).toString('base64url')
-    return { token, id: sessionIdOf(token), cookieValue: `${token}.${this.#sign(this.#secrets[0]!, token)}` }
+    const signed = userId === undefined ? token : `${token}.${userId}`
+    const cookieValue = `${signed}.${this.#sign(this.#secrets[0]!, signed)}`
+    return { token, id: sessionIdOf(token), userId, cookieValue }
   }
 
   /**
@@ -74,17 +85,18 @@ export class SessionTokens {
     if (!cookieValue) return null
     const known = this.#byCookie.get(cookieValue)
     if (known) return known.credentials
-    if (!COOKIE_PATTERN.test(cookieValue)) return null
-    const token = cookieValue.slice(0, TOKEN_LENGTH)
-    const signature = Buffer.from(cookieValue.slice(TOKEN_LENGTH + 1), 'base64url')
+    const match = COOKIE_PATTERN.exec(cookieValue)
+    if (!match) return null
+    const [, token, userId, signature] = match as unknown as [string, string, string | undefined, string]
+    const signed = userId === undefined ? token : `${token}.${userId}`
     if (
       !anyMatches(
-        this.#secrets.map((secret) => this.#mac(secret, token)),
+        this.#secrets.map((secret) => this.#sign(secret, signed)),
         signature,
       )
     )
       return null
-    const credentials = { token, id: sessionIdOf(token), cookieValue }
+    const credentials = { token, id: sessionIdOf(token), userId, cookieValue }
     this.#byId.set(credentials.id, this.#byCookie.set(cookieValue, { credentials }))
     return credentials
   }
@@ -99,32 +111,31 @@ export class SessionTokens {
 
   verifyCsrfToken(sessionId: string, candidate: string | undefined): boolean {
     if (!candidate || candidate.length !== SIGNATURE_LENGTH) return false
-    return anyMatches(this.#csrfOf(sessionId).macs, Buffer.from(candidate, 'base64url'))
+    return anyMatches(this.#csrfOf(sessionId).tokens, candidate)
   }
 
   #csrfOf(sessionId: string): Csrf {
     const known = this.#byId.get(sessionId)
     if (known?.csrf) return known.csrf
-    const macs = this.#secrets.map((secret) => this.#mac(secret, `csrf:${sessionId}`))
-    const csrf = { token: macs[0]!.toString('base64url'), macs }
+    const tokens = this.#secrets.map((secret) => this.#sign(secret, `csrf:${sessionId}`))
+    const csrf = { token: tokens[0]!.toString(), tokens }
     if (known) known.csrf = csrf
     return csrf
   }
 
-  #mac(secret: Buffer, message: string): Buffer {
-    return createHmac('sha256', secret).update(message).digest().subarray(0, SIGNATURE_BYTES)
-  }
-
-  #sign(secret: Buffer, message: string): string {
-    return this.#mac(secret, message).toString('base64url')
+  /** The signature as the ASCII bytes of its one canonical base64url spelling. */
+  #sign(secret: Buffer, message: string): Buffer {
+    const mac = createHmac('sha256', secret).update(message).digest().subarray(0, SIGNATURE_BYTES)
+    return Buffer.from(mac.toString('base64url'))
   }
 }
 
-function anyMatches(macs: Buffer[], signature: Buffer): boolean {
-  if (signature.length !== SIGNATURE_BYTES) return false
+function anyMatches(expected: Buffer[], candidate: string): boolean {
+  if (!CANONICAL_SIGNATURE.test(candidate)) return false
+  const given = Buffer.from(candidate)
   let matched = false
-  // Every MAC is compared, so the time taken does not tell which secret matched.
-  for (const mac of macs) if (timingSafeEqual(mac, signature)) matched = true
+  // Every signature is compared, so the time taken does not tell which secret matched.
+  for (const signature of expected) if (timingSafeEqual(signature, given)) matched = true
   return matched
 }
 

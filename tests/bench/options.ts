@@ -19,6 +19,8 @@ export type BenchOptions = {
   leakCheck: boolean
   /** Measure the tutorial's Express stack side by side. */
   peer: boolean
+  /** What runs the peer: Node, as the tutorial did, or Bun. */
+  peerRuntime: 'node' | 'bun'
   /** Run the app under Bun's CPU profiler and report where its time went. */
   cpuProfile: boolean
   loadGenerator: 'auto' | 'wrk' | 'autocannon'
@@ -36,6 +38,7 @@ const USAGE = `Usage: bun run bench [options]
   --only a,b          run only these scenarios (${SCENARIOS.join(', ')})
   --no-leak-check     skip the three consecutive returning runs
   --no-peer           skip the tutorial's Express stack (tests/bench/peer)
+  --peer-runtime R    node (default, as the tutorial ran) | bun
   --cpu-prof          run the app under Bun's CPU profiler and print its top entries
                       (the profiler costs throughput: use it to see where time goes, not for figures)
   --load-generator G  wrk | autocannon | auto (default auto: wrk when on PATH)
@@ -56,6 +59,7 @@ export function parseOptions(argv: string[]): BenchOptions {
     scenarios: [...SCENARIOS],
     leakCheck: true,
     peer: true,
+    peerRuntime: 'node',
     cpuProfile: false,
     loadGenerator: 'auto',
     appEnv: {},
@@ -104,6 +108,12 @@ export function parseOptions(argv: string[]): BenchOptions {
       case '--no-peer':
         options.peer = false
         break
+      case '--peer-runtime': {
+        const runtime = value()
+        if (runtime !== 'node' && runtime !== 'bun') fail('--peer-runtime is node or bun')
+        options.peerRuntime = runtime as BenchOptions['peerRuntime']
+        break
+      }
       case '--cpu-prof':
         options.cpuProfile = true
         break

@@ -100,7 +100,11 @@ export function markdown(results: BenchResults): string {
   }
 
   if (Object.keys(results.redisCost).length > 0) {
-    lines.push('', '| Request (sent one at a time) | Redis commands | Round trips | Commands |', '|---|--:|--:|---|')
+    lines.push(
+      '',
+      '| Request (sent one at a time; median of ten blocks) | Redis commands | Round trips | Commands |',
+      '|---|--:|--:|---|',
+    )
     for (const [kind, cost] of Object.entries(results.redisCost)) {
       const commands =
         Object.entries(cost.byCommand)

@@ -67,8 +67,9 @@ const prefix = privateRedis ? 'tbench:' : `tbench-${randomBytes(4).toString('hex
 let redis: Redis | undefined
 let app: Child | undefined
 
-// The peer runs under Node, as the tutorial's stack was written for and deployed on.
-const node = Bun.which('node')
+// The peer runs under Node, as the tutorial's stack was written for and deployed on
+// (--peer-runtime bun runs it on Bun's Node compatibility instead, for comparison).
+const peerRuntime = options.peerRuntime === 'bun' ? process.execPath : Bun.which('node')
 const PEER_SERVER = join(import.meta.dir, 'peer', 'server.mjs')
 
 async function main(): Promise<BenchResults> {
@@ -121,6 +122,8 @@ async function main(): Promise<BenchResults> {
       // and the figures would measure the throttle instead of bcrypt.
       LOGIN_MAX_FAILURES_PER_EMAIL_IP: '1000000',
       LOGIN_MAX_FAILURES_PER_IP: '1000000',
+      LOGIN_MAX_SUCCESSES_PER_IP: '1000000',
+      LOGIN_MAX_SUCCESSES_PER_ACCOUNT: '1000000',
       BCRYPT_COST: '12',
       SHUTDOWN_GRACE_SECONDS: '5',
       ...options.appEnv,
@@ -157,10 +160,10 @@ async function main(): Promise<BenchResults> {
   const peerLoginFile = join(work, 'peer-login-sessions.txt')
   let peerPagePool: SessionPair[] = []
   let peerRestRss = 0
-  if (node && options.peer) {
+  if (peerRuntime && options.peer) {
     const peerPort = await freePort()
     peerBase = `http://127.0.0.1:${peerPort}`
-    peer = start('peer', [node, PEER_SERVER], {
+    peer = start('peer', [peerRuntime, PEER_SERVER], {
       cpus: SERVER_CPU,
       cwd: ROOT,
       logFile: join(work, 'peer.log'),
@@ -199,26 +202,50 @@ async function main(): Promise<BenchResults> {
   const peerScenarios: PeerResults['scenarios'] = {}
   const peaks: number[] = []
   type Run = (seconds: number) => Promise<LoadResult>
-  const measure = async (name: ScenarioName, target: Child, redisKind: string | null, run: Run, notes?: string) => {
-    if (options.warmup > 0) await run(options.warmup)
+  /** One measured run: its figures, the server CPU it took and its peak RSS (from a reset VmHWM when the kernel allows). */
+  const runOnce = async (target: Child, run: Run, seconds: number) => {
     const reset = resetPeakRss(target.pid)
     const cpuBefore = cpuMs(target.pid)
-    const result = await run(options.duration)
-    const cpu = cpuMs(target.pid) - cpuBefore
+    const result = await run(seconds)
+    return { result, cpu: cpuMs(target.pid) - cpuBefore, peak: peakRss(target.pid), reset }
+  }
+  const record = (
+    name: ScenarioName,
+    target: Child,
+    redisKind: string | null,
+    runs: Awaited<ReturnType<typeof runOnce>>[],
+    notes?: string,
+  ) => {
+    const requests = runs.reduce((sum, { result }) => sum + result.requests, 0)
+    const seconds = runs.reduce((sum, { result }) => sum + result.seconds, 0)
+    const cpu = runs.reduce((sum, run) => sum + run.cpu, 0)
     const scenario: ScenarioResult = {
-      ...result,
-      cpuMsPerRequest: result.requests > 0 ? cpu / result.requests : null,
-      peakRssBytes: peakRss(target.pid),
+      requests,
+      seconds,
+      rps: requests / seconds,
+      // wrk reports percentiles per run: the median is weighted by requests, the p99 is the worse run's.
+      p50Ms: runs.reduce((sum, { result }) => sum + result.p50Ms * result.requests, 0) / Math.max(1, requests),
+      p99Ms: Math.max(...runs.map(({ result }) => result.p99Ms)),
+      badStatus: runs.reduce((sum, { result }) => sum + result.badStatus, 0),
+      socketErrors: runs.reduce((sum, { result }) => sum + result.socketErrors, 0),
+      cpuMsPerRequest: requests > 0 ? cpu / requests : null,
+      peakRssBytes: Math.max(...runs.map((run) => run.peak)),
       redisKind,
-      notes: reset ? notes : [notes, 'peak RSS is since start (VmHWM could not be reset)'].filter(Boolean).join('; '),
+      notes: runs.every((run) => run.reset)
+        ? notes
+        : [notes, 'peak RSS is since start (VmHWM could not be reset)'].filter(Boolean).join('; '),
     }
     if (target === app) peaks.push(scenario.peakRssBytes)
     if (target === peer) peerScenarios[name] = scenario
     else scenarios[name] = scenario
     log(
-      `${target === peer ? 'peer ' : ''}${name}: ${Math.round(result.rps)} req/s, p99 ${result.p99Ms.toFixed(2)} ms, ${result.badStatus + result.socketErrors} bad, RSS now ${(currentRss(target.pid) / 2 ** 20).toFixed(0)} MB`,
+      `${target === peer ? 'peer ' : ''}${name}: ${Math.round(scenario.rps)} req/s, p99 ${scenario.p99Ms.toFixed(2)} ms, ${scenario.badStatus + scenario.socketErrors} bad, RSS now ${(currentRss(target.pid) / 2 ** 20).toFixed(0)} MB`,
     )
     return scenario
+  }
+  const measure = async (name: ScenarioName, target: Child, redisKind: string | null, run: Run, notes?: string) => {
+    if (options.warmup > 0) await run(options.warmup)
+    return record(name, target, redisKind, [await runOnce(target, run, options.duration)], notes)
   }
   const load =
     (url: string, mode: LoadMode, connections: number, sessionsFile?: string, timeoutSeconds?: number): Run =>
@@ -244,56 +271,90 @@ async function main(): Promise<BenchResults> {
       'the ceiling page after one EVALSHA through ioredis (PTTL + HGETALL of a session-sized hash): the most a page costing one Redis round trip can serve here',
     )
   }
-  // Each scenario runs against the app, then at once against the peer, so
-  // whatever else the machine does at the time weighs on both alike.
-  const servers = [
-    { target: app, base, pageFile, loginFile },
-    ...(peer ? [{ target: peer, base: peerBase, pageFile: peerPageFile, loginFile: peerLoginFile }] : []),
-  ]
-  for (const { target, base } of servers) {
-    if (selected.has('new-visitor'))
-      await measure('new-visitor', target, 'first visit', load(`${base}/`, 'plain', options.connections))
-  }
-  for (const { target, base, pageFile } of servers) {
-    if (selected.has('returning'))
-      await measure('returning', target, 'page view', load(`${base}/`, 'returning', options.connections, pageFile))
-  }
-  for (const { target, base, pageFile } of servers) {
-    if (selected.has('pour'))
-      await measure('pour', target, 'pour (htmx)', load(`${base}/beer`, 'pour', options.connections, pageFile))
+
+  type Server = { target: Child; base: string; pageFile: string; loginFile: string }
+  const appServer: Server = { target: app, base, pageFile, loginFile }
+  const peerServer: Server | null = peer
+    ? { target: peer, base: peerBase, pageFile: peerPageFile, loginFile: peerLoginFile }
+    : null
+  /*
+   * Each scenario runs in two halves per server, in the order app, peer,
+   * peer, app: whatever else the machine does meanwhile (it drifts over
+   * minutes on a shared machine) weighs on both alike, and a steady drift
+   * cancels out of the ratio.
+   */
+  const sideBySide = async (
+    name: ScenarioName,
+    redisKind: string,
+    runFor: (server: Server) => Run,
+    { allCpus = false }: { allCpus?: boolean } = {},
+  ) => {
+    const servers = peerServer ? [appServer, peerServer] : [appServer]
+    if (allCpus && pinned) for (const { target } of servers) pin(target.pid, ALL_CPUS)
+    for (const server of servers) if (options.warmup > 0) await runFor(server)(options.warmup)
+    const order = peerServer ? [appServer, peerServer, peerServer, appServer] : [appServer, appServer]
+    const halves = new Map<Server, Awaited<ReturnType<typeof runOnce>>[]>()
+    for (const server of order) {
+      const half = await runOnce(server.target, runFor(server), options.duration / 2)
+      halves.set(server, [...(halves.get(server) ?? []), half])
+    }
+    if (allCpus && pinned) for (const { target } of servers) pin(target.pid, SERVER_CPU!)
+    return servers.map((server) => record(name, server.target, redisKind, halves.get(server)!))
   }
 
-  const logins = (base: string, loginFile: string, connections: number) =>
-    load(`${base}/login`, 'login', connections, loginFile, 30)
-  for (const { target, base, loginFile } of servers) {
-    if (!selected.has('login')) continue
-    if (pinned) pin(target.pid, ALL_CPUS)
-    await measure(
-      'login',
-      target,
-      'login',
-      logins(base, loginFile, options.loginConnections),
-      `${options.loginConnections} connections; the server may use all ${cores} cores (the app runs bcrypt on worker threads)`,
+  if (selected.has('new-visitor'))
+    await sideBySide('new-visitor', 'first visit', ({ base }) => load(`${base}/`, 'plain', options.connections))
+  if (selected.has('returning'))
+    await sideBySide('returning', 'page view', ({ base, pageFile }) =>
+      load(`${base}/`, 'returning', options.connections, pageFile),
     )
-    if (pinned) pin(target.pid, SERVER_CPU!)
+  if (selected.has('pour'))
+    await sideBySide('pour', 'pour (htmx)', ({ base, pageFile }) =>
+      load(`${base}/beer`, 'pour', options.connections, pageFile),
+    )
+
+  const logins = ({ base, loginFile }: Server, connections: number) =>
+    load(`${base}/login`, 'login', connections, loginFile, 30)
+  if (selected.has('login')) {
+    // Whole runs, app then peer: a login takes a good part of a second, too long for halves to count many.
+    for (const server of peerServer ? [appServer, peerServer] : [appServer]) {
+      if (pinned) pin(server.target.pid, ALL_CPUS)
+      await measure(
+        'login',
+        server.target,
+        'login',
+        logins(server, options.loginConnections),
+        `${options.loginConnections} connections; the server may use all ${cores} cores (the app runs bcrypt on worker threads)`,
+      )
+      if (pinned) pin(server.target.pid, SERVER_CPU!)
+    }
   }
-  for (const { target, base, pageFile, loginFile } of servers) {
-    if (!selected.has('login-storm')) continue
-    if (pinned) pin(target.pid, ALL_CPUS)
-    // Page views stuck behind logins are what this measures, so they may take up to 10 s before counting as failed.
-    const returning = load(`${base}/`, 'returning', options.connections, pageFile, 10)
-    let storm: LoadResult | undefined
-    const scenario = await measure('login-storm', target, 'page view', async (seconds) => {
-      // The storm starts a second before the measured returning run and ends a second after it.
-      const running = logins(base, loginFile, options.stormConnections)(seconds + 2).then((result) => (storm = result))
-      await Bun.sleep(1000)
-      const result = await returning(seconds)
-      await running
-      return result
-    })
-    scenario.cpuMsPerRequest = null
-    scenario.notes = `figures of returning (${options.connections} connections) while ${options.stormConnections} connections log in: ${storm?.rps.toFixed(1)} logins/s, ${(storm?.badStatus ?? 0) + (storm?.socketErrors ?? 0)} failed`
-    if (pinned) pin(target.pid, SERVER_CPU!)
+  if (selected.has('login-storm')) {
+    const storms = new Map<Server, LoadResult[]>()
+    const stormRun =
+      (server: Server): Run =>
+      async (seconds) => {
+        // Page views stuck behind logins are what this measures, so they may take up to 10 s before counting as failed.
+        const returning = load(`${server.base}/`, 'returning', options.connections, server.pageFile, 10)
+        // The storm starts a second before the measured returning run and ends a second after it.
+        const running = logins(server, options.stormConnections)(seconds + 2)
+        await Bun.sleep(1000)
+        const result = await returning(seconds)
+        const storm = await running
+        storms.set(server, [...(storms.get(server) ?? []), storm])
+        return result
+      }
+    const results = await sideBySide('login-storm', 'page view', stormRun, { allCpus: true })
+    for (const [i, server] of [appServer, peerServer].filter((entry) => entry !== null).entries()) {
+      // Warm-up storms are left out: only the measured halves count.
+      const measured = storms.get(server)!.slice(options.warmup > 0 ? 1 : 0)
+      const loginCount = measured.reduce((sum, storm) => sum + storm.requests, 0)
+      const loginSeconds = measured.reduce((sum, storm) => sum + storm.seconds, 0)
+      const failed = measured.reduce((sum, storm) => sum + storm.badStatus + storm.socketErrors, 0)
+      results[i]!.cpuMsPerRequest = null
+      results[i]!.notes =
+        `figures of returning (${options.connections} connections) while ${options.stormConnections} connections log in: ${(loginCount / loginSeconds).toFixed(1)} logins/s, ${failed} failed`
+    }
   }
 
   let leakCheck: LeakCheck | null = null
@@ -319,7 +380,10 @@ async function main(): Promise<BenchResults> {
   await stop(ceiling)
   const peerResults: PeerResults | null = peer
     ? {
-        runtime: `Node ${Bun.spawnSync([node!, '--version']).stdout.toString().trim()}`,
+        runtime:
+          options.peerRuntime === 'bun'
+            ? `Bun ${Bun.version}`
+            : `Node ${Bun.spawnSync([peerRuntime!, '--version']).stdout.toString().trim()}`,
         scenarios: peerScenarios,
         restRssBytes: peerRestRss,
         peakRssBytes: Math.max(0, ...Object.values(peerScenarios).map((scenario) => scenario.peakRssBytes)),
@@ -536,6 +600,8 @@ async function describeMachine(redis: Redis): Promise<Record<string, string | nu
 
 async function answersPing(url: string): Promise<boolean> {
   const client = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null })
+  // Refused connections while Redis starts are expected: connect() rejects, and this keeps ioredis from also printing them.
+  client.on('error', () => {})
   try {
     await client.connect()
     return (await client.ping()) === 'PONG'

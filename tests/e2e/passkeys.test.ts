@@ -1,12 +1,14 @@
 import { afterAll, beforeAll, expect, setDefaultTimeout, test } from 'bun:test'
+import { Secret, TOTP } from 'otpauth'
 import type { Browser, CDPSession, Page } from 'playwright-core'
 import { createTestApp, type TestApp } from '../support/test-app.ts'
 import { expectAccessible } from './support/accessibility.ts'
 import { describeInBrowser, launchChromium, SCENARIO_TIMEOUT_MS } from './support/chromium.ts'
-import { logIn, logOut, readPanel } from './support/flows.ts'
+import { logIn, logOut, readPanel, submitLogin } from './support/flows.ts'
 import { inTab } from './support/tab.ts'
 
 const EMAIL = 'passkey@example.com'
+const TWO_STEP_EMAIL = 'twostep@example.com'
 const PASSWORD = 'correct horse battery'
 
 setDefaultTimeout(SCENARIO_TIMEOUT_MS * 2)
@@ -53,6 +55,7 @@ describeInBrowser('passkeys, in Chromium with a virtual authenticator', () => {
     ;[browser, t] = await Promise.all([launchChromium(), createTestApp('e2epasskeys', { APP_URL: baseUrl })])
     app = t.app
     await t.services.users.create(EMAIL, await t.services.hasher.hash(PASSWORD))
+    await t.services.users.create(TWO_STEP_EMAIL, await t.services.hasher.hash(PASSWORD))
   })
   afterAll(async () => {
     await browser?.close()
@@ -108,7 +111,7 @@ describeInBrowser('passkeys, in Chromium with a virtual authenticator', () => {
       await page.locator(`#session-panel[data-user-email="${EMAIL}"]`).waitFor()
       expect(optionRequests.length).toBe(2)
       const panel = await readPanel(page)
-      const stored = await t.redis.hgetall(`${t.config.redis.prefix}s:${panel.sessionId}`)
+      const stored = await t.redis.hgetall(await t.sessionKey(panel.sessionId))
       expect(stored.k).toBe('passkey')
       expect(Number(stored.p)).toBeGreaterThan(Date.now() - 60_000)
 
@@ -157,5 +160,40 @@ describeInBrowser('passkeys, in Chromium with a virtual authenticator', () => {
       await page.locator('main [role="alert"]', { hasText: 'could not sign you in' }).first().waitFor()
       expect((await readPanel(page)).email).toBeUndefined()
       expect(t.audit.filter((entry) => entry.reason === 'passkey_failed')).toHaveLength(1)
+    }))
+
+  test('after a password, a passkey is the second step too', () =>
+    run(async (tab) => {
+      const { page } = tab
+      const { cdp, authenticatorId } = await virtualAuthenticator(page)
+      await logIn(tab, TWO_STEP_EMAIL, PASSWORD)
+      await page.goto('/account/security')
+      await page.getByLabel('Passkey name').fill('Phone')
+      await page.getByRole('button', { name: 'Add a passkey' }).click()
+      await page.locator('#flash', { hasText: 'Passkey "Phone" added.' }).waitFor()
+      // The authenticator app goes on too, so a password alone no longer signs in.
+      const user = (await t.services.users.findByEmail(TWO_STEP_EMAIL))!
+      const factors = t.services.deps.secondFactors
+      const secret = (await factors.startEnrolment(user.id))!
+      const enrolled = await factors.confirmEnrolment(
+        user.id,
+        TOTP.generate({ secret: Secret.fromBase32(secret) }),
+        Date.now(),
+      )
+      expect(enrolled.ok).toBe(true)
+      await logOut(tab)
+
+      // Not answering by itself, so the login page's autofill cannot sign in before the password does.
+      await cdp.send('WebAuthn.setAutomaticPresenceSimulation', { authenticatorId, enabled: false })
+      await page.goto('/login')
+      await submitLogin(page, TWO_STEP_EMAIL, PASSWORD)
+      await page.waitForURL(`${baseUrl}/login/verify`)
+      await expectAccessible(tab, 'second step with a passkey')
+      await cdp.send('WebAuthn.setAutomaticPresenceSimulation', { authenticatorId, enabled: true })
+      await page.getByRole('button', { name: 'Use a passkey instead' }).click()
+      await page.waitForURL(`${baseUrl}/`)
+      await page.locator(`#session-panel[data-user-email="${TWO_STEP_EMAIL}"]`).waitFor()
+      const { sessionId } = await readPanel(page)
+      expect((await t.redis.hgetall(await t.sessionKey(sessionId))).k).toBe('passkey')
     }))
 })

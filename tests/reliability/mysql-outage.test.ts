@@ -36,6 +36,20 @@ async function fillPool() {
   await Promise.all(Array.from({ length: POOL_SIZE }, () => t.services.database.pool.query('SELECT SLEEP(0.05)')))
 }
 
+/** Readiness once it answers `status`: its answer is reused for up to a second, so a change shows within about two. */
+async function readinessBecomes(status: number): Promise<Response> {
+  let last = await t.app.request('/readyz')
+  await waitFor(
+    `/readyz to answer ${status}`,
+    async () => {
+      last = await t.app.request('/readyz')
+      return last.status === status
+    },
+    2500,
+  )
+  return last
+}
+
 async function loggedIn() {
   const browser = new TestBrowser(t.app)
   await browser.get('/login')
@@ -96,8 +110,7 @@ describe('MySQL down', () => {
       expect(signup.html.match(/<form id="signup-form"[\s\S]*?<\/form>/)?.[0]).toContain('temporarily unavailable')
       expect(signup.html).not.toContain(strong)
 
-      const ready = await t.app.request('/readyz')
-      expect(ready.status).toBe(503)
+      const ready = await readinessBecomes(503)
       expect(((await ready.json()) as { checks: unknown }).checks).toEqual({ redis: 'ok', mysql: 'unavailable' })
 
       const logout = await user.post('/logout')
@@ -116,7 +129,7 @@ describe('MySQL down', () => {
       5000,
     )
     expect(panelOf((await visitor.get('/')).html).email).toBe(EMAIL)
-    expect((await t.app.request('/readyz')).status).toBe(200)
+    await readinessBecomes(200)
     expect(t.errors.some((line) => line.includes('"stack"'))).toBe(false)
   })
 
@@ -163,16 +176,17 @@ describe('MySQL down', () => {
     await fillPool()
     mysql.freeze()
     try {
+      // An answer from before the hang may be reused for up to a second.
+      await new Promise((resolve) => setTimeout(resolve, 1000))
       const started = performance.now()
       const checks = await Promise.all(Array.from({ length: POOL_SIZE + 2 }, () => t.app.request('/readyz')))
       expect(checks.map((check) => check.status)).toEqual(Array.from({ length: POOL_SIZE + 2 }, () => 503))
       expect(performance.now() - started).toBeLessThan(2000)
-
-      await mysql.start()
-      const { response } = await visitor.post('/login', { email: EMAIL, password: PASSWORD })
-      expect(response.status).toBe(303)
     } finally {
       mysql.thaw()
     }
+    await mysql.start()
+    const { response } = await visitor.post('/login', { email: EMAIL, password: PASSWORD })
+    expect(response.status).toBe(303)
   })
 })

@@ -9,7 +9,7 @@ setDefaultTimeout(30_000)
 // The least-privilege Redis user the README recommends: its own key prefix,
 // plain reads, writes and scripts, nothing administrative.
 const PREFIX = 'taproomacl:'
-const ACL = [`~${PREFIX}*`, '-@all', '+@read', '+@write', '+@scripting', '+@connection', '+info']
+const ACL = [`~${PREFIX}*`, '-@all', '+@read', '+@write', '+@scripting', '+@connection', '+info', '+time']
 let redis: RedisServer
 let t: TestApp
 

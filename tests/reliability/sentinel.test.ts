@@ -30,7 +30,7 @@ describe('Redis Sentinel', () => {
     await browser.get('/')
     for (let i = 0; i < 3; i++) await browser.post('/beer', {}, { htmx: true })
     const { sessionId } = panelOf((await browser.get('/')).html)
-    const key = `${t.config.redis.prefix}s:${sessionId}`
+    const key = await t.sessionKey(sessionId)
     expect((await redisCli(sentinel.master.port, 'EXISTS', key)).trim()).toBe('1')
     await waitFor(
       'the replica to hold the session',

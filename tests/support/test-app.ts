@@ -60,7 +60,11 @@ export function captureLogs() {
 export async function createTestApp(
   label: string,
   env: Record<string, string> = {},
-  options: { now?: () => number; mailRetry?: { attempts: number; backoffMs: number } } = {},
+  options: {
+    now?: () => number
+    localClock?: () => number
+    mailRetry?: { attempts: number; backoffMs: number }
+  } = {},
 ) {
   const { prefix, database } = isolation(label)
   const config = parseEnv({
@@ -81,6 +85,7 @@ export async function createTestApp(
     logger,
     mailRetry: options.mailRetry ?? { attempts: 3, backoffMs: 50 },
     now: options.now,
+    localClock: options.localClock,
   })
   await prepare(config, services)
   const app = createApp(services.deps)
@@ -103,6 +108,25 @@ export async function createTestApp(
       await services.close()
       await dropDatabase(database)
     },
+    /** The Redis key of a session by its public ID: a visitor's, or a signed-in one's beside its user's keys. */
+    sessionKey: (id: string | undefined): Promise<string> => sessionKeyIn(services.redis, prefix, String(id)),
+    /** The Redis key of a user's session index. */
+    indexKey: (userId: string): string => `${prefix}u:{${userId}}`,
+    /**
+     * Moves a session `ms` into the past: its stored times (created, last
+     * seen, proof, retained), its index entry and its user's valid-since time. Redis's clock is the only
+     * clock the session layer trusts, so this is how tests let time pass.
+     */
+    async age(id: string, ms: number): Promise<void> {
+      const key = await sessionKeyIn(services.redis, prefix, id)
+      const stored = await services.redis.hgetall(key)
+      const times = ['c', 'l', 'p', 'r'].filter((field) => stored[field] !== undefined)
+      await Promise.all(times.map((field) => services.redis.hset(key, field, Number(stored[field]) - ms)))
+      if (!stored.u) return
+      await services.redis.zadd(`${prefix}u:{${stored.u}}`, 'XX', 'INCR', -ms, id)
+      const since = await services.redis.get(`${prefix}v:{${stored.u}}`)
+      if (since !== null) await services.redis.set(`${prefix}v:{${stored.u}}`, Number(since) - ms, 'KEEPTTL')
+    },
     /** Every key this app wrote, across all cluster nodes. */
     keys: (): Promise<string[]> => scanKeys(services.redis, `${prefix}*`),
     async cleanup() {
@@ -115,6 +139,12 @@ export async function createTestApp(
 }
 
 export type TestApp = Awaited<ReturnType<typeof createTestApp>>
+
+/** Where a session lives (`<prefix>s:<id>` or `<prefix>s:{<user id>}:<id>`); the visitor form when it does not exist. */
+export async function sessionKeyIn(redis: RedisClient, prefix: string, id: string): Promise<string> {
+  const found = await scanKeys(redis, `${prefix}s:*${id}`)
+  return found.find((key) => key.endsWith(`:${id}`)) ?? `${prefix}s:${id}`
+}
 
 export async function scanKeys(redis: RedisClient, pattern: string): Promise<string[]> {
   const nodes = 'nodes' in redis && typeof redis.nodes === 'function' ? redis.nodes('master') : [redis]

@@ -21,6 +21,10 @@ const LABELS: Record<string, (count: number) => string> = {
   email_changed: () => 'Email address changed',
   session_revoked: (count) => (count === 1 ? 'Session ended' : `${count} sessions ended`),
   reauthenticated: () => 'Password confirmed for a sensitive action',
+  password_reset_requested: () => 'Password reset link requested',
+  password_reset: () => 'Password reset by email',
+  email_verified: () => 'Email address confirmed',
+  email_change_requested: () => 'Email address change requested',
   second_factor_required: () => 'Password right, second step asked for',
   totp_enabled: () => 'Authenticator app turned on',
   totp_disabled: () => 'Authenticator app turned off',
@@ -79,7 +83,14 @@ function ActivityRow({ entry, now }: { entry: ActivityEntry; now: number }) {
 /** GET /account/activity: the user's latest security events. */
 export function ActivityPage({ session, csrfToken, entries, retentionDays, now, timeout }: ActivityPageProps) {
   return (
-    <Layout title="Account activity" loggedIn csrfToken={csrfToken} flash={session.flash} timeout={timeout}>
+    <Layout
+      title="Account activity"
+      loggedIn
+      csrfToken={csrfToken}
+      flash={session.flash}
+      path="/account/activity"
+      timeout={timeout}
+    >
       <h1>Account activity</h1>
       <p>
         The latest security events of {session.email}, newest first: sign-ins, failed attempts to guess your password

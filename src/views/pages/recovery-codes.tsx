@@ -1,17 +1,32 @@
 import type { StoredSession } from '../../session/store.ts'
 import { Layout } from '../layout.tsx'
+import type { SessionTimeoutProps } from '../partials/session-timeout.tsx'
 
-export type RecoveryCodesProps = { csrfToken: string; codes: string[]; session: StoredSession; first: boolean }
+export type RecoveryCodesProps = {
+  csrfToken: string
+  codes: string[]
+  session: StoredSession
+  first: boolean
+  timeout?: SessionTimeoutProps
+}
 
 /*
  * Shown exactly once: only hashes are kept. The download is a data: URL, so
  * it works without JavaScript and sends the codes nowhere; the copy button is
  * added by public/passkeys.js where the clipboard is available.
  */
-export function RecoveryCodesPage({ csrfToken, codes, session, first }: RecoveryCodesProps) {
+export function RecoveryCodesPage({ csrfToken, codes, session, first, timeout }: RecoveryCodesProps) {
   const text = `Taproom recovery codes for ${session.email}\nEach code works once.\n\n${codes.join('\n')}\n`
   return (
-    <Layout title="Your recovery codes" loggedIn csrfToken={csrfToken} flash={session.flash} scripts={['passkeys.js']}>
+    <Layout
+      title="Your recovery codes"
+      loggedIn
+      csrfToken={csrfToken}
+      flash={session.flash}
+      path="/account/security"
+      timeout={timeout}
+      scripts={['passkeys.js']}
+    >
       <h1>{first ? 'Authenticator app on: save your recovery codes' : 'Your new recovery codes'}</h1>
       <p>
         If you lose your phone, each of these codes signs you in once in place of an app code. Keep them somewhere safe,

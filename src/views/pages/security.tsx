@@ -4,6 +4,7 @@ import { Layout } from '../layout.tsx'
 import { CodeField } from '../partials/code-field.tsx'
 import { CsrfField } from '../partials/csrf-field.tsx'
 import { PasskeyNeedsScript } from '../partials/passkey-needs-script.tsx'
+import type { SessionTimeoutProps } from '../partials/session-timeout.tsx'
 import { Timestamp } from '../partials/timestamp.tsx'
 
 export type SecurityPageProps = {
@@ -12,6 +13,7 @@ export type SecurityPageProps = {
   session: StoredSession
   now: number
   error?: string
+  timeout?: SessionTimeoutProps
 }
 
 function AuthenticatorApp({ csrfToken, status }: Pick<SecurityPageProps, 'csrfToken' | 'status'>) {
@@ -131,13 +133,15 @@ function Passkeys({ csrfToken, status, now }: Pick<SecurityPageProps, 'csrfToken
 }
 
 /** GET /account/security: the authenticator app, recovery codes and passkeys of the signed-in user. */
-export function SecurityPage({ csrfToken, status, session, now, error }: SecurityPageProps) {
+export function SecurityPage({ csrfToken, status, session, now, error, timeout }: SecurityPageProps) {
   return (
     <Layout
       title="Security"
       loggedIn
       csrfToken={csrfToken}
       flash={session.flash}
+      path="/account/security"
+      timeout={timeout}
       scripts={['webauthn.min.js', 'passkeys.js']}
     >
       <h1>Security</h1>

@@ -28,6 +28,10 @@ export function SessionsPage({
       <p>
         <a href="/account/password">Change your password</a> to log out everywhere else and keep this browser logged in.
       </p>
+      <p>
+        <a href="/account/activity">Account activity</a> lists recent sign-ins and changes.{' '}
+        <a href="/account/delete">Delete your account</a> to log out everywhere and remove it for good.
+      </p>
     </Layout>
   )
 }

@@ -4,8 +4,15 @@ import type { StoredSession } from '../../session/store.ts'
 import { Layout } from '../layout.tsx'
 import { CodeField } from '../partials/code-field.tsx'
 import { CsrfField } from '../partials/csrf-field.tsx'
+import type { SessionTimeoutProps } from '../partials/session-timeout.tsx'
 
-export type TotpSetupProps = { csrfToken: string; secret: string; uri: string; error?: string }
+export type TotpSetupProps = {
+  csrfToken: string
+  secret: string
+  uri: string
+  error?: string
+  timeout?: SessionTimeoutProps
+}
 
 /*
  * A plain form, not swapped by htmx: its answer is the one page that ever
@@ -33,7 +40,14 @@ function TotpConfirmForm({ csrfToken, error }: Pick<TotpSetupProps, 'csrfToken' 
 export function TotpSetupPage(props: TotpSetupProps & { session: StoredSession }) {
   const grouped = props.secret.match(/.{1,4}/g)!.join(' ')
   return (
-    <Layout title="Set up an authenticator app" loggedIn csrfToken={props.csrfToken} flash={props.session.flash}>
+    <Layout
+      title="Set up an authenticator app"
+      loggedIn
+      csrfToken={props.csrfToken}
+      flash={props.session.flash}
+      path="/account/security"
+      timeout={props.timeout}
+    >
       <h1>Set up an authenticator app</h1>
       <ol class="steps">
         <li>

@@ -24,6 +24,8 @@ const MEANINGS: Record<keyof SessionData, (value: string, now: number) => string
   flash: () => 'one-time message, shown and removed by the next page view',
   provedAt: (value, now) => `when the user last proved who they are, ${relativeTime(Number(value), now)}`,
   method: (value) => `how they signed in (${value})`,
+  retainedAt: (value, now) =>
+    `kept when every other session of this user was ended, ${relativeTime(Number(value), now)}`,
   pendingUserId: () => 'user whose password was right, waiting for the second step (not logged in)',
   pendingUntil: (value, now) => `deadline for the second step, ${relativeTime(Number(value), now)}`,
 }

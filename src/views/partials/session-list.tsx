@@ -1,4 +1,4 @@
-import type { StoredSession } from '../../session/store.ts'
+import type { SignInMethod, StoredSession } from '../../session/store.ts'
 import { CsrfField } from './csrf-field.tsx'
 import { Timestamp } from './timestamp.tsx'
 
@@ -17,7 +17,14 @@ const LIST_SWAP = {
   'hx-status:5xx': 'target:#flash swap:innerHTML',
 }
 
-const COLUMNS = ['Device', 'IP address', 'Signed in', 'Last activity'] as const
+const COLUMNS = ['Device', 'IP address', 'Signed in with', 'Signed in', 'Last activity'] as const
+
+const METHODS: Record<SignInMethod, string> = {
+  password: 'Password',
+  'password+app': 'Password + app',
+  passkey: 'Passkey',
+  'recovery-code': 'Recovery code',
+}
 
 function SessionRow({
   session,
@@ -36,10 +43,13 @@ function SessionRow({
     <tr data-session-id={session.id} data-current={current ? 'true' : undefined}>
       <td data-label={COLUMNS[0]}>{device}</td>
       <td data-label={COLUMNS[1]}>{session.ip ?? 'unknown'}</td>
-      <td data-label={COLUMNS[2]}>
-        <Timestamp ms={session.createdAt} now={now} />
+      <td data-label={COLUMNS[2]} data-sign-in-method={session.method}>
+        {session.method ? METHODS[session.method] : 'unknown'}
       </td>
       <td data-label={COLUMNS[3]}>
+        <Timestamp ms={session.createdAt} now={now} />
+      </td>
+      <td data-label={COLUMNS[4]}>
         <Timestamp ms={session.lastSeenAt} now={now} relative />
       </td>
       <td class="row-action">
