@@ -33,7 +33,6 @@ describeInBrowser('pages that tell the truth and answer at once, in Chromium', (
   let browser: Browser
   let served: ServedApp
   const run = (scenario: Parameters<typeof inTab>[3]) => inTab(browser, served.baseUrl, {}, scenario)
-  const sessionKey = (id: string) => `${served.config.redis.prefix}s:${id}`
 
   beforeAll(async () => {
     ;[browser, served] = await Promise.all([launchChromium(), serveTestApp('e2etruth')])
@@ -158,7 +157,7 @@ describeInBrowser('pages that tell the truth and answer at once, in Chromium', (
       const { page } = tab
       const { sessionId } = await logIn(tab, EMAIL, PASSWORD)
       // A page view would slide the expiry back; a tab coming back into view only looks (GET /session).
-      await served.redis.pexpire(sessionKey(sessionId!), 3000)
+      await served.redis.pexpire(await served.sessionKey(sessionId), 3000)
       await page.evaluate(() => window.dispatchEvent(new Event('focus')))
       await page.waitForFunction(() => /^0:0[0-3]$/.test(document.querySelector('[data-countdown]')?.textContent ?? ''))
       await page.waitForFunction(() => document.querySelector('#session-panel')?.textContent?.includes('has ended'), {
@@ -181,7 +180,7 @@ describeInBrowser('pages that tell the truth and answer at once, in Chromium', (
       const { sessionId } = await logIn(tab, EMAIL, PASSWORD)
       const top = () => page.locator('main').evaluate((main) => main.getBoundingClientRect().top)
       const before = await top()
-      await served.redis.del(sessionKey(sessionId!))
+      await served.redis.del(await served.sessionKey(sessionId))
       let pourAnswers = 0
       page.on('response', (response) => {
         if (response.url().endsWith('/beer')) pourAnswers++
