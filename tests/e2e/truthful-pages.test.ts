@@ -2,6 +2,7 @@ import { afterAll, beforeAll, expect, setDefaultTimeout, test } from 'bun:test'
 import type { Browser, Page } from 'playwright-core'
 import { describeInBrowser, launchChromium, SCENARIO_TIMEOUT_MS } from './support/chromium.ts'
 import { logIn, readPanel, submitLogin } from './support/flows.ts'
+import { screenshot } from './support/screenshots.ts'
 import { type ServedApp, serveTestApp } from './support/served-app.ts'
 import { inTab, openTab, type Tab } from './support/tab.ts'
 
@@ -411,5 +412,6 @@ describeInBrowser('pages that tell the truth and answer at once, in Chromium', (
       expect(commands).toContain('HINCRBY s:‹id› b 1')
       expect(commands).toContain('PTTL s:‹id›')
       expect(await page.locator('dl.commands dd').count()).toBe(commands.length)
+      await screenshot(page, 'how-it-works')
     }))
 })
