@@ -18,16 +18,19 @@ import type { Config } from './env.ts'
 import { accessLog } from './http/access-log.ts'
 import { clientIp, type SocketAddress } from './http/client-ip.ts'
 import { csrfProtection } from './http/csrf.ts'
+import { closeWhenDraining } from './http/draining.ts'
 import { errorPages } from './http/error-handler.tsx'
 import { formBodyGuard } from './http/form.ts'
 import { noStore, varyOnHtmx } from './http/htmx.ts'
 import { securityHeaders } from './http/security-headers.ts'
 import { staticAssets } from './http/static-assets.ts'
+import type { Lifecycle } from './lifecycle.ts'
 import type { Logger } from './log.ts'
 import type { DevOutbox } from './mail/dev-outbox.ts'
 import type { AccountRecovery } from './recovery/account-recovery.ts'
 import type { SecurityNotices } from './recovery/notices.ts'
 import { accountRoutes } from './routes/account.tsx'
+import { accountEmailRoutes } from './routes/account-email.tsx'
 import { activityRoutes } from './routes/activity.tsx'
 import { authRoutes } from './routes/auth.tsx'
 import { confirmRoutes } from './routes/confirm.tsx'
@@ -37,6 +40,7 @@ import { freshProofGuard } from './routes/fresh-proof.tsx'
 import { healthRoutes, type ReadinessCheck } from './routes/health.ts'
 import { homeRoutes } from './routes/home.tsx'
 import { howItWorksRoutes } from './routes/how-it-works.tsx'
+import { passwordResetRoutes } from './routes/password-reset.tsx'
 import { SECOND_STEP_SECONDS, secondStepRoutes } from './routes/second-step.tsx'
 import { securityRoutes } from './routes/security.tsx'
 import { sessionExtendRoutes } from './routes/session-extend.tsx'
@@ -65,6 +69,7 @@ export type AppDeps = {
   /** Present when mail goes to the in-memory dev outbox: GET /dev/mail shows it. */
   outbox?: DevOutbox
   readiness: Record<string, ReadinessCheck>
+  lifecycle: Lifecycle
   socketAddress: SocketAddress
   logger: Logger
   now?: () => number
@@ -84,10 +89,11 @@ export function createApp(deps: AppDeps) {
   app.notFound(errors.notFound)
 
   app.use(securityHeaders({ hsts: config.session.cookieSecure }))
+  app.use(closeWhenDraining(deps.lifecycle))
   // Static files and health checks come next: they need no session and cost
   // no Redis command.
   app.route('/', staticAssets)
-  app.route('/', healthRoutes(deps.readiness))
+  app.route('/', healthRoutes(deps.readiness, deps.lifecycle))
 
   // Our own id for every request: a client's X-Request-Id is logged beside it, never as it.
   app.use(requestId({ headerName: '' }))
@@ -98,7 +104,7 @@ export function createApp(deps: AppDeps) {
   app.use(clientIp({ trustProxy: config.trustProxy, socketAddress: deps.socketAddress }))
   app.use(formBodyGuard())
   app.use(deps.sessions.middleware)
-  app.use(csrfProtection({ trustProxy: config.trustProxy }))
+  app.use(csrfProtection({ appOrigin: config.appUrlGiven ? config.appUrl : undefined }))
 
   const lifetimes = { idleSeconds: deps.sessions.idleSeconds, absoluteSeconds: deps.sessions.absoluteSeconds }
   const proof = { maxAgeSeconds: config.reauthSeconds, lifetimes, now }
@@ -115,6 +121,8 @@ export function createApp(deps: AppDeps) {
       audit: deps.audit,
       now,
       secondStepSeconds: SECOND_STEP_SECONDS,
+      recovery: deps.recovery,
+      notices: deps.notices,
     }),
   )
   app.route(
@@ -133,6 +141,23 @@ export function createApp(deps: AppDeps) {
   app.route('/', signupRoutes(deps))
   app.route(
     '/',
+    passwordResetRoutes({
+      recovery: deps.recovery,
+      notices: deps.notices,
+      sessions: deps.sessions,
+      hasher: deps.hasher,
+      throttle: deps.throttle,
+      credentialGate: deps.credentialGate,
+      newPasswordCheck: deps.newPasswordCheck,
+      secondFactors: deps.secondFactors,
+      audit: deps.audit,
+      passwordResetSeconds: config.passwordResetSeconds,
+      secondStepSeconds: SECOND_STEP_SECONDS,
+      now,
+    }),
+  )
+  app.route(
+    '/',
     accountRoutes({
       sessions: deps.sessions,
       authenticator: deps.authenticator,
@@ -143,6 +168,8 @@ export function createApp(deps: AppDeps) {
       newPasswordCheck: deps.newPasswordCheck,
       audit: deps.audit,
       requireFreshProof,
+      recovery: deps.recovery,
+      notices: deps.notices,
       now,
     }),
   )
@@ -161,6 +188,18 @@ export function createApp(deps: AppDeps) {
     }),
   )
   app.route('/', sessionExtendRoutes({ lifetimes, now }))
+  app.route(
+    '/',
+    accountEmailRoutes({
+      recovery: deps.recovery,
+      notices: deps.notices,
+      sessions: deps.sessions,
+      audit: deps.audit,
+      requireFreshProof,
+      lifetimes,
+      now,
+    }),
+  )
   app.route(
     '/',
     securityRoutes({

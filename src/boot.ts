@@ -1,13 +1,15 @@
+import { createApp } from './app.ts'
 import { ensureDatabase, migrateDatabase } from './db/migrate.ts'
 import { seedDemoUser } from './db/seed.ts'
-import type { Wiring } from './deps.ts'
-import type { Config } from './env.ts'
+import { type Wiring, type WiringOptions, wireDependencies } from './deps.ts'
+import { type Config, loadConfig } from './env.ts'
 import type { Logger } from './log.ts'
 import { connectRedis, type RedisClient } from './redis/client.ts'
 import { assertNoEviction, EvictionPolicyError } from './redis/eviction.ts'
 import { isTransient } from './unavailable.ts'
 
 const CLOSE_TIMEOUT_MS = 5000
+const DRAIN_MS = 1000
 
 /** Retries a startup step with backoff while its failure looks transient, saying each time what it waits for. */
 async function retry<T>(logger: Logger, what: string, step: () => Promise<T>, attempts = 30): Promise<T> {
@@ -100,6 +102,18 @@ export async function prepareOrExit(config: Config, services: Wiring): Promise<v
   }
 }
 
+/**
+ * What both entry files (Bun and Node) do before they listen: the
+ * configuration read, every dependency wired and prepared (or exit 1), the
+ * app built. Each then serves `app.fetch` its own way.
+ */
+export async function startApp(options: Pick<WiringOptions, 'workerUrl' | 'socketAddress'>) {
+  const config = loadConfig()
+  const services = wireDependencies(config, options)
+  await prepareOrExit(config, services)
+  return { config, services, app: createApp(services.deps) }
+}
+
 /** Closes the services, but never waits longer than `ms` for a connection that hangs. */
 async function closeWithin(services: Wiring, ms: number): Promise<void> {
   let timer: ReturnType<typeof setTimeout> | undefined
@@ -108,8 +122,10 @@ async function closeWithin(services: Wiring, ms: number): Promise<void> {
 }
 
 /**
- * On SIGTERM or SIGINT: stop accepting, let in-flight requests finish within the
- * grace period, close Redis, MySQL and the bcrypt workers, exit 0.
+ * On SIGTERM or SIGINT: for up to a second answer every request with
+ * Connection: close (and /readyz with 503), then stop accepting, let in-flight
+ * requests finish within the rest of the grace period, close Redis, MySQL and
+ * the bcrypt workers, exit 0.
  */
 export function shutdownOnSignals(
   config: Config,
@@ -121,10 +137,17 @@ export function shutdownOnSignals(
     if (stopping) return
     stopping = true
     services.logger.info(`${signal} received: finishing in-flight requests (up to ${config.shutdownGraceSeconds} s)`)
+    services.deps.lifecycle.draining = true
+    // Still listening for a moment, every answer says Connection: close and
+    // /readyz 503: keep-alive clients and the balancer move elsewhere before
+    // the listener goes and the idle connections with it.
+    const graceMs = config.shutdownGraceSeconds * 1000
+    const drainMs = Math.min(DRAIN_MS, graceMs)
+    await new Promise((resolve) => setTimeout(resolve, drainMs))
     let timer: ReturnType<typeof setTimeout> | undefined
-    const grace = new Promise<'timeout'>(
-      (resolve) => (timer = setTimeout(() => resolve('timeout'), config.shutdownGraceSeconds * 1000)),
-    )
+    const grace = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), graceMs - drainMs)
+    })
     const outcome = await Promise.race([stopServer(false).then(() => 'drained' as const), grace])
     clearTimeout(timer)
     if (outcome === 'timeout') {

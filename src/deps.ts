@@ -25,6 +25,7 @@ import { SecondFactorRepository } from './db/second-factors.ts'
 import { UserRepository } from './db/users.ts'
 import type { Config } from './env.ts'
 import type { SocketAddress } from './http/client-ip.ts'
+import { createLifecycle } from './lifecycle.ts'
 import { createLogger, type Logger } from './log.ts'
 import { createMail, type MailComponent } from './mail/create-mail.ts'
 import { AccountRecovery } from './recovery/account-recovery.ts'
@@ -73,6 +74,7 @@ export function wireDependencies(config: Config, options: WiringOptions): Wiring
   const redis = createRedis(config.redis)
   const database = createDatabase(config.databaseUrl)
   const probe = mysqlProbe(config.databaseUrl)
+  const lifecycle = createLifecycle()
   const users = new UserRepository(database.db)
   const bcryptWorkers = config.bcrypt.workers ?? availableParallelism()
   const loginMaxConcurrent = config.loginMaxConcurrent ?? 4 * bcryptWorkers
@@ -128,7 +130,7 @@ export function wireDependencies(config: Config, options: WiringOptions): Wiring
     ...options.mailRetry,
   })
   const recoveryMails = new RecoveryMails(config.appUrl)
-  const notices = new SecurityNotices(mail.queue, recoveryMails)
+  const notices = new SecurityNotices(mail.queue, recoveryMails, logger)
   const recovery = new AccountRecovery({
     users,
     tokens: new OneTimeTokens(redis, { prefix: config.redis.prefix }),
@@ -167,6 +169,7 @@ export function wireDependencies(config: Config, options: WiringOptions): Wiring
     recovery,
     notices,
     outbox: mail.outbox,
+    lifecycle,
     readiness: {
       redis: () => (config.redis.allowEviction ? redis.ping() : assertNoEviction(redis)),
       mysql: () => probe.ping(),

@@ -75,6 +75,7 @@ const schema = z.object({
   BCRYPT_COST: z.coerce.number().int().min(4).max(15).default(12),
   BCRYPT_WORKERS: z.coerce.number().int().min(1).max(64).optional(),
   COOKIE_SECURE: booleanString.optional(),
+  ALLOW_INSECURE_COOKIES: booleanString.default(false),
   TRUST_PROXY: booleanString.default(false),
   LOGIN_MAX_FAILURES_PER_EMAIL_IP: z.coerce.number().int().positive().default(5),
   LOGIN_MAX_FAILURES_PER_IP: z.coerce.number().int().positive().default(50),
@@ -160,6 +161,8 @@ export type Config = {
   passwordResetSeconds: number
   /** The origin users reach the app at: every link in a mail starts with it; passkeys are bound to its host name. */
   appUrl: string
+  /** Whether APP_URL was set: only then is appUrl the one origin forms are accepted from. */
+  appUrlGiven: boolean
   /** 32 bytes for AES-256-GCM: encrypts data at rest (authenticator-app secrets). */
   dataEncryptionKey: Buffer
   /** Set when no DATA_ENCRYPTION_KEY was given and a random one was made for this process. */
@@ -178,6 +181,25 @@ const PUBLIC_PWNED_PASSWORDS = 'https://api.pwnedpasswords.com/range'
 function pwnedPasswordsUrl(value: string | undefined, production: boolean): string | undefined {
   if (value === 'off') return undefined
   return value ?? (production ? PUBLIC_PWNED_PASSWORDS : undefined)
+}
+
+/* 32 random base64 characters carry 192 bits; anything under 96 by this estimate was not drawn at random. */
+const MIN_SECRET_BITS = 96
+
+/**
+ * An estimate of the entropy of a secret: its length times the Shannon entropy
+ * of its characters. One character repeated has none; "abab…" one bit per
+ * character; random base64 about six.
+ */
+export function entropyBits(secret: string): number {
+  const counts = new Map<string, number>()
+  for (const char of secret) counts.set(char, (counts.get(char) ?? 0) + 1)
+  let perChar = 0
+  for (const count of counts.values()) {
+    const p = count / secret.length
+    perChar -= p * Math.log2(p)
+  }
+  return perChar * secret.length
 }
 
 export class ConfigError extends Error {
@@ -217,6 +239,17 @@ export function parseEnv(source: Record<string, string | undefined>): Config {
   if (production && env.SESSION_SECRET?.some((secret) => secret.length < 32)) {
     throw new ConfigError(
       'Invalid environment:\n  SESSION_SECRET: each secret must be at least 32 characters in production',
+    )
+  }
+  const guessable = production ? env.SESSION_SECRET?.find((secret) => entropyBits(secret) < MIN_SECRET_BITS) : undefined
+  if (guessable !== undefined) {
+    throw new ConfigError(
+      `Invalid environment:\n  SESSION_SECRET: a secret of ${guessable.length} characters with only about ${Math.floor(entropyBits(guessable))} bits of entropy (repeated or too few different characters); use random bytes, e.g. openssl rand -base64 48`,
+    )
+  }
+  if (production && env.COOKIE_SECURE === false && !env.ALLOW_INSECURE_COOKIES) {
+    throw new ConfigError(
+      'Invalid environment:\n  COOKIE_SECURE: false sends session cookies over plain HTTP; in production set ALLOW_INSECURE_COOKIES=true as well if that is really meant',
     )
   }
   if (production && !env.SMTP_URL) {
@@ -279,6 +312,7 @@ export function parseEnv(source: Record<string, string | undefined>): Config {
     mail: { smtpUrl: env.SMTP_URL, from: env.MAIL_FROM },
     passwordResetSeconds: env.PASSWORD_RESET_SECONDS,
     appUrl: new URL(env.APP_URL ?? `http://localhost:${env.PORT}`).origin,
+    appUrlGiven: env.APP_URL !== undefined,
     dataEncryptionKey: env.DATA_ENCRYPTION_KEY ? Buffer.from(env.DATA_ENCRYPTION_KEY, 'base64') : randomBytes(32),
     generatedDataKey: !env.DATA_ENCRYPTION_KEY,
     reauthSeconds: env.REAUTH_SECONDS,

@@ -100,7 +100,8 @@ describe('POST /account/delete', () => {
       password: 'a whole new start',
       password_confirm: 'a whole new start',
     })
-    expect(signup.response.status).toBe(303)
+    expect(signup.response.status).toBe(200)
+    expect(signup.html).toContain('Check your inbox: we sent a link to finish signing up.')
   })
 
   test('the wrong email typed: 422 on the form, nothing deleted', async () => {

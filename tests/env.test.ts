@@ -1,6 +1,9 @@
 import { describe, expect, test } from 'bun:test'
 import { ConfigError, parseEnv } from '../src/env.ts'
 
+/** 48 random base64 characters, as `openssl rand -base64 36` prints. */
+const SECRET = 'q3Zk9vR1xWm2Lp8TnY4sHc7JdF0bGe5UaQiXoVtKwNr6MyBz'
+
 describe('environment', () => {
   test('defaults', () => {
     const config = parseEnv({})
@@ -22,7 +25,7 @@ describe('environment', () => {
     const mail = { SMTP_URL: 'smtp://mail:25', APP_URL: 'https://taproom.example' }
     const config = parseEnv({
       NODE_ENV: 'production',
-      SESSION_SECRET: 's'.repeat(32),
+      SESSION_SECRET: SECRET,
       DATA_ENCRYPTION_KEY: key,
       ...mail,
     })
@@ -31,7 +34,7 @@ describe('environment', () => {
     expect(
       parseEnv({
         NODE_ENV: 'production',
-        SESSION_SECRET: 's'.repeat(32),
+        SESSION_SECRET: SECRET,
         DATA_ENCRYPTION_KEY: key,
         SEED_DEMO_USER: 'true',
         ...mail,
@@ -47,7 +50,7 @@ describe('environment', () => {
     expect(() =>
       parseEnv({
         NODE_ENV: 'production',
-        SESSION_SECRET: 's'.repeat(32),
+        SESSION_SECRET: SECRET,
         SMTP_URL: 'smtp://mail:25',
         APP_URL: 'https://taproom.example',
       }),
@@ -55,7 +58,7 @@ describe('environment', () => {
     const mail = { SMTP_URL: 'smtp://mail:25', APP_URL: 'https://taproom.example' }
     const given = parseEnv({
       NODE_ENV: 'production',
-      SESSION_SECRET: 's'.repeat(32),
+      SESSION_SECRET: SECRET,
       DATA_ENCRYPTION_KEY: key,
       ...mail,
     })
@@ -122,5 +125,34 @@ describe('environment', () => {
     const code = await child.exited
     expect(code).not.toBe(0)
     expect(await new Response(child.stderr).text()).toContain('PORT:')
+  })
+})
+
+describe('production refuses what would weaken sessions', () => {
+  const production = {
+    NODE_ENV: 'production',
+    SESSION_SECRET: SECRET,
+    DATA_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
+    SMTP_URL: 'smtp://mail:25',
+    APP_URL: 'https://taproom.example',
+  }
+
+  test('a secret without real entropy (one character repeated, a short pattern) is refused, naming the variable', () => {
+    for (const weak of ['s'.repeat(32), 'ab'.repeat(20), 'x'.repeat(60)]) {
+      expect(() => parseEnv({ ...production, SESSION_SECRET: weak })).toThrow(/SESSION_SECRET: .* bits of entropy/)
+    }
+    expect(() => parseEnv({ ...production, SESSION_SECRET: `${SECRET},${'y'.repeat(40)}` })).toThrow(/entropy/)
+    expect(parseEnv(production).session.secrets).toEqual([SECRET])
+    expect(parseEnv({ NODE_ENV: 'development', SESSION_SECRET: 's'.repeat(32) }).session.secrets).toHaveLength(1)
+  })
+
+  test('COOKIE_SECURE=false only with ALLOW_INSECURE_COOKIES=true', () => {
+    expect(() => parseEnv({ ...production, COOKIE_SECURE: 'false' })).toThrow(
+      /COOKIE_SECURE: .*ALLOW_INSECURE_COOKIES=true/,
+    )
+    expect(
+      parseEnv({ ...production, COOKIE_SECURE: 'false', ALLOW_INSECURE_COOKIES: 'true' }).session.cookieSecure,
+    ).toBe(false)
+    expect(parseEnv({ NODE_ENV: 'development', COOKIE_SECURE: 'false' }).session.cookieSecure).toBe(false)
   })
 })

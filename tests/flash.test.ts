@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { EXPIRED_NOTICE } from '../src/session/request-session.ts'
 import { panelOf, TestBrowser } from './support/browser.ts'
+import { outboxLink } from './support/outbox.ts'
 import { createTestApp, type TestApp } from './support/test-app.ts'
 
 let t: TestApp
@@ -93,15 +94,13 @@ describe('flash messages are shown once, on the next page, in an aria-live regio
     await expectShownOnce(browser, EXPIRED_NOTICE, '/login')
   })
 
-  test('the welcome after signing up', async () => {
+  test('the welcome after following the sign-up link', async () => {
     const browser = new TestBrowser(t.app)
+    const email = `welcome${++counter}@example.com`
     await browser.get('/signup')
-    await browser.post('/signup', {
-      email: `welcome${++counter}@example.com`,
-      password: 'blue kettle 47 lamp',
-      password_confirm: 'blue kettle 47 lamp',
-    })
-    await expectShownOnce(browser, 'Welcome! Your account is ready.')
+    await browser.post('/signup', { email, password: 'blue kettle 47 lamp', password_confirm: 'blue kettle 47 lamp' })
+    expect((await browser.get(await outboxLink(t, email, '/verify-email/'))).response.status).toBe(303)
+    await expectShownOnce(browser, 'Welcome! Your email is verified and your account is ready.')
   })
 
   test('the notice after revoking a session without JavaScript', async () => {

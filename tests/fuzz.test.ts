@@ -49,6 +49,10 @@ const paths = [
   '/account/password',
   '/account/sessions/abc/revoke',
   '/account/sessions/revoke-others',
+  '/account/activity',
+  '/account/confirm',
+  '/account/delete',
+  '/session/extend',
   '/account/security',
   '/account/security/totp',
   '/account/security/totp/setup',
@@ -96,6 +100,7 @@ const fieldName = fc.oneof(
     'code',
     'name',
     'response',
+    'next',
   ),
   fc.string({ maxLength: 12 }),
 )

@@ -123,7 +123,7 @@ describe('sealing', () => {
 describe('configuration', () => {
   const production = {
     NODE_ENV: 'production',
-    SESSION_SECRET: 's'.repeat(32),
+    SESSION_SECRET: TEST_SECRET,
     DATA_ENCRYPTION_KEY: Buffer.alloc(32).toString('base64'),
   }
 
@@ -190,6 +190,7 @@ describe('/dev/mail in production', () => {
       APP_URL: 'https://taproom.example',
       DATA_ENCRYPTION_KEY: Buffer.alloc(32).toString('base64'),
       COOKIE_SECURE: 'false',
+      ALLOW_INSECURE_COOKIES: 'true',
     })
   })
   afterAll(() => t.cleanup())

@@ -206,7 +206,8 @@ describe('sensitive actions need a fresh proof of the password', () => {
 describe('next is a path on this site, or /', () => {
   test.each([
     ['/account/sessions', '/account/sessions'],
-    ['/account/sessions?tab=2#row', '/account/sessions?tab=2#row'],
+    ['/account/sessions?tab=2#row', '/account/sessions?tab=2'],
+    ['/a/../login', '/'],
     ['https://evil.example/steal', '/'],
     ['//evil.example/steal', '/'],
     ['/\\evil.example', '/'],

@@ -108,6 +108,17 @@ export const passwordChangeForm = z
     message: 'Passwords do not match.',
   })
 
+/** One email address: the forgotten-password form, and the new address of an email change. */
+export const emailForm = z.object({ email })
+
+/** A new password chosen through a reset link, twice (its strength is judged by NewPasswordCheck, as at sign-up). */
+export const passwordResetForm = z
+  .object({
+    password: newPassword('Password'),
+    confirm: singleText('Password confirmation'),
+  })
+  .refine((form) => form.password === form.confirm, { path: ['confirm'], message: 'Passwords do not match.' })
+
 export type FieldErrors = Record<string, string>
 
 /** The first message for each field, ready to show next to it. */

@@ -1,5 +1,6 @@
 import { ZxcvbnFactory } from '@zxcvbn-ts/core'
 import { adjacencyGraphs, dictionary } from '@zxcvbn-ts/language-common'
+import { STRENGTH_MAX_LENGTH } from './strength-limit.ts'
 
 /*
  * zxcvbn's score 2 means about 10^8 guesses: out of reach of an online attack
@@ -8,13 +9,6 @@ import { adjacencyGraphs, dictionary } from '@zxcvbn-ts/language-common'
  * "p@ssw0rd").
  */
 const MIN_SCORE = 2
-
-/*
- * zxcvbn's work grows steeply with length (a 72-digit password costs about
- * 80 ms, 33 characters about 7 ms); a password is judged by its first 32
- * characters, and 32 characters that pass are strong whatever follows.
- */
-export const STRENGTH_MAX_LENGTH = 32
 
 let estimator: ZxcvbnFactory | undefined
 

@@ -1,6 +1,6 @@
 import { Worker } from 'node:worker_threads'
 import { OverloadedError } from './overloaded.ts'
-import { STRENGTH_MAX_LENGTH } from './password-policy.ts'
+import { STRENGTH_MAX_LENGTH } from './strength-limit.ts'
 import type { StrengthJob, StrengthReply } from './strength-worker.ts'
 
 /** Judges new passwords with zxcvbn, away from the thread that serves requests. */

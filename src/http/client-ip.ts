@@ -40,6 +40,6 @@ function safe<T>(read: () => T): T | undefined {
  * The last entry of a comma-separated forwarding header: the one our proxy
  * added. Earlier entries come from the client and may be anything.
  */
-export function lastEntry(header: string | undefined): string | undefined {
+function lastEntry(header: string | undefined): string | undefined {
   return header?.split(',').at(-1)?.trim() || undefined
 }

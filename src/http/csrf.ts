@@ -1,7 +1,6 @@
 import type { MiddlewareHandler } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import type { AppEnv } from '../app-env.ts'
-import { lastEntry } from './client-ip.ts'
 import { readForm } from './form.ts'
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
@@ -11,17 +10,21 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
  * X-CSRF-Token, or form field _csrf). Before that, requests a browser marks as
  * cross-site (Sec-Fetch-Site, Origin) are refused outright; browsers that send
  * neither header still need the token.
+ *
+ * An Origin must be exactly the app's: `appOrigin` (APP_URL) when configured,
+ * else the origin the request was made to (its scheme and Host). Scheme, host
+ * and port all count, userinfo is refused, and X-Forwarded-Host is never read:
+ * a proxy that did not set it would let the client choose it.
  */
-export function csrfProtection({ trustProxy }: { trustProxy: boolean }): MiddlewareHandler<AppEnv> {
+export function csrfProtection({ appOrigin }: { appOrigin?: string }): MiddlewareHandler<AppEnv> {
   return async function csrfMiddleware(c, next) {
     if (SAFE_METHODS.has(c.req.method)) return next()
     const fetchSite = c.req.header('sec-fetch-site')
     if (fetchSite && fetchSite !== 'same-origin' && fetchSite !== 'none')
       refuse('Cross-site requests are not accepted.')
     const origin = c.req.header('origin')
-    if (origin !== undefined) {
-      const host = (trustProxy && lastEntry(c.req.header('x-forwarded-host'))) || c.req.header('host')
-      if (!host || hostOf(origin) !== host.toLowerCase()) refuse('Cross-site requests are not accepted.')
+    if (origin !== undefined && originOf(origin) !== (appOrigin ?? originOf(c.req.url))) {
+      refuse('Cross-site requests are not accepted.')
     }
     let token = c.req.header('x-csrf-token')
     if (token === undefined) {
@@ -42,9 +45,12 @@ function refuse(message: string): never {
   throw new HTTPException(403, { message })
 }
 
-function hostOf(origin: string): string | null {
+/** scheme://host[:port] of a URL (default ports dropped, lower-cased); null for anything with userinfo or unparseable. */
+function originOf(value: string): string | null {
   try {
-    return new URL(origin).host.toLowerCase()
+    const url = new URL(value)
+    if (url.username || url.password || value.includes('@')) return null
+    return url.origin === 'null' ? null : url.origin
   } catch {
     return null
   }

@@ -60,9 +60,29 @@ export class AccountRecovery {
     return this.#deps.queue.enqueue('signup_request', request)
   }
 
-  /** Whether a reset link (its token's hash) is still live. */
-  async resetLinkIsLive(hash: string): Promise<boolean> {
-    return (await this.#deps.tokens.peek('reset', hash)) !== null
+  /**
+   * Takes a live reset link out of the URL: its hash is kept for this browser
+   * session. False when the link is unknown, used or expired.
+   */
+  async holdResetLink(sessionId: string, hash: string): Promise<boolean> {
+    const { tokens, passwordResetSeconds } = this.#deps
+    if (!(await tokens.peek('reset', hash))) return false
+    await tokens.hold('reset', sessionId, hash, passwordResetSeconds)
+    return true
+  }
+
+  /** The account whose live reset link this session holds, or null. */
+  async heldResetAccount(sessionId: string): Promise<{ user: User; hash: string } | null> {
+    const { tokens, users } = this.#deps
+    const hash = await tokens.held('reset', sessionId)
+    const grant = hash && (await tokens.peek('reset', hash))
+    const user = grant && (await users.findById(grant.userId))
+    return user && hash ? { user, hash } : null
+  }
+
+  /** Forgets the reset link this session held. */
+  releaseResetLink(sessionId: string): Promise<void> {
+    return this.#deps.tokens.release('reset', sessionId)
   }
 
   /** Uses the reset token up: its account for exactly one caller, null when dead or used (also in parallel). */

@@ -85,7 +85,7 @@ export class RecoveryMails {
 
   newDeviceSignIn(to: string, context: NoticeContext): Mail {
     return composeMail(to, 'New sign-in to your Taproom account', [
-      'Your Taproom account was signed in to from a browser that had not signed in to it before.',
+      'Your Taproom password was just used to sign in from a browser that had not signed in to your account before.',
       where(context),
       ...this.#notYou(),
     ])

@@ -90,6 +90,24 @@ export class OneTimeTokens {
     await Promise.all(purposes.map((purpose) => viaRedis(this.#redis.del(this.#userKey(purpose, userId)))))
   }
 
+  /**
+   * Keeps a token's hash server-side for one browser session (named by its
+   * public ID), so the token can leave the URL: the page that asks for the new
+   * password reads it from here.
+   */
+  async hold(purpose: TokenPurpose, sessionId: string, hash: string, ttlSeconds: number): Promise<void> {
+    await viaRedis(this.#redis.set(this.#heldKey(purpose, sessionId), hash, 'EX', ttlSeconds))
+  }
+
+  /** The hash held for this session, or null. */
+  async held(purpose: TokenPurpose, sessionId: string): Promise<string | null> {
+    return viaRedis(this.#redis.get(this.#heldKey(purpose, sessionId)))
+  }
+
+  async release(purpose: TokenPurpose, sessionId: string): Promise<void> {
+    await viaRedis(this.#redis.del(this.#heldKey(purpose, sessionId)))
+  }
+
   async #find(purpose: TokenPurpose, hash: string): Promise<{ userId: string; hash: string } | null> {
     if (!HASH_SHAPE.test(hash)) return null
     const userId = await viaRedis(this.#redis.get(this.#lookupKey(purpose, hash)))
@@ -98,6 +116,10 @@ export class OneTimeTokens {
 
   #lookupKey(purpose: TokenPurpose, hash: string): string {
     return `${this.#prefix}ot:${purpose}:t:${hash}`
+  }
+
+  #heldKey(purpose: TokenPurpose, sessionId: string): string {
+    return `${this.#prefix}ot:${purpose}:s:${sessionId}`
   }
 
   #userKey(purpose: TokenPurpose, userId: string): string {

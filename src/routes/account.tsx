@@ -15,6 +15,8 @@ import type { UserRepository } from '../db/users.ts'
 import { readForm } from '../http/form.ts'
 import { isHtmx, redirect, renderForm } from '../http/htmx.ts'
 import { requireUser, type SignedIn } from '../http/require-user.ts'
+import type { AccountRecovery } from '../recovery/account-recovery.ts'
+import type { SecurityNotices } from '../recovery/notices.ts'
 import { LOGGED_OUT_NOTICE } from '../session/request-session.ts'
 import type { Sessions } from '../session/sessions.ts'
 import type { StoredSession } from '../session/store.ts'
@@ -36,6 +38,8 @@ export type AccountDeps = {
   audit: AuditLog
   /** Guards the sensitive actions: ending sessions needs a recent proof of the password. */
   requireFreshProof: RequireFreshProof
+  recovery: AccountRecovery
+  notices: SecurityNotices
   now: () => number
 }
 
@@ -62,6 +66,8 @@ export function accountRoutes({
   newPasswordCheck,
   audit,
   requireFreshProof,
+  recovery,
+  notices,
   now,
 }: AccountDeps) {
   const auditRevoked = (c: Context<AppEnv>, userId: string, sessionIds: string[], reason: string) => {
@@ -165,7 +171,10 @@ export function accountRoutes({
       const signal = c.req.raw.signal
       // The current password first: only someone who knows it gets the new
       // one judged (strength, breaches) and hashed.
-      let outcome: Awaited<ReturnType<typeof authenticator.verifyPassword>> | { ok: true; problem: string | null }
+      let outcome:
+        | Extract<Awaited<ReturnType<typeof authenticator.verifyPassword>>, { ok: false }>
+        | { ok: true; problem: string; hash?: undefined }
+        | { ok: true; problem: null; hash: string }
       try {
         const knownDeviceId = devices.knownDeviceId(getCookie(c, DEVICE_COOKIE), user.email)
         const check = await authenticator.verifyPassword(user.email, current_password, ip, { signal, knownDeviceId })
@@ -173,8 +182,8 @@ export function accountRoutes({
           ? check
           : await credentialGate.run(async () => {
               const problem = await newPasswordCheck(new_password, user.email)
-              if (!problem) await users.updatePasswordHash(user.id, await hasher.hash(new_password, { signal }))
-              return { ok: true as const, problem }
+              if (problem) return { ok: true as const, problem }
+              return { ok: true as const, problem: null, hash: await hasher.hash(new_password, { signal }) }
             })
       } catch (error) {
         if (!(error instanceof OverloadedError || signal.aborted)) throw error
@@ -192,20 +201,23 @@ export function accountRoutes({
           fieldErrors: { current_password: 'Your current password is incorrect.' },
         })
       }
-      if ('problem' in outcome && outcome.problem) {
+      if (outcome.problem !== null) {
         return renderPassword(c, signedIn, 422, { fieldErrors: { new_password: outcome.problem } })
       }
 
-      const hash = await hasher.hash(parsed.data.new_password)
+      const { hash } = outcome
       // Every other session ends before the new hash is written, so a failure
       // at any later step leaves none of them alive. After it, this browser
       // signs in afresh and ends what began in between: a login that read the
       // old hash while it was being replaced.
       const before = await sessions.revokeOthers(user.id, session.id)
       await users.updatePasswordHash(user.id, hash)
+      // A reset link asked for before the change must not undo it.
+      await recovery.voidResetLinks(user.id)
+      const device = describeDevice(c.req.header('user-agent'))
       const current = await session.signIn(user, {
         method: 'password',
-        device: describeDevice(c.req.header('user-agent')),
+        device,
         ip,
         flash: PASSWORD_CHANGED,
         endOthers: true,
@@ -213,6 +225,7 @@ export function accountRoutes({
       const ended = [...before, ...current.ended.filter((id) => id !== session.id)]
       auditRevoked(c, user.id, ended, 'password_changed')
       audit('password_changed', { requestId, ip, sessionId: current.id, userId: user.id })
+      await notices.passwordChanged(user.email, { ip, device, at: now() })
       return redirect(c, '/account/sessions')
     })
 }

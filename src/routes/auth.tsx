@@ -12,6 +12,8 @@ import type { SecondFactors } from '../auth/second-factors.ts'
 import { readForm } from '../http/form.ts'
 import { redirect, renderForm } from '../http/htmx.ts'
 import { safeNextPath } from '../http/next-path.ts'
+import type { AccountRecovery } from '../recovery/account-recovery.ts'
+import type { SecurityNotices } from '../recovery/notices.ts'
 import { LOGGED_OUT_NOTICE } from '../session/request-session.ts'
 import { ServiceUnavailableError } from '../unavailable.ts'
 import { LoginForm, type LoginFormProps, LoginPage } from '../views/pages/login.tsx'
@@ -26,9 +28,12 @@ export type AuthDeps = {
   now: () => number
   /** How long the second step may take after a right password (routes/second-step.tsx). */
   secondStepSeconds: number
+  recovery: AccountRecovery
+  notices: SecurityNotices
 }
 
 export const INVALID_CREDENTIALS = 'Invalid email or password.'
+export const VERIFY_FIRST = 'Verify your email first: we sent you a new link.'
 
 /** What a throttled login attempt (or password check) is told. */
 export function throttledMessage(retryAfterSeconds: number): string {
@@ -47,10 +52,12 @@ export function authRoutes({
   audit,
   now,
   secondStepSeconds,
+  recovery,
+  notices,
 }: AuthDeps) {
   async function renderLogin(
     c: Context<AppEnv>,
-    status: 200 | 401 | 422 | 429 | 503,
+    status: 200 | 401 | 403 | 422 | 429 | 503,
     props: Omit<LoginFormProps, 'csrfToken'> = {},
   ) {
     const state = await c.get('session').load()
@@ -118,15 +125,32 @@ export function authRoutes({
       }
 
       const { user } = outcome
+      // Only the right password gets here, so saying "unverified" tells
+      // nothing a stranger could not already log in to see.
+      if (!user.emailVerifiedAt) {
+        audit('login_failure', {
+          requestId,
+          ip,
+          sessionId: session.id ?? undefined,
+          userId: user.id,
+          reason: 'unverified',
+        })
+        await recovery.resendVerification(user, { requestId, ip })
+        return renderLogin(c, 403, { email, error: VERIFY_FIRST })
+      }
       // The password was proven from this browser: from now on it is one the
       // account knows, and its own budget applies when the account cap is reached.
+      // A browser new to the account gets its owner a notice: whoever it is knows the password.
+      const device = describeDevice(c.req.header('user-agent'))
+      if (!devices.knownDeviceId(deviceCookie, user.email)) {
+        await notices.newDeviceSignIn(user.email, { ip, device, at: now() })
+      }
       c.header('Set-Cookie', devices.remember(deviceCookie, user.email), { append: true })
       if ((await secondFactors.summary(user.id)).totp) {
         const pending = await session.beginPending(user.id, now() + secondStepSeconds * 1000, proof)
         audit('second_factor_required', { requestId, ip, sessionId: pending.id, userId: user.id })
         return redirect(c, '/login/verify')
       }
-      const device = describeDevice(c.req.header('user-agent'))
       const fresh = await session.signIn(user, { method: 'password', device, ip, proof })
       if (!fresh) {
         audit('login_failure', { requestId, ip, userId: user.id, reason: 'credentials_changed' })

@@ -1,6 +1,7 @@
 import type { Context, MiddlewareHandler } from 'hono'
 import type { AppEnv } from '../app-env.ts'
 import { isHtmx } from '../http/htmx.ts'
+import { safeNextPath } from '../http/next-path.ts'
 import { requireUser, type SignedIn } from '../http/require-user.ts'
 import type { StoredSession } from '../session/store.ts'
 import { ReauthForm, ReauthPage, ReauthSection } from '../views/pages/reauth.tsx'
@@ -19,28 +20,14 @@ export type FreshProofOptions = {
  */
 export type RequireFreshProof = (returnTo?: string) => MiddlewareHandler<AppEnv>
 
-const MAX_NEXT_LENGTH = 2048
-
 /** Whether the session's last proof of the password is recent enough for a sensitive action. */
 export function isFresh(session: Pick<StoredSession, 'provedAt'>, maxAgeSeconds: number, now: number): boolean {
   return session.provedAt !== undefined && now - session.provedAt < maxAgeSeconds * 1000
 }
 
-/**
- * `candidate` as a path on this site ("/account/sessions?x=1"), or "/" for
- * anything else: other origins, protocol-relative "//host", backslash tricks,
- * control characters, over-long values.
- */
+/** `candidate` as a path on this site to return to (see safeNextPath), or "/" for anything else. */
 export function safeNext(candidate: unknown): string {
-  if (typeof candidate !== 'string' || candidate.length > MAX_NEXT_LENGTH) return '/'
-  if (!candidate.startsWith('/') || /[\p{Cc}\\]/u.test(candidate)) return '/'
-  const base = 'http://taproom.invalid'
-  try {
-    const url = new URL(candidate, base)
-    return url.origin === base ? url.pathname + url.search + url.hash : '/'
-  } catch {
-    return '/'
-  }
+  return safeNextPath(candidate) ?? '/'
 }
 
 /** The same-origin page a request was sent from: htmx says so in HX-Current-URL, forms in Referer. */

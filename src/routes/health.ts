@@ -1,4 +1,5 @@
 import { Hono } from 'hono'
+import type { Lifecycle } from '../lifecycle.ts'
 
 /** Resolves when the dependency is usable; rejects otherwise (with a `reason` worth showing, if it has one). */
 export type ReadinessCheck = () => Promise<unknown>
@@ -12,11 +13,15 @@ const NOT_READY_FOR_MS = 250
 
 /**
  * GET /healthz (the process serves; no I/O) and GET /readyz (Redis and MySQL
- * answer). Neither touches a session. Readiness is checked at most once at a
+ * answer; 503 once the process is shutting down). Neither touches a session. Readiness is checked at most once at a
  * time and its answer reused briefly, so any number of load balancers (or a
  * flood) polling it costs about one check a second.
  */
-export function healthRoutes(checks: Record<string, ReadinessCheck>, now: () => number = Date.now) {
+export function healthRoutes(
+  checks: Record<string, ReadinessCheck>,
+  lifecycle: Lifecycle,
+  now: () => number = Date.now,
+) {
   let cached: { report: Report; until: number } | undefined
   let running: Promise<Report> | undefined
 
@@ -36,6 +41,9 @@ export function healthRoutes(checks: Record<string, ReadinessCheck>, now: () => 
       return c.json({ status: 'ok' })
     })
     .get('/readyz', async (c) => {
+      c.header('Cache-Control', 'no-store')
+      // A balancer stops sending new requests to an instance that is shutting down.
+      if (lifecycle.draining) return c.json({ status: 'shutting down' }, 503)
       const { ready, checks: report } = await readiness()
       c.header('Cache-Control', 'no-store')
       return c.json({ status: ready ? 'ready' : 'not ready', checks: report }, ready ? 200 : 503)

@@ -3,49 +3,37 @@ import type { AppEnv } from '../app-env.ts'
 import type { AuditLog } from '../audit.ts'
 import type { CredentialGate } from '../auth/credential-gate.ts'
 import { describeDevice } from '../auth/device.ts'
-import type { EmailHash } from '../auth/email-hash.ts'
 import { fieldErrors, signupForm, submittedText } from '../auth/forms.ts'
 import type { NewPasswordCheck } from '../auth/new-password.ts'
 import { OverloadedError } from '../auth/overloaded.ts'
 import type { PasswordHasher } from '../auth/password-hasher.ts'
 import type { AttemptThrottle } from '../auth/throttle.ts'
-import type { User } from '../db/schema.ts'
-import { DuplicateEmailError, type UserRepository } from '../db/users.ts'
 import { readForm } from '../http/form.ts'
 import { redirect, renderForm } from '../http/htmx.ts'
-import { ServiceUnavailableError } from '../unavailable.ts'
+import type { AccountRecovery } from '../recovery/account-recovery.ts'
+import { tokenHash } from '../recovery/one-time-tokens.ts'
+import { DeadLinkPage, InboxNotice, InboxNoticePage } from '../views/pages/recovery.tsx'
 import { SignupForm, type SignupFormProps, SignupPage } from '../views/pages/signup.tsx'
 
 export type SignupDeps = {
-  users: UserRepository
+  recovery: AccountRecovery
   hasher: PasswordHasher
   throttle: AttemptThrottle
   credentialGate: CredentialGate
   newPasswordCheck: NewPasswordCheck
-  emailHash: EmailHash
   audit: AuditLog
 }
 
-export const WELCOME = 'Welcome! Your account is ready.'
+export const SIGNUP_SENT = 'Check your inbox: we sent a link to finish signing up.'
+export const WELCOME = 'Welcome! Your email is verified and your account is ready.'
 const SIGNUP_THROTTLED = 'Too many attempts from your network. Please try again later.'
-const SIGNUP_UNAVAILABLE = 'Signing up is temporarily unavailable. Please try again in a moment.'
 const SIGNUP_BUSY = 'Too many people are signing up right now. Please try again in a moment.'
 
-type Refusal = { status: 409 | 422 | 429; props: Omit<SignupFormProps, 'csrfToken'>; reason: string }
-
-/** Account creation: GET/POST /signup. */
-export function signupRoutes({
-  users,
-  hasher,
-  throttle,
-  credentialGate,
-  newPasswordCheck,
-  emailHash,
-  audit,
-}: SignupDeps) {
+/** Account creation: GET/POST /signup, and GET /verify-email/<token> from the mail it sends. */
+export function signupRoutes({ recovery, hasher, throttle, credentialGate, newPasswordCheck, audit }: SignupDeps) {
   async function renderSignup(
     c: Context<AppEnv>,
-    status: 200 | 409 | 422 | 429 | 503,
+    status: 200 | 422 | 429 | 503,
     props: Omit<SignupFormProps, 'csrfToken'> = {},
   ) {
     const state = await c.get('session').load()
@@ -53,44 +41,6 @@ export function signupRoutes({
       form: () => <SignupForm {...props} csrfToken={state.csrfToken} />,
       page: () => <SignupPage {...props} csrfToken={state.csrfToken} session={state} />,
     })
-  }
-
-  /*
-   * Every sign-up attempt spends the client's per-IP attempt budget before
-   * any expensive work (the strength estimate, the breach lookup, bcrypt): the
-   * "already exists" answer cannot be used to test emails in bulk, nor sign-ups
-   * to burn CPU or create accounts by the thousand. A refused password spends
-   * it too, but clears the email's own count: retrying with a better password
-   * is not guessing.
-   */
-  async function createAccount(
-    c: Context<AppEnv>,
-    { email, password }: { email: string; password: string },
-  ): Promise<User | Refusal> {
-    const ip = c.get('clientIp')
-    const verdict = await throttle.reserve(ip, email)
-    if (!verdict.allowed) {
-      c.header('Retry-After', String(verdict.retryAfterSeconds))
-      return { status: 429, props: { email, error: SIGNUP_THROTTLED }, reason: 'throttled' }
-    }
-    try {
-      return await credentialGate.run(async () => {
-        const problem = await newPasswordCheck(password, email)
-        if (!problem) return users.create(email, await hasher.hash(password, { signal: c.req.raw.signal }))
-        await throttle.release(ip, email, 'spent')
-        return { status: 422, props: { email, fieldErrors: { password: problem } }, reason: 'weak_password' } as const
-      })
-    } catch (error) {
-      if (error instanceof DuplicateEmailError) {
-        return {
-          status: 409,
-          props: { email, fieldErrors: { email: 'An account with this email already exists. Log in instead?' } },
-          reason: 'duplicate',
-        }
-      }
-      await throttle.release(ip, email, 'undo').catch(() => {})
-      throw error
-    }
   }
 
   return new Hono<AppEnv>()
@@ -101,34 +51,69 @@ export function signupRoutes({
       const email = submittedText(form.email)
       if (!parsed.success) return renderSignup(c, 422, { email, fieldErrors: fieldErrors(parsed.error) })
 
+      // Every sign-up attempt spends the client's per-IP attempt budget before
+      // any expensive work (the strength estimate, the breach lookup, bcrypt),
+      // so sign-ups cannot burn CPU or fill inboxes in bulk. A refused
+      // password clears the email's own count: retrying with a better one is
+      // not guessing.
       const requestId = c.get('requestId')
       const ip = c.get('clientIp')
-      let created: User | Refusal
-      try {
-        created = await createAccount(c, parsed.data)
-      } catch (error) {
-        if (error instanceof OverloadedError || c.req.raw.signal.aborted) {
-          audit('signup_failure', { requestId, ip, reason: 'busy' })
-          c.header('Retry-After', String(error instanceof OverloadedError ? error.retryAfterSeconds : 2))
-          return renderSignup(c, 503, { email, error: SIGNUP_BUSY })
-        }
-        if (!(error instanceof ServiceUnavailableError && error.service === 'database')) throw error
-        audit('signup_failure', { requestId, ip, reason: 'unavailable', error: error.message })
-        c.header('Retry-After', '5')
-        return renderSignup(c, 503, { email, error: SIGNUP_UNAVAILABLE })
+      const verdict = await throttle.reserve(ip, parsed.data.email)
+      if (!verdict.allowed) {
+        c.header('Retry-After', String(verdict.retryAfterSeconds))
+        return renderSignup(c, 429, { email, error: SIGNUP_THROTTLED })
       }
-      if (!('id' in created)) {
-        audit('signup_failure', { requestId, ip, emailHash: emailHash(parsed.data.email), reason: created.reason })
-        return renderSignup(c, created.status, created.props)
+      const signal = c.req.raw.signal
+      let checked: { passwordHash: string } | { problem: string }
+      try {
+        checked = await credentialGate.run(async () => {
+          const problem = await newPasswordCheck(parsed.data.password, parsed.data.email)
+          return problem ? { problem } : { passwordHash: await hasher.hash(parsed.data.password, { signal }) }
+        })
+      } catch (error) {
+        await throttle.release(ip, parsed.data.email, 'undo').catch(() => {})
+        if (!(error instanceof OverloadedError || signal.aborted)) throw error
+        audit('signup_failure', { requestId, ip, reason: 'busy' })
+        c.header('Retry-After', String(error instanceof OverloadedError ? error.retryAfterSeconds : 2))
+        return renderSignup(c, 503, { email, error: SIGNUP_BUSY })
+      }
+      if ('problem' in checked) {
+        await throttle.release(ip, parsed.data.email, 'spent')
+        audit('signup_failure', { requestId, ip, reason: 'weak_password' })
+        return renderSignup(c, 422, { email, fieldErrors: { password: checked.problem } })
       }
 
-      const fresh = await c.get('session').signIn(created, {
-        method: 'password',
+      // The same work and the same answer for a new and a registered address:
+      // the queue decides, after the answer, whether to create the account or
+      // tell the address's owner someone tried.
+      const state = await c.get('session').load()
+      // Queued last, so the worker's work cannot overlap this answer.
+      await recovery.requestSignup({ email: parsed.data.email, passwordHash: checked.passwordHash, ip, requestId })
+      return renderForm(c, 200, {
+        form: () => <InboxNotice message={SIGNUP_SENT} />,
+        page: () => (
+          <InboxNoticePage title="Check Your Inbox" message={SIGNUP_SENT} session={state} csrfToken={state.csrfToken} />
+        ),
+      })
+    })
+    .get('/verify-email/:token', async (c) => {
+      c.header('Referrer-Policy', 'no-referrer')
+      const hash = tokenHash(c.req.param('token'))
+      const user = hash ? await recovery.verifyEmail(hash) : null
+      const session = c.get('session')
+      if (!user) {
+        const state = await session.load()
+        const again = { href: '/login', text: 'Log in to get a new link' }
+        return c.html(<DeadLinkPage session={state} csrfToken={state.csrfToken} again={again} />, 400)
+      }
+      const ip = c.get('clientIp')
+      const fresh = await session.signIn(user, {
+        method: 'email-link',
         device: describeDevice(c.req.header('user-agent')),
         ip,
         flash: WELCOME,
       })
-      audit('signup', { requestId, ip, sessionId: fresh.id, userId: created.id, emailHash: emailHash(created.email) })
+      audit('email_verified', { requestId: c.get('requestId'), ip, sessionId: fresh.id, userId: user.id })
       return redirect(c, '/')
     })
 }

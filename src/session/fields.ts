@@ -1,5 +1,5 @@
 /** How the user proved who they are when this session signed in. */
-export type SignInMethod = 'password' | 'password+app' | 'passkey' | 'recovery-code'
+export type SignInMethod = 'password' | 'password+app' | 'passkey' | 'recovery-code' | 'email-link'
 
 /** What a session holds. */
 export type SessionData = {

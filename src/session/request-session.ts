@@ -202,6 +202,14 @@ export class RequestSession {
     return ended
   }
 
+  /** The signed-in user's address changed: this session shows the new one. False when the session is gone. */
+  async updateEmail(email: string): Promise<boolean> {
+    if (!this.#credentials) return false
+    const updated = await this.#parts.store.update(this.#ref(this.#credentials), { email })
+    if (updated && this.#loaded) this.#loaded = { ...this.#loaded, email }
+    return updated
+  }
+
   /** Leaves a one-time message for the next page this session shows. */
   async flash(message: string): Promise<void> {
     if (this.#credentials) await this.#parts.store.update(this.#ref(this.#credentials), { flash: message })

@@ -73,12 +73,15 @@ export function markdown(results: BenchResults): string {
     const roundTrips = name === 'ceiling' ? '0' : cost ? fixed(cost.roundTrips, 2) : '—'
     const peer = results.peer?.scenarios[name]
     const ratio = peerRatio(results, name)
+    // A server that completed no request in the run has no latency to show (its requests are counted as failed).
+    const latency = (result: ScenarioResult, field: 'p50Ms' | 'p99Ms') =>
+      result.requests > 0 ? fixed(result[field], 2) : '—'
     const cpu = (result: ScenarioResult | undefined) =>
       result?.cpuMsPerRequest == null ? '—' : fixed(result.cpuMsPerRequest, 3)
     lines.push(
       `| ${name} | ${rate(scenario.rps)} | ${peer ? rate(peer.rps) : '—'} | ${ratio === null ? '—' : `${ratio.toFixed(1)}×`} | ${
         ceiling ? `${((scenario.rps / ceiling) * 100).toFixed(name === 'login' ? 3 : 1)}%` : '—'
-      } | ${fixed(scenario.p50Ms, 2)} | ${fixed(scenario.p99Ms, 2)} | ${peer ? fixed(peer.p99Ms, 2) : '—'} | ${
+      } | ${latency(scenario, 'p50Ms')} | ${latency(scenario, 'p99Ms')} | ${peer ? latency(peer, 'p99Ms') : '—'} | ${
         scenario.badStatus + scenario.socketErrors
       }${peer ? ` / ${peer.badStatus + peer.socketErrors}` : ''} | ${cpu(scenario)} | ${cpu(peer)} | ${roundTrips} | ${mb(
         scenario.peakRssBytes,

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, expect, setDefaultTimeout, test } from 'bun:test'
 import type { Browser } from 'playwright-core'
+import { outboxLink } from '../support/outbox.ts'
 import { expectAccessible } from './support/accessibility.ts'
 import { describeInBrowser, launchChromium, SCENARIO_TIMEOUT_MS } from './support/chromium.ts'
 import { logIn, logOut, readPanel } from './support/flows.ts'
@@ -30,12 +31,18 @@ describeInBrowser('accounts, in Chromium', () => {
     return email
   }
 
+  /** Signs up, then follows the link from the mail as shown in the dev outbox. */
   async function signUp(tab: Tab, email: string): Promise<void> {
     const form = tab.page.locator('#signup-form')
     await form.getByLabel('Email').fill(email)
     await form.locator('[name="password"]').fill(PASSWORD)
     await form.locator('[name="password_confirm"]').fill(PASSWORD)
     await form.getByRole('button', { name: 'Sign Up' }).click()
+    await tab.page.locator('#inbox-notice').waitFor()
+    expect(await tab.page.locator('#inbox-notice').textContent()).toContain('Check your inbox')
+    await outboxLink(served, email, '/verify-email/')
+    await tab.page.goto('/dev/mail')
+    await tab.page.locator('#dev-mail li', { hasText: email }).first().locator('a[href*="/verify-email/"]').click()
     await tab.page.waitForURL(`${served.baseUrl}/`)
     await tab.page.locator(`#session-panel[data-user-email="${email}"]`).waitFor()
   }

@@ -19,8 +19,9 @@ describe('createRedis', () => {
       username: 'app',
       password: 'p@ss',
       tls: {},
-      commandTimeout: 1000,
     })
+    // No per-command timer: the client's own watchdog bounds a hung node.
+    expect(cluster.options.redisOptions?.commandTimeout).toBeUndefined()
     expect(cluster.options.enableOfflineQueue).toBe(false)
     expect(cluster.status).toBe('wait')
   })
@@ -41,8 +42,9 @@ describe('createRedis', () => {
       enableTLSForSentinelMode: false,
       failoverDetector: true,
       enableOfflineQueue: false,
-      commandTimeout: 1000,
+      enableAutoPipelining: true,
     })
+    expect((client as Redis).options.commandTimeout).toBeUndefined()
     expect((client as Redis).options.tls).toBeUndefined()
     expect(client.status).toBe('wait')
   })

@@ -86,6 +86,9 @@ export function LoginPage({ passkeyAutofill = true, ...props }: LoginPageProps) 
       </form>
       <PasskeyNeedsScript action="Signing in with a passkey" />
       <p>
+        <a href="/password/forgot">Forgot your password?</a>
+      </p>
+      <p>
         No account yet? <a href="/signup">Sign Up</a>.
       </p>
       <SessionPanel session={props.session} now={props.now} csrfToken={props.csrfToken} />

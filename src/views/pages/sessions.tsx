@@ -26,7 +26,8 @@ export function SessionsPage({
       </p>
       <SessionList {...list} />
       <p>
-        <a href="/account/password">Change your password</a> to log out everywhere else and keep this browser logged in.
+        <a href="/account/password">Change your password</a> to log out everywhere else and keep this browser logged in.{' '}
+        <a href="/account/email">Change your email</a> to move the account to another address.
       </p>
       <p>
         <a href="/account/activity">Account activity</a> lists recent sign-ins and changes.{' '}

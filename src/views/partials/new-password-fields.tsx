@@ -2,8 +2,10 @@ import type { FieldErrors } from '../../auth/forms.ts'
 import { FormField } from './form-field.tsx'
 
 type NewPasswordFieldsProps = {
-  /** `password` (sign-up) or `new_password` (password change); the confirmation is `<name>_confirm`. */
+  /** `password` (sign-up, reset) or `new_password` (password change). */
   name: string
+  /** The confirmation's field name; `<name>_confirm` unless given. */
+  confirmName?: string
   label: string
   hint: string
   fieldErrors: FieldErrors
@@ -12,8 +14,8 @@ type NewPasswordFieldsProps = {
 }
 
 /** A new password and its confirmation, marked so password managers offer to generate one. */
-export function NewPasswordFields({ name, label, hint, fieldErrors, focus }: NewPasswordFieldsProps) {
-  const confirm = `${name}_confirm`
+export function NewPasswordFields({ name, confirmName, label, hint, fieldErrors, focus }: NewPasswordFieldsProps) {
+  const confirm = confirmName ?? `${name}_confirm`
   return (
     <>
       <FormField

@@ -24,6 +24,7 @@ const METHODS: Record<SignInMethod, string> = {
   'password+app': 'Password + app',
   passkey: 'Passkey',
   'recovery-code': 'Recovery code',
+  'email-link': 'Link from email',
 }
 
 function SessionRow({

@@ -1,0 +1,116 @@
+import { type Context, Hono } from 'hono'
+import type { AppEnv } from '../app-env.ts'
+import type { AuditLog } from '../audit.ts'
+import { describeDevice } from '../auth/device.ts'
+import { emailForm, fieldErrors, submittedText } from '../auth/forms.ts'
+import { readForm } from '../http/form.ts'
+import { redirect, renderForm } from '../http/htmx.ts'
+import { requireUser, type SignedIn } from '../http/require-user.ts'
+import type { AccountRecovery } from '../recovery/account-recovery.ts'
+import type { SecurityNotices } from '../recovery/notices.ts'
+import { tokenHash } from '../recovery/one-time-tokens.ts'
+import type { Sessions } from '../session/sessions.ts'
+import { EmailForm, type EmailFormProps, EmailPage, EmailTakenPage } from '../views/pages/account-email.tsx'
+import { DeadLinkPage } from '../views/pages/recovery.tsx'
+import { type SessionLifetimes, timeoutFor } from '../views/partials/session-timeout.tsx'
+import type { RequireFreshProof } from './fresh-proof.tsx'
+
+export type AccountEmailDeps = {
+  recovery: AccountRecovery
+  notices: SecurityNotices
+  sessions: Sessions
+  audit: AuditLog
+  requireFreshProof: RequireFreshProof
+  lifetimes: SessionLifetimes
+  now: () => number
+}
+
+export const emailLinkSent = (email: string) =>
+  `We sent a link to ${email}. Your email changes when you follow it (within 24 hours).`
+export const emailChanged = (email: string) => `Your email is now ${email}. Every other session was logged out.`
+const SAME_EMAIL = 'That is already your email address.'
+
+/**
+ * Changing the account's email: GET/POST /account/email (a fresh proof of the
+ * password first) mails a link to the new address and a notice to the
+ * current one; GET /account/email/confirm/<token> makes the change.
+ */
+export function accountEmailRoutes({
+  recovery,
+  notices,
+  sessions,
+  audit,
+  requireFreshProof,
+  lifetimes,
+  now,
+}: AccountEmailDeps) {
+  function renderEmail(
+    c: Context<AppEnv>,
+    { state, user }: SignedIn,
+    status: 200 | 422,
+    props: Omit<EmailFormProps, 'csrfToken' | 'current'> = {},
+  ) {
+    const all = { ...props, csrfToken: state.csrfToken, current: user.email }
+    return renderForm(c, status, {
+      form: () => <EmailForm {...all} />,
+      page: () => <EmailPage {...all} session={state} timeout={timeoutFor(state, now(), lifetimes)} />,
+    })
+  }
+
+  return new Hono<AppEnv>()
+    .get('/account/email', async (c) => renderEmail(c, await requireUser(c), 200))
+    .post('/account/email', requireFreshProof('/account/email'), async (c) => {
+      const signedIn = await requireUser(c)
+      const { user } = signedIn
+      const form = await readForm(c)
+      const parsed = emailForm.safeParse(form)
+      const email = submittedText(form.email)
+      if (!parsed.success) return renderEmail(c, signedIn, 422, { email, fieldErrors: fieldErrors(parsed.error) })
+      if (parsed.data.email === user.email.toLowerCase()) {
+        return renderEmail(c, signedIn, 422, { email, fieldErrors: { email: SAME_EMAIL } })
+      }
+      // Whether another account holds the address is not told here (that
+      // would reveal it); the link says so if it is still taken when followed.
+      const ip = c.get('clientIp')
+      await recovery.requestEmailChange(user, parsed.data.email, {
+        requestId: c.get('requestId'),
+        ip,
+        device: describeDevice(c.req.header('user-agent')),
+        at: now(),
+      })
+      return renderEmail(c, signedIn, 200, { sent: emailLinkSent(parsed.data.email) })
+    })
+    .get('/account/email/confirm/:token', async (c) => {
+      c.header('Referrer-Policy', 'no-referrer')
+      const hash = tokenHash(c.req.param('token'))
+      const outcome = hash ? await recovery.confirmEmailChange(hash) : { status: 'invalid' as const }
+      const session = c.get('session')
+      const state = await session.load()
+      if (outcome.status === 'invalid') {
+        const again = { href: '/account/email', text: 'Ask for a new link' }
+        return c.html(<DeadLinkPage session={state} csrfToken={state.csrfToken} again={again} />, 400)
+      }
+      if (outcome.status === 'taken') return c.html(<EmailTakenPage session={state} csrfToken={state.csrfToken} />, 409)
+
+      const { user, oldEmail } = outcome
+      const ip = c.get('clientIp')
+      const requestId = c.get('requestId')
+      const here = state.userId === user.id
+      const ended = await sessions.revokeOthers(user.id, here ? state.id : null)
+      for (const sessionId of ended)
+        audit('session_revoked', { requestId, ip, sessionId, userId: user.id, reason: 'email_changed' })
+      audit('email_changed', { requestId, ip, sessionId: state.id, userId: user.id })
+      await notices.emailChanged(oldEmail, user.email, {
+        ip,
+        device: describeDevice(c.req.header('user-agent')),
+        at: now(),
+      })
+      if (here) {
+        await session.updateEmail(user.email)
+        await session.flash(emailChanged(user.email))
+        return redirect(c, '/account/email')
+      }
+      await session.flash(`Your email is now ${user.email}. Log in with it.`)
+      return redirect(c, '/login')
+    })
+}

@@ -1,0 +1,69 @@
+import type { FieldErrors } from '../../auth/forms.ts'
+import type { StoredSession } from '../../session/store.ts'
+import { Layout } from '../layout.tsx'
+import { AccountForm } from '../partials/account-form.tsx'
+import { FormField } from '../partials/form-field.tsx'
+import type { SessionTimeoutProps } from '../partials/session-timeout.tsx'
+import { InboxNotice } from './recovery.tsx'
+
+export type EmailFormProps = {
+  csrfToken: string
+  current: string
+  email?: string
+  /** Set once a link went out: shown instead of the form's messages. */
+  sent?: string
+  fieldErrors?: FieldErrors
+}
+
+/** The new address (`email`); a link to it must be followed before anything changes. */
+export function EmailForm({ csrfToken, current, email, sent, fieldErrors = {} }: EmailFormProps) {
+  return (
+    <AccountForm id="email-form" action="/account/email" csrfToken={csrfToken}>
+      {sent ? <InboxNotice message={sent} /> : null}
+      <p>
+        Your email address is <strong>{current}</strong>.
+      </p>
+      <FormField
+        name="email"
+        label="New email address"
+        type="email"
+        value={email}
+        error={fieldErrors.email}
+        autocomplete="email"
+        hint="We mail a link to the new address; your email changes when you follow it. The current address is told."
+      />
+      <button type="submit">Send Confirmation Link</button>
+    </AccountForm>
+  )
+}
+
+/** GET /account/email. */
+export function EmailPage(props: EmailFormProps & { session: StoredSession; timeout?: SessionTimeoutProps }) {
+  return (
+    <Layout
+      title="Change your email"
+      loggedIn
+      csrfToken={props.csrfToken}
+      flash={props.session.flash}
+      timeout={props.timeout}
+    >
+      <h1>Change your email</h1>
+      <EmailForm {...props} />
+    </Layout>
+  )
+}
+
+/** A confirmation link whose address another account took in the meantime (409). */
+export function EmailTakenPage({ session, csrfToken }: { session: StoredSession; csrfToken: string }) {
+  return (
+    <Layout title="Address Taken" loggedIn={Boolean(session.userId)} csrfToken={csrfToken}>
+      <h1>Address taken</h1>
+      <p id="link-error" class="form-error" role="alert">
+        That address now belongs to another account, so your email was not changed.
+      </p>
+      <p>
+        <a href="/account/email">Choose another address</a>
+      </p>
+    </Layout>
+  )
+}

@@ -1,0 +1,206 @@
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { panelOf, TestBrowser } from './support/browser.ts'
+import { linkIn, type ReceivedMail, type SmtpTestServer, startSmtpServer } from './support/smtp-server.ts'
+import { createTestApp, type TestApp } from './support/test-app.ts'
+
+let t: TestApp
+let smtp: SmtpTestServer
+const PASSWORD = 'correct horse battery'
+const APP_URL = 'http://taproom.test'
+const CONFIRM_SUBJECT = 'Confirm your new Taproom email address'
+const REQUESTED_SUBJECT = 'Your Taproom email address is about to change'
+const CHANGED_SUBJECT = 'Your Taproom email address was changed'
+
+beforeAll(async () => {
+  smtp = await startSmtpServer()
+  t = await createTestApp('accountemail', { SMTP_URL: smtp.url, APP_URL })
+})
+afterAll(async () => {
+  await t.cleanup()
+  await smtp.close()
+})
+
+let counter = 0
+async function newUser() {
+  return t.services.users.create(`mover${++counter}@example.com`, await t.services.hasher.hash(PASSWORD))
+}
+
+async function signIn(email: string, password = PASSWORD) {
+  const browser = new TestBrowser(t.app)
+  await browser.get('/login')
+  const { response } = await browser.post('/login', { email, password })
+  expect(response.status).toBe(303)
+  return { browser, id: panelOf((await browser.get('/')).html).sessionId! }
+}
+
+const mailTo = (email: string, subject: string, since = 0): Promise<ReceivedMail> =>
+  smtp.waitFor((m) => m.to === email && m.subject === subject && smtp.received.indexOf(m) >= since)
+
+const confirmPath = (mail: ReceivedMail) => linkIn(mail, `${APP_URL}/account/email/confirm/`).slice(APP_URL.length)
+
+async function askToMove(browser: TestBrowser, email: string) {
+  await browser.get('/account/email')
+  return browser.post('/account/email', { email })
+}
+
+describe('GET /account/email', () => {
+  test('logged out: 303 to /login', async () => {
+    const { response } = await new TestBrowser(t.app).get('/account/email')
+    expect(response.status).toBe(303)
+    expect(response.headers.get('location')).toStartWith('/login')
+  })
+
+  test('shows the current address and form#email-form with the email field', async () => {
+    const user = await newUser()
+    const { browser } = await signIn(user.email)
+    const { response, html } = await browser.get('/account/email')
+    expect(response.status).toBe(200)
+    const form = html.match(/<form id="email-form"[\s\S]*?<\/form>/)![0]
+    expect(form).toContain(user.email)
+    expect(form).toContain('name="email"')
+    expect(form).toContain('method="post" action="/account/email"')
+  })
+})
+
+describe('changing the email', () => {
+  test('mails a link to the new address and a notice to the current one; nothing changes until it is followed', async () => {
+    const user = await newUser()
+    const { browser } = await signIn(user.email)
+    const since = smtp.received.length
+    const newEmail = `moved${counter}@example.com`
+    const { response, html } = await askToMove(browser, newEmail)
+    expect(response.status).toBe(200)
+    expect(html).toContain(`We sent a link to ${newEmail}.`)
+    const confirm = await mailTo(newEmail, CONFIRM_SUBJECT, since)
+    expect(confirmPath(confirm)).toMatch(/^\/account\/email\/confirm\/[A-Za-z0-9_-]{43}$/)
+    const notice = await mailTo(user.email, REQUESTED_SUBJECT, since)
+    expect(notice.text).toContain(newEmail)
+    expect(notice.text).toContain('IP address: 127.0.0.1')
+    expect((await t.services.users.findById(user.id))!.email).toBe(user.email)
+  })
+
+  test('following the link sets the new email, ends every other session, updates this one and tells the old address', async () => {
+    const user = await newUser()
+    const other = await signIn(user.email)
+    const { browser, id } = await signIn(user.email)
+    const since = smtp.received.length
+    const newEmail = `moved${counter}@example.com`
+    await askToMove(browser, newEmail)
+    const { response } = await browser.get(confirmPath(await mailTo(newEmail, CONFIRM_SUBJECT, since)))
+    expect(response.status).toBe(303)
+    expect(response.headers.get('location')).toBe('/account/email')
+    expect(response.headers.get('referrer-policy')).toBe('no-referrer')
+
+    const page = await browser.get('/account/email')
+    expect(page.html).toContain(`Your email is now ${newEmail}. Every other session was logged out.`)
+    const panel = panelOf((await browser.get('/')).html)
+    expect(panel).toMatchObject({ email: newEmail, sessionId: id })
+    expect(panelOf((await other.browser.get('/')).html).email).toBeUndefined()
+    const stored = (await t.services.users.findById(user.id))!
+    expect(stored.email).toBe(newEmail)
+    expect(stored.emailVerifiedAt).toBeInstanceOf(Date)
+
+    const told = await mailTo(user.email, CHANGED_SUBJECT, since)
+    expect(told.text).toContain(newEmail)
+    const login = new TestBrowser(t.app)
+    await login.get('/login')
+    expect((await login.post('/login', { email: user.email, password: PASSWORD })).response.status).toBe(401)
+    expect((await login.post('/login', { email: newEmail, password: PASSWORD })).response.status).toBe(303)
+    expect(t.audit.some((e) => e.event === 'email_changed' && e.userId === user.id)).toBe(true)
+  })
+
+  test('a link followed in a browser not logged in to the account ends every session and asks to log in', async () => {
+    const user = await newUser()
+    const { browser } = await signIn(user.email)
+    const since = smtp.received.length
+    const newEmail = `moved${counter}@example.com`
+    await askToMove(browser, newEmail)
+    const path = confirmPath(await mailTo(newEmail, CONFIRM_SUBJECT, since))
+    const elsewhere = new TestBrowser(t.app)
+    const { response } = await elsewhere.get(path)
+    expect(response.status).toBe(303)
+    expect(response.headers.get('location')).toBe('/login')
+    expect((await elsewhere.get('/login')).html).toContain(`Your email is now ${newEmail}. Log in with it.`)
+    expect(panelOf((await browser.get('/')).html).email).toBeUndefined()
+  })
+
+  test('an address taken meanwhile: 409 with a clear message, nothing changes', async () => {
+    const user = await newUser()
+    const { browser } = await signIn(user.email)
+    const since = smtp.received.length
+    const newEmail = `contested${counter}@example.com`
+    await askToMove(browser, newEmail)
+    const path = confirmPath(await mailTo(newEmail, CONFIRM_SUBJECT, since))
+    await t.services.users.create(newEmail, await t.services.hasher.hash(PASSWORD))
+    const { response, html } = await browser.get(path)
+    expect(response.status).toBe(409)
+    expect(html).toContain('That address now belongs to another account, so your email was not changed.')
+    expect((await t.services.users.findById(user.id))!.email).toBe(user.email)
+  })
+
+  test('a link works once, even followed in parallel; a newer request voids the older link', async () => {
+    const user = await newUser()
+    const { browser } = await signIn(user.email)
+    const since = smtp.received.length
+    await askToMove(browser, `first${counter}@example.com`)
+    const first = confirmPath(await mailTo(`first${counter}@example.com`, CONFIRM_SUBJECT, since))
+    const between = smtp.received.length
+    await askToMove(browser, `second${counter}@example.com`)
+    const second = confirmPath(await mailTo(`second${counter}@example.com`, CONFIRM_SUBJECT, between))
+    expect((await new TestBrowser(t.app).get(first)).response.status).toBe(400)
+    const statuses = await Promise.all(
+      Array.from({ length: 5 }, async () => (await new TestBrowser(t.app).get(second)).response.status),
+    )
+    expect(statuses.sort()).toEqual([303, 400, 400, 400, 400])
+    expect((await t.services.users.findById(user.id))!.email).toBe(`second${counter}@example.com`)
+  })
+
+  test('refused: the same address (422), a malformed one (422), an unknown token (400)', async () => {
+    const user = await newUser()
+    const { browser } = await signIn(user.email)
+    const same = await askToMove(browser, user.email.toUpperCase())
+    expect(same.response.status).toBe(422)
+    expect(same.html).toContain('That is already your email address.')
+    const bad = await askToMove(browser, 'not an address')
+    expect(bad.response.status).toBe(422)
+    expect(bad.html).toContain('Enter a valid email address.')
+    const dead = await browser.get(`/account/email/confirm/${'A'.repeat(43)}`)
+    expect(dead.response.status).toBe(400)
+    expect(dead.html).toContain('This link is invalid or has expired.')
+  })
+
+  test('a stale proof of the password: 403 "Confirm it\'s you", nothing sent', async () => {
+    const user = await newUser()
+    const { browser, id } = await signIn(user.email)
+    await t.age(id, 601_000)
+    await browser.get('/account/email')
+    const { response, html } = await browser.post('/account/email', { email: `never${counter}@example.com` })
+    expect(response.status).toBe(403)
+    expect(html).toContain('Confirm it&#39;s you')
+    for (let w = 0; w < 100 && (await t.services.mail.queue.pending()) > 0; w++) await Bun.sleep(10)
+    await Bun.sleep(100)
+    expect(smtp.to(`never${counter}@example.com`)).toEqual([])
+    expect(smtp.to(user.email).filter((m) => m.subject === REQUESTED_SUBJECT)).toEqual([])
+  })
+})
+
+describe('a sign-in from a new browser', () => {
+  test('mails the owner once per browser: a browser that signed in before is not news', async () => {
+    const user = await newUser()
+    const subject = 'New sign-in to your Taproom account'
+    const since = smtp.received.length
+    const { browser } = await signIn(user.email)
+    const notice = await mailTo(user.email, subject, since)
+    expect(notice.text).toContain('IP address: 127.0.0.1')
+    expect(notice.text).toContain(`${APP_URL}/password/forgot`)
+    expect(notice.html).toContain(`href="${APP_URL}/account/sessions"`)
+
+    const again = smtp.received.length
+    await browser.post('/logout')
+    await browser.get('/login')
+    expect((await browser.post('/login', { email: user.email, password: PASSWORD })).response.status).toBe(303)
+    for (let w = 0; w < 100 && (await t.services.mail.queue.pending()) > 0; w++) await Bun.sleep(10)
+    await Bun.sleep(100)
+    expect(smtp.to(user.email).filter((m) => m.subject === subject && smtp.received.indexOf(m) >= again)).toEqual([])
+  })
+})
