@@ -15,7 +15,7 @@ import { RecoveryCodeHasher } from './auth/recovery-codes.ts'
 import { SecondFactors } from './auth/second-factors.ts'
 import { SecretBox } from './auth/secret-box.ts'
 import { createStrengthCheck } from './auth/strength-check.ts'
-import { AttemptThrottle } from './auth/throttle.ts'
+import { AttemptThrottle, clientNetwork } from './auth/throttle.ts'
 import { createBeerGenerator } from './beer/generator.ts'
 import { createRemoteBeerSource } from './beer/remote.ts'
 import { AuthEventRepository } from './db/auth-events.ts'
@@ -106,6 +106,9 @@ export function wireDependencies(config: Config, options: WiringOptions): Wiring
     idleSeconds: config.session.idleSeconds,
     absoluteSeconds: config.session.absoluteSeconds,
     maxSessionsPerUser: config.session.maxPerUser,
+    firstVisitSeconds: config.session.firstVisitSeconds,
+    newSessionsPerMinute: config.session.newPerIpPerMinute,
+    networkOf: clientNetwork,
     cookieSecure: config.session.cookieSecure,
     localClock: options.localClock ?? options.now,
   })

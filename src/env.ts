@@ -72,6 +72,8 @@ const schema = z.object({
   SESSION_IDLE_SECONDS: seconds(1800),
   SESSION_ABSOLUTE_SECONDS: seconds(12 * 60 * 60),
   MAX_SESSIONS_PER_USER: z.coerce.number().int().min(1).max(1000).default(50),
+  SESSION_FIRST_VISIT_SECONDS: seconds(300),
+  NEW_SESSIONS_PER_IP_PER_MINUTE: z.coerce.number().int().positive().default(60),
   BCRYPT_COST: z.coerce.number().int().min(4).max(15).default(12),
   BCRYPT_WORKERS: z.coerce.number().int().min(1).max(64).optional(),
   COOKIE_SECURE: booleanString.optional(),
@@ -133,6 +135,9 @@ export type Config = {
     idleSeconds: number
     absoluteSeconds: number
     maxPerUser: number
+    /** A visitor's new session lives this long until the browser sends its cookie back. */
+    firstVisitSeconds: number
+    newPerIpPerMinute: number
     cookieSecure: boolean
   }
   bcrypt: { cost: number; workers?: number }
@@ -286,6 +291,8 @@ export function parseEnv(source: Record<string, string | undefined>): Config {
       idleSeconds: env.SESSION_IDLE_SECONDS,
       absoluteSeconds: env.SESSION_ABSOLUTE_SECONDS,
       maxPerUser: env.MAX_SESSIONS_PER_USER,
+      firstVisitSeconds: env.SESSION_FIRST_VISIT_SECONDS,
+      newPerIpPerMinute: env.NEW_SESSIONS_PER_IP_PER_MINUTE,
       cookieSecure: env.COOKIE_SECURE ?? production,
     },
     bcrypt: { cost: env.BCRYPT_COST, workers: env.BCRYPT_WORKERS },

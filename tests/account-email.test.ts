@@ -204,3 +204,34 @@ describe('a sign-in from a new browser', () => {
     expect(smtp.to(user.email).filter((m) => m.subject === subject && smtp.received.indexOf(m) >= again)).toEqual([])
   })
 })
+
+describe('deleting the account', () => {
+  test('mails the deleted account’s address a notice with when, where and what to do', async () => {
+    const user = await newUser()
+    const { browser } = await signIn(user.email)
+    await browser.get('/account/delete')
+    const since = smtp.received.length
+    const { response } = await browser.post('/account/delete', { email: user.email })
+    expect(response.status).toBe(303)
+    const notice = await mailTo(user.email, 'Your Taproom account was deleted', since)
+    expect(notice.text).toContain('IP address: 127.0.0.1')
+    expect(notice.html).not.toMatch(/<img|<script/)
+  })
+})
+
+describe('an email change and reset links', () => {
+  test('a reset link mailed to the old address stops working once the email has changed', async () => {
+    const user = await newUser()
+    const { browser } = await signIn(user.email)
+    const since = smtp.received.length
+    const forgot = new TestBrowser(t.app)
+    await forgot.get('/password/forgot')
+    await forgot.post('/password/forgot', { email: user.email })
+    const reset = await mailTo(user.email, 'Reset your Taproom password', since)
+    const newEmail = `escaped${counter}@example.com`
+    await askToMove(browser, newEmail)
+    await browser.get(confirmPath(await mailTo(newEmail, CONFIRM_SUBJECT, since)))
+    const path = linkIn(reset, `${APP_URL}/password/reset/`).slice(APP_URL.length)
+    expect((await new TestBrowser(t.app).get(path)).response.status).toBe(400)
+  })
+})

@@ -59,6 +59,7 @@ describe('POST /account/delete', () => {
     const { browser, id } = await signIn(user.email)
     await t.services.activity.settled()
     await browser.get('/account/delete')
+    expect(await t.redis.zcard(`${t.config.redis.prefix}u:{${user.id}}`)).toBe(5)
 
     const { response } = await browser.post('/account/delete', { email: user.email.toUpperCase() })
     expect(response.status).toBe(303)
@@ -102,6 +103,27 @@ describe('POST /account/delete', () => {
     })
     expect(signup.response.status).toBe(200)
     expect(signup.html).toContain('Check your inbox: we sent a link to finish signing up.')
+  })
+
+  test('logins racing the deletion leave no session behind', async () => {
+    for (let round = 0; round < 5; round++) {
+      const user = await newUser()
+      const { browser } = await signIn(user.email)
+      await browser.get('/account/delete')
+      const racers = await Promise.all(
+        Array.from({ length: 6 }, async () => {
+          const racer = new TestBrowser(t.app)
+          await racer.get('/login')
+          return racer
+        }),
+      )
+      await Promise.all([
+        browser.post('/account/delete', { email: user.email }),
+        ...racers.map((racer) => racer.post('/login', { email: user.email, password: PASSWORD })),
+      ])
+      for (const racer of racers) expect(panelOf((await racer.get('/')).html).email).toBeUndefined()
+      expect(await t.redis.zcard(`${t.config.redis.prefix}u:{${user.id}}`)).toBe(0)
+    }
   })
 
   test('the wrong email typed: 422 on the form, nothing deleted', async () => {

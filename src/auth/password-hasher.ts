@@ -4,6 +4,9 @@ import bcrypt from 'bcryptjs'
 import type { BcryptJob, BcryptReply } from './bcrypt-worker.ts'
 import { OverloadedError } from './overloaded.ts'
 
+/* One bcrypt run takes well under a second; a worker still busy with one after this long is stuck. */
+const STUCK_MS = 30_000
+
 type Job = BcryptJob extends infer J ? (J extends { id: number } ? Omit<J, 'id'> : never) : never
 type Done = { value: string | boolean; workMs: number }
 type Entry = {
@@ -39,7 +42,9 @@ export interface PasswordHasher {
  *
  * Each worker runs one job at a time from a bounded queue: beyond `maxQueued`
  * waiting jobs a new one is refused at once (OverloadedError, a 503), a job
- * not finished within `deadlineMs` of being queued fails the same way, and a
+ * not started within `deadlineMs` of being queued fails the same way (a
+ * started one is left to finish: restarting a worker that is slow only
+ * because the machine is busy would waste the work and slow the next), and a
  * waiting job whose request was abandoned never runs.
  */
 export function createPasswordHasher({
@@ -144,20 +149,24 @@ export function createPasswordHasher({
     clearTimeout(entry.timer)
   }
 
-  /* Past its deadline: refused if still waiting; if running, its worker is stuck and replaced. */
+  /* Past its deadline a waiting job is refused; a running one goes on, unless its worker is stuck. */
   function expire(entry: Entry): void {
-    entry.signal?.removeEventListener('abort', entry.onAbort!)
     const index = running.indexOf(entry)
-    if (index >= 0) {
+    if (index < 0) {
+      drop(entry)
+      entry.signal?.removeEventListener('abort', entry.onAbort!)
+      entry.reject(new OverloadedError('Password checking'))
+      return
+    }
+    entry.timer = setTimeout(() => {
+      if (running[index] !== entry) return
       running[index] = undefined
       const stuck = pool[index]!
       start(index)
       stuck.terminate()
+      entry.reject(new OverloadedError('Password checking'))
       dispatch()
-    } else {
-      drop(entry)
-    }
-    entry.reject(new OverloadedError('Password checking'))
+    }, STUCK_MS)
   }
 
   for (let i = 0; i < size; i++) start(i)

@@ -10,76 +10,69 @@ export interface StrengthCheck {
   close(): Promise<void>
 }
 
-type Pending = {
+type Entry = {
+  job: StrengthJob
   resolve: (reason: string | null) => void
   reject: (error: Error) => void
   timer: ReturnType<typeof setTimeout>
 }
 
 /*
- * A check takes at most a few milliseconds (input cut to 32 characters); more
- * than this many waiting means a flood, which is refused rather than queued.
+ * A check takes a few milliseconds (tens on a loaded machine; the input is cut
+ * to 32 characters); more than this many waiting means a flood, which is
+ * refused rather than queued.
  */
-const MAX_PENDING = 32
+const MAX_WAITING = 32
 const DEADLINE_MS = 2000
+/* A check still running this long is not slow but stuck: its worker is replaced. */
+const STUCK_MS = 10_000
 /* The worker and its ~17 MB of dictionaries go away when nobody has signed up for a while. */
 const IDLE_MS = 60_000
 
 /**
  * zxcvbn in one worker thread, started on first use and stopped when idle, so
- * the dictionaries cost no memory at rest and no check can stall the event loop.
+ * the dictionaries cost no memory at rest and no check can stall the event
+ * loop. The worker takes one check at a time from a bounded queue: a check
+ * still waiting at its deadline is dropped without running (OverloadedError),
+ * so a flood costs the worker no more than it can do.
  */
 export function createStrengthCheck({
   workerUrl,
   deadlineMs = DEADLINE_MS,
 }: {
   workerUrl: URL
-  /** How long one check may take before its worker counts as stuck. */
+  /** How long one check may wait and run in all. */
   deadlineMs?: number
 }): StrengthCheck {
   let worker: Worker | undefined
+  let running: Entry | undefined
+  let stuckTimer: ReturnType<typeof setTimeout> | undefined
   let idleTimer: ReturnType<typeof setTimeout> | undefined
-  const pending = new Map<number, Pending>()
+  const waiting: Entry[] = []
   let nextId = 1
   let closed = false
-
-  function settle(id: number): Pending | undefined {
-    const job = pending.get(id)
-    if (!job) return undefined
-    pending.delete(id)
-    clearTimeout(job.timer)
-    if (pending.size === 0) {
-      worker?.unref()
-      scheduleIdleStop()
-    }
-    return job
-  }
-
-  function failAll(error: Error): void {
-    for (const id of [...pending.keys()]) settle(id)?.reject(error)
-  }
-
-  function scheduleIdleStop(): void {
-    clearTimeout(idleTimer)
-    idleTimer = setTimeout(() => stop(), IDLE_MS)
-    idleTimer.unref()
-  }
-
-  function stop(): Promise<number> | undefined {
-    const current = worker
-    worker = undefined
-    return current?.terminate()
-  }
 
   function started(): Worker {
     if (worker) return worker
     const fresh = new Worker(workerUrl)
-    fresh.on('message', ({ id, reason }: StrengthReply) => settle(id)?.resolve(reason))
-    // A worker stopped for overrunning leaves its jobs to their own deadlines.
+    fresh.on('message', (reply: StrengthReply) => {
+      if (worker !== fresh || running?.job.id !== reply.id) return
+      const entry = running
+      finishRunning()
+      clearTimeout(entry.timer)
+      entry.resolve(reply.reason)
+      dispatch()
+    })
     const lost = (error: Error) => {
       if (worker !== fresh) return
       worker = undefined
-      failAll(error)
+      const entry = running
+      finishRunning()
+      if (entry) {
+        clearTimeout(entry.timer)
+        entry.reject(error)
+      }
+      dispatch()
     }
     fresh.on('error', lost)
     fresh.on('exit', () => lost(new Error('strength worker exited')))
@@ -87,34 +80,76 @@ export function createStrengthCheck({
     return fresh
   }
 
+  function finishRunning(): void {
+    running = undefined
+    clearTimeout(stuckTimer)
+  }
+
+  function dispatch(): void {
+    if (running || closed) return
+    const entry = waiting.shift()
+    if (!entry) {
+      if (!worker) return
+      worker.unref()
+      clearTimeout(idleTimer)
+      idleTimer = setTimeout(stop, IDLE_MS)
+      idleTimer.unref()
+      return
+    }
+    clearTimeout(idleTimer)
+    running = entry
+    const current = started()
+    current.ref()
+    current.postMessage(entry.job)
+    stuckTimer = setTimeout(() => {
+      if (running === entry) stop()
+    }, STUCK_MS)
+  }
+
+  function stop(): void {
+    const current = worker
+    worker = undefined
+    const entry = running
+    finishRunning()
+    entry?.reject(new OverloadedError('The password check'))
+    current?.terminate()
+    dispatch()
+  }
+
+  /* Past its deadline a waiting check is dropped; a running one is answered "busy" and left to finish. */
+  function expire(entry: Entry): void {
+    const at = waiting.indexOf(entry)
+    if (at >= 0) waiting.splice(at, 1)
+    entry.reject(new OverloadedError('The password check'))
+  }
+
   return {
     weakPasswordReason(password, related) {
       if (closed) return Promise.reject(new Error('strength check closed'))
-      if (pending.size >= MAX_PENDING) return Promise.reject(new OverloadedError('The password check'))
-      clearTimeout(idleTimer)
-      const id = nextId++
+      if (waiting.length >= MAX_WAITING) return Promise.reject(new OverloadedError('The password check'))
       const job: StrengthJob = {
-        id,
+        id: nextId++,
         password: password.slice(0, STRENGTH_MAX_LENGTH),
         related: related.map((value) => value.slice(0, 254)),
       }
       return new Promise((resolve, reject) => {
-        const timer = setTimeout(() => {
-          // A check that overruns its deadline by this much is stuck: a fresh worker takes over.
-          settle(id)?.reject(new OverloadedError('The password check'))
-          stop()
-        }, deadlineMs)
-        pending.set(id, { resolve, reject, timer })
-        const current = started()
-        current.ref()
-        current.postMessage(job)
+        const entry: Entry = { job, resolve, reject, timer: setTimeout(() => expire(entry), deadlineMs) }
+        waiting.push(entry)
+        dispatch()
       })
     },
     async close() {
       closed = true
       clearTimeout(idleTimer)
-      failAll(new Error('strength check closed'))
-      await stop()
+      clearTimeout(stuckTimer)
+      const error = new Error('strength check closed')
+      for (const entry of [...waiting.splice(0), ...(running ? [running] : [])]) {
+        clearTimeout(entry.timer)
+        entry.reject(error)
+      }
+      running = undefined
+      await worker?.terminate()
+      worker = undefined
     },
   }
 }

@@ -68,9 +68,13 @@ export function deleteAccountRoutes({
       const sessionId = session.id ?? undefined
       // Sessions end before the row goes: if Redis fails, nothing is deleted
       // and the user can try again; if MySQL then fails, they are logged out
-      // but lose nothing.
+      // but lose nothing. Ending them moves the user's "sessions valid since"
+      // time, so a login whose password check began before it cannot finish;
+      // the second end catches one that began in the moment before the row
+      // went.
       const ended = await sessions.endAll(user.id)
       await users.delete(user.id)
+      ended.push(...(await sessions.endAll(user.id)))
       await session.restartWithNotice(ACCOUNT_DELETED)
       const ip = c.get('clientIp')
       audit('account_deleted', {

@@ -60,6 +60,7 @@ export function signupRoutes({ recovery, hasher, throttle, credentialGate, newPa
       const ip = c.get('clientIp')
       const verdict = await throttle.reserve(ip, parsed.data.email)
       if (!verdict.allowed) {
+        audit('signup_failure', { requestId, ip, reason: 'throttled' })
         c.header('Retry-After', String(verdict.retryAfterSeconds))
         return renderSignup(c, 429, { email, error: SIGNUP_THROTTLED })
       }

@@ -25,6 +25,9 @@ export type SessionParts = {
   firstVisitMs: number
 }
 
+/** Whether this request's client may start one more session now (see NewVisitorLimit). */
+export type AdmitNewVisitor = () => boolean
+
 /** A live session with the CSRF token that forms on its pages carry. */
 export type ActiveSession = StoredSession & { csrfToken: string }
 
@@ -57,10 +60,18 @@ export class RequestSession {
   #credentials: SessionCredentials | null
   #loaded: ActiveSession | null = null
 
-  constructor(parts: SessionParts, credentials: SessionCredentials | null, setCookie: (header: string) => void) {
+  readonly #admitNewVisitor: AdmitNewVisitor
+
+  constructor(
+    parts: SessionParts,
+    credentials: SessionCredentials | null,
+    setCookie: (header: string) => void,
+    admitNewVisitor: AdmitNewVisitor = () => true,
+  ) {
     this.#parts = parts
     this.#credentials = credentials
     this.#setCookie = setCookie
+    this.#admitNewVisitor = admitNewVisitor
   }
 
   /** The public ID named by the request's cookie (or of the session made during it). */
@@ -232,9 +243,31 @@ export class RequestSession {
       if (result.status === 'ok') {
         return { ...result.session, csrfToken: this.#parts.tokens.csrfTokenFor(credentials.id) }
       }
-      return this.#start({ beers: increment ? 1 : 0 }, EXPIRED_NOTICE)
+      return this.#startVisitor({ beers: increment ? 1 : 0 }, EXPIRED_NOTICE)
     }
-    return this.#start({ beers: increment ? 1 : 0 })
+    return this.#startVisitor({ beers: increment ? 1 : 0 })
+  }
+
+  /**
+   * A session for a visitor without one. Past its network's limit of new
+   * sessions the page is still served, from a session that is stored nowhere
+   * and sets no cookie: a client that drops cookies (a script) costs Redis
+   * nothing more, and a browser gets a stored session on a later request.
+   */
+  async #startVisitor(data: NewSessionData, notice?: string): Promise<ActiveSession> {
+    if (this.#admitNewVisitor()) return this.#start(data, notice)
+    const { tokens, store, lifetimes, firstVisitMs } = this.#parts
+    const credentials = tokens.create()
+    const now = store.now()
+    return {
+      ...data,
+      createdAt: now,
+      lastSeenAt: now,
+      flash: notice,
+      id: credentials.id,
+      expiresAt: now + Math.min(lifetimes.idleMs, lifetimes.absoluteMs, firstVisitMs),
+      csrfToken: tokens.csrfTokenFor(credentials.id),
+    }
   }
 
   /** A visitor's new session: short-lived until the browser sends its cookie back (any later request slides it). */

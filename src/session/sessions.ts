@@ -1,8 +1,12 @@
 import type { MiddlewareHandler } from 'hono'
+import { HTTPException } from 'hono/http-exception'
 import { readCookie, sessionCookie } from './cookie.ts'
+import { NewVisitorLimit } from './new-visitor-limit.ts'
 import { RequestSession } from './request-session.ts'
 import type { StoredSession, StoreFactory, StoreInspection } from './store.ts'
 import { SessionTokens } from './token.ts'
+
+const COOKIE_GRACE_SECONDS = 3600
 
 /** The context variables the session middleware provides; the app's own env type composes them. */
 export type SessionVariables = { session: RequestSession }
@@ -17,6 +21,10 @@ export type SessionsOptions = {
   maxSessionsPerUser?: number
   /** How long a visitor's new session lives until the browser returns its cookie. */
   firstVisitSeconds?: number
+  /** New sessions one client network may start per minute (per app instance). */
+  newSessionsPerMinute?: number
+  /** The network a client address counts under (e.g. an IPv6 /64); the address itself by default. */
+  networkOf?: (ip: string) => string
   /** Secure, `__Host-` cookies. */
   cookieSecure?: boolean
   /** This process's clock; the store's clock (Redis TIME) decides every expiry, this only helps estimate it. */
@@ -27,8 +35,8 @@ export type SessionsOptions = {
 export type Inspection = StoreInspection & { session: StoredSession; idleSeconds: number; absoluteSeconds: number }
 
 export type Sessions = {
-  /** Gives every request a typed, lazy `session` (see RequestSession). */
-  middleware: MiddlewareHandler<{ Variables: SessionVariables }>
+  /** Gives every request a typed, lazy `session` (see RequestSession); reads `clientIp` when an earlier middleware set it. */
+  middleware: MiddlewareHandler<{ Variables: SessionVariables & { clientIp?: string } }>
   cookieName: string
   /** The store's clock (Redis TIME) as this process estimates it: the one clock for showing times and deadlines. */
   now(): number
@@ -66,20 +74,28 @@ export function createSessions({
   absoluteSeconds = 43_200,
   maxSessionsPerUser = 50,
   firstVisitSeconds = 300,
+  newSessionsPerMinute = 60,
+  networkOf = (ip) => ip,
   cookieSecure = false,
   localClock = Date.now,
 }: SessionsOptions): Sessions {
   const lifetimes = { idleMs: idleSeconds * 1000, absoluteMs: absoluteSeconds * 1000 }
   const store = storeFor({ ...lifetimes, maxSessionsPerUser, localClock })
   const tokens = new SessionTokens(secrets)
-  const cookie = sessionCookie({ secure: cookieSecure, maxAgeSeconds: absoluteSeconds })
+  // The cookie outlives the session's absolute deadline, so the first request
+  // after any expiry still names the ended session and can say so.
+  const cookie = sessionCookie({ secure: cookieSecure, maxAgeSeconds: absoluteSeconds + COOKIE_GRACE_SECONDS })
   const parts = { store, tokens, cookie, lifetimes, firstVisitMs: firstVisitSeconds * 1000 }
+  const newVisitors = new NewVisitorLimit(newSessionsPerMinute, localClock)
 
   return {
     middleware: function sessionMiddleware(c, next) {
-      const credentials = tokens.verify(readCookie(c.req.header('cookie'), cookie.name))
+      const read = readCookie(c.req.header('cookie'), cookie.name)
+      if ('problem' in read) throw new HTTPException(400, { message: read.problem })
+      const credentials = tokens.verify(read.value)
       const setCookie = (header: string) => c.header('Set-Cookie', header, { append: true })
-      c.set('session', new RequestSession(parts, credentials, setCookie))
+      const admitNewVisitor = () => newVisitors.admit(networkOf(c.get('clientIp') ?? 'unknown'))
+      c.set('session', new RequestSession(parts, credentials, setCookie, admitNewVisitor))
       return next()
     },
     cookieName: cookie.name,

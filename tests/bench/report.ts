@@ -96,6 +96,17 @@ export function markdown(results: BenchResults): string {
       `Peer: the tutorial's Express 5 + express-session + connect-redis + Passport + bcryptjs stack (tests/bench/peer) on ${results.peer.runtime}, production mode, same core, same scenarios, each run right after the app's. Where two figures share a cell, the second is the peer's.`,
     )
   }
+  const cpuRatios = (['new-visitor', 'returning', 'pour'] as const).flatMap((name) => {
+    const ours = results.scenarios[name]?.cpuMsPerRequest
+    const theirs = results.peer?.scenarios[name]?.cpuMsPerRequest
+    return ours && theirs ? [`${name} ${(theirs / ours).toFixed(1)}×`] : []
+  })
+  if (cpuRatios.length > 0) {
+    lines.push(
+      '',
+      `Server CPU per request, the peer's over the app's: ${cpuRatios.join(', ')}. When the load generator's core is short of CPU, both servers are held to what it can send and the req/s ratio shrinks; this ratio is much less affected.`,
+    )
+  }
   if (notes.length + peerNotes.length > 0) {
     lines.push('')
     for (const [name, scenario] of notes) lines.push(`- ${name}: ${scenario.notes}`)
