@@ -5,8 +5,13 @@
 // of band with the new expiry, which hides it again. The seconds left come
 // from the session panel when the page has one (a pour slides the expiry),
 // else from this element's own data-expires-in, counted on this device's clock.
+// Before warning on such a page it asks GET /session (a read: it extends
+// nothing) whether another tab's activity moved the expiry.
 ;(() => {
   const deadlines = new WeakMap()
+  // What each element was last checked against the server for: a deadline and a moment ("warn" or "end").
+  const checked = new WeakMap()
+  let checking = false
   let returnFocus = null
   // The element shown, if any: after "Stay signed in" it is replaced by a hidden one.
   let shown = null
@@ -21,10 +26,36 @@
     return deadline
   }
 
-  function secondsLeft(dialog) {
+  function hasPanel() {
     const panel = document.getElementById('session-panel')
-    if (panel?.dataset.expiresIn && panel.dataset.expiresAt) return Number(panel.dataset.expiresIn)
+    return Boolean(panel?.dataset.expiresIn && panel.dataset.expiresAt)
+  }
+
+  function secondsLeft(dialog) {
+    if (hasPanel()) return Number(document.getElementById('session-panel').dataset.expiresIn)
     return Math.max(0, Math.ceil((deadlineOf(dialog) - Date.now()) / 1000))
+  }
+
+  /** Re-reads the expiry from the server once per deadline and moment; resolves whether it moved past the warning. */
+  async function expiryMoved(dialog, moment) {
+    const key = `${deadlineOf(dialog)}:${moment}`
+    if (hasPanel() || checked.get(dialog) === key) return false
+    checked.set(dialog, key)
+    checking = true
+    try {
+      const response = await fetch('/session', { headers: { 'HX-Request': 'true' }, cache: 'no-store' })
+      if (!response.ok) return false
+      const panel = new DOMParser().parseFromString(await response.text(), 'text/html').getElementById('session-panel')
+      if (!panel?.dataset.expiresAt || panel.dataset.userEmail === undefined) return false
+      const left = Number(panel.dataset.expiresIn)
+      if (!(left > Number(dialog.dataset.warnSeconds))) return false
+      deadlines.set(dialog, Date.now() + left * 1000)
+      return true
+    } catch {
+      return false
+    } finally {
+      checking = false
+    }
   }
 
   function show(dialog) {
@@ -66,11 +97,14 @@
     }
   }
 
-  function tick() {
+  async function tick() {
     const dialog = document.getElementById('session-timeout')
-    if (!dialog || dialog.dataset.ended) return
+    if (!dialog || dialog.dataset.ended || checking) return
     if (shown && shown !== dialog) hide(shown)
-    const left = secondsLeft(dialog)
+    let left = secondsLeft(dialog)
+    const warn = () => left <= Number(dialog.dataset.warnSeconds)
+    if (warn() && shown !== dialog && (await expiryMoved(dialog, 'warn'))) left = secondsLeft(dialog)
+    if (left <= 0 && (await expiryMoved(dialog, 'end'))) left = secondsLeft(dialog)
     if (left <= 0) {
       if (shown !== dialog) show(dialog)
       ended(dialog)
@@ -78,9 +112,8 @@
     }
     const seconds = dialog.querySelector('[data-timeout-seconds]')
     if (seconds && seconds.textContent !== String(left)) seconds.textContent = String(left)
-    const warn = left <= Number(dialog.dataset.warnSeconds)
-    if (warn && shown !== dialog && !dialog.dataset.dismissed) show(dialog)
-    else if (!warn && shown === dialog) hide(dialog)
+    if (warn() && shown !== dialog && !dialog.dataset.dismissed) show(dialog)
+    else if (!warn() && shown === dialog) hide(dialog)
   }
 
   document.addEventListener('keydown', (event) => {

@@ -8,8 +8,8 @@ import { inTab } from './support/tab.ts'
 
 const PASSWORD = 'amber lantern quietly 47'
 
-// Real idle timeouts run out in here: 10 s, with the warning 2 s before (a fifth).
-setDefaultTimeout(45_000)
+// Real idle timeouts run out in here: 15 s, with the warning 3 s before (a fifth).
+setDefaultTimeout(60_000)
 
 /** How often the warning took focus, and whether its text is in a live region that would repeat it every second. */
 function watchAnnouncements(page: Page) {
@@ -36,7 +36,7 @@ describeInBrowser('the session timeout warning, in Chromium', () => {
   beforeAll(async () => {
     ;[browser, served, clocked, final] = await Promise.all([
       launchChromium(),
-      serveTestApp('e2etimeout', { SESSION_IDLE_SECONDS: '10' }),
+      serveTestApp('e2etimeout', { SESSION_IDLE_SECONDS: '15' }),
       serveTestApp('e2etimeoutclock', { SESSION_IDLE_SECONDS: '300' }),
       serveTestApp('e2etimeoutfinal', { SESSION_IDLE_SECONDS: '300', SESSION_ABSOLUTE_SECONDS: '300' }),
     ])
@@ -59,12 +59,13 @@ describeInBrowser('the session timeout warning, in Chromium', () => {
       const { page } = tab
       const email = await createUser(clocked)
       await page.clock.install()
-      await logIn(tab, email, PASSWORD)
+      const { sessionId } = await logIn(tab, email, PASSWORD)
       await page.goto('/account/sessions')
       await watchAnnouncements(page)
       const dialog = page.getByRole('alertdialog', { name: 'Are you still there?' })
       expect(await dialog.isVisible()).toBe(false)
-      // The page's clock runs ahead to just inside the last minute; the server's session is untouched.
+      // The page's clock runs ahead to just inside the last minute, and the real session is cut to match.
+      await clocked.redis.pexpire(await clocked.sessionKey(sessionId!), 55_000)
       await page.clock.fastForward(245_000)
       await dialog.waitFor({ state: 'visible' })
       expect(await dialog.textContent()).toMatch(/Your session ends in (5\d|60) seconds\./)
@@ -90,16 +91,16 @@ describeInBrowser('the session timeout warning, in Chromium', () => {
       const ttl = async () => served.redis.pttl(await served.sessionKey(sessionId))
       await page.goto('/account/sessions')
       const dialog = page.getByRole('alertdialog', { name: 'Are you still there?' })
-      await dialog.waitFor({ state: 'visible', timeout: 12_000 })
-      expect(await ttl()).toBeLessThan(3000)
+      await dialog.waitFor({ state: 'visible', timeout: 17_000 })
+      expect(await ttl()).toBeLessThan(4000)
       await dialog.getByRole('button', { name: 'Stay signed in' }).click()
       await dialog.waitFor({ state: 'hidden' })
-      expect(await ttl()).toBeGreaterThan(7000)
+      expect(await ttl()).toBeGreaterThan(11_000)
       expect(page.url()).toBe(`${served.baseUrl}/account/sessions`)
 
       // Home counts down in its panel; the warning follows it, and at zero says the session ended.
       await page.goto('/')
-      await dialog.getByText('Your session has ended.').waitFor({ timeout: 15_000 })
+      await dialog.getByText('Your session has ended.').waitFor({ timeout: 20_000 })
       expect(await dialog.isVisible()).toBe(true)
       expect(await dialog.getByRole('button', { name: 'Stay signed in' }).isVisible()).toBe(false)
       expect(await dialog.getByRole('link', { name: 'Log in again' }).isVisible()).toBe(true)
@@ -107,16 +108,39 @@ describeInBrowser('the session timeout warning, in Chromium', () => {
       await page.getByRole('navigation').getByRole('link', { name: 'Log In' }).waitFor()
     }))
 
+  test('activity in another tab moves the expiry: this tab asks before warning, and stays quiet', () =>
+    inTab(browser, served.baseUrl, {}, async (tab) => {
+      const { page } = tab
+      const email = await createUser(served)
+      await logIn(tab, email, PASSWORD)
+      await page.goto('/account/sessions')
+      const loadedAt = Date.now()
+      const other = await tab.context.newPage()
+      const reads: string[] = []
+      page.on('request', (request) => reads.push(`${request.method()} ${new URL(request.url()).pathname}`))
+      // Past half the idle time, a page view in the other tab slides the expiry.
+      await other.waitForTimeout(9000 - (Date.now() - loadedAt))
+      await other.goto(`${served.baseUrl}/account/activity`)
+      await other.close()
+
+      const dialog = page.getByRole('alertdialog', { name: 'Are you still there?' })
+      await page.waitForTimeout(15_500 - (Date.now() - loadedAt))
+      expect(await dialog.isVisible()).toBe(false)
+      expect(reads).toContain('GET /session')
+      expect(reads.filter((read) => read.startsWith('POST'))).toEqual([])
+    }))
+
   test('when the absolute deadline ends the session, it says so and offers to log in again instead', () =>
     inTab(browser, final.baseUrl, {}, async (tab) => {
       const { page } = tab
       const email = await createUser(final)
       await page.clock.install()
-      await logIn(tab, email, PASSWORD)
+      const { sessionId } = await logIn(tab, email, PASSWORD)
       await page.goto('/account/activity')
       const dialog = page.getByRole('alertdialog', { name: 'Are you still there?' })
       expect(await dialog.isVisible()).toBe(false)
-      // The page's clock runs ahead to a minute before the deadline; the server's session is untouched.
+      // The page's clock runs ahead to inside the last minute, and the real session is cut to match.
+      await final.redis.pexpire(await final.sessionKey(sessionId!), 55_000)
       await page.clock.fastForward(245_000)
       await dialog.waitFor({ state: 'visible' })
       const text = (await dialog.textContent()) ?? ''
