@@ -51,7 +51,7 @@ describe('the per-account cap on failed passwords, without lockout', () => {
     const refused = await newBrowser.post('/login', { email: OWNER, password: PASSWORD })
     expect(refused.response.status).toBe(429)
     expect(Number(refused.response.headers.get('retry-after'))).toBeGreaterThan(86_000)
-    expect(refused.html).toContain('Too many failed attempts. Try again in')
+    expect(refused.html).toContain('Too many failed attempts. Try again in 24 hours.')
 
     // The owner's own browser is not refused by the cap.
     expect((await guess(owner, OWNER, PASSWORD)).status).toBe(303)

@@ -218,3 +218,20 @@ describe('deleting the account', () => {
     expect(notice.html).not.toMatch(/<img|<script/)
   })
 })
+
+describe('an email change and reset links', () => {
+  test('a reset link mailed to the old address stops working once the email has changed', async () => {
+    const user = await newUser()
+    const { browser } = await signIn(user.email)
+    const since = smtp.received.length
+    const forgot = new TestBrowser(t.app)
+    await forgot.get('/password/forgot')
+    await forgot.post('/password/forgot', { email: user.email })
+    const reset = await mailTo(user.email, 'Reset your Taproom password', since)
+    const newEmail = `escaped${counter}@example.com`
+    await askToMove(browser, newEmail)
+    await browser.get(confirmPath(await mailTo(newEmail, CONFIRM_SUBJECT, since)))
+    const path = linkIn(reset, `${APP_URL}/password/reset/`).slice(APP_URL.length)
+    expect((await new TestBrowser(t.app).get(path)).response.status).toBe(400)
+  })
+})

@@ -268,3 +268,19 @@ describe('passkey sign-in, as a stranger sends it', () => {
     expect(panelOf((await browser.get('/')).html).email).toBeUndefined()
   })
 })
+
+describe('after the second step', () => {
+  test('a password change keeps saying how this browser signed in', async () => {
+    const { user, secret } = await twoStepUser()
+    const { browser } = await passwordStep(user.email)
+    await browser.post('/login/verify', { code: codeAt(secret) })
+    await browser.get('/account/password')
+    const { response } = await browser.post('/account/password', {
+      current_password: PASSWORD,
+      new_password: 'a brand new kettle 77 lamp',
+      new_password_confirm: 'a brand new kettle 77 lamp',
+    })
+    expect(response.status).toBe(303)
+    expect((await sessionHash(await currentSessionId(browser))).k).toBe('password+app')
+  })
+})

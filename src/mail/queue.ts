@@ -112,6 +112,8 @@ export class MailQueue {
     this.#queue = new Queue<JobData>(QUEUE_NAME, {
       connection: producer,
       prefix: `${prefix}{mail}`,
+      // Nothing reads the event stream; keep only a little of it.
+      streams: { events: { maxLen: 100 } },
       defaultJobOptions: {
         attempts,
         backoff: { type: 'exponential', delay: backoffMs },

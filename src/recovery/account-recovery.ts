@@ -144,6 +144,8 @@ export class AccountRecovery {
       if (error instanceof DuplicateEmailError) return { status: 'taken' }
       throw error
     }
+    // A reset link that went to the old address must not take the account back.
+    await tokens.voidAll(user.id, ['reset'])
     return { status: 'changed', user: { ...user, email: grant.data }, oldEmail: user.email }
   }
 

@@ -216,7 +216,9 @@ export function accountRoutes({
       await recovery.voidResetLinks(user.id)
       const device = describeDevice(c.req.header('user-agent'))
       const current = await session.signIn(user, {
-        method: 'password',
+        // The password was proved again just now; how this browser passed its
+        // second step at sign-in still holds, and "Your sessions" keeps saying so.
+        method: signedIn.state.method ?? 'password',
         device,
         ip,
         flash: PASSWORD_CHANGED,

@@ -171,8 +171,10 @@ describe('Redis Cluster', () => {
       do {
         const [next, keys] = await node.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000)
         cursor = next
-        // The mail queue's bookkeeping (one meta hash per queue) lives as long as the queue.
-        const expiring = keys.filter((key) => !(key.startsWith(`${prefix}{mail}:`) && key.endsWith(':meta')))
+        // The mail queue's bookkeeping lives as long as the queue: one settings
+        // hash, one job-id counter and one event stream (capped) per queue.
+        const bookkeeping = /:(meta|id|events)$/
+        const expiring = keys.filter((key) => !(key.startsWith(`${prefix}{mail}:`) && bookkeeping.test(key)))
         for (const key of expiring) expect(await node.pttl(key)).toBeGreaterThan(0)
       } while (cursor !== '0')
     }
