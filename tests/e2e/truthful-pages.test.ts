@@ -173,6 +173,10 @@ describeInBrowser('pages that tell the truth and answer at once, in Chromium', (
       await page.waitForTimeout(100)
       expect(await navLinks(page)).toEqual(['Home', 'How it works', 'Log In', 'Sign Up'])
       expect((await readPanel(page)).text).toContain('Your session has ended.')
+      // The next pour starts a new session and says the old one expired (it ran out: nobody ended it).
+      await page.getByRole('button', { name: 'Pour Another' }).click()
+      await page.locator('#session-panel[data-beers-viewed="1"]').waitFor()
+      expect((await page.locator('#flash').textContent())?.trim()).toBe('Your session expired — a new one started.')
     }))
 
   test('a pour that finds its session revoked updates the nav in the same answer, says why, and shifts nothing', () =>
@@ -189,7 +193,9 @@ describeInBrowser('pages that tell the truth and answer at once, in Chromium', (
       await page.getByRole('button', { name: 'Pour Another' }).click()
       await page.locator('#session-panel:not([data-user-email])').waitFor()
       await page.locator('#flash p').waitFor()
-      expect((await page.locator('#flash').textContent())?.trim()).not.toBe('')
+      expect((await page.locator('#flash').textContent())?.trim()).toBe(
+        'You were logged out: this session was ended from another browser.',
+      )
       expect(await navLinks(page)).toEqual(['Home', 'How it works', 'Log In', 'Sign Up'])
       expect(await top()).toBe(before)
       expect(pourAnswers).toBe(1)
@@ -200,9 +206,9 @@ describeInBrowser('pages that tell the truth and answer at once, in Chromium', (
     try {
       const first = tab.page
       const second = await tab.context.newPage()
-      await first.goto('/')
       await second.goto('/')
-      await submitLogin(await (async () => (await first.goto('/login'), first))(), EMAIL, PASSWORD)
+      await first.goto('/login')
+      await submitLogin(first, EMAIL, PASSWORD)
       await first.locator(`#session-panel[data-user-email="${EMAIL}"]`).waitFor()
       expect(await navLinks(second)).toEqual(['Home', 'How it works', 'Log In', 'Sign Up'])
       // The second tab regains focus: it refreshes the panel, the nav and the CSRF token.
@@ -216,6 +222,27 @@ describeInBrowser('pages that tell the truth and answer at once, in Chromium', (
       await second.getByRole('navigation').getByRole('button', { name: 'Log Out' }).click()
       await second.waitForURL(`${served.baseUrl}/`)
       expect((await second.locator('#flash').textContent())?.trim()).toBe('Logged out.')
+    } finally {
+      await tab.close()
+    }
+  })
+
+  test('two tabs: after logging out in one, the next pour in the other brings its nav up to date', async () => {
+    const tab = await openTab(browser, served.baseUrl)
+    tab.allowStatus(403)
+    try {
+      const first = tab.page
+      await logIn(tab, EMAIL, PASSWORD)
+      const second = await tab.context.newPage()
+      await second.goto('/')
+      expect(await navLinks(second)).toContain('Log Out')
+      await first.getByRole('navigation').getByRole('button', { name: 'Log Out' }).click()
+      await first.waitForURL(`${served.baseUrl}/`)
+      // The second tab's form still holds the old token: the pour is refused, retried with a fresh one, and the nav follows.
+      await second.getByRole('button', { name: 'Pour Another' }).click()
+      await second.locator('.beer-name').waitFor()
+      await second.waitForFunction(() => !document.querySelector('#site-nav')?.textContent?.includes('Log Out'))
+      expect(await navLinks(second)).toEqual(['Home', 'How it works', 'Log In', 'Sign Up'])
     } finally {
       await tab.close()
     }

@@ -16,7 +16,10 @@ export type HowItWorksProps = {
 
 /* The Redis commands a request makes, each with what it does for the session. */
 const COMMANDS: [string, string][] = [
-  ['EVALSHA', 'runs one of the app\'s Lua scripts by its hash: every step below happens inside one, in one round trip, atomically'],
+  [
+    'EVALSHA',
+    "runs one of the app's Lua scripts by its hash: every step below happens inside one, in one round trip, atomically",
+  ],
   ['HGETALL s:‹id›', 'reads every field of your session hash (every page view that uses the session)'],
   ['HINCRBY s:‹id› b 1', 'counts a pour in place, so ten pours at once count ten'],
   ['PEXPIRE s:‹id› ‹ms›', 'slides the idle expiry, at most once a minute; Redis deletes the key when it runs out'],
@@ -27,7 +30,10 @@ const COMMANDS: [string, string][] = [
   ['DEL s:‹id›', 'ends a session: logout, a revoke, or login replacing the old session with a new one'],
   ['ZADD u:‹user› ‹deadline› ‹id›', 'records a login in your per-user index, scored by its absolute deadline'],
   ['ZREMRANGEBYSCORE u:‹user›', 'drops index entries past their deadline whenever the index is read or added to'],
-  ['ZRANGE / ZCARD / ZPOPMIN u:‹user›', 'lists your sessions, counts them, and ends the oldest beyond the per-user cap'],
+  [
+    'ZRANGE / ZCARD / ZPOPMIN u:‹user›',
+    'lists your sessions, counts them, and ends the oldest beyond the per-user cap',
+  ],
 ]
 
 export function HowItWorksPage({ inspection, csrfToken, loggedIn, flash, cookie }: HowItWorksProps) {

@@ -25,7 +25,12 @@ export function CookieView({ name, value, expiresAt }: CookieViewProps) {
     ['Expires', `${formatUtc(expiresAt)}, the session's absolute deadline`],
     ['HttpOnly', 'scripts on the page cannot read it, so an injected script cannot steal it'],
     ['SameSite', 'Lax: not sent with cross-site POSTs, a first line against CSRF'],
-    ['Secure', secure ? 'sent over HTTPS only (and the __Host- prefix pins it to this host)' : 'off here (plain HTTP in development); on in production'],
+    [
+      'Secure',
+      secure
+        ? 'sent over HTTPS only (and the __Host- prefix pins it to this host)'
+        : 'off here (plain HTTP in development); on in production',
+    ],
   ]
   return (
     <section id="cookie-view" class="card" aria-labelledby="cookie-view-heading">
