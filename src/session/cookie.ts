@@ -25,12 +25,22 @@ export function sessionCookie({ secure, maxAgeSeconds }: { secure: boolean; maxA
   }
 }
 
+/** A session cookie as read from the request: its value (if any), or why it cannot be used. */
+export type CookieRead = { value: string | undefined } | { problem: string }
+
+export const TOO_MANY_COOKIES =
+  "Your browser sent more than 8 KB of cookies to this site. Clear this site's cookies, then reload the page."
+export const TWO_SESSION_COOKIES =
+  "Your browser sent two session cookies to this site (another site on the same domain can set one). Clear this site's cookies, then reload the page."
+
 /**
- * The one value of `name` in a Cookie header. A cookie sent twice (as planted
- * by a sibling subdomain or another path) is ambiguous, so it counts as absent.
+ * The one value of `name` in a Cookie header. A header over 8 KB, or a
+ * cookie sent twice (as planted by a sibling subdomain or another path), is
+ * a problem to show the user rather than a reason to log them out silently.
  */
-export function readCookie(header: string | undefined, name: string): string | undefined {
-  if (!header || header.length > MAX_COOKIE_HEADER) return undefined
+export function readCookie(header: string | undefined, name: string): CookieRead {
+  if (!header) return { value: undefined }
+  if (header.length > MAX_COOKIE_HEADER) return { problem: TOO_MANY_COOKIES }
   let found: string | undefined
   let start = 0
   while (start < header.length) {
@@ -38,10 +48,10 @@ export function readCookie(header: string | undefined, name: string): string | u
     if (end === -1) end = header.length
     const eq = header.indexOf('=', start)
     if (eq !== -1 && eq < end && header.slice(start, eq).trim() === name) {
-      if (found !== undefined) return undefined
+      if (found !== undefined) return { problem: TWO_SESSION_COOKIES }
       found = header.slice(eq + 1, end).trim()
     }
     start = end + 1
   }
-  return found
+  return { value: found }
 }

@@ -1,4 +1,5 @@
 import type { MiddlewareHandler } from 'hono'
+import { HTTPException } from 'hono/http-exception'
 import { readCookie, sessionCookie } from './cookie.ts'
 import { NewVisitorLimit } from './new-visitor-limit.ts'
 import { RequestSession } from './request-session.ts'
@@ -89,7 +90,9 @@ export function createSessions({
 
   return {
     middleware: function sessionMiddleware(c, next) {
-      const credentials = tokens.verify(readCookie(c.req.header('cookie'), cookie.name))
+      const read = readCookie(c.req.header('cookie'), cookie.name)
+      if ('problem' in read) throw new HTTPException(400, { message: read.problem })
+      const credentials = tokens.verify(read.value)
       const setCookie = (header: string) => c.header('Set-Cookie', header, { append: true })
       const admitNewVisitor = () => newVisitors.admit(networkOf(c.get('clientIp') ?? 'unknown'))
       c.set('session', new RequestSession(parts, credentials, setCookie, admitNewVisitor))
