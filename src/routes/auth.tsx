@@ -39,6 +39,11 @@ export const VERIFY_FIRST = 'Verify your email first: we sent you a new link.'
 /** What a throttled login attempt (or password check) is told. */
 export function throttledMessage(retryAfterSeconds: number): string {
   const minutes = Math.ceil(retryAfterSeconds / 60)
+  // The per-account cap's window is a day: "1440 minutes" would read as a typo.
+  if (minutes >= 120) {
+    const hours = Math.ceil(minutes / 60)
+    return `Too many failed attempts. Try again in ${hours} hours.`
+  }
   return `Too many failed attempts. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`
 }
 const LOGIN_UNAVAILABLE = 'Logging in is temporarily unavailable. Please try again in a moment.'

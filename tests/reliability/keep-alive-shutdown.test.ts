@@ -1,28 +1,15 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test'
-import { freePort, type RedisServer, startRedisServer } from '../support/redis-server.ts'
-import { type ServerProcess, startServerProcess } from '../support/server-process.ts'
-import { dropDatabase, isolation, SERVER_URL } from '../support/test-app.ts'
+import { type ServerProcess, startServerOnOwnRedis } from '../support/server-process.ts'
 
 setDefaultTimeout(30_000)
 
-let redis: RedisServer
 let server: ServerProcess
-const { prefix, database } = isolation('keepalive')
+let stop: (() => Promise<void>) | undefined
 
 beforeAll(async () => {
-  redis = await startRedisServer()
-  server = startServerProcess(await freePort(), {
-    REDIS_URL: redis.url,
-    REDIS_PREFIX: prefix,
-    DATABASE_URL: `${SERVER_URL}/${database}`,
-  })
-  await server.waitUntilReady()
+  ;({ server, stop } = await startServerOnOwnRedis('keepalive'))
 })
-afterAll(async () => {
-  await server.kill()
-  await redis.stop()
-  await dropDatabase(database)
-})
+afterAll(() => stop?.())
 
 type Outcome = { before: number; closed: boolean; error?: string }
 

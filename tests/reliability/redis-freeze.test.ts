@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test'
 import { readFileSync } from 'node:fs'
 import { panelOf, TestBrowser } from '../support/browser.ts'
-import { freePort, type RedisServer, startRedisServer } from '../support/redis-server.ts'
-import { type ServerProcess, startServerProcess } from '../support/server-process.ts'
-import { dropDatabase, isolation, SERVER_URL } from '../support/test-app.ts'
+import type { RedisServer } from '../support/redis-server.ts'
+import { type ServerProcess, startServerOnOwnRedis } from '../support/server-process.ts'
 
 // Real servers start, stop and freeze in here; a busy machine needs more than the 5 s default.
 setDefaultTimeout(60_000)
@@ -11,24 +10,12 @@ setDefaultTimeout(60_000)
 // The real server process on a private redis-server that the test freezes with SIGSTOP.
 let redis: RedisServer
 let server: ServerProcess
-const { prefix, database } = isolation('redisfreeze')
+let stop: (() => Promise<void>) | undefined
 
 beforeAll(async () => {
-  redis = await startRedisServer()
-  server = startServerProcess(await freePort(), {
-    REDIS_URL: redis.url,
-    REDIS_PREFIX: prefix,
-    DATABASE_URL: `${SERVER_URL}/${database}`,
-  })
-  await server.waitUntilReady()
+  ;({ server, redis, stop } = await startServerOnOwnRedis('redisfreeze'))
 })
-
-afterAll(async () => {
-  redis?.resume()
-  await server?.kill()
-  await redis?.stop()
-  await dropDatabase(database)
-})
+afterAll(() => stop?.())
 
 const rssMb = (pid: number) => Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]) / 1024
 

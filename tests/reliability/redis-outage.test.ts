@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test'
 import { panelOf, TestBrowser } from '../support/browser.ts'
-import { freePort, type RedisServer, startRedisServer, waitFor } from '../support/redis-server.ts'
-import { type ServerProcess, startServerProcess } from '../support/server-process.ts'
-import { dropDatabase, isolation, SERVER_URL } from '../support/test-app.ts'
+import { type RedisServer, waitFor } from '../support/redis-server.ts'
+import { type ServerProcess, startServerOnOwnRedis } from '../support/server-process.ts'
 
 // Real servers start, stop and hang in here; a busy machine needs more than the 5 s default.
 setDefaultTimeout(30_000)
@@ -10,23 +9,12 @@ setDefaultTimeout(30_000)
 // The real server process on a private redis-server that the tests kill and freeze.
 let redis: RedisServer
 let server: ServerProcess
-const { prefix, database } = isolation('redisdown')
+let stop: (() => Promise<void>) | undefined
 
 beforeAll(async () => {
-  redis = await startRedisServer()
-  server = startServerProcess(await freePort(), {
-    REDIS_URL: redis.url,
-    REDIS_PREFIX: prefix,
-    DATABASE_URL: `${SERVER_URL}/${database}`,
-  })
-  await server.waitUntilReady()
+  ;({ server, redis, stop } = await startServerOnOwnRedis('redisdown'))
 })
-
-afterAll(async () => {
-  await server?.kill()
-  await redis?.stop()
-  await dropDatabase(database)
-})
+afterAll(() => stop?.())
 
 async function timed<T>(action: () => Promise<T>): Promise<{ value: T; ms: number }> {
   const start = performance.now()

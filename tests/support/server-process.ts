@@ -1,6 +1,6 @@
 import type { Subprocess } from 'bun'
-import { waitFor } from './redis-server.ts'
-import { TEST_SECRET } from './test-app.ts'
+import { freePort, type RedisServer, startRedisServer, waitFor } from './redis-server.ts'
+import { dropDatabase, isolation, SERVER_URL, TEST_SECRET } from './test-app.ts'
 
 const ROOT = new URL('../../', import.meta.url).pathname
 const BUN = `${ROOT}node_modules/.bin/bun`
@@ -87,6 +87,44 @@ export function startServerProcess(
     async kill() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL')
       await child.exited
+    },
+  }
+}
+
+export type ServerOnOwnRedis = {
+  readonly server: ServerProcess
+  /** The server's private redis-server, for the test to stop, freeze or fill. */
+  readonly redis: RedisServer
+  /** Ends the server and its redis-server and drops its database. */
+  stop(): Promise<void>
+}
+
+/**
+ * `bun src/server.ts`, ready, on a private redis-server of its own and with a
+ * key prefix and database no other test file uses: for tests that break Redis
+ * under a real server process.
+ */
+export async function startServerOnOwnRedis(
+  label: string,
+  env: Record<string, string> = {},
+): Promise<ServerOnOwnRedis> {
+  const { prefix, database } = isolation(label)
+  const redis = await startRedisServer()
+  const server = startServerProcess(await freePort(), {
+    REDIS_URL: redis.url,
+    REDIS_PREFIX: prefix,
+    DATABASE_URL: `${SERVER_URL}/${database}`,
+    ...env,
+  })
+  await server.waitUntilReady()
+  return {
+    server,
+    redis,
+    async stop() {
+      redis.resume()
+      await server.kill()
+      await redis.stop()
+      await dropDatabase(database)
     },
   }
 }

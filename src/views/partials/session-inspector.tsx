@@ -37,7 +37,9 @@ const MEANING: Record<string, (value: string, now: number) => string> = Object.f
 /*
  * Refreshes itself after any request started in the actions bar, and when the
  * window regains focus (after logging in or out in another tab). It reads with
- * a peek, so refreshing is not activity and never extends the session.
+ * a peek, so refreshing is not activity and never extends the session. It is
+ * not a live region: a pour announces one status line, and public/app.js marks
+ * the fields that changed.
  */
 const REFRESH = {
   'hx-get': '/how-it-works',
@@ -49,7 +51,7 @@ const REFRESH = {
 export function SessionInspector({ session, sessionKey, index, idleSeconds, absoluteSeconds, now }: Inspection) {
   if (!session || !sessionKey) {
     return (
-      <section id="session-inspector" class="card inspector" aria-live="polite" data-session-id="" {...REFRESH}>
+      <section id="session-inspector" class="card inspector" data-session-id="" {...REFRESH}>
         <h2>Your session in Redis</h2>
         <p>
           Your browser has no live session right now: its key has expired or was deleted. Your next page view (or a
@@ -67,7 +69,6 @@ export function SessionInspector({ session, sessionKey, index, idleSeconds, abso
     <section
       id="session-inspector"
       class="card inspector"
-      aria-live="polite"
       data-session-id={session.id}
       data-session-key={sessionKey}
       data-ttl={String(ttlSeconds)}
@@ -108,7 +109,8 @@ export function SessionInspector({ session, sessionKey, index, idleSeconds, abso
       <dl class="fields">
         <dt>TTL</dt>
         <dd>
-          {ttlSeconds} seconds left (Redis <code>PTTL</code>)
+          <span data-count-from={String(ttlSeconds)}>{ttlSeconds}</span> seconds left (Redis <code>PTTL</code>),
+          counting down live
         </dd>
         <dt>Idle deadline</dt>
         <dd>
