@@ -6,7 +6,7 @@ import { formatUtc, relativeTime, Timestamp } from './timestamp.tsx'
 export type Inspection = {
   session: StoredSession | null
   sessionKey: string | null
-  /** The user's index key and this session's score in it (its absolute deadline), when logged in. */
+  /** The user's index key and this session's score in it (its creation time), when logged in. */
   index: { key: string; score: number | null } | null
   idleSeconds: number
   absoluteSeconds: number
@@ -128,8 +128,9 @@ export function SessionInspector({ session, sessionKey, index, idleSeconds, abso
           <h3>Your entry in the per-user index</h3>
           <p>
             Key <code class="redis-key">{index.key}</code>, a sorted set with one member per session of this user,
-            scored by its absolute deadline. Entries past their deadline are dropped whenever the set is read or added
-            to, and it holds a bounded number of sessions, so no cleanup job is needed.
+            scored by its creation time. Entries older than the absolute timeout are dropped whenever the set is read or
+            added to, and it holds a bounded number of sessions, so no cleanup job is needed. It shares a hash tag with
+            your session and your "sessions valid since" time, so one script reads all three.
           </p>
           {index.score === null ? (
             <p>This session has no entry in the index.</p>
