@@ -149,6 +149,37 @@
     flash.replaceChildren(line)
   }
 
+  // --- Why a session ended ------------------------------------------------------
+
+  // The server sees only that the session is gone. The page knows more: a
+  // logged-in session that vanished while its countdown still ran was ended
+  // from elsewhere (revoked, or every session ended), not by expiry.
+  const ENDED_ELSEWHERE = 'You were logged out: this session was ended from another browser.'
+
+  document.addEventListener('htmx:config:request', (event) => {
+    const ctx = event.detail?.ctx
+    const panel = document.getElementById('session-panel')
+    if (!ctx || !panel) return
+    ctx.panelBefore = {
+      id: panel.dataset.sessionId,
+      user: panel.dataset.userEmail,
+      left: Number(panel.dataset.expiresIn),
+      nav: document.getElementById('site-nav'),
+    }
+  })
+
+  document.addEventListener('htmx:finally:request', (event) => {
+    const before = event.detail?.ctx?.panelBefore
+    const panel = document.getElementById('session-panel')
+    if (!before || !panel) return
+    const restarted = panel.dataset.sessionId !== before.id && !panel.dataset.userEmail
+    const navReplaced = document.getElementById('site-nav') !== before.nav
+    if (restarted && navReplaced && before.user && before.left > 2) showNotice(ENDED_ELSEWHERE)
+    // A login state changed with no notice to carry it (a logout in another tab): the nav catches up.
+    const nav = document.getElementById('site-nav')
+    if (nav && Boolean(nav.dataset.loggedIn) !== Boolean(panel.dataset.userEmail)) refreshSession()
+  })
+
   // --- Keeping the panel, the nav and the token true -------------------------
 
   let refreshing = null

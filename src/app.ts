@@ -148,6 +148,7 @@ export function createApp(deps: AppDeps) {
       hasher: deps.hasher,
       throttle: deps.throttle,
       credentialGate: deps.credentialGate,
+      devices: deps.devices,
       newPasswordCheck: deps.newPasswordCheck,
       secondFactors: deps.secondFactors,
       audit: deps.audit,

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { DEVICE_COOKIE, DeviceCookies } from '../src/auth/device-cookie.ts'
 import { keyedEmailHash } from '../src/auth/email-hash.ts'
 import { TestBrowser } from './support/browser.ts'
+import { outboxLink } from './support/outbox.ts'
 import { createTestApp, TEST_SECRET, type TestApp } from './support/test-app.ts'
 
 let t: TestApp
@@ -51,10 +52,23 @@ describe('the per-account cap on failed passwords, without lockout', () => {
     const refused = await newBrowser.post('/login', { email: OWNER, password: PASSWORD })
     expect(refused.response.status).toBe(429)
     expect(Number(refused.response.headers.get('retry-after'))).toBeGreaterThan(86_000)
-    expect(refused.html).toContain('Too many failed attempts. Try again in')
+    expect(refused.html).toContain('Too many failed attempts. Try again in 24 hours.')
 
     // The owner's own browser is not refused by the cap.
     expect((await guess(owner, OWNER, PASSWORD)).status).toBe(303)
+
+    // Password reset keeps working from the new browser, and makes it a known one.
+    await newBrowser.get('/password/forgot')
+    await newBrowser.post('/password/forgot', { email: OWNER })
+    await newBrowser.get(await outboxLink(t, OWNER, '/password/reset/'))
+    await newBrowser.get('/password/reset')
+    const NEW_PASSWORD = 'a brand new long password'
+    const reset = await newBrowser.post('/password/reset', { password: NEW_PASSWORD, confirm: NEW_PASSWORD })
+    expect(reset.response.status).toBe(303)
+    expect(newBrowser.cookies.get(DEVICE_COOKIE)).toBeDefined()
+    await newBrowser.post('/logout')
+    await newBrowser.get('/login')
+    expect((await guess(newBrowser, OWNER, NEW_PASSWORD)).status).toBe(303)
   })
 
   test('unknown emails are capped the same way, so the cap tells nothing about which accounts exist', async () => {

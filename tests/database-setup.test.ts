@@ -51,6 +51,18 @@ describe('schema setup', () => {
     ])
   })
 
+  test('instances starting at once on a fresh database migrate it once, all of them succeeding', async () => {
+    const { url } = freshDatabase('concurrent')
+    await ensureDatabase(url)
+    const handles = Array.from({ length: 4 }, () => createDatabase(url))
+    try {
+      await Promise.all(handles.map((handle) => migrateDatabase(handle.unbounded)))
+      expect(await describeUsers(url)).toContain('email_verified_at timestamp ')
+    } finally {
+      await Promise.all(handles.map((handle) => handle.pool.end()))
+    }
+  })
+
   test('a user granted only the privileges the README lists, on its own database, can set it up and run', async () => {
     const { name } = freshDatabase('grant')
     const user = `tr_${name.slice(-12)}`

@@ -152,8 +152,12 @@ describe('GET /how-it-works', () => {
   test('explains with an inline sequence diagram and loads nothing from another origin', async () => {
     const { browser } = await visitor()
     const { html } = await browser.get('/how-it-works')
-    const svg = html.match(/<svg class="diagram"[\s\S]*?<\/svg>/)?.[0] ?? ''
-    for (const step of ['First visit', 'Pour', 'Log in: regenerate', 'Log out: destroy']) expect(svg).toContain(step)
+    const svg = html.match(/<svg class="diagram diagram-wide"[\s\S]*?<\/svg>/)?.[0] ?? ''
+    const narrow = html.match(/<svg class="diagram diagram-narrow"[\s\S]*?<\/svg>/)?.[0] ?? ''
+    for (const step of ['First visit', 'Pour', 'Log in: regenerate', 'Log out: destroy']) {
+      expect(svg).toContain(step)
+      expect(narrow).toContain(step)
+    }
     expect(svg).toContain('role="img"')
     expect(html).not.toMatch(/<style|style="/)
     for (const [, url] of html.matchAll(/(?:src|href)="([^"]+)"/g)) expect(url).toMatch(/^(\/(?!\/)|data:|#)/)

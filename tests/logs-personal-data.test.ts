@@ -74,8 +74,7 @@ beforeAll(async () => {
   redis = await startRedisServer()
   proxy = await startTcpProxy(mysqlAddress())
   database = `taproom_test_logs_${Date.now().toString(36)}`
-  // Real SMTP, not the dev outbox, whose one line per mail names the recipient
-  // (a development aid that production never has).
+  // Real SMTP, as in production: mail leaves over the network, not into the dev outbox.
   smtp = await startSmtpServer()
   t = await createTestApp('logs', {
     SMTP_URL: smtp.url,

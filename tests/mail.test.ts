@@ -78,7 +78,7 @@ describe('mail over SMTP from the queue', () => {
     await waitUntil(() => t.logs.some((line) => line.includes('"mail_failed"')))
     const failed = t.logs.filter((line) => line.includes('"mail_failed"'))
     expect(failed).toHaveLength(1)
-    expect(JSON.parse(failed[0]!)).toMatchObject({ event: 'mail_failed', task: 'deliver', attempts: 3 })
+    expect(JSON.parse(failed[0]!)).toMatchObject({ level: 'warn', event: 'mail_failed', task: 'deliver', attempts: 3 })
     for (const line of t.logs) {
       expect(line).not.toContain('SECRET-TOKEN')
       expect(line).not.toContain('doomed@example.com')

@@ -115,7 +115,7 @@ export const emailForm = z.object({ email })
 export const passwordResetForm = z
   .object({
     password: newPassword('Password'),
-    confirm: singleText('Password confirmation'),
+    confirm: confirmation,
   })
   .refine((form) => form.password === form.confirm, { path: ['confirm'], message: 'Passwords do not match.' })
 

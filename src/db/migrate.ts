@@ -1,3 +1,4 @@
+import { sql } from 'drizzle-orm'
 import { migrate } from 'drizzle-orm/mysql2/migrator'
 import mysql from 'mysql2/promise'
 import { MIGRATIONS_DIR } from '../paths.ts'
@@ -23,10 +24,29 @@ export async function ensureDatabase(url: string): Promise<void> {
   }
 }
 
+const MIGRATION_LOCK_SECONDS = 60
+
 /**
  * Applies the committed migrations in drizzle/. Safe to run any number of
- * times, on MySQL 8 and MariaDB alike (where a second `drizzle-kit push` fails).
+ * times, on MySQL 8 and MariaDB alike (where a second `drizzle-kit push` fails),
+ * and by several instances starting at once: a named lock per database lets
+ * one migrate while the others wait, then find nothing left to do. (Without
+ * it, two instances could both see a column missing and both add it.)
  */
 export async function migrateDatabase(db: Database, migrationsFolder = MIGRATIONS_DIR): Promise<void> {
-  await migrate(db, { migrationsFolder })
+  // A transaction pins one connection, which holds the lock while the
+  // migrator works on others.
+  await db.transaction(async (tx) => {
+    const [rows] = (await tx.execute(
+      sql`SELECT GET_LOCK(CONCAT('taproom migrations ', DATABASE()), ${MIGRATION_LOCK_SECONDS}) AS locked`,
+    )) as unknown as [{ locked: number | null }[]]
+    if (rows[0]?.locked !== 1) {
+      throw new Error(`another instance held the migration lock for ${MIGRATION_LOCK_SECONDS} s`)
+    }
+    try {
+      await migrate(db, { migrationsFolder })
+    } finally {
+      await tx.execute(sql`SELECT RELEASE_LOCK(CONCAT('taproom migrations ', DATABASE()))`)
+    }
+  })
 }

@@ -47,7 +47,9 @@ export function createMail(config: Config, options: MailComponentOptions): MailC
     prefix: config.redis.prefix,
     sealer: new Sealer(config.session.secrets),
     transport,
-    log: (fields: QueueLogFields) => options.logger.info({ type: 'mail', ...fields }, fields.event),
+    // A retry is routine; a mail given up on, or a queue that cannot reach Redis, needs someone to look.
+    log: (fields: QueueLogFields) =>
+      options.logger[fields.event === 'mail_retry' ? 'info' : 'warn']({ type: 'mail', ...fields }, fields.event),
     attempts: options.attempts,
     backoffMs: options.backoffMs,
   })

@@ -16,6 +16,7 @@ import type { AccountRecovery } from '../recovery/account-recovery.ts'
 import type { SecurityNotices } from '../recovery/notices.ts'
 import { LOGGED_OUT_NOTICE } from '../session/request-session.ts'
 import { ServiceUnavailableError } from '../unavailable.ts'
+import { Layout } from '../views/layout.tsx'
 import { LoginForm, type LoginFormProps, LoginPage } from '../views/pages/login.tsx'
 import { LogoutPage } from '../views/pages/logout.tsx'
 
@@ -38,6 +39,11 @@ export const VERIFY_FIRST = 'Verify your email first: we sent you a new link.'
 /** What a throttled login attempt (or password check) is told. */
 export function throttledMessage(retryAfterSeconds: number): string {
   const minutes = Math.ceil(retryAfterSeconds / 60)
+  // The per-account cap's window is a day: "1440 minutes" would read as a typo.
+  if (minutes >= 120) {
+    const hours = Math.ceil(minutes / 60)
+    return `Too many failed attempts. Try again in ${hours} hours.`
+  }
   return `Too many failed attempts. Try again in ${minutes} minute${minutes === 1 ? '' : 's'}.`
 }
 const LOGIN_UNAVAILABLE = 'Logging in is temporarily unavailable. Please try again in a moment.'
@@ -177,6 +183,16 @@ export function authRoutes({
       // carrying the notice (Chromium applies it after this response's cookies)
       // and log the visitor out of every sibling site on the registrable domain.
       c.header('Clear-Site-Data', '"cache", "storage"')
+      if (session.unstoredNotice) return c.html(<LoggedOutPage notice={session.unstoredNotice} />)
       return redirect(c, '/')
     })
+}
+
+/** Logged out, said on this answer itself: no new session could carry the notice to the next page. */
+function LoggedOutPage({ notice }: { notice: string }) {
+  return (
+    <Layout title="Logged out" loggedIn={false} csrfToken={null} flash={notice}>
+      <p>You are logged out. This site cannot start a new session right now; try the home page again in a moment.</p>
+    </Layout>
+  )
 }

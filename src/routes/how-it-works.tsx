@@ -1,4 +1,5 @@
 import { Hono } from 'hono'
+import { getCookie } from 'hono/cookie'
 import type { AppEnv } from '../app-env.ts'
 import { isHtmx } from '../http/htmx.ts'
 import type { Sessions } from '../session/sessions.ts'
@@ -34,6 +35,12 @@ export function howItWorksRoutes({ sessions, now }: HowItWorksDeps) {
         csrfToken={state.csrfToken}
         loggedIn={Boolean(state.userId)}
         flash={live ? undefined : state.flash}
+        cookie={{
+          name: sessions.cookieName,
+          // The cookie this request sent names the session shown; a new session's cookie is only being set now.
+          value: live ? getCookie(c, sessions.cookieName) : undefined,
+          expiresAt: state.createdAt + sessions.absoluteSeconds * 1000,
+        }}
       />,
     )
   })

@@ -1,8 +1,10 @@
 import { type Context, Hono } from 'hono'
+import { getCookie } from 'hono/cookie'
 import type { AppEnv } from '../app-env.ts'
 import type { AuditLog } from '../audit.ts'
 import type { CredentialGate } from '../auth/credential-gate.ts'
 import { describeDevice } from '../auth/device.ts'
+import { DEVICE_COOKIE, type DeviceCookies } from '../auth/device-cookie.ts'
 import { emailForm, fieldErrors, passwordResetForm, submittedText } from '../auth/forms.ts'
 import type { NewPasswordCheck } from '../auth/new-password.ts'
 import { OverloadedError } from '../auth/overloaded.ts'
@@ -34,6 +36,7 @@ export type PasswordResetDeps = {
   hasher: PasswordHasher
   throttle: AttemptThrottle
   credentialGate: CredentialGate
+  devices: DeviceCookies
   newPasswordCheck: NewPasswordCheck
   secondFactors: SecondFactors
   audit: AuditLog
@@ -54,8 +57,19 @@ const ASK_AGAIN = { href: '/password/forgot', text: 'Ask for a new link' }
  * /password/reset/<token>, GET/POST /password/reset.
  */
 export function passwordResetRoutes(deps: PasswordResetDeps) {
-  const { recovery, notices, sessions, hasher, throttle, credentialGate, newPasswordCheck, secondFactors, audit, now } =
-    deps
+  const {
+    recovery,
+    notices,
+    sessions,
+    hasher,
+    throttle,
+    credentialGate,
+    devices,
+    newPasswordCheck,
+    secondFactors,
+    audit,
+    now,
+  } = deps
   const requested = RESET_REQUESTED(Math.round(deps.passwordResetSeconds / 60))
 
   async function renderForgot(c: Context<AppEnv>, status: 200 | 422, props: Omit<ForgotFormProps, 'csrfToken'>) {
@@ -168,6 +182,9 @@ export function passwordResetRoutes(deps: PasswordResetDeps) {
       // reset cannot outlive it.
       const endedBefore = await sessions.endAll(user.id)
       await recovery.setResetPassword(user, checked.passwordHash)
+      // This browser now knows the account's password: it is a known browser
+      // for the per-account cap, so a stranger's guesses cannot lock it out.
+      c.header('Set-Cookie', devices.remember(getCookie(c, DEVICE_COOKIE), user.email), { append: true })
       await recovery.releaseResetLink(session.id!)
       audit('password_reset', { requestId, ip, sessionId: session.id ?? undefined, userId: user.id })
       await notices.passwordChanged(user.email, { ip, device, at: now() })

@@ -1,3 +1,4 @@
+import { ServiceUnavailableError } from '../unavailable.ts'
 import type { SessionCookie } from './cookie.ts'
 import type {
   Lifetimes,
@@ -59,6 +60,7 @@ export class RequestSession {
   readonly #setCookie: (header: string) => void
   #credentials: SessionCredentials | null
   #loaded: ActiveSession | null = null
+  #unstoredNotice: string | null = null
 
   readonly #admitNewVisitor: AdmitNewVisitor
 
@@ -209,8 +211,20 @@ export class RequestSession {
    */
   async restartWithNotice(notice: string): Promise<SessionData | null> {
     const ended = await this.destroy()
-    await this.#start({ beers: 0, flash: notice })
+    try {
+      await this.#start({ beers: 0, flash: notice })
+    } catch (error) {
+      // The session has ended already: that no new one could carry the
+      // notice (Redis full, or gone since) must not make the answer a failure.
+      if (!(error instanceof ServiceUnavailableError)) throw error
+      this.#unstoredNotice = notice
+    }
     return ended
+  }
+
+  /** The notice restartWithNotice could not store: the page answering this request must show it itself. */
+  get unstoredNotice(): string | null {
+    return this.#unstoredNotice
   }
 
   /** The signed-in user's address changed: this session shows the new one. False when the session is gone. */

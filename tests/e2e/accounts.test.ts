@@ -10,7 +10,8 @@ import { inTab, openTab, type Tab } from './support/tab.ts'
 
 const PASSWORD = 'amber lantern quietly 47'
 
-setDefaultTimeout(SCENARIO_TIMEOUT_MS)
+// Two or three browsers logging in, revoking and pouring: more than one scenario's worth on a loaded machine.
+setDefaultTimeout(SCENARIO_TIMEOUT_MS * 2)
 
 describeInBrowser('accounts, in Chromium', () => {
   let browser: Browser

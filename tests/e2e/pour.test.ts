@@ -96,7 +96,7 @@ describeInBrowser('home page and pouring, in Chromium', () => {
         return Number(minutes) * 60 + Number(rest)
       }
       const shown = await counter.textContent()
-      expect(shown).toMatch(/^(29|30):\d\d$/)
+      expect(shown).toMatch(/^\d+:\d\d$/)
       const first = seconds(shown)
       let requests = 0
       page.on('request', () => requests++)

@@ -4,7 +4,7 @@ import { Cluster } from 'ioredis'
 import * as scripts from '../../src/session/scripts.ts'
 import { panelOf, TestBrowser } from '../support/browser.ts'
 import { type RedisCluster, startRedisCluster, waitFor } from '../support/redis-server.ts'
-import { createTestApp, scanKeys, type TestApp } from '../support/test-app.ts'
+import { createTestApp, isMailQueueBookkeeping, scanKeys, type TestApp } from '../support/test-app.ts'
 
 // Real servers start, stop and hang in here; a busy machine needs more than the 5 s default.
 setDefaultTimeout(30_000)
@@ -171,10 +171,7 @@ describe('Redis Cluster', () => {
       do {
         const [next, keys] = await node.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000)
         cursor = next
-        // The mail queue's bookkeeping lives as long as the queue: one settings
-        // hash, one job-id counter and one event stream (capped) per queue.
-        const bookkeeping = /:(meta|id|events)$/
-        const expiring = keys.filter((key) => !(key.startsWith(`${prefix}{mail}:`) && bookkeeping.test(key)))
+        const expiring = keys.filter((key) => !isMailQueueBookkeeping(key, prefix))
         for (const key of expiring) expect(await node.pttl(key)).toBeGreaterThan(0)
       } while (cursor !== '0')
     }

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test'
 import type { Hono } from 'hono'
 import { panelOf, TestBrowser } from '../support/browser.ts'
+import { verificationLinkFrom } from '../support/outbox.ts'
 import { freePort } from '../support/redis-server.ts'
 import { type ServerProcess, startServerProcess } from '../support/server-process.ts'
 import { dropIsolation, isolation, redisEnv, SERVER_URL } from '../support/test-app.ts'
@@ -74,7 +75,9 @@ beforeAll(async () => {
   const browser = balancedBrowser()
   await browser.get('/signup')
   const signup = await browser.post('/signup', { email: EMAIL, password: PASSWORD, password_confirm: PASSWORD })
-  expect(signup.response.status).toBe(303)
+  expect(signup.response.status).toBe(200)
+  const link = await verificationLinkFrom([instances.a.server!.url, instances.b.server!.url])
+  expect((await browser.get(link)).response.status).toBe(303)
 })
 
 afterAll(async () => {

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test'
 import { panelOf, TestBrowser } from '../support/browser.ts'
 import { type RedisServer, startRedisServer } from '../support/redis-server.ts'
-import { createTestApp, scanKeys, type TestApp } from '../support/test-app.ts'
+import { createTestApp, isMailQueueBookkeeping, scanKeys, type TestApp } from '../support/test-app.ts'
 
 // Real servers start, stop and hang in here; a busy machine needs more than the 5 s default.
 setDefaultTimeout(30_000)
@@ -142,8 +142,7 @@ describe('stress on one Redis', () => {
     const everything = await scanKeys(t.redis, '*')
     expect(everything.length).toBeGreaterThan(USERS)
     expect(everything.filter((key) => !key.startsWith(prefix))).toEqual([])
-    // The mail queue's bookkeeping (one meta hash per queue) lives as long as the queue.
-    const expiring = everything.filter((key) => !(key.startsWith(`${prefix}{mail}:`) && key.endsWith(':meta')))
+    const expiring = everything.filter((key) => !isMailQueueBookkeeping(key, prefix))
     const ttls = await Promise.all(expiring.map((key) => t.redis.pttl(key)))
     expect(expiring.filter((_, i) => !(ttls[i]! > 0))).toEqual([])
     expect(everything.some((key) => key.startsWith(`${prefix}rl:`))).toBe(true)

@@ -142,6 +142,15 @@ export async function createTestApp(
 
 export type TestApp = Awaited<ReturnType<typeof createTestApp>>
 
+/**
+ * The mail queue's keys that live as long as the queue, one each: its settings
+ * hash, its job-id counter and its event stream (capped at 100 entries). Every
+ * other key the app writes expires.
+ */
+export function isMailQueueBookkeeping(key: string, prefix: string): boolean {
+  return key.startsWith(`${prefix}{mail}:`) && /:(meta|id|events)$/.test(key)
+}
+
 /** Where a session lives (`<prefix>s:<id>` or `<prefix>s:{<user id>}:<id>`); the visitor form when it does not exist. */
 export async function sessionKeyIn(redis: RedisClient, prefix: string, id: string): Promise<string> {
   const found = await scanKeys(redis, `${prefix}s:*${id}`)

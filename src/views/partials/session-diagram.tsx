@@ -1,10 +1,44 @@
 type Actor = 'browser' | 'app' | 'redis'
 type Step = { phase: string } | { from: Actor; to: Actor; label: string }
 
-const X: Record<Actor, number> = { browser: 80, app: 360, redis: 640 }
-const WIDTH = 720
+/*
+ * Two drawings of the same steps: the wide one beside its arrows, the narrow
+ * one (phones) with each label on its own line above a shorter arrow, so its
+ * text stays at full size instead of shrinking to a third.
+ */
+type Geometry = {
+  name: 'wide' | 'narrow'
+  x: Record<Actor, number>
+  width: number
+  box: number
+  row: number
+  /** Where a message's label starts: centred over its arrow, or flush left above it. */
+  labelAt: (x1: number, x2: number) => { x: number; anchor: 'middle' | 'start' }
+  /** How far below the label its arrow runs. */
+  arrowDrop: number
+}
+
+const WIDE: Geometry = {
+  name: 'wide',
+  x: { browser: 80, app: 360, redis: 640 },
+  width: 720,
+  box: 140,
+  row: 30,
+  labelAt: (x1, x2) => ({ x: (x1 + x2) / 2, anchor: 'middle' }),
+  arrowDrop: 6,
+}
+
+const NARROW: Geometry = {
+  name: 'narrow',
+  x: { browser: 44, app: 180, redis: 316 },
+  width: 360,
+  box: 80,
+  row: 40,
+  labelAt: () => ({ x: 8, anchor: 'start' }),
+  arrowDrop: 12,
+}
+
 const TOP = 64
-const ROW = 30
 
 const STEPS: Step[] = [
   { phase: '1 · First visit' },
@@ -26,43 +60,69 @@ const STEPS: Step[] = [
   { from: 'app', to: 'browser', label: 'cookie cleared · a fresh session says “Logged out.”' },
 ]
 
-const HEIGHT = TOP + STEPS.length * ROW + 16
-
-function Lifeline({ actor, name }: { actor: Actor; name: string }) {
-  const x = X[actor]
+function Lifeline({
+  actor,
+  name,
+  geometry,
+  height,
+}: {
+  actor: Actor
+  name: string
+  geometry: Geometry
+  height: number
+}) {
+  const x = geometry.x[actor]
+  const half = geometry.box / 2
   return (
     <g class={`actor actor-${actor}`}>
-      <rect x={x - 70} y="8" width="140" height="36" rx="6" class="actor-box" fill="none" stroke="currentColor" />
+      <rect
+        x={x - half}
+        y="8"
+        width={geometry.box}
+        height="36"
+        rx="6"
+        class="actor-box"
+        fill="none"
+        stroke="currentColor"
+      />
       <text x={x} y="31" text-anchor="middle" class="actor-name" fill="currentColor">
         {name}
       </text>
-      <line x1={x} y1="44" x2={x} y2={HEIGHT - 8} class="lifeline" stroke="currentColor" stroke-dasharray="4 4" />
+      <line x1={x} y1="44" x2={x} y2={height - 8} class="lifeline" stroke="currentColor" stroke-dasharray="4 4" />
     </g>
   )
 }
 
-/**
- * The life of a session as a sequence diagram: inline SVG, so it needs no
- * external asset and no script, and its text stays selectable and readable by
- * screen readers.
- */
-export function SessionDiagram() {
+const KINDS = {
+  'to-redis': 'the app asks Redis',
+  reply: 'the app answers the browser',
+  request: 'the browser asks the app',
+}
+
+function kindOf(step: { from: Actor; to: Actor }): keyof typeof KINDS {
+  return step.to === 'redis' ? 'to-redis' : step.to === 'browser' ? 'reply' : 'request'
+}
+
+function Drawing({ geometry }: { geometry: Geometry }) {
+  const { row, width, name } = geometry
+  const height = TOP + STEPS.length * row + 16
+  const id = (part: string) => `diagram-${name}-${part}`
   return (
     <svg
-      class="diagram"
-      viewBox={`0 0 ${WIDTH} ${HEIGHT}`}
+      class={`diagram diagram-${name}`}
+      viewBox={`0 0 ${width} ${height}`}
       role="img"
-      aria-labelledby="diagram-title diagram-desc"
+      aria-labelledby={`${id('title')} ${id('desc')}`}
       xmlns="http://www.w3.org/2000/svg"
     >
-      <title id="diagram-title">The life of a session</title>
-      <desc id="diagram-desc">
+      <title id={id('title')}>The life of a session</title>
+      <desc id={id('desc')}>
         Messages between the browser, the app and Redis on a first visit, a pour, a login that regenerates the session
         and a logout that destroys it.
       </desc>
       <defs>
         <marker
-          id="arrowhead"
+          id={id('arrowhead')}
           viewBox="0 0 10 10"
           refX="9"
           refY="5"
@@ -73,40 +133,68 @@ export function SessionDiagram() {
           <path d="M0,0 L10,5 L0,10 z" fill="currentColor" />
         </marker>
       </defs>
-      <Lifeline actor="browser" name="Browser" />
-      <Lifeline actor="app" name="App (Hono)" />
-      <Lifeline actor="redis" name="Redis" />
+      <Lifeline actor="browser" name="Browser" geometry={geometry} height={height} />
+      <Lifeline actor="app" name={name === 'wide' ? 'App (Hono)' : 'App'} geometry={geometry} height={height} />
+      <Lifeline actor="redis" name="Redis" geometry={geometry} height={height} />
       {STEPS.map((step, i) => {
-        const y = TOP + i * ROW + ROW / 2
+        const y = TOP + i * row + row / 2
         if ('phase' in step) {
           return (
             <g class="phase">
-              <rect x="4" y={y - 11} width={WIDTH - 8} height="22" rx="4" class="phase-band" fill="none" />
+              <rect x="4" y={y - 11} width={width - 8} height="22" rx="4" class="phase-band" fill="none" />
               <text x="12" y={y + 5} class="phase-name" fill="currentColor">
                 {step.phase}
               </text>
             </g>
           )
         }
-        const x1 = X[step.from]
-        const x2 = X[step.to]
-        const kind = step.to === 'redis' ? 'to-redis' : step.to === 'browser' ? 'reply' : 'request'
+        const x1 = geometry.x[step.from]
+        const x2 = geometry.x[step.to]
+        const label = geometry.labelAt(x1, x2)
+        const top = name === 'wide' ? y : y - 6
         return (
-          <g class={`message ${kind}`}>
+          <g class={`message ${kindOf(step)}`}>
             <line
               x1={x1}
-              y1={y + 6}
+              y1={top + geometry.arrowDrop}
               x2={x2 + (x2 > x1 ? -2 : 2)}
-              y2={y + 6}
+              y2={top + geometry.arrowDrop}
               stroke="currentColor"
-              marker-end="url(#arrowhead)"
+              marker-end={`url(#${id('arrowhead')})`}
             />
-            <text x={(x1 + x2) / 2} y={y} text-anchor="middle" class="message-label" fill="currentColor">
+            <text x={label.x} y={top} text-anchor={label.anchor} class="message-label" fill="currentColor">
               {step.label}
             </text>
           </g>
         )
       })}
     </svg>
+  )
+}
+
+/**
+ * The life of a session as a sequence diagram: inline SVG, so it needs no
+ * external asset and no script, and its text stays selectable and readable by
+ * screen readers. A wide and a narrow drawing (CSS shows the one that fits)
+ * and a legend for the arrows, which differ in dash as well as colour.
+ */
+export function SessionDiagram() {
+  return (
+    <figure class="diagram-figure">
+      <Drawing geometry={WIDE} />
+      <Drawing geometry={NARROW} />
+      <figcaption>
+        <ul class="diagram-legend">
+          {Object.entries(KINDS).map(([kind, meaning]) => (
+            <li class={`legend-${kind}`}>
+              <svg class="legend-swatch" viewBox="0 0 32 8" aria-hidden="true">
+                <line x1="0" y1="4" x2="32" y2="4" stroke="currentColor" />
+              </svg>
+              {meaning}
+            </li>
+          ))}
+        </ul>
+      </figcaption>
+    </figure>
   )
 }

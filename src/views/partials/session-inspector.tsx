@@ -6,7 +6,7 @@ import { formatUtc, relativeTime, Timestamp } from './timestamp.tsx'
 export type Inspection = {
   session: StoredSession | null
   sessionKey: string | null
-  /** The user's index key and this session's score in it (its absolute deadline), when logged in. */
+  /** The user's index key and this session's score in it (its creation time), when logged in. */
   index: { key: string; score: number | null } | null
   idleSeconds: number
   absoluteSeconds: number
@@ -37,7 +37,9 @@ const MEANING: Record<string, (value: string, now: number) => string> = Object.f
 /*
  * Refreshes itself after any request started in the actions bar, and when the
  * window regains focus (after logging in or out in another tab). It reads with
- * a peek, so refreshing is not activity and never extends the session.
+ * a peek, so refreshing is not activity and never extends the session. It is
+ * not a live region: a pour announces one status line, and public/app.js marks
+ * the fields that changed.
  */
 const REFRESH = {
   'hx-get': '/how-it-works',
@@ -49,7 +51,7 @@ const REFRESH = {
 export function SessionInspector({ session, sessionKey, index, idleSeconds, absoluteSeconds, now }: Inspection) {
   if (!session || !sessionKey) {
     return (
-      <section id="session-inspector" class="card inspector" aria-live="polite" data-session-id="" {...REFRESH}>
+      <section id="session-inspector" class="card inspector" data-session-id="" {...REFRESH}>
         <h2>Your session in Redis</h2>
         <p>
           Your browser has no live session right now: its key has expired or was deleted. Your next page view (or a
@@ -67,7 +69,6 @@ export function SessionInspector({ session, sessionKey, index, idleSeconds, abso
     <section
       id="session-inspector"
       class="card inspector"
-      aria-live="polite"
       data-session-id={session.id}
       data-session-key={sessionKey}
       data-ttl={String(ttlSeconds)}
@@ -108,7 +109,8 @@ export function SessionInspector({ session, sessionKey, index, idleSeconds, abso
       <dl class="fields">
         <dt>TTL</dt>
         <dd>
-          {ttlSeconds} seconds left (Redis <code>PTTL</code>)
+          <span data-count-from={String(ttlSeconds)}>{ttlSeconds}</span> seconds left (Redis <code>PTTL</code>),
+          counting down live
         </dd>
         <dt>Idle deadline</dt>
         <dd>
@@ -126,8 +128,9 @@ export function SessionInspector({ session, sessionKey, index, idleSeconds, abso
           <h3>Your entry in the per-user index</h3>
           <p>
             Key <code class="redis-key">{index.key}</code>, a sorted set with one member per session of this user,
-            scored by its absolute deadline. Entries past their deadline are dropped whenever the set is read or added
-            to, and it holds a bounded number of sessions, so no cleanup job is needed.
+            scored by its creation time. Entries older than the absolute timeout are dropped whenever the set is read or
+            added to, and it holds a bounded number of sessions, so no cleanup job is needed. It shares a hash tag with
+            your session and your "sessions valid since" time, so one script reads all three.
           </p>
           {index.score === null ? (
             <p>This session has no entry in the index.</p>

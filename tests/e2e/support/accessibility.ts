@@ -6,11 +6,10 @@ import type { Page } from 'playwright-core'
 import type { Tab } from './tab.ts'
 
 const AXE_SOURCE = readFileSync(fileURLToPath(import.meta.resolve('axe-core/axe.min.js')), 'utf8')
-const BLOCKING = new Set(['serious', 'critical'])
 
 /**
- * Runs axe-core on what the tab shows and fails on any violation of impact
- * serious or critical, naming the rule and the elements.
+ * Runs axe-core on what the tab shows and fails on any violation, of any
+ * impact (minor included), naming the rule and the elements.
  */
 export async function expectAccessible(tab: Tab, screen: string): Promise<void> {
   const violations = tab.javaScript ? await axeViolations(tab.page) : await axeOnScriptedCopy(tab)
@@ -26,12 +25,10 @@ export async function expectAccessible(tab: Tab, screen: string): Promise<void> 
 async function axeViolations(page: Page): Promise<string[]> {
   if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(`${AXE_SOURCE}\n;true`)
   const results = await page.evaluate(() => (window as unknown as { axe: { run(): Promise<AxeResults> } }).axe.run())
-  return results.violations
-    .filter((violation) => BLOCKING.has(violation.impact ?? ''))
-    .map(
-      (violation) =>
-        `${violation.id} (${violation.impact}): ${violation.help} at ${violation.nodes.map((node) => node.target.join(' ')).join(', ')}`,
-    )
+  return results.violations.map(
+    (violation) =>
+      `${violation.id} (${violation.impact}): ${violation.help} at ${violation.nodes.map((node) => node.target.join(' ')).join(', ')}`,
+  )
 }
 
 /*
@@ -45,7 +42,10 @@ async function axeOnScriptedCopy(tab: Tab): Promise<string[]> {
   const html = (await tab.page.content()).replace(/<script\b[^>]*>[\s\S]*?<\/script>/gi, '')
   const url = tab.page.url()
   const browser = tab.context.browser()!
-  const context = await browser.newContext({ viewport: tab.page.viewportSize() ?? undefined })
+  const context = await browser.newContext({
+    viewport: tab.page.viewportSize() ?? undefined,
+    colorScheme: tab.colorScheme,
+  })
   try {
     await context.route(
       (candidate) => candidate.href === url,

@@ -1,7 +1,17 @@
 import { expect } from 'bun:test'
 import type { Browser, BrowserContext, Page } from 'playwright-core'
 
-export type TabOptions = { javaScript?: boolean }
+export type TabOptions = {
+  javaScript?: boolean
+  /** A phone's screen (390×844, the test phone) instead of a desktop window. */
+  phone?: boolean
+  colorScheme?: 'dark' | 'light'
+  timezoneId?: string
+  locale?: string
+}
+
+/** The phone every phone test uses: an iPhone 12–15 sized viewport. */
+export const PHONE = { width: 390, height: 844 }
 
 /** One browser context with one page, watched for anything the console reports. */
 export type Tab = {
@@ -9,6 +19,7 @@ export type Tab = {
   context: BrowserContext
   baseUrl: string
   javaScript: boolean
+  colorScheme: 'dark' | 'light'
   /** Accepts the network error line Chromium logs for a response with this status (the 401 of a failed login is by contract). */
   allowStatus(status: number): void
   /** Console errors and warnings (CSP violations among them) and uncaught page errors so far. */
@@ -21,8 +32,21 @@ const VIEWPORT = { width: 1024, height: 768 }
 const ACTION_TIMEOUT_MS = 10_000
 
 /** A fresh context (own cookies, own storage) on the shared browser. */
-export async function openTab(browser: Browser, baseUrl: string, { javaScript = true }: TabOptions = {}): Promise<Tab> {
-  const context = await browser.newContext({ javaScriptEnabled: javaScript, viewport: VIEWPORT, baseURL: baseUrl })
+export async function openTab(
+  browser: Browser,
+  baseUrl: string,
+  { javaScript = true, phone = false, colorScheme = 'dark', timezoneId, locale }: TabOptions = {},
+): Promise<Tab> {
+  const context = await browser.newContext({
+    javaScriptEnabled: javaScript,
+    viewport: phone ? PHONE : VIEWPORT,
+    isMobile: phone,
+    hasTouch: phone,
+    baseURL: baseUrl,
+    colorScheme,
+    timezoneId,
+    locale,
+  })
   context.setDefaultTimeout(ACTION_TIMEOUT_MS)
   const problems: string[] = []
   const allowed = new Set<number>()
@@ -39,6 +63,7 @@ export async function openTab(browser: Browser, baseUrl: string, { javaScript = 
     context,
     baseUrl,
     javaScript,
+    colorScheme,
     allowStatus: (status) => void allowed.add(status),
     problems: () => [...problems],
     async close() {
