@@ -18,7 +18,10 @@ const masked = (part: string) => `‹${part.length} characters›`
  */
 export function CookieView({ name, value, expiresAt }: CookieViewProps) {
   const secure = name.startsWith('__Host-')
-  const [token, signature] = value ? value.split('.') : []
+  const parts = value ? value.split('.') : []
+  const token = parts[0]
+  const signature = parts.at(-1)
+  const userId = parts.length === 3 ? parts[1] : undefined
   const attributes: [string, string][] = [
     ['Domain', 'none: sent back only to this host, never to subdomains'],
     ['Path', '/'],
@@ -37,12 +40,18 @@ export function CookieView({ name, value, expiresAt }: CookieViewProps) {
       <h2 id="cookie-view-heading">Your cookie, as your browser holds it</h2>
       <p>
         <code class="cookie-line">
-          {name}={token ? `${masked(token)}.${masked(signature ?? '')}` : '‹set by this page›'}
+          {name}=
+          {token
+            ? [masked(token), userId === undefined ? undefined : `‹user id›`, masked(signature ?? '')]
+                .filter(Boolean)
+                .join('.')
+            : '‹set by this page›'}
         </code>
       </p>
       <p class="hint">
-        The value is a random token, a dot, and its HMAC signature; it is masked here because it is the session. A
-        cookie whose signature does not match is turned away before Redis is asked.
+        The value is a random token and its HMAC signature (once you are signed in, your user id sits between them,
+        under the same signature, so Redis can keep your sessions together); it is masked here because it is the
+        session. A cookie whose signature does not match is turned away before Redis is asked.
       </p>
       <dl class="fields">
         {attributes.map(([attribute, meaning]) => (
