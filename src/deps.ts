@@ -33,7 +33,7 @@ import { MailBudget } from './recovery/mail-budget.ts'
 import { RecoveryMails } from './recovery/mails.ts'
 import { SecurityNotices } from './recovery/notices.ts'
 import { OneTimeTokens } from './recovery/one-time-tokens.ts'
-import { createRedis, type RedisClient } from './redis/client.ts'
+import { closeRedis, createRedis, type RedisClient } from './redis/client.ts'
 import { assertNoEviction } from './redis/eviction.ts'
 import { redisSessionStore } from './session/redis-store.ts'
 import { createSessions, type Sessions } from './session/sessions.ts'
@@ -195,7 +195,13 @@ export function wireDependencies(config: Config, options: WiringOptions): Wiring
     async close() {
       await mail.close()
       await activity.settled()
-      await Promise.allSettled([redis.quit(), database.pool.end(), probe.close(), hasher.close(), strength.close()])
+      await Promise.allSettled([
+        closeRedis(redis),
+        database.pool.end(),
+        probe.close(),
+        hasher.close(),
+        strength.close(),
+      ])
     },
   }
 }

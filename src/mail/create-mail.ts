@@ -1,6 +1,6 @@
 import type { Config } from '../env.ts'
 import type { Logger } from '../log.ts'
-import { createRedis, type RedisClient } from '../redis/client.ts'
+import { closeRedis, createRedis, type RedisClient } from '../redis/client.ts'
 import { DevOutbox } from './dev-outbox.ts'
 import { MailQueue, type QueueLogFields } from './queue.ts'
 import { Sealer } from './seal.ts'
@@ -60,7 +60,7 @@ export function createMail(config: Config, options: MailComponentOptions): MailC
     async close() {
       await queue.close()
       transport.close()
-      await Promise.allSettled(clients.map((client) => client.quit()))
+      await Promise.all(clients.map((client) => closeRedis(client)))
     },
   }
 }

@@ -28,6 +28,7 @@ export type MailQueueOptions = {
 }
 
 const QUEUE_NAME = 'outgoing'
+const CLOSE_GRACE_MS = 5000
 const DELIVER = 'deliver'
 const KEEP_FAILED_SECONDS = 7 * 24 * 60 * 60
 
@@ -96,9 +97,21 @@ export class MailQueue {
     return this.#producerQueue().getJobCountByTypes('wait', 'delayed', 'active', 'prioritized')
   }
 
-  /** Stops taking jobs and lets running ones finish. */
+  /**
+   * Stops taking jobs and lets running ones finish, for a few seconds at most:
+   * a send stuck on a dead SMTP server or an unreachable Redis node must not
+   * hold a shutdown. A job cut off here loses nothing: its lock expires and
+   * another instance (or this one, restarted) runs it again.
+   */
   async close(): Promise<void> {
-    await Promise.allSettled([this.#worker?.close(), this.#queue?.close()])
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const graceful = Promise.allSettled([this.#worker?.close(), this.#queue?.close()]).then(() => true)
+    const cutOff = new Promise<false>((resolve) => {
+      timer = setTimeout(() => resolve(false), CLOSE_GRACE_MS)
+    })
+    const finished = await Promise.race([graceful, cutOff])
+    clearTimeout(timer)
+    if (!finished) await Promise.allSettled([this.#worker?.close(true), this.#queue?.disconnect()])
   }
 
   /*

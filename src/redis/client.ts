@@ -260,3 +260,22 @@ function settled(client: RedisClient, ms: number): Promise<void> {
     client.once('error', done)
   })
 }
+
+/**
+ * Closes a client politely (QUIT, so replies in flight arrive) but for a short
+ * while only: a client that waits out reconnects would otherwise queue the
+ * QUIT behind a node that is gone, and hold a shutdown forever.
+ */
+export async function closeRedis(client: RedisClient, withinMs = 2000): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const cutOff = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), withinMs)
+  })
+  const quit = client.quit().then(
+    () => true,
+    () => false,
+  )
+  const done = await Promise.race([quit, cutOff])
+  clearTimeout(timer)
+  if (!done) client.disconnect()
+}
