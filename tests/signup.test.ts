@@ -208,15 +208,45 @@ describe('the verification link', () => {
     expect(reused.html).toContain('This link is invalid or has expired.')
   })
 
-  test('the same link followed in parallel logs in exactly one browser', async () => {
+  test('the same link followed in parallel works exactly once', async () => {
+    const email = freshEmail()
+    const since = smtp.received.length
+    const { browser } = await signUp(email)
+    const path = verifyPath(await mailTo(email, VERIFY_SUBJECT, since))
+    const browsers = [browser, ...Array.from({ length: 4 }, () => new TestBrowser(t.app))]
+    const statuses = await Promise.all(browsers.map(async (b) => (await b.get(path)).response.status))
+    expect(statuses.filter((status) => status !== 400)).toHaveLength(1)
+  })
+
+  test('followed in another browser (pre-hijack): the address is verified, nobody is signed in and the password chosen at sign-up no longer works', async () => {
+    const email = freshEmail()
+    const since = smtp.received.length
+    const { browser: attacker } = await signUp(email, 'attacker-knows-this-1')
+    const path = verifyPath(await mailTo(email, VERIFY_SUBJECT, since))
+    const owner = new TestBrowser(t.app)
+    const { response, html } = await owner.get(path)
+    expect(response.status).toBe(200)
+    expect(html).toContain('Your email is confirmed. To log in, set a password with “Forgot your password?”.')
+    expect(html).toContain('href="/password/forgot"')
+    expect(panelOf((await owner.get('/')).html).email).toBeUndefined()
+    expect((await t.services.users.findByEmail(email))!.emailVerifiedAt).toBeInstanceOf(Date)
+
+    await attacker.get('/login')
+    const login = await attacker.post('/login', { email, password: 'attacker-knows-this-1' })
+    expect(login.response.status).toBe(401)
+    expect(panelOf((await attacker.get('/')).html).email).toBeUndefined()
+    expect((await attacker.get(path)).response.status).toBe(400)
+  })
+
+  test("an attacker's own link opened in a victim's browser does not sign that browser in (login CSRF)", async () => {
     const email = freshEmail()
     const since = smtp.received.length
     await signUp(email)
-    const path = verifyPath(await mailTo(email, VERIFY_SUBJECT, since))
-    const statuses = await Promise.all(
-      Array.from({ length: 5 }, async () => (await new TestBrowser(t.app).get(path)).response.status),
-    )
-    expect(statuses.sort()).toEqual([303, 400, 400, 400, 400])
+    const victim = new TestBrowser(t.app)
+    await victim.get('/')
+    const { response } = await victim.get(verifyPath(await mailTo(email, VERIFY_SUBJECT, since)))
+    expect(response.status).toBe(200)
+    expect(panelOf((await victim.get('/')).html).email).toBeUndefined()
   })
 })
 
@@ -224,7 +254,7 @@ describe('logging in before verifying', () => {
   test('the right password: 403 "Verify your email first: we sent you a new link." and a new link; the old one stays dead after it', async () => {
     const email = freshEmail()
     const since = smtp.received.length
-    await signUp(email)
+    const { browser: signer } = await signUp(email)
     const first = await mailTo(email, VERIFY_SUBJECT, since)
     const browser = new TestBrowser(t.app)
     await browser.get('/login')
@@ -235,7 +265,7 @@ describe('logging in before verifying', () => {
     expect(panelOf((await browser.get('/')).html).email).toBeUndefined()
     const second = await mailTo(email, VERIFY_SUBJECT, between)
     expect((await new TestBrowser(t.app).get(verifyPath(first))).response.status).toBe(400)
-    expect((await new TestBrowser(t.app).get(verifyPath(second))).response.status).toBe(303)
+    expect((await signer.get(verifyPath(second))).response.status).toBe(303)
     await browser.get('/login')
     expect((await browser.post('/login', { email, password: PASSWORD })).response.status).toBe(303)
   })

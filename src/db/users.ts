@@ -73,6 +73,16 @@ export class UserRepository {
     )
   }
 
+  /** Like markEmailVerified, also replacing the password hash, in one write that only an unverified account takes. */
+  async markEmailVerifiedLockingPassword(id: string, at: Date, passwordHash: string): Promise<void> {
+    await viaDatabase(
+      this.#db
+        .update(users)
+        .set({ emailVerifiedAt: at, passwordHash })
+        .where(and(eq(users.id, id), isNull(users.emailVerifiedAt))),
+    )
+  }
+
   /** Moves the account to a proven new address; DuplicateEmailError when another account took it meanwhile. */
   async changeEmail(id: string, email: string, verifiedAt: Date): Promise<void> {
     try {

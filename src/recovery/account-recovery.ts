@@ -107,14 +107,36 @@ export class AccountRecovery {
     return this.#deps.tokens.voidAll(userId, ['reset'])
   }
 
-  /** Uses a verification link up; the account, now verified, or null. */
-  async verifyEmail(hash: string): Promise<User | null> {
-    const { tokens, users, now } = this.#deps
+  /** Marks this browser session as the one that asked to sign up this address (see verifyEmail). */
+  rememberSignup(sessionId: string, email: string): Promise<void> {
+    return this.#deps.tokens.hold('verify', sessionId, this.#deps.emailHash(email.toLowerCase()), VERIFY_SECONDS)
+  }
+
+  /**
+   * Uses a verification link up; null when dead or used. Only the browser
+   * session that signed the address up is signed in: anyone can sign up with
+   * someone else's address, so from any other browser the password chosen at
+   * sign-up is replaced by `lockedPasswordHash` (of a secret nobody knows) in
+   * the same write that verifies the address, and the owner sets their own
+   * with a reset.
+   */
+  async verifyEmail(
+    hash: string,
+    sessionId: string | null,
+    lockedPasswordHash: () => Promise<string>,
+  ): Promise<{ user: User; signedUpHere: boolean } | null> {
+    const { tokens, users, now, emailHash } = this.#deps
     const grant = await tokens.redeem('verify', hash)
     const user = grant && (await users.findById(grant.userId))
     if (!user) return null
-    await users.markEmailVerified(user.id, new Date(now()))
-    return { ...user, emailVerifiedAt: user.emailVerifiedAt ?? new Date(now()) }
+    const at = new Date(now())
+    const signedUpHere = sessionId !== null && (await tokens.held('verify', sessionId)) === emailHash(user.email)
+    if (signedUpHere) {
+      await Promise.all([users.markEmailVerified(user.id, at), tokens.release('verify', sessionId)])
+    } else {
+      await users.markEmailVerifiedLockingPassword(user.id, at, await lockedPasswordHash())
+    }
+    return { user: { ...user, emailVerifiedAt: user.emailVerifiedAt ?? at }, signedUpHere }
   }
 
   /** A new verification link for an unverified account, at most 3 an hour. */

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto'
 import { type Context, Hono } from 'hono'
 import type { AppEnv } from '../app-env.ts'
 import type { AuditLog } from '../audit.ts'
@@ -13,7 +14,7 @@ import { redirect, renderForm } from '../http/htmx.ts'
 import type { AccountRecovery } from '../recovery/account-recovery.ts'
 import { tokenHash } from '../recovery/one-time-tokens.ts'
 import { DeadLinkPage, InboxNotice, InboxNoticePage } from '../views/pages/recovery.tsx'
-import { SignupForm, type SignupFormProps, SignupPage } from '../views/pages/signup.tsx'
+import { EmailConfirmedPage, SignupForm, type SignupFormProps, SignupPage } from '../views/pages/signup.tsx'
 
 export type SignupDeps = {
   recovery: AccountRecovery
@@ -26,6 +27,7 @@ export type SignupDeps = {
 
 export const SIGNUP_SENT = 'Check your inbox: we sent a link to finish signing up.'
 export const WELCOME = 'Welcome! Your email is verified and your account is ready.'
+export const CONFIRMED_ELSEWHERE = 'Your email is confirmed. To log in, set a password with “Forgot your password?”.'
 const SIGNUP_THROTTLED = 'Too many attempts from your network. Please try again later.'
 const SIGNUP_BUSY = 'Too many people are signing up right now. Please try again in a moment.'
 
@@ -88,6 +90,7 @@ export function signupRoutes({ recovery, hasher, throttle, credentialGate, newPa
       // the queue decides, after the answer, whether to create the account or
       // tell the address's owner someone tried.
       const state = await c.get('session').load()
+      await recovery.rememberSignup(state.id, parsed.data.email)
       // Queued last, so the worker's work cannot overlap this answer.
       await recovery.requestSignup({ email: parsed.data.email, passwordHash: checked.passwordHash, ip, requestId })
       return renderForm(c, 200, {
@@ -100,12 +103,21 @@ export function signupRoutes({ recovery, hasher, throttle, credentialGate, newPa
     .get('/verify-email/:token', async (c) => {
       c.header('Referrer-Policy', 'no-referrer')
       const hash = tokenHash(c.req.param('token'))
-      const user = hash ? await recovery.verifyEmail(hash) : null
       const session = c.get('session')
-      if (!user) {
+      const lockedPasswordHash = () => hasher.hash(randomBytes(32).toString('base64url'))
+      const verified = hash
+        ? await recovery.verifyEmail(hash, (await session.peek())?.id ?? null, lockedPasswordHash)
+        : null
+      if (!verified) {
         const state = await session.load()
         const again = { href: '/login', text: 'Log in to get a new link' }
         return c.html(<DeadLinkPage session={state} csrfToken={state.csrfToken} again={again} />, 400)
+      }
+      const { user, signedUpHere } = verified
+      if (!signedUpHere) {
+        audit('email_verified', { requestId: c.get('requestId'), ip: c.get('clientIp'), userId: user.id })
+        const state = await session.load()
+        return c.html(<EmailConfirmedPage message={CONFIRMED_ELSEWHERE} session={state} csrfToken={state.csrfToken} />)
       }
       const ip = c.get('clientIp')
       const fresh = await session.signIn(user, {
