@@ -70,7 +70,7 @@ describe('schema setup', () => {
     try {
       await admin.query(`CREATE DATABASE \`${name}\``)
       await admin.query(`CREATE USER ?@'%' IDENTIFIED BY 'app-password'`, [user])
-      await admin.query(`GRANT SELECT, INSERT, UPDATE, CREATE, ALTER, INDEX ON \`${name}\`.* TO ?@'%'`, [user])
+      await admin.query(`GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, ALTER, INDEX ON \`${name}\`.* TO ?@'%'`, [user])
       const url = new URL(`${SERVER_URL}/${name}`)
       url.username = user
       url.password = 'app-password'
@@ -78,7 +78,11 @@ describe('schema setup', () => {
       const database = createDatabase(url.toString())
       try {
         await migrateDatabase(database.unbounded)
-        expect(await seedDemoUser(new UserRepository(database.db))).toBe(true)
+        const users = new UserRepository(database.db)
+        expect(await seedDemoUser(users)).toBe(true)
+        // Deleting an account (its row and, by cascade, everything keyed to it) needs DELETE.
+        const demo = await users.findByEmail('test@example.com')
+        expect(await users.delete(demo!.id)).toBe(true)
       } finally {
         await database.pool.end()
       }

@@ -174,6 +174,11 @@ describe('next: back to the page that asked for a login', () => {
       `/${'a'.repeat(600)}`,
       ' /account',
       '/\u0000x',
+      // Paths that only become protocol-relative once "." and ".." are resolved.
+      '/.//evil.example/x',
+      '/%2e//evil.example/x',
+      '/a/..//evil.example/z',
+      '/..//evil.example',
     ]
     for (const next of hostile) {
       const browser = new TestBrowser(t.app)

@@ -171,3 +171,13 @@ describe('turning the app off', () => {
     expect((await factors().status(again.user.id)).totp).toBe('off')
   })
 })
+
+describe('the per-account lock on wrong codes', () => {
+  test('40 wrong codes at once: exactly 20 are checked, the rest are refused as locked', async () => {
+    const { user } = await enrolled()
+    const checks = await Promise.all(Array.from({ length: 40 }, () => factors().verifyAtSignIn(user.id, '000000', T0)))
+    const reasons = checks.map((check) => (check.ok ? 'ok' : check.reason))
+    expect(reasons.filter((reason) => reason === 'wrong')).toHaveLength(20)
+    expect(reasons.filter((reason) => reason === 'locked')).toHaveLength(20)
+  })
+})

@@ -119,20 +119,21 @@ export class SecondFactors {
 
   /**
    * The second step of a sign-in (and turning the app off): `verify`, refused
-   * outright while the account is locked by too many recent wrong codes, and
-   * counting each wrong one. A success clears the count.
+   * outright while the account is locked by too many recent wrong codes. Each
+   * attempt is counted before it is checked, in one atomic step, so guesses
+   * sent at once cannot all pass the limit before any of them is counted; a
+   * success clears the count.
    */
   async verifyAtSignIn(userId: string, input: string, now: number): Promise<SignInCheck> {
     const { redis, prefix } = this.#options
     const key = `${prefix}mfa:fail:${userId}`
-    const failures = Number((await viaRedis(redis.get(key))) ?? 0)
-    if (failures >= MAX_ACCOUNT_FAILURES) {
+    const attempts = await this.#count(key, ACCOUNT_FAILURE_WINDOW_MS)
+    if (attempts > MAX_ACCOUNT_FAILURES) {
       const ttl = await viaRedis(redis.pttl(key))
       return { ok: false, reason: 'locked', retryAfterSeconds: Math.max(1, Math.ceil(ttl / 1000)) }
     }
     const check = await this.verify(userId, input, now)
     if (check.ok) await viaRedis(redis.del(key))
-    else await this.#count(key, ACCOUNT_FAILURE_WINDOW_MS)
     return check
   }
 

@@ -10,7 +10,7 @@ const MAX_LENGTH = 512
  */
 export function safeNextPath(value: unknown): string | undefined {
   if (typeof value !== 'string' || value.length > MAX_LENGTH) return undefined
-  if (!value.startsWith('/') || value.startsWith('//') || value.startsWith('/\\')) return undefined
+  if (!isRelativePath(value)) return undefined
   // biome-ignore lint/suspicious/noControlCharactersInRegex: refusing control characters is the point
   if (/[\u0000-\u001f\u007f\\]/.test(value)) return undefined
   let url: URL
@@ -20,7 +20,14 @@ export function safeNextPath(value: unknown): string | undefined {
     return undefined
   }
   if (url.origin !== BASE || url.pathname === '/login') return undefined
-  return url.pathname + url.search
+  const path = url.pathname + url.search
+  // Resolving "." and ".." can make a protocol-relative URL of a harmless
+  // looking path ("/.//evil.example"), so the result is checked again.
+  return isRelativePath(path) ? path : undefined
+}
+
+function isRelativePath(path: string): boolean {
+  return path.startsWith('/') && !path.startsWith('//') && !path.startsWith('/\\')
 }
 
 /** "/login", or "/login?next=…" to come back to `path` afterwards. */
