@@ -183,6 +183,7 @@ export function createApp(deps: AppDeps) {
       audit: deps.audit,
       requireFreshProof,
       notices: deps.notices,
+      recovery: deps.recovery,
       logger: deps.logger,
       lifetimes,
       now,

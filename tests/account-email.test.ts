@@ -235,3 +235,108 @@ describe('an email change and reset links', () => {
     expect((await new TestBrowser(t.app).get(path)).response.status).toBe(400)
   })
 })
+
+describe('a pending email change after a credential change', () => {
+  const NEW_PASSWORD = 'green teapot 93 river'
+
+  /** An attacker who knows the password asks to move the account to their address; the path of that link. */
+  async function attackerLink(email: string) {
+    const attacker = await signIn(email)
+    const since = smtp.received.length
+    const evil = `attacker${counter}@evil.example`
+    await askToMove(attacker.browser, evil)
+    return confirmPath(await mailTo(evil, CONFIRM_SUBJECT, since))
+  }
+
+  async function expectDead(path: string, userId: string, email: string) {
+    const { response, html } = await new TestBrowser(t.app).get(path)
+    expect(response.status).toBe(400)
+    expect(html).toContain('This link is invalid or has expired.')
+    expect((await t.services.users.findById(userId))?.email ?? email).toBe(email)
+  }
+
+  test('a password reset voids it', async () => {
+    const user = await newUser()
+    const path = await attackerLink(user.email)
+    const since = smtp.received.length
+    const victim = new TestBrowser(t.app)
+    await victim.get('/password/forgot')
+    await victim.post('/password/forgot', { email: user.email })
+    const reset = await mailTo(user.email, 'Reset your Taproom password', since)
+    await victim.get(linkIn(reset, `${APP_URL}/password/reset/`).slice(APP_URL.length))
+    const { response } = await victim.post('/password/reset', { password: NEW_PASSWORD, confirm: NEW_PASSWORD })
+    expect(response.status).toBe(303)
+    await expectDead(path, user.id, user.email)
+  })
+
+  test('a password change voids it', async () => {
+    const user = await newUser()
+    const path = await attackerLink(user.email)
+    const { browser } = await signIn(user.email)
+    await browser.get('/account/password')
+    const { response } = await browser.post('/account/password', {
+      current_password: PASSWORD,
+      new_password: NEW_PASSWORD,
+      new_password_confirm: NEW_PASSWORD,
+    })
+    expect(response.status).toBe(303)
+    await expectDead(path, user.id, user.email)
+  })
+
+  test('"log out everywhere else" voids it', async () => {
+    const user = await newUser()
+    const path = await attackerLink(user.email)
+    const { browser } = await signIn(user.email)
+    await browser.get('/account/sessions')
+    expect((await browser.post('/account/sessions/revoke-others')).response.status).toBe(303)
+    await expectDead(path, user.id, user.email)
+  })
+
+  test('deleting the account voids it and leaves no pending change behind', async () => {
+    const user = await newUser()
+    const path = await attackerLink(user.email)
+    const { browser } = await signIn(user.email)
+    await browser.get('/account/delete')
+    expect((await browser.post('/account/delete', { email: user.email })).response.status).toBe(303)
+    expect((await t.keys()).filter((key) => key.endsWith(`ot:email:u:${user.id}`))).toEqual([])
+    await expectDead(path, user.id, user.email)
+  })
+})
+
+describe('the email change mail budget', () => {
+  async function settled() {
+    for (let w = 0; w < 100 && (await t.services.mail.queue.pending()) > 0; w++) await Bun.sleep(10)
+    await Bun.sleep(100)
+  }
+
+  test('at most 3 requests an hour per account: the fourth gets the same answer and sends nothing', async () => {
+    const user = await newUser()
+    const { browser } = await signIn(user.email)
+    const since = smtp.received.length
+    const targets = Array.from({ length: 4 }, (_, i) => `budget${counter}-${i}@example.com`)
+    for (const email of targets) {
+      const { response, html } = await askToMove(browser, email)
+      expect(response.status).toBe(200)
+      expect(html).toContain(`We sent a link to ${email}.`)
+    }
+    await settled()
+    expect(smtp.to(targets[3]!)).toEqual([])
+    expect(targets.slice(0, 3).map((email) => smtp.to(email).length)).toEqual([1, 1, 1])
+    const notices = smtp
+      .to(user.email)
+      .filter((m) => m.subject === REQUESTED_SUBJECT && smtp.received.indexOf(m) >= since)
+    expect(notices).toHaveLength(3)
+  })
+
+  test('at most 3 requests an hour per new address, whichever accounts ask', async () => {
+    const target = `flooded${++counter}@example.com`
+    for (let i = 0; i < 4; i++) {
+      const { browser } = await signIn((await newUser()).email)
+      const { response, html } = await askToMove(browser, target)
+      expect(response.status).toBe(200)
+      expect(html).toContain(`We sent a link to ${target}.`)
+    }
+    await settled()
+    expect(smtp.to(target)).toHaveLength(3)
+  })
+})

@@ -6,7 +6,7 @@ import type { MailQueue } from '../mail/queue.ts'
 import type { MailBudget } from './mail-budget.ts'
 import type { NoticeContext, RecoveryMails } from './mails.ts'
 import type { SecurityNotices } from './notices.ts'
-import type { OneTimeTokens } from './one-time-tokens.ts'
+import type { OneTimeTokens, TokenPurpose } from './one-time-tokens.ts'
 
 /** Who asked, for the audit line a queued task writes when it runs. */
 export type Requester = { requestId: string; ip: string }
@@ -16,6 +16,8 @@ type SignupRequest = Requester & { email: string; passwordHash: string }
 
 const VERIFY_SECONDS = 24 * 60 * 60
 const EMAIL_CHANGE_SECONDS = 24 * 60 * 60
+/** Links that would undo a credential change: a reset, or a move to an address someone else chose. */
+const PENDING_LINKS: TokenPurpose[] = ['reset', 'email']
 
 export type RecoveryDeps = {
   users: UserRepository
@@ -92,19 +94,24 @@ export class AccountRecovery {
   }
 
   /**
-   * Stores the new password of a redeemed reset and voids any newer link.
+   * Stores the new password of a redeemed reset and voids any newer reset or
+   * email change link.
    * Following the link proved the address, so an unverified account becomes
    * verified (which also undoes a stranger's sign-up with someone's address).
    */
   async setResetPassword(user: User, passwordHash: string): Promise<void> {
     const { users, tokens, now } = this.#deps
     await users.updatePasswordHash(user.id, passwordHash)
-    await Promise.all([users.markEmailVerified(user.id, new Date(now())), tokens.voidAll(user.id, ['reset'])])
+    await Promise.all([users.markEmailVerified(user.id, new Date(now())), tokens.voidAll(user.id, PENDING_LINKS)])
   }
 
-  /** Voids every reset link of the user (after any password change). */
-  voidResetLinks(userId: string): Promise<void> {
-    return this.#deps.tokens.voidAll(userId, ['reset'])
+  /**
+   * Voids the user's pending reset and email change links, after a password
+   * change, "log out everywhere else" or the account's deletion: whoever asked
+   * for one before must not take the account back with it.
+   */
+  voidPendingLinks(userId: string): Promise<void> {
+    return this.#deps.tokens.voidAll(userId, PENDING_LINKS)
   }
 
   /** Marks this browser session as the one that asked to sign up this address (see verifyEmail). */
@@ -145,13 +152,23 @@ export class AccountRecovery {
     await this.#sendVerification(user, requester)
   }
 
-  /** Sends the confirmation link to the new address and a notice to the current one. */
+  /**
+   * Sends the confirmation link to the new address and a notice to the
+   * current one, at most 3 an hour per account and per new address; past
+   * either, nothing is sent and the caller answers as if it were.
+   */
   async requestEmailChange(user: { id: string; email: string }, newEmail: string, context: NoticeContext & Requester) {
-    const { tokens, queue, mails, notices, audit } = this.#deps
+    const { tokens, queue, mails, notices, audit, budget, emailHash } = this.#deps
+    const fields = { requestId: context.requestId, ip: context.ip, userId: user.id }
+    if (
+      !(await budget.spend('email_change_account', user.id)) ||
+      !(await budget.spend('email_change', emailHash(newEmail)))
+    )
+      return audit('email_change_requested', { ...fields, reason: 'mail_limit' })
     const token = await tokens.issue('email', user.id, EMAIL_CHANGE_SECONDS, newEmail)
     await queue.send(mails.confirmEmailChange(newEmail, token))
     await notices.emailChangeRequested(user.email, newEmail, context)
-    audit('email_change_requested', { requestId: context.requestId, ip: context.ip, userId: user.id })
+    audit('email_change_requested', fields)
   }
 
   /** Uses an email change link up and moves the account to the new address. */

@@ -117,6 +117,8 @@ export function accountRoutes({
       const { state, user } = await requireUser(c)
       const session = c.get('session')
       const ended = await sessions.revokeOthers(user.id, state.id)
+      // A link one of those browsers asked for would let it back in.
+      await recovery.voidPendingLinks(user.id)
       auditRevoked(c, user.id, ended, 'revoke_others')
       if (isHtmx(c)) {
         return c.html(
@@ -212,8 +214,8 @@ export function accountRoutes({
       // old hash while it was being replaced.
       const before = await sessions.revokeOthers(user.id, session.id)
       await users.updatePasswordHash(user.id, hash)
-      // A reset link asked for before the change must not undo it.
-      await recovery.voidResetLinks(user.id)
+      // A reset or email change link asked for before the change must not undo it.
+      await recovery.voidPendingLinks(user.id)
       const device = describeDevice(c.req.header('user-agent'))
       const current = await session.signIn(user, {
         // The password was proved again just now; how this browser passed its

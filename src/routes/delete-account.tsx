@@ -9,6 +9,7 @@ import { readForm } from '../http/form.ts'
 import { redirect, renderForm } from '../http/htmx.ts'
 import { requireUser, type SignedIn } from '../http/require-user.ts'
 import { describeError, type Logger } from '../log.ts'
+import type { AccountRecovery } from '../recovery/account-recovery.ts'
 import type { SecurityNotices } from '../recovery/notices.ts'
 import type { Sessions } from '../session/sessions.ts'
 import { DeleteAccountForm, DeleteAccountPage } from '../views/pages/delete-account.tsx'
@@ -21,6 +22,7 @@ export type DeleteAccountDeps = {
   audit: AuditLog
   requireFreshProof: RequireFreshProof
   notices: SecurityNotices
+  recovery: AccountRecovery
   logger: Logger
   lifetimes: SessionLifetimes
   now: () => number
@@ -34,8 +36,9 @@ const deleteForm = z.object({ email: loginForm.shape.email })
 /**
  * GET /account/delete explains; POST /account/delete (a fresh proof of the
  * password, and the account's email typed) ends every session of the user,
- * deletes the user and what is keyed to it, and lands this browser on the
- * home page, logged out, with a notice.
+ * voids their pending reset and email change links, deletes the user and
+ * what is keyed to it, and lands this browser on the home page, logged out,
+ * with a notice.
  */
 export function deleteAccountRoutes({
   users,
@@ -43,6 +46,7 @@ export function deleteAccountRoutes({
   audit,
   requireFreshProof,
   notices,
+  recovery,
   logger,
   lifetimes,
   now,
@@ -73,6 +77,7 @@ export function deleteAccountRoutes({
       // the second end catches one that began in the moment before the row
       // went.
       const ended = await sessions.endAll(user.id)
+      await recovery.voidPendingLinks(user.id)
       await users.delete(user.id)
       ended.push(...(await sessions.endAll(user.id)))
       await session.restartWithNotice(ACCOUNT_DELETED)
