@@ -32,7 +32,9 @@ export function EmailForm({ csrfToken, current, email, sent, fieldErrors = {} }:
         autocomplete="email"
         hint="We mail a link to the new address; your email changes when you follow it. The current address is told."
       />
-      <button type="submit">Send Confirmation Link</button>
+      <button type="submit" data-busy-label="Sending…">
+        Send Confirmation Link
+      </button>
     </AccountForm>
   )
 }

@@ -18,7 +18,7 @@ export function DeleteAccountForm({ csrfToken, email, error }: DeleteAccountForm
         autocomplete="off"
         hint="This cannot be undone."
       />
-      <button type="submit" class="danger">
+      <button type="submit" class="danger" data-busy-label="Deleting…">
         Delete my account
       </button>
     </AccountForm>

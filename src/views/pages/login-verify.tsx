@@ -16,7 +16,9 @@ export function VerifyForm({ csrfToken, error }: VerifyFormProps) {
         hint="The 6-digit code from your authenticator app, or one of your recovery codes."
         error={error}
       />
-      <button type="submit">Verify</button>
+      <button type="submit" data-busy-label="Verifying…">
+        Verify
+      </button>
     </AccountForm>
   )
 }

@@ -16,7 +16,9 @@ export function ReauthForm({ csrfToken, email, next, error }: ReauthFormProps) {
       {/* Lets password managers tell which account's password to fill in. */}
       <input type="email" name="username" value={email} autocomplete="username" hidden readonly />
       <FormField name="password" label="Password" type="password" autocomplete="current-password" autofocus />
-      <button type="submit">Confirm</button>
+      <button type="submit" data-busy-label="Confirming…">
+        Confirm
+      </button>
     </AccountForm>
   )
 }

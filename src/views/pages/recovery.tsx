@@ -19,7 +19,9 @@ export function ForgotForm({ csrfToken, email, error, fieldErrors = {} }: Forgot
         error={fieldErrors.email}
         autocomplete="username"
       />
-      <button type="submit">Send Reset Link</button>
+      <button type="submit" data-busy-label="Sending…">
+        Send Reset Link
+      </button>
     </AccountForm>
   )
 }
@@ -91,7 +93,9 @@ export function ResetForm({ csrfToken, email, error, fieldErrors = {} }: ResetFo
         hint="At least 8 characters, and not a common password. A few unrelated words work well."
         fieldErrors={fieldErrors}
       />
-      <button type="submit">Set New Password</button>
+      <button type="submit" data-busy-label="Saving…">
+        Set New Password
+      </button>
     </AccountForm>
   )
 }

@@ -46,12 +46,16 @@ function AuthenticatorApp({ csrfToken, status }: Pick<SecurityPageProps, 'csrfTo
       </p>
       <form method="post" action="/account/security/recovery-codes" class="inline-form">
         <CsrfField token={csrfToken} />
-        <button type="submit">Make new recovery codes</button>
+        <button type="submit" data-busy-label="Making new codes…">
+          Make new recovery codes
+        </button>
       </form>
       <form id="totp-disable-form" method="post" action="/account/security/totp/disable" class="stacked">
         <CsrfField token={csrfToken} />
         <CodeField label="Code to turn it off" hint="A current code from your app, or one of your recovery codes." />
-        <button type="submit">Turn off the authenticator app</button>
+        <button type="submit" data-busy-label="Turning off…">
+          Turn off the authenticator app
+        </button>
       </form>
     </section>
   )
@@ -86,11 +90,13 @@ function Passkeys({ csrfToken, status, now }: Pick<SecurityPageProps, 'csrfToken
                   required
                   value={passkey.name}
                 />
-                <button type="submit">Rename</button>
+                <button type="submit" data-busy-label="Renaming…">
+                  Rename
+                </button>
               </form>
               <form method="post" action={`/account/security/passkeys/${passkey.id}/remove`} class="inline-form">
                 <CsrfField token={csrfToken} />
-                <button type="submit" aria-label={`Remove ${passkey.name}`}>
+                <button type="submit" aria-label={`Remove ${passkey.name}`} data-busy-label="Removing…">
                   Remove
                 </button>
               </form>

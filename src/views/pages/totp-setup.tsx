@@ -28,7 +28,9 @@ function TotpConfirmForm({ csrfToken, error }: Pick<TotpSetupProps, 'csrfToken' 
         error={error}
         numericOnly
       />
-      <button type="submit">Turn on</button>
+      <button type="submit" data-busy-label="Turning on…">
+        Turn on
+      </button>
     </form>
   )
 }
