@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { Secret, TOTP } from 'otpauth'
 import { panelOf, TestBrowser } from './support/browser.ts'
 import { linkIn, type ReceivedMail, type SmtpTestServer, startSmtpServer } from './support/smtp-server.ts'
 import { createTestApp, type TestApp } from './support/test-app.ts'
@@ -289,6 +290,19 @@ describe('a pending email change after a credential change', () => {
     const { browser } = await signIn(user.email)
     await browser.get('/account/sessions')
     expect((await browser.post('/account/sessions/revoke-others')).response.status).toBe(303)
+    await expectDead(path, user.id, user.email)
+  })
+
+  test('turning on an authenticator app voids it, as it logs every other browser out', async () => {
+    const user = await newUser()
+    const path = await attackerLink(user.email)
+    const { browser } = await signIn(user.email)
+    await browser.get('/account/security')
+    expect((await browser.post('/account/security/totp/setup')).response.status).toBe(303)
+    const secret = (await t.services.deps.secondFactors.enrolmentSecret(user.id))!
+    const code = TOTP.generate({ secret: Secret.fromBase32(secret) })
+    expect((await browser.post('/account/security/totp/confirm', { code })).response.status).toBe(200)
+    expect((await t.services.deps.secondFactors.status(user.id)).totp).toBe('on')
     await expectDead(path, user.id, user.email)
   })
 

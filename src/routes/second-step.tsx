@@ -11,6 +11,7 @@ import type { Passkey, User } from '../db/schema.ts'
 import type { UserRepository } from '../db/users.ts'
 import { readForm } from '../http/form.ts'
 import { redirect, renderForm } from '../http/htmx.ts'
+import type { AccountRecovery } from '../recovery/account-recovery.ts'
 import type { SecurityNotices } from '../recovery/notices.ts'
 import type { ActiveSession, ProofStart } from '../session/request-session.ts'
 import type { Sessions } from '../session/sessions.ts'
@@ -25,6 +26,7 @@ export type SecondStepDeps = {
   secondFactors: SecondFactors
   passkeys: Passkeys
   notices: SecurityNotices
+  recovery: Pick<AccountRecovery, 'voidPendingLinks'>
   audit: AuditLog
   now: () => number
 }
@@ -49,7 +51,7 @@ const METHOD_AFTER_PASSWORD = { totp: 'password+app', recovery_code: 'recovery-c
  * as signed in.
  */
 export function secondStepRoutes(deps: SecondStepDeps) {
-  const { sessions, users, throttle, secondFactors, passkeys, notices, audit, now } = deps
+  const { sessions, users, throttle, secondFactors, passkeys, notices, recovery, audit, now } = deps
   const context = (c: Context<AppEnv>) => ({ requestId: c.get('requestId'), ip: c.get('clientIp') })
 
   /** The pending sign-in of this request's session, ended (with a notice) when its time is up. */
@@ -96,6 +98,7 @@ export function secondStepRoutes(deps: SecondStepDeps) {
     const user = await users.findById(passkey.userId)
     if (!user || !(await secondFactors.removePasskey(user.id, passkey.id))) return
     const ended = await sessions.endAll(user.id)
+    await recovery.voidPendingLinks(user.id)
     audit('passkey_removed', { requestId, ip, userId: user.id, reason: 'passkey_counter' })
     for (const sessionId of ended)
       audit('session_revoked', { requestId, ip, sessionId, userId: user.id, reason: 'passkey_counter' })
@@ -159,6 +162,7 @@ export function secondStepRoutes(deps: SecondStepDeps) {
         if (check.method === 'recovery_code') {
           // A used recovery code may mean a lost phone: whoever else is signed in goes.
           const ended = await sessions.revokeOthers(user.id, fresh.id)
+          await recovery.voidPendingLinks(user.id)
           audit('recovery_code_used', { requestId, ip, sessionId: fresh.id, userId: user.id })
           for (const sessionId of ended)
             audit('session_revoked', { requestId, ip, sessionId, userId: user.id, reason: 'recovery_code_used' })

@@ -11,6 +11,7 @@ import { totpUri } from '../auth/totp.ts'
 import { readForm } from '../http/form.ts'
 import { redirect } from '../http/htmx.ts'
 import { requireUser, type SignedIn } from '../http/require-user.ts'
+import type { AccountRecovery } from '../recovery/account-recovery.ts'
 import type { SecurityNotices } from '../recovery/notices.ts'
 import type { Sessions } from '../session/sessions.ts'
 import { RecoveryCodesPage } from '../views/pages/recovery-codes.tsx'
@@ -24,6 +25,7 @@ export type SecurityDeps = {
   secondFactors: SecondFactors
   passkeys: Passkeys
   notices: SecurityNotices
+  recovery: Pick<AccountRecovery, 'voidPendingLinks'>
   audit: AuditLog
   requireFreshProof: RequireFreshProof
   reauthSeconds: number
@@ -50,7 +52,7 @@ const PASSKEY_ERRORS: Record<PasskeyFailure['reason'], string> = {
  * the account's address.
  */
 export function securityRoutes(deps: SecurityDeps) {
-  const { sessions, secondFactors, passkeys, notices, audit, requireFreshProof, reauthSeconds, now } = deps
+  const { sessions, secondFactors, passkeys, notices, recovery, audit, requireFreshProof, reauthSeconds, now } = deps
 
   async function renderSecurity(
     c: Context<AppEnv>,
@@ -72,7 +74,10 @@ export function securityRoutes(deps: SecurityDeps) {
     )
   }
 
-  /* Adding or removing a way to sign in: log every other browser out, audit it, tell the owner by mail. */
+  /*
+   * Adding or removing a way to sign in: log every other browser out (and void
+   * the links they may have asked for), audit it, tell the owner by mail.
+   */
   async function signInMethodChanged(
     c: Context<AppEnv>,
     { user }: SignedIn,
@@ -84,6 +89,7 @@ export function securityRoutes(deps: SecurityDeps) {
     const ip = c.get('clientIp')
     const current = c.get('session').id
     const ended = await sessions.revokeOthers(user.id, current)
+    await recovery.voidPendingLinks(user.id)
     audit(event, { requestId, ip, sessionId: current ?? undefined, userId: user.id, reason })
     for (const sessionId of ended)
       audit('session_revoked', { requestId, ip, sessionId, userId: user.id, reason: 'second_factor_changed' })
