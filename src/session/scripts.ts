@@ -84,8 +84,12 @@ elseif ARGV[7] == '1' then
     local extended = math.min(idle, deadline - now)
     if extended > ttl then
       redis.call('PEXPIRE', KEYS[1], extended)
-      redis.call('HSET', KEYS[1], '${F.lastSeenAt}', now)
-      put('${F.lastSeenAt}', tostring(now))
+      -- Absent means "the same as created" (the hash stays small, and reads
+      -- of the record show exactly what is stored).
+      if now ~= created then
+        redis.call('HSET', KEYS[1], '${F.lastSeenAt}', now)
+        put('${F.lastSeenAt}', tostring(now))
+      end
       ttl = extended
       -- The index and valid-since time must outlive every session they
       -- guard, whatever SESSION_ABSOLUTE_SECONDS was when they were written.
