@@ -5,6 +5,7 @@ import type { SessionVariables } from './session/sessions.ts'
 export type AppEnv = {
   Variables: RequestIdVariables &
     SessionVariables & {
-      clientIp: string
+      /** The client's address, worked out on first call (see http/client-ip.ts). */
+      clientIp: () => string
     }
 }

@@ -1,5 +1,4 @@
 import { Hono } from 'hono'
-import { requestId } from 'hono/request-id'
 import type { ActivityLog } from './activity/activity-log.ts'
 import type { AppEnv } from './app-env.ts'
 import type { AuditLog } from './audit.ts'
@@ -21,7 +20,7 @@ import { csrfProtection } from './http/csrf.ts'
 import { closeWhenDraining } from './http/draining.ts'
 import { errorPages } from './http/error-handler.tsx'
 import { formBodyGuard } from './http/form.ts'
-import { noStore, varyOnHtmx } from './http/htmx.ts'
+import { personalAnswers } from './http/htmx.ts'
 import { securityHeaders } from './http/security-headers.ts'
 import { staticAssets } from './http/static-assets.ts'
 import type { Lifecycle } from './lifecycle.ts'
@@ -47,6 +46,9 @@ import { sessionExtendRoutes } from './routes/session-extend.tsx'
 import { signupRoutes } from './routes/signup.tsx'
 import type { Sessions } from './session/sessions.ts'
 import { ErrorPage } from './views/pages/error.tsx'
+
+/** Every method but GET, HEAD and OPTIONS: the ones whose body is read and that need a CSRF token. */
+const UNSAFE_METHODS = ['POST', 'PUT', 'PATCH', 'DELETE']
 
 export type AppDeps = {
   config: Config
@@ -96,15 +98,15 @@ export function createApp(deps: AppDeps) {
   app.route('/', healthRoutes(deps.readiness, deps.lifecycle))
 
   // Our own id for every request: a client's X-Request-Id is logged beside it, never as it.
-  app.use(requestId({ headerName: '' }))
   app.use(accessLog(deps.logger))
   // Everything below may carry the session (its CSRF token, its cookie) and
   // may answer an htmx request with a fragment.
-  app.use(noStore(), varyOnHtmx())
+  app.use(personalAnswers())
   app.use(clientIp({ trustProxy: config.trustProxy, socketAddress: deps.socketAddress }))
-  app.use(formBodyGuard())
+  // Registered for the unsafe methods only, so a page view does not pass through them.
+  app.on(UNSAFE_METHODS, '*', formBodyGuard())
   app.use(deps.sessions.middleware)
-  app.use(csrfProtection({ appOrigin: config.appUrlGiven ? config.appUrl : undefined }))
+  app.on(UNSAFE_METHODS, '*', csrfProtection({ appOrigin: config.appUrlGiven ? config.appUrl : undefined }))
 
   const lifetimes = { idleSeconds: deps.sessions.idleSeconds, absoluteSeconds: deps.sessions.absoluteSeconds }
   const proof = { maxAgeSeconds: config.reauthSeconds, lifetimes, now }

@@ -1,4 +1,5 @@
 import pino from 'pino'
+import { batchedOutput } from './log-output.ts'
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
@@ -8,12 +9,13 @@ export type Logger = pino.Logger
 
 /**
  * The process's logger, writing JSON lines to stdout (or to `write`, one line
- * per call, for tests). Writes are synchronous: a line is out before the next
- * statement runs, so nothing is lost on a crash or exit and a supervisor sees
- * lines as they happen (pino's buffered mode left lines stuck under Bun).
+ * per call, for tests). Lines reach stdout within the same turn of the event
+ * loop, in one write per turn (see batchedOutput), and before the process
+ * exits, so a supervisor sees them as they happen and a crash loses none
+ * (pino's own buffered mode left lines stuck under Bun).
  */
 export function createLogger({ level = 'info', write }: { level?: LogLevel; write?: (line: string) => void } = {}) {
-  const destination = write ? { write } : pino.destination({ dest: 1, sync: true })
+  const destination = write ? { write } : batchedOutput()
   return pino(
     {
       level,

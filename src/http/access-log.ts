@@ -7,15 +7,17 @@ import type { Logger } from '../log.ts'
 const CLIENT_REQUEST_ID = /^[\w.:-]{1,64}$/
 
 /**
- * Answers with our request id (X-Request-Id, also shown on error pages), and
- * writes one info line per request: method, the route it matched (its pattern, so a
+ * Gives every request our own id (`requestId`, answered as X-Request-Id and
+ * shown on error pages), and writes one info line per request: method, the route it matched (its pattern, so a
  * token in a URL never reaches the log), status and duration, under our own
  * request id. A client's X-Request-Id is kept separately as clientRequestId,
  * so no client can make its lines pass for another request's.
  */
 export function accessLog(logger: Logger): MiddlewareHandler<AppEnv> {
   return async function accessLogMiddleware(c, next) {
-    c.header('X-Request-Id', c.get('requestId'))
+    const requestId = crypto.randomUUID()
+    c.set('requestId', requestId)
+    c.header('X-Request-Id', requestId)
     if (!logger.isLevelEnabled('info')) return next()
     const started = performance.now()
     try {
@@ -25,7 +27,7 @@ export function accessLog(logger: Logger): MiddlewareHandler<AppEnv> {
       logger.info(
         {
           type: 'access',
-          requestId: c.get('requestId'),
+          requestId,
           clientRequestId: clientRequestId && CLIENT_REQUEST_ID.test(clientRequestId) ? clientRequestId : undefined,
           method: c.req.method,
           route: routePath(c, -1),

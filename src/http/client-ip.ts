@@ -9,6 +9,10 @@ export type SocketAddress = (c: Context) => string | undefined
  * Sets `clientIp`: the socket's address, or with `trustProxy` the last entry of
  * X-Forwarded-For. That assumes exactly one proxy in front that appends the
  * address it saw; every earlier entry can be forged by the client.
+ *
+ * It is worked out on first use: most requests (a returning page view, a pour)
+ * never need it, and asking the server for a socket's address costs more than
+ * the rest of this middleware chain together.
  */
 export function clientIp({
   trustProxy,
@@ -18,14 +22,26 @@ export function clientIp({
   socketAddress: SocketAddress
 }): MiddlewareHandler<AppEnv> {
   return function clientIpMiddleware(c, next) {
-    let ip: string | undefined
-    if (trustProxy) {
-      const forwarded = canonicalIp(lastEntry(c.req.header('x-forwarded-for')))
-      if (forwarded && isIP(forwarded)) ip = forwarded
-    }
-    c.set('clientIp', ip ?? canonicalIp(safe(() => socketAddress(c))) ?? 'unknown')
+    let known: string | undefined
+    c.set('clientIp', () => {
+      known ??= addressOf(c, trustProxy, socketAddress)
+      return known
+    })
     return next()
   }
+}
+
+/** The client's address of a request that passed through `clientIp`. */
+export function clientIpOf(c: Context<AppEnv>): string {
+  return c.get('clientIp')()
+}
+
+function addressOf(c: Context, trustProxy: boolean, socketAddress: SocketAddress): string {
+  if (trustProxy) {
+    const forwarded = canonicalIp(lastEntry(c.req.header('x-forwarded-for')))
+    if (forwarded && isIP(forwarded)) return forwarded
+  }
+  return canonicalIp(safe(() => socketAddress(c))) ?? 'unknown'
 }
 
 function safe<T>(read: () => T): T | undefined {

@@ -35,24 +35,16 @@ export async function renderForm(
 }
 
 /**
- * For URLs that answer both full pages and htmx fragments, so no cache hands
- * one to a request that asked for the other.
+ * For answers that may carry the session. Session data is personal: such an
+ * answer (a page with the session's CSRF token, a redirect setting a cookie)
+ * is never stored by a browser or a shared cache. And these URLs answer both
+ * full pages and htmx fragments: Vary keeps a cache from handing one to a
+ * request that asked for the other.
  */
-export function varyOnHtmx(): MiddlewareHandler {
-  return function varyOnHtmxMiddleware(c, next) {
-    c.header('Vary', 'HX-Request')
-    return next()
-  }
-}
-
-/**
- * Session data is personal: every answer that may carry it (a page with the
- * session's CSRF token, a redirect setting a cookie) is never stored by a
- * browser or a shared cache.
- */
-export function noStore(): MiddlewareHandler {
-  return function noStoreMiddleware(c, next) {
+export function personalAnswers(): MiddlewareHandler {
+  return function personalAnswersMiddleware(c, next) {
     c.header('Cache-Control', 'no-store')
+    c.header('Vary', 'HX-Request')
     return next()
   }
 }

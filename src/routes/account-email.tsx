@@ -3,6 +3,7 @@ import type { AppEnv } from '../app-env.ts'
 import type { AuditLog } from '../audit.ts'
 import { describeDevice } from '../auth/device.ts'
 import { emailForm, fieldErrors, submittedText } from '../auth/forms.ts'
+import { clientIpOf } from '../http/client-ip.ts'
 import { readForm } from '../http/form.ts'
 import { redirect, renderForm } from '../http/htmx.ts'
 import { requireUser, type SignedIn } from '../http/require-user.ts'
@@ -71,7 +72,7 @@ export function accountEmailRoutes({
       }
       // Whether another account holds the address is not told here (that
       // would reveal it); the link says so if it is still taken when followed.
-      const ip = c.get('clientIp')
+      const ip = clientIpOf(c)
       await recovery.requestEmailChange(user, parsed.data.email, {
         requestId: c.get('requestId'),
         ip,
@@ -93,7 +94,7 @@ export function accountEmailRoutes({
       if (outcome.status === 'taken') return c.html(<EmailTakenPage session={state} csrfToken={state.csrfToken} />, 409)
 
       const { user, oldEmail } = outcome
-      const ip = c.get('clientIp')
+      const ip = clientIpOf(c)
       const requestId = c.get('requestId')
       const here = state.userId === user.id
       const ended = await sessions.revokeOthers(user.id, here ? state.id : null)

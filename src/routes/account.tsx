@@ -12,6 +12,7 @@ import type { NewPasswordCheck } from '../auth/new-password.ts'
 import { OverloadedError } from '../auth/overloaded.ts'
 import type { PasswordHasher } from '../auth/password-hasher.ts'
 import type { UserRepository } from '../db/users.ts'
+import { clientIpOf } from '../http/client-ip.ts'
 import { readForm } from '../http/form.ts'
 import { isHtmx, redirect, renderForm } from '../http/htmx.ts'
 import { requireUser, type SignedIn } from '../http/require-user.ts'
@@ -72,7 +73,7 @@ export function accountRoutes({
 }: AccountDeps) {
   const auditRevoked = (c: Context<AppEnv>, userId: string, sessionIds: string[], reason: string) => {
     for (const sessionId of sessionIds) {
-      audit('session_revoked', { requestId: c.get('requestId'), ip: c.get('clientIp'), sessionId, userId, reason })
+      audit('session_revoked', { requestId: c.get('requestId'), ip: clientIpOf(c), sessionId, userId, reason })
     }
   }
 
@@ -167,7 +168,7 @@ export function accountRoutes({
       if (!parsed.success) return renderPassword(c, signedIn, 422, { fieldErrors: fieldErrors(parsed.error) })
 
       const requestId = c.get('requestId')
-      const ip = c.get('clientIp')
+      const ip = clientIpOf(c)
       const session = c.get('session')
       const { current_password, new_password } = parsed.data
       const signal = c.req.raw.signal

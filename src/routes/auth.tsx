@@ -9,6 +9,7 @@ import type { EmailHash } from '../auth/email-hash.ts'
 import { fieldErrors, loginForm, submittedText } from '../auth/forms.ts'
 import { OverloadedError } from '../auth/overloaded.ts'
 import type { SecondFactors } from '../auth/second-factors.ts'
+import { clientIpOf } from '../http/client-ip.ts'
 import { readForm } from '../http/form.ts'
 import { redirect, renderForm } from '../http/htmx.ts'
 import { safeNextPath } from '../http/next-path.ts'
@@ -84,7 +85,7 @@ export function authRoutes({
       if (!parsed.success) return renderLogin(c, 422, { email, next, fieldErrors: fieldErrors(parsed.error) })
 
       const session = c.get('session')
-      const ip = c.get('clientIp')
+      const ip = clientIpOf(c)
       const deviceCookie = getCookie(c, DEVICE_COOKIE)
       // Taken before the password hash is read: a password change (or "log
       // out everywhere") that lands while this login is checked refuses it.
@@ -177,7 +178,7 @@ export function authRoutes({
       // Browsers that apply Clear-Site-Data's "cookies" after this response's
       // Set-Cookie (Chromium does) drop the fresh session too, and show no notice.
       const ended = await session.restartWithNotice(LOGGED_OUT_NOTICE)
-      audit('logout', { requestId: c.get('requestId'), ip: c.get('clientIp'), sessionId, userId: ended?.userId })
+      audit('logout', { requestId: c.get('requestId'), ip: clientIpOf(c), sessionId, userId: ended?.userId })
       // Not "cookies": the session cookie is already expired by Set-Cookie and
       // its session deleted, while "cookies" would also drop the fresh session
       // carrying the notice (Chromium applies it after this response's cookies)

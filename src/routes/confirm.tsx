@@ -7,6 +7,7 @@ import type { Authenticator } from '../auth/authenticator.ts'
 import { DEVICE_COOKIE, type DeviceCookies } from '../auth/device-cookie.ts'
 import { fieldErrors, loginForm } from '../auth/forms.ts'
 import { OverloadedError } from '../auth/overloaded.ts'
+import { clientIpOf } from '../http/client-ip.ts'
 import { readForm } from '../http/form.ts'
 import { redirect } from '../http/htmx.ts'
 import { requireUser } from '../http/require-user.ts'
@@ -46,7 +47,7 @@ export function confirmRoutes({ authenticator, devices, audit, proof }: ConfirmD
 
       const session = c.get('session')
       const requestId = c.get('requestId')
-      const ip = c.get('clientIp')
+      const ip = clientIpOf(c)
       const userId = signedIn.user.id
       let outcome: Awaited<ReturnType<Authenticator['verifyPassword']>>
       try {

@@ -5,6 +5,7 @@ import type { AuditLog } from '../audit.ts'
 import { describeDevice } from '../auth/device.ts'
 import { fieldErrors, loginForm } from '../auth/forms.ts'
 import type { UserRepository } from '../db/users.ts'
+import { clientIpOf } from '../http/client-ip.ts'
 import { readForm } from '../http/form.ts'
 import { redirect, renderForm } from '../http/htmx.ts'
 import { requireUser, type SignedIn } from '../http/require-user.ts'
@@ -81,7 +82,7 @@ export function deleteAccountRoutes({
       await users.delete(user.id)
       ended.push(...(await sessions.endAll(user.id)))
       await session.restartWithNotice(ACCOUNT_DELETED)
-      const ip = c.get('clientIp')
+      const ip = clientIpOf(c)
       audit('account_deleted', {
         requestId: c.get('requestId'),
         ip,

@@ -11,6 +11,7 @@ import { OverloadedError } from '../auth/overloaded.ts'
 import type { PasswordHasher } from '../auth/password-hasher.ts'
 import type { SecondFactors } from '../auth/second-factors.ts'
 import type { AttemptThrottle } from '../auth/throttle.ts'
+import { clientIpOf } from '../http/client-ip.ts'
 import { readForm } from '../http/form.ts'
 import { redirect, renderForm } from '../http/htmx.ts'
 import type { AccountRecovery } from '../recovery/account-recovery.ts'
@@ -97,7 +98,7 @@ export function passwordResetRoutes(deps: PasswordResetDeps) {
     for (const sessionId of new Set(sessionIds)) {
       audit('session_revoked', {
         requestId: c.get('requestId'),
-        ip: c.get('clientIp'),
+        ip: clientIpOf(c),
         sessionId,
         userId,
         reason: 'password_reset',
@@ -117,7 +118,7 @@ export function passwordResetRoutes(deps: PasswordResetDeps) {
         return renderForgot(c, 422, { email: submittedText(form.email), fieldErrors: fieldErrors(parsed.error) })
       }
       const { email } = parsed.data
-      const ip = c.get('clientIp')
+      const ip = clientIpOf(c)
       // Spends the per-IP attempt budget login and sign-up share (under its own
       // per-address count, so asking for links never locks anyone's login).
       // Over it, the answer stays the same and nothing is sent: the limit
@@ -175,7 +176,7 @@ export function passwordResetRoutes(deps: PasswordResetDeps) {
       // One winner: a second tab, or a request racing this one, finds the link used.
       if (!(await recovery.redeemResetLink(held.hash))) return deadLink(c)
       const requestId = c.get('requestId')
-      const ip = c.get('clientIp')
+      const ip = clientIpOf(c)
       const device = describeDevice(c.req.header('user-agent'))
       // Every session ends before the new hash is stored, and again once this
       // browser has its new one, so a login with the old password racing the

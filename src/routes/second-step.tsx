@@ -9,6 +9,7 @@ import type { SecondFactors } from '../auth/second-factors.ts'
 import type { AttemptThrottle } from '../auth/throttle.ts'
 import type { Passkey, User } from '../db/schema.ts'
 import type { UserRepository } from '../db/users.ts'
+import { clientIpOf } from '../http/client-ip.ts'
 import { readForm } from '../http/form.ts'
 import { redirect, renderForm } from '../http/htmx.ts'
 import type { AccountRecovery } from '../recovery/account-recovery.ts'
@@ -52,7 +53,7 @@ const METHOD_AFTER_PASSWORD = { totp: 'password+app', recovery_code: 'recovery-c
  */
 export function secondStepRoutes(deps: SecondStepDeps) {
   const { sessions, users, throttle, secondFactors, passkeys, notices, recovery, audit, now } = deps
-  const context = (c: Context<AppEnv>) => ({ requestId: c.get('requestId'), ip: c.get('clientIp') })
+  const context = (c: Context<AppEnv>) => ({ requestId: c.get('requestId'), ip: clientIpOf(c) })
 
   /** The pending sign-in of this request's session, ended (with a notice) when its time is up. */
   async function pendingOf(c: Context<AppEnv>): Promise<{ state: ActiveSession; user: User } | null> {

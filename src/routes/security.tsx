@@ -8,6 +8,7 @@ import { fieldErrors } from '../auth/forms.ts'
 import type { PasskeyFailure, Passkeys } from '../auth/passkeys.ts'
 import type { SecondFactors } from '../auth/second-factors.ts'
 import { totpUri } from '../auth/totp.ts'
+import { clientIpOf } from '../http/client-ip.ts'
 import { readForm } from '../http/form.ts'
 import { redirect } from '../http/htmx.ts'
 import { requireUser, type SignedIn } from '../http/require-user.ts'
@@ -86,7 +87,7 @@ export function securityRoutes(deps: SecurityDeps) {
     reason?: string,
   ) {
     const requestId = c.get('requestId')
-    const ip = c.get('clientIp')
+    const ip = clientIpOf(c)
     const current = c.get('session').id
     const ended = await sessions.revokeOthers(user.id, current)
     await recovery.voidPendingLinks(user.id)
@@ -190,7 +191,7 @@ export function securityRoutes(deps: SecurityDeps) {
       const codes = await secondFactors.regenerateRecoveryCodes(user.id)
       audit('recovery_codes_regenerated', {
         requestId: c.get('requestId'),
-        ip: c.get('clientIp'),
+        ip: clientIpOf(c),
         sessionId: state.id,
         userId: user.id,
       })
@@ -246,7 +247,7 @@ export function securityRoutes(deps: SecurityDeps) {
       if (!(await secondFactors.renamePasskey(signedIn.user.id, id, parsed.data.name))) throw notFound()
       audit('passkey_renamed', {
         requestId: c.get('requestId'),
-        ip: c.get('clientIp'),
+        ip: clientIpOf(c),
         sessionId: signedIn.state.id,
         userId: signedIn.user.id,
       })

@@ -9,6 +9,7 @@ import type { NewPasswordCheck } from '../auth/new-password.ts'
 import { OverloadedError } from '../auth/overloaded.ts'
 import type { PasswordHasher } from '../auth/password-hasher.ts'
 import type { AttemptThrottle } from '../auth/throttle.ts'
+import { clientIpOf } from '../http/client-ip.ts'
 import { readForm } from '../http/form.ts'
 import { redirect, renderForm } from '../http/htmx.ts'
 import type { AccountRecovery } from '../recovery/account-recovery.ts'
@@ -59,7 +60,7 @@ export function signupRoutes({ recovery, hasher, throttle, credentialGate, newPa
       // password clears the email's own count: retrying with a better one is
       // not guessing.
       const requestId = c.get('requestId')
-      const ip = c.get('clientIp')
+      const ip = clientIpOf(c)
       const verdict = await throttle.reserve(ip, parsed.data.email)
       if (!verdict.allowed) {
         audit('signup_failure', { requestId, ip, reason: 'throttled' })
@@ -115,11 +116,11 @@ export function signupRoutes({ recovery, hasher, throttle, credentialGate, newPa
       }
       const { user, signedUpHere } = verified
       if (!signedUpHere) {
-        audit('email_verified', { requestId: c.get('requestId'), ip: c.get('clientIp'), userId: user.id })
+        audit('email_verified', { requestId: c.get('requestId'), ip: clientIpOf(c), userId: user.id })
         const state = await session.load()
         return c.html(<EmailConfirmedPage message={CONFIRMED_ELSEWHERE} session={state} csrfToken={state.csrfToken} />)
       }
-      const ip = c.get('clientIp')
+      const ip = clientIpOf(c)
       const fresh = await session.signIn(user, {
         method: 'email-link',
         device: describeDevice(c.req.header('user-agent')),

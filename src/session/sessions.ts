@@ -36,7 +36,7 @@ export type Inspection = StoreInspection & { session: StoredSession; idleSeconds
 
 export type Sessions = {
   /** Gives every request a typed, lazy `session` (see RequestSession); reads `clientIp` when an earlier middleware set it. */
-  middleware: MiddlewareHandler<{ Variables: SessionVariables & { clientIp?: string } }>
+  middleware: MiddlewareHandler<{ Variables: SessionVariables & { clientIp?: () => string } }>
   cookieName: string
   /** The store's clock (Redis TIME) as this process estimates it: the one clock for showing times and deadlines. */
   now(): number
@@ -94,7 +94,7 @@ export function createSessions({
       if ('problem' in read) throw new HTTPException(400, { message: read.problem })
       const credentials = tokens.verify(read.value)
       const setCookie = (header: string) => c.header('Set-Cookie', header, { append: true })
-      const admitNewVisitor = () => newVisitors.admit(networkOf(c.get('clientIp') ?? 'unknown'))
+      const admitNewVisitor = () => newVisitors.admit(networkOf(c.get('clientIp')?.() ?? 'unknown'))
       c.set('session', new RequestSession(parts, credentials, setCookie, admitNewVisitor))
       return next()
     },
