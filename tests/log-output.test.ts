@@ -8,7 +8,13 @@ async function run(body: string) {
   const script = `import { createLogger } from ${JSON.stringify(LOG)}\nconst logger = createLogger()\n${body}`
   const child = Bun.spawn([process.execPath, '-e', script], { stdout: 'pipe', stderr: 'pipe' })
   const [stdout, code] = await Promise.all([new Response(child.stdout).text(), child.exited])
-  return { code, lines: stdout.split('\n').filter(Boolean).map((line) => JSON.parse(line).msg as string) }
+  return {
+    code,
+    lines: stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line).msg as string),
+  }
 }
 
 describe('log lines gathered per turn of the event loop', () => {
