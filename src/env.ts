@@ -207,6 +207,11 @@ export function entropyBits(secret: string): number {
   return perChar * secret.length
 }
 
+/* Under MIN_SECRET_BITS by entropyBits: a secret a person made up, or a pattern, not random bytes. */
+function guessable(secret: string): boolean {
+  return entropyBits(secret) < MIN_SECRET_BITS
+}
+
 export class ConfigError extends Error {
   override name = 'ConfigError'
 }
@@ -246,10 +251,10 @@ export function parseEnv(source: Record<string, string | undefined>): Config {
       'Invalid environment:\n  SESSION_SECRET: each secret must be at least 32 characters in production',
     )
   }
-  const guessable = production ? env.SESSION_SECRET?.find((secret) => entropyBits(secret) < MIN_SECRET_BITS) : undefined
-  if (guessable !== undefined) {
+  const weakSecret = production ? env.SESSION_SECRET?.find(guessable) : undefined
+  if (weakSecret !== undefined) {
     throw new ConfigError(
-      `Invalid environment:\n  SESSION_SECRET: a secret of ${guessable.length} characters with only about ${Math.floor(entropyBits(guessable))} bits of entropy (repeated or too few different characters); use random bytes, e.g. openssl rand -base64 48`,
+      `Invalid environment:\n  SESSION_SECRET: a secret of ${weakSecret.length} characters with only about ${Math.floor(entropyBits(weakSecret))} bits of entropy (repeated or too few different characters); use random bytes, e.g. openssl rand -base64 48`,
     )
   }
   if (production && env.COOKIE_SECURE === false && !env.ALLOW_INSECURE_COOKIES) {
@@ -267,6 +272,13 @@ export function parseEnv(source: Record<string, string | undefined>): Config {
   }
   if (production && !env.DATA_ENCRYPTION_KEY) {
     throw new ConfigError('Invalid environment:\n  DATA_ENCRYPTION_KEY: required when NODE_ENV=production')
+  }
+  // Its bytes, one character each: the base64 text of a repeated byte still has four different characters.
+  const keyBytes = env.DATA_ENCRYPTION_KEY ? Buffer.from(env.DATA_ENCRYPTION_KEY, 'base64').toString('latin1') : ''
+  if (production && guessable(keyBytes)) {
+    throw new ConfigError(
+      `Invalid environment:\n  DATA_ENCRYPTION_KEY: 32 bytes with only about ${Math.floor(entropyBits(keyBytes))} bits of entropy (one byte repeated or too few different bytes); use random bytes: openssl rand -base64 32`,
+    )
   }
   if (env.SESSION_ABSOLUTE_SECONDS < env.SESSION_IDLE_SECONDS) {
     throw new ConfigError(

@@ -1,8 +1,11 @@
 import { describe, expect, test } from 'bun:test'
+import { randomBytes } from 'node:crypto'
 import { ConfigError, parseEnv } from '../src/env.ts'
 
 /** 48 random base64 characters, as `openssl rand -base64 36` prints. */
 const SECRET = 'q3Zk9vR1xWm2Lp8TnY4sHc7JdF0bGe5UaQiXoVtKwNr6MyBz'
+/** 32 random bytes in base64, as `openssl rand -base64 32` prints. */
+const KEY = 'X4j0UNd/V/Ad4ULAzMULIadNNGgqfBfIwgQ/MXZUJ6M='
 
 describe('environment', () => {
   test('defaults', () => {
@@ -21,7 +24,7 @@ describe('environment', () => {
 
   test('production: SESSION_SECRET required, secure cookies and no demo user by default', () => {
     expect(() => parseEnv({ NODE_ENV: 'production' })).toThrow(/SESSION_SECRET: required/)
-    const key = Buffer.alloc(32).toString('base64')
+    const key = KEY
     const mail = { SMTP_URL: 'smtp://mail:25', APP_URL: 'https://taproom.example' }
     const config = parseEnv({
       NODE_ENV: 'production',
@@ -46,7 +49,7 @@ describe('environment', () => {
   })
 
   test('DATA_ENCRYPTION_KEY: 32 bytes of base64, required in production, random with a flag otherwise', () => {
-    const key = Buffer.alloc(32, 7).toString('base64')
+    const key = KEY
     expect(() =>
       parseEnv({
         NODE_ENV: 'production',
@@ -62,7 +65,7 @@ describe('environment', () => {
       DATA_ENCRYPTION_KEY: key,
       ...mail,
     })
-    expect(given.dataEncryptionKey).toEqual(Buffer.alloc(32, 7))
+    expect(given.dataEncryptionKey).toEqual(Buffer.from(KEY, 'base64'))
     expect(given.generatedDataKey).toBe(false)
     const random = parseEnv({})
     expect(random.dataEncryptionKey.length).toBe(32)
@@ -132,7 +135,7 @@ describe('production refuses what would weaken sessions', () => {
   const production = {
     NODE_ENV: 'production',
     SESSION_SECRET: SECRET,
-    DATA_ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
+    DATA_ENCRYPTION_KEY: KEY,
     SMTP_URL: 'smtp://mail:25',
     APP_URL: 'https://taproom.example',
   }
@@ -144,6 +147,22 @@ describe('production refuses what would weaken sessions', () => {
     expect(() => parseEnv({ ...production, SESSION_SECRET: `${SECRET},${'y'.repeat(40)}` })).toThrow(/entropy/)
     expect(parseEnv(production).session.secrets).toEqual([SECRET])
     expect(parseEnv({ NODE_ENV: 'development', SESSION_SECRET: 's'.repeat(32) }).session.secrets).toHaveLength(1)
+  })
+
+  test('a DATA_ENCRYPTION_KEY without real entropy (one byte repeated, a short pattern) is refused, naming the variable', () => {
+    const patterned = Buffer.from(Array.from({ length: 32 }, (_, i) => [0x13, 0x37, 0xc0, 0xde][i % 4]!))
+    for (const weak of [Buffer.alloc(32), Buffer.alloc(32, 7), patterned]) {
+      expect(() => parseEnv({ ...production, DATA_ENCRYPTION_KEY: weak.toString('base64') })).toThrow(
+        /DATA_ENCRYPTION_KEY: .* bits of entropy/,
+      )
+    }
+    expect(parseEnv({ ...production, DATA_ENCRYPTION_KEY: randomBytes(32).toString('base64') }).generatedDataKey).toBe(
+      false,
+    )
+    const zeros = Buffer.alloc(32).toString('base64')
+    expect(parseEnv({ NODE_ENV: 'development', DATA_ENCRYPTION_KEY: zeros }).dataEncryptionKey).toEqual(
+      Buffer.alloc(32),
+    )
   })
 
   test('COOKIE_SECURE=false only with ALLOW_INSECURE_COOKIES=true', () => {

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { randomBytes } from 'node:crypto'
 import { parseEnv } from '../src/env.ts'
 import { createLogger } from '../src/log.ts'
 import { createMail } from '../src/mail/create-mail.ts'
@@ -124,7 +125,7 @@ describe('configuration', () => {
   const production = {
     NODE_ENV: 'production',
     SESSION_SECRET: TEST_SECRET,
-    DATA_ENCRYPTION_KEY: Buffer.alloc(32).toString('base64'),
+    DATA_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
   }
 
   test('production refuses to start without SMTP_URL or APP_URL, naming the variable', () => {
@@ -188,7 +189,7 @@ describe('/dev/mail in production', () => {
       NODE_ENV: 'production',
       SMTP_URL: smtp.url,
       APP_URL: 'https://taproom.example',
-      DATA_ENCRYPTION_KEY: Buffer.alloc(32).toString('base64'),
+      DATA_ENCRYPTION_KEY: randomBytes(32).toString('base64'),
       COOKIE_SECURE: 'false',
       ALLOW_INSECURE_COOKIES: 'true',
     })
