@@ -11,7 +11,7 @@ const PASSWORD = 'a long and good password'
 
 beforeAll(async () => {
   t = await createTestApp('accountcap', { TRUST_PROXY: 'true' })
-  await t.services.users.create(OWNER, await t.services.hasher.hash(PASSWORD))
+  await t.services.users.create(OWNER, await t.services.hasher.hash(PASSWORD), { verifiedAt: new Date() })
 })
 afterAll(() => t.cleanup())
 
@@ -77,7 +77,9 @@ describe('the per-account cap on failed passwords, without lockout', () => {
       LOGIN_MAX_FAILURES_PER_ACCOUNT: '3',
     })
     try {
-      await capped.services.users.create('real@example.com', await capped.services.hasher.hash(PASSWORD))
+      await capped.services.users.create('real@example.com', await capped.services.hasher.hash(PASSWORD), {
+        verifiedAt: new Date(),
+      })
       for (const email of ['real@example.com', 'nobody@example.com']) {
         const statuses: number[] = []
         for (let i = 0; i < 5; i++) statuses.push((await guess(await stranger(capped), email)).status)
@@ -95,7 +97,7 @@ describe('the per-account cap on failed passwords, without lockout', () => {
       LOGIN_MAX_CONCURRENT: '100',
     })
     try {
-      await capped.services.users.create(OWNER, await capped.services.hasher.hash(PASSWORD))
+      await capped.services.users.create(OWNER, await capped.services.hasher.hash(PASSWORD), { verifiedAt: new Date() })
       const browsers = await Promise.all(Array.from({ length: 40 }, () => stranger(capped)))
       const statuses = await Promise.all(browsers.map((browser) => guess(browser, OWNER).then((r) => r.status)))
       expect(statuses.filter((status) => status === 401)).toHaveLength(5)
@@ -112,7 +114,7 @@ describe('the per-account cap on failed passwords, without lockout', () => {
       LOGIN_MAX_FAILURES_PER_EMAIL_IP: '50',
     })
     try {
-      await capped.services.users.create(OWNER, await capped.services.hasher.hash(PASSWORD))
+      await capped.services.users.create(OWNER, await capped.services.hasher.hash(PASSWORD), { verifiedAt: new Date() })
       const owner = await stranger(capped)
       expect((await guess(owner, OWNER, PASSWORD)).status).toBe(303)
       await owner.post('/logout')
@@ -140,7 +142,7 @@ describe('the per-account cap on failed passwords, without lockout', () => {
 describe('the device cookie', () => {
   test('set at a successful login: HttpOnly, SameSite=Lax, about a year, naming the account only through a keyed hash', async () => {
     const email = 'cookie@example.com'
-    await t.services.users.create(email, await t.services.hasher.hash(PASSWORD))
+    await t.services.users.create(email, await t.services.hasher.hash(PASSWORD), { verifiedAt: new Date() })
     const browser = await stranger()
     const login = await browser.post('/login', { email, password: PASSWORD })
     expect(login.response.status).toBe(303)
@@ -188,7 +190,9 @@ describe('successful logins are bounded too', () => {
     })
     try {
       for (const email of ['one@example.com', 'two@example.com']) {
-        await limited.services.users.create(email, await limited.services.hasher.hash(PASSWORD))
+        await limited.services.users.create(email, await limited.services.hasher.hash(PASSWORD), {
+          verifiedAt: new Date(),
+        })
       }
       const office = await stranger(limited)
       const fromOneIp: number[] = []

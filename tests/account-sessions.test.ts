@@ -16,7 +16,7 @@ afterAll(() => t.cleanup())
 let counter = 0
 async function newUser() {
   const email = `member${++counter}@example.com`
-  const user = await t.services.users.create(email, await t.services.hasher.hash(PASSWORD))
+  const user = await t.services.users.create(email, await t.services.hasher.hash(PASSWORD), { verifiedAt: new Date() })
   return user
 }
 
@@ -317,7 +317,11 @@ describe('the per-user index with a small cap', () => {
   }
 
   test('many logins never grow it past the cap: the oldest sessions are ended, not just forgotten', async () => {
-    const user = await capped.services.users.create('frequent@example.com', await capped.services.hasher.hash(PASSWORD))
+    const user = await capped.services.users.create(
+      'frequent@example.com',
+      await capped.services.hasher.hash(PASSWORD),
+      { verifiedAt: new Date() },
+    )
     const logins = []
     for (let i = 0; i < 12; i++) {
       for (const login of logins) await capped.age(login.id, 1000)
@@ -346,7 +350,9 @@ describe('the per-user index with a small cap', () => {
   })
 
   test('entries past their absolute deadline are dropped by the next read', async () => {
-    const user = await capped.services.users.create('ageing@example.com', await capped.services.hasher.hash(PASSWORD))
+    const user = await capped.services.users.create('ageing@example.com', await capped.services.hasher.hash(PASSWORD), {
+      verifiedAt: new Date(),
+    })
     const old = [await cappedSignIn(user.email), await cappedSignIn(user.email)]
     const key = capped.indexKey(user.id)
     expect(await capped.redis.zcard(key)).toBe(2)

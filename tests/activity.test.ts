@@ -21,7 +21,7 @@ afterAll(() => t.cleanup())
 let counter = 0
 async function newUser() {
   const email = `active${++counter}@example.com`
-  return t.services.users.create(email, await t.services.hasher.hash(PASSWORD))
+  return t.services.users.create(email, await t.services.hasher.hash(PASSWORD), { verifiedAt: new Date() })
 }
 
 async function attempt(email: string, password: string, { ip = '127.0.0.1', userAgent = FIREFOX_LINUX } = {}) {
@@ -198,7 +198,9 @@ describe('recording events', () => {
     const proxy = await startTcpProxy(mysqlAddress())
     const down = await createTestApp('activitydown', { DATABASE_URL: databaseUrlVia(proxy, database) })
     try {
-      const user = await down.services.users.create('outage@example.com', await down.services.hasher.hash(PASSWORD))
+      const user = await down.services.users.create('outage@example.com', await down.services.hasher.hash(PASSWORD), {
+        verifiedAt: new Date(),
+      })
       const browser = new TestBrowser(down.app)
       await browser.get('/login')
       expect((await browser.post('/login', { email: user.email, password: PASSWORD })).response.status).toBe(303)

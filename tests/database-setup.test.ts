@@ -135,6 +135,27 @@ describe('schema setup', () => {
     expect(await describeUsers(url)).toContain('email varchar(254) UNI')
   }, 60_000)
 
+  test('a new account is verified only when its creator says so: the proof of the address is a required argument', async () => {
+    const { url } = freshDatabase('verified')
+    await ensureDatabase(url)
+    const database = createDatabase(url)
+    try {
+      await migrateDatabase(database.db)
+      const users = new UserRepository(database.db)
+      const hash = '$2b$04$abcdefghijklmnopqrstuu0123456789012345678901234567890'
+      const provenAt = new Date(Date.UTC(2026, 0, 2, 3, 4, 5))
+      const proven = await users.create('proven@example.com', hash, { verifiedAt: provenAt })
+      const unproven = await users.create('unproven@example.com', hash, { verifiedAt: null })
+      expect((await users.findById(proven.id))?.emailVerifiedAt).toEqual(provenAt)
+      expect((await users.findById(unproven.id))?.emailVerifiedAt).toBeNull()
+      // @ts-expect-error a call that says nothing about the address is refused, not taken for a proven one
+      await expect(users.create('unsaid@example.com', hash)).rejects.toThrow(TypeError)
+      expect(await users.findByEmail('unsaid@example.com')).toBeUndefined()
+    } finally {
+      await database.pool.end()
+    }
+  })
+
   test('a duplicate email is refused by the unique key', async () => {
     const { url } = freshDatabase('dup')
     await ensureDatabase(url)
@@ -142,9 +163,13 @@ describe('schema setup', () => {
     try {
       await migrateDatabase(database.db)
       const users = new UserRepository(database.db)
-      await users.create('Dup@Example.com', '$2b$04$abcdefghijklmnopqrstuu0123456789012345678901234567890')
+      await users.create('Dup@Example.com', '$2b$04$abcdefghijklmnopqrstuu0123456789012345678901234567890', {
+        verifiedAt: new Date(),
+      })
       await expect(
-        users.create('dup@example.com', '$2b$04$abcdefghijklmnopqrstuu0123456789012345678901234567890'),
+        users.create('dup@example.com', '$2b$04$abcdefghijklmnopqrstuu0123456789012345678901234567890', {
+          verifiedAt: new Date(),
+        }),
       ).rejects.toThrow('already registered')
     } finally {
       await database.pool.end()

@@ -14,7 +14,7 @@ afterAll(() => t.cleanup())
 let counter = 0
 async function newUser() {
   const email = `leaving${++counter}@example.com`
-  return t.services.users.create(email, await t.services.hasher.hash(PASSWORD))
+  return t.services.users.create(email, await t.services.hasher.hash(PASSWORD), { verifiedAt: new Date() })
 }
 
 async function signIn(email: string) {

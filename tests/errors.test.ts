@@ -55,7 +55,7 @@ describe('error pages', () => {
     expect(anonymous).not.toContain('action="/logout"')
 
     const email = 'lost@example.com'
-    await t.services.users.create(email, await t.services.hasher.hash('wandering around'))
+    await t.services.users.create(email, await t.services.hasher.hash('wandering around'), { verifiedAt: new Date() })
     const user = new TestBrowser(t.app)
     await user.get('/login')
     await user.post('/login', { email, password: 'wandering around' })
@@ -93,7 +93,9 @@ describe('error pages', () => {
     )
     const app = createApp({ ...t.services.deps, sessions })
     const email = 'unindexed@example.com'
-    const user = await t.services.users.create(email, await t.services.hasher.hash('half way there'))
+    const user = await t.services.users.create(email, await t.services.hasher.hash('half way there'), {
+      verifiedAt: new Date(),
+    })
     const browser = new TestBrowser(app)
     await browser.get('/login')
     const { response } = await browser.post('/login', { email, password: 'half way there' })

@@ -15,7 +15,7 @@ afterAll(() => t.cleanup())
 let counter = 0
 async function signedIn() {
   const email = `flashy${++counter}@example.com`
-  await t.services.users.create(email, await t.services.hasher.hash(PASSWORD))
+  await t.services.users.create(email, await t.services.hasher.hash(PASSWORD), { verifiedAt: new Date() })
   const browser = new TestBrowser(t.app)
   await browser.get('/login')
   await browser.post('/login', { email, password: PASSWORD })

@@ -32,7 +32,7 @@ beforeAll(async () => {
     for (const key of keysOf(command)) keysTouched.add(key)
     return (original as (...args: unknown[]) => unknown).call(t.redis, command, ...rest)
   }) as typeof original
-  await t.services.users.create(EMAIL, await t.services.hasher.hash(PASSWORD))
+  await t.services.users.create(EMAIL, await t.services.hasher.hash(PASSWORD), { verifiedAt: new Date() })
   browser = new TestBrowser(t.app)
   await logIn()
 })

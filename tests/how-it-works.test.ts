@@ -10,7 +10,7 @@ const PASSWORD = 'correct horse battery'
 
 beforeAll(async () => {
   t = await createTestApp('howitworks')
-  await t.services.users.create(EMAIL, await t.services.hasher.hash(PASSWORD))
+  await t.services.users.create(EMAIL, await t.services.hasher.hash(PASSWORD), { verifiedAt: new Date() })
 })
 afterAll(() => t.cleanup())
 

@@ -15,7 +15,7 @@ beforeAll(async () => {
     LOGIN_MAX_FAILURES_PER_IP: '12',
     BCRYPT_COST: '5',
   })
-  await t.services.users.create(EMAIL, await t.services.hasher.hash(PASSWORD))
+  await t.services.users.create(EMAIL, await t.services.hasher.hash(PASSWORD), { verifiedAt: new Date() })
 })
 afterAll(() => t.cleanup())
 
@@ -160,7 +160,7 @@ describe('passwords and bcrypt', () => {
   const LONG = 'p'.repeat(72)
 
   test('a password over 72 bytes is refused at validation, never truncated into a match', async () => {
-    await t.services.users.create('long@example.com', await t.services.hasher.hash(LONG))
+    await t.services.users.create('long@example.com', await t.services.hasher.hash(LONG), { verifiedAt: new Date() })
     const browser = await browserFrom('198.51.100.10')
     const { response, html } = await browser.post('/login', { email: 'long@example.com', password: `${LONG}extra` })
     expect(response.status).toBe(422)
@@ -182,7 +182,7 @@ describe('passwords and bcrypt', () => {
 
   test('a login re-hashes a stored hash whose cost is below BCRYPT_COST', async () => {
     const weak = await bcrypt.hash('an old weak hash', 4)
-    const user = await t.services.users.create('legacy@example.com', weak)
+    const user = await t.services.users.create('legacy@example.com', weak, { verifiedAt: new Date() })
     const browser = await browserFrom('198.51.100.12')
     expect(
       (await browser.post('/login', { email: 'legacy@example.com', password: 'an old weak hash' })).response.status,
@@ -202,7 +202,7 @@ describe('no user enumeration by timing', () => {
       LOGIN_MAX_FAILURES_PER_IP: '1000',
     })
     try {
-      await timed.services.users.create(EMAIL, await timed.services.hasher.hash(PASSWORD))
+      await timed.services.users.create(EMAIL, await timed.services.hasher.hash(PASSWORD), { verifiedAt: new Date() })
       const browser = new TestBrowser(timed.app)
       await browser.get('/login')
       const median = (values: number[]) => values.sort((a, b) => a - b)[Math.floor(values.length / 2)]!

@@ -9,7 +9,7 @@ const PASSWORD = 'a long and good password'
 beforeAll(async () => {
   // Cost 12 keeps a login in flight for a few hundred milliseconds.
   t = await createTestApp('storm', { TRUST_PROXY: 'true', BCRYPT_COST: '12', LOGIN_MAX_CONCURRENT: '2' })
-  await t.services.users.create(EMAIL, await t.services.hasher.hash(PASSWORD))
+  await t.services.users.create(EMAIL, await t.services.hasher.hash(PASSWORD), { verifiedAt: new Date() })
 })
 afterAll(() => t.cleanup())
 

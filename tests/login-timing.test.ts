@@ -14,7 +14,7 @@ beforeAll(async () => {
     LOGIN_MAX_FAILURES_PER_EMAIL_IP: '100',
     LOGIN_MAX_FAILURES_PER_IP: '100',
   })
-  await t.services.users.create(EMAIL, await bcrypt.hash('the real password 1', 6))
+  await t.services.users.create(EMAIL, await bcrypt.hash('the real password 1', 6), { verifiedAt: new Date() })
 })
 afterAll(() => t.cleanup())
 

@@ -20,7 +20,9 @@ let counter = 0
 let address = 0
 /** A user with the authenticator app on; each gets its own client IP so throttles do not meet. */
 async function twoStepUser() {
-  const user = await t.services.users.create(`verify${++counter}@example.com`, await t.services.hasher.hash(PASSWORD))
+  const user = await t.services.users.create(`verify${++counter}@example.com`, await t.services.hasher.hash(PASSWORD), {
+    verifiedAt: new Date(),
+  })
   const factors = t.services.deps.secondFactors
   const secret = (await factors.startEnrolment(user.id))!
   // Confirm with the code of a step the tests never use, so no test code is marked used.
@@ -225,7 +227,9 @@ describe('a right password for an account with an authenticator app', () => {
 
 describe('an account without an authenticator app', () => {
   test('signs in with the password alone, as before', async () => {
-    const user = await t.services.users.create('single@example.com', await t.services.hasher.hash(PASSWORD))
+    const user = await t.services.users.create('single@example.com', await t.services.hasher.hash(PASSWORD), {
+      verifiedAt: new Date(),
+    })
     t.setSocketAddress('10.9.1.1')
     const browser = new TestBrowser(t.app)
     await browser.get('/login')

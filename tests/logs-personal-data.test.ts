@@ -83,7 +83,7 @@ beforeAll(async () => {
     LOGIN_MAX_FAILURES_PER_EMAIL_IP: '1000',
     LOGIN_MAX_FAILURES_PER_IP: '1000',
   })
-  const user = await t.services.users.create(EMAIL, await t.services.hasher.hash(PASSWORD))
+  const user = await t.services.users.create(EMAIL, await t.services.hasher.hash(PASSWORD), { verifiedAt: new Date() })
   remember(EMAIL, PASSWORD, NEW_PASSWORD, SIGNUP_EMAIL, SIGNUP_PASSWORD, user.passwordHash)
 })
 

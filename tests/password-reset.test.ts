@@ -22,7 +22,9 @@ afterAll(async () => {
 
 let counter = 0
 async function newUser() {
-  return t.services.users.create(`resetter${++counter}@example.com`, await t.services.hasher.hash(OLD_PASSWORD))
+  return t.services.users.create(`resetter${++counter}@example.com`, await t.services.hasher.hash(OLD_PASSWORD), {
+    verifiedAt: new Date(),
+  })
 }
 
 async function signIn(email: string, password = OLD_PASSWORD) {
@@ -180,6 +182,7 @@ describe('POST /password/forgot', () => {
       const user = await limited.services.users.create(
         'budget@example.com',
         await limited.services.hasher.hash(OLD_PASSWORD),
+        { verifiedAt: new Date() },
       )
       const browser = new TestBrowser(limited.app)
       await browser.get('/password/forgot')

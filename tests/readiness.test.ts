@@ -26,7 +26,7 @@ let redis: RedisServer
 beforeAll(async () => {
   redis = await startRedisServer()
   t = await createTestApp('readiness', { REDIS_URL: redis.url })
-  await t.services.users.create(EMAIL, await t.services.hasher.hash(PASSWORD))
+  await t.services.users.create(EMAIL, await t.services.hasher.hash(PASSWORD), { verifiedAt: new Date() })
 })
 afterAll(async () => {
   await t.cleanup()

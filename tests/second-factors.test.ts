@@ -16,7 +16,8 @@ afterAll(() => t.cleanup())
 
 const factors = () => t.services.deps.secondFactors
 let counter = 0
-const newUser = () => t.services.users.create(`factors${++counter}@example.com`, 'x'.repeat(60))
+const newUser = () =>
+  t.services.users.create(`factors${++counter}@example.com`, 'x'.repeat(60), { verifiedAt: new Date() })
 const codeAt = (secret: string, timestamp: number) => TOTP.generate({ secret: Secret.fromBase32(secret), timestamp })
 
 async function enrolled() {

@@ -28,7 +28,9 @@ async function waitUntil(check: () => boolean, timeoutMs = 10_000) {
 let counter = 0
 async function newUser() {
   t.setSocketAddress(`10.8.0.${++counter}`)
-  return t.services.users.create(`security${counter}@example.com`, await t.services.hasher.hash(PASSWORD))
+  return t.services.users.create(`security${counter}@example.com`, await t.services.hasher.hash(PASSWORD), {
+    verifiedAt: new Date(),
+  })
 }
 
 async function signIn(email: string) {

@@ -19,7 +19,7 @@ afterAll(() => Promise.all([t.cleanup(), short.cleanup()]))
 let counter = 0
 async function signIn(app: TestApp) {
   const email = `stay${++counter}@example.com`
-  await app.services.users.create(email, await app.services.hasher.hash(PASSWORD))
+  await app.services.users.create(email, await app.services.hasher.hash(PASSWORD), { verifiedAt: new Date() })
   const browser = new TestBrowser(app.app)
   await browser.get('/login')
   expect((await browser.post('/login', { email, password: PASSWORD })).response.status).toBe(303)
@@ -49,7 +49,7 @@ describe('the timeout warning on every signed-in page', () => {
     const long = await createTestApp('extendlong')
     try {
       const email = 'long@example.com'
-      await long.services.users.create(email, await long.services.hasher.hash(PASSWORD))
+      await long.services.users.create(email, await long.services.hasher.hash(PASSWORD), { verifiedAt: new Date() })
       const browser = new TestBrowser(long.app)
       await browser.get('/login')
       await browser.post('/login', { email, password: PASSWORD })

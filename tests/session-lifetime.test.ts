@@ -14,7 +14,7 @@ afterAll(() => t.cleanup())
 describe('absolute timeout', () => {
   test('a session ends at its absolute deadline even while active, and the user sees they were logged out', async () => {
     const email = 'marathon@example.com'
-    await t.services.users.create(email, await t.services.hasher.hash('all day long'))
+    await t.services.users.create(email, await t.services.hasher.hash('all day long'), { verifiedAt: new Date() })
     const browser = new TestBrowser(t.app)
     await browser.get('/login')
     expect((await browser.post('/login', { email, password: 'all day long' })).response.status).toBe(303)

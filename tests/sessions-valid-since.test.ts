@@ -22,7 +22,9 @@ afterAll(() => t.cleanup())
 
 let counter = 0
 async function newUser() {
-  return t.services.users.create(`since${++counter}@example.com`, await t.services.hasher.hash(OLD_PASSWORD))
+  return t.services.users.create(`since${++counter}@example.com`, await t.services.hasher.hash(OLD_PASSWORD), {
+    verifiedAt: new Date(),
+  })
 }
 
 async function signIn(email: string, password = OLD_PASSWORD) {

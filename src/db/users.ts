@@ -27,11 +27,12 @@ export class UserRepository {
   }
 
   /**
-   * Adds an account whose address was proven at `verifiedAt` (now, unless
-   * given). Sign-up passes `verifiedAt: null`: such an account cannot log in
-   * until its owner follows the mailed link.
+   * Adds an account whose address was proven at `verifiedAt`, or not yet
+   * (null: sign-up; such an account cannot log in until its owner follows the
+   * mailed link). Required, with no default: a caller that forgot it would
+   * otherwise make an account verified without any proof of the address.
    */
-  async create(email: string, passwordHash: string, { verifiedAt = new Date() as Date | null } = {}): Promise<User> {
+  async create(email: string, passwordHash: string, { verifiedAt }: { verifiedAt: Date | null }): Promise<User> {
     const user = {
       id: randomUUID(),
       email: email.toLowerCase(),

@@ -27,7 +27,7 @@ describeInBrowser('accessibility, in Chromium', () => {
 
   beforeAll(async () => {
     ;[browser, served] = await Promise.all([launchChromium(), serveTestApp('e2ea11y')])
-    await served.services.users.create(EMAIL, await served.services.hasher.hash(PASSWORD))
+    await served.services.users.create(EMAIL, await served.services.hasher.hash(PASSWORD), { verifiedAt: new Date() })
   })
   afterAll(async () => {
     await browser?.close()

@@ -19,7 +19,7 @@ describeInBrowser('logging in and out, in Chromium', () => {
 
   beforeAll(async () => {
     ;[browser, served] = await Promise.all([launchChromium(), serveTestApp('e2elogin')])
-    await served.services.users.create(EMAIL, await served.services.hasher.hash(PASSWORD))
+    await served.services.users.create(EMAIL, await served.services.hasher.hash(PASSWORD), { verifiedAt: new Date() })
   })
   afterAll(async () => {
     await browser?.close()

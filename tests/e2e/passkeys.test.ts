@@ -65,8 +65,8 @@ describeInBrowser('passkeys, in Chromium with a virtual authenticator', () => {
     baseUrl = `http://localhost:${server.port}`
     ;[browser, t] = await Promise.all([launchChromium(), createTestApp('e2epasskeys', { APP_URL: baseUrl })])
     app = t.app
-    await t.services.users.create(EMAIL, await t.services.hasher.hash(PASSWORD))
-    await t.services.users.create(TWO_STEP_EMAIL, await t.services.hasher.hash(PASSWORD))
+    await t.services.users.create(EMAIL, await t.services.hasher.hash(PASSWORD), { verifiedAt: new Date() })
+    await t.services.users.create(TWO_STEP_EMAIL, await t.services.hasher.hash(PASSWORD), { verifiedAt: new Date() })
   })
   afterAll(async () => {
     await browser?.close()

@@ -41,7 +41,7 @@ describeInBrowser('phones, keyboard-free checks and both colour themes, in Chrom
 
   beforeAll(async () => {
     ;[browser, served] = await Promise.all([launchChromium(), serveTestApp('e2ephone')])
-    await served.services.users.create(EMAIL, await served.services.hasher.hash(PASSWORD))
+    await served.services.users.create(EMAIL, await served.services.hasher.hash(PASSWORD), { verifiedAt: new Date() })
   })
   afterAll(async () => {
     await browser?.close()

@@ -22,7 +22,7 @@ describeInBrowser('the authenticator app with JavaScript disabled, in Chromium',
 
   beforeAll(async () => {
     ;[browser, served] = await Promise.all([launchChromium(), serveTestApp('e2eotp')])
-    await served.services.users.create(EMAIL, await served.services.hasher.hash(PASSWORD))
+    await served.services.users.create(EMAIL, await served.services.hasher.hash(PASSWORD), { verifiedAt: new Date() })
   })
   afterAll(async () => {
     await browser?.close()

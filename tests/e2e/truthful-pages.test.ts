@@ -37,7 +37,7 @@ describeInBrowser('pages that tell the truth and answer at once, in Chromium', (
 
   beforeAll(async () => {
     ;[browser, served] = await Promise.all([launchChromium(), serveTestApp('e2etruth')])
-    await served.services.users.create(EMAIL, await served.services.hasher.hash(PASSWORD))
+    await served.services.users.create(EMAIL, await served.services.hasher.hash(PASSWORD), { verifiedAt: new Date() })
   })
   afterAll(async () => {
     await browser?.close()

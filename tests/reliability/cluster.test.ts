@@ -19,7 +19,7 @@ let userId = ''
 beforeAll(async () => {
   cluster = await startRedisCluster()
   t = await createTestApp('cluster', { REDIS_CLUSTER_NODES: cluster.nodes, MAX_SESSIONS_PER_USER: '3' })
-  userId = (await t.services.users.create(EMAIL, await t.services.hasher.hash(PASSWORD))).id
+  userId = (await t.services.users.create(EMAIL, await t.services.hasher.hash(PASSWORD), { verifiedAt: new Date() })).id
 })
 
 afterAll(async () => {

@@ -19,7 +19,7 @@ beforeAll(async () => {
   mysql = await startTcpProxy(mysqlAddress())
   // As many logins in flight as the pool has connections (see the hang test below).
   t = await createTestApp('mysqldown', { DATABASE_URL: databaseUrlVia(mysql, database), LOGIN_MAX_CONCURRENT: '10' })
-  await t.services.users.create(EMAIL, await t.services.hasher.hash(PASSWORD))
+  await t.services.users.create(EMAIL, await t.services.hasher.hash(PASSWORD), { verifiedAt: new Date() })
 })
 
 afterAll(async () => {

@@ -11,7 +11,7 @@ const POOL_SIZE = 10
 
 beforeAll(async () => {
   t = await createTestApp('poolwait')
-  await t.services.users.create(EMAIL, await t.services.hasher.hash(PASSWORD))
+  await t.services.users.create(EMAIL, await t.services.hasher.hash(PASSWORD), { verifiedAt: new Date() })
 })
 afterAll(() => t.cleanup())
 

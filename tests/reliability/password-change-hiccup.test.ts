@@ -46,6 +46,7 @@ describe('a password change during a Redis hiccup', () => {
       const user = await t.services.users.create(
         `hiccup${freezeAfterMs}@example.com`,
         await t.services.hasher.hash(OLD_PASSWORD),
+        { verifiedAt: new Date() },
       )
       const attacker = await signIn(user.email)
       const owner = await signIn(user.email)

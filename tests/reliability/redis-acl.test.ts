@@ -33,7 +33,7 @@ afterAll(async () => {
 describe('a Redis user limited to the prefix', () => {
   test('is enough for every session operation, the throttle and readiness', async () => {
     const email = 'acl@example.com'
-    await t.services.users.create(email, await t.services.hasher.hash('least privilege'))
+    await t.services.users.create(email, await t.services.hasher.hash('least privilege'), { verifiedAt: new Date() })
     const browser = new TestBrowser(t.app)
     await browser.get('/login')
     expect((await browser.post('/login', { email, password: 'wrong password' })).response.status).toBe(401)

@@ -30,7 +30,9 @@ async function fill() {
 
 describe('logout while Redis is full', () => {
   test('answers that the user is logged out (the session did end), not a 503', async () => {
-    const user = await t.services.users.create('full@example.com', await t.services.hasher.hash(PASSWORD))
+    const user = await t.services.users.create('full@example.com', await t.services.hasher.hash(PASSWORD), {
+      verifiedAt: new Date(),
+    })
     const browser = new TestBrowser(t.app)
     await browser.get('/login')
     expect((await browser.post('/login', { email: user.email, password: PASSWORD })).response.status).toBe(303)

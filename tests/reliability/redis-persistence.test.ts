@@ -30,7 +30,7 @@ afterAll(async () => {
 describe('Redis with AOF persistence', () => {
   test('a crashed and restarted Redis still has every session: same ID, same count, same user, still expiring', async () => {
     const email = 'durable@example.com'
-    await t.services.users.create(email, await t.services.hasher.hash('written to disk'))
+    await t.services.users.create(email, await t.services.hasher.hash('written to disk'), { verifiedAt: new Date() })
     const browser = new TestBrowser(t.app)
     await browser.get('/login')
     await browser.post('/login', { email, password: 'written to disk' })
