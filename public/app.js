@@ -122,19 +122,35 @@
 
   // --- A refused CSRF token: refresh, then retry (pours) or say so ----------
 
+  const TRY_AGAIN = 'Nothing was changed: please try again.'
+
   document.addEventListener('htmx:after:request', (event) => {
     const ctx = event.detail?.ctx
-    if (ctx?.response?.status !== 403 || !ctx.response.headers.get('X-CSRF-Refused')) {
+    const refused = ctx?.response?.status === 403 ? ctx.response.headers.get('X-CSRF-Refused') : null
+    if (!refused) {
       const done = formOf(ctx)
       if (done) delete done.dataset.retried
       return
     }
-    event.preventDefault()
+    // A stale token ('token') has nothing to show. A session that had ended
+    // ('session-ended') is answered with the notice, the new session's panel
+    // and the nav out of band, which htmx swaps in.
+    if (refused !== 'session-ended') event.preventDefault()
+    ctx.csrfRefused = { sessionEnded: refused === 'session-ended', refreshed: refreshSession() }
+  })
+
+  // Once the answer is in and the form no longer busy: retry a pour once, or say what to do.
+  document.addEventListener('htmx:finally:request', (event) => {
+    const ctx = event.detail?.ctx
+    const refusal = ctx?.csrfRefused
+    if (!refusal) return
     const form = formOf(ctx)
-    refreshSession().then(() => {
+    refusal.refreshed.then(() => {
       if (form?.isConnected && form.hasAttribute('data-retry-on-csrf') && !form.dataset.retried) {
         form.dataset.retried = 'true'
         form.requestSubmit()
+      } else if (refusal.sessionEnded) {
+        addToNotice(TRY_AGAIN)
       } else {
         showNotice(STALE_FORM)
       }
@@ -147,6 +163,13 @@
     const line = document.createElement('p')
     line.textContent = message
     flash.replaceChildren(line)
+  }
+
+  /** One more sentence for the notice shown: the region holds one paragraph. */
+  function addToNotice(message) {
+    const line = document.querySelector('#flash p')
+    if (line) line.textContent = `${line.textContent} ${message}`
+    else showNotice(message)
   }
 
   // --- Why a session ended ------------------------------------------------------

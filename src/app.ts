@@ -46,6 +46,7 @@ import { sessionExtendRoutes } from './routes/session-extend.tsx'
 import { signupRoutes } from './routes/signup.tsx'
 import type { Sessions } from './session/sessions.ts'
 import { ErrorPage } from './views/pages/error.tsx'
+import { SessionEndedFragment } from './views/partials/session-ended.tsx'
 
 /** Every method but GET, HEAD and OPTIONS: the ones whose body is read and that need a CSRF token. */
 const UNSAFE_METHODS = ['POST', 'PUT', 'PATCH', 'DELETE']
@@ -86,7 +87,7 @@ export function createApp(deps: AppDeps) {
   const { config } = deps
 
   const app = new Hono<AppEnv>()
-  const errors = errorPages({ page: ErrorPage, logger: deps.logger })
+  const errors = errorPages({ page: ErrorPage, sessionEnded: SessionEndedFragment, logger: deps.logger, now })
   app.onError(errors.onError)
   app.notFound(errors.notFound)
 

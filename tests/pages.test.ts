@@ -92,19 +92,22 @@ describe('the nav', () => {
     expect(navOf(ended)).not.toContain('Log Out')
   })
 
-  test('a pour that finds its session revoked replaces the nav and says why, in the same answer', async () => {
+  test('a pour that finds its session revoked is refused, but replaces the nav and says why, in the same answer', async () => {
     const user = await loggedIn()
     const { html } = await user.get('/')
     const id = html.match(/data-session-id="([^"]+)"/)![1]
     await t.redis.del(await t.sessionKey(id))
     const pour = await user.post('/beer', {}, { htmx: true, headers: { 'hx-current-url': 'http://localhost/' } })
-    expect(pour.response.status).toBe(200)
-    expect(pour.html).toMatch(/<div id="flash"[^>]*hx-swap-oob="true"[^>]*><p>[^<]+<\/p>/)
+    expect(pour.response.status).toBe(403)
+    expect(pour.response.headers.get('hx-retarget')).toBe('#flash')
+    expect(pour.html).toMatch(/^<p>[^<]+<\/p>/)
     expect(navOf(pour.html)).toContain('hx-swap-oob="true"')
     expect(navOf(pour.html)).toContain('Log In')
     expect(navOf(pour.html)).not.toContain('Log Out')
-    // An ordinary pour leaves the nav alone.
+    // An ordinary pour (with the new session's token) leaves the nav alone.
+    user.csrfToken = pour.html.match(/data-csrf-token="([^"]+)"/)![1]!
     const next = await user.post('/beer', {}, { htmx: true })
+    expect(next.response.status).toBe(200)
     expect(next.html).not.toContain('site-nav')
   })
 })

@@ -141,16 +141,17 @@ describe('POST /beer', () => {
     expect(sameOrigin.response.status).toBe(303)
   })
 
-  test('a pour on a session that ended starts a new one instead of reviving the old', async () => {
+  test('a pour on a session that ended is refused without reviving it; the answer starts a new one, which counts nothing', async () => {
     const browser = new TestBrowser(t.app)
     const { html } = await browser.get('/')
     const { sessionId } = panelOf(html)
     await t.redis.del(await t.sessionKey(sessionId))
     const { response, html: fragment } = await browser.post('/beer', {}, { htmx: true })
-    expect(response.status).toBe(200)
+    expect(response.status).toBe(403)
+    expect(response.headers.get('x-csrf-refused')).toBe('session-ended')
     const panel = panelOf(fragment)
     expect(panel.sessionId).not.toBe(sessionId)
-    expect(panel.beers).toBe(1)
+    expect(panel.beers).toBe(0)
     expect(fragment).toContain('Your session expired')
     expect(await t.redis.exists(await t.sessionKey(sessionId))).toBe(0)
   })

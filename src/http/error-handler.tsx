@@ -5,7 +5,7 @@ import type { HtmlEscapedString } from 'hono/utils/html'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import type { AppEnv } from '../app-env.ts'
 import { describeError, type Logger, rateLimitedLog } from '../log.ts'
-import type { RequestSession } from '../session/request-session.ts'
+import { type ActiveSession, type RequestSession, SessionEndedError } from '../session/request-session.ts'
 import { ServiceUnavailableError } from '../unavailable.ts'
 import { isHtmx } from './htmx.ts'
 
@@ -19,6 +19,14 @@ export type ErrorPageProps = {
   csrfToken: string | null
 }
 export type ErrorPageView = (props: ErrorPageProps) => HtmlEscapedString | Promise<HtmlEscapedString>
+
+/** What an htmx request refused for an ended session gets: the new session, shown where the page expects it. */
+export type SessionEndedProps = { session: ActiveSession; now: number; currentUrl: string | undefined }
+export type SessionEndedView = (props: SessionEndedProps) => HtmlEscapedString | Promise<HtmlEscapedString>
+
+const SESSION_ENDED_TITLE = 'Your session had ended'
+const SESSION_ENDED =
+  'Your session had ended before this arrived (it expired, or was ended from another browser), so nothing was changed and you are not logged in. A new session has started: go back, reload the page and send the form again.'
 
 const TITLES: Record<number, string> = {
   400: 'Bad request',
@@ -73,18 +81,53 @@ async function isLoggedIn(session: RequestSession | undefined): Promise<boolean 
 }
 
 /**
+ * A state-changing request whose session had ended is refused like a stale
+ * CSRF token (403, X-CSRF-Refused, so public/app.js refreshes the token and
+ * may retry), but its answer also carries the session that replaced it: for
+ * htmx the notice, with the panel and the nav out of band; otherwise a page
+ * that says what happened, with the new session's token.
+ */
+async function sessionEndedAnswer(
+  c: Context<AppEnv>,
+  session: ActiveSession,
+  views: { page: ErrorPageView; sessionEnded: SessionEndedView; now: () => number },
+) {
+  c.header('X-CSRF-Refused', 'session-ended')
+  if (isHtmx(c)) {
+    c.header('HX-Retarget', '#flash')
+    c.header('HX-Reswap', 'innerHTML')
+    const currentUrl = c.req.header('hx-current-url')
+    return c.html(await views.sessionEnded({ session, now: views.now(), currentUrl }), 403)
+  }
+  const props = { status: 403, title: SESSION_ENDED_TITLE, message: SESSION_ENDED, requestId: c.get('requestId') }
+  return c.html(await views.page({ ...props, loggedIn: false, csrfToken: session.csrfToken }), 403)
+}
+
+/**
  * The one place errors become pages: expected ones keep their status and
  * message; a backing service that failed is a 503, logged at warn at most once
  * a second per cause; anything else is logged with its request id and shown as
- * a plain 500 without internals. `page` renders the full error page (from the
- * views). Logs hold error names and codes, never a driver's message.
+ * a plain 500 without internals. `page` renders the full error page and
+ * `sessionEnded` the htmx answer of SessionEndedError (both from the views).
+ * Logs hold error names and codes, never a driver's message.
  */
-export function errorPages({ page, logger }: { page: ErrorPageView; logger: Logger }): {
+export function errorPages({
+  page,
+  sessionEnded,
+  logger,
+  now,
+}: {
+  page: ErrorPageView
+  sessionEnded: SessionEndedView
+  logger: Logger
+  now: () => number
+}): {
   onError: ErrorHandler<AppEnv>
   notFound: NotFoundHandler<AppEnv>
 } {
   const logFailure = rateLimitedLog(logger)
   const onError: ErrorHandler<AppEnv> = (error, c) => {
+    if (error instanceof SessionEndedError) return sessionEndedAnswer(c, error.session, { page, sessionEnded, now })
     if (error instanceof HTTPException) {
       if (error.cause !== undefined) {
         const { errorName } = describeError(error.cause)

@@ -87,6 +87,8 @@ export function authRoutes({
       const session = c.get('session')
       const ip = clientIpOf(c)
       const deviceCookie = getCookie(c, DEVICE_COOKIE)
+      // A form from a session that has ended is refused before the password is judged.
+      await session.confirmLive()
       // Taken before the password hash is read: a password change (or "log
       // out everywhere") that lands while this login is checked refuses it.
       const proof = await session.startProof()

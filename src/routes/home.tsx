@@ -26,9 +26,10 @@ type PourProps = PanelProps & { beer: Beer | 'error'; nav: string | undefined }
 type RefreshProps = PanelProps & { nav: string | undefined }
 
 /*
- * A pour that found its session gone (expired, or revoked from another
- * browser) started a new one, carrying the notice that says so: the nav is
- * replaced in the same answer, so the tab stops offering Log Out.
+ * A pour that takes a notice left for its session's next page (one no page
+ * has shown yet, such as "Logged out.") shows it, and replaces the nav in the
+ * same answer: such notices follow a change of login state. A pour whose
+ * session had ended is refused instead (see SessionEndedError).
  */
 function PourResult({ beer, session, now, csrfToken, clock, nav }: PourProps) {
   return (
@@ -168,7 +169,7 @@ export function homeRoutes({ pourBeer, lifetimes, now, secureCookies }: HomeDeps
       const state = beer === 'error' ? await session.load() : await session.increment('beers')
       if (!isHtmx(c)) {
         poured.set(c, beer)
-        // The notice of a session that had to restart must survive the redirect.
+        // A notice the pour took must survive the redirect.
         if (state.flash) await session.flash(state.flash)
         return redirect(c, '/')
       }

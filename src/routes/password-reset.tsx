@@ -119,12 +119,13 @@ export function passwordResetRoutes(deps: PasswordResetDeps) {
       }
       const { email } = parsed.data
       const ip = clientIpOf(c)
+      // First: a form from a session that has ended is refused here, before any budget is spent.
+      const state = await c.get('session').load()
       // Spends the per-IP attempt budget login and sign-up share (under its own
       // per-address count, so asking for links never locks anyone's login).
       // Over it, the answer stays the same and nothing is sent: the limit
       // tells nothing about the address either.
       const verdict = await throttle.reserve(ip, `password-reset ${email}`)
-      const state = await c.get('session').load()
       // Queued last, so the worker's lookup cannot overlap this answer.
       if (verdict.allowed) await recovery.requestPasswordReset({ email, ip, requestId: c.get('requestId') })
       else audit('password_reset_requested', { requestId: c.get('requestId'), ip, reason: 'throttled' })
@@ -152,6 +153,8 @@ export function passwordResetRoutes(deps: PasswordResetDeps) {
     .post('/password/reset', async (c) => {
       noReferrer(c)
       const session = c.get('session')
+      // The reset link is held by this session: a form from one that has ended changes nothing.
+      await session.confirmLive()
       const held = session.id ? await recovery.heldResetAccount(session.id) : null
       if (!held) return deadLink(c)
       const { user } = held

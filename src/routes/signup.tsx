@@ -53,6 +53,8 @@ export function signupRoutes({ recovery, hasher, throttle, credentialGate, newPa
       const parsed = signupForm.safeParse(form)
       const email = submittedText(form.email)
       if (!parsed.success) return renderSignup(c, 422, { email, fieldErrors: fieldErrors(parsed.error) })
+      // First: a form from a session that has ended is refused here, before any budget is spent.
+      const state = await c.get('session').load()
 
       // Every sign-up attempt spends the client's per-IP attempt budget before
       // any expensive work (the strength estimate, the breach lookup, bcrypt),
@@ -90,7 +92,6 @@ export function signupRoutes({ recovery, hasher, throttle, credentialGate, newPa
       // The same work and the same answer for a new and a registered address:
       // the queue decides, after the answer, whether to create the account or
       // tell the address's owner someone tried.
-      const state = await c.get('session').load()
       await recovery.rememberSignup(state.id, parsed.data.email)
       // Queued last, so the worker's work cannot overlap this answer.
       await recovery.requestSignup({ email: parsed.data.email, passwordHash: checked.passwordHash, ip, requestId })

@@ -51,6 +51,22 @@ export type SignInDetails = {
 export type SignedInSession = ActiveSession & { ended: string[] }
 
 /**
+ * A state-changing request refused because the session its CSRF token came
+ * from has ended (expired, or ended from another browser): nothing was
+ * applied. `session` is the new one started for the answer (its cookie is
+ * set), so the page can catch up and send the request again.
+ */
+export class SessionEndedError extends Error {
+  override name = 'SessionEndedError'
+  readonly session: ActiveSession
+
+  constructor(session: ActiveSession) {
+    super('The session this request came from has ended.')
+    this.session = session
+  }
+}
+
+/**
  * The session of one request. Nothing touches Redis until a handler asks, and
  * each question is one atomic round trip: load, peek, increment, sign in,
  * end.
@@ -61,6 +77,9 @@ export class RequestSession {
   #credentials: SessionCredentials | null
   #loaded: ActiveSession | null = null
   #unstoredNotice: string | null = null
+  // Set when the request's CSRF token passed: a token is only as good as the
+  // session it came from, which the request's first lookup must find live.
+  #mustBeLive = false
 
   readonly #admitNewVisitor: AdmitNewVisitor
 
@@ -86,8 +105,24 @@ export class RequestSession {
     return this.#credentials ? this.#parts.tokens.csrfTokenFor(this.#credentials.id) : null
   }
 
+  /**
+   * Whether `candidate` is the CSRF token of the session the cookie names. The
+   * token is an HMAC of the session's ID, so it outlives the session: once it
+   * passes, the request's first lookup that finds the session gone refuses
+   * the request (SessionEndedError) instead of starting a new session for it.
+   */
   verifyCsrf(candidate: string | undefined): boolean {
-    return this.#credentials !== null && this.#parts.tokens.verifyCsrfToken(this.#credentials.id, candidate)
+    this.#mustBeLive = this.#credentials !== null && this.#parts.tokens.verifyCsrfToken(this.#credentials.id, candidate)
+    return this.#mustBeLive
+  }
+
+  /**
+   * For a route that does work before it first looks at its session (a login
+   * checks the password first): confirms now that the session this request's
+   * CSRF token came from is live (see verifyCsrf). Free once confirmed.
+   */
+  async confirmLive(): Promise<void> {
+    if (this.#mustBeLive) await this.peek()
   }
 
   /** The session, as activity: slides the idle expiry, takes the flash, starts a new session when none is live. */
@@ -108,6 +143,7 @@ export class RequestSession {
     const credentials = this.#credentials
     if (!credentials) return null
     const session = await this.#parts.store.read(this.#ref(credentials))
+    await this.#confirm(session !== null)
     return session && { ...session, csrfToken: this.#parts.tokens.csrfTokenFor(credentials.id) }
   }
 
@@ -135,6 +171,7 @@ export class RequestSession {
   async signIn(user: SessionUser, details: SignInDetails): Promise<SignedInSession | null> {
     const { store, tokens, lifetimes, cookie } = this.#parts
     const previous = this.#credentials ? await store.take(this.#ref(this.#credentials)) : null
+    await this.#confirm(previous !== null)
     const credentials = tokens.create(user.id)
     const ttlMs = Math.min(lifetimes.idleMs, lifetimes.absoluteMs)
     const data: NewSessionData = {
@@ -186,6 +223,7 @@ export class RequestSession {
    */
   async beginPending(userId: string, until: number, proof?: ProofStart): Promise<ActiveSession> {
     const previous = this.#credentials ? await this.#parts.store.take(this.#ref(this.#credentials)) : null
+    await this.#confirm(previous !== null)
     return this.#start({ beers: previous?.beers ?? 0, pendingUserId: userId, pendingUntil: until, provedAt: proof?.at })
   }
 
@@ -193,6 +231,7 @@ export class RequestSession {
   async markProof(): Promise<boolean> {
     if (!this.#credentials) return false
     const marked = await this.#parts.store.update(this.#ref(this.#credentials), {}, { proof: true })
+    await this.#confirm(marked)
     if (marked) this.#loaded = null
     return marked
   }
@@ -200,6 +239,7 @@ export class RequestSession {
   /** Ends the session on the server and removes the cookie; returns what it held. */
   async destroy(): Promise<SessionData | null> {
     const previous = this.#credentials ? await this.#parts.store.take(this.#ref(this.#credentials)) : null
+    await this.#confirm(previous !== null)
     this.#forget()
     return previous
   }
@@ -231,17 +271,30 @@ export class RequestSession {
   async updateEmail(email: string): Promise<boolean> {
     if (!this.#credentials) return false
     const updated = await this.#parts.store.update(this.#ref(this.#credentials), { email })
+    await this.#confirm(updated)
     if (updated && this.#loaded) this.#loaded = { ...this.#loaded, email }
     return updated
   }
 
   /** Leaves a one-time message for the next page this session shows. */
   async flash(message: string): Promise<void> {
-    if (this.#credentials) await this.#parts.store.update(this.#ref(this.#credentials), { flash: message })
+    if (!this.#credentials) return
+    await this.#confirm(await this.#parts.store.update(this.#ref(this.#credentials), { flash: message }))
   }
 
   #ref(credentials: SessionCredentials): SessionRef {
     return { id: credentials.id, userId: credentials.userId }
+  }
+
+  /**
+   * After the first lookup of the cookie's session: if the request's CSRF
+   * token came from it (see verifyCsrf) and it is gone, the request is refused
+   * before anything is applied, with a new session for the answer to carry.
+   */
+  async #confirm(found: boolean): Promise<void> {
+    if (!this.#mustBeLive) return
+    this.#mustBeLive = false
+    if (!found) throw new SessionEndedError(await this.#startVisitor({ beers: 0 }))
   }
 
   #forget(): void {
@@ -254,6 +307,7 @@ export class RequestSession {
     const credentials = this.#credentials
     if (credentials) {
       const result = await this.#parts.store.touch(this.#ref(credentials), { consumeFlash: true, increment })
+      await this.#confirm(result.status === 'ok')
       if (result.status === 'ok') {
         return { ...result.session, csrfToken: this.#parts.tokens.csrfTokenFor(credentials.id) }
       }

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, setDefaultTimeout, test } from 'bun:test'
 import type { Browser, Page } from 'playwright-core'
 import { describeInBrowser, launchChromium, SCENARIO_TIMEOUT_MS } from './support/chromium.ts'
-import { logIn, readPanel, submitLogin } from './support/flows.ts'
+import { logIn, readPanel, submitLogin, waitForBeers } from './support/flows.ts'
 import { screenshot } from './support/screenshots.ts'
 import { type ServedApp, serveTestApp } from './support/served-app.ts'
 import { inTab, openTab, type Tab } from './support/tab.ts'
@@ -25,6 +25,17 @@ async function slowNetwork(page: Page, path: string, method = 'POST') {
     },
   )
   return seen
+}
+
+const ENDED_ELSEWHERE = 'You were logged out: this session was ended from another browser.'
+
+/** The statuses of the pours this page sends from now on, in order. */
+function pourStatuses(page: Page): number[] {
+  const statuses: number[] = []
+  page.on('response', (response) => {
+    if (response.url().endsWith('/beer')) statuses.push(response.status())
+  })
+  return statuses
 }
 
 const navLinks = (page: Page) =>
@@ -156,6 +167,8 @@ describeInBrowser('pages that tell the truth and answer at once, in Chromium', (
   test('when the countdown reaches 0 the panel says the session ended and the nav stops offering the account', () =>
     run(async (tab) => {
       const { page } = tab
+      // The pour at the end is refused first: its session has ended.
+      tab.allowStatus(403)
       const { sessionId } = await logIn(tab, EMAIL, PASSWORD)
       // A page view would slide the expiry back; a tab coming back into view only looks (GET /session).
       await served.redis.pexpire(await served.sessionKey(sessionId), 3000)
@@ -173,33 +186,60 @@ describeInBrowser('pages that tell the truth and answer at once, in Chromium', (
       await page.waitForTimeout(100)
       expect(await navLinks(page)).toEqual(['Home', 'How it works', 'Log In', 'Sign Up'])
       expect((await readPanel(page)).text).toContain('Your session has ended.')
-      // The next pour starts a new session and says the old one expired (it ran out: nobody ended it).
+      // The next pour is refused, starts a new session and says the old one expired (it ran out:
+      // nobody ended it), then pours again in the new session.
       await page.getByRole('button', { name: 'Pour Another' }).click()
       await page.locator('#session-panel[data-beers-viewed="1"]').waitFor()
       expect((await page.locator('#flash').textContent())?.trim()).toBe('Your session expired — a new one started.')
     }))
 
-  test('a pour that finds its session revoked updates the nav in the same answer, says why, and shifts nothing', () =>
+  test('a pour that finds its session revoked is refused, yet the answer updates the nav, says why and shifts nothing; the retry pours once', () =>
     run(async (tab) => {
       const { page } = tab
+      tab.allowStatus(403)
       const { sessionId } = await logIn(tab, EMAIL, PASSWORD)
       const top = () => page.locator('main').evaluate((main) => main.getBoundingClientRect().top)
       const before = await top()
       await served.redis.del(await served.sessionKey(sessionId))
-      let pourAnswers = 0
-      page.on('response', (response) => {
-        if (response.url().endsWith('/beer')) pourAnswers++
-      })
+      const statuses = pourStatuses(page)
       await page.getByRole('button', { name: 'Pour Another' }).click()
-      await page.locator('#session-panel:not([data-user-email])').waitFor()
-      await page.locator('#flash p').waitFor()
-      expect((await page.locator('#flash').textContent())?.trim()).toBe(
-        'You were logged out: this session was ended from another browser.',
-      )
+      await page.locator('#session-panel:not([data-user-email])[data-beers-viewed="1"]').waitFor()
+      expect((await page.locator('#flash').textContent())?.trim()).toBe(ENDED_ELSEWHERE)
       expect(await navLinks(page)).toEqual(['Home', 'How it works', 'Log In', 'Sign Up'])
       expect(await top()).toBe(before)
-      expect(pourAnswers).toBe(1)
+      expect(statuses).toEqual([403, 200])
     }))
+
+  test('a pour after this session was revoked in another browser: the notice, the nav, and one beer in the new session', async () => {
+    const [tab, other] = await Promise.all([openTab(browser, served.baseUrl), openTab(browser, served.baseUrl)])
+    tab.allowStatus(403)
+    try {
+      const { page } = tab
+      const { sessionId } = await logIn(tab, EMAIL, PASSWORD)
+      await page.getByRole('button', { name: 'Pour Another' }).click()
+      await waitForBeers(page, 1)
+      await logIn(other, EMAIL, PASSWORD)
+      await other.page.goto('/account/sessions')
+      const row = other.page.locator(`[data-session-id="${sessionId}"]`)
+      await row.getByRole('button', { name: /revoke/i }).click()
+      await row.waitFor({ state: 'detached' })
+
+      const statuses = pourStatuses(page)
+      await page.getByRole('button', { name: 'Pour Another' }).click()
+      await page.locator('#session-panel:not([data-user-email])[data-beers-viewed="1"]').waitFor()
+      await page.locator('.beer-name').waitFor()
+      expect((await page.locator('#flash').textContent())?.trim()).toBe(ENDED_ELSEWHERE)
+      expect(await page.locator('#flash').isVisible()).toBe(true)
+      expect(await navLinks(page)).toEqual(['Home', 'How it works', 'Log In', 'Sign Up'])
+      expect(statuses).toEqual([403, 200])
+      const { sessionId: newId } = await readPanel(page)
+      expect(newId).not.toBe(sessionId)
+      expect(await served.redis.hget(await served.sessionKey(newId), 'b')).toBe('1')
+      expect(await served.redis.exists(await served.sessionKey(sessionId))).toBe(0)
+    } finally {
+      await Promise.all([tab.close(), other.close()])
+    }
+  })
 
   test('two tabs: after logging in in one, the other catches up when it comes back into view, and its pour works', async () => {
     const tab = await openTab(browser, served.baseUrl)
@@ -256,10 +296,7 @@ describeInBrowser('pages that tell the truth and answer at once, in Chromium', (
       const second = await tab.context.newPage()
       await second.goto('/')
       await logIn({ ...tab, page: first } as Tab, EMAIL, PASSWORD)
-      const statuses: number[] = []
-      second.on('response', (response) => {
-        if (response.url().endsWith('/beer')) statuses.push(response.status())
-      })
+      const statuses = pourStatuses(second)
       await second.getByRole('button', { name: 'Pour Another' }).click()
       await second.locator('.beer-name').waitFor()
       expect(statuses).toEqual([403, 200])
@@ -291,6 +328,25 @@ describeInBrowser('pages that tell the truth and answer at once, in Chromium', (
       await tab.close()
     }
   })
+
+  test('a login form whose session has ended says so and to try again, logs nobody in, and the next try works', () =>
+    run(async (tab) => {
+      const { page } = tab
+      tab.allowStatus(403)
+      await page.goto('/login')
+      const { sessionId } = await readPanel(page)
+      await served.redis.del(await served.sessionKey(sessionId))
+      await submitLogin(page, EMAIL, PASSWORD)
+      await page.waitForFunction(() => document.querySelector('#flash')?.textContent?.includes('try again'))
+      expect((await page.locator('#flash').textContent())?.trim()).toBe(
+        'Your session expired — a new one started. Nothing was changed: please try again.',
+      )
+      expect(page.url()).toBe(`${served.baseUrl}/login`)
+      expect((await readPanel(page)).email).toBeUndefined()
+      await page.locator('#login-form').getByRole('button', { name: 'Log In' }).click()
+      await page.waitForURL(`${served.baseUrl}/`)
+      await page.locator(`#session-panel[data-user-email="${EMAIL}"]`).waitFor()
+    }))
 
   for (const javaScript of [true, false]) {
     const mode = javaScript ? 'with JavaScript' : 'without JavaScript'

@@ -26,7 +26,7 @@ afterAll(async () => {
   await redis.stop()
 })
 
-type Pour = { status: number; sessionId?: string; email?: string; beers: number }
+type Pour = { status: number; refused: string | null; sessionId?: string; email?: string; beers: number }
 
 /** A pour sent with a fixed cookie, as a second tab still holding an older cookie would. */
 async function pourWith(cookie: string, csrf: string): Promise<Pour> {
@@ -40,7 +40,8 @@ async function pourWith(cookie: string, csrf: string): Promise<Pour> {
     },
   })
   const panel = panelOf(await response.text())
-  return { status: response.status, sessionId: panel.sessionId, email: panel.email, beers: panel.beers }
+  const refused = response.headers.get('x-csrf-refused')
+  return { status: response.status, refused, sessionId: panel.sessionId, email: panel.email, beers: panel.beers }
 }
 
 function cookieOf(browser: TestBrowser): string {
@@ -119,16 +120,15 @@ describe('stress on one Redis', () => {
 
     for (const { user, anonymousId, loggedInId, beforeLogout, racingLogin, loggedIn, racingLogout } of outcomes) {
       const all = [...racingLogin, ...loggedIn, ...racingLogout]
-      expect(all.every((pour) => pour.status === 200)).toBe(true)
-      // A pour shows either the session its cookie named, or a fresh anonymous one.
+      // A pour either counts in the session its cookie named, or finds it ended
+      // and is refused, counting nothing, with a fresh anonymous session.
+      const refused = (pour: Pour) => pour.status === 403 && pour.refused === 'session-ended'
+      expect(all.every((pour) => pour.status === 200 || refused(pour))).toBe(true)
+      expect(all.filter(refused).every((pour) => pour.email === undefined && pour.beers === 0)).toBe(true)
       expect(all.every((pour) => pour.email === undefined || pour.email === user.email)).toBe(true)
-      for (const pour of racingLogin) {
-        if (pour.sessionId !== anonymousId) expect(pour.email).toBeUndefined()
-      }
+      for (const pour of racingLogin) if (!refused(pour)) expect(pour.sessionId).toBe(anonymousId)
       expect(loggedIn.every((pour) => pour.sessionId === loggedInId && pour.email === user.email)).toBe(true)
-      for (const pour of racingLogout) {
-        if (pour.sessionId !== loggedInId) expect(pour.email).toBeUndefined()
-      }
+      for (const pour of racingLogout) if (!refused(pour)) expect(pour.sessionId).toBe(loggedInId)
       // Pours that reached the anonymous session before login moved with it; none was lost or doubled.
       const carried = racingLogin.filter((pour) => pour.sessionId === anonymousId).length
       expect(beforeLogout).toBe(carried + loggedIn.length)
