@@ -21,7 +21,7 @@ afterAll(() => t.cleanup())
 
 async function newUser() {
   const email = `dead${++users}@example.com`
-  const user = await t.services.users.create(email, await t.services.hasher.hash(PASSWORD))
+  const user = await t.services.users.create(email, await t.services.hasher.hash(PASSWORD), { verifiedAt: new Date() })
   return { id: user.id, email }
 }
 
