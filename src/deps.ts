@@ -59,6 +59,8 @@ export type WiringOptions = {
   logger?: Logger
   /** Mail retry timing; tests shorten it. */
   mailRetry?: { attempts: number; backoffMs: number }
+  /** How often an idle process looks for mail other instances queued; tests shorten it. */
+  mailWatchEveryMs?: number
   /** A fixed clock for tests; the app otherwise shows times on the session store's clock (Redis TIME). */
   now?: () => number
   /** This process's clock as the session layer sees it (tests skew it). */
@@ -131,6 +133,7 @@ export function wireDependencies(config: Config, options: WiringOptions): Wiring
     logger,
     now,
     ...options.mailRetry,
+    watchEveryMs: options.mailWatchEveryMs,
   })
   const recoveryMails = new RecoveryMails(config.appUrl)
   const notices = new SecurityNotices(mail.queue, recoveryMails, logger)

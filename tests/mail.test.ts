@@ -109,6 +109,58 @@ describe('durability', () => {
       await other.cleanup()
     }
   })
+
+  test('an instance idle since startup sends a mail another instance queued and left behind', async () => {
+    const shared = isolation('mailwatch')
+    const env = { NODE_ENV: 'test', SESSION_SECRET: TEST_SECRET, REDIS_PREFIX: shared.prefix, SMTP_URL: smtp.url }
+    const idle = await createTestApp(
+      'mailwatch',
+      { SMTP_URL: smtp.url, REDIS_PREFIX: shared.prefix },
+      { mailWatchEveryMs: 100 },
+    )
+    try {
+      // Nothing was queued at its startup, so its worker has not started.
+      expect(idle.services.mail.queue.working).toBe(false)
+      const gone = createMail(parseEnv({ ...redisEnv(), ...env }), {
+        logger: createLogger({ level: 'silent' }),
+        now: Date.now,
+      })
+      await gone.queue.send(sample('watched@example.com'))
+      await gone.close()
+      const mail = await smtp.waitFor((m) => m.to === 'watched@example.com')
+      expect(mail.text).toContain(SECRET_LINK)
+      expect(idle.services.mail.queue.working).toBe(true)
+    } finally {
+      await idle.cleanup()
+    }
+  })
+
+  test('a retry left waiting by an instance that stopped is sent by an instance started afterwards', async () => {
+    const shared = isolation('maildelayed')
+    const env = { NODE_ENV: 'test', SESSION_SECRET: TEST_SECRET, REDIS_PREFIX: shared.prefix, SMTP_URL: smtp.url }
+    const lines: string[] = []
+    // Its first attempt fails, and it stops while the retry waits out its backoff.
+    const gone = createMail(parseEnv({ ...redisEnv(), ...env }), {
+      logger: createLogger({ write: (line) => lines.push(line) }),
+      now: Date.now,
+      attempts: 3,
+      backoffMs: 1500,
+    })
+    gone.start()
+    smtp.failNext(1)
+    await gone.queue.send(sample('delayed@example.com'))
+    await waitUntil(() => lines.some((line) => line.includes('"mail_retry"')))
+    await gone.close()
+    expect(smtp.to('delayed@example.com')).toHaveLength(0)
+
+    const other = await createTestApp('maildelayed', { SMTP_URL: smtp.url, REDIS_PREFIX: shared.prefix })
+    try {
+      const mail = await smtp.waitFor((m) => m.to === 'delayed@example.com')
+      expect(mail.text).toContain(SECRET_LINK)
+    } finally {
+      await other.cleanup()
+    }
+  })
 })
 
 describe('sealing', () => {

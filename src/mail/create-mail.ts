@@ -21,6 +21,8 @@ export type MailComponentOptions = {
   /** Retry timing; tests shorten it. */
   attempts?: number
   backoffMs?: number
+  /** How often a process whose queue worker has not started looks for queued jobs; tests shorten it. */
+  watchEveryMs?: number
 }
 
 /**
@@ -41,6 +43,9 @@ export function createMail(config: Config, options: MailComponentOptions): MailC
     enableOfflineQueue: true,
   })
   const clients: RedisClient[] = [producer, consumer]
+  // BullMQ listens for their errors once it is loaded; before that, a listener keeps ioredis
+  // from printing every failed reconnect (the app's own client already logs an outage).
+  for (const client of clients) client.on('error', () => {})
   const queue = new MailQueue({
     producer,
     consumer,
@@ -52,6 +57,7 @@ export function createMail(config: Config, options: MailComponentOptions): MailC
       options.logger[fields.event === 'mail_retry' ? 'info' : 'warn']({ type: 'mail', ...fields }, fields.event),
     attempts: options.attempts,
     backoffMs: options.backoffMs,
+    watchEveryMs: options.watchEveryMs,
   })
   return {
     queue,

@@ -1,4 +1,4 @@
-import { type Job, Queue, UnrecoverableError, Worker } from 'bullmq'
+import type { Job, Queue, UnrecoverableError, Worker } from 'bullmq'
 import type { RedisClient } from '../redis/client.ts'
 import { viaRedis } from '../unavailable.ts'
 import type { Mail } from './message.ts'
@@ -25,12 +25,25 @@ export type MailQueueOptions = {
   /** First retry delay; each next one doubles. */
   backoffMs?: number
   concurrency?: number
+  /** How often a process whose worker has not started looks for queued jobs. */
+  watchEveryMs?: number
 }
 
 const QUEUE_NAME = 'outgoing'
 const CLOSE_GRACE_MS = 5000
 const DELIVER = 'deliver'
 const KEEP_FAILED_SECONDS = 7 * 24 * 60 * 60
+const WATCH_EVERY_MS = 15_000
+/* BullMQ's keys for jobs still to run (lists and sorted sets, gone from Redis when empty); its QueueKeys names them. */
+const UNFINISHED = ['wait', 'paused', 'delayed', 'prioritized', 'active', 'waiting-children']
+
+/*
+ * BullMQ costs about 10 MB of memory once loaded, and most processes send mail
+ * rarely: it is loaded with the first job this process queues, or when a
+ * process that runs jobs finds some waiting.
+ */
+let bullmq: Promise<typeof import('bullmq')> | undefined
+const loadBullmq = () => (bullmq ??= import('bullmq'))
 
 type JobData = { sealed: string }
 
@@ -40,14 +53,22 @@ type JobData = { sealed: string }
  * any instance can run it, and failures are retried with exponential backoff.
  * A request only adds a job and never waits for delivery, so its answer cannot
  * depend on whether, or how fast, a mail goes out.
+ *
+ * A process that runs jobs (start()) starts its BullMQ worker when it queues
+ * its first job, or when it finds jobs waiting that another instance (or this
+ * one before a restart) queued: it looks at startup and then every
+ * `watchEveryMs`, with one Redis command and without loading BullMQ.
  */
 export class MailQueue {
-  #queue: Queue<JobData> | undefined
+  #queue: Promise<Queue<JobData>> | undefined
   readonly #options: MailQueueOptions
   readonly #handlers = new Map<string, TaskHandler>([
     [DELIVER, (payload) => this.#options.transport.send(payload as Mail)],
   ])
-  #worker: Worker<JobData> | undefined
+  #serving = false
+  #closed = false
+  #watch: ReturnType<typeof setTimeout> | undefined
+  #worker: Promise<Worker<JobData>> | undefined
 
   constructor(options: MailQueueOptions) {
     this.#options = options
@@ -65,36 +86,26 @@ export class MailQueue {
 
   /** Queues a task; its payload is sealed before it reaches Redis. */
   async enqueue(kind: string, payload: unknown): Promise<void> {
-    await viaRedis(this.#producerQueue().add(kind, { sealed: this.#options.sealer.seal(payload) }))
+    const sealed = this.#options.sealer.seal(payload)
+    await viaRedis(this.#producerQueue().then((queue) => queue.add(kind, { sealed })))
+    if (this.#serving) this.#startWorker()
   }
 
-  /** Starts running queued jobs in this process; call once Redis answers. */
+  /** Runs queued jobs in this process from now on; call once Redis answers. */
   start(): void {
-    if (this.#worker) return
-    this.#producerQueue()
-    const { consumer, prefix, concurrency = 4, log } = this.#options
-    this.#worker = new Worker<JobData>(QUEUE_NAME, (job) => this.#run(job), {
-      connection: consumer,
-      prefix: `${prefix}{mail}`,
-      concurrency,
-    })
-    this.#worker.on('failed', (job, error) => {
-      if (!job) return
-      const final = error instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1)
-      log({
-        event: final ? 'mail_failed' : 'mail_retry',
-        task: job.name,
-        jobId: job.id,
-        attempts: job.attemptsMade,
-        error: describeError(error),
-      })
-    })
-    this.#worker.on('error', (error) => log({ event: 'mail_queue_error', task: '-', error: describeError(error) }))
+    if (this.#serving || this.#closed) return
+    this.#serving = true
+    void this.#lookForJobs()
+  }
+
+  /** Whether this process's BullMQ worker is running (or starting). */
+  get working(): boolean {
+    return this.#worker !== undefined
   }
 
   /** Jobs waiting, delayed for a retry, or running: for tests and readiness. */
   async pending(): Promise<number> {
-    return this.#producerQueue().getJobCountByTypes('wait', 'delayed', 'active', 'prioritized')
+    return (await this.#producerQueue()).getJobCountByTypes('wait', 'delayed', 'active', 'prioritized')
   }
 
   /**
@@ -104,14 +115,59 @@ export class MailQueue {
    * another instance (or this one, restarted) runs it again.
    */
   async close(): Promise<void> {
+    this.#closed = true
+    clearTimeout(this.#watch)
+    const [worker, queue] = await Promise.all([
+      this.#worker?.catch(() => undefined),
+      this.#queue?.catch(() => undefined),
+    ])
     let timer: ReturnType<typeof setTimeout> | undefined
-    const graceful = Promise.allSettled([this.#worker?.close(), this.#queue?.close()]).then(() => true)
+    const graceful = Promise.allSettled([worker?.close(), queue?.close()]).then(() => true)
     const cutOff = new Promise<false>((resolve) => {
       timer = setTimeout(() => resolve(false), CLOSE_GRACE_MS)
     })
     const finished = await Promise.race([graceful, cutOff])
     clearTimeout(timer)
-    if (!finished) await Promise.allSettled([this.#worker?.close(true), this.#queue?.disconnect()])
+    if (!finished) await Promise.allSettled([worker?.close(true), queue?.disconnect()])
+  }
+
+  /* One EXISTS over the queue's keys of unfinished jobs (one hash slot); BullMQ is loaded only when it finds any. */
+  async #lookForJobs(): Promise<void> {
+    if (this.#closed || this.#worker) return
+    const { consumer, prefix, watchEveryMs = WATCH_EVERY_MS } = this.#options
+    const keys = UNFINISHED.map((state) => `${prefix}{mail}:${QUEUE_NAME}:${state}`)
+    // The worker's client: it connects on first use and waits out a reconnect instead of failing.
+    const found = await consumer.exists(...keys).catch(() => 0)
+    if (found > 0) this.#startWorker()
+    if (this.#closed || this.#worker) return
+    this.#watch = setTimeout(() => void this.#lookForJobs(), watchEveryMs)
+    this.#watch.unref()
+  }
+
+  #startWorker(): void {
+    clearTimeout(this.#watch)
+    if (this.#closed) return
+    this.#worker ??= Promise.all([loadBullmq(), this.#producerQueue()]).then(([{ Worker, UnrecoverableError }]) => {
+      const { consumer, prefix, concurrency = 4, log } = this.#options
+      const worker = new Worker<JobData>(QUEUE_NAME, (job) => this.#run(job, UnrecoverableError), {
+        connection: consumer,
+        prefix: `${prefix}{mail}`,
+        concurrency,
+      })
+      worker.on('failed', (job, error) => {
+        if (!job) return
+        const final = error instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1)
+        log({
+          event: final ? 'mail_failed' : 'mail_retry',
+          task: job.name,
+          jobId: job.id,
+          attempts: job.attemptsMade,
+          error: describeError(error),
+        })
+      })
+      worker.on('error', (error) => log({ event: 'mail_queue_error', task: '-', error: describeError(error) }))
+      return worker
+    })
   }
 
   /*
@@ -119,33 +175,35 @@ export class MailQueue {
    * a queue exists, and before startup has seen Redis answer that would only
    * produce connection errors.
    */
-  #producerQueue(): Queue<JobData> {
-    if (this.#queue) return this.#queue
-    const { producer, prefix, attempts = 8, backoffMs = 2000, log } = this.#options
-    this.#queue = new Queue<JobData>(QUEUE_NAME, {
-      connection: producer,
-      prefix: `${prefix}{mail}`,
-      // Nothing reads the event stream; keep only a little of it.
-      streams: { events: { maxLen: 100 } },
-      defaultJobOptions: {
-        attempts,
-        backoff: { type: 'exponential', delay: backoffMs },
-        removeOnComplete: true,
-        removeOnFail: { age: KEEP_FAILED_SECONDS, count: 1000 },
-      },
+  #producerQueue(): Promise<Queue<JobData>> {
+    this.#queue ??= loadBullmq().then(({ Queue }) => {
+      const { producer, prefix, attempts = 8, backoffMs = 2000, log } = this.#options
+      const queue = new Queue<JobData>(QUEUE_NAME, {
+        connection: producer,
+        prefix: `${prefix}{mail}`,
+        // Nothing reads the event stream; keep only a little of it.
+        streams: { events: { maxLen: 100 } },
+        defaultJobOptions: {
+          attempts,
+          backoff: { type: 'exponential', delay: backoffMs },
+          removeOnComplete: true,
+          removeOnFail: { age: KEEP_FAILED_SECONDS, count: 1000 },
+        },
+      })
+      queue.on('error', (error) => log({ event: 'mail_queue_error', task: '-', error: describeError(error) }))
+      return queue
     })
-    this.#queue.on('error', (error) => log({ event: 'mail_queue_error', task: '-', error: describeError(error) }))
     return this.#queue
   }
 
-  async #run(job: Job<JobData>): Promise<void> {
+  async #run(job: Job<JobData>, Unrecoverable: typeof UnrecoverableError): Promise<void> {
     const handler = this.#handlers.get(job.name)
-    if (!handler) throw new UnrecoverableError(`no handler for task ${job.name}`)
+    if (!handler) throw new Unrecoverable(`no handler for task ${job.name}`)
     let payload: unknown
     try {
       payload = this.#options.sealer.open(job.data.sealed)
     } catch (error) {
-      throw new UnrecoverableError((error as Error).message)
+      throw new Unrecoverable((error as Error).message)
     }
     await handler(payload)
   }

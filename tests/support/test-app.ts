@@ -64,6 +64,7 @@ export async function createTestApp(
     now?: () => number
     localClock?: () => number
     mailRetry?: { attempts: number; backoffMs: number }
+    mailWatchEveryMs?: number
   } = {},
 ) {
   const { prefix, database } = isolation(label)
@@ -86,6 +87,7 @@ export async function createTestApp(
     socketAddress: () => socketAddress,
     logger,
     mailRetry: options.mailRetry ?? { attempts: 3, backoffMs: 50 },
+    mailWatchEveryMs: options.mailWatchEveryMs,
     now: options.now,
     localClock: options.localClock,
   })
