@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { Secret, TOTP } from 'otpauth'
 import { panelOf, TestBrowser } from './support/browser.ts'
+import { softwarePasskey } from './support/software-passkey.ts'
 import { createTestApp, type TestApp } from './support/test-app.ts'
 
 let t: TestApp
@@ -225,6 +226,57 @@ describe('a right password for an account with an authenticator app', () => {
   })
 })
 
+describe('next: the page that asked for the login comes after the second step', () => {
+  async function passwordStepFrom(next: string, email: string) {
+    const browser = new TestBrowser(t.app)
+    await browser.get(`/login?next=${encodeURIComponent(next)}`)
+    const { response } = await browser.post('/login', { email, password: PASSWORD, next })
+    expect(response.headers.get('location')).toBe('/login/verify')
+    await browser.get('/login/verify')
+    return browser
+  }
+
+  test('a right code goes on to it', async () => {
+    const { user, secret } = await twoStepUser()
+    const browser = await passwordStepFrom('/account/security?from=login', user.email)
+    const { response } = await browser.post('/login/verify', { code: codeAt(secret) })
+    expect(response.status).toBe(303)
+    expect(response.headers.get('location')).toBe('/account/security?from=login')
+    expect((await browser.get('/account/security')).response.status).toBe(200)
+  })
+
+  test('so do a recovery code and a passkey', async () => {
+    const { user, recoveryCodes } = await twoStepUser()
+    const byCode = await passwordStepFrom('/account/sessions', user.email)
+    const coded = await byCode.post('/login/verify', { code: recoveryCodes[0]! })
+    expect(coded.response.headers.get('location')).toBe('/account/sessions')
+
+    const key = await softwarePasskey(t, user.id)
+    const byPasskey = await passwordStepFrom('/account/activity', user.email)
+    const passkeyed = await byPasskey.post('/login/passkey', { response: await key.assertion(byPasskey) })
+    expect(passkeyed.response.status).toBe(303)
+    expect(passkeyed.response.headers.get('location')).toBe('/account/activity')
+    expect(panelOf((await byPasskey.get('/')).html).email).toBe(user.email)
+  })
+
+  test('anything but a path on this site is dropped at the password step: the second step lands on /', async () => {
+    const hostile = [
+      '//evil.example',
+      'https://evil.example/account',
+      '/.//evil.example',
+      '/\\evil.example',
+      'javascript:alert(1)',
+      '/login',
+    ]
+    for (const next of hostile) {
+      const { user, secret } = await twoStepUser()
+      const browser = await passwordStepFrom(next, user.email)
+      const { response } = await browser.post('/login/verify', { code: codeAt(secret) })
+      expect({ next, location: response.headers.get('location') }).toEqual({ next, location: '/' })
+    }
+  })
+})
+
 describe('an account without an authenticator app', () => {
   test('signs in with the password alone, as before', async () => {
     const user = await t.services.users.create('single@example.com', await t.services.hasher.hash(PASSWORD), {
@@ -270,6 +322,31 @@ describe('passkey sign-in, as a stranger sends it', () => {
       expect(html).toContain(message)
     }
     expect(panelOf((await browser.get('/')).html).email).toBeUndefined()
+  })
+})
+
+describe('passkey sign-in from the login page', () => {
+  test('carries next, a path on this site only, like the password', async () => {
+    const user = await t.services.users.create('keyed@example.com', await t.services.hasher.hash(PASSWORD), {
+      verifiedAt: new Date(),
+    })
+    t.setSocketAddress('10.9.1.1')
+    const key = await softwarePasskey(t, user.id)
+    for (const [next, location] of [
+      ['/account/sessions', '/account/sessions'],
+      ['//evil.example', '/'],
+    ] as const) {
+      const browser = new TestBrowser(t.app)
+      const page = await browser.get(`/login?next=${encodeURIComponent(next)}`)
+      const passkeyForm = page.html.match(/<form id="passkey-login-form"[\s\S]*?<\/form>/)![0]
+      expect(passkeyForm.includes(`name="next" value="${next}"`)).toBe(next === location)
+      const { response } = await browser.post('/login/passkey', { response: await key.assertion(browser), next })
+      expect({ next, status: response.status, location: response.headers.get('location') }).toEqual({
+        next,
+        status: 303,
+        location,
+      })
+    }
   })
 })
 

@@ -38,6 +38,7 @@ const sessionFields: { [Field in keyof Required<StoredSession>]: fc.Arbitrary<St
   retainedAt: optional(time),
   pendingUserId: optional(text),
   pendingUntil: optional(time),
+  pendingNext: optional(text),
 }
 const session = fc.record(sessionFields)
 

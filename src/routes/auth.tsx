@@ -156,7 +156,7 @@ export function authRoutes({
       }
       c.header('Set-Cookie', devices.remember(deviceCookie, user.email), { append: true })
       if ((await secondFactors.summary(user.id)).totp) {
-        const pending = await session.beginPending(user.id, now() + secondStepSeconds * 1000, proof)
+        const pending = await session.beginPending(user.id, now() + secondStepSeconds * 1000, { proof, next })
         audit('second_factor_required', { requestId, ip, sessionId: pending.id, userId: user.id })
         return redirect(c, '/login/verify')
       }

@@ -12,6 +12,7 @@ import type { UserRepository } from '../db/users.ts'
 import { clientIpOf } from '../http/client-ip.ts'
 import { readForm } from '../http/form.ts'
 import { redirect, renderForm } from '../http/htmx.ts'
+import { safeNextPath } from '../http/next-path.ts'
 import type { AccountRecovery } from '../recovery/account-recovery.ts'
 import type { SecurityNotices } from '../recovery/notices.ts'
 import type { ActiveSession, ProofStart } from '../session/request-session.ts'
@@ -120,10 +121,17 @@ export function secondStepRoutes(deps: SecondStepDeps) {
     })
   }
 
-  async function renderLoginError(c: Context<AppEnv>, status: 401 | 429, error: string) {
+  async function renderLoginError(c: Context<AppEnv>, status: 401 | 429, error: string, next?: string) {
     const state = await c.get('session').load()
     return c.html(
-      <LoginPage csrfToken={state.csrfToken} session={state} now={now()} error={error} passkeyAutofill={false} />,
+      <LoginPage
+        csrfToken={state.csrfToken}
+        session={state}
+        now={now()}
+        error={error}
+        next={next}
+        passkeyAutofill={false}
+      />,
       status,
     )
   }
@@ -172,7 +180,7 @@ export function secondStepRoutes(deps: SecondStepDeps) {
             `Signed in with a recovery code; ${left} left. Other browsers were logged out. If you lost your phone, turn the authenticator app off and on again in Security.`,
           )
         }
-        return redirect(c, '/')
+        return redirect(c, safeNextPath(state.pendingNext) ?? '/')
       }
       if (check.reason === 'locked') {
         audit('login_failure', { requestId, ip, sessionId: state.id, userId: user.id, reason: 'second_factor_locked' })
@@ -198,21 +206,24 @@ export function secondStepRoutes(deps: SecondStepDeps) {
     .post('/login/passkey', async (c) => {
       const session = c.get('session')
       const state = await session.load()
-      const parsed = passkeySignInForm.safeParse(await readForm(c))
-      if (!parsed.success) return renderLoginError(c, 401, fieldErrors(parsed.error).response ?? PASSKEY_FAILED)
+      const form = await readForm(c)
+      const pendingUser = state.pendingUserId && (state.pendingUntil ?? 0) > now() ? state.pendingUserId : undefined
+      // A pending sign-in took its next at the password; the login page's passkey form carries its own.
+      const next = safeNextPath(pendingUser ? state.pendingNext : form.next)
+      const parsed = passkeySignInForm.safeParse(form)
+      if (!parsed.success) return renderLoginError(c, 401, fieldErrors(parsed.error).response ?? PASSKEY_FAILED, next)
       const { requestId, ip } = context(c)
       const result = await passkeys.verifySignIn(state.id, parsed.data.response)
-      const pendingUser = state.pendingUserId && (state.pendingUntil ?? 0) > now() ? state.pendingUserId : undefined
       if (!result.ok && result.reason === 'counter') await copiedPasskey(c, result.passkey)
       if (!result.ok || (pendingUser && result.passkey.userId !== pendingUser)) {
         const reason = !result.ok && result.reason === 'counter' ? 'passkey_counter' : 'passkey_failed'
         const userId = result.ok || result.reason === 'counter' ? result.passkey.userId : undefined
         audit('login_failure', { requestId, ip, sessionId: state.id, userId, reason })
         if (pendingUser) return renderVerify(c, state, 401, PASSKEY_FAILED)
-        return renderLoginError(c, 401, PASSKEY_FAILED)
+        return renderLoginError(c, 401, PASSKEY_FAILED, next)
       }
       const user = await users.findById(result.passkey.userId)
-      if (!user || !(await finishSignIn(c, user, 'passkey'))) return renderLoginError(c, 401, PASSKEY_FAILED)
-      return redirect(c, '/')
+      if (!user || !(await finishSignIn(c, user, 'passkey'))) return renderLoginError(c, 401, PASSKEY_FAILED, next)
+      return redirect(c, next ?? '/')
     })
 }

@@ -20,6 +20,8 @@ export type SessionData = {
   pendingUserId?: string
   /** When that second step must be done by. */
   pendingUntil?: number
+  /** Where that sign-in goes once its second step is done: a path on this site, the login's `next`. */
+  pendingNext?: string
 }
 
 /**
@@ -41,6 +43,7 @@ export const FIELDS = {
   retainedAt: 'r',
   pendingUserId: 'pu',
   pendingUntil: 'pt',
+  pendingNext: 'pn',
 } as const satisfies Record<keyof SessionData, string>
 
 export type FieldName = (typeof FIELDS)[keyof SessionData]
@@ -82,5 +85,6 @@ export function decodeFields(pairs: readonly string[]): SessionData {
     retainedAt: retainedAt ? Number(retainedAt) : undefined,
     pendingUserId: raw[FIELDS.pendingUserId],
     pendingUntil: pendingUntil ? Number(pendingUntil) : undefined,
+    pendingNext: raw[FIELDS.pendingNext],
   }
 }

@@ -218,13 +218,24 @@ export class RequestSession {
    * (new token and ID, the old one ended as at sign-in) with one that holds
    * only the pending user, the deadline for the second step, and when the
    * password proof began (so signIn can refuse it if the user's sessions are
-   * ended meanwhile). It is signed in to nothing and in no user's index;
-   * signIn replaces it again once the second step succeeds.
+   * ended meanwhile), and the page to go on to afterwards (`next`, already a
+   * safe path). It is signed in to nothing and in no user's index; signIn
+   * replaces it again once the second step succeeds.
    */
-  async beginPending(userId: string, until: number, proof?: ProofStart): Promise<ActiveSession> {
+  async beginPending(
+    userId: string,
+    until: number,
+    { proof, next }: { proof?: ProofStart; next?: string } = {},
+  ): Promise<ActiveSession> {
     const previous = this.#credentials ? await this.#parts.store.take(this.#ref(this.#credentials)) : null
     await this.#confirm(previous !== null)
-    return this.#start({ beers: previous?.beers ?? 0, pendingUserId: userId, pendingUntil: until, provedAt: proof?.at })
+    return this.#start({
+      beers: previous?.beers ?? 0,
+      pendingUserId: userId,
+      pendingUntil: until,
+      pendingNext: next,
+      provedAt: proof?.at,
+    })
   }
 
   /** Records that the user proved who they are just now (re-authentication); false when the session is gone. */

@@ -80,6 +80,7 @@ export function LoginPage({ passkeyAutofill = true, ...props }: LoginPageProps) 
         hidden
       >
         <CsrfField token={props.csrfToken} />
+        {props.next ? <input type="hidden" name="next" value={props.next} /> : null}
         <input type="hidden" name="response" value="" />
         <p class="form-error" role="alert" data-passkey-error hidden></p>
         <button type="submit">Sign in with a passkey</button>

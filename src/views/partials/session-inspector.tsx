@@ -28,6 +28,7 @@ const MEANINGS: Record<keyof SessionData, (value: string, now: number) => string
     `kept when every other session of this user was ended, ${relativeTime(Number(value), now)}`,
   pendingUserId: () => 'user whose password was right, waiting for the second step (not logged in)',
   pendingUntil: (value, now) => `deadline for the second step, ${relativeTime(Number(value), now)}`,
+  pendingNext: () => 'the page to go on to after the second step',
 }
 
 const MEANING: Record<string, (value: string, now: number) => string> = Object.fromEntries(

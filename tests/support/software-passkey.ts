@@ -1,0 +1,72 @@
+import { createHash, generateKeyPairSync, randomBytes, sign } from 'node:crypto'
+import { isoCBOR } from '@simplewebauthn/server/helpers'
+import { SecondFactorRepository } from '../../src/db/second-factors.ts'
+import type { TestBrowser } from './browser.ts'
+import type { TestApp } from './test-app.ts'
+
+const sha256 = (data: string | Uint8Array) => createHash('sha256').update(data).digest()
+
+/**
+ * A passkey the test holds itself: an ES256 key registered straight in the
+ * database, and assertions signed as an authenticator signs them (authenticator
+ * data: RP ID hash, user present and verified, a counter that goes up; the
+ * signature over it and the client data's hash). Lets passkey sign-in be
+ * tested through app.request(), without a browser.
+ */
+export async function softwarePasskey(t: TestApp, userId: string) {
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+  const { x, y } = publicKey.export({ format: 'jwk' })
+  // COSE_Key: kty EC2, alg ES256, crv P-256, x, y.
+  const cose = isoCBOR.encode(
+    new Map<number, number | Uint8Array>([
+      [1, 2],
+      [3, -7],
+      [-1, 1],
+      [-2, Buffer.from(x!, 'base64url')],
+      [-3, Buffer.from(y!, 'base64url')],
+    ]),
+  )
+  const credentialId = randomBytes(16).toString('base64url')
+  const passkey = await new SecondFactorRepository(t.services.database.db).addPasskey({
+    userId,
+    credentialId,
+    publicKey: Buffer.from(cose).toString('base64url'),
+    counter: 0,
+    transports: 'internal',
+    name: 'Software key',
+    backedUp: false,
+  })
+  let signCount = 0
+
+  return {
+    passkey: passkey!,
+    /** Asks for a challenge in this browser's session and answers it: the value of the form field `response`. */
+    async assertion(browser: TestBrowser): Promise<string> {
+      const reply = await browser.request('/login/passkey/options', {
+        method: 'POST',
+        headers: { 'x-csrf-token': browser.csrfToken },
+      })
+      const { options } = (await reply.json()) as { options: { challenge: string; rpId: string } }
+      const clientData = JSON.stringify({ type: 'webauthn.get', challenge: options.challenge, origin: t.config.appUrl })
+      const counter = Buffer.alloc(4)
+      counter.writeUInt32BE(++signCount)
+      const authenticatorData = Buffer.concat([sha256(options.rpId), Buffer.from([0x05]), counter])
+      const signature = sign('sha256', Buffer.concat([authenticatorData, sha256(clientData)]), {
+        key: privateKey,
+        dsaEncoding: 'der',
+      })
+      return JSON.stringify({
+        id: credentialId,
+        rawId: credentialId,
+        type: 'public-key',
+        clientExtensionResults: {},
+        response: {
+          clientDataJSON: Buffer.from(clientData).toString('base64url'),
+          authenticatorData: authenticatorData.toString('base64url'),
+          signature: signature.toString('base64url'),
+          userHandle: Buffer.from(userId).toString('base64url'),
+        },
+      })
+    },
+  }
+}
