@@ -20,6 +20,7 @@ import type { Sessions } from '../session/sessions.ts'
 import type { SignInMethod } from '../session/store.ts'
 import { LoginPage } from '../views/pages/login.tsx'
 import { VerifyForm, VerifyPage } from '../views/pages/login-verify.tsx'
+import { throttledMessage } from './auth.tsx'
 
 export type SecondStepDeps = {
   sessions: Sessions
@@ -45,6 +46,15 @@ const USED_CODE = 'That code has just been used. Wait for the next one in your a
 const PASSKEY_FAILED = 'That passkey could not sign you in. Try again, or log in with your password.'
 
 const METHOD_AFTER_PASSWORD = { totp: 'password+app', recovery_code: 'recovery-code' } as const
+
+/*
+ * What passkey attempts are counted by in the login throttle, in place of an
+ * email (an assertion names its account only once it is verified): a count
+ * per client address, held to the per-email limit, within the per-IP budget
+ * passwords spend. Not per account: a passkey cannot be guessed, and an
+ * account count a stranger could spend would lock its owner out.
+ */
+const PASSKEY_ATTEMPTS = 'passkey sign-in'
 
 /**
  * The second step of a sign-in and passkey sign-in: GET/POST /login/verify,
@@ -111,7 +121,7 @@ export function secondStepRoutes(deps: SecondStepDeps) {
     )
   }
 
-  function renderVerify(c: Context<AppEnv>, state: ActiveSession, status: 200 | 401 | 422, error?: string) {
+  function renderVerify(c: Context<AppEnv>, state: ActiveSession, status: 200 | 401 | 422 | 429, error?: string) {
     return renderForm(c, status, {
       form: () => <VerifyForm csrfToken={state.csrfToken} error={error} />,
       page: async () => {
@@ -213,7 +223,23 @@ export function secondStepRoutes(deps: SecondStepDeps) {
       const parsed = passkeySignInForm.safeParse(form)
       if (!parsed.success) return renderLoginError(c, 401, fieldErrors(parsed.error).response ?? PASSKEY_FAILED, next)
       const { requestId, ip } = context(c)
-      const result = await passkeys.verifySignIn(state.id, parsed.data.response)
+      // Counted before the assertion is looked at (a database lookup, then the signature), like a password.
+      const verdict = await throttle.reserve(ip, PASSKEY_ATTEMPTS)
+      if (!verdict.allowed) {
+        audit('login_failure', { requestId, ip, sessionId: state.id, reason: 'throttled' })
+        c.header('Retry-After', String(verdict.retryAfterSeconds))
+        const message = throttledMessage(verdict.retryAfterSeconds)
+        if (pendingUser) return renderVerify(c, state, 429, message)
+        return renderLoginError(c, 429, message, next)
+      }
+      let result: Awaited<ReturnType<Passkeys['verifySignIn']>>
+      try {
+        result = await passkeys.verifySignIn(state.id, parsed.data.response)
+      } catch (error) {
+        // No verdict (Redis or MySQL failed): the attempt is given back.
+        await throttle.release(ip, PASSKEY_ATTEMPTS, 'undo').catch(() => {})
+        throw error
+      }
       if (!result.ok && result.reason === 'counter') await copiedPasskey(c, result.passkey)
       if (!result.ok || (pendingUser && result.passkey.userId !== pendingUser)) {
         const reason = !result.ok && result.reason === 'counter' ? 'passkey_counter' : 'passkey_failed'
@@ -222,6 +248,7 @@ export function secondStepRoutes(deps: SecondStepDeps) {
         if (pendingUser) return renderVerify(c, state, 401, PASSKEY_FAILED)
         return renderLoginError(c, 401, PASSKEY_FAILED, next)
       }
+      await throttle.release(ip, PASSKEY_ATTEMPTS, 'success')
       const user = await users.findById(result.passkey.userId)
       if (!user || !(await finishSignIn(c, user, 'passkey'))) return renderLoginError(c, 401, PASSKEY_FAILED, next)
       return redirect(c, next ?? '/')
