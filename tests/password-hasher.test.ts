@@ -77,4 +77,33 @@ describe('the bcrypt worker pool', () => {
       await hasher.close()
     }
   })
+
+  test('workers start as jobs need them, and one beyond the first exits once idle', async () => {
+    const hasher = createPasswordHasher({ cost: 4, workerUrl: WORKER_URL, workers: 3, idleMs: 200, deadlineMs: 60_000 })
+    try {
+      expect(hasher.threads).toBe(0)
+      // Jobs one after another need one worker.
+      expect(await hasher.verify('slow', SLOW_HASH)).toBe(true)
+      expect(await hasher.verify('x', SLOW_HASH)).toBe(false)
+      expect(hasher.threads).toBe(1)
+      // Two at once need a second, not a third.
+      expect(await Promise.all([hasher.verify('slow', SLOW_HASH), hasher.verify('x', SLOW_HASH)])).toEqual([
+        true,
+        false,
+      ])
+      expect(hasher.threads).toBe(2)
+      // The second exits when idle; the first stays for the next login.
+      const deadline = Date.now() + 5000
+      while (hasher.threads > 1 && Date.now() < deadline) await Bun.sleep(20)
+      await Bun.sleep(400)
+      expect(hasher.threads).toBe(1)
+      expect(await Promise.all([hasher.verify('slow', SLOW_HASH), hasher.verify('x', SLOW_HASH)])).toEqual([
+        true,
+        false,
+      ])
+      expect(hasher.threads).toBe(2)
+    } finally {
+      await hasher.close()
+    }
+  })
 })

@@ -6,6 +6,8 @@ import { OverloadedError } from './overloaded.ts'
 
 /* One bcrypt run takes well under a second; a worker still busy with one after this long is stuck. */
 const STUCK_MS = 30_000
+/* A worker beyond the first, idle this long, exits: a burst of logins is over (each costs 3-4 MB while it lives). */
+const IDLE_MS = 60_000
 
 type Job = BcryptJob extends infer J ? (J extends { id: number } ? Omit<J, 'id'> : never) : never
 type Done = { value: string | boolean; workMs: number }
@@ -32,6 +34,8 @@ export interface PasswordHasher {
   readonly cost: number
   /** Jobs waiting for a worker. */
   readonly queued: number
+  /** Worker threads running now. */
+  readonly threads: number
   close(): Promise<void>
 }
 
@@ -46,6 +50,12 @@ export interface PasswordHasher {
  * started one is left to finish: restarting a worker that is slow only
  * because the machine is busy would waste the work and slow the next), and a
  * waiting job whose request was abandoned never runs.
+ *
+ * Workers start when jobs need them, not before: the first with the first
+ * job, the next only when jobs overlap. Every worker but the first exits after
+ * `idleMs` without a job; the first stays, and with it bcrypt compiled by the
+ * JIT: a fresh worker's first run took 1.3-1.8 times as long as a warm one's
+ * here, which would otherwise fall on the first login after a quiet minute.
  */
 export function createPasswordHasher({
   cost,
@@ -53,6 +63,7 @@ export function createPasswordHasher({
   workers = availableParallelism(),
   maxQueued,
   deadlineMs = 5000,
+  idleMs = IDLE_MS,
 }: {
   cost: number
   workerUrl: URL
@@ -60,16 +71,18 @@ export function createPasswordHasher({
   /** Default: 8 per worker, about 2 s of waiting at cost 12. */
   maxQueued?: number
   deadlineMs?: number
+  idleMs?: number
 }): PasswordHasher {
   const size = Math.max(1, workers)
   const queueLimit = maxQueued ?? size * 8
-  const pool: Worker[] = []
+  const pool: (Worker | undefined)[] = []
+  const idleTimers: (ReturnType<typeof setTimeout> | undefined)[] = []
   const running: (Entry | undefined)[] = []
   const waiting: Entry[] = []
   let closed = false
   let nextId = 1
 
-  function start(index: number): void {
+  function start(index: number): Worker {
     const worker = new Worker(workerUrl)
     // Idle workers must not keep a finished process alive.
     worker.unref()
@@ -83,16 +96,24 @@ export function createPasswordHasher({
       else entry.reject(new Error(reply.error))
       dispatch()
     })
-    // A worker that dies takes only its own job with it; a fresh one replaces it.
+    // A worker that dies takes only its own job with it; the next job starts a fresh one.
     worker.on('error', (error) => fail(index, worker, error as Error))
     worker.on('exit', () => {
       fail(index, worker, new Error('password worker exited'))
-      if (!closed && pool[index] === worker) {
-        start(index)
-        dispatch()
-      }
+      if (pool[index] !== worker) return
+      pool[index] = undefined
+      if (!closed) dispatch()
     })
     pool[index] = worker
+    return worker
+  }
+
+  function retire(index: number): void {
+    idleTimers[index] = undefined
+    const worker = pool[index]
+    if (!worker || running[index]) return
+    pool[index] = undefined
+    void worker.terminate()
   }
 
   function fail(index: number, worker: Worker, error: Error): void {
@@ -104,20 +125,34 @@ export function createPasswordHasher({
     entry.reject(error)
   }
 
+  /* Idle workers already started take jobs first (warm, no start-up); a worker is started only for a job none of them can take. */
   function dispatch(): void {
-    for (let index = 0; index < size; index++) {
-      const worker = pool[index]!
-      if (running[index]) continue
-      const entry = waiting.shift()
-      if (!entry) {
-        worker.unref()
-        continue
+    for (const startIdle of [false, true]) {
+      for (let index = 0; index < size; index++) {
+        if (running[index] || (!pool[index] && !startIdle)) continue
+        const entry = waiting.shift()
+        if (!entry) {
+          if (!startIdle) idle(index)
+          continue
+        }
+        clearTimeout(idleTimers[index])
+        idleTimers[index] = undefined
+        entry.signal?.removeEventListener('abort', entry.onAbort!)
+        running[index] = entry
+        const worker = pool[index] ?? start(index)
+        worker.ref()
+        worker.postMessage({ ...entry.job, id: entry.id })
       }
-      entry.signal?.removeEventListener('abort', entry.onAbort!)
-      running[index] = entry
-      worker.ref()
-      worker.postMessage({ ...entry.job, id: entry.id })
     }
+  }
+
+  function idle(index: number): void {
+    const worker = pool[index]
+    if (!worker) return
+    worker.unref()
+    if (index === 0 || closed || idleTimers[index]) return
+    idleTimers[index] = setTimeout(() => retire(index), idleMs)
+    idleTimers[index].unref()
   }
 
   function run(job: Job, { signal }: HashOptions = {}): Promise<Done> {
@@ -161,20 +196,21 @@ export function createPasswordHasher({
     entry.timer = setTimeout(() => {
       if (running[index] !== entry) return
       running[index] = undefined
-      const stuck = pool[index]!
-      start(index)
-      stuck.terminate()
+      const stuck = pool[index]
+      pool[index] = undefined
+      void stuck?.terminate()
       entry.reject(new OverloadedError('Password checking'))
       dispatch()
     }, STUCK_MS)
   }
 
-  for (let i = 0; i < size; i++) start(i)
-
   return {
     cost,
     get queued() {
       return waiting.length
+    },
+    get threads() {
+      return pool.filter(Boolean).length
     },
     hash: async (password, options) => (await run({ op: 'hash', password, cost }, options)).value as string,
     verify: async (password, hash, options) => (await run({ op: 'compare', password, hash }, options)).value as boolean,
@@ -195,7 +231,8 @@ export function createPasswordHasher({
         clearTimeout(entry.timer)
         entry.reject(error)
       }
-      await Promise.all(pool.map((worker) => worker.terminate()))
+      for (const timer of idleTimers) clearTimeout(timer)
+      await Promise.all(pool.map((worker) => worker?.terminate()))
     },
   }
 }
