@@ -2,7 +2,7 @@ import type { FieldErrors } from '../../auth/forms.ts'
 import type { StoredSession } from '../../session/store.ts'
 import { Layout } from '../layout.tsx'
 import { AccountForm } from '../partials/account-form.tsx'
-import { FormField } from '../partials/form-field.tsx'
+import { EmailField } from '../partials/email-field.tsx'
 import type { SessionTimeoutProps } from '../partials/session-timeout.tsx'
 import { InboxNotice } from './recovery.tsx'
 
@@ -23,10 +23,8 @@ export function EmailForm({ csrfToken, current, email, sent, fieldErrors = {} }:
       <p>
         Your email address is <strong>{current}</strong>.
       </p>
-      <FormField
-        name="email"
+      <EmailField
         label="New email address"
-        type="email"
         value={email}
         error={fieldErrors.email}
         autocomplete="email"

@@ -1,7 +1,7 @@
 import type { StoredSession } from '../../session/store.ts'
 import { Layout } from '../layout.tsx'
 import { AccountForm } from '../partials/account-form.tsx'
-import { FormField } from '../partials/form-field.tsx'
+import { EmailField } from '../partials/email-field.tsx'
 import type { SessionTimeoutProps } from '../partials/session-timeout.tsx'
 
 export type DeleteAccountFormProps = { csrfToken: string; email: string; error?: string }
@@ -10,14 +10,7 @@ export type DeleteAccountFormProps = { csrfToken: string; email: string; error?:
 export function DeleteAccountForm({ csrfToken, email, error }: DeleteAccountFormProps) {
   return (
     <AccountForm id="delete-account-form" action="/account/delete" csrfToken={csrfToken}>
-      <FormField
-        name="email"
-        label={`Type ${email} to confirm`}
-        type="email"
-        error={error}
-        autocomplete="off"
-        hint="This cannot be undone."
-      />
+      <EmailField label={`Type ${email} to confirm`} error={error} autocomplete="off" hint="This cannot be undone." />
       <button type="submit" class="danger" data-busy-label="Deleting…">
         Delete my account
       </button>

@@ -3,8 +3,10 @@ import type { StoredSession } from '../../session/store.ts'
 import { Layout } from '../layout.tsx'
 import { AccountForm } from '../partials/account-form.tsx'
 import { CsrfField } from '../partials/csrf-field.tsx'
-import { FormField, fieldToFocus } from '../partials/form-field.tsx'
+import { EmailField } from '../partials/email-field.tsx'
+import { fieldToFocus } from '../partials/form-field.tsx'
 import { PasskeyNeedsScript } from '../partials/passkey-needs-script.tsx'
+import { PasswordField } from '../partials/password-field.tsx'
 import { SessionPanel } from '../partials/session-panel.tsx'
 
 export type LoginFormProps = {
@@ -22,23 +24,13 @@ export function LoginForm({ csrfToken, email, error, fieldErrors = {}, next }: L
   return (
     <AccountForm id="login-form" action="/login" csrfToken={csrfToken} error={error}>
       {next ? <input type="hidden" name="next" value={next} /> : null}
-      <FormField
-        name="email"
-        label="Email"
-        type="email"
+      <EmailField
         value={email}
         error={fieldErrors.email}
         autocomplete="username webauthn"
         autofocus={focus === 'email'}
       />
-      <FormField
-        name="password"
-        label="Password"
-        type="password"
-        error={fieldErrors.password}
-        autocomplete="current-password"
-        autofocus={focus === 'password'}
-      />
+      <PasswordField error={fieldErrors.password} autofocus={focus === 'password'} />
       <button type="submit" data-busy-label="Logging in…">
         Log In
       </button>

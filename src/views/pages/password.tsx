@@ -2,8 +2,9 @@ import type { FieldErrors } from '../../auth/forms.ts'
 import type { StoredSession } from '../../session/store.ts'
 import { Layout } from '../layout.tsx'
 import { AccountForm } from '../partials/account-form.tsx'
-import { FormField, fieldToFocus } from '../partials/form-field.tsx'
+import { fieldToFocus } from '../partials/form-field.tsx'
 import { NewPasswordFields } from '../partials/new-password-fields.tsx'
+import { PasswordField } from '../partials/password-field.tsx'
 import type { SessionTimeoutProps } from '../partials/session-timeout.tsx'
 
 export type PasswordFormProps = { csrfToken: string; email: string; error?: string; fieldErrors?: FieldErrors }
@@ -15,12 +16,10 @@ export function PasswordForm({ csrfToken, email, error, fieldErrors = {} }: Pass
     <AccountForm id="password-form" action="/account/password" csrfToken={csrfToken} error={error}>
       {/* Lets password managers tell which account's password is changing. */}
       <input type="email" name="username" value={email} autocomplete="username" hidden readonly />
-      <FormField
+      <PasswordField
         name="current_password"
         label="Current password"
-        type="password"
         error={fieldErrors.current_password}
-        autocomplete="current-password"
         autofocus={focus === 'current_password'}
       />
       <NewPasswordFields

@@ -1,7 +1,7 @@
 import type { StoredSession } from '../../session/store.ts'
 import { Layout } from '../layout.tsx'
 import { AccountForm } from '../partials/account-form.tsx'
-import { FormField } from '../partials/form-field.tsx'
+import { PasswordField } from '../partials/password-field.tsx'
 import type { SessionTimeoutProps } from '../partials/session-timeout.tsx'
 
 export type ReauthFormProps = { csrfToken: string; email: string; next: string; error?: string }
@@ -15,7 +15,7 @@ export function ReauthForm({ csrfToken, email, next, error }: ReauthFormProps) {
       <input type="hidden" name="next" value={next} />
       {/* Lets password managers tell which account's password to fill in. */}
       <input type="email" name="username" value={email} autocomplete="username" hidden readonly />
-      <FormField name="password" label="Password" type="password" autocomplete="current-password" autofocus />
+      <PasswordField autofocus />
       <button type="submit" data-busy-label="Confirming…">
         Confirm
       </button>

@@ -2,7 +2,7 @@ import type { FieldErrors } from '../../auth/forms.ts'
 import type { StoredSession } from '../../session/store.ts'
 import { Layout } from '../layout.tsx'
 import { AccountForm } from '../partials/account-form.tsx'
-import { FormField } from '../partials/form-field.tsx'
+import { EmailField } from '../partials/email-field.tsx'
 import { NewPasswordFields } from '../partials/new-password-fields.tsx'
 
 export type ForgotFormProps = { csrfToken: string; email?: string; error?: string; fieldErrors?: FieldErrors }
@@ -11,14 +11,7 @@ export type ForgotFormProps = { csrfToken: string; email?: string; error?: strin
 export function ForgotForm({ csrfToken, email, error, fieldErrors = {} }: ForgotFormProps) {
   return (
     <AccountForm id="forgot-form" action="/password/forgot" csrfToken={csrfToken} error={error}>
-      <FormField
-        name="email"
-        label="Email"
-        type="email"
-        value={email}
-        error={fieldErrors.email}
-        autocomplete="username"
-      />
+      <EmailField value={email} error={fieldErrors.email} autocomplete="username" />
       <button type="submit" data-busy-label="Sending…">
         Send Reset Link
       </button>

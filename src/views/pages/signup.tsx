@@ -2,7 +2,8 @@ import type { FieldErrors } from '../../auth/forms.ts'
 import type { StoredSession } from '../../session/store.ts'
 import { Layout } from '../layout.tsx'
 import { AccountForm } from '../partials/account-form.tsx'
-import { FormField, fieldToFocus } from '../partials/form-field.tsx'
+import { EmailField } from '../partials/email-field.tsx'
+import { fieldToFocus } from '../partials/form-field.tsx'
 import { NewPasswordFields } from '../partials/new-password-fields.tsx'
 
 export type SignupFormProps = { csrfToken: string; email?: string; error?: string; fieldErrors?: FieldErrors }
@@ -12,15 +13,7 @@ export function SignupForm({ csrfToken, email, error, fieldErrors = {} }: Signup
   const focus = fieldToFocus(['email', 'password', 'password_confirm'], fieldErrors, error)
   return (
     <AccountForm id="signup-form" action="/signup" csrfToken={csrfToken} error={error}>
-      <FormField
-        name="email"
-        label="Email"
-        type="email"
-        value={email}
-        error={fieldErrors.email}
-        autocomplete="username"
-        autofocus={focus === 'email'}
-      />
+      <EmailField value={email} error={fieldErrors.email} autocomplete="username" autofocus={focus === 'email'} />
       <NewPasswordFields
         name="password"
         label="Password"
