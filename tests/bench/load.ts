@@ -2,14 +2,14 @@ import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import autocannon from 'autocannon'
 
-export type LoadMode = 'plain' | 'returning' | 'pour' | 'login'
+export type LoadMode = 'plain' | 'returning' | 'pour' | 'login' | 'flood'
 
 export type LoadSpec = {
   url: string
   mode: LoadMode
   connections: number
   seconds: number
-  /** "cookie token" lines for the rotating modes. */
+  /** "cookie token" lines for the rotating modes ("cookie token email" for flood). */
   sessionsFile?: string
   timeoutSeconds?: number
 }
@@ -23,6 +23,10 @@ export type LoadResult = {
   /** Responses that were not 2xx or 3xx. */
   badStatus: number
   socketErrors: number
+  /** Answers by status (303, 429, 503, other); counted in flood mode only. */
+  statuses?: Record<string, number>
+  /** CPU the load generator used (user + system), in ms (autocannon: the whole bench process meanwhile). */
+  generatorCpuMs: number
 }
 
 export type LoadGenerator = {
@@ -32,7 +36,8 @@ export type LoadGenerator = {
 }
 
 const LUA_SCRIPT = join(import.meta.dir, 'wrk-scenario.lua')
-const LOGIN_BODY = 'email=test%40example.com&password=password&_csrf='
+const DEMO_EMAIL = 'test%40example.com'
+const loginBody = (email: string, csrf: string) => `email=${email}&password=password&_csrf=${csrf}`
 
 /**
  * wrk, one thread, on the CPUs given (it costs far less CPU per request than
@@ -74,6 +79,7 @@ export function wrk(cpus: string | null): LoadGenerator {
         p99Us: number
         statusErrors: number
         socketErrors: number
+        statuses?: Record<string, number>
       }
       const seconds = figures.durationUs / 1e6
       return {
@@ -84,6 +90,8 @@ export function wrk(cpus: string | null): LoadGenerator {
         p99Ms: figures.p99Us / 1000,
         badStatus: figures.statusErrors,
         socketErrors: figures.socketErrors,
+        statuses: figures.statuses,
+        generatorCpuMs: Number(child.resourceUsage()?.cpuTime.total ?? 0) / 1000,
       }
     },
   }
@@ -98,17 +106,17 @@ export function autocannonGenerator(): LoadGenerator {
     name: 'autocannon',
     version: `autocannon ${version}`,
     async run(spec) {
-      const pairs = spec.sessionsFile ? sessionLines(spec.sessionsFile) : []
+      const lines = spec.sessionsFile ? sessionLines(spec.sessionsFile) : []
       let index = 0
       const next = () => {
-        index = (index + 1) % pairs.length
-        return pairs[index]!
+        index = (index + 1) % lines.length
+        return lines[index]!
       }
       const setupRequest =
         spec.mode === 'plain'
           ? undefined
           : () => {
-              const [cookie, csrf] = next()
+              const [cookie, csrf, email] = next()
               if (spec.mode === 'returning') return { method: 'GET', path: '/', headers: { cookie } }
               const form = { cookie, 'content-type': 'application/x-www-form-urlencoded' }
               if (spec.mode === 'pour')
@@ -118,8 +126,11 @@ export function autocannonGenerator(): LoadGenerator {
                   headers: { ...form, 'hx-request': 'true', 'x-csrf-token': csrf },
                   body: `_csrf=${csrf}`,
                 }
-              return { method: 'POST', path: '/login', headers: form, body: LOGIN_BODY + csrf }
+              if (spec.mode === 'flood')
+                return { method: 'POST', path: '/login', headers: form, body: loginBody(email!, csrf) }
+              return { method: 'POST', path: '/login', headers: form, body: loginBody(DEMO_EMAIL, csrf) }
             }
+      const cpuBefore = process.cpuUsage()
       const result = await autocannon({
         url: spec.url,
         connections: spec.connections,
@@ -129,9 +140,11 @@ export function autocannonGenerator(): LoadGenerator {
       })
       let requests = 0
       let badStatus = 0
+      const statuses: Record<string, number> = { 303: 0, 429: 0, 503: 0, other: 0 }
       for (const [status, { count }] of Object.entries(result.statusCodeStats)) {
         requests += Number(count)
         if (Number(status) >= 400) badStatus += Number(count)
+        statuses[status in statuses ? status : 'other']! += Number(count)
       }
       return {
         requests,
@@ -141,14 +154,18 @@ export function autocannonGenerator(): LoadGenerator {
         p99Ms: result.latency.p99,
         badStatus,
         socketErrors: result.errors,
+        statuses: spec.mode === 'flood' ? statuses : undefined,
+        generatorCpuMs: sumCpuMs(process.cpuUsage(cpuBefore)),
       }
     },
   }
 }
 
-function sessionLines(file: string): [string, string][] {
+const sumCpuMs = ({ user, system }: NodeJS.CpuUsage) => (user + system) / 1000
+
+function sessionLines(file: string): [string, string, string?][] {
   return readFileSync(file, 'utf8')
     .split('\n')
     .filter(Boolean)
-    .map((line) => line.split(' ') as [string, string])
+    .map((line) => line.split(' ') as [string, string, string?])
 }

@@ -1,4 +1,13 @@
-export const SCENARIOS = ['ceiling', 'redis-bound', 'new-visitor', 'returning', 'pour', 'login', 'login-storm'] as const
+export const SCENARIOS = [
+  'ceiling',
+  'redis-bound',
+  'new-visitor',
+  'returning',
+  'pour',
+  'login',
+  'login-storm',
+  'login-flood',
+] as const
 export type ScenarioName = (typeof SCENARIOS)[number]
 
 export type BenchOptions = {
@@ -9,6 +18,9 @@ export type BenchOptions = {
   connections: number
   loginConnections: number
   stormConnections: number
+  /** Clients logging in at once in the login flood, and for how long. */
+  floodClients: number
+  floodSeconds: number
   /** Anonymous sessions created to measure Redis memory per session. */
   memorySessions: number
   /** Requests sent one after another to count Redis commands per request. */
@@ -36,6 +48,8 @@ const USAGE = `Usage: bun run bench [options]
   --sessions N        anonymous sessions for the Redis memory figure (default 100000)
   --exact N           sequential requests for the Redis command count (default 1000)
   --only a,b          run only these scenarios (${SCENARIOS.join(', ')})
+  --flood-clients N   clients logging in at once in login-flood (default 1000)
+  --flood-seconds N   length of the login flood (default 15)
   --no-leak-check     skip the three consecutive returning runs
   --no-peer           skip the tutorial's Express stack (tests/bench/peer)
   --peer-runtime R    node (default, as the tutorial ran) | bun
@@ -53,6 +67,8 @@ export function parseOptions(argv: string[]): BenchOptions {
     connections: 32,
     loginConnections: 4,
     stormConnections: 8,
+    floodClients: 1000,
+    floodSeconds: 15,
     memorySessions: 100_000,
     exactRequests: 1000,
     poolSize: 200,
@@ -94,6 +110,12 @@ export function parseOptions(argv: string[]): BenchOptions {
         break
       case '--exact':
         options.exactRequests = Math.round(positive(name, value()))
+        break
+      case '--flood-clients':
+        options.floodClients = Math.round(positive(name, value()))
+        break
+      case '--flood-seconds':
+        options.floodSeconds = positive(name, value())
         break
       case '--only': {
         const names = (value() ?? '').split(',').filter(Boolean)

@@ -86,8 +86,13 @@ export async function answers(url: string): Promise<boolean> {
 }
 
 /** Server CPU time so far (user + system, all threads), in milliseconds. */
-export function cpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+export const cpuMs = (pid: number) => statCpuMs(`/proc/${pid}/stat`)
+
+/** CPU time so far of one thread of a process (the main thread's id is the pid), in milliseconds. */
+export const threadCpuMs = (pid: number, tid: number) => statCpuMs(`/proc/${pid}/task/${tid}/stat`)
+
+function statCpuMs(file: string): number {
+  const stat = readFileSync(file, 'utf8')
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
   return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS_PER_SECOND
 }

@@ -12,6 +12,7 @@ import { join, resolve } from 'node:path'
 import { Redis } from 'ioredis'
 import mysql from 'mysql2/promise'
 import { autocannonGenerator, type LoadGenerator, type LoadMode, type LoadResult, wrk } from './load.ts'
+import { type FloodResult, loginFlood } from './login-flood.ts'
 import { parseOptions, type ScenarioName } from './options.ts'
 import {
   answers,
@@ -361,6 +362,25 @@ async function main(): Promise<BenchResults> {
     }
   }
 
+  let flood: FloodResult | null = null
+  if (selected.has('login-flood')) {
+    log(`login flood: ${options.floodClients} clients for ${options.floodSeconds} s`)
+    if (pinned) pin(app.pid, ALL_CPUS)
+    flood = await loginFlood({
+      app,
+      base,
+      databaseUrl: `${MYSQL_URL}/${database}`,
+      generator,
+      clients: options.floodClients,
+      seconds: options.floodSeconds,
+      sessionsFile: join(work, 'flood-sessions.txt'),
+    })
+    if (pinned) pin(app.pid, SERVER_CPU!)
+    log(
+      `login flood: ${flood.loginsPerSecond.toFixed(1)} logins/s, answers ${JSON.stringify(flood.statuses)}, fresh login ${flood.freshLogin.status} in ${flood.freshLogin.ms.toFixed(0)} ms`,
+    )
+  }
+
   let leakCheck: LeakCheck | null = null
   if (options.leakCheck) {
     log('leak check: three consecutive returning runs')
@@ -420,6 +440,7 @@ async function main(): Promise<BenchResults> {
     scenarios,
     redisCost: costs,
     sessionMemory: memory,
+    loginFlood: flood,
     leakCheck,
     restRssBytes: appRestRss,
     peakRssBytes: Math.max(0, ...peaks),
