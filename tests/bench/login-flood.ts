@@ -56,9 +56,8 @@ export async function loginFlood({
   const lines: string[] = []
   for (let i = 0; i < clients; i += 50) {
     const batch = await Promise.all(Array.from({ length: Math.min(50, clients - i) }, () => openSession(base)))
-    batch.forEach(({ cookie, csrf }, j) =>
-      lines.push(`${cookie} ${csrf} ${encodeURIComponent(ACCOUNT((i + j) % ACCOUNTS))}\n`),
-    )
+    for (const [j, { cookie, csrf }] of batch.entries())
+      lines.push(`${cookie} ${csrf} ${encodeURIComponent(ACCOUNT((i + j) % ACCOUNTS))}\n`)
   }
   writeFileSync(sessionsFile, lines.join(''))
 
@@ -111,9 +110,17 @@ async function createAccounts(databaseUrl: string): Promise<void> {
   }
 }
 
+/* A page the fresh client could not get (a 503) counts as its login's answer. */
 async function timeFreshLogin(base: string, email: string): Promise<{ status: number; ms: number }> {
   const started = performance.now()
-  const { cookie, csrf } = await openSession(base)
+  const page = await fetch(`${base}/`)
+  const html = await page.text()
+  const cookie = page.headers
+    .getSetCookie()
+    .map((header) => header.split(';')[0]!)
+    .find((pair) => pair.split('=')[0]!.endsWith('_session'))
+  const csrf = html.match(/<meta name="csrf-token" content="([^"]+)"/)?.[1]
+  if (page.status !== 200 || !cookie || !csrf) return { status: page.status, ms: performance.now() - started }
   const answer = await fetch(`${base}/login`, {
     method: 'POST',
     headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
