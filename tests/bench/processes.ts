@@ -1,4 +1,4 @@
-import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs'
+import { closeSync, openSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import type { Subprocess } from 'bun'
 
@@ -90,6 +90,20 @@ export const cpuMs = (pid: number) => statCpuMs(`/proc/${pid}/stat`)
 
 /** CPU time so far of one thread of a process (the main thread's id is the pid), in milliseconds. */
 export const threadCpuMs = (pid: number, tid: number) => statCpuMs(`/proc/${pid}/task/${tid}/stat`)
+
+/** CPU time so far of a process's threads, in milliseconds, summed by thread name (`main` for the main thread). */
+export function cpuMsByThread(pid: number): Map<string, number> {
+  const byName = new Map<string, number>()
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const name = tid === String(pid) ? 'main' : readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim()
+      byName.set(name, (byName.get(name) ?? 0) + threadCpuMs(pid, Number(tid)))
+    } catch {
+      // The thread ended meanwhile.
+    }
+  }
+  return byName
+}
 
 function statCpuMs(file: string): number {
   const stat = readFileSync(file, 'utf8')
