@@ -118,6 +118,7 @@ export function createApp(deps: AppDeps) {
     '/',
     authRoutes({
       authenticator: deps.authenticator,
+      credentialGate: deps.credentialGate,
       emailHash: deps.emailHash,
       devices: deps.devices,
       secondFactors: deps.secondFactors,
@@ -178,7 +179,16 @@ export function createApp(deps: AppDeps) {
       now,
     }),
   )
-  app.route('/', confirmRoutes({ authenticator: deps.authenticator, devices: deps.devices, audit: deps.audit, proof }))
+  app.route(
+    '/',
+    confirmRoutes({
+      authenticator: deps.authenticator,
+      credentialGate: deps.credentialGate,
+      devices: deps.devices,
+      audit: deps.audit,
+      proof,
+    }),
+  )
   app.route(
     '/',
     deleteAccountRoutes({

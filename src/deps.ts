@@ -153,7 +153,7 @@ export function wireDependencies(config: Config, options: WiringOptions): Wiring
   const deps: AppDeps = {
     config,
     sessions,
-    authenticator: new Authenticator({ users, hasher, throttle, accounts, gate: credentialGate }),
+    authenticator: new Authenticator({ users, hasher, throttle, accounts }),
     devices: new DeviceCookies({ secrets: config.session.secrets, secure: config.session.cookieSecure }),
     throttle,
     credentialGate,

@@ -14,6 +14,8 @@ beforeAll(async () => {
     LOGIN_MAX_FAILURES_PER_EMAIL_IP: '5',
     LOGIN_MAX_FAILURES_PER_IP: '12',
     BCRYPT_COST: '5',
+    // The bound on logins in flight comes before the throttle: room for every parallel attempt here.
+    LOGIN_MAX_CONCURRENT: '100',
   })
   await t.services.users.create(EMAIL, await t.services.hasher.hash(PASSWORD), { verifiedAt: new Date() })
 })

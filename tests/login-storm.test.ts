@@ -48,6 +48,39 @@ describe('one bound on logins and sign-ups in flight', () => {
     expect(t.services.deps.credentialGate.inFlight).toBe(0)
   })
 
+  test('with the bound full, a flood of 1,500 logins and 1,500 sign-ups at once is answered 503 without a Redis command, and the logins in flight succeed', async () => {
+    const inFlight = await Promise.all([0, 1].map((i) => browserFrom(`198.51.100.${70 + i}`)))
+    const admitted = inFlight.map((browser) => browser.post('/login', { email: EMAIL, password: PASSWORD }))
+    while (t.services.deps.credentialGate.inFlight < 2) await Bun.sleep(5)
+    // One visitor's session and token for all of them: each request is refused, none is judged.
+    const flooder = await browserFrom('198.51.100.72')
+    const flood = await Promise.all([
+      ...Array.from({ length: 1500 }, () => flooder.post('/login', { email: EMAIL, password: PASSWORD })),
+      ...Array.from({ length: 1500 }, (_, i) =>
+        flooder.post('/signup', {
+          email: `flood${i}@example.com`,
+          password: 'blue kettle 47 lamp',
+          password_confirm: 'blue kettle 47 lamp',
+        }),
+      ),
+    ])
+    // Each refused request that spoke to Redis would hold a command in flight at once, and beyond
+    // the client's bound of 1,000 Redis would be reported unavailable: a 503 error page instead.
+    const login = flood.slice(0, 1500)
+    const signup = flood.slice(1500)
+    expect(new Set(login.map(({ response }) => response.status))).toEqual(new Set([503]))
+    expect(new Set(signup.map(({ response }) => response.status))).toEqual(new Set([503]))
+    expect(login.every(({ html }) => html.includes('Too many people are logging in right now.'))).toBe(true)
+    expect(login.every(({ html }) => html.includes('id="login-form"'))).toBe(true)
+    expect(signup.every(({ html }) => html.includes('Too many people are signing up right now.'))).toBe(true)
+    const done = await Promise.all(admitted)
+    for (const d of done)
+      if (d.response.status !== 303)
+        console.log('DEBUG', d.html.match(/form-error[^<]*<[^<]*/)?.[0], t.warnings.slice(-3))
+    expect((await Promise.all(admitted)).map(({ response }) => response.status)).toEqual([303, 303])
+    expect(await t.redis.get(`${t.config.redis.prefix}rl:{198.51.100.72}`)).toBeNull()
+  })
+
   test('sign-ups share the same bound', async () => {
     const browsers = await Promise.all(Array.from({ length: 5 }, (_, i) => browserFrom(`198.51.100.${80 + i}`)))
     const results = await Promise.all(

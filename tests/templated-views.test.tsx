@@ -70,6 +70,13 @@ const propsOf: Record<string, fc.Arbitrary<unknown>> = {
   'panel refresh': fc
     .tuple(sessionAndNow, fc.option(csrfToken, { nil: null }), navPath)
     .map(([state, token, nav]) => ({ ...state, csrfToken: token, nav })),
+  'busy login': fc.record({
+    csrfToken,
+    email: text,
+    next: optional(fc.oneof(text, fc.constantFrom('/', '/account/sessions', '/account/security?tab=1&x=<b>'))),
+    page: fc.boolean(),
+  }),
+  'busy signup': fc.record({ csrfToken, email: text, page: fc.boolean() }),
 }
 
 // Each run is a series of visitors through one fresh template cache, so every

@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto'
 import type { User } from '../db/schema.ts'
 import type { UserRepository } from '../db/users.ts'
 import type { AccountThrottle } from './account-throttle.ts'
-import type { CredentialGate } from './credential-gate.ts'
 import { FailureTiming } from './failure-timing.ts'
 import { normalizePassword } from './forms.ts'
 import type { PasswordHasher } from './password-hasher.ts'
@@ -36,13 +35,14 @@ type Checked = { ok: true; user: User; normalizedMatched: boolean } | Extract<Lo
  * bcrypt work as wrong passwords (a dummy hash), and every failed attempt takes
  * at least as long as the slowest recent one (FailureTiming), so response
  * times reveal neither which emails have accounts nor which hashes are older.
+ * Callers run each check inside a CredentialGate slot, taken before anything
+ * else: a check refused for load then costs no Redis command at all.
  */
 export class Authenticator {
   readonly #users: UserRepository
   readonly #hasher: PasswordHasher
   readonly #throttle: AttemptThrottle
   readonly #accounts: AccountThrottle
-  readonly #gate: CredentialGate
   readonly #timing = new FailureTiming()
   #dummyHash: Promise<string> | undefined
 
@@ -51,19 +51,16 @@ export class Authenticator {
     hasher,
     throttle,
     accounts,
-    gate,
   }: {
     users: UserRepository
     hasher: PasswordHasher
     throttle: AttemptThrottle
     accounts: AccountThrottle
-    gate: CredentialGate
   }) {
     this.#users = users
     this.#hasher = hasher
     this.#throttle = throttle
     this.#accounts = accounts
-    this.#gate = gate
   }
 
   /** Prepares the dummy hash and the failure timing ahead of the first login (bcrypt at startup). */
@@ -90,9 +87,9 @@ export class Authenticator {
 
   /*
    * The throttles come first, being cheap: the client's (per IP), then the
-   * account's (or the known browser's). A throttled client hears 429 even when
-   * the gate is full. Anything that ends without a verdict (the gate full,
-   * MySQL or a worker failed, the client left) gives the attempts back.
+   * account's (or the known browser's). Anything that ends without a verdict
+   * (the bcrypt queue full, MySQL or a worker failed, the client left) gives
+   * the attempts back.
    */
   async #attempt(
     email: string,
@@ -122,7 +119,7 @@ export class Authenticator {
 
     let outcome: Checked
     try {
-      outcome = await this.#gate.run(() => this.#check(email, password, signal))
+      outcome = await this.#check(email, password, signal)
     } catch (error) {
       await undo()
       throw error
@@ -133,11 +130,9 @@ export class Authenticator {
       this.#accounts.release(email, knownDeviceId, 'success'),
     ])
     if (!upgradeHash) return { ok: true, user: outcome.user }
-    // The password was right: a re-hash that cannot run now (the gate full, MySQL
-    // failing) waits for the next login rather than failing this one.
-    return this.#gate
-      .run(() => this.#upgraded(outcome, password, signal))
-      .catch(() => ({ ok: true, user: outcome.user }))
+    // The password was right: a re-hash that cannot run now (the bcrypt queue
+    // full, MySQL failing) waits for the next login rather than failing this one.
+    return this.#upgraded(outcome, password, signal).catch(() => ({ ok: true, user: outcome.user }))
   }
 
   async #check(email: string, password: string, signal: AbortSignal | undefined): Promise<Checked> {

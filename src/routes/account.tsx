@@ -180,14 +180,13 @@ export function accountRoutes({
         | { ok: true; problem: null; hash: string }
       try {
         const knownDeviceId = devices.knownDeviceId(getCookie(c, DEVICE_COOKIE), user.email)
-        const check = await authenticator.verifyPassword(user.email, current_password, ip, { signal, knownDeviceId })
-        outcome = !check.ok
-          ? check
-          : await credentialGate.run(async () => {
-              const problem = await newPasswordCheck(new_password, user.email)
-              if (problem) return { ok: true as const, problem }
-              return { ok: true as const, problem: null, hash: await hasher.hash(new_password, { signal }) }
-            })
+        outcome = await credentialGate.run(async () => {
+          const check = await authenticator.verifyPassword(user.email, current_password, ip, { signal, knownDeviceId })
+          if (!check.ok) return check
+          const problem = await newPasswordCheck(new_password, user.email)
+          if (problem) return { ok: true as const, problem }
+          return { ok: true as const, problem: null, hash: await hasher.hash(new_password, { signal }) }
+        })
       } catch (error) {
         if (!(error instanceof OverloadedError || signal.aborted)) throw error
         c.header('Retry-After', String(error instanceof OverloadedError ? error.retryAfterSeconds : 2))

@@ -3,6 +3,7 @@ import { getCookie } from 'hono/cookie'
 import type { AppEnv } from '../app-env.ts'
 import type { AuditLog } from '../audit.ts'
 import type { Authenticator, LoginOutcome } from '../auth/authenticator.ts'
+import type { CredentialGate } from '../auth/credential-gate.ts'
 import { describeDevice } from '../auth/device.ts'
 import { DEVICE_COOKIE, type DeviceCookies } from '../auth/device-cookie.ts'
 import type { EmailHash } from '../auth/email-hash.ts'
@@ -11,18 +12,21 @@ import { OverloadedError } from '../auth/overloaded.ts'
 import type { SecondFactors } from '../auth/second-factors.ts'
 import { clientIpOf } from '../http/client-ip.ts'
 import { readForm } from '../http/form.ts'
-import { redirect, renderForm } from '../http/htmx.ts'
+import { isHtmx, redirect, renderForm } from '../http/htmx.ts'
 import { safeNextPath } from '../http/next-path.ts'
+import { viewTemplate } from '../http/view-template.ts'
 import type { AccountRecovery } from '../recovery/account-recovery.ts'
 import type { SecurityNotices } from '../recovery/notices.ts'
-import { LOGGED_OUT_NOTICE } from '../session/request-session.ts'
+import { LOGGED_OUT_NOTICE, type ProofStart } from '../session/request-session.ts'
 import { ServiceUnavailableError } from '../unavailable.ts'
 import { Layout } from '../views/layout.tsx'
+import { BusyPage } from '../views/pages/busy.tsx'
 import { LoginForm, type LoginFormProps, LoginPage } from '../views/pages/login.tsx'
 import { LogoutPage } from '../views/pages/logout.tsx'
 
 export type AuthDeps = {
   authenticator: Authenticator
+  credentialGate: CredentialGate
   emailHash: EmailHash
   devices: DeviceCookies
   secondFactors: SecondFactors
@@ -50,9 +54,41 @@ export function throttledMessage(retryAfterSeconds: number): string {
 const LOGIN_UNAVAILABLE = 'Logging in is temporarily unavailable. Please try again in a moment.'
 export const LOGIN_BUSY = 'Too many people are logging in right now. Please try again in a moment.'
 
+type BusyLoginProps = { csrfToken: string; email: string; next?: string; page: boolean }
+
+/*
+ * During a login flood the refusal is the hot path, so it goes out through a
+ * view template (see viewTemplate): the form alone for htmx, else on a page
+ * that does not read the session (BusyPage).
+ */
+const busyLogin = viewTemplate<BusyLoginProps, 'csrf' | 'email' | 'next'>({
+  name: 'busy login',
+  shape: ({ next, page }) => `${page}${!next}`,
+  slots: ({ csrfToken, email, next }) => ({ csrf: csrfToken, email, next: next ?? '' }),
+  withSlots: (like, slots) => ({
+    ...like,
+    csrfToken: slots.csrf,
+    email: slots.email,
+    next: like.next ? slots.next : like.next,
+  }),
+  render: ({ page, ...props }) => {
+    const form = <LoginForm {...props} error={LOGIN_BUSY} />
+    return String(
+      page ? (
+        <BusyPage title="Log In" csrfToken={props.csrfToken}>
+          {form}
+        </BusyPage>
+      ) : (
+        form
+      ),
+    )
+  },
+})
+
 /** Log in and log out: GET/POST /login, GET/POST /logout. */
 export function authRoutes({
   authenticator,
+  credentialGate,
   emailHash,
   devices,
   secondFactors,
@@ -75,6 +111,14 @@ export function authRoutes({
     })
   }
 
+  /* Refused for load: the form again, without reading the session. */
+  function renderBusy(c: Context<AppEnv>, retryAfterSeconds: number, email: string, next: string | undefined) {
+    c.header('Retry-After', String(retryAfterSeconds))
+    // The CSRF check let this request in with it.
+    const csrfToken = c.get('session').csrfToken ?? ''
+    return c.html(busyLogin({ csrfToken, email, next, page: !isHtmx(c) }), 503)
+  }
+
   return new Hono<AppEnv>()
     .get('/login', (c) => renderLogin(c, 200))
     .post('/login', async (c) => {
@@ -87,23 +131,26 @@ export function authRoutes({
       const session = c.get('session')
       const ip = clientIpOf(c)
       const deviceCookie = getCookie(c, DEVICE_COOKIE)
-      // A form from a session that has ended is refused before the password is judged.
-      await session.confirmLive()
-      // Taken before the password hash is read: a password change (or "log
-      // out everywhere") that lands while this login is checked refuses it.
-      const proof = await session.startProof()
-      let outcome: LoginOutcome
+      let checked: { proof: ProofStart; outcome: LoginOutcome }
       try {
-        outcome = await authenticator.login(parsed.data.email, parsed.data.password, ip, {
-          signal: c.req.raw.signal,
-          knownDeviceId: devices.knownDeviceId(deviceCookie, parsed.data.email),
+        // The bound comes first: a login refused for load costs no Redis command.
+        checked = await credentialGate.run(async () => {
+          // A form from a session that has ended is refused before the password is judged.
+          await session.confirmLive()
+          // Taken before the password hash is read: a password change (or "log
+          // out everywhere") that lands while this login is checked refuses it.
+          const proof = await session.startProof()
+          const outcome = await authenticator.login(parsed.data.email, parsed.data.password, ip, {
+            signal: c.req.raw.signal,
+            knownDeviceId: devices.knownDeviceId(deviceCookie, parsed.data.email),
+          })
+          return { proof, outcome }
         })
       } catch (error) {
         // Refused for load, or its client left while it waited: either way nobody's password was judged.
         if (error instanceof OverloadedError || c.req.raw.signal.aborted) {
           audit('login_failure', { requestId: c.get('requestId'), ip, reason: 'busy' })
-          c.header('Retry-After', String(error instanceof OverloadedError ? error.retryAfterSeconds : 2))
-          return renderLogin(c, 503, { email, error: LOGIN_BUSY })
+          return renderBusy(c, error instanceof OverloadedError ? error.retryAfterSeconds : 2, email, next)
         }
         if (!(error instanceof ServiceUnavailableError && error.service === 'database')) throw error
         audit('login_failure', {
@@ -116,6 +163,7 @@ export function authRoutes({
         c.header('Retry-After', '5')
         return renderLogin(c, 503, { email, next, error: LOGIN_UNAVAILABLE })
       }
+      const { proof, outcome } = checked
       const requestId = c.get('requestId')
       if (!outcome.ok) {
         audit('login_failure', {

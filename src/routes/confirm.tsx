@@ -4,6 +4,7 @@ import { z } from 'zod'
 import type { AppEnv } from '../app-env.ts'
 import type { AuditLog } from '../audit.ts'
 import type { Authenticator } from '../auth/authenticator.ts'
+import type { CredentialGate } from '../auth/credential-gate.ts'
 import { DEVICE_COOKIE, type DeviceCookies } from '../auth/device-cookie.ts'
 import { fieldErrors, loginForm } from '../auth/forms.ts'
 import { OverloadedError } from '../auth/overloaded.ts'
@@ -17,6 +18,7 @@ import { type FreshProofOptions, renderReauth, safeNext } from './fresh-proof.ts
 
 export type ConfirmDeps = {
   authenticator: Authenticator
+  credentialGate: CredentialGate
   devices: DeviceCookies
   audit: AuditLog
   proof: FreshProofOptions
@@ -30,7 +32,7 @@ const confirmForm = z.object({ password: loginForm.shape.password })
  * throttle, same messages), marks the session's proof fresh and 303s to `next`
  * (a path on this site, else "/"). Nothing is replayed.
  */
-export function confirmRoutes({ authenticator, devices, audit, proof }: ConfirmDeps) {
+export function confirmRoutes({ authenticator, credentialGate, devices, audit, proof }: ConfirmDeps) {
   return new Hono<AppEnv>()
     .get('/account/confirm', async (c) => {
       const signedIn = await requireUser(c)
@@ -51,10 +53,12 @@ export function confirmRoutes({ authenticator, devices, audit, proof }: ConfirmD
       const userId = signedIn.user.id
       let outcome: Awaited<ReturnType<Authenticator['verifyPassword']>>
       try {
-        outcome = await authenticator.verifyPassword(signedIn.user.email, parsed.data.password, ip, {
-          signal: c.req.raw.signal,
-          knownDeviceId: devices.knownDeviceId(getCookie(c, DEVICE_COOKIE), signedIn.user.email),
-        })
+        outcome = await credentialGate.run(() =>
+          authenticator.verifyPassword(signedIn.user.email, parsed.data.password, ip, {
+            signal: c.req.raw.signal,
+            knownDeviceId: devices.knownDeviceId(getCookie(c, DEVICE_COOKIE), signedIn.user.email),
+          }),
+        )
       } catch (error) {
         if (error instanceof OverloadedError || c.req.raw.signal.aborted) {
           c.header('Retry-After', String(error instanceof OverloadedError ? error.retryAfterSeconds : 2))

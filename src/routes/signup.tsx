@@ -11,9 +11,11 @@ import type { PasswordHasher } from '../auth/password-hasher.ts'
 import type { AttemptThrottle } from '../auth/throttle.ts'
 import { clientIpOf } from '../http/client-ip.ts'
 import { readForm } from '../http/form.ts'
-import { redirect, renderForm } from '../http/htmx.ts'
+import { isHtmx, redirect, renderForm } from '../http/htmx.ts'
+import { viewTemplate } from '../http/view-template.ts'
 import type { AccountRecovery } from '../recovery/account-recovery.ts'
 import { tokenHash } from '../recovery/one-time-tokens.ts'
+import { BusyPage } from '../views/pages/busy.tsx'
 import { DeadLinkPage, InboxNotice, InboxNoticePage } from '../views/pages/recovery.tsx'
 import { EmailConfirmedPage, SignupForm, type SignupFormProps, SignupPage } from '../views/pages/signup.tsx'
 
@@ -32,6 +34,28 @@ export const CONFIRMED_ELSEWHERE = 'Your email is confirmed. To log in, set a pa
 const SIGNUP_THROTTLED = 'Too many attempts from your network. Please try again later.'
 const SIGNUP_BUSY = 'Too many people are signing up right now. Please try again in a moment.'
 
+type BusySignupProps = { csrfToken: string; email: string; page: boolean }
+
+/* A refusal for load, the hot path of a sign-up flood: see busyLogin in routes/auth.tsx. */
+const busySignup = viewTemplate<BusySignupProps, 'csrf' | 'email'>({
+  name: 'busy signup',
+  shape: ({ page }) => String(page),
+  slots: ({ csrfToken, email }) => ({ csrf: csrfToken, email }),
+  withSlots: (like, slots) => ({ ...like, csrfToken: slots.csrf, email: slots.email }),
+  render: ({ page, ...props }) => {
+    const form = <SignupForm {...props} error={SIGNUP_BUSY} />
+    return String(
+      page ? (
+        <BusyPage title="Sign Up" csrfToken={props.csrfToken}>
+          {form}
+        </BusyPage>
+      ) : (
+        form
+      ),
+    )
+  },
+})
+
 /** Account creation: GET/POST /signup, and GET /verify-email/<token> from the mail it sends. */
 export function signupRoutes({ recovery, hasher, throttle, credentialGate, newPasswordCheck, audit }: SignupDeps) {
   async function renderSignup(
@@ -46,6 +70,14 @@ export function signupRoutes({ recovery, hasher, throttle, credentialGate, newPa
     })
   }
 
+  /* Refused for load: the form again, without reading the session. */
+  function renderBusy(c: Context<AppEnv>, retryAfterSeconds: number, email: string) {
+    c.header('Retry-After', String(retryAfterSeconds))
+    // The CSRF check let this request in with it.
+    const csrfToken = c.get('session').csrfToken ?? ''
+    return c.html(busySignup({ csrfToken, email, page: !isHtmx(c) }), 503)
+  }
+
   return new Hono<AppEnv>()
     .get('/signup', (c) => renderSignup(c, 200))
     .post('/signup', async (c) => {
@@ -53,35 +85,40 @@ export function signupRoutes({ recovery, hasher, throttle, credentialGate, newPa
       const parsed = signupForm.safeParse(form)
       const email = submittedText(form.email)
       if (!parsed.success) return renderSignup(c, 422, { email, fieldErrors: fieldErrors(parsed.error) })
-      // First: a form from a session that has ended is refused here, before any budget is spent.
-      const state = await c.get('session').load()
 
-      // Every sign-up attempt spends the client's per-IP attempt budget before
-      // any expensive work (the strength estimate, the breach lookup, bcrypt),
-      // so sign-ups cannot burn CPU or fill inboxes in bulk. A refused
-      // password clears the email's own count: retrying with a better one is
-      // not guessing.
       const requestId = c.get('requestId')
       const ip = clientIpOf(c)
-      const verdict = await throttle.reserve(ip, parsed.data.email)
-      if (!verdict.allowed) {
-        audit('signup_failure', { requestId, ip, reason: 'throttled' })
-        c.header('Retry-After', String(verdict.retryAfterSeconds))
-        return renderSignup(c, 429, { email, error: SIGNUP_THROTTLED })
-      }
       const signal = c.req.raw.signal
-      let checked: { passwordHash: string } | { problem: string }
+      let checked: { passwordHash: string } | { problem: string } | { retryAfterSeconds: number }
       try {
+        // The bound comes first: a sign-up refused for load costs no Redis command.
         checked = await credentialGate.run(async () => {
-          const problem = await newPasswordCheck(parsed.data.password, parsed.data.email)
-          return problem ? { problem } : { passwordHash: await hasher.hash(parsed.data.password, { signal }) }
+          // A form from a session that has ended is refused here, before any budget is spent.
+          await c.get('session').load()
+          // Every sign-up attempt spends the client's per-IP attempt budget before
+          // any expensive work (the strength estimate, the breach lookup, bcrypt),
+          // so sign-ups cannot burn CPU or fill inboxes in bulk. A refused
+          // password clears the email's own count: retrying with a better one is
+          // not guessing.
+          const verdict = await throttle.reserve(ip, parsed.data.email)
+          if (!verdict.allowed) return { retryAfterSeconds: verdict.retryAfterSeconds }
+          try {
+            const problem = await newPasswordCheck(parsed.data.password, parsed.data.email)
+            return problem ? { problem } : { passwordHash: await hasher.hash(parsed.data.password, { signal }) }
+          } catch (error) {
+            await throttle.release(ip, parsed.data.email, 'undo').catch(() => {})
+            throw error
+          }
         })
       } catch (error) {
-        await throttle.release(ip, parsed.data.email, 'undo').catch(() => {})
         if (!(error instanceof OverloadedError || signal.aborted)) throw error
         audit('signup_failure', { requestId, ip, reason: 'busy' })
-        c.header('Retry-After', String(error instanceof OverloadedError ? error.retryAfterSeconds : 2))
-        return renderSignup(c, 503, { email, error: SIGNUP_BUSY })
+        return renderBusy(c, error instanceof OverloadedError ? error.retryAfterSeconds : 2, email)
+      }
+      if ('retryAfterSeconds' in checked) {
+        audit('signup_failure', { requestId, ip, reason: 'throttled' })
+        c.header('Retry-After', String(checked.retryAfterSeconds))
+        return renderSignup(c, 429, { email, error: SIGNUP_THROTTLED })
       }
       if ('problem' in checked) {
         await throttle.release(ip, parsed.data.email, 'spent')
@@ -92,6 +129,7 @@ export function signupRoutes({ recovery, hasher, throttle, credentialGate, newPa
       // The same work and the same answer for a new and a registered address:
       // the queue decides, after the answer, whether to create the account or
       // tell the address's owner someone tried.
+      const state = await c.get('session').load()
       await recovery.rememberSignup(state.id, parsed.data.email)
       // Queued last, so the worker's work cannot overlap this answer.
       await recovery.requestSignup({ email: parsed.data.email, passwordHash: checked.passwordHash, ip, requestId })

@@ -1,0 +1,17 @@
+import type { Child } from 'hono/jsx'
+import { Layout } from '../layout.tsx'
+
+/**
+ * A form refused for load (503), on a page drawn without the session: no
+ * panel, and the nav of a page that does not look at it. Its token is the one
+ * the refused request carried, so the refusal costs no Redis command however
+ * many arrive at once.
+ */
+export function BusyPage({ title, csrfToken, children }: { title: string; csrfToken: string; children: Child }) {
+  return (
+    <Layout title={title} loggedIn={null} csrfToken={csrfToken}>
+      <h1>{title}</h1>
+      {children}
+    </Layout>
+  )
+}
