@@ -14,6 +14,7 @@ import type { PasswordHasher } from '../auth/password-hasher.ts'
 import type { UserRepository } from '../db/users.ts'
 import { clientIpOf } from '../http/client-ip.ts'
 import { readForm } from '../http/form.ts'
+import { gateOptions } from '../http/gate-options.ts'
 import { isHtmx, redirect, renderForm } from '../http/htmx.ts'
 import { requireUser, type SignedIn } from '../http/require-user.ts'
 import type { AccountRecovery } from '../recovery/account-recovery.ts'
@@ -186,7 +187,7 @@ export function accountRoutes({
           const problem = await newPasswordCheck(new_password, user.email)
           if (problem) return { ok: true as const, problem }
           return { ok: true as const, problem: null, hash: await hasher.hash(new_password, { signal }) }
-        })
+        }, gateOptions(c))
       } catch (error) {
         if (!(error instanceof OverloadedError || signal.aborted)) throw error
         c.header('Retry-After', String(error instanceof OverloadedError ? error.retryAfterSeconds : 2))

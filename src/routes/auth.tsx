@@ -12,6 +12,7 @@ import { OverloadedError } from '../auth/overloaded.ts'
 import type { SecondFactors } from '../auth/second-factors.ts'
 import { clientIpOf } from '../http/client-ip.ts'
 import { readForm } from '../http/form.ts'
+import { gateOptions } from '../http/gate-options.ts'
 import { isHtmx, redirect, renderForm } from '../http/htmx.ts'
 import { safeNextPath } from '../http/next-path.ts'
 import { viewTemplate } from '../http/view-template.ts'
@@ -145,7 +146,7 @@ export function authRoutes({
             knownDeviceId: devices.knownDeviceId(deviceCookie, parsed.data.email),
           })
           return { proof, outcome }
-        })
+        }, gateOptions(c))
       } catch (error) {
         // Refused for load, or its client left while it waited: either way nobody's password was judged.
         if (error instanceof OverloadedError || c.req.raw.signal.aborted) {

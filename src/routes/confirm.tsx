@@ -10,6 +10,7 @@ import { fieldErrors, loginForm } from '../auth/forms.ts'
 import { OverloadedError } from '../auth/overloaded.ts'
 import { clientIpOf } from '../http/client-ip.ts'
 import { readForm } from '../http/form.ts'
+import { gateOptions } from '../http/gate-options.ts'
 import { redirect } from '../http/htmx.ts'
 import { requireUser } from '../http/require-user.ts'
 import { ServiceUnavailableError } from '../unavailable.ts'
@@ -53,11 +54,13 @@ export function confirmRoutes({ authenticator, credentialGate, devices, audit, p
       const userId = signedIn.user.id
       let outcome: Awaited<ReturnType<Authenticator['verifyPassword']>>
       try {
-        outcome = await credentialGate.run(() =>
-          authenticator.verifyPassword(signedIn.user.email, parsed.data.password, ip, {
-            signal: c.req.raw.signal,
-            knownDeviceId: devices.knownDeviceId(getCookie(c, DEVICE_COOKIE), signedIn.user.email),
-          }),
+        outcome = await credentialGate.run(
+          () =>
+            authenticator.verifyPassword(signedIn.user.email, parsed.data.password, ip, {
+              signal: c.req.raw.signal,
+              knownDeviceId: devices.knownDeviceId(getCookie(c, DEVICE_COOKIE), signedIn.user.email),
+            }),
+          gateOptions(c),
         )
       } catch (error) {
         if (error instanceof OverloadedError || c.req.raw.signal.aborted) {

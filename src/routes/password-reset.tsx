@@ -13,6 +13,7 @@ import type { SecondFactors } from '../auth/second-factors.ts'
 import type { AttemptThrottle } from '../auth/throttle.ts'
 import { clientIpOf } from '../http/client-ip.ts'
 import { readForm } from '../http/form.ts'
+import { gateOptions } from '../http/gate-options.ts'
 import { redirect, renderForm } from '../http/htmx.ts'
 import type { AccountRecovery } from '../recovery/account-recovery.ts'
 import type { SecurityNotices } from '../recovery/notices.ts'
@@ -167,7 +168,7 @@ export function passwordResetRoutes(deps: PasswordResetDeps) {
         checked = await credentialGate.run(async () => {
           const problem = await newPasswordCheck(parsed.data.password, user.email)
           return problem ? { problem } : { passwordHash: await hasher.hash(parsed.data.password, { signal }) }
-        })
+        }, gateOptions(c))
       } catch (error) {
         if (!(error instanceof OverloadedError || signal.aborted)) throw error
         c.header('Retry-After', String(error instanceof OverloadedError ? error.retryAfterSeconds : 2))

@@ -11,6 +11,7 @@ import type { PasswordHasher } from '../auth/password-hasher.ts'
 import type { AttemptThrottle } from '../auth/throttle.ts'
 import { clientIpOf } from '../http/client-ip.ts'
 import { readForm } from '../http/form.ts'
+import { gateOptions } from '../http/gate-options.ts'
 import { isHtmx, redirect, renderForm } from '../http/htmx.ts'
 import { viewTemplate } from '../http/view-template.ts'
 import type { AccountRecovery } from '../recovery/account-recovery.ts'
@@ -109,7 +110,7 @@ export function signupRoutes({ recovery, hasher, throttle, credentialGate, newPa
             await throttle.release(ip, parsed.data.email, 'undo').catch(() => {})
             throw error
           }
-        })
+        }, gateOptions(c))
       } catch (error) {
         if (!(error instanceof OverloadedError || signal.aborted)) throw error
         audit('signup_failure', { requestId, ip, reason: 'busy' })
