@@ -23,7 +23,7 @@ export type LoadResult = {
   /** Responses that were not 2xx or 3xx. */
   badStatus: number
   socketErrors: number
-  /** Answers by status (303, 429, 503, other); counted in flood mode only. */
+  /** Answers by status (303, 403, 429, 503, other); counted in flood mode only. */
   statuses?: Record<string, number>
   /** CPU the load generator used (user + system), in ms (autocannon: the whole bench process meanwhile). */
   generatorCpuMs: number
@@ -140,7 +140,7 @@ export function autocannonGenerator(): LoadGenerator {
       })
       let requests = 0
       let badStatus = 0
-      const statuses: Record<string, number> = { 303: 0, 429: 0, 503: 0, other: 0 }
+      const statuses: Record<string, number> = { 303: 0, 403: 0, 429: 0, 503: 0, other: 0 }
       for (const [status, { count }] of Object.entries(result.statusCodeStats)) {
         requests += Number(count)
         if (Number(status) >= 400) badStatus += Number(count)

@@ -8,7 +8,7 @@ export type FloodResult = {
   clients: number
   accounts: number
   seconds: number
-  /** Answers by status: 303 (logged in), 429, 503, other. */
+  /** Answers by status: 303 (logged in), 403, 429, 503, other. */
   statuses: Record<string, number>
   socketErrors: number
   loginsPerSecond: number

@@ -52,7 +52,7 @@ end
 -- (parsed) when it defines response(), which costs CPU in the other modes.
 local thread
 if mode == "flood" then
-  counts = { s303 = 0, s429 = 0, s503 = 0, other = 0 }
+  counts = { s303 = 0, s403 = 0, s429 = 0, s503 = 0, other = 0 }
   function setup(t) thread = t end
   function response(status)
     local key = "s" .. status
@@ -66,7 +66,8 @@ function done(summary, latency, requests)
   local statuses = ""
   if thread then
     local c = thread:get("counts")
-    statuses = string.format(',"statuses":{"303":%d,"429":%d,"503":%d,"other":%d}', c.s303, c.s429, c.s503, c.other)
+    statuses = string.format(',"statuses":{"303":%d,"403":%d,"429":%d,"503":%d,"other":%d}',
+      c.s303, c.s403, c.s429, c.s503, c.other)
   end
   io.write(string.format(
     'BENCH_RESULT {"requests":%d,"durationUs":%d,"p50Us":%d,"p99Us":%d,"statusErrors":%d,"socketErrors":%d%s}\n',
