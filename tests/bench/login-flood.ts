@@ -25,19 +25,20 @@ export type FloodResult = {
 }
 
 /*
- * Spread over this many accounts, 1,000 clients put about 50 attempts in
- * flight per account at most: under the per-account cap of 100
- * (LOGIN_MAX_FAILURES_PER_ACCOUNT counts attempts as they start, and NIST
- * allows no more than 100), which a flood on a single account would reach
- * and be answered 429 by design, so the figures would measure that cap.
+ * Spread over accounts as a crowd of real users would be: the per-account cap
+ * (LOGIN_MAX_FAILURES_PER_ACCOUNT, at most 100 as NIST allows) counts each
+ * attempt as it starts, so a flood on one account measures that cap, which
+ * refuses it with 429 by design, once more than 100 are in flight at once.
+ * 50 clients per account stay under it whatever LOGIN_MAX_CONCURRENT lets in.
  */
 const ACCOUNTS = 20
 const ACCOUNT = (i: number) => `flood${i}@example.com`
 
 /**
  * The login flood: `clients` connections POST correct logins in a tight loop
- * for `seconds`, each request with a session and CSRF token of its own,
- * spread over ACCOUNTS accounts; then one fresh client logs in.
+ * for `seconds`, ignoring Retry-After, with as many sessions (each with its
+ * CSRF token) rotated over the requests, spread over ACCOUNTS accounts; then
+ * one fresh client logs in.
  */
 export async function loginFlood({
   app,

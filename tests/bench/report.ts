@@ -203,7 +203,7 @@ function floodSummary(flood: FloodResult): string {
   const { cpu } = flood
   const share = (ms: number) => `${((ms / (flood.seconds * 1000)) * 100).toFixed(0)}%`
   return [
-    `Login flood: ${flood.clients.toLocaleString('en-US')} clients POSTing correct logins in a tight loop for ${fixed(flood.seconds, 1)} s, over ${flood.accounts} accounts, each request with its own session and CSRF token:`,
+    `Login flood: ${flood.clients.toLocaleString('en-US')} clients POSTing correct logins in a tight loop for ${fixed(flood.seconds, 1)} s, with as many sessions, over ${flood.accounts} accounts:`,
     `**${fixed(flood.loginsPerSecond, 1)} logins/s** succeeded; answers: ${count('303')} × 303, ${count('503')} × 503, ${count('429')} × 429, ${count('403')} × 403 (a session that had logged in already: a login ends the session it came from), ${count('other')} other, ${flood.socketErrors} socket errors (${rate(flood.answersPerSecond)} answers/s, p99 ${fixed(flood.p99Ms, 0)} ms).`,
     `CPU during it (of one core): the app ${share(cpu.appMs)} (main thread ${share(cpu.mainThreadMs)}, bcrypt workers ${share(cpu.workersMs)}, the runtime's own threads the rest), the load generator ${share(cpu.generatorMs)}.`,
     `A fresh client's login right after it (GET / for a session, then POST /login): ${flood.freshLogin.status} in ${fixed(flood.freshLogin.ms, 0)} ms.`,

@@ -374,6 +374,7 @@ async function main(): Promise<BenchResults> {
   if (selected.has('login-flood')) {
     log(`login flood: ${options.floodClients} clients for ${options.floodSeconds} s`)
     if (pinned) pin(app.pid, ALL_CPUS)
+    resetPeakRss(app.pid)
     flood = await loginFlood({
       app,
       base,
@@ -384,6 +385,7 @@ async function main(): Promise<BenchResults> {
       sessionsFile: join(work, 'flood-sessions.txt'),
     })
     if (pinned) pin(app.pid, SERVER_CPU!)
+    peaks.push(peakRss(app.pid))
     log(
       `login flood: ${flood.loginsPerSecond.toFixed(1)} logins/s, answers ${JSON.stringify(flood.statuses)}, fresh login ${flood.freshLogin.status} in ${flood.freshLogin.ms.toFixed(0)} ms`,
     )
