@@ -51,16 +51,30 @@ class Watchdog {
   #nextToFail = 0
   #inFlight = 0
   #timer: ReturnType<typeof setInterval> | undefined
+  readonly #batches = new WeakMap<object, boolean>()
 
   constructor(limitMs: number, failFastWhenHung: boolean) {
     this.#limitMs = limitMs
     this.#failFastWhenHung = failFastWhenHung
   }
 
-  /** Tracks a command about to be sent; false when it was refused instead. */
-  admit(command: Watched): boolean {
+  /**
+   * Tracks a command about to be sent; false when it was refused instead.
+   * The commands of one pipeline (`batch`: an auto-pipelined tick, a MULTI)
+   * are admitted or refused together, by the verdict on the first of them.
+   * ioredis writes a pipeline only once every command in it has been written:
+   * one refused in the middle would leave the others queued for replies that
+   * never come (wedging the client, or handing later commands the replies of
+   * others), and a transaction must not run with some of its commands missing.
+   */
+  admit(command: Watched, batch?: object): boolean {
     if (command[watched]) return true
-    if (this.#inFlight >= MAX_IN_FLIGHT || (this.#failFastWhenHung && this.#hung())) {
+    let admitted = batch === undefined ? undefined : this.#batches.get(batch)
+    if (admitted === undefined) {
+      admitted = this.#inFlight < MAX_IN_FLIGHT && !(this.#failFastWhenHung && this.#hung())
+      if (batch !== undefined) this.#batches.set(batch, admitted)
+    }
+    if (!admitted) {
       command.reject(new Error('Redis is not answering'))
       return false
     }
@@ -119,6 +133,11 @@ class Watchdog {
   }
 }
 
+/** The pipeline a command is sent as part of: ioredis passes each pipeline's commands a stream of its own. */
+function pipelineOf(stream: unknown): object | undefined {
+  return stream && typeof stream === 'object' && (stream as { isPipeline?: boolean }).isPipeline ? stream : undefined
+}
+
 class WatchedRedis extends Redis {
   readonly #watchdog: Watchdog
 
@@ -130,7 +149,7 @@ class WatchedRedis extends Redis {
   }
 
   override sendCommand(command: Command, stream?: Parameters<Redis['sendCommand']>[1]): unknown {
-    if (!this.#watchdog.admit(command)) return command.promise
+    if (!this.#watchdog.admit(command, pipelineOf(stream))) return command.promise
     return super.sendCommand(command, stream)
   }
 }
@@ -145,7 +164,7 @@ class WatchedCluster extends Cluster {
   }
 
   override sendCommand(command: Command, stream?: Parameters<Cluster['sendCommand']>[1], node?: unknown): unknown {
-    if (!this.#watchdog.admit(command)) return command.promise
+    if (!this.#watchdog.admit(command, pipelineOf(stream))) return command.promise
     return super.sendCommand(command, stream, node)
   }
 }

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'bun:test'
 import { Cluster, Redis } from 'ioredis'
 import { parseEnv } from '../../src/env.ts'
-import { createRedis } from '../../src/redis/client.ts'
+import { connectRedis, createRedis } from '../../src/redis/client.ts'
 
 const redisConfig = (env: Record<string, string>) => parseEnv({ NODE_ENV: 'test', ...env }).redis
 
@@ -47,5 +47,31 @@ describe('createRedis', () => {
     expect((client as Redis).options.commandTimeout).toBeUndefined()
     expect((client as Redis).options.tls).toBeUndefined()
     expect(client.status).toBe('wait')
+  })
+})
+
+describe('the bound on commands in flight', () => {
+  test('more commands in one tick than the bound: every answer reaches its own command, and the client keeps working', async () => {
+    const client = createRedis(redisConfig({ REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379' }))
+    await connectRedis(client, { log: () => {} })
+    const prefix = `inflight-test:${crypto.randomUUID()}:`
+    try {
+      const keys = Array.from({ length: 1500 }, (_, i) => `${prefix}${i}`)
+      await client.mset(...keys.flatMap((key, i) => [key, `value ${i}`]))
+      // Issued in one tick, these go out as one auto-pipelined batch, more than the 1,000 allowed in flight.
+      const answers = await Promise.allSettled(keys.map((key) => client.get(key)))
+      const wrong = answers.filter((answer, i) => answer.status === 'fulfilled' && answer.value !== `value ${i}`)
+      expect(wrong).toHaveLength(0)
+      // A batch is sent or refused whole: never some of its commands queued for replies that do not come.
+      const refused = answers.filter((answer) => answer.status === 'rejected').length
+      expect([0, keys.length]).toContain(refused)
+      const later = await Promise.allSettled(keys.slice(0, 10).map((key) => client.get(key)))
+      expect(later.map((answer) => (answer.status === 'fulfilled' ? answer.value : 'refused'))).toEqual(
+        keys.slice(0, 10).map((_, i) => `value ${i}`),
+      )
+    } finally {
+      await client.del(...Array.from({ length: 1500 }, (_, i) => `${prefix}${i}`)).catch(() => {})
+      client.disconnect()
+    }
   })
 })
