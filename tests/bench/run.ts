@@ -6,7 +6,7 @@
  */
 
 import { randomBytes } from 'node:crypto'
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { availableParallelism, cpus, tmpdir, totalmem } from 'node:os'
 import { join, resolve } from 'node:path'
 import { Redis } from 'ioredis'
@@ -45,6 +45,15 @@ const ROOT = resolve(import.meta.dir, '../..')
 const MYSQL_URL = process.env.BENCH_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306'
 const work = mkdtempSync(join(tmpdir(), 'taproom-bench-'))
 const log = (message: string) => console.error(`[bench] ${message}`)
+
+/* What `npm start` sets before `bun src/server.ts` (JavaScriptCore's GC options): the bench runs the app as npm start does. */
+const START_SCRIPT: string = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).scripts.start
+const START_ENV = Object.fromEntries(
+  [...START_SCRIPT.slice(0, START_SCRIPT.indexOf('bun ')).matchAll(/(\w+)=(\S+)/g)].map(([, name, value]) => [
+    name!,
+    value!,
+  ]),
+)
 
 // The server gets CPU 0 to itself; the load generator, Redis and this script
 // share CPU 1. Logins may use every core, since bcrypt runs on worker threads.
@@ -103,6 +112,7 @@ async function main(): Promise<BenchResults> {
     cwd: ROOT,
     logFile: join(work, 'app.log'),
     env: {
+      ...START_ENV,
       PATH: process.env.PATH ?? '/usr/bin:/bin',
       HOME: process.env.HOME ?? work,
       NODE_ENV: 'production',
