@@ -122,8 +122,14 @@ export const peakRss = (pid: number) => statusField(pid, 'VmHWM')
 /** Resident memory now (VmRSS) in bytes. */
 export const currentRss = (pid: number) => statusField(pid, 'VmRSS')
 
-/** Restarts VmHWM from the current RSS; false where the kernel does not allow it. */
+const peaksBeforeReset = new Map<number, number>()
+
+/** The highest resident memory since the process started, in bytes: VmHWM now, or as it stood before a reset. */
+export const peakRssSinceStart = (pid: number) => Math.max(peaksBeforeReset.get(pid) ?? 0, peakRss(pid))
+
+/** Restarts VmHWM from the current RSS (noting the peak so far for peakRssSinceStart); false where the kernel does not allow it. */
 export function resetPeakRss(pid: number): boolean {
+  peaksBeforeReset.set(pid, peakRssSinceStart(pid))
   try {
     writeFileSync(`/proc/${pid}/clear_refs`, '5')
     return true

@@ -28,8 +28,9 @@ export type Target = { label: string; met: boolean; measured: string }
 export type PeerResults = {
   runtime: string
   scenarios: Partial<Record<ScenarioName, ScenarioResult>>
-  /** VmRSS when idle after start-up, in bytes. */
+  /** VmRSS when idle after start-up (and the session pools' page views), before any login, in bytes. */
   restRssBytes: number
+  /** The highest RSS from start to stop, in bytes. */
   peakRssBytes: number
 }
 
@@ -42,8 +43,11 @@ export type BenchResults = {
   sessionMemory: SessionMemory | null
   loginFlood: FloodResult | null
   leakCheck: LeakCheck | null
-  /** VmRSS of the app when idle after start-up, in bytes. */
+  /** VmRSS of the app when idle after start-up (and the session pools' page views), before any login, in bytes. */
   restRssBytes: number
+  /** VmRSS of the app 2 s after the sanity check's login, in bytes. */
+  afterLoginsRssBytes: number
+  /** The app's highest RSS from start to stop (warm-ups and every phase included), in bytes. */
   peakRssBytes: number
   peer: PeerResults | null
   /** Where the app's main thread spent its CPU, when run with --cpu-prof. */
@@ -156,11 +160,11 @@ export function markdown(results: BenchResults): string {
     )
   }
   lines.push(
-    `RSS of the app at rest (idle after start-up): ${mb(results.restRssBytes)} MB; peak over the whole bench: ${mb(results.peakRssBytes)} MB.`,
+    `RSS of the app at rest (idle after start-up and ${Number(results.setup.sessionPool) * 2} page views, before any login): ${mb(results.restRssBytes)} MB; after its first login: ${mb(results.afterLoginsRssBytes)} MB; peak over the whole bench (from start to stop, warm-ups and every phase included): ${mb(results.peakRssBytes)} MB.`,
   )
   if (results.peer)
     lines.push(
-      `RSS of the peer at rest: ${mb(results.peer.restRssBytes)} MB; peak over its scenarios: ${mb(results.peer.peakRssBytes)} MB.`,
+      `RSS of the peer at rest (before any login): ${mb(results.peer.restRssBytes)} MB; peak from start to stop: ${mb(results.peer.peakRssBytes)} MB.`,
     )
   const bound = results.scenarios['redis-bound']?.rps
   if (bound && ceiling) {

@@ -21,6 +21,7 @@ import {
   currentRss,
   freePort,
   peakRss,
+  peakRssSinceStart,
   pin,
   resetPeakRss,
   start,
@@ -164,10 +165,12 @@ async function main(): Promise<BenchResults> {
   const loginFile = join(work, 'login-sessions.txt')
   const pagePool = await sessionPool(base, options.poolSize, pageFile)
   const loginPool = await sessionPool(base, options.poolSize, loginFile)
-  await sanityCheck(base, pagePool[0]!, loginPool[loginPool.length - 1]!)
-  // At rest: idle after start-up and the few hundred requests above.
+  // At rest: idle after start-up and the few hundred page views above, before any login.
   await Bun.sleep(2000)
   const appRestRss = currentRss(app.pid)
+  await sanityCheck(base, pagePool[0]!, loginPool[loginPool.length - 1]!)
+  await Bun.sleep(2000)
+  const appAfterLoginsRss = currentRss(app.pid)
 
   let peer: Child | undefined
   let peerBase = ''
@@ -197,9 +200,9 @@ async function main(): Promise<BenchResults> {
     await waitUntil('the peer', () => answers(`${peerBase}/`), { child: peer })
     peerPagePool = await sessionPool(peerBase, options.poolSize, peerPageFile, PEER_SESSION)
     const peerLoginPool = await sessionPool(peerBase, options.poolSize, peerLoginFile, PEER_SESSION)
-    await peerSanityCheck(peerBase, peerPagePool[0]!, peerLoginPool[peerLoginPool.length - 1]!)
     await Bun.sleep(2000)
     peerRestRss = currentRss(peer.pid)
+    await peerSanityCheck(peerBase, peerPagePool[0]!, peerLoginPool[peerLoginPool.length - 1]!)
   } else if (options.peer) {
     log('node not found: the peer is left out')
   }
@@ -215,7 +218,6 @@ async function main(): Promise<BenchResults> {
 
   const scenarios: BenchResults['scenarios'] = {}
   const peerScenarios: PeerResults['scenarios'] = {}
-  const peaks: number[] = []
   type Run = (seconds: number) => Promise<LoadResult>
   /** One measured run: its figures, the server CPU it took and its peak RSS (from a reset VmHWM when the kernel allows). */
   const runOnce = async (target: Child, run: Run, seconds: number) => {
@@ -250,7 +252,6 @@ async function main(): Promise<BenchResults> {
         ? notes
         : [notes, 'peak RSS is since start (VmHWM could not be reset)'].filter(Boolean).join('; '),
     }
-    if (target === app) peaks.push(scenario.peakRssBytes)
     if (target === peer) peerScenarios[name] = scenario
     else scenarios[name] = scenario
     log(
@@ -395,7 +396,6 @@ async function main(): Promise<BenchResults> {
       sessionsFile: join(work, 'flood-sessions.txt'),
     })
     if (pinned) pin(app.pid, SERVER_CPU!)
-    peaks.push(peakRss(app.pid))
     log(
       `login flood: ${flood.loginsPerSecond.toFixed(1)} logins/s, answers ${JSON.stringify(flood.statuses)}, fresh login ${flood.freshLogin.status} in ${flood.freshLogin.ms.toFixed(0)} ms`,
     )
@@ -415,7 +415,6 @@ async function main(): Promise<BenchResults> {
         sessionsFile: pageFile,
       })
       runs.push({ rps: result.rps, peakRssBytes: peakRss(app.pid), rssAfterBytes: currentRss(app.pid) })
-      peaks.push(runs[i]!.peakRssBytes)
     }
     leakCheck = { runs, growth: Math.max(0, runs[2]!.peakRssBytes / runs[0]!.peakRssBytes - 1) }
   }
@@ -430,10 +429,11 @@ async function main(): Promise<BenchResults> {
             : `Node ${Bun.spawnSync([peerRuntime!, '--version']).stdout.toString().trim()}`,
         scenarios: peerScenarios,
         restRssBytes: peerRestRss,
-        peakRssBytes: Math.max(0, ...Object.values(peerScenarios).map((scenario) => scenario.peakRssBytes)),
+        peakRssBytes: peakRssSinceStart(peer.pid),
       }
     : null
   if (peer) await stop(peer)
+  const appPeakRss = peakRssSinceStart(app.pid)
   const appExit = await stop(app)
   if (appExit !== 0) log(`the app exited with code ${appExit} on SIGTERM (see ${join(work, 'app.log')})`)
 
@@ -463,7 +463,8 @@ async function main(): Promise<BenchResults> {
     loginFlood: flood,
     leakCheck,
     restRssBytes: appRestRss,
-    peakRssBytes: Math.max(0, ...peaks),
+    afterLoginsRssBytes: appAfterLoginsRss,
+    peakRssBytes: appPeakRss,
     peer: peerResults,
     profile: options.cpuProfile ? summarizeProfile(profileDir, ROOT) : null,
   }
