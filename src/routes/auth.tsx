@@ -21,7 +21,7 @@ import type { SecurityNotices } from '../recovery/notices.ts'
 import { LOGGED_OUT_NOTICE, type ProofStart } from '../session/request-session.ts'
 import { ServiceUnavailableError } from '../unavailable.ts'
 import { Layout } from '../views/layout.tsx'
-import { BusyPage } from '../views/pages/busy.tsx'
+import { busyMarkup } from '../views/pages/busy.tsx'
 import { LoginForm, type LoginFormProps, LoginPage } from '../views/pages/login.tsx'
 import { LogoutPage } from '../views/pages/logout.tsx'
 
@@ -72,18 +72,13 @@ const busyLogin = viewTemplate<BusyLoginProps, 'csrf' | 'email' | 'next'>({
     email: slots.email,
     next: like.next ? slots.next : like.next,
   }),
-  render: ({ page, ...props }) => {
-    const form = <LoginForm {...props} error={LOGIN_BUSY} />
-    return String(
-      page ? (
-        <BusyPage title="Log In" csrfToken={props.csrfToken}>
-          {form}
-        </BusyPage>
-      ) : (
-        form
-      ),
-    )
-  },
+  render: ({ page, ...props }) =>
+    busyMarkup({
+      page,
+      title: 'Log In',
+      csrfToken: props.csrfToken,
+      form: <LoginForm {...props} error={LOGIN_BUSY} />,
+    }),
 })
 
 /** Log in and log out: GET/POST /login, GET/POST /logout. */

@@ -16,7 +16,7 @@ import { isHtmx, redirect, renderForm } from '../http/htmx.ts'
 import { viewTemplate } from '../http/view-template.ts'
 import type { AccountRecovery } from '../recovery/account-recovery.ts'
 import { tokenHash } from '../recovery/one-time-tokens.ts'
-import { BusyPage } from '../views/pages/busy.tsx'
+import { busyMarkup } from '../views/pages/busy.tsx'
 import { DeadLinkPage, InboxNotice, InboxNoticePage } from '../views/pages/recovery.tsx'
 import { EmailConfirmedPage, SignupForm, type SignupFormProps, SignupPage } from '../views/pages/signup.tsx'
 
@@ -43,18 +43,13 @@ const busySignup = viewTemplate<BusySignupProps, 'csrf' | 'email'>({
   shape: ({ page }) => String(page),
   slots: ({ csrfToken, email }) => ({ csrf: csrfToken, email }),
   withSlots: (like, slots) => ({ ...like, csrfToken: slots.csrf, email: slots.email }),
-  render: ({ page, ...props }) => {
-    const form = <SignupForm {...props} error={SIGNUP_BUSY} />
-    return String(
-      page ? (
-        <BusyPage title="Sign Up" csrfToken={props.csrfToken}>
-          {form}
-        </BusyPage>
-      ) : (
-        form
-      ),
-    )
-  },
+  render: ({ page, ...props }) =>
+    busyMarkup({
+      page,
+      title: 'Sign Up',
+      csrfToken: props.csrfToken,
+      form: <SignupForm {...props} error={SIGNUP_BUSY} />,
+    }),
 })
 
 /** Account creation: GET/POST /signup, and GET /verify-email/<token> from the mail it sends. */

@@ -15,3 +15,26 @@ export function BusyPage({ title, csrfToken, children }: { title: string; csrfTo
     </Layout>
   )
 }
+
+/** A busy answer's markup: to htmx (`page` false) the form alone, else the whole BusyPage around it. */
+export function busyMarkup({
+  page,
+  title,
+  csrfToken,
+  form,
+}: {
+  page: boolean
+  title: string
+  csrfToken: string
+  form: Child
+}): string {
+  return String(
+    page ? (
+      <BusyPage title={title} csrfToken={csrfToken}>
+        {form}
+      </BusyPage>
+    ) : (
+      form
+    ),
+  )
+}
