@@ -131,10 +131,9 @@ export function authRoutes({
       try {
         // The bound comes first: a login refused for load costs no Redis command.
         checked = await credentialGate.run(async () => {
-          // A form from a session that has ended is refused before the password is judged.
-          await session.confirmLive()
           // Taken before the password hash is read: a password change (or "log
           // out everywhere") that lands while this login is checked refuses it.
+          // A form from a session that has ended is refused here, before the password is judged.
           const proof = await session.startProof()
           const outcome = await authenticator.login(parsed.data.email, parsed.data.password, ip, {
             signal: c.req.raw.signal,

@@ -174,13 +174,13 @@ export class RedisSessionStore implements SessionStore {
     }
   }
 
-  touch(ref: SessionRef, options: TouchOptions): Promise<TouchResult> {
-    return this.#touch(ref, options.increment, options.consumeFlash, true)
+  async touch(ref: SessionRef, options: TouchOptions): Promise<TouchResult> {
+    return (await this.#touch(ref, options.increment, options.consumeFlash, true)).result
   }
 
-  async read(ref: SessionRef): Promise<StoredSession | null> {
-    const result = await this.#touch(ref, undefined, false, false)
-    return result.status === 'ok' ? result.session : null
+  async read(ref: SessionRef): Promise<{ session: StoredSession | null; now: number }> {
+    const { now, result } = await this.#touch(ref, undefined, false, false)
+    return { session: result.status === 'ok' ? result.session : null, now }
   }
 
   async #touch(
@@ -188,7 +188,7 @@ export class RedisSessionStore implements SessionStore {
     increment: 'beers' | undefined,
     consumeFlash: boolean,
     extend: boolean,
-  ): Promise<TouchResult> {
+  ): Promise<{ now: number; result: TouchResult }> {
     const { now, reply } = await this.#run('sessionTouch', this.#keysOf(ref), [
       String(this.#idleMs),
       String(this.#absoluteMs),
@@ -199,9 +199,9 @@ export class RedisSessionStore implements SessionStore {
       ref.id,
     ])
     const status = reply[0]
-    if (status === 'missing' || status === 'expired') return { status }
+    if (status === 'missing' || status === 'expired') return { now, result: { status } }
     const data = decodeFields(reply.slice(3) as string[])
-    return { status: 'ok', session: { ...data, id: ref.id, expiresAt: now + Number(reply[2]) } }
+    return { now, result: { status: 'ok', session: { ...data, id: ref.id, expiresAt: now + Number(reply[2]) } } }
   }
 
   async take(ref: SessionRef): Promise<SessionData | null> {

@@ -59,8 +59,8 @@ export interface SessionStore {
   signIn(ref: Required<SessionRef>, data: NewSessionData, options: SignInOptions): Promise<SignInResult>
   /** A page view: slides the idle expiry when due, counts, takes the flash. */
   touch(ref: SessionRef, options: TouchOptions): Promise<TouchResult>
-  /** A plain read: extends, counts and consumes nothing. */
-  read(ref: SessionRef): Promise<StoredSession | null>
+  /** A plain read: extends, counts and consumes nothing. `now` is the store's clock when it ran. */
+  read(ref: SessionRef): Promise<{ session: StoredSession | null; now: number }>
   /** Reads and deletes at once: nothing written in between is lost or resurrected. */
   take(ref: SessionRef): Promise<SessionData | null>
   /** Sets fields (and, with `proof`, the proof time to now) only while the session exists. */
