@@ -20,11 +20,13 @@ import type {
 
 /*
  * How long after sending a script Redis may still run it. The client gives up
- * on a command after a second (see redis/client.ts); the gap of a tenth of that
- * covers a reply still on its way, so whatever the app answered 503 for, Redis
- * refuses to apply.
+ * on a command after a second (see redis/client.ts); the gap of half that
+ * covers a reply already sent but not yet read, so whatever the app answered
+ * 503 for, Redis refuses to apply. When a frozen Redis resumes, thousands of
+ * replies arrive at once and the client's check may run between two reads of
+ * them: a gap of a tenth of a second let pours answered 503 be counted.
  */
-const WRITE_WINDOW_MS = 900
+const WRITE_WINDOW_MS = 500
 
 type Reply = (string | number)[]
 type Script = (keys: number, ...args: string[]) => Promise<Reply>
