@@ -2,17 +2,27 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import { OverloadedError } from './overloaded.ts'
 
 const RETRY_AFTER_SECONDS = 2
+/*
+ * A client back early is held until a random moment in the half of
+ * Retry-After that follows it, never before. Refusals come in bursts (a whole
+ * flood at once), and held for exactly Retry-After the same clients came back
+ * in bursts too: every 2 s the bound filled at once, its logins were done in
+ * 1.3 s, and the bcrypt workers then sat idle, with a thousand clients
+ * waiting, until the next burst. Spread, they arrive all the time, and a slot
+ * is taken again within a millisecond of being freed.
+ */
+const HOLD_SPREAD = 0.5
 /* Clients remembered for their Retry-After; beyond it the longest-refused are forgotten first. */
 const MAX_REMEMBERED = 10_000
-
-/* One error for every refusal: a flood is refused thousands of times a second, and nobody reads their stack traces. */
-const FULL = new OverloadedError('Logging in', RETRY_AFTER_SECONDS)
 
 /**
  * Who asks (`client`, e.g. the session's public ID) and the request's
  * `signal`, so a client that left stops waiting.
  */
 export type GateOptions = { client?: string | null; signal?: AbortSignal }
+
+/** `retryAfterSeconds`: what a refusal tells the client (2 unless a test needs it shorter). */
+export type GateSettings = { retryAfterSeconds?: number }
 
 /**
  * One bound on the password work in flight (logins, sign-ups, password checks
@@ -23,20 +33,26 @@ export type GateOptions = { client?: string | null; signal?: AbortSignal }
  * check in a slot, taken before anything else: a refusal costs no Redis
  * command, so a flood of them cannot crowd out the logins let in.
  *
- * A client that comes back before its Retry-After is up waits it out first,
- * and is then let in or refused like anyone else. Clients that retry in a
+ * A client that comes back before its Retry-After is up waits it out first
+ * (and a little more, spread: see HOLD_SPREAD), and is then let in or refused
+ * like anyone else. Clients that retry in a
  * tight loop would otherwise keep the event loop busy refusing them, and that
  * CPU is what the logins let in need for bcrypt; a client that honours
  * Retry-After never waits.
  */
 export class CredentialGate {
   readonly #limit: number
+  readonly #holdMs: number
+  /* One error for every refusal: a flood is refused thousands of times a second, and nobody reads their stack traces. */
+  readonly #full: OverloadedError
   #inFlight = 0
   /** When each recently refused client may come back (performance.now()), oldest refusal first. */
   readonly #refusedUntil = new Map<string, number>()
 
-  constructor(limit: number) {
+  constructor(limit: number, { retryAfterSeconds = RETRY_AFTER_SECONDS }: GateSettings = {}) {
     this.#limit = Math.max(1, limit)
+    this.#holdMs = retryAfterSeconds * 1000
+    this.#full = new OverloadedError('Logging in', retryAfterSeconds)
   }
 
   get inFlight(): number {
@@ -52,7 +68,7 @@ export class CredentialGate {
     }
     if (this.#inFlight >= this.#limit) {
       if (client) this.#remember(client)
-      throw FULL
+      throw this.#full
     }
     if (client && until !== undefined) this.#refusedUntil.delete(client)
     this.#inFlight++
@@ -65,7 +81,7 @@ export class CredentialGate {
 
   #remember(client: string): void {
     this.#refusedUntil.delete(client)
-    this.#refusedUntil.set(client, performance.now() + RETRY_AFTER_SECONDS * 1000)
+    this.#refusedUntil.set(client, performance.now() + this.#holdMs * (1 + Math.random() * HOLD_SPREAD))
     if (this.#refusedUntil.size > MAX_REMEMBERED) {
       this.#refusedUntil.delete(this.#refusedUntil.keys().next().value!)
     }

@@ -1,0 +1,65 @@
+import { describe, expect, test } from 'bun:test'
+import { CredentialGate } from '../src/auth/credential-gate.ts'
+import { OverloadedError } from '../src/auth/overloaded.ts'
+
+const CLIENTS = 200
+
+/** Runs `client` through the gate, telling when it was judged (ms since `since`) and whether it was let in. */
+async function judged(gate: CredentialGate, client: string, since: number) {
+  try {
+    await gate.run(async () => {}, { client })
+    return { at: performance.now() - since, admitted: true }
+  } catch (error) {
+    if (!(error instanceof OverloadedError)) throw error
+    return { at: performance.now() - since, admitted: false }
+  }
+}
+
+describe('CredentialGate', () => {
+  test('clients refused together and back at once are held past Retry-After, and judged spread over the half after it', async () => {
+    const gate = new CredentialGate(1, { retryAfterSeconds: 1 })
+    const { promise: busy, resolve: free } = Promise.withResolvers<void>()
+    const holder = gate.run(() => busy)
+    const clients = Array.from({ length: CLIENTS }, (_, i) => `client-${i}`)
+
+    const refused = await Promise.all(clients.map((client) => judged(gate, client, performance.now())))
+    expect(refused.every(({ admitted }) => !admitted)).toBe(true)
+
+    // Every client comes straight back, as a flood that ignores Retry-After does.
+    const back = performance.now()
+    const again = await Promise.all(clients.map((client) => judged(gate, client, back)))
+    free()
+    await holder
+
+    const times = again.map(({ at }) => at).sort((a, b) => a - b)
+    expect(again.every(({ admitted }) => !admitted)).toBe(true)
+    expect(times[0]!).toBeGreaterThanOrEqual(990)
+    expect(times.at(-1)!).toBeLessThan(1500 + 250)
+    // Held for exactly Retry-After they all came back within a few milliseconds of each other,
+    // and slots freed between such bursts stayed empty.
+    expect(times.at(-1)! - times[0]!).toBeGreaterThan(300)
+    const busiestTenth = Math.max(
+      ...[0, 1, 2, 3, 4, 5, 6, 7, 8, 9].map(
+        (tenth) => times.filter((at) => at >= 1000 + tenth * 50 && at < 1000 + (tenth + 1) * 50).length,
+      ),
+    )
+    expect(busiestTenth).toBeLessThan(CLIENTS * 0.25)
+  })
+
+  test('a slot freed while held clients wait is taken by the next one judged', async () => {
+    const gate = new CredentialGate(1, { retryAfterSeconds: 1 })
+    const { promise: busy, resolve: free } = Promise.withResolvers<void>()
+    const holder = gate.run(() => busy)
+    const clients = Array.from({ length: 20 }, (_, i) => `client-${i}`)
+    await Promise.all(clients.map((client) => judged(gate, client, 0)))
+    const back = performance.now()
+    const again = Promise.all(clients.map((client) => judged(gate, client, back)))
+    free()
+    await holder
+    const results = await again
+    // The slot is free from the start: every held client is let in once its hold is over.
+    expect(results.every(({ admitted }) => admitted)).toBe(true)
+    expect(Math.min(...results.map(({ at }) => at))).toBeGreaterThanOrEqual(990)
+    expect(gate.inFlight).toBe(0)
+  })
+})
