@@ -62,4 +62,19 @@ describe('CredentialGate', () => {
     expect(Math.min(...results.map(({ at }) => at))).toBeGreaterThanOrEqual(990)
     expect(gate.inFlight).toBe(0)
   })
+
+  test('a client that honours Retry-After is judged at once, not held', async () => {
+    const gate = new CredentialGate(1, { retryAfterSeconds: 1 })
+    const { promise: busy, resolve: free } = Promise.withResolvers<void>()
+    const holder = gate.run(() => busy)
+    const clients = Array.from({ length: 20 }, (_, i) => `client-${i}`)
+    await Promise.all(clients.map((client) => judged(gate, client, 0)))
+    await Bun.sleep(1050)
+    const back = performance.now()
+    const again = await Promise.all(clients.map((client) => judged(gate, client, back)))
+    free()
+    await holder
+    expect(again.every(({ admitted }) => !admitted)).toBe(true)
+    expect(Math.max(...again.map(({ at }) => at))).toBeLessThan(100)
+  })
 })

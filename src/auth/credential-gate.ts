@@ -4,9 +4,9 @@ import { OverloadedError } from './overloaded.ts'
 const RETRY_AFTER_SECONDS = 2
 /*
  * A client back early is held until a random moment in the half of
- * Retry-After that follows it, never before. Refusals come in bursts (a whole
- * flood at once), and held for exactly Retry-After the same clients came back
- * in bursts too: every 2 s the bound filled at once, its logins were done in
+ * Retry-After that follows it (one that honours Retry-After is not held).
+ * Refusals come in bursts (a whole flood at once), and held for exactly
+ * Retry-After the same clients came back in bursts too: every 2 s the bound filled at once, its logins were done in
  * 1.3 s, and the bcrypt workers then sat idle, with a thousand clients
  * waiting, until the next burst. Spread, they arrive all the time, and a slot
  * is taken again within a millisecond of being freed.
@@ -64,7 +64,7 @@ export class CredentialGate {
     const until = client ? this.#refusedUntil.get(client) : undefined
     if (until !== undefined) {
       const early = until - performance.now()
-      if (early > 0) await sleep(early, undefined, { signal })
+      if (early > 0) await sleep(early + Math.random() * this.#holdMs * HOLD_SPREAD, undefined, { signal })
     }
     if (this.#inFlight >= this.#limit) {
       if (client) this.#remember(client)
@@ -81,7 +81,7 @@ export class CredentialGate {
 
   #remember(client: string): void {
     this.#refusedUntil.delete(client)
-    this.#refusedUntil.set(client, performance.now() + this.#holdMs * (1 + Math.random() * HOLD_SPREAD))
+    this.#refusedUntil.set(client, performance.now() + this.#holdMs)
     if (this.#refusedUntil.size > MAX_REMEMBERED) {
       this.#refusedUntil.delete(this.#refusedUntil.keys().next().value!)
     }
