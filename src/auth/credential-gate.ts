@@ -6,10 +6,11 @@ const RETRY_AFTER_SECONDS = 2
  * A client back early is held until a random moment in the half of
  * Retry-After that follows it (one that honours Retry-After is not held).
  * Refusals come in bursts (a whole flood at once), and held for exactly
- * Retry-After the same clients came back in bursts too: every 2 s the bound filled at once, its logins were done in
- * 1.3 s, and the bcrypt workers then sat idle, with a thousand clients
- * waiting, until the next burst. Spread, they arrive all the time, and a slot
- * is taken again within a millisecond of being freed.
+ * Retry-After the same clients came back in bursts too: every 2 s the bound
+ * filled at once, its logins were done in 1.3 s, and the bcrypt workers then
+ * sat idle, with a thousand clients waiting, until the next burst. Spread,
+ * they arrive all the time, and a slot is taken again within a millisecond of
+ * being freed.
  */
 const HOLD_SPREAD = 0.5
 /* Clients remembered for their Retry-After; beyond it the longest-refused are forgotten first. */
@@ -35,10 +36,9 @@ export type GateSettings = { retryAfterSeconds?: number }
  *
  * A client that comes back before its Retry-After is up waits it out first
  * (and a little more, spread: see HOLD_SPREAD), and is then let in or refused
- * like anyone else. Clients that retry in a
- * tight loop would otherwise keep the event loop busy refusing them, and that
- * CPU is what the logins let in need for bcrypt; a client that honours
- * Retry-After never waits.
+ * like anyone else. Clients that retry in a tight loop would otherwise keep
+ * the event loop busy refusing them, and that CPU is what the logins let in
+ * need for bcrypt; a client that honours Retry-After never waits.
  */
 export class CredentialGate {
   readonly #limit: number
