@@ -2,8 +2,6 @@ import { describe, expect, test } from 'bun:test'
 import { CredentialGate } from '../src/auth/credential-gate.ts'
 import { OverloadedError } from '../src/auth/overloaded.ts'
 
-const CLIENTS = 200
-
 /** Runs `client` through the gate, telling when it was judged (ms since `since`) and whether it was let in. */
 async function judged(gate: CredentialGate, client: string, since: number) {
   try {
@@ -15,21 +13,36 @@ async function judged(gate: CredentialGate, client: string, since: number) {
   }
 }
 
+/**
+ * A gate of one slot (Retry-After 1 s) with the slot taken, and `count`
+ * clients it has just refused; `free()` gives the slot back.
+ */
+async function fullGateThatRefused(count: number) {
+  const gate = new CredentialGate(1, { retryAfterSeconds: 1 })
+  const { promise: busy, resolve } = Promise.withResolvers<void>()
+  const holder = gate.run(() => busy)
+  const clients = Array.from({ length: count }, (_, i) => `client-${i}`)
+  const refused = await Promise.all(clients.map((client) => judged(gate, client, 0)))
+  expect(refused.every(({ admitted }) => !admitted)).toBe(true)
+  const free = async () => {
+    resolve()
+    await holder
+  }
+  return { gate, clients, free }
+}
+
+/** The clients back all at once: when each was judged, in ms from then. */
+function backAtOnce(gate: CredentialGate, clients: string[]) {
+  const back = performance.now()
+  return Promise.all(clients.map((client) => judged(gate, client, back)))
+}
+
 describe('CredentialGate', () => {
   test('clients refused together and back at once are held past Retry-After, and judged spread over the half after it', async () => {
-    const gate = new CredentialGate(1, { retryAfterSeconds: 1 })
-    const { promise: busy, resolve: free } = Promise.withResolvers<void>()
-    const holder = gate.run(() => busy)
-    const clients = Array.from({ length: CLIENTS }, (_, i) => `client-${i}`)
-
-    const refused = await Promise.all(clients.map((client) => judged(gate, client, performance.now())))
-    expect(refused.every(({ admitted }) => !admitted)).toBe(true)
-
+    const { gate, clients, free } = await fullGateThatRefused(200)
     // Every client comes straight back, as a flood that ignores Retry-After does.
-    const back = performance.now()
-    const again = await Promise.all(clients.map((client) => judged(gate, client, back)))
-    free()
-    await holder
+    const again = await backAtOnce(gate, clients)
+    await free()
 
     const times = again.map(({ at }) => at).sort((a, b) => a - b)
     expect(again.every(({ admitted }) => !admitted)).toBe(true)
@@ -43,19 +56,13 @@ describe('CredentialGate', () => {
         (tenth) => times.filter((at) => at >= 1000 + tenth * 50 && at < 1000 + (tenth + 1) * 50).length,
       ),
     )
-    expect(busiestTenth).toBeLessThan(CLIENTS * 0.25)
+    expect(busiestTenth).toBeLessThan(clients.length * 0.25)
   })
 
   test('a slot freed while held clients wait is taken by the next one judged', async () => {
-    const gate = new CredentialGate(1, { retryAfterSeconds: 1 })
-    const { promise: busy, resolve: free } = Promise.withResolvers<void>()
-    const holder = gate.run(() => busy)
-    const clients = Array.from({ length: 20 }, (_, i) => `client-${i}`)
-    await Promise.all(clients.map((client) => judged(gate, client, 0)))
-    const back = performance.now()
-    const again = Promise.all(clients.map((client) => judged(gate, client, back)))
-    free()
-    await holder
+    const { gate, clients, free } = await fullGateThatRefused(20)
+    const again = backAtOnce(gate, clients)
+    await free()
     const results = await again
     // The slot is free from the start: every held client is let in once its hold is over.
     expect(results.every(({ admitted }) => admitted)).toBe(true)
@@ -64,16 +71,10 @@ describe('CredentialGate', () => {
   })
 
   test('a client that honours Retry-After is judged at once, not held', async () => {
-    const gate = new CredentialGate(1, { retryAfterSeconds: 1 })
-    const { promise: busy, resolve: free } = Promise.withResolvers<void>()
-    const holder = gate.run(() => busy)
-    const clients = Array.from({ length: 20 }, (_, i) => `client-${i}`)
-    await Promise.all(clients.map((client) => judged(gate, client, 0)))
+    const { gate, clients, free } = await fullGateThatRefused(20)
     await Bun.sleep(1050)
-    const back = performance.now()
-    const again = await Promise.all(clients.map((client) => judged(gate, client, back)))
-    free()
-    await holder
+    const again = await backAtOnce(gate, clients)
+    await free()
     expect(again.every(({ admitted }) => !admitted)).toBe(true)
     expect(Math.max(...again.map(({ at }) => at))).toBeLessThan(100)
   })
