@@ -21,6 +21,7 @@ import { closeWhenDraining } from './http/draining.ts'
 import { errorPages } from './http/error-handler.tsx'
 import { formBodyGuard } from './http/form.ts'
 import { personalAnswers } from './http/htmx.ts'
+import { oneLayer } from './http/one-layer.ts'
 import { securityHeaders } from './http/security-headers.ts'
 import { staticAssets } from './http/static-assets.ts'
 import type { Lifecycle } from './lifecycle.ts'
@@ -91,19 +92,22 @@ export function createApp(deps: AppDeps) {
   app.onError(errors.onError)
   app.notFound(errors.notFound)
 
-  app.use(securityHeaders({ hsts: config.session.cookieSecure }))
-  app.use(closeWhenDraining(deps.lifecycle))
+  app.use(oneLayer(securityHeaders({ hsts: config.session.cookieSecure }), closeWhenDraining(deps.lifecycle)))
   // Static files and health checks come next: they need no session and cost
   // no Redis command.
   app.route('/', staticAssets)
   app.route('/', healthRoutes(deps.readiness, deps.lifecycle))
 
   // Our own id for every request: a client's X-Request-Id is logged beside it, never as it.
-  app.use(accessLog(deps.logger))
   // Everything below may carry the session (its CSRF token, its cookie) and
   // may answer an htmx request with a fragment.
-  app.use(personalAnswers())
-  app.use(clientIp({ trustProxy: config.trustProxy, socketAddress: deps.socketAddress }))
+  app.use(
+    oneLayer(
+      accessLog(deps.logger),
+      personalAnswers(),
+      clientIp({ trustProxy: config.trustProxy, socketAddress: deps.socketAddress }),
+    ),
+  )
   // Registered for the unsafe methods only, so a page view does not pass through them.
   app.on(UNSAFE_METHODS, '*', formBodyGuard())
   app.use(deps.sessions.middleware)
