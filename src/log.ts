@@ -1,5 +1,6 @@
 import pino from 'pino'
 import { batchedOutput } from './log-output.ts'
+import './tracing-channel.ts'
 
 export type LogLevel = 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent'
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const

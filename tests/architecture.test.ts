@@ -24,7 +24,11 @@ const LAYERS: { layer: number; group: string; files: RegExp }[] = [
   { layer: 4, group: 'beer', files: /^beer\// },
   { layer: 5, group: 'db', files: /^db\// },
   { layer: 5, group: 'redis', files: /^redis\// },
-  { layer: 6, group: 'foundations', files: /^(env|log|log-output|lifecycle|paths|assets|ip|unavailable|audit)\.ts$/ },
+  {
+    layer: 6,
+    group: 'foundations',
+    files: /^(env|log|log-output|lifecycle|paths|assets|ip|unavailable|audit|tracing-channel)\.ts$/,
+  },
 ]
 
 /** Same-layer edges between groups that are part of the design. */

@@ -1,5 +1,6 @@
 import { Cluster, type ClusterOptions, type Command, Redis, type RedisOptions } from 'ioredis'
 import type { Config } from '../env.ts'
+import '../tracing-channel.ts'
 
 export type RedisClient = Redis | Cluster
 
