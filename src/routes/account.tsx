@@ -16,6 +16,7 @@ import { clientIpOf } from '../http/client-ip.ts'
 import { readForm } from '../http/form.ts'
 import { gateOptions } from '../http/gate-options.ts'
 import { isHtmx, redirect, renderForm } from '../http/htmx.ts'
+import { onlyParam } from '../http/only-param.ts'
 import { requireUser, type SignedIn } from '../http/require-user.ts'
 import type { AccountRecovery } from '../recovery/account-recovery.ts'
 import type { SecurityNotices } from '../recovery/notices.ts'
@@ -106,131 +107,144 @@ export function accountRoutes({
     })
   }
 
-  return new Hono<AppEnv>()
-    .get('/account/sessions', async (c) => {
-      const signedIn = await requireUser(c)
-      const list = listProps(signedIn.state, await sessions.list(signedIn.user.id, signedIn.state.id))
-      if (isHtmx(c)) return c.html(<SessionList {...list} />)
-      return c.html(
-        <SessionsPage {...list} session={signedIn.state} timeout={timeoutFor(signedIn.state, now(), sessions)} />,
-      )
-    })
-    .post('/account/sessions/revoke-others', requireFreshProof('/account/sessions'), async (c) => {
-      const { state, user } = await requireUser(c)
-      const session = c.get('session')
-      const ended = await sessions.revokeOthers(user.id, state.id)
-      // A link one of those browsers asked for would let it back in.
-      await recovery.voidPendingLinks(user.id)
-      auditRevoked(c, user.id, ended, 'revoke_others')
-      if (isHtmx(c)) {
+  return (
+    new Hono<AppEnv>()
+      .get('/account/sessions', async (c) => {
+        const signedIn = await requireUser(c)
+        const list = listProps(signedIn.state, await sessions.list(signedIn.user.id, signedIn.state.id))
+        if (isHtmx(c)) return c.html(<SessionList {...list} />)
         return c.html(
-          <>
-            <SessionList {...listProps(state, [state])} />
-            <Flash message={endedCount(ended.length)} oob />
-          </>,
+          <SessionsPage {...list} session={signedIn.state} timeout={timeoutFor(signedIn.state, now(), sessions)} />,
         )
-      }
-      await session.flash(endedCount(ended.length))
-      return redirect(c, '/account/sessions')
-    })
-    .post('/account/sessions/:id/revoke', requireFreshProof('/account/sessions'), async (c) => {
-      const { state, user } = await requireUser(c)
-      const session = c.get('session')
-      const target = c.req.param('id')
-      if (target === session.id) {
-        await session.restartWithNotice(LOGGED_OUT_NOTICE)
-        auditRevoked(c, user.id, [target], 'revoked_own')
-        return redirect(c, '/')
-      }
-      const revoked = SESSION_ID.test(target) && (await sessions.revoke(user.id, target))
-      if (revoked) auditRevoked(c, user.id, [target], 'revoked')
-      if (isHtmx(c)) {
-        // The whole list comes back, so its count and rows match what is left.
-        const list = listProps(state, await sessions.list(user.id, state.id))
-        return c.html(
-          <>
-            <SessionList {...list} />
-            <Flash message={revoked ? REVOKED : ALREADY_ENDED} oob />
-          </>,
-          revoked ? 200 : 404,
-        )
-      }
-      if (!revoked) {
-        throw new HTTPException(404, { message: 'You have no session with that ID. It may have ended already.' })
-      }
-      await session.flash(REVOKED)
-      return redirect(c, '/account/sessions')
-    })
-    .get('/account/password', async (c) => renderPassword(c, await requireUser(c), 200))
-    .post('/account/password', async (c) => {
-      const signedIn = await requireUser(c)
-      const { user } = signedIn
-      const parsed = passwordChangeForm.safeParse(await readForm(c))
-      if (!parsed.success) return renderPassword(c, signedIn, 422, { fieldErrors: fieldErrors(parsed.error) })
-
-      const requestId = c.get('requestId')
-      const ip = clientIpOf(c)
-      const session = c.get('session')
-      const { current_password, new_password } = parsed.data
-      const signal = c.req.raw.signal
-      // The current password first: only someone who knows it gets the new
-      // one judged (strength, breaches) and hashed.
-      let outcome:
-        | Extract<Awaited<ReturnType<typeof authenticator.verifyPassword>>, { ok: false }>
-        | { ok: true; problem: string; hash?: undefined }
-        | { ok: true; problem: null; hash: string }
-      try {
-        const knownDeviceId = devices.knownDeviceId(getCookie(c, DEVICE_COOKIE), user.email)
-        outcome = await credentialGate.run(async () => {
-          const check = await authenticator.verifyPassword(user.email, current_password, ip, { signal, knownDeviceId })
-          if (!check.ok) return check
-          const problem = await newPasswordCheck(new_password, user.email)
-          if (problem) return { ok: true as const, problem }
-          return { ok: true as const, problem: null, hash: await hasher.hash(new_password, { signal }) }
-        }, gateOptions(c))
-      } catch (error) {
-        if (!(error instanceof OverloadedError || signal.aborted)) throw error
-        c.header('Retry-After', String(error instanceof OverloadedError ? error.retryAfterSeconds : 2))
-        return renderPassword(c, signedIn, 503, { error: 'The server is busy. Please try again in a moment.' })
-      }
-      if (!outcome.ok) {
-        const reason = `password_change_${outcome.reason}`
-        audit('login_failure', { requestId, ip, sessionId: session.id ?? undefined, userId: user.id, reason })
-        if (outcome.reason === 'throttled') {
-          c.header('Retry-After', String(outcome.retryAfterSeconds ?? 60))
-          return renderPassword(c, signedIn, 429, { error: 'Too many failed attempts. Try again later.' })
-        }
-        return renderPassword(c, signedIn, 401, {
-          fieldErrors: { current_password: 'Your current password is incorrect.' },
-        })
-      }
-      if (outcome.problem !== null) {
-        return renderPassword(c, signedIn, 422, { fieldErrors: { new_password: outcome.problem } })
-      }
-
-      const { hash } = outcome
-      // Every other session ends before the new hash is written, so a failure
-      // at any later step leaves none of them alive. After it, this browser
-      // signs in afresh and ends what began in between: a login that read the
-      // old hash while it was being replaced.
-      const before = await sessions.revokeOthers(user.id, session.id)
-      await users.updatePasswordHash(user.id, hash)
-      // A reset or email change link asked for before the change must not undo it.
-      await recovery.voidPendingLinks(user.id)
-      const device = describeDevice(c.req.header('user-agent'))
-      const current = await session.signIn(user, {
-        // The password was proved again just now; how this browser passed its
-        // second step at sign-in still holds, and "Your sessions" keeps saying so.
-        method: signedIn.state.method ?? 'password',
-        device,
-        ip,
-        flash: PASSWORD_CHANGED,
-        endOthers: true,
       })
-      const ended = [...before, ...current.ended.filter((id) => id !== session.id)]
-      auditRevoked(c, user.id, ended, 'password_changed')
-      audit('password_changed', { requestId, ip, sessionId: current.id, userId: user.id })
-      await notices.passwordChanged(user.email, { ip, device, at: now() })
-      return redirect(c, '/account/sessions')
-    })
+      // A parameter, not the static path: Hono's fastest router (RegExpRouter) cannot
+      // hold a static segment beside `:id/revoke`, and one such route put every
+      // request of the app on the slower TrieRouter.
+      .post(
+        '/account/sessions/:action',
+        onlyParam('action', 'revoke-others'),
+        requireFreshProof('/account/sessions'),
+        async (c) => {
+          const { state, user } = await requireUser(c)
+          const session = c.get('session')
+          const ended = await sessions.revokeOthers(user.id, state.id)
+          // A link one of those browsers asked for would let it back in.
+          await recovery.voidPendingLinks(user.id)
+          auditRevoked(c, user.id, ended, 'revoke_others')
+          if (isHtmx(c)) {
+            return c.html(
+              <>
+                <SessionList {...listProps(state, [state])} />
+                <Flash message={endedCount(ended.length)} oob />
+              </>,
+            )
+          }
+          await session.flash(endedCount(ended.length))
+          return redirect(c, '/account/sessions')
+        },
+      )
+      .post('/account/sessions/:id/revoke', requireFreshProof('/account/sessions'), async (c) => {
+        const { state, user } = await requireUser(c)
+        const session = c.get('session')
+        const target = c.req.param('id')
+        if (target === session.id) {
+          await session.restartWithNotice(LOGGED_OUT_NOTICE)
+          auditRevoked(c, user.id, [target], 'revoked_own')
+          return redirect(c, '/')
+        }
+        const revoked = SESSION_ID.test(target) && (await sessions.revoke(user.id, target))
+        if (revoked) auditRevoked(c, user.id, [target], 'revoked')
+        if (isHtmx(c)) {
+          // The whole list comes back, so its count and rows match what is left.
+          const list = listProps(state, await sessions.list(user.id, state.id))
+          return c.html(
+            <>
+              <SessionList {...list} />
+              <Flash message={revoked ? REVOKED : ALREADY_ENDED} oob />
+            </>,
+            revoked ? 200 : 404,
+          )
+        }
+        if (!revoked) {
+          throw new HTTPException(404, { message: 'You have no session with that ID. It may have ended already.' })
+        }
+        await session.flash(REVOKED)
+        return redirect(c, '/account/sessions')
+      })
+      .get('/account/password', async (c) => renderPassword(c, await requireUser(c), 200))
+      .post('/account/password', async (c) => {
+        const signedIn = await requireUser(c)
+        const { user } = signedIn
+        const parsed = passwordChangeForm.safeParse(await readForm(c))
+        if (!parsed.success) return renderPassword(c, signedIn, 422, { fieldErrors: fieldErrors(parsed.error) })
+
+        const requestId = c.get('requestId')
+        const ip = clientIpOf(c)
+        const session = c.get('session')
+        const { current_password, new_password } = parsed.data
+        const signal = c.req.raw.signal
+        // The current password first: only someone who knows it gets the new
+        // one judged (strength, breaches) and hashed.
+        let outcome:
+          | Extract<Awaited<ReturnType<typeof authenticator.verifyPassword>>, { ok: false }>
+          | { ok: true; problem: string; hash?: undefined }
+          | { ok: true; problem: null; hash: string }
+        try {
+          const knownDeviceId = devices.knownDeviceId(getCookie(c, DEVICE_COOKIE), user.email)
+          outcome = await credentialGate.run(async () => {
+            const check = await authenticator.verifyPassword(user.email, current_password, ip, {
+              signal,
+              knownDeviceId,
+            })
+            if (!check.ok) return check
+            const problem = await newPasswordCheck(new_password, user.email)
+            if (problem) return { ok: true as const, problem }
+            return { ok: true as const, problem: null, hash: await hasher.hash(new_password, { signal }) }
+          }, gateOptions(c))
+        } catch (error) {
+          if (!(error instanceof OverloadedError || signal.aborted)) throw error
+          c.header('Retry-After', String(error instanceof OverloadedError ? error.retryAfterSeconds : 2))
+          return renderPassword(c, signedIn, 503, { error: 'The server is busy. Please try again in a moment.' })
+        }
+        if (!outcome.ok) {
+          const reason = `password_change_${outcome.reason}`
+          audit('login_failure', { requestId, ip, sessionId: session.id ?? undefined, userId: user.id, reason })
+          if (outcome.reason === 'throttled') {
+            c.header('Retry-After', String(outcome.retryAfterSeconds ?? 60))
+            return renderPassword(c, signedIn, 429, { error: 'Too many failed attempts. Try again later.' })
+          }
+          return renderPassword(c, signedIn, 401, {
+            fieldErrors: { current_password: 'Your current password is incorrect.' },
+          })
+        }
+        if (outcome.problem !== null) {
+          return renderPassword(c, signedIn, 422, { fieldErrors: { new_password: outcome.problem } })
+        }
+
+        const { hash } = outcome
+        // Every other session ends before the new hash is written, so a failure
+        // at any later step leaves none of them alive. After it, this browser
+        // signs in afresh and ends what began in between: a login that read the
+        // old hash while it was being replaced.
+        const before = await sessions.revokeOthers(user.id, session.id)
+        await users.updatePasswordHash(user.id, hash)
+        // A reset or email change link asked for before the change must not undo it.
+        await recovery.voidPendingLinks(user.id)
+        const device = describeDevice(c.req.header('user-agent'))
+        const current = await session.signIn(user, {
+          // The password was proved again just now; how this browser passed its
+          // second step at sign-in still holds, and "Your sessions" keeps saying so.
+          method: signedIn.state.method ?? 'password',
+          device,
+          ip,
+          flash: PASSWORD_CHANGED,
+          endOthers: true,
+        })
+        const ended = [...before, ...current.ended.filter((id) => id !== session.id)]
+        auditRevoked(c, user.id, ended, 'password_changed')
+        audit('password_changed', { requestId, ip, sessionId: current.id, userId: user.id })
+        await notices.passwordChanged(user.email, { ip, device, at: now() })
+        return redirect(c, '/account/sessions')
+      })
+  )
 }

@@ -11,6 +11,7 @@ import { totpUri } from '../auth/totp.ts'
 import { clientIpOf } from '../http/client-ip.ts'
 import { readForm } from '../http/form.ts'
 import { redirect } from '../http/htmx.ts'
+import { onlyParam } from '../http/only-param.ts'
 import { requireUser, type SignedIn } from '../http/require-user.ts'
 import type { AccountRecovery } from '../recovery/account-recovery.ts'
 import type { SecurityNotices } from '../recovery/notices.ts'
@@ -102,171 +103,174 @@ export function securityRoutes(deps: SecurityDeps) {
   const othersLoggedOut = (count: number) =>
     count === 0 ? '' : ` ${count} other session${count === 1 ? ' was' : 's were'} logged out.`
 
-  return new Hono<AppEnv>()
-    .get(SECURITY, async (c) => renderSecurity(c, await requireUser(c), 200))
-    .post('/account/security/totp/setup', requireFreshProof(SECURITY), async (c) => {
-      const { user } = await requireUser(c)
-      const started = await secondFactors.startEnrolment(user.id)
-      if (!started) await c.get('session').flash('Your authenticator app is already on.')
-      return redirect(c, started ? TOTP_SETUP : SECURITY)
-    })
-    .get(TOTP_SETUP, async (c) => {
-      const { state, user } = await requireUser(c)
-      // The page shows the secret itself, so it asks for the same fresh proof as the changes.
-      if (!isFresh(state, reauthSeconds, now())) return redirect(c, `/account/confirm?next=${SECURITY}`)
-      const secret = await secondFactors.enrolmentSecret(user.id)
-      if (!secret) return redirect(c, SECURITY)
-      return c.html(
-        <TotpSetupPage
-          csrfToken={state.csrfToken}
-          secret={secret}
-          uri={totpUri(secret, user.email)}
-          session={state}
-          timeout={timeoutFor(state, now(), sessions)}
-        />,
-      )
-    })
-    .post('/account/security/totp/confirm', requireFreshProof(SECURITY), async (c) => {
-      const signedIn = await requireUser(c)
-      const { state, user } = signedIn
-      const secret = await secondFactors.enrolmentSecret(user.id)
-      if (!secret) return redirect(c, SECURITY)
-      const retry = (error?: string) =>
-        c.html(
+  return (
+    new Hono<AppEnv>()
+      .get(SECURITY, async (c) => renderSecurity(c, await requireUser(c), 200))
+      .post('/account/security/totp/setup', requireFreshProof(SECURITY), async (c) => {
+        const { user } = await requireUser(c)
+        const started = await secondFactors.startEnrolment(user.id)
+        if (!started) await c.get('session').flash('Your authenticator app is already on.')
+        return redirect(c, started ? TOTP_SETUP : SECURITY)
+      })
+      .get(TOTP_SETUP, async (c) => {
+        const { state, user } = await requireUser(c)
+        // The page shows the secret itself, so it asks for the same fresh proof as the changes.
+        if (!isFresh(state, reauthSeconds, now())) return redirect(c, `/account/confirm?next=${SECURITY}`)
+        const secret = await secondFactors.enrolmentSecret(user.id)
+        if (!secret) return redirect(c, SECURITY)
+        return c.html(
           <TotpSetupPage
             csrfToken={state.csrfToken}
             secret={secret}
             uri={totpUri(secret, user.email)}
             session={state}
-            error={error}
             timeout={timeoutFor(state, now(), sessions)}
           />,
-          422,
         )
-      const parsed = codeForm.safeParse(await readForm(c))
-      if (!parsed.success) return retry(fieldErrors(parsed.error).code)
-      const result = await secondFactors.confirmEnrolment(user.id, parsed.data.code, now())
-      if (!result.ok && result.reason === 'not_enrolling') return redirect(c, SECURITY)
-      if (!result.ok) return retry('That code is not right. Check the time on your phone and try again.')
-      await signInMethodChanged(c, signedIn, 'totp_enabled', 'An authenticator app was turned on for the sign-in')
-      return c.html(
-        <RecoveryCodesPage
-          csrfToken={state.csrfToken}
-          codes={result.recoveryCodes}
-          session={state}
-          first
-          timeout={timeoutFor(state, now(), sessions)}
-        />,
-      )
-    })
-    .post('/account/security/totp/disable', requireFreshProof(SECURITY), async (c) => {
-      const signedIn = await requireUser(c)
-      const parsed = codeForm.safeParse(await readForm(c))
-      if (!parsed.success) return renderSecurity(c, signedIn, 422, fieldErrors(parsed.error).code)
-      const check = await secondFactors.disable(signedIn.user.id, parsed.data.code, now())
-      if (!check.ok && check.reason === 'locked') {
-        c.header('Retry-After', String(check.retryAfterSeconds))
-        return renderSecurity(
+      })
+      .post('/account/security/totp/confirm', requireFreshProof(SECURITY), async (c) => {
+        const signedIn = await requireUser(c)
+        const { state, user } = signedIn
+        const secret = await secondFactors.enrolmentSecret(user.id)
+        if (!secret) return redirect(c, SECURITY)
+        const retry = (error?: string) =>
+          c.html(
+            <TotpSetupPage
+              csrfToken={state.csrfToken}
+              secret={secret}
+              uri={totpUri(secret, user.email)}
+              session={state}
+              error={error}
+              timeout={timeoutFor(state, now(), sessions)}
+            />,
+            422,
+          )
+        const parsed = codeForm.safeParse(await readForm(c))
+        if (!parsed.success) return retry(fieldErrors(parsed.error).code)
+        const result = await secondFactors.confirmEnrolment(user.id, parsed.data.code, now())
+        if (!result.ok && result.reason === 'not_enrolling') return redirect(c, SECURITY)
+        if (!result.ok) return retry('That code is not right. Check the time on your phone and try again.')
+        await signInMethodChanged(c, signedIn, 'totp_enabled', 'An authenticator app was turned on for the sign-in')
+        return c.html(
+          <RecoveryCodesPage
+            csrfToken={state.csrfToken}
+            codes={result.recoveryCodes}
+            session={state}
+            first
+            timeout={timeoutFor(state, now(), sessions)}
+          />,
+        )
+      })
+      .post('/account/security/totp/disable', requireFreshProof(SECURITY), async (c) => {
+        const signedIn = await requireUser(c)
+        const parsed = codeForm.safeParse(await readForm(c))
+        if (!parsed.success) return renderSecurity(c, signedIn, 422, fieldErrors(parsed.error).code)
+        const check = await secondFactors.disable(signedIn.user.id, parsed.data.code, now())
+        if (!check.ok && check.reason === 'locked') {
+          c.header('Retry-After', String(check.retryAfterSeconds))
+          return renderSecurity(
+            c,
+            signedIn,
+            429,
+            'Too many wrong codes. Try again later: the authenticator app is still on.',
+          )
+        }
+        if (!check.ok) {
+          return renderSecurity(c, signedIn, 422, 'That code is not right: the authenticator app is still on.')
+        }
+        const ended = await signInMethodChanged(
           c,
           signedIn,
-          429,
-          'Too many wrong codes. Try again later: the authenticator app is still on.',
+          'totp_disabled',
+          'The authenticator app was turned off: signing in now needs only your password',
         )
-      }
-      if (!check.ok) {
-        return renderSecurity(c, signedIn, 422, 'That code is not right: the authenticator app is still on.')
-      }
-      const ended = await signInMethodChanged(
-        c,
-        signedIn,
-        'totp_disabled',
-        'The authenticator app was turned off: signing in now needs only your password',
-      )
-      await c.get('session').flash(`Authenticator app turned off.${othersLoggedOut(ended)}`)
-      return redirect(c, SECURITY)
-    })
-    .post('/account/security/recovery-codes', requireFreshProof(SECURITY), async (c) => {
-      const { state, user } = await requireUser(c)
-      if ((await secondFactors.status(user.id)).totp !== 'on') return redirect(c, SECURITY)
-      const codes = await secondFactors.regenerateRecoveryCodes(user.id)
-      audit('recovery_codes_regenerated', {
-        requestId: c.get('requestId'),
-        ip: clientIpOf(c),
-        sessionId: state.id,
-        userId: user.id,
+        await c.get('session').flash(`Authenticator app turned off.${othersLoggedOut(ended)}`)
+        return redirect(c, SECURITY)
       })
-      return c.html(
-        <RecoveryCodesPage
-          csrfToken={state.csrfToken}
-          codes={codes}
-          session={state}
-          first={false}
-          timeout={timeoutFor(state, now(), sessions)}
-        />,
-      )
-    })
-    .post('/account/security/passkeys/options', async (c) => {
-      const { state, user } = await requireUser(c)
-      // Called by script, so a stale proof is answered in JSON with where to confirm.
-      if (!isFresh(state, reauthSeconds, now())) {
-        return c.json(
-          { error: 'Confirm it is you first.', redirect: `/account/confirm?next=${encodeURIComponent(SECURITY)}` },
-          403,
+      .post('/account/security/recovery-codes', requireFreshProof(SECURITY), async (c) => {
+        const { state, user } = await requireUser(c)
+        if ((await secondFactors.status(user.id)).totp !== 'on') return redirect(c, SECURITY)
+        const codes = await secondFactors.regenerateRecoveryCodes(user.id)
+        audit('recovery_codes_regenerated', {
+          requestId: c.get('requestId'),
+          ip: clientIpOf(c),
+          sessionId: state.id,
+          userId: user.id,
+        })
+        return c.html(
+          <RecoveryCodesPage
+            csrfToken={state.csrfToken}
+            codes={codes}
+            session={state}
+            first={false}
+            timeout={timeoutFor(state, now(), sessions)}
+          />,
         )
-      }
-      return c.json({ options: await passkeys.registrationOptions(state.id, user) })
-    })
-    .post('/account/security/passkeys', requireFreshProof(SECURITY), async (c) => {
-      const signedIn = await requireUser(c)
-      const parsed = passkeyRegisterForm.safeParse(await readForm(c))
-      if (!parsed.success) {
-        const errors = fieldErrors(parsed.error)
-        return renderSecurity(c, signedIn, 422, errors.name ?? errors.response)
-      }
-      const result = await passkeys.register(
-        signedIn.state.id,
-        signedIn.user.id,
-        parsed.data.name,
-        parsed.data.response,
-      )
-      if (!result.ok) return renderSecurity(c, signedIn, 400, PASSKEY_ERRORS[result.reason])
-      const ended = await signInMethodChanged(
-        c,
-        signedIn,
-        'passkey_added',
-        `A passkey named "${result.passkey.name}" was added to the sign-in`,
-      )
-      await c.get('session').flash(`Passkey "${result.passkey.name}" added.${othersLoggedOut(ended)}`)
-      return redirect(c, SECURITY)
-    })
-    .post('/account/security/passkeys/:id/rename', requireFreshProof(SECURITY), async (c) => {
-      const signedIn = await requireUser(c)
-      const id = passkeyIdOf(c)
-      const parsed = passkeyRenameForm.safeParse(await readForm(c))
-      if (!parsed.success) return renderSecurity(c, signedIn, 422, fieldErrors(parsed.error).name)
-      if (!(await secondFactors.renamePasskey(signedIn.user.id, id, parsed.data.name))) throw notFound()
-      audit('passkey_renamed', {
-        requestId: c.get('requestId'),
-        ip: clientIpOf(c),
-        sessionId: signedIn.state.id,
-        userId: signedIn.user.id,
       })
-      await c.get('session').flash(`Passkey renamed to "${parsed.data.name}".`)
-      return redirect(c, SECURITY)
-    })
-    .post('/account/security/passkeys/:id/remove', requireFreshProof(SECURITY), async (c) => {
-      const signedIn = await requireUser(c)
-      const removed = await secondFactors.removePasskey(signedIn.user.id, passkeyIdOf(c))
-      if (!removed) throw notFound()
-      const ended = await signInMethodChanged(
-        c,
-        signedIn,
-        'passkey_removed',
-        `The passkey named "${removed.name}" was removed: it no longer signs you in`,
-      )
-      await c.get('session').flash(`Passkey "${removed.name}" removed.${othersLoggedOut(ended)}`)
-      return redirect(c, SECURITY)
-    })
+      // A parameter, not the static path: see the same in routes/account.tsx.
+      .post('/account/security/passkeys/:action', onlyParam('action', 'options'), async (c) => {
+        const { state, user } = await requireUser(c)
+        // Called by script, so a stale proof is answered in JSON with where to confirm.
+        if (!isFresh(state, reauthSeconds, now())) {
+          return c.json(
+            { error: 'Confirm it is you first.', redirect: `/account/confirm?next=${encodeURIComponent(SECURITY)}` },
+            403,
+          )
+        }
+        return c.json({ options: await passkeys.registrationOptions(state.id, user) })
+      })
+      .post('/account/security/passkeys', requireFreshProof(SECURITY), async (c) => {
+        const signedIn = await requireUser(c)
+        const parsed = passkeyRegisterForm.safeParse(await readForm(c))
+        if (!parsed.success) {
+          const errors = fieldErrors(parsed.error)
+          return renderSecurity(c, signedIn, 422, errors.name ?? errors.response)
+        }
+        const result = await passkeys.register(
+          signedIn.state.id,
+          signedIn.user.id,
+          parsed.data.name,
+          parsed.data.response,
+        )
+        if (!result.ok) return renderSecurity(c, signedIn, 400, PASSKEY_ERRORS[result.reason])
+        const ended = await signInMethodChanged(
+          c,
+          signedIn,
+          'passkey_added',
+          `A passkey named "${result.passkey.name}" was added to the sign-in`,
+        )
+        await c.get('session').flash(`Passkey "${result.passkey.name}" added.${othersLoggedOut(ended)}`)
+        return redirect(c, SECURITY)
+      })
+      .post('/account/security/passkeys/:id/rename', requireFreshProof(SECURITY), async (c) => {
+        const signedIn = await requireUser(c)
+        const id = passkeyIdOf(c)
+        const parsed = passkeyRenameForm.safeParse(await readForm(c))
+        if (!parsed.success) return renderSecurity(c, signedIn, 422, fieldErrors(parsed.error).name)
+        if (!(await secondFactors.renamePasskey(signedIn.user.id, id, parsed.data.name))) throw notFound()
+        audit('passkey_renamed', {
+          requestId: c.get('requestId'),
+          ip: clientIpOf(c),
+          sessionId: signedIn.state.id,
+          userId: signedIn.user.id,
+        })
+        await c.get('session').flash(`Passkey renamed to "${parsed.data.name}".`)
+        return redirect(c, SECURITY)
+      })
+      .post('/account/security/passkeys/:id/remove', requireFreshProof(SECURITY), async (c) => {
+        const signedIn = await requireUser(c)
+        const removed = await secondFactors.removePasskey(signedIn.user.id, passkeyIdOf(c))
+        if (!removed) throw notFound()
+        const ended = await signInMethodChanged(
+          c,
+          signedIn,
+          'passkey_removed',
+          `The passkey named "${removed.name}" was removed: it no longer signs you in`,
+        )
+        await c.get('session').flash(`Passkey "${removed.name}" removed.${othersLoggedOut(ended)}`)
+        return redirect(c, SECURITY)
+      })
+  )
 }
 
 function passkeyIdOf(c: Context<AppEnv>): string {
