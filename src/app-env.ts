@@ -7,5 +7,7 @@ export type AppEnv = {
     SessionVariables & {
       /** The client's address, worked out on first call (see http/client-ip.ts). */
       clientIp: () => string
+      /** The route to log, where it differs from the pattern Hono matched (see http/only-param.ts). */
+      route?: string
     }
 }

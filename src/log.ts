@@ -34,7 +34,9 @@ export function createLogger({ level = 'info', write }: { level?: LogLevel; writ
  * write them but without pino's generic serialisation: for the line every
  * request writes (see accessLog), where pino cost more than the rest of the
  * access log together. `logger` is one from createLogger (no child bindings);
- * the caller checks its level.
+ * the caller checks its level. It writes past pino to the logger's stream, so
+ * it matches pino's lines only while createLogger sets no base fields, mixin,
+ * redaction or multistream: tests/access-log-line.test.ts compares the two.
  */
 export function preformattedInfo(logger: Logger, msg: string): (fields: string) => void {
   const output = (logger as unknown as Record<symbol, { write(line: string): void }>)[pino.symbols.streamSym]!

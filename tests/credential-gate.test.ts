@@ -59,7 +59,7 @@ describe('CredentialGate', () => {
     expect(busiestTenth).toBeLessThan(clients.length * 0.25)
   })
 
-  test('a slot freed while held clients wait is taken by the next one judged', async () => {
+  test('held clients are let in once their hold is over, when a slot is free', async () => {
     const { gate, clients, free } = await fullGateThatRefused(20)
     const again = backAtOnce(gate, clients)
     await free()

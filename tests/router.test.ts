@@ -28,19 +28,28 @@ describe('routing', () => {
     expect(t.app.router.name).toBe('SmartRouter + RegExpRouter')
   })
 
-  test('the static paths registered as parameters answer only their own name', async () => {
+  test('the static paths registered as parameters answer only their own name, and are logged by it', async () => {
     const browser = new TestBrowser(t.app)
     await browser.get('/login')
     expect((await browser.post('/login', { email: EMAIL, password: PASSWORD })).response.status).toBe(303)
     // The signed-in session's own CSRF token.
     await browser.get('/account/sessions')
+    const routeLogged = (status: number) =>
+      t.logs
+        .map((line) => JSON.parse(line))
+        .filter((record) => record.type === 'access' && record.status === status)
+        .at(-1)?.route
+    expect((await browser.post('/account/nothing-here')).response.status).toBe(404)
+    const unrouted = routeLogged(404)
     for (const path of ['/account/sessions/revoke-other', '/account/security/passkeys/option']) {
       const { response, html } = await browser.post(path)
       expect(response.status).toBe(404)
       expect(html).toContain('There is no page at this address.')
+      expect(routeLogged(404)).toBe(unrouted)
     }
-    const options = await browser.post('/account/security/passkeys/options')
-    expect(options.response.status).not.toBe(404)
-    expect((await browser.post('/account/sessions/revoke-others')).response.status).not.toBe(404)
+    expect((await browser.post('/account/security/passkeys/options')).response.status).toBe(200)
+    expect(routeLogged(200)).toBe('/account/security/passkeys/options')
+    expect((await browser.post('/account/sessions/revoke-others')).response.status).toBe(303)
+    expect(routeLogged(303)).toBe('/account/sessions/revoke-others')
   })
 })

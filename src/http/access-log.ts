@@ -1,7 +1,7 @@
 import type { MiddlewareHandler } from 'hono'
-import { routePath } from 'hono/route'
 import type { AppEnv } from '../app-env.ts'
 import { type Logger, preformattedInfo } from '../log.ts'
+import { routeOf } from './only-param.ts'
 
 /** A client's own request id, kept beside ours only when it is short and plain (so it needs no JSON escaping). */
 const CLIENT_REQUEST_ID = /^[\w.:-]{1,64}$/
@@ -29,7 +29,7 @@ export function accessLog(logger: Logger): MiddlewareHandler<AppEnv> {
           requestId,
           clientRequestId: c.req.header('x-request-id'),
           method: c.req.method,
-          route: routePath(c, -1),
+          route: routeOf(c),
           status: c.res.status,
           ms: Math.round((performance.now() - started) * 10) / 10,
         }),

@@ -1,6 +1,5 @@
 import type { Context, ErrorHandler, NotFoundHandler } from 'hono'
 import { HTTPException } from 'hono/http-exception'
-import { routePath } from 'hono/route'
 import type { HtmlEscapedString } from 'hono/utils/html'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import type { AppEnv } from '../app-env.ts'
@@ -8,6 +7,7 @@ import { describeError, type Logger, rateLimitedLog } from '../log.ts'
 import { type ActiveSession, type RequestSession, SessionEndedError } from '../session/request-session.ts'
 import { ServiceUnavailableError } from '../unavailable.ts'
 import { isHtmx } from './htmx.ts'
+import { routeOf } from './only-param.ts'
 
 /** What an error page shows; the page itself comes from the views, handed in by the app. */
 export type ErrorPageProps = {
@@ -159,7 +159,7 @@ export function errorPages({
       {
         requestId: c.get('requestId'),
         method: c.req.method,
-        route: routePath(c, -1),
+        route: routeOf(c),
         status: 500,
         ...describeError(error, { stack: true }),
       },

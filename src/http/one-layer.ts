@@ -6,8 +6,9 @@ import type { Env, MiddlewareHandler } from 'hono'
  * microsecond here); middleware that only set headers and variables before
  * calling next need no layer each.
  *
- * Only for middleware that never throw and never answer in place of next()
- * (such an answer would be kept only if every earlier one returned it). Hono
+ * Only for middleware that never throw and never answer in place of next():
+ * such an answer is lost unless every earlier one returns it, and Hono then
+ * answers a bare 500 ("Context is not finalized") past the app's error page. Hono
  * turns an error into an error page in the layer that threw it; an error
  * thrown here would pass through the earlier middleware of this layer before
  * it did (an access line would be written before the page existed). Errors

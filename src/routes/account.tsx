@@ -117,9 +117,7 @@ export function accountRoutes({
           <SessionsPage {...list} session={signedIn.state} timeout={timeoutFor(signedIn.state, now(), sessions)} />,
         )
       })
-      // A parameter, not the static path: Hono's fastest router (RegExpRouter) cannot
-      // hold a static segment beside `:id/revoke`, and one such route put every
-      // request of the app on the slower TrieRouter.
+      // POST /account/sessions/revoke-others, as a parameter beside `:id/revoke` (see onlyParam).
       .post(
         '/account/sessions/:action',
         onlyParam('action', 'revoke-others'),

@@ -207,7 +207,7 @@ export function securityRoutes(deps: SecurityDeps) {
           />,
         )
       })
-      // A parameter, not the static path: see the same in routes/account.tsx.
+      // POST /account/security/passkeys/options, as a parameter beside `:id/rename` (see onlyParam).
       .post('/account/security/passkeys/:action', onlyParam('action', 'options'), async (c) => {
         const { state, user } = await requireUser(c)
         // Called by script, so a stale proof is answered in JSON with where to confirm.
