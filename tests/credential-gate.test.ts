@@ -17,8 +17,8 @@ async function judged(gate: CredentialGate, client: string, since: number) {
  * A gate of one slot (Retry-After 1 s) with the slot taken, and `count`
  * clients it has just refused; `free()` gives the slot back.
  */
-async function fullGateThatRefused(count: number) {
-  const gate = new CredentialGate(1, { retryAfterSeconds: 1 })
+async function fullGateThatRefused(count: number, { maxHeld }: { maxHeld?: number } = {}) {
+  const gate = new CredentialGate(1, { retryAfterSeconds: 1, maxHeld })
   const { promise: busy, resolve } = Promise.withResolvers<void>()
   const holder = gate.run(() => busy)
   const clients = Array.from({ length: count }, (_, i) => `client-${i}`)
@@ -77,5 +77,15 @@ describe('CredentialGate', () => {
     await free()
     expect(again.every(({ admitted }) => !admitted)).toBe(true)
     expect(Math.max(...again.map(({ at }) => at))).toBeLessThan(100)
+  })
+
+  test('beyond the bound on requests held at once, an early one is judged at once', async () => {
+    const { gate, clients, free } = await fullGateThatRefused(20, { maxHeld: 5 })
+    // One client sending many requests at once is held as often as many clients are.
+    const again = await backAtOnce(gate, [...clients, ...clients])
+    await free()
+    expect(again.every(({ admitted }) => !admitted)).toBe(true)
+    expect(again.filter(({ at }) => at >= 990)).toHaveLength(5)
+    expect(again.filter(({ at }) => at < 100)).toHaveLength(35)
   })
 })

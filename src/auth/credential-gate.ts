@@ -15,6 +15,12 @@ const RETRY_AFTER_SECONDS = 2
 const HOLD_SPREAD = 0.5
 /* Clients remembered for their Retry-After; beyond it the longest-refused are forgotten first. */
 const MAX_REMEMBERED = 10_000
+/*
+ * Requests held at once. Each is an open request and a timer; beyond this
+ * many (one client can send any number at once), an early one is judged at
+ * once like anyone else, so what a flood can make the server keep is bounded.
+ */
+const MAX_HELD = 10_000
 
 /**
  * Who asks (`client`, e.g. the session's public ID) and the request's
@@ -22,8 +28,8 @@ const MAX_REMEMBERED = 10_000
  */
 export type GateOptions = { client?: string | null; signal?: AbortSignal }
 
-/** `retryAfterSeconds`: what a refusal tells the client (2 unless a test needs it shorter). */
-export type GateSettings = { retryAfterSeconds?: number }
+/** `retryAfterSeconds`: what a refusal tells the client; `maxHeld`: see MAX_HELD (tests set them lower). */
+export type GateSettings = { retryAfterSeconds?: number; maxHeld?: number }
 
 /**
  * One bound on the password work in flight (logins, sign-ups, password checks
@@ -43,15 +49,18 @@ export type GateSettings = { retryAfterSeconds?: number }
 export class CredentialGate {
   readonly #limit: number
   readonly #holdMs: number
+  readonly #maxHeld: number
+  #held = 0
   /* One error for every refusal: a flood is refused thousands of times a second, and nobody reads their stack traces. */
   readonly #full: OverloadedError
   #inFlight = 0
   /** When each recently refused client may come back (performance.now()), oldest refusal first. */
   readonly #refusedUntil = new Map<string, number>()
 
-  constructor(limit: number, { retryAfterSeconds = RETRY_AFTER_SECONDS }: GateSettings = {}) {
+  constructor(limit: number, { retryAfterSeconds = RETRY_AFTER_SECONDS, maxHeld = MAX_HELD }: GateSettings = {}) {
     this.#limit = Math.max(1, limit)
     this.#holdMs = retryAfterSeconds * 1000
+    this.#maxHeld = maxHeld
     this.#full = new OverloadedError('Logging in', retryAfterSeconds)
   }
 
@@ -64,7 +73,7 @@ export class CredentialGate {
     const until = client ? this.#refusedUntil.get(client) : undefined
     if (until !== undefined) {
       const early = until - performance.now()
-      if (early > 0) await sleep(early + Math.random() * this.#holdMs * HOLD_SPREAD, undefined, { signal })
+      if (early > 0 && this.#held < this.#maxHeld) await this.#hold(early, signal)
     }
     if (this.#inFlight >= this.#limit) {
       if (client) this.#remember(client)
@@ -76,6 +85,15 @@ export class CredentialGate {
       return await work()
     } finally {
       this.#inFlight--
+    }
+  }
+
+  async #hold(early: number, signal: AbortSignal | undefined): Promise<void> {
+    this.#held++
+    try {
+      await sleep(early + Math.random() * this.#holdMs * HOLD_SPREAD, undefined, { signal })
+    } finally {
+      this.#held--
     }
   }
 
