@@ -98,11 +98,11 @@ export function createApp(deps: AppDeps) {
   app.route('/', staticAssets)
   app.route('/', healthRoutes(deps.readiness, deps.lifecycle))
 
-  // Our own id for every request: a client's X-Request-Id is logged beside it, never as it.
   // Everything below may carry the session (its CSRF token, its cookie) and
   // may answer an htmx request with a fragment.
   app.use(
     oneLayer(
+      // Our own id for every request: a client's X-Request-Id is logged beside it, never as it.
       accessLog(deps.logger),
       personalAnswers(),
       clientIp({ trustProxy: config.trustProxy, socketAddress: deps.socketAddress }),

@@ -6,13 +6,13 @@ import type { Env, MiddlewareHandler } from 'hono'
  * microsecond here); middleware that only set headers and variables before
  * calling next need no layer each.
  *
- * Only for middleware that never throw and never answer in place of next():
- * such an answer is lost unless every earlier one returns it, and Hono then
- * answers a bare 500 ("Context is not finalized") past the app's error page. Hono
- * turns an error into an error page in the layer that threw it; an error
- * thrown here would pass through the earlier middleware of this layer before
- * it did (an access line would be written before the page existed). Errors
- * from the layers after this one are caught there, as before.
+ * Only for middleware that never throw and never answer in place of next().
+ * Such an answer is lost unless every earlier one returns it, and Hono then
+ * answers a bare 500 ("Context is not finalized") past the app's error page.
+ * An error thrown here would pass through the earlier middleware of this
+ * layer before Hono turned it into an error page (an access line would be
+ * written before the page existed); errors from the layers after this one are
+ * caught there, as before.
  */
 export function oneLayer<E extends Env>(...middleware: MiddlewareHandler<E>[]): MiddlewareHandler<E> {
   return function oneLayerMiddleware(c, next) {
