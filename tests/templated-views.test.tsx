@@ -1,9 +1,10 @@
 import { describe, expect, test } from 'bun:test'
 import fc from 'fast-check'
 import '../src/app.ts'
-import type { Beer } from '../src/beer/generator.ts'
+import { BEER_STYLES, type Beer } from '../src/beer/generator.ts'
 import { type TemplateSpec, templatedViews, templateRenderer } from '../src/http/view-template.ts'
 import type { StoredSession } from '../src/session/store.ts'
+import { articleFor } from '../src/views/partials/beer-result.tsx'
 import { NAV_PATHS } from '../src/views/partials/site-nav.tsx'
 
 /*
@@ -119,5 +120,58 @@ describe('templated views', () => {
         props.session.beers > 5 ? panel.render(props).replace('Session Info', 'Regular') : panel.render(props),
     }
     expect(firstMismatch(withHiddenBranch, propsOf['session panel']!)).not.toBeNull()
+  })
+})
+
+/*
+ * A shape whose template does not reproduce the normal render is rendered
+ * normally every time: still correct, but the slow path. A slot that decides
+ * markup beyond its own text (the style choosing "a" or "an") does that, so
+ * every view is checked to fill the second visitor of a shape from its
+ * template, for random props and for every style the generator pours.
+ */
+describe('templated views stay on the fast path', () => {
+  // biome-ignore lint/suspicious/noExplicitAny: specs of every props type
+  function normalRendersForRepeat(spec: TemplateSpec<any, string>, props: unknown): number {
+    let renders = 0
+    const fast = templateRenderer({
+      ...spec,
+      render: (value: unknown) => {
+        renders++
+        return spec.render(value)
+      },
+    })
+    fast(props)
+    renders = 0
+    fast(props)
+    return renders
+  }
+
+  for (const [name, spec] of templatedViews()) {
+    test(`${name}: a second visitor of a shape is filled from the template`, () => {
+      const props = propsOf[name]
+      if (!props) throw new Error(`no random props for the templated view "${name}"`)
+      const result = fc.check(
+        fc.property(props, (value) => normalRendersForRepeat(spec, value) === 0),
+        { numRuns: RUNS },
+      )
+      expect(result.failed ? result.counterexample : null).toBeNull()
+    })
+  }
+
+  test('pour result: every style the generator pours, with "a" and with "an"', () => {
+    const spec = templatedViews().get('pour result')!
+    const [{ session: stored, now }] = fc.sample(sessionAndNow, 1) as [{ session: StoredSession; now: number }]
+    const slow = BEER_STYLES.filter((style) =>
+      normalRendersForRepeat(spec, {
+        session: { ...stored, beers: 3, flash: undefined },
+        now,
+        csrfToken: 'token',
+        beer: { name: 'Hazy Banjo', style },
+        nav: undefined,
+      }),
+    )
+    expect(BEER_STYLES.some((style) => articleFor(style) === 'an')).toBe(true)
+    expect(slow).toEqual([])
   })
 })

@@ -21,8 +21,12 @@ export type HomeDeps = {
 
 type PanelProps = { session: StoredSession; now: number; csrfToken: string | null; clock?: string }
 type PageProps = HomeProps & { beer: null }
-/** `nav` is the page's nav path when the answer also replaces the nav (see PourResult). */
-type PourProps = PanelProps & { beer: Beer | 'error'; nav: string | undefined }
+/**
+ * `nav` is the page's nav path when the answer also replaces the nav (see
+ * PourResult); `article` the style's "a" or "an", when not worked out from
+ * the style (the template's marker render, whose style is digits).
+ */
+type PourProps = PanelProps & { beer: Beer | 'error'; nav: string | undefined; article?: 'a' | 'an' }
 type RefreshProps = PanelProps & { nav: string | undefined }
 
 /*
@@ -31,12 +35,12 @@ type RefreshProps = PanelProps & { nav: string | undefined }
  * same answer: such notices follow a change of login state. A pour whose
  * session had ended is refused instead (see SessionEndedError).
  */
-function PourResult({ beer, session, now, csrfToken, clock, nav }: PourProps) {
+function PourResult({ beer, session, now, csrfToken, clock, nav, article }: PourProps) {
   return (
     <>
       <BeerResult beer={beer} />
       <SessionPanel session={session} now={now} csrfToken={csrfToken} clock={clock} oob />
-      <PourStatus beer={beer} beers={session.beers} oob />
+      <PourStatus beer={beer} beers={session.beers} article={article} oob />
       {session.flash ? (
         <>
           <Flash message={session.flash} oob />
@@ -89,7 +93,8 @@ function withPanelSlots<P extends PanelProps>(like: P, slots: ReturnType<typeof 
       ...session,
       id: slots.id,
       expiresAt,
-      beers: session.beers > 0 ? Number(slots.beers) : 0,
+      // The shape tells 0, 1 and more apart (1 reads "1 beer"): only a larger count is a slot.
+      beers: session.beers > 1 ? Number(slots.beers) : session.beers,
       email: session.email ? slots.email : session.email,
       flash: session.flash ? slots.flash : session.flash,
     },
@@ -105,11 +110,23 @@ const timeoutShape = ({ session, lifetimes }: PageProps) =>
 
 type PanelSlot = keyof ReturnType<typeof panelSlots>
 
+/**
+ * Page props showing these slots whose session ends at its absolute deadline
+ * exactly when `like`'s does: the marker standing in for the expiry must not
+ * change the timeout warning's wording.
+ */
+function withPageSlots(like: PageProps, slots: ReturnType<typeof panelSlots>): PageProps {
+  const page = withPanelSlots(like, slots)
+  if (!like.lifetimes || !endsAtDeadline(like.session, like.lifetimes.absoluteSeconds)) return page
+  const createdAt = page.session.expiresAt - like.lifetimes.absoluteSeconds * 1000
+  return { ...page, session: { ...page.session, createdAt } }
+}
+
 const homePage = viewTemplate<PageProps, PanelSlot>({
   name: 'home page',
   shape: (props) => `${panelShape(props)}${timeoutShape(props)}`,
   slots: panelSlots,
-  withSlots: (like, slots) => withPanelSlots(like, slots),
+  withSlots: withPageSlots,
   render: (props) => String(<HomePage {...props} />),
 })
 
@@ -122,9 +139,11 @@ const pourResult = viewTemplate<PourProps, PanelSlot | 'name' | 'style'>({
     name: props.beer === 'error' ? '' : props.beer.name,
     style: props.beer === 'error' ? '' : props.beer.style,
   }),
+  // The article is part of the shape: the digits standing in for the style must not choose it.
   withSlots: (like, slots) => ({
     ...withPanelSlots(like, slots),
     beer: like.beer === 'error' ? like.beer : { ...like.beer, name: slots.name, style: slots.style },
+    article: like.beer === 'error' ? undefined : articleFor(like.beer.style),
   }),
   render: (props) => String(<PourResult {...props} />),
 })

@@ -18,21 +18,35 @@ export function articleFor(style: string): 'a' | 'an' {
   return /^[aeiou]/i.test(style) ? 'an' : 'a'
 }
 
-/** What a pour says to a screen reader, once: the beer and the count, not the whole re-rendered panel. */
-export function pourStatusText(beer: Beer | 'error' | null, beers: number): string {
+/**
+ * What a pour says to a screen reader, once: the beer and the count, not the
+ * whole re-rendered panel. `article` is the style's, when the caller already
+ * knows it (a view template fills the style in later, see routes/home.tsx).
+ */
+export function pourStatusText(beer: Beer | 'error' | null, beers: number, article?: 'a' | 'an'): string {
   if (beer === null) return ''
   if (beer === 'error') return 'Could not pour a beer. Please try again.'
-  return `Poured: ${beer.name}, ${articleFor(beer.style)} ${beer.style}. ${beers} ${beers === 1 ? 'beer' : 'beers'} this session.`
+  return `Poured: ${beer.name}, ${article ?? articleFor(beer.style)} ${beer.style}. ${beers} ${beers === 1 ? 'beer' : 'beers'} this session.`
 }
 
 /**
  * The polite status line a pour updates (out of band for htmx). Visually
  * hidden: the beer and the panel already show the same to sighted readers.
  */
-export function PourStatus({ beer, beers, oob }: { beer: Beer | 'error' | null; beers: number; oob?: boolean }) {
+export function PourStatus({
+  beer,
+  beers,
+  article,
+  oob,
+}: {
+  beer: Beer | 'error' | null
+  beers: number
+  article?: 'a' | 'an'
+  oob?: boolean
+}) {
   return (
     <p id="pour-status" class="visually-hidden" role="status" {...(oob ? { 'hx-swap-oob': 'true' } : {})}>
-      {pourStatusText(beer, beers)}
+      {pourStatusText(beer, beers, article)}
     </p>
   )
 }
