@@ -171,6 +171,7 @@ async function main(): Promise<BenchResults> {
   await sanityCheck(base, pagePool[0]!, loginPool[loginPool.length - 1]!)
   await Bun.sleep(2000)
   const appAfterLoginsRss = currentRss(app.pid)
+  const stackFloorRss = await stackFloorRestRss(redisUrl, `${MYSQL_URL}/${database}`, options.poolSize * 2)
 
   let peer: Child | undefined
   let peerBase = ''
@@ -463,12 +464,37 @@ async function main(): Promise<BenchResults> {
     loginFlood: flood,
     leakCheck,
     restRssBytes: appRestRss,
+    stackFloorRestRssBytes: stackFloorRss,
     afterLoginsRssBytes: appAfterLoginsRss,
     peakRssBytes: appPeakRss,
     peer: peerResults,
     profile: options.cpuProfile ? summarizeProfile(profileDir, ROOT) : null,
   }
   return { ...partial, targets: targets(partial) }
+}
+
+/**
+ * RSS at rest of the stack alone (tests/bench/stack-floor.ts), started as the
+ * app is and measured as the app is: idle after as many page views.
+ */
+async function stackFloorRestRss(redisUrl: string, databaseUrl: string, pageViews: number): Promise<number> {
+  const port = await freePort()
+  const floor = start(
+    'stack floor',
+    [process.execPath, join(import.meta.dir, 'stack-floor.ts'), String(port), redisUrl, databaseUrl],
+    {
+      cpus: SERVER_CPU,
+      logFile: join(work, 'stack-floor.log'),
+      env: { ...START_ENV, PATH: process.env.PATH ?? '/usr/bin:/bin', NODE_ENV: 'production' },
+    },
+  )
+  const url = `http://127.0.0.1:${port}/`
+  await waitUntil('the stack floor server', () => answers(url), { child: floor })
+  await sendMany(pageViews, 20, () => fetch(url))
+  await Bun.sleep(2000)
+  const rss = currentRss(floor.pid)
+  await stop(floor)
+  return rss
 }
 
 /** One request of each kind the scenarios send must succeed, or every figure would measure an error page. */
