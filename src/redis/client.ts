@@ -297,5 +297,10 @@ export async function closeRedis(client: RedisClient, withinMs = 2000): Promise<
   )
   const done = await Promise.race([quit, cutOff])
   clearTimeout(timer)
-  if (!done) client.disconnect()
+  // QUIT closes a Sentinel-managed client's connection to its master, not
+  // the ones it keeps to the sentinels to hear of failovers: those close with
+  // disconnect(), which after a QUIT does nothing else. Left open, they
+  // outlive the client and, once a sentinel goes, reconnect to it every
+  // minute with nobody listening for their errors.
+  if (!done || !(client instanceof Cluster)) client.disconnect()
 }

@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test'
+import { parseEnv } from '../../src/env.ts'
+import { closeRedis, connectRedis, createRedis } from '../../src/redis/client.ts'
 import { panelOf, TestBrowser } from '../support/browser.ts'
 import { type RedisSentinel, redisCli, startRedisSentinel, waitFor } from '../support/redis-server.ts'
 import { createTestApp, type TestApp } from '../support/test-app.ts'
@@ -65,5 +67,25 @@ describe('Redis Sentinel', () => {
     expect(panelOf(html).sessionId).toBe(sessionId)
     expect(panelOf(html).beers).toBeGreaterThanOrEqual(4)
     expect((await t.app.request('/readyz')).status).toBe(200)
+  })
+
+  test('a closed client leaves no connection to the sentinel behind', async () => {
+    // Connections of clients other than the app's (each test app has three), by their address.
+    const subscribers = async () =>
+      (await redisCli(sentinel.port, 'CLIENT', 'LIST')).split('\n').filter((line) => /cmd=subscribe/.test(line))
+    const before = (await subscribers()).length
+    const config = parseEnv({
+      NODE_ENV: 'test',
+      REDIS_SENTINELS: sentinel.sentinels,
+      REDIS_SENTINEL_NAME: sentinel.name,
+    }).redis
+    const client = createRedis(config)
+    await connectRedis(client)
+    // It watches the sentinel for failovers on a connection of its own.
+    await waitFor('the client to subscribe to failovers', async () => (await subscribers()).length > before)
+    await closeRedis(client)
+    // Left open, that connection outlives the client: once the sentinel is
+    // gone it reconnects every minute, each time an "Unhandled error event".
+    await waitFor('the subscription to be gone', async () => (await subscribers()).length === before, 3000)
   })
 })
