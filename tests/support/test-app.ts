@@ -134,13 +134,10 @@ export async function createTestApp(
     /** Every key this app wrote, across all cluster nodes. */
     keys: (): Promise<string[]> => scanKeys(services.redis, `${prefix}*`),
     async cleanup() {
-      const keys = await scanKeys(services.redis, `${prefix}*`)
-      // A few hundred at a time: the app's Redis client refuses commands beyond 1,000 in flight.
-      for (let i = 0; i < keys.length; i += 500) {
-        await Promise.all(keys.slice(i, i + 500).map((key) => services.redis.del(key)))
-      }
+      // The app first: its mail queue may still write to Redis while it closes.
+      // Its keys are under the prefix it used, which a test may have given it.
       await services.close()
-      await dropDatabase(database)
+      await dropIsolation({ prefix: config.redis.prefix, database }, config.redis)
     },
   }
 }
@@ -176,13 +173,23 @@ export async function scanKeys(redis: RedisClient, pattern: string): Promise<str
   return keys
 }
 
-/** Removes what servers run in another process left under `prefix` and in `database`. */
-export async function dropIsolation({ prefix, database }: { prefix: string; database: string }): Promise<void> {
-  const redis = createRedis(parseEnv({ REDIS_PREFIX: prefix, ...redisEnv() }).redis)
+/**
+ * Removes what an app left under `prefix` and in `database`, once it has
+ * closed: one of this process, or servers run in another (on the Redis of
+ * the test environment unless `redisConfig` names another).
+ */
+export async function dropIsolation(
+  { prefix, database }: { prefix: string; database: string },
+  redisConfig = parseEnv({ REDIS_PREFIX: prefix, ...redisEnv() }).redis,
+): Promise<void> {
+  const redis = createRedis(redisConfig)
   try {
     await redis.connect()
     const keys = await scanKeys(redis, `${prefix}*`)
-    await Promise.all(keys.map((key) => redis.del(key)))
+    // A few hundred at a time: the client refuses commands beyond 1,000 in flight.
+    for (let i = 0; i < keys.length; i += 500) {
+      await Promise.all(keys.slice(i, i + 500).map((key) => redis.del(key)))
+    }
   } finally {
     redis.disconnect()
   }
