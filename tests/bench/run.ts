@@ -149,17 +149,7 @@ async function main(): Promise<BenchResults> {
   await waitUntil('the app to be ready (/readyz)', () => answers(`${base}/readyz`), { child: app, timeoutMs: 120_000 })
   if (pinned) pin(app.pid, SERVER_CPU!)
 
-  const ceilingPort = await freePort()
-  const ceiling = start(
-    'ceiling',
-    [process.execPath, join(import.meta.dir, 'ceiling-server.ts'), String(ceilingPort), redisUrl, prefix],
-    {
-      cpus: SERVER_CPU,
-      logFile: join(work, 'ceiling.log'),
-    },
-  )
-  const ceilingUrl = `http://127.0.0.1:${ceilingPort}/`
-  await waitUntil('the ceiling server', () => answers(ceilingUrl), { child: ceiling })
+  const { child: ceiling, url: ceilingUrl } = await startBenchServer('ceiling', 'ceiling-server.ts', [redisUrl, prefix])
 
   const pageFile = join(work, 'page-sessions.txt')
   const loginFile = join(work, 'login-sessions.txt')
@@ -473,23 +463,29 @@ async function main(): Promise<BenchResults> {
   return { ...partial, targets: targets(partial) }
 }
 
+/** One of the bench's own servers in tests/bench/ (its port comes first in its arguments), on the server CPU, once it answers. */
+async function startBenchServer(name: string, script: string, args: string[], env?: Record<string, string>) {
+  const port = await freePort()
+  const child = start(name, [process.execPath, join(import.meta.dir, script), String(port), ...args], {
+    cpus: SERVER_CPU,
+    logFile: join(work, `${name}.log`),
+    env,
+  })
+  const url = `http://127.0.0.1:${port}/`
+  await waitUntil(`the ${name} server`, () => answers(url), { child })
+  return { child, url }
+}
+
 /**
  * RSS at rest of the stack alone (tests/bench/stack-floor.ts), started as the
  * app is and measured as the app is: idle after as many page views.
  */
 async function stackFloorRestRss(redisUrl: string, databaseUrl: string, pageViews: number): Promise<number> {
-  const port = await freePort()
-  const floor = start(
-    'stack floor',
-    [process.execPath, join(import.meta.dir, 'stack-floor.ts'), String(port), redisUrl, databaseUrl],
-    {
-      cpus: SERVER_CPU,
-      logFile: join(work, 'stack-floor.log'),
-      env: { ...START_ENV, PATH: process.env.PATH ?? '/usr/bin:/bin', NODE_ENV: 'production' },
-    },
-  )
-  const url = `http://127.0.0.1:${port}/`
-  await waitUntil('the stack floor server', () => answers(url), { child: floor })
+  const { child: floor, url } = await startBenchServer('stack-floor', 'stack-floor.ts', [redisUrl, databaseUrl], {
+    ...START_ENV,
+    PATH: process.env.PATH ?? '/usr/bin:/bin',
+    NODE_ENV: 'production',
+  })
   await sendMany(pageViews, 20, () => fetch(url))
   await Bun.sleep(2000)
   const rss = currentRss(floor.pid)
