@@ -6,7 +6,15 @@ import { createMail } from '../src/mail/create-mail.ts'
 import { composeMail } from '../src/mail/message.ts'
 import { Sealer } from '../src/mail/seal.ts'
 import { type SmtpTestServer, startSmtpServer } from './support/smtp-server.ts'
-import { createTestApp, isolation, redisEnv, scanKeys, TEST_SECRET, type TestApp } from './support/test-app.ts'
+import {
+  createTestApp,
+  dropIsolation,
+  isolation,
+  redisEnv,
+  scanKeys,
+  TEST_SECRET,
+  type TestApp,
+} from './support/test-app.ts'
 
 let smtp: SmtpTestServer
 beforeAll(async () => {
@@ -161,6 +169,33 @@ describe('durability', () => {
       await other.cleanup()
     }
   })
+})
+
+describe('closing', () => {
+  test('a job that never finishes cannot hold a close: the queue lets go after its grace period', async () => {
+    const shared = isolation('mailclose')
+    const env = { NODE_ENV: 'test', SESSION_SECRET: TEST_SECRET, REDIS_PREFIX: shared.prefix, SMTP_URL: smtp.url }
+    const mail = createMail(parseEnv({ ...redisEnv(), ...env }), {
+      logger: createLogger({ level: 'silent' }),
+      now: Date.now,
+    })
+    let started = false
+    mail.queue.handle('forever', () => {
+      started = true
+      return new Promise(() => {})
+    })
+    try {
+      mail.start()
+      await mail.queue.enqueue('forever', {})
+      await waitUntil(() => started)
+      const closing = performance.now()
+      await mail.close()
+      // The grace period is 5 s; cutting the connections after it takes at most 1 s more.
+      expect(performance.now() - closing).toBeLessThan(7000)
+    } finally {
+      await dropIsolation(shared)
+    }
+  }, 20_000)
 })
 
 describe('sealing', () => {

@@ -31,6 +31,8 @@ export type MailQueueOptions = {
 
 const QUEUE_NAME = 'outgoing'
 const CLOSE_GRACE_MS = 5000
+/* After the grace period: how long cutting the connections may take before close() returns anyway. */
+const CUT_OFF_MS = 1000
 const DELIVER = 'deliver'
 const KEEP_FAILED_SECONDS = 7 * 24 * 60 * 60
 const WATCH_EVERY_MS = 15_000
@@ -121,14 +123,13 @@ export class MailQueue {
       this.#worker?.catch(() => undefined),
       this.#queue?.catch(() => undefined),
     ])
-    let timer: ReturnType<typeof setTimeout> | undefined
     const graceful = Promise.allSettled([worker?.close(), queue?.close()]).then(() => true)
-    const cutOff = new Promise<false>((resolve) => {
-      timer = setTimeout(() => resolve(false), CLOSE_GRACE_MS)
-    })
-    const finished = await Promise.race([graceful, cutOff])
-    clearTimeout(timer)
-    if (!finished) await Promise.allSettled([worker?.close(true), queue?.disconnect()])
+    if (await within(graceful, CLOSE_GRACE_MS)) return
+    // A forced close would only wait for the graceful one already under way
+    // (BullMQ returns the close in progress), so the connections are cut
+    // instead. Waiting for them to report closed is bounded too: a Redis
+    // Cluster client in the middle of a reconnect may never say so.
+    await within(Promise.allSettled([worker?.disconnect(), queue?.disconnect()]), CUT_OFF_MS)
   }
 
   /* One EXISTS over the queue's keys of unfinished jobs (one hash slot); BullMQ is loaded only when it finds any. */
@@ -216,4 +217,15 @@ export class MailQueue {
 function describeError(error: unknown): string {
   const e = error as { name?: string; code?: string; responseCode?: number } | undefined
   return [e?.name ?? 'Error', e?.code, e?.responseCode].filter(Boolean).join(' ')
+}
+
+/** Whether `work` settled within `ms`. */
+async function within(work: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | undefined
+  const late = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms)
+  })
+  const settled = await Promise.race([work.then(() => true), late])
+  clearTimeout(timer)
+  return settled
 }
