@@ -463,16 +463,27 @@ async function main(): Promise<BenchResults> {
   return { ...partial, targets: targets(partial) }
 }
 
-/** One of the bench's own servers in tests/bench/ (its port comes first in its arguments), on the server CPU, once it answers. */
-async function startBenchServer(name: string, script: string, args: string[], env?: Record<string, string>) {
+/**
+ * One of the bench's own servers in tests/bench/ (its port comes first in its
+ * arguments), on the server CPU once it answers. `startedOn` is where it
+ * starts: on every CPU the runtime sizes its thread pools for the machine, as
+ * it does for the app.
+ */
+async function startBenchServer(
+  name: string,
+  script: string,
+  args: string[],
+  { env, startedOn = SERVER_CPU }: { env?: Record<string, string>; startedOn?: string | null } = {},
+) {
   const port = await freePort()
   const child = start(name, [process.execPath, join(import.meta.dir, script), String(port), ...args], {
-    cpus: SERVER_CPU,
+    cpus: startedOn,
     logFile: join(work, `${name}.log`),
     env,
   })
   const url = `http://127.0.0.1:${port}/`
   await waitUntil(`the ${name} server`, () => answers(url), { child })
+  if (pinned && startedOn !== SERVER_CPU) pin(child.pid, SERVER_CPU!)
   return { child, url }
 }
 
@@ -482,9 +493,13 @@ async function startBenchServer(name: string, script: string, args: string[], en
  */
 async function stackFloorRestRss(redisUrl: string, databaseUrl: string, pageViews: number): Promise<number> {
   const { child: floor, url } = await startBenchServer('stack-floor', 'stack-floor.ts', [redisUrl, databaseUrl], {
-    ...START_ENV,
-    PATH: process.env.PATH ?? '/usr/bin:/bin',
-    NODE_ENV: 'production',
+    env: {
+      ...START_ENV,
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      HOME: process.env.HOME ?? work,
+      NODE_ENV: 'production',
+    },
+    startedOn: pinned ? ALL_CPUS : null,
   })
   await sendMany(pageViews, 20, () => fetch(url))
   await Bun.sleep(2000)

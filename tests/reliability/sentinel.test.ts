@@ -70,22 +70,41 @@ describe('Redis Sentinel', () => {
   })
 
   test('a closed client leaves no connection to the sentinel behind', async () => {
-    // Connections of clients other than the app's (each test app has three), by their address.
+    // The sentinel's connections that are subscribed to something, by connection id.
     const subscribers = async () =>
-      (await redisCli(sentinel.port, 'CLIENT', 'LIST')).split('\n').filter((line) => /cmd=subscribe/.test(line))
-    const before = (await subscribers()).length
-    const config = parseEnv({
-      NODE_ENV: 'test',
-      REDIS_SENTINELS: sentinel.sentinels,
-      REDIS_SENTINEL_NAME: sentinel.name,
-    }).redis
-    const client = createRedis(config)
-    await connectRedis(client)
-    // It watches the sentinel for failovers on a connection of its own.
-    await waitFor('the client to subscribe to failovers', async () => (await subscribers()).length > before)
-    await closeRedis(client)
-    // Left open, that connection outlives the client: once the sentinel is
-    // gone it reconnects every minute, each time an "Unhandled error event".
-    await waitFor('the subscription to be gone', async () => (await subscribers()).length === before, 3000)
+      new Set(
+        (await redisCli(sentinel.port, 'CLIENT', 'LIST'))
+          .split('\n')
+          .filter((line) => /cmd=subscribe/.test(line))
+          .map((line) => /\bid=(\d+)/.exec(line)?.[1]),
+      )
+    const before = await subscribers()
+    const client = createRedis(
+      parseEnv({ NODE_ENV: 'test', REDIS_SENTINELS: sentinel.sentinels, REDIS_SENTINEL_NAME: sentinel.name }).redis,
+    )
+    let closed = false
+    try {
+      await connectRedis(client)
+      // It watches the sentinel for failovers on a connection of its own.
+      let own: string[] = []
+      await waitFor('the client to subscribe to failovers', async () => {
+        own = [...(await subscribers())].filter((id) => !before.has(id)) as string[]
+        return own.length > 0
+      })
+      await closeRedis(client)
+      closed = true
+      // Left open, that connection outlives the client: once the sentinel is
+      // gone it reconnects every minute, each time an "Unhandled error event".
+      await waitFor(
+        'its subscription to be gone',
+        async () => {
+          const now = await subscribers()
+          return own.every((id) => !now.has(id))
+        },
+        3000,
+      )
+    } finally {
+      if (!closed) client.disconnect()
+    }
   })
 })

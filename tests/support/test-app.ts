@@ -5,7 +5,7 @@ import { prepare } from '../../src/boot.ts'
 import { wireDependencies } from '../../src/deps.ts'
 import { parseEnv } from '../../src/env.ts'
 import { createLogger } from '../../src/log.ts'
-import { createRedis, type RedisClient } from '../../src/redis/client.ts'
+import { connectRedis, createRedis, type RedisClient } from '../../src/redis/client.ts'
 
 export const SERVER_URL = process.env.TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306'
 export const WORKER_URL = new URL('../../src/auth/bcrypt-worker.ts', import.meta.url)
@@ -184,7 +184,8 @@ export async function dropIsolation(
 ): Promise<void> {
   const redis = createRedis(redisConfig)
   try {
-    await redis.connect()
+    // Bounded: a Cluster client's connect() never settles if its first ready check finds the cluster failing.
+    await connectRedis(redis, { attempts: 10, log: () => {} })
     const keys = await scanKeys(redis, `${prefix}*`)
     // A few hundred at a time: the client refuses commands beyond 1,000 in flight.
     for (let i = 0; i < keys.length; i += 500) {
