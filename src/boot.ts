@@ -3,11 +3,13 @@ import { ensureDatabase, migrateDatabase } from './db/migrate.ts'
 import { seedDemoUser } from './db/seed.ts'
 import { type Wiring, type WiringOptions, wireDependencies } from './deps.ts'
 import { type Config, loadConfig } from './env.ts'
+import { fulfilledWithin } from './fulfilled-within.ts'
 import type { Logger } from './log.ts'
 import { connectRedis, type RedisClient } from './redis/client.ts'
 import { assertNoEviction, EvictionPolicyError } from './redis/eviction.ts'
 import { isTransient } from './unavailable.ts'
 
+/* Closing the services never waits longer than this for a connection that hangs. */
 const CLOSE_TIMEOUT_MS = 5000
 const DRAIN_MS = 1000
 
@@ -97,7 +99,7 @@ export async function prepareOrExit(config: Config, services: Wiring): Promise<v
     await prepare(config, services)
   } catch (error) {
     services.logger.fatal(`startup failed: ${(error as Error).message}`)
-    await closeWithin(services, CLOSE_TIMEOUT_MS)
+    await fulfilledWithin(services.close(), CLOSE_TIMEOUT_MS)
     process.exit(1)
   }
 }
@@ -112,13 +114,6 @@ export async function startApp(options: Pick<WiringOptions, 'workerUrl' | 'socke
   const services = wireDependencies(config, options)
   await prepareOrExit(config, services)
   return { config, services, app: createApp(services.deps) }
-}
-
-/** Closes the services, but never waits longer than `ms` for a connection that hangs. */
-async function closeWithin(services: Wiring, ms: number): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined
-  await Promise.race([services.close(), new Promise((resolve) => (timer = setTimeout(resolve, ms)))])
-  clearTimeout(timer)
 }
 
 /**
@@ -154,7 +149,7 @@ export function shutdownOnSignals(
       services.logger.warn('grace period over: closing remaining connections')
       await stopServer(true)
     }
-    await closeWithin(services, CLOSE_TIMEOUT_MS)
+    await fulfilledWithin(services.close(), CLOSE_TIMEOUT_MS)
     services.logger.info('stopped')
     services.logger.flush()
     process.exit(0)

@@ -27,7 +27,7 @@ const LAYERS: { layer: number; group: string; files: RegExp }[] = [
   {
     layer: 6,
     group: 'foundations',
-    files: /^(env|log|log-output|lifecycle|paths|assets|ip|unavailable|audit|tracing-channel)\.ts$/,
+    files: /^(env|log|log-output|lifecycle|paths|assets|ip|unavailable|audit|tracing-channel|fulfilled-within)\.ts$/,
   },
 ]
 

@@ -1,4 +1,5 @@
 import type { Job, Queue, UnrecoverableError, Worker } from 'bullmq'
+import { fulfilledWithin } from '../fulfilled-within.ts'
 import type { RedisClient } from '../redis/client.ts'
 import { viaRedis } from '../unavailable.ts'
 import type { Mail } from './message.ts'
@@ -124,12 +125,12 @@ export class MailQueue {
       this.#queue?.catch(() => undefined),
     ])
     const graceful = Promise.allSettled([worker?.close(), queue?.close()]).then(() => true)
-    if (await within(graceful, CLOSE_GRACE_MS)) return
+    if (await fulfilledWithin(graceful, CLOSE_GRACE_MS)) return
     // A forced close would only wait for the graceful one already under way
     // (BullMQ returns the close in progress), so the connections are cut
     // instead. Waiting for them to report closed is bounded too: a Redis
     // Cluster client in the middle of a reconnect may never say so.
-    await within(Promise.allSettled([worker?.disconnect(), queue?.disconnect()]), CUT_OFF_MS)
+    await fulfilledWithin(Promise.allSettled([worker?.disconnect(), queue?.disconnect()]), CUT_OFF_MS)
   }
 
   /* One EXISTS over the queue's keys of unfinished jobs (one hash slot); BullMQ is loaded only when it finds any. */
@@ -217,15 +218,4 @@ export class MailQueue {
 function describeError(error: unknown): string {
   const e = error as { name?: string; code?: string; responseCode?: number } | undefined
   return [e?.name ?? 'Error', e?.code, e?.responseCode].filter(Boolean).join(' ')
-}
-
-/** Whether `work` settled within `ms`. */
-async function within(work: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: ReturnType<typeof setTimeout> | undefined
-  const late = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms)
-  })
-  const settled = await Promise.race([work.then(() => true), late])
-  clearTimeout(timer)
-  return settled
 }

@@ -1,5 +1,6 @@
 import { Cluster, type ClusterOptions, type Command, Redis, type RedisOptions } from 'ioredis'
 import type { Config } from '../env.ts'
+import { fulfilledWithin } from '../fulfilled-within.ts'
 import '../tracing-channel.ts'
 
 export type RedisClient = Redis | Cluster
@@ -287,16 +288,7 @@ function settled(client: RedisClient, ms: number): Promise<void> {
  * QUIT behind a node that is gone, and hold a shutdown forever.
  */
 export async function closeRedis(client: RedisClient, withinMs = 2000): Promise<void> {
-  let timer: ReturnType<typeof setTimeout> | undefined
-  const cutOff = new Promise<false>((resolve) => {
-    timer = setTimeout(() => resolve(false), withinMs)
-  })
-  const quit = client.quit().then(
-    () => true,
-    () => false,
-  )
-  const done = await Promise.race([quit, cutOff])
-  clearTimeout(timer)
+  const done = await fulfilledWithin(client.quit(), withinMs).catch(() => false)
   // QUIT closes a Sentinel-managed client's connection to its master, not
   // the ones it keeps to the sentinels to hear of failovers: those close with
   // disconnect(), which after a QUIT does nothing else. Left open, they
