@@ -35,6 +35,12 @@ async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs = 10
   }
 }
 
+/** The mail component of an instance on `prefix` that sends to the test SMTP server, as the app wires it. */
+function mailQueueOn(prefix: string, options: Partial<Parameters<typeof createMail>[1]> = {}) {
+  const env = { ...redisEnv(), NODE_ENV: 'test', SESSION_SECRET: TEST_SECRET, REDIS_PREFIX: prefix, SMTP_URL: smtp.url }
+  return createMail(parseEnv(env), { logger: createLogger({ level: 'silent' }), now: Date.now, ...options })
+}
+
 describe('mail over SMTP from the queue', () => {
   let t: TestApp
   beforeAll(async () => {
@@ -99,12 +105,8 @@ describe('mail over SMTP from the queue', () => {
 describe('durability', () => {
   test('a mail queued by an instance that stopped before sending it is sent by another instance', async () => {
     const shared = isolation('maildurable')
-    const env = { NODE_ENV: 'test', SESSION_SECRET: TEST_SECRET, REDIS_PREFIX: shared.prefix, SMTP_URL: smtp.url }
     // An instance that queues and then goes away without ever running its worker.
-    const gone = createMail(parseEnv({ ...redisEnv(), ...env }), {
-      logger: createLogger({ level: 'silent' }),
-      now: Date.now,
-    })
+    const gone = mailQueueOn(shared.prefix)
     await gone.queue.send(sample('durable@example.com'))
     await gone.close()
     expect(smtp.to('durable@example.com')).toHaveLength(0)
@@ -120,7 +122,6 @@ describe('durability', () => {
 
   test('an instance idle since startup sends a mail another instance queued and left behind', async () => {
     const shared = isolation('mailwatch')
-    const env = { NODE_ENV: 'test', SESSION_SECRET: TEST_SECRET, REDIS_PREFIX: shared.prefix, SMTP_URL: smtp.url }
     const idle = await createTestApp(
       'mailwatch',
       { SMTP_URL: smtp.url, REDIS_PREFIX: shared.prefix },
@@ -129,10 +130,7 @@ describe('durability', () => {
     try {
       // Nothing was queued at its startup, so its worker has not started.
       expect(idle.services.mail.queue.working).toBe(false)
-      const gone = createMail(parseEnv({ ...redisEnv(), ...env }), {
-        logger: createLogger({ level: 'silent' }),
-        now: Date.now,
-      })
+      const gone = mailQueueOn(shared.prefix)
       await gone.queue.send(sample('watched@example.com'))
       await gone.close()
       const mail = await smtp.waitFor((m) => m.to === 'watched@example.com')
@@ -145,12 +143,10 @@ describe('durability', () => {
 
   test('a retry left waiting by an instance that stopped is sent by an instance started afterwards', async () => {
     const shared = isolation('maildelayed')
-    const env = { NODE_ENV: 'test', SESSION_SECRET: TEST_SECRET, REDIS_PREFIX: shared.prefix, SMTP_URL: smtp.url }
     const lines: string[] = []
     // Its first attempt fails, and it stops while the retry waits out its backoff.
-    const gone = createMail(parseEnv({ ...redisEnv(), ...env }), {
+    const gone = mailQueueOn(shared.prefix, {
       logger: createLogger({ write: (line) => lines.push(line) }),
-      now: Date.now,
       attempts: 3,
       backoffMs: 1500,
     })
@@ -174,11 +170,7 @@ describe('durability', () => {
 describe('closing', () => {
   test('a job that never finishes cannot hold a close: the queue lets go after its grace period', async () => {
     const shared = isolation('mailclose')
-    const env = { NODE_ENV: 'test', SESSION_SECRET: TEST_SECRET, REDIS_PREFIX: shared.prefix, SMTP_URL: smtp.url }
-    const mail = createMail(parseEnv({ ...redisEnv(), ...env }), {
-      logger: createLogger({ level: 'silent' }),
-      now: Date.now,
-    })
+    const mail = mailQueueOn(shared.prefix)
     let started = false
     mail.queue.handle('forever', () => {
       started = true
