@@ -163,8 +163,8 @@ export function wireDependencies(config: Config, options: WiringOptions): Wiring
     hasher,
     secondFactors: new SecondFactors({
       repository: factorRepository,
-      box: new SecretBox(config.dataEncryptionKey),
-      hasher: new RecoveryCodeHasher(config.dataEncryptionKey),
+      box: new SecretBox(config.dataEncryptionKeys),
+      hasher: new RecoveryCodeHasher(config.dataEncryptionKeys),
       redis,
       prefix: config.redis.prefix,
     }),

@@ -107,9 +107,11 @@ const schema = z.object({
     .url()
     .refine((url) => /^https?:\/\/[^/]+\/?$/.test(url), 'must be an http(s) origin, like https://taproom.example')
     .optional(),
-  DATA_ENCRYPTION_KEY: z
-    .string()
-    .regex(/^[A-Za-z0-9+/_-]{43}=?$/, 'must be 32 random bytes in base64 (openssl rand -base64 32)')
+  DATA_ENCRYPTION_KEY: secretList
+    .refine(
+      (keys) => keys.every((key) => /^[A-Za-z0-9+/_-]{43}=?$/.test(key)),
+      'must be 32 random bytes in base64 (openssl rand -base64 32); to rotate, the new key first, a comma, then the old',
+    )
     .optional(),
   REAUTH_SECONDS: seconds(600),
   AUTH_EVENTS_DAYS: z.coerce.number().int().min(1).max(3650).default(90),
@@ -168,8 +170,8 @@ export type Config = {
   appUrl: string
   /** Whether APP_URL was set: only then is appUrl the one origin forms are accepted from. */
   appUrlGiven: boolean
-  /** 32 bytes for AES-256-GCM: encrypts data at rest (authenticator-app secrets). */
-  dataEncryptionKey: Buffer
+  /** 32 bytes each for AES-256-GCM: the first encrypts data at rest (authenticator-app secrets); every one decrypts. */
+  dataEncryptionKeys: Buffer[]
   /** Set when no DATA_ENCRYPTION_KEY was given and a random one was made for this process. */
   generatedDataKey: boolean
   /** How long a password proof lets sensitive actions through. */
@@ -273,11 +275,12 @@ export function parseEnv(source: Record<string, string | undefined>): Config {
   if (production && !env.DATA_ENCRYPTION_KEY) {
     throw new ConfigError('Invalid environment:\n  DATA_ENCRYPTION_KEY: required when NODE_ENV=production')
   }
+  const dataKeys = env.DATA_ENCRYPTION_KEY?.map((key) => Buffer.from(key, 'base64'))
   // Its bytes, one character each: the base64 text of a repeated byte still has four different characters.
-  const keyBytes = env.DATA_ENCRYPTION_KEY ? Buffer.from(env.DATA_ENCRYPTION_KEY, 'base64').toString('latin1') : ''
-  if (production && guessable(keyBytes)) {
+  const weakKey = dataKeys?.map((key) => key.toString('latin1')).find(guessable)
+  if (production && weakKey !== undefined) {
     throw new ConfigError(
-      `Invalid environment:\n  DATA_ENCRYPTION_KEY: 32 bytes with only about ${Math.floor(entropyBits(keyBytes))} bits of entropy (one byte repeated or too few different bytes); use random bytes: openssl rand -base64 32`,
+      `Invalid environment:\n  DATA_ENCRYPTION_KEY: 32 bytes with only about ${Math.floor(entropyBits(weakKey))} bits of entropy (one byte repeated or too few different bytes); use random bytes: openssl rand -base64 32`,
     )
   }
   if (env.SESSION_ABSOLUTE_SECONDS < env.SESSION_IDLE_SECONDS) {
@@ -332,7 +335,7 @@ export function parseEnv(source: Record<string, string | undefined>): Config {
     passwordResetSeconds: env.PASSWORD_RESET_SECONDS,
     appUrl: new URL(env.APP_URL ?? `http://localhost:${env.PORT}`).origin,
     appUrlGiven: env.APP_URL !== undefined,
-    dataEncryptionKey: env.DATA_ENCRYPTION_KEY ? Buffer.from(env.DATA_ENCRYPTION_KEY, 'base64') : randomBytes(32),
+    dataEncryptionKeys: dataKeys ?? [randomBytes(32)],
     generatedDataKey: !env.DATA_ENCRYPTION_KEY,
     reauthSeconds: env.REAUTH_SECONDS,
     authEventsDays: env.AUTH_EVENTS_DAYS,

@@ -65,12 +65,24 @@ describe('environment', () => {
       DATA_ENCRYPTION_KEY: key,
       ...mail,
     })
-    expect(given.dataEncryptionKey).toEqual(Buffer.from(KEY, 'base64'))
+    expect(given.dataEncryptionKeys).toEqual([Buffer.from(KEY, 'base64')])
     expect(given.generatedDataKey).toBe(false)
     const random = parseEnv({})
-    expect(random.dataEncryptionKey.length).toBe(32)
+    expect(random.dataEncryptionKeys.map((key) => key.length)).toEqual([32])
     expect(random.generatedDataKey).toBe(true)
     expect(() => parseEnv({ DATA_ENCRYPTION_KEY: 'too-short' })).toThrow(/DATA_ENCRYPTION_KEY: must be 32 random bytes/)
+  })
+
+  test('DATA_ENCRYPTION_KEY: several comma-separated keys, the first seals, each must be a key', () => {
+    const old = randomBytes(32).toString('base64')
+    expect(parseEnv({ DATA_ENCRYPTION_KEY: ` ${KEY}, ${old} ,` }).dataEncryptionKeys).toEqual([
+      Buffer.from(KEY, 'base64'),
+      Buffer.from(old, 'base64'),
+    ])
+    expect(() => parseEnv({ DATA_ENCRYPTION_KEY: `${KEY},too-short` })).toThrow(
+      /DATA_ENCRYPTION_KEY: must be 32 random bytes.*the new key first/,
+    )
+    expect(() => parseEnv({ DATA_ENCRYPTION_KEY: ',' })).toThrow(/DATA_ENCRYPTION_KEY/)
   })
 
   test('APP_URL: an origin, defaulting to localhost on PORT', () => {
@@ -160,8 +172,12 @@ describe('production refuses what would weaken sessions', () => {
       false,
     )
     const zeros = Buffer.alloc(32).toString('base64')
-    expect(parseEnv({ NODE_ENV: 'development', DATA_ENCRYPTION_KEY: zeros }).dataEncryptionKey).toEqual(
+    expect(parseEnv({ NODE_ENV: 'development', DATA_ENCRYPTION_KEY: zeros }).dataEncryptionKeys).toEqual([
       Buffer.alloc(32),
+    ])
+    // Every key of a rotation is held to it, the old one too.
+    expect(() => parseEnv({ ...production, DATA_ENCRYPTION_KEY: `${KEY},${zeros}` })).toThrow(
+      /DATA_ENCRYPTION_KEY: .* bits of entropy/,
     )
   })
 

@@ -1,7 +1,12 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { randomBytes } from 'node:crypto'
+import { resolve } from 'node:path'
 import { Secret, TOTP } from 'otpauth'
-import { normalizeRecoveryCode } from '../src/auth/recovery-codes.ts'
+import { normalizeRecoveryCode, RecoveryCodeHasher } from '../src/auth/recovery-codes.ts'
+import { resealTotpSecrets } from '../src/auth/reseal.ts'
+import { SecondFactors } from '../src/auth/second-factors.ts'
 import { SecretBox } from '../src/auth/secret-box.ts'
+import { SecondFactorRepository } from '../src/db/second-factors.ts'
 import { createTestApp, type TestApp } from './support/test-app.ts'
 
 let t: TestApp
@@ -61,10 +66,10 @@ describe('authenticator app enrolment', () => {
     )) as unknown as [{ secret_sealed: string }[]]
     expect(totpRow!.secret_sealed).not.toContain(secret)
     expect(totpRow!.secret_sealed).toMatch(/^v1\./)
-    const box = new SecretBox(t.config.dataEncryptionKey)
+    const box = new SecretBox(t.config.dataEncryptionKeys)
     expect(box.open(totpRow!.secret_sealed, user.id)).toBe(secret)
     expect(() => box.open(totpRow!.secret_sealed, 'another-user')).toThrow()
-    expect(() => new SecretBox(Buffer.alloc(32, 1)).open(totpRow!.secret_sealed, user.id)).toThrow()
+    expect(() => new SecretBox([Buffer.alloc(32, 1)]).open(totpRow!.secret_sealed, user.id)).toThrow()
 
     const [hashes] = (await t.services.database.pool.query('SELECT code_hash FROM recovery_codes WHERE user_id = ?', [
       user.id,
@@ -154,6 +159,107 @@ describe('recovery codes', () => {
     expect(fresh.some((code) => recoveryCodes.includes(code))).toBe(false)
     for (const old of recoveryCodes) expect((await factors().verify(user.id, old, T0)).ok).toBe(false)
     expect((await factors().verify(user.id, fresh[9]!, T0)).ok).toBe(true)
+  })
+})
+
+describe('rotating DATA_ENCRYPTION_KEY (the new key first, then the old)', () => {
+  const NEW_KEY = randomBytes(32)
+  const oldKey = () => t.config.dataEncryptionKeys[0]!
+  /** The second-factor service as an instance started with these keys would have it, on the same database and Redis. */
+  const factorsWith = (keys: Buffer[]) =>
+    new SecondFactors({
+      repository: new SecondFactorRepository(t.services.database.db),
+      box: new SecretBox(keys),
+      hasher: new RecoveryCodeHasher(keys),
+      redis: t.redis,
+      prefix: t.config.redis.prefix,
+    })
+  const sealedSecretOf = async (userId: string) =>
+    (await new SecondFactorRepository(t.services.database.db).totpFor(userId))!.secretSealed
+
+  test('an app enrolled under the old key still signs in, and its secret moves to the new key at that use', async () => {
+    const { user, secret } = await enrolled()
+    const before = await sealedSecretOf(user.id)
+    const rotated = factorsWith([NEW_KEY, oldKey()])
+    const now = T0 + 50 * STEP_MS
+    expect(await rotated.verify(user.id, codeAt(secret, now), now)).toEqual({ ok: true, method: 'totp' })
+    const after = await sealedSecretOf(user.id)
+    expect(after).not.toBe(before)
+    expect(new SecretBox([NEW_KEY]).open(after, user.id)).toBe(secret)
+    // Once every secret has moved, the old key can go: the app still works without it.
+    const later = now + 2 * STEP_MS
+    expect(await factorsWith([NEW_KEY]).verify(user.id, codeAt(secret, later), later)).toEqual({
+      ok: true,
+      method: 'totp',
+    })
+  })
+
+  test('a wrong code under the rotated keys moves nothing', async () => {
+    const { user } = await enrolled()
+    const before = await sealedSecretOf(user.id)
+    expect((await factorsWith([NEW_KEY, oldKey()]).verify(user.id, '000000', T0)).ok).toBe(false)
+    expect(await sealedSecretOf(user.id)).toBe(before)
+  })
+
+  test('recovery codes made under the old key work while it is listed; new ones are made under the new key', async () => {
+    const { user, recoveryCodes } = await enrolled()
+    const rotated = factorsWith([NEW_KEY, oldKey()])
+    expect(await rotated.verify(user.id, recoveryCodes[0]!, T0)).toEqual({ ok: true, method: 'recovery_code' })
+    expect(await rotated.verify(user.id, recoveryCodes[0]!, T0)).toEqual({ ok: false, reason: 'wrong' })
+    // With the old key dropped, the codes made under it no longer match.
+    expect((await factorsWith([NEW_KEY]).verify(user.id, recoveryCodes[1]!, T0)).ok).toBe(false)
+
+    const fresh = await rotated.regenerateRecoveryCodes(user.id)
+    expect((await factorsWith([NEW_KEY]).verify(user.id, fresh[0]!, T0)).ok).toBe(true)
+    expect((await t.services.deps.secondFactors.verify(user.id, fresh[1]!, T0)).ok).toBe(false)
+  })
+
+  test('resealing moves every stored secret to the first key, page by page, so the old key can go', async () => {
+    await Promise.all([enrolled(), enrolled(), enrolled()])
+    const repository = new SecondFactorRepository(t.services.database.db)
+    const report = await resealTotpSecrets(repository, new SecretBox([NEW_KEY, oldKey()]), 2)
+    expect(report.moved).toBeGreaterThanOrEqual(3)
+    expect(report.unopenable).toBe(0)
+    const rows = await repository.sealedSecretsAfter('', 10_000)
+    expect(rows).toHaveLength(report.moved + report.current)
+    for (const { userId, secretSealed } of rows)
+      expect(() => new SecretBox([NEW_KEY]).open(secretSealed, userId)).not.toThrow()
+  })
+
+  test('db:reseal (src/auth/reseal-cli.ts) reports what it moved, moves nothing twice, and fails on a secret no key opens', async () => {
+    const keys = [NEW_KEY, oldKey()].map((key) => key.toString('base64')).join(',')
+    const reseal = () => {
+      const run = Bun.spawnSync([process.execPath, 'src/auth/reseal-cli.ts'], {
+        cwd: resolve(import.meta.dir, '..'),
+        env: { ...process.env, NODE_ENV: 'development', DATABASE_URL: t.config.databaseUrl, DATA_ENCRYPTION_KEY: keys },
+      })
+      return { code: run.exitCode, out: run.stdout.toString() }
+    }
+    await enrolled()
+    const first = reseal()
+    expect(first.out).toMatch(
+      /Authenticator-app secrets: [1-9]\d* moved to the first key, \d+ already under it, 0 open under no key given\./,
+    )
+    expect(first.code).toBe(0)
+    expect(reseal().out).toMatch(/: 0 moved to the first key, [1-9]\d* already under it, 0 open/)
+
+    const { user } = await enrolled()
+    await t.services.database.pool.query('UPDATE totp_credentials SET secret_sealed = ? WHERE user_id = ?', [
+      new SecretBox([randomBytes(32)]).seal('JBSWY3DPEHPK3PXP', user.id),
+      user.id,
+    ])
+    const broken = reseal()
+    expect(broken.out).toContain(', 1 open under no key given.')
+    expect(broken.code).toBe(1)
+    await t.services.database.pool.query('DELETE FROM totp_credentials WHERE user_id = ?', [user.id])
+  })
+
+  test('a secret whose key was dropped does not open, saying so', async () => {
+    const { user } = await enrolled()
+    const sealed = await sealedSecretOf(user.id)
+    expect(() => new SecretBox([NEW_KEY]).open(sealed, user.id)).toThrow(/opens under no key given/)
+    expect(() => new SecretBox([NEW_KEY, oldKey()]).open(sealed, 'another-user')).toThrow(/opens under no key given/)
+    expect(() => new SecretBox([])).toThrow(/one or more 32-byte keys/)
   })
 })
 

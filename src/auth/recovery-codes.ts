@@ -24,17 +24,28 @@ export function normalizeRecoveryCode(input: string): string | null {
 /**
  * Keyed hashes of recovery codes: HMAC-SHA-256 under a key derived from
  * DATA_ENCRYPTION_KEY, so a copy of the database alone cannot be searched for
- * the codes, however fast the attacker's hardware.
+ * the codes, however fast the attacker's hardware. New codes are hashed under
+ * the first key; a code is looked up under every key, so codes made before a
+ * key rotation keep working.
  */
 export class RecoveryCodeHasher {
-  readonly #key: Buffer
+  readonly #keys: Buffer[]
 
-  constructor(dataKey: Buffer) {
-    this.#key = Buffer.from(hkdfSync('sha256', dataKey, Buffer.alloc(0), 'taproom recovery codes', 32))
+  constructor(dataKeys: readonly Buffer[]) {
+    this.#keys = dataKeys.map((dataKey) =>
+      Buffer.from(hkdfSync('sha256', dataKey, Buffer.alloc(0), 'taproom recovery codes', 32)),
+    )
   }
 
   /** The stored form of a normalized code. */
   hash(normalizedCode: string): string {
-    return createHmac('sha256', this.#key).update(normalizedCode).digest('hex')
+    return hmacHex(this.#keys[0]!, normalizedCode)
+  }
+
+  /** Every form the code may be stored in: under the current key first, then under each older one. */
+  candidates(normalizedCode: string): string[] {
+    return this.#keys.map((key) => hmacHex(key, normalizedCode))
   }
 }
+
+const hmacHex = (key: Buffer, message: string) => createHmac('sha256', key).update(message).digest('hex')

@@ -107,12 +107,18 @@ export class SecondFactors {
     if (isTotpCode(input)) {
       const row = await repository.totpFor(userId)
       if (!row?.confirmedAt) return { ok: false, reason: 'wrong' }
-      const step = totpStep(box.open(row.secretSealed, userId), input, now)
+      const { plaintext, resealed } = box.openForRotation(row.secretSealed, userId)
+      const step = totpStep(plaintext, input, now)
       if (step === null) return { ok: false, reason: 'wrong' }
-      return (await this.#claimStep(userId, step)) ? { ok: true, method: 'totp' } : { ok: false, reason: 'replayed' }
+      if (!(await this.#claimStep(userId, step))) return { ok: false, reason: 'replayed' }
+      // A secret sealed under an older DATA_ENCRYPTION_KEY moves to the current
+      // one at its first use after the rotation. Best effort: if this fails, the
+      // next use tries again, and the sign-in has already passed.
+      if (resealed) await repository.resealTotp(userId, row.secretSealed, resealed).catch(() => false)
+      return { ok: true, method: 'totp' }
     }
     const code = normalizeRecoveryCode(input)
-    if (code && (await repository.useRecoveryCode(userId, hasher.hash(code))))
+    if (code && (await repository.useRecoveryCode(userId, hasher.candidates(code))))
       return { ok: true, method: 'recovery_code' }
     return { ok: false, reason: 'wrong' }
   }

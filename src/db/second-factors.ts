@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { and, asc, count, eq, isNotNull, isNull, lt, sql } from 'drizzle-orm'
+import { and, asc, count, eq, gt, inArray, isNotNull, isNull, lt, sql } from 'drizzle-orm'
 import { isDatabaseDown, ServiceUnavailableError } from '../unavailable.ts'
 import type { Database } from './client.ts'
 import { type Passkey, passkeys, recoveryCodes, type TotpCredential, totpCredentials } from './schema.ts'
@@ -109,17 +109,50 @@ export class SecondFactorRepository {
     )
   }
 
-  /** Marks one unused code used. Exactly one of any number of concurrent uses of a code gets true. */
-  async useRecoveryCode(userId: string, codeHash: string): Promise<boolean> {
+  /**
+   * Marks one unused code used, found by any of its possible hashes (one per
+   * key). Exactly one of any number of concurrent uses of a code gets true.
+   */
+  async useRecoveryCode(userId: string, codeHashes: string[]): Promise<boolean> {
     const [result] = await viaDatabase(
       this.#db
         .update(recoveryCodes)
         .set({ usedAt: new Date() })
         .where(
-          and(eq(recoveryCodes.userId, userId), eq(recoveryCodes.codeHash, codeHash), isNull(recoveryCodes.usedAt)),
+          and(
+            eq(recoveryCodes.userId, userId),
+            inArray(recoveryCodes.codeHash, codeHashes),
+            isNull(recoveryCodes.usedAt),
+          ),
         ),
     )
     return result.affectedRows === 1
+  }
+
+  /** Stores the app secret sealed anew, unless it changed since it was read (a new enrolment wins). */
+  async resealTotp(userId: string, sealedBefore: string, sealedNow: string): Promise<boolean> {
+    const [result] = await viaDatabase(
+      this.#db
+        .update(totpCredentials)
+        .set({ secretSealed: sealedNow })
+        .where(and(eq(totpCredentials.userId, userId), eq(totpCredentials.secretSealed, sealedBefore))),
+    )
+    return result.affectedRows === 1
+  }
+
+  /** Stored app secrets in user-id order, at most `limit` after `afterUserId`: for moving them all to a new key. */
+  async sealedSecretsAfter(
+    afterUserId: string,
+    limit: number,
+  ): Promise<Pick<TotpCredential, 'userId' | 'secretSealed'>[]> {
+    return viaDatabase(
+      this.#db
+        .select({ userId: totpCredentials.userId, secretSealed: totpCredentials.secretSealed })
+        .from(totpCredentials)
+        .where(gt(totpCredentials.userId, afterUserId))
+        .orderBy(asc(totpCredentials.userId))
+        .limit(limit),
+    )
   }
 
   async recoveryCodesLeft(userId: string): Promise<number> {
