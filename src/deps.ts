@@ -167,6 +167,7 @@ export function wireDependencies(config: Config, options: WiringOptions): Wiring
       hasher: new RecoveryCodeHasher(config.dataEncryptionKeys),
       redis,
       prefix: config.redis.prefix,
+      logger,
     }),
     passkeys: new Passkeys({ repository: factorRepository, redis, prefix: config.redis.prefix, appUrl: config.appUrl }),
     pourBeer,

@@ -82,6 +82,17 @@ describe('authenticator app enrolment', () => {
     }
   })
 
+  test('20 users turning the app on at once all succeed (gap-lock deadlocks are retried)', async () => {
+    const users = await Promise.all(Array.from({ length: 20 }, () => newUser()))
+    const secrets = await Promise.all(users.map((user) => factors().startEnrolment(user.id)))
+    const results = await Promise.all(
+      users.map((user, i) => factors().confirmEnrolment(user.id, codeAt(secrets[i]!, T0), T0)),
+    )
+    expect(results.every((result) => result.ok)).toBe(true)
+    const fresh = await Promise.all(users.map((user) => factors().regenerateRecoveryCodes(user.id)))
+    expect(fresh.every((codes) => codes.length === 10)).toBe(true)
+  })
+
   test('a second enrolment started before confirming replaces the first secret', async () => {
     const user = await newUser()
     const first = (await factors().startEnrolment(user.id))!
@@ -173,6 +184,7 @@ describe('rotating DATA_ENCRYPTION_KEY (the new key first, then the old)', () =>
       hasher: new RecoveryCodeHasher(keys),
       redis: t.redis,
       prefix: t.config.redis.prefix,
+      logger: t.services.logger,
     })
   const sealedSecretOf = async (userId: string) =>
     (await new SecondFactorRepository(t.services.database.db).totpFor(userId))!.secretSealed
@@ -214,6 +226,20 @@ describe('rotating DATA_ENCRYPTION_KEY (the new key first, then the old)', () =>
     expect((await t.services.deps.secondFactors.verify(user.id, fresh[1]!, T0)).ok).toBe(false)
   })
 
+  test('a secret changed since it was read (a new enrolment) is not overwritten by its resealing', async () => {
+    const user = await newUser()
+    await factors().startEnrolment(user.id)
+    const stale = await sealedSecretOf(user.id)
+    await factors().startEnrolment(user.id)
+    const current = await sealedSecretOf(user.id)
+    expect(current).not.toBe(stale)
+    const repository = new SecondFactorRepository(t.services.database.db)
+    expect(
+      await repository.resealTotp(user.id, stale, new SecretBox([NEW_KEY]).seal('JBSWY3DPEHPK3PXP', user.id)),
+    ).toBe(false)
+    expect(await sealedSecretOf(user.id)).toBe(current)
+  })
+
   test('resealing moves every stored secret to the first key, page by page, so the old key can go', async () => {
     await Promise.all([enrolled(), enrolled(), enrolled()])
     const repository = new SecondFactorRepository(t.services.database.db)
@@ -238,10 +264,10 @@ describe('rotating DATA_ENCRYPTION_KEY (the new key first, then the old)', () =>
     await enrolled()
     const first = reseal()
     expect(first.out).toMatch(
-      /Authenticator-app secrets: [1-9]\d* moved to the first key, \d+ already under it, 0 open under no key given\./,
+      /Authenticator-app secrets: [1-9]\d* moved to the first key, \d+ not moved \(already under it\), 0 open under no key given\./,
     )
     expect(first.code).toBe(0)
-    expect(reseal().out).toMatch(/: 0 moved to the first key, [1-9]\d* already under it, 0 open/)
+    expect(reseal().out).toMatch(/: 0 moved to the first key, [1-9]\d* not moved/)
 
     const { user } = await enrolled()
     await t.services.database.pool.query('UPDATE totp_credentials SET secret_sealed = ? WHERE user_id = ?', [

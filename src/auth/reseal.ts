@@ -4,7 +4,7 @@ import type { SecretBox } from './secret-box.ts'
 export type ResealReport = {
   /** Sealed under an older key, now under the first. */
   moved: number
-  /** Already under the first key (or sealed anew meanwhile by an enrolment). */
+  /** Not moved by this run: already under the first key, or changed meanwhile (an enrolment, a sign-in's own move, the app turned off). */
   current: number
   /** Opened under no key given: its key was dropped too early, or the row was altered. */
   unopenable: number
@@ -13,8 +13,9 @@ export type ResealReport = {
 /**
  * Moves every stored authenticator-app secret to the first key, a page at a
  * time, so an old DATA_ENCRYPTION_KEY can be dropped without waiting for each
- * user's next sign-in. A row changed while this runs is left as it is: only
- * an enrolment changes it, and that seals under the current key.
+ * user's next sign-in (an unfinished enrolment has none). A row changed
+ * while this runs is left as it is: whatever changed it sealed under the
+ * first key of its instance.
  */
 export async function resealTotpSecrets(
   repository: SecondFactorRepository,

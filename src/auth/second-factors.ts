@@ -1,5 +1,6 @@
 import type { Passkey } from '../db/schema.ts'
 import type { FactorSummary, SecondFactorRepository } from '../db/second-factors.ts'
+import { describeError, type Logger } from '../log.ts'
 import type { RedisClient } from '../redis/client.ts'
 import { viaRedis } from '../unavailable.ts'
 import { newRecoveryCodes, normalizeRecoveryCode, type RecoveryCodeHasher } from './recovery-codes.ts'
@@ -28,6 +29,7 @@ type SecondFactorOptions = {
   hasher: RecoveryCodeHasher
   redis: RedisClient
   prefix: string
+  logger: Logger
 }
 
 /*
@@ -114,7 +116,11 @@ export class SecondFactors {
       // A secret sealed under an older DATA_ENCRYPTION_KEY moves to the current
       // one at its first use after the rotation. Best effort: if this fails, the
       // next use tries again, and the sign-in has already passed.
-      if (resealed) await repository.resealTotp(userId, row.secretSealed, resealed).catch(() => false)
+      if (resealed) {
+        await repository.resealTotp(userId, row.secretSealed, resealed).catch((error) => {
+          this.#options.logger.warn({ type: 'totp_reseal_failed', ...describeError(error) }, 'totp_reseal_failed')
+        })
+      }
       return { ok: true, method: 'totp' }
     }
     const code = normalizeRecoveryCode(input)

@@ -3,6 +3,7 @@ import { and, asc, count, eq, gt, inArray, isNotNull, isNull, lt, sql } from 'dr
 import { isDatabaseDown, ServiceUnavailableError } from '../unavailable.ts'
 import type { Database } from './client.ts'
 import { type Passkey, passkeys, recoveryCodes, type TotpCredential, totpCredentials } from './schema.ts'
+import { inTransaction } from './transaction.ts'
 import { isDuplicateEntry, viaDatabase } from './users.ts'
 
 export type NewPasskey = Pick<Passkey, 'userId' | 'credentialId' | 'publicKey' | 'counter' | 'transports' | 'name'> & {
@@ -47,25 +48,19 @@ export class SecondFactorRepository {
    * authenticator app is already on.
    */
   async startTotpEnrolment(userId: string, secretSealed: string): Promise<boolean> {
-    return viaDatabase(
-      this.#db.transaction(async (tx) => {
-        const [current] = await tx
-          .select()
-          .from(totpCredentials)
+    return inTransaction(this.#db, async (tx) => {
+      const [current] = await tx.select().from(totpCredentials).where(eq(totpCredentials.userId, userId)).for('update')
+      if (current?.confirmedAt) return false
+      if (current) {
+        await tx
+          .update(totpCredentials)
+          .set({ secretSealed, createdAt: new Date() })
           .where(eq(totpCredentials.userId, userId))
-          .for('update')
-        if (current?.confirmedAt) return false
-        if (current) {
-          await tx
-            .update(totpCredentials)
-            .set({ secretSealed, createdAt: new Date() })
-            .where(eq(totpCredentials.userId, userId))
-        } else {
-          await tx.insert(totpCredentials).values({ userId, secretSealed })
-        }
-        return true
-      }),
-    )
+      } else {
+        await tx.insert(totpCredentials).values({ userId, secretSealed })
+      }
+      return true
+    })
   }
 
   /**
@@ -74,39 +69,33 @@ export class SecondFactorRepository {
    * confirmed it already).
    */
   async confirmTotp(userId: string, codeHashes: string[]): Promise<boolean> {
-    return viaDatabase(
-      this.#db.transaction(async (tx) => {
-        const [result] = await tx
-          .update(totpCredentials)
-          .set({ confirmedAt: new Date() })
-          .where(and(eq(totpCredentials.userId, userId), isNull(totpCredentials.confirmedAt)))
-        if (result.affectedRows !== 1) return false
-        await tx.delete(recoveryCodes).where(eq(recoveryCodes.userId, userId))
-        await tx.insert(recoveryCodes).values(codeHashes.map((codeHash) => ({ userId, codeHash })))
-        return true
-      }),
-    )
+    return inTransaction(this.#db, async (tx) => {
+      const [result] = await tx
+        .update(totpCredentials)
+        .set({ confirmedAt: new Date() })
+        .where(and(eq(totpCredentials.userId, userId), isNull(totpCredentials.confirmedAt)))
+      if (result.affectedRows !== 1) return false
+      await tx.delete(recoveryCodes).where(eq(recoveryCodes.userId, userId))
+      await tx.insert(recoveryCodes).values(codeHashes.map((codeHash) => ({ userId, codeHash })))
+      return true
+    })
   }
 
   /** Removes the authenticator app and its recovery codes; false when none was on. */
   async disableTotp(userId: string): Promise<boolean> {
-    return viaDatabase(
-      this.#db.transaction(async (tx) => {
-        const [result] = await tx.delete(totpCredentials).where(eq(totpCredentials.userId, userId))
-        await tx.delete(recoveryCodes).where(eq(recoveryCodes.userId, userId))
-        return result.affectedRows > 0
-      }),
-    )
+    return inTransaction(this.#db, async (tx) => {
+      const [result] = await tx.delete(totpCredentials).where(eq(totpCredentials.userId, userId))
+      await tx.delete(recoveryCodes).where(eq(recoveryCodes.userId, userId))
+      return result.affectedRows > 0
+    })
   }
 
   /** Voids every recovery code of the user and stores new ones, at once. */
   async replaceRecoveryCodes(userId: string, codeHashes: string[]): Promise<void> {
-    await viaDatabase(
-      this.#db.transaction(async (tx) => {
-        await tx.delete(recoveryCodes).where(eq(recoveryCodes.userId, userId))
-        await tx.insert(recoveryCodes).values(codeHashes.map((codeHash) => ({ userId, codeHash })))
-      }),
-    )
+    await inTransaction(this.#db, async (tx) => {
+      await tx.delete(recoveryCodes).where(eq(recoveryCodes.userId, userId))
+      await tx.insert(recoveryCodes).values(codeHashes.map((codeHash) => ({ userId, codeHash })))
+    })
   }
 
   /**
@@ -223,18 +212,16 @@ export class SecondFactorRepository {
   }
 
   async removePasskey(userId: string, id: string): Promise<Passkey | null> {
-    return viaDatabase(
-      this.#db.transaction(async (tx) => {
-        const [row] = await tx
-          .select()
-          .from(passkeys)
-          .where(and(eq(passkeys.id, id), eq(passkeys.userId, userId)))
-          .for('update')
-        if (!row) return null
-        await tx.delete(passkeys).where(eq(passkeys.id, id))
-        return row
-      }),
-    )
+    return inTransaction(this.#db, async (tx) => {
+      const [row] = await tx
+        .select()
+        .from(passkeys)
+        .where(and(eq(passkeys.id, id), eq(passkeys.userId, userId)))
+        .for('update')
+      if (!row) return null
+      await tx.delete(passkeys).where(eq(passkeys.id, id))
+      return row
+    })
   }
 
   async #owns(userId: string, id: string): Promise<boolean> {
