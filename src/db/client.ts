@@ -40,8 +40,61 @@ export function createDatabase(url: string): DatabaseHandle {
 function withQueryTimeout(pool: mysql.Pool, timeoutMs: number): mysql.Pool {
   const query = (options: string | mysql.QueryOptions, values?: mysql.QueryOptions['values']) =>
     boundedQuery(pool, options, values, timeoutMs)
+  // Drizzle takes a connection of its own for a transaction.
+  const getConnection = () => boundedConnection(pool, timeoutMs)
   return new Proxy(pool, {
-    get: (target, property) => (property === 'query' ? query : Reflect.get(target, property, target)),
+    get: (target, property) =>
+      property === 'query'
+        ? query
+        : property === 'getConnection'
+          ? getConnection
+          : Reflect.get(target, property, target),
+  })
+}
+
+/*
+ * A transaction's connection: the wait for it and every statement on it
+ * (BEGIN to COMMIT or ROLLBACK) share one deadline. After a timeout the
+ * connection is lost, as in boundedQuery: later statements on it fail at once
+ * instead of queueing behind the lost reply, and it is destroyed, not
+ * released. It is destroyed at the timeout itself, since Drizzle does not
+ * release a connection whose BEGIN failed.
+ */
+async function boundedConnection(pool: mysql.Pool, timeoutMs: number): Promise<mysql.PoolConnection> {
+  const deadline = performance.now() + timeoutMs
+  const connection = await acquire(pool, timeoutMs)
+  let lost: unknown
+  const bounded =
+    (run: typeof connection.query) =>
+    async (options: string | mysql.QueryOptions, values?: mysql.QueryOptions['values']) => {
+      if (lost) throw lost
+      const query: mysql.QueryOptions = typeof options === 'string' ? { sql: options } : options
+      try {
+        return await run.call(
+          connection,
+          { ...query, timeout: Math.max(1, Math.round(deadline - performance.now())) },
+          values,
+        )
+      } catch (error) {
+        if ((error as { code?: string }).code === 'PROTOCOL_SEQUENCE_TIMEOUT') {
+          lost = error
+          connection.destroy()
+        }
+        throw error
+      }
+    }
+  const query = bounded(connection.query)
+  const execute = bounded(connection.execute as typeof connection.query)
+  const release = () => {
+    if (!lost) connection.release()
+  }
+  return new Proxy(connection, {
+    get: (target, property) => {
+      if (property === 'query') return query
+      if (property === 'execute') return execute
+      if (property === 'release') return release
+      return Reflect.get(target, property, target)
+    },
   })
 }
 

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises'
+import { errorCodes } from '../unavailable.ts'
 import type { Database } from './client.ts'
 import { viaDatabase } from './users.ts'
 
@@ -6,10 +7,9 @@ type Transaction = Parameters<Parameters<Database['transaction']>[0]>[0]
 
 const ATTEMPTS = 10
 
-/** MySQL's deadlock error, however the driver wraps it. */
+/** MySQL's deadlock error, however deep the driver and our own errors wrap it. */
 export function isDeadlock(error: unknown): boolean {
-  const e = error as { code?: string; cause?: { code?: string } } | null
-  return e?.code === 'ER_LOCK_DEADLOCK' || e?.cause?.code === 'ER_LOCK_DEADLOCK'
+  return errorCodes(error).includes('ER_LOCK_DEADLOCK')
 }
 
 /**

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, setDefaultTimeout, test } from 'bun:test'
+import { ServiceUnavailableError } from '../../src/unavailable.ts'
 import { panelOf, TestBrowser } from '../support/browser.ts'
 import { waitFor } from '../support/redis-server.ts'
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.ts'
@@ -175,6 +176,35 @@ describe('MySQL down', () => {
     } finally {
       mysql.thaw()
     }
+  })
+
+  test('a transaction on a MySQL that stops answering fails within the 3 s bound, and its connection is not lost to the pool', async () => {
+    const user = await t.services.users.create('hung-transaction@example.com', 'x'.repeat(60), {
+      verifiedAt: new Date(),
+    })
+    await fillPool()
+    mysql.freeze()
+    try {
+      const started = performance.now()
+      // Turning the authenticator app on is a transaction (SELECT … FOR UPDATE, then INSERT).
+      const outcome = await Promise.race([
+        t.services.deps.secondFactors.startEnrolment(user.id).then(
+          () => 'succeeded',
+          (error) => error,
+        ),
+        Bun.sleep(8000).then(() => 'still waiting after 8 s'),
+      ])
+      expect(outcome).toBeInstanceOf(ServiceUnavailableError)
+      expect(performance.now() - started).toBeLessThan(4500)
+    } finally {
+      mysql.thaw()
+    }
+    await mysql.start()
+    // All ten connections are usable at once: none is held by the failed transaction.
+    const started = performance.now()
+    await Promise.all(Array.from({ length: POOL_SIZE }, () => t.services.database.pool.query('SELECT SLEEP(1.5)')))
+    expect(performance.now() - started).toBeLessThan(2500)
+    expect(await t.services.deps.secondFactors.startEnrolment(user.id)).toMatch(/^[A-Z2-7]{32}$/)
   })
 
   test('readiness checks during the hang answer 503 in about a second and do not use up the pool', async () => {
