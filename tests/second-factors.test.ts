@@ -254,12 +254,13 @@ describe('rotating DATA_ENCRYPTION_KEY (the new key first, then the old)', () =>
 
   test('db:reseal (src/auth/reseal-cli.ts) reports what it moved, moves nothing twice, and fails on a secret no key opens', async () => {
     const keys = [NEW_KEY, oldKey()].map((key) => key.toString('base64')).join(',')
-    const reseal = () => {
+    const reseal = (env: Record<string, string> = { DATA_ENCRYPTION_KEY: keys }) => {
+      const { DATA_ENCRYPTION_KEY: _, ...inherited } = process.env
       const run = Bun.spawnSync([process.execPath, 'src/auth/reseal-cli.ts'], {
         cwd: resolve(import.meta.dir, '..'),
-        env: { ...process.env, NODE_ENV: 'development', DATABASE_URL: t.config.databaseUrl, DATA_ENCRYPTION_KEY: keys },
+        env: { ...inherited, NODE_ENV: 'development', DATABASE_URL: t.config.databaseUrl, ...env },
       })
-      return { code: run.exitCode, out: run.stdout.toString() }
+      return { code: run.exitCode, out: run.stdout.toString(), err: run.stderr.toString() }
     }
     await enrolled()
     const first = reseal()
@@ -277,6 +278,15 @@ describe('rotating DATA_ENCRYPTION_KEY (the new key first, then the old)', () =>
     const broken = reseal()
     expect(broken.out).toContain(', 1 open under no key given.')
     expect(broken.code).toBe(1)
+
+    // Without keys it refuses to guess; a database it cannot reach stops it with code 3 and no driver message.
+    const noKey = reseal({})
+    expect(noKey.err).toContain('DATA_ENCRYPTION_KEY is not set')
+    expect(noKey.code).toBe(2)
+    const unreachable = reseal({ DATA_ENCRYPTION_KEY: keys, DATABASE_URL: 'mysql://root@127.0.0.1:1/nowhere' })
+    expect(unreachable.err).toMatch(/^Stopped by \w+ \(ECONNREFUSED\)\. What moved stays moved; run it again\.$/m)
+    expect(unreachable.err).not.toContain('totp_credentials')
+    expect(unreachable.code).toBe(3)
     await t.services.database.pool.query('DELETE FROM totp_credentials WHERE user_id = ?', [user.id])
   })
 
