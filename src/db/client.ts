@@ -53,12 +53,12 @@ function withQueryTimeout(pool: mysql.Pool, timeoutMs: number): mysql.Pool {
 }
 
 /*
- * A transaction's connection: the wait for it and every statement on it
- * (BEGIN to COMMIT or ROLLBACK) share one deadline. After a timeout the
- * connection is lost, as in boundedQuery: later statements on it fail at once
- * instead of queueing behind the lost reply, and it is destroyed, not
- * released. It is destroyed at the timeout itself, since Drizzle does not
- * release a connection whose BEGIN failed.
+ * A connection whose every statement, a query or a transaction from BEGIN to
+ * COMMIT or ROLLBACK, shares one deadline with the wait for it. After a
+ * timeout the connection is lost (mysql2 leaves it waiting for the lost
+ * reply): later statements on it fail at once instead of queueing behind that
+ * reply, and it is destroyed at the timeout itself, not released, since
+ * Drizzle does not release a connection whose BEGIN failed.
  */
 async function boundedConnection(pool: mysql.Pool, timeoutMs: number): Promise<mysql.PoolConnection> {
   const deadline = performance.now() + timeoutMs
@@ -101,7 +101,7 @@ async function boundedConnection(pool: mysql.Pool, timeoutMs: number): Promise<m
 /*
  * mysql2 only fails a timed-out query and leaves its connection waiting for the
  * lost reply, and every later query on that connection would wait behind it: so
- * each query gets a connection of its own, which is destroyed on a timeout
+ * each query gets a bounded connection of its own, destroyed on a timeout
  * instead of going back to the pool.
  */
 async function boundedQuery(
@@ -110,18 +110,11 @@ async function boundedQuery(
   values: mysql.QueryOptions['values'],
   timeoutMs: number,
 ) {
-  const deadline = performance.now() + timeoutMs
-  const connection = await acquire(pool, timeoutMs)
+  const connection = await boundedConnection(pool, timeoutMs)
   try {
-    const query: mysql.QueryOptions = typeof options === 'string' ? { sql: options } : options
-    const left = Math.max(1, Math.round(deadline - performance.now()))
-    const result = await connection.query({ ...query, timeout: left }, values)
+    return await connection.query(typeof options === 'string' ? { sql: options } : options, values)
+  } finally {
     connection.release()
-    return result
-  } catch (error) {
-    if ((error as { code?: string }).code === 'PROTOCOL_SEQUENCE_TIMEOUT') connection.destroy()
-    else connection.release()
-    throw error
   }
 }
 
