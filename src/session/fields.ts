@@ -48,10 +48,12 @@ export const FIELDS = {
 
 export type FieldName = (typeof FIELDS)[keyof SessionData]
 
+const FIELD_ENTRIES = Object.entries(FIELDS)
+
 /** Flattens session data into the hash's field/value pairs, leaving out what the defaults give back. */
 export function encodeFields(data: Partial<SessionData>): string[] {
   const pairs: string[] = []
-  for (const [key, field] of Object.entries(FIELDS)) {
+  for (const [key, field] of FIELD_ENTRIES) {
     const value = data[key as keyof SessionData]
     if (value === undefined) continue
     if (key === 'lastSeenAt' && value === data.createdAt) continue
