@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { authEvents } from '../src/db/schema.ts'
 import { panelOf, TestBrowser } from './support/browser.ts'
 import { createTestApp, type TestApp } from './support/test-app.ts'
+import { waitUntil } from './support/wait-until.ts'
 
 let t: TestApp
 const PASSWORD = 'correct horse battery'
@@ -23,14 +24,6 @@ async function signIn(email: string) {
   expect((await browser.post('/login', { email, password: PASSWORD })).response.status).toBe(303)
   const id = panelOf((await browser.get('/')).html).sessionId!
   return { browser, id }
-}
-
-async function waitUntil(check: () => boolean, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time')
-    await Bun.sleep(20)
-  }
 }
 
 const sessionExists = async (id: string) => t.redis.exists(await t.sessionKey(id))

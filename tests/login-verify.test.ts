@@ -3,6 +3,7 @@ import { Secret, TOTP } from 'otpauth'
 import { panelOf, TestBrowser } from './support/browser.ts'
 import { softwarePasskey } from './support/software-passkey.ts'
 import { createTestApp, type TestApp } from './support/test-app.ts'
+import { waitUntil } from './support/wait-until.ts'
 
 let t: TestApp
 const PASSWORD = 'correct horse battery'
@@ -208,6 +209,15 @@ describe('a right password for an account with an authenticator app', () => {
       /<td [^>]*data-sign-in-method="recovery-code">Recovery code<\/td>/,
     )
     expect(t.audit.some((entry) => entry.event === 'recovery_code_used' && entry.userId === user.id)).toBe(true)
+    // Whoever holds a code may not be the owner: the owner is told by mail.
+    await waitUntil(() =>
+      (t.services.mail.outbox?.list() ?? []).some(
+        (mail) =>
+          mail.to === user.email &&
+          mail.subject === 'How you sign in to Taproom changed' &&
+          mail.text.includes('A recovery code was used to sign in.'),
+      ),
+    )
 
     const again = await passwordStep(user.email)
     const reused = await again.browser.post('/login/verify', { code: recoveryCodes[0]! })

@@ -15,6 +15,7 @@ import {
   TEST_SECRET,
   type TestApp,
 } from './support/test-app.ts'
+import { waitUntil } from './support/wait-until.ts'
 
 let smtp: SmtpTestServer
 beforeAll(async () => {
@@ -26,14 +27,6 @@ const SECRET_LINK = 'http://localhost:3000/password/reset/SECRET-TOKEN-VALUE-012
 
 const sample = (to: string) =>
   composeMail(to, 'Hello from the queue', ['A paragraph.', { text: 'Follow it:', href: SECRET_LINK }])
-
-async function waitUntil(check: () => boolean | Promise<boolean>, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs
-  while (!(await check())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time')
-    await Bun.sleep(20)
-  }
-}
 
 /** The mail component of an instance on `prefix` that sends to the test SMTP server, as the app wires it. */
 function mailQueueOn(prefix: string, options: Partial<Parameters<typeof createMail>[1]> = {}) {

@@ -2,7 +2,9 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { Secret, TOTP } from 'otpauth'
 import { SecondFactorRepository } from '../src/db/second-factors.ts'
 import { panelOf, TestBrowser } from './support/browser.ts'
+import { softwareRegistration } from './support/software-passkey.ts'
 import { createTestApp, type TestApp } from './support/test-app.ts'
+import { waitUntil } from './support/wait-until.ts'
 
 let t: TestApp
 const PASSWORD = 'correct horse battery'
@@ -16,14 +18,6 @@ afterAll(() => t.cleanup())
 const codeAt = (secret: string, timestamp = Date.now()) =>
   TOTP.generate({ secret: Secret.fromBase32(secret), timestamp })
 const sessionHash = async (id: string) => t.redis.hgetall(await t.sessionKey(id))
-
-async function waitUntil(check: () => boolean, timeoutMs = 10_000) {
-  const deadline = Date.now() + timeoutMs
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time')
-    await Bun.sleep(20)
-  }
-}
 
 let counter = 0
 async function newUser() {
@@ -162,14 +156,27 @@ describe('turning the authenticator app on', () => {
 })
 
 describe('recovery codes and turning the app off', () => {
-  test('new codes void the old ones', async () => {
-    const { user, browser, confirmed } = await withAuthenticatorApp()
+  test('new codes void the old ones, log the other browsers out and tell the owner by mail', async () => {
+    const { user, browser, confirmed, secret } = await withAuthenticatorApp()
     const old = confirmed.html.match(/<li><code>([0-9A-Z-]{11})<\/code><\/li>/)![1]!
+    const other = await signIn(user.email)
+    await other.browser.post('/login/verify', { code: codeAt(secret, Date.now() - 30_000) })
+    const otherId = panelOf((await other.browser.get('/')).html).sessionId!
+    expect((await sessionHash(otherId)).u).toBe(user.id)
+
     const { response, html } = await browser.post('/account/security/recovery-codes')
     expect(response.status).toBe(200)
     expect(html).toContain('Your earlier codes no longer work.')
+    expect(html).toContain('1 other session was logged out.')
     expect(html).not.toContain(old)
     expect((await t.services.deps.secondFactors.verify(user.id, old, Date.now())).ok).toBe(false)
+    expect(await sessionHash(otherId)).toEqual({})
+    expect(t.audit.some((entry) => entry.event === 'recovery_codes_regenerated' && entry.userId === user.id)).toBe(true)
+    await waitUntil(() =>
+      (t.services.mail.outbox?.list() ?? []).some(
+        (mail) => mail.to === user.email && mail.text.includes('New recovery codes were made for the sign-in'),
+      ),
+    )
   })
 
   test('turning it off needs a current code or a recovery code, and logs the other browsers out', async () => {
@@ -245,6 +252,27 @@ describe('passkeys on the security page', () => {
     const noScript = await browser.post('/account/security/passkeys', { name: 'Laptop', response: '' })
     expect(noScript.response.status).toBe(422)
     expect(noScript.html).toContain('Using a passkey needs JavaScript.')
+  })
+
+  test('a registration keeps only the transports WebAuthn names, so no list of them overflows its column', async () => {
+    const user = await newUser()
+    const { browser } = await signIn(user.email)
+    await browser.get('/account/security')
+    const register = async (name: string, transports: string[]) => {
+      const response = await softwareRegistration(t, browser, transports)
+      const added = await browser.post('/account/security/passkeys', { name, response })
+      expect(added.response.status).toBe(303)
+      const passkeys = await new SecondFactorRepository(t.services.database.db).listPasskeys(user.id)
+      return passkeys.find((passkey) => passkey.name === name)?.transports
+    }
+    // Eight names of 32 characters, the most the form takes, joined would not fit the column's 255.
+    expect(
+      await register(
+        'Laptop',
+        Array.from({ length: 8 }, (_, i) => `${i}`.repeat(32)),
+      ),
+    ).toBe('')
+    expect(await register('Phone', ['internal', 'hybrid', 'internal', 'carrier-pigeon'])).toBe('internal,hybrid')
   })
 
   test("renaming or removing another user's passkey is a 404; names are checked", async () => {

@@ -147,7 +147,7 @@ export class Passkeys {
       credentialId: credential.id,
       publicKey: Buffer.from(credential.publicKey).toString('base64url'),
       counter: credential.counter,
-      transports: (credential.transports ?? []).join(','),
+      transports: knownTransports(credential.transports).join(','),
       name,
       backedUp: credentialBackedUp,
     })
@@ -247,6 +247,17 @@ export class Passkeys {
     const key = this.#challengeKey(sessionId, ceremony)
     return (await viaRedis(this.#options.redis.lrem(key, 1, challenge))) === 1 ? challenge : null
   }
+}
+
+const TRANSPORTS = new Set<string>(['ble', 'cable', 'hybrid', 'internal', 'nfc', 'smart-card', 'usb'])
+
+/*
+ * Only the transports WebAuthn names are kept, once each: they are hints for
+ * later ceremonies, and whatever else a client sends would only fill the
+ * column (eight long names overflowed it into a 500).
+ */
+function knownTransports(given: readonly string[] | undefined): AuthenticatorTransport[] {
+  return [...new Set(given ?? [])].filter((name) => TRANSPORTS.has(name)) as AuthenticatorTransport[]
 }
 
 function splitTransports(passkey: Passkey): AuthenticatorTransport[] {

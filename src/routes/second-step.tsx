@@ -185,6 +185,11 @@ export function secondStepRoutes(deps: SecondStepDeps) {
           audit('recovery_code_used', { requestId, ip, sessionId: fresh.id, userId: user.id })
           for (const sessionId of ended)
             audit('session_revoked', { requestId, ip, sessionId, userId: user.id, reason: 'recovery_code_used' })
+          await notices.signInMethodChanged(user.email, 'A recovery code was used to sign in', {
+            ip,
+            device: describeDevice(c.req.header('user-agent')),
+            at: now(),
+          })
           const left = (await secondFactors.status(user.id)).recoveryCodesLeft
           await session.flash(
             `Signed in with a recovery code; ${left} left. Other browsers were logged out. If you lost your phone, turn the authenticator app off and on again in Security.`,

@@ -188,20 +188,22 @@ export function securityRoutes(deps: SecurityDeps) {
         return redirect(c, SECURITY)
       })
       .post('/account/security/recovery-codes', requireFreshProof(SECURITY), async (c) => {
-        const { state, user } = await requireUser(c)
+        const signedIn = await requireUser(c)
+        const { state, user } = signedIn
         if ((await secondFactors.status(user.id)).totp !== 'on') return redirect(c, SECURITY)
         const codes = await secondFactors.regenerateRecoveryCodes(user.id)
-        audit('recovery_codes_regenerated', {
-          requestId: c.get('requestId'),
-          ip: clientIpOf(c),
-          sessionId: state.id,
-          userId: user.id,
-        })
+        // New codes are a new way in: whoever made them may not be the owner.
+        const ended = await signInMethodChanged(
+          c,
+          signedIn,
+          'recovery_codes_regenerated',
+          'New recovery codes were made for the sign-in: the earlier ones no longer work',
+        )
         return c.html(
           <RecoveryCodesPage
             csrfToken={state.csrfToken}
             codes={codes}
-            session={state}
+            session={ended > 0 ? { ...state, flash: othersLoggedOut(ended).trim() } : state}
             first={false}
             timeout={timeoutFor(state, now(), sessions)}
           />,

@@ -14,19 +14,7 @@ const sha256 = (data: string | Uint8Array) => createHash('sha256').update(data).
  * tested through app.request(), without a browser.
  */
 export async function softwarePasskey(t: TestApp, userId: string) {
-  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' })
-  const { x, y } = publicKey.export({ format: 'jwk' })
-  // COSE_Key: kty EC2, alg ES256, crv P-256, x, y.
-  const cose = isoCBOR.encode(
-    new Map<number, number | Uint8Array>([
-      [1, 2],
-      [3, -7],
-      [-1, 1],
-      [-2, Buffer.from(x!, 'base64url')],
-      [-3, Buffer.from(y!, 'base64url')],
-    ]),
-  )
-  const credentialId = randomBytes(16).toString('base64url')
+  const { privateKey, cose, credentialId } = newKey()
   const passkey = await new SecondFactorRepository(t.services.database.db).addPasskey({
     userId,
     credentialId,
@@ -69,4 +57,67 @@ export async function softwarePasskey(t: TestApp, userId: string) {
       })
     },
   }
+}
+
+function newKey() {
+  const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' })
+  const { x, y } = publicKey.export({ format: 'jwk' })
+  // COSE_Key: kty EC2, alg ES256, crv P-256, x, y.
+  const cose = isoCBOR.encode(
+    new Map<number, number | Uint8Array>([
+      [1, 2],
+      [3, -7],
+      [-1, 1],
+      [-2, Buffer.from(x!, 'base64url')],
+      [-3, Buffer.from(y!, 'base64url')],
+    ]),
+  )
+  return { privateKey, cose, credentialId: randomBytes(16).toString('base64url') }
+}
+
+/**
+ * Registers a new software key the way the security page's script does: asks
+ * for options, answers them with a "none" attestation (user present and
+ * verified, the credential and its public key), and reports `transports` as
+ * the browser would. The value of the form field `response`.
+ */
+export async function softwareRegistration(t: TestApp, browser: TestBrowser, transports: string[]): Promise<string> {
+  const reply = await browser.request('/account/security/passkeys/options', {
+    method: 'POST',
+    headers: { 'x-csrf-token': browser.csrfToken },
+  })
+  const { options } = (await reply.json()) as { options: { challenge: string; rp: { id: string } } }
+  const { cose, credentialId } = newKey()
+  const id = Buffer.from(credentialId, 'base64url')
+  const idLength = Buffer.alloc(2)
+  idLength.writeUInt16BE(id.length)
+  // Flags: user present, user verified, attested credential data; counter 0; AAGUID all zeros.
+  const authData = Buffer.concat([
+    sha256(options.rp.id),
+    Buffer.from([0x45]),
+    Buffer.alloc(4),
+    Buffer.alloc(16),
+    idLength,
+    id,
+    Buffer.from(cose),
+  ])
+  const attestationObject = isoCBOR.encode(
+    new Map<string, unknown>([
+      ['fmt', 'none'],
+      ['attStmt', new Map()],
+      ['authData', authData],
+    ]) as never,
+  )
+  const clientData = JSON.stringify({ type: 'webauthn.create', challenge: options.challenge, origin: t.config.appUrl })
+  return JSON.stringify({
+    id: credentialId,
+    rawId: credentialId,
+    type: 'public-key',
+    clientExtensionResults: {},
+    response: {
+      clientDataJSON: Buffer.from(clientData).toString('base64url'),
+      attestationObject: Buffer.from(attestationObject).toString('base64url'),
+      transports,
+    },
+  })
 }
