@@ -93,6 +93,28 @@ describe('mail over SMTP from the queue', () => {
     }
     expect(smtp.to('doomed@example.com')).toHaveLength(0)
   })
+
+  test('an address the server refuses fails at once, and Redis keeps no trace of the address', async () => {
+    smtp.refuse('nobody@example.com')
+    await t.services.mail.queue.send(sample('nobody@example.com'))
+    await waitUntil(() => t.logs.some((line) => line.includes('"mail_failed"') && line.includes('550')))
+    const failed = t.logs.filter((line) => line.includes('"mail_failed"') && line.includes('550'))
+    expect(failed).toHaveLength(1)
+    expect(JSON.parse(failed[0]!)).toMatchObject({ event: 'mail_failed', attempts: 1, error: 'Error EENVELOPE 550' })
+    // The failed job stays in Redis for a week, with the reason it failed.
+    const stored: unknown[] = []
+    for (const key of await scanKeys(t.redis, `${t.config.redis.prefix}*`)) {
+      const type = await t.redis.type(key)
+      if (type === 'hash') stored.push(await t.redis.hgetall(key))
+      else if (type === 'string') stored.push(await t.redis.get(key))
+      else if (type === 'list') stored.push(await t.redis.lrange(key, 0, -1))
+      else if (type === 'zset') stored.push(await t.redis.zrange(key, '0', '-1'))
+      else if (type === 'stream') stored.push(await t.redis.xrange(key, '-', '+'))
+    }
+    const text = JSON.stringify(stored)
+    expect(text).toContain('EENVELOPE 550')
+    expect(text).not.toContain('nobody@example.com')
+  })
 })
 
 describe('durability', () => {

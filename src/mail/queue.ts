@@ -159,12 +159,13 @@ export class MailQueue {
       worker.on('failed', (job, error) => {
         if (!job) return
         const final = error instanceof UnrecoverableError || job.attemptsMade >= (job.opts.attempts ?? 1)
+        const ours = error instanceof UnrecoverableError || error instanceof TaskFailure
         log({
           event: final ? 'mail_failed' : 'mail_retry',
           task: job.name,
           jobId: job.id,
           attempts: job.attemptsMade,
-          error: describeError(error),
+          error: ours ? error.message : describeError(error),
         })
       })
       worker.on('error', (error) => log({ event: 'mail_queue_error', task: '-', error: describeError(error) }))
@@ -190,6 +191,8 @@ export class MailQueue {
           backoff: { type: 'exponential', delay: backoffMs },
           removeOnComplete: true,
           removeOnFail: { age: KEEP_FAILED_SECONDS, count: 1000 },
+          // A stack names only our files, and nothing reads it from Redis.
+          stackTraceLimit: 0,
         },
       })
       queue.on('error', (error) => log({ event: 'mail_queue_error', task: '-', error: describeError(error) }))
@@ -205,10 +208,28 @@ export class MailQueue {
     try {
       payload = this.#options.sealer.open(job.data.sealed)
     } catch (error) {
-      throw new Unrecoverable((error as Error).message)
+      throw new Unrecoverable(describeError(error))
     }
-    await handler(payload)
+    try {
+      await handler(payload)
+    } catch (error) {
+      // BullMQ keeps a failed job's error message in Redis for days: an SMTP
+      // reply may quote the address, a driver error the query's values.
+      const described = describeError(error)
+      throw recipientRefused(error) ? new Unrecoverable(described) : new TaskFailure(described)
+    }
   }
+}
+
+/** A task's error as the queue keeps it: the original's class and codes only (see describeError). */
+class TaskFailure extends Error {
+  override name = 'TaskFailure'
+}
+
+/* The mail server refused the address itself (a 5xx to RCPT TO): retrying cannot deliver it. */
+function recipientRefused(error: unknown): boolean {
+  const e = error as { command?: string; responseCode?: number } | undefined
+  return e?.command === 'RCPT TO' && (e.responseCode ?? 0) >= 500
 }
 
 /*

@@ -6,16 +6,24 @@ export type ReceivedMail = { to: string; subject: string; text: string; html: st
 /**
  * A real SMTP server on a loopback port that keeps what it receives, parsed:
  * the app's mail goes through nodemailer and the network like it would in
- * production. `failNext(n)` answers the next n messages with a 451, to test retries.
+ * production. `failNext(n)` answers the next n messages with a 451, to test
+ * retries; `refuse(address)` refuses an address as a server does a mailbox
+ * that does not exist.
  */
 export async function startSmtpServer() {
   const received: ReceivedMail[] = []
   const waiters = new Set<() => void>()
   let failures = 0
+  const refused = new Set<string>()
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS'],
     logger: false,
+    onRcptTo(address, _session, callback) {
+      if (!refused.has(address.address.toLowerCase())) return callback()
+      // As real servers answer, quoting the address.
+      callback(Object.assign(new Error(`<${address.address}>: Recipient address rejected`), { responseCode: 550 }))
+    },
     onData(stream, _session, callback) {
       if (failures > 0) {
         failures--
@@ -47,6 +55,10 @@ export async function startSmtpServer() {
     received,
     failNext(count: number) {
       failures = count
+    },
+    /** Answers 550 to RCPT TO for this address from now on. */
+    refuse(address: string) {
+      refused.add(address.toLowerCase())
     },
     /** Mails to `address` so far. */
     to: (address: string) => received.filter((mail) => mail.to === address.toLowerCase()),
