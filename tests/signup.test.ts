@@ -311,6 +311,26 @@ describe('POST /signup validation', () => {
     })
   }
 
+  test("a refused password does not clear the login's count of wrong passwords for that email", async () => {
+    const email = freshEmail()
+    await signUpVerified(email)
+    t.setSocketAddress('198.51.100.23')
+    try {
+      const login = async () => {
+        const browser = new TestBrowser(t.app)
+        await browser.get('/login')
+        return (await browser.post('/login', { email, password: 'not the password' })).response.status
+      }
+      for (let attempt = 0; attempt < 4; attempt++) expect(await login()).toBe(401)
+      expect((await signUp(email, 'password')).response.status).toBe(422)
+      expect(await login()).toBe(401)
+      // The sixth wrong password for this email from this address: the throttle's limit is 5.
+      expect(await login()).toBe(429)
+    } finally {
+      t.setSocketAddress('127.0.0.1')
+    }
+  })
+
   test('refuses a password made from the email address', async () => {
     const { response, html } = await signUp('margaret.hamilton@example.com', 'margarethamilton')
     expect(response.status).toBe(422)

@@ -85,6 +85,7 @@ export function signupRoutes({ recovery, hasher, throttle, credentialGate, newPa
       const requestId = c.get('requestId')
       const ip = clientIpOf(c)
       const signal = c.req.raw.signal
+      const signupKey = `signup ${parsed.data.email}`
       let checked: { passwordHash: string } | { problem: string } | { retryAfterSeconds: number }
       try {
         // The bound comes first: a sign-up refused for load costs no Redis command.
@@ -94,15 +95,16 @@ export function signupRoutes({ recovery, hasher, throttle, credentialGate, newPa
           // Every sign-up attempt spends the client's per-IP attempt budget before
           // any expensive work (the strength estimate, the breach lookup, bcrypt),
           // so sign-ups cannot burn CPU or fill inboxes in bulk. A refused
-          // password clears the email's own count: retrying with a better one is
-          // not guessing.
-          const verdict = await throttle.reserve(ip, parsed.data.email)
+          // password clears the email's own sign-up count: retrying with a
+          // better one is not guessing. That count is not the login's, which a
+          // sign-up must never clear.
+          const verdict = await throttle.reserve(ip, signupKey)
           if (!verdict.allowed) return { retryAfterSeconds: verdict.retryAfterSeconds }
           try {
             const problem = await newPasswordCheck(parsed.data.password, parsed.data.email)
             return problem ? { problem } : { passwordHash: await hasher.hash(parsed.data.password, { signal }) }
           } catch (error) {
-            await throttle.release(ip, parsed.data.email, 'undo').catch(() => {})
+            await throttle.release(ip, signupKey, 'undo').catch(() => {})
             throw error
           }
         }, gateOptions(c))
@@ -117,7 +119,7 @@ export function signupRoutes({ recovery, hasher, throttle, credentialGate, newPa
         return renderSignup(c, 429, { email, error: SIGNUP_THROTTLED })
       }
       if ('problem' in checked) {
-        await throttle.release(ip, parsed.data.email, 'spent')
+        await throttle.release(ip, signupKey, 'spent')
         audit('signup_failure', { requestId, ip, reason: 'weak_password' })
         return renderSignup(c, 422, { email, fieldErrors: { password: checked.problem } })
       }
