@@ -136,14 +136,15 @@ export function wireDependencies(config: Config, options: WiringOptions): Wiring
     watchEveryMs: options.mailWatchEveryMs,
   })
   const recoveryMails = new RecoveryMails(config.appUrl)
-  const notices = new SecurityNotices(mail.queue, recoveryMails, logger)
+  const budget = new MailBudget(redis, { prefix: config.redis.prefix })
+  const notices = new SecurityNotices(mail.queue, recoveryMails, logger, { budget, addressKey: emailHash })
   const recovery = new AccountRecovery({
     users,
     tokens: new OneTimeTokens(redis, { prefix: config.redis.prefix }),
     queue: mail.queue,
     mails: recoveryMails,
     notices,
-    budget: new MailBudget(redis, { prefix: config.redis.prefix }),
+    budget,
     audit,
     emailHash,
     passwordResetSeconds: config.passwordResetSeconds,

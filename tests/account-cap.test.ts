@@ -203,10 +203,17 @@ describe('successful logins are bounded too', () => {
       expect(fromOneIp).toEqual([303, 303, 303, 429])
 
       // one@ has 2 successes; from fresh addresses it gets 2 more, then the account's bound applies.
+      const browsers = [await stranger(limited), await stranger(limited), await stranger(limited)]
       const perAccount: number[] = []
-      for (let i = 0; i < 3; i++)
-        perAccount.push((await guess(await stranger(limited), 'one@example.com', PASSWORD)).status)
+      for (const browser of browsers) perAccount.push((await guess(browser, 'one@example.com', PASSWORD)).status)
       expect(perAccount).toEqual([303, 303, 429])
+
+      // Right passwords from strangers (one who has the password but not the
+      // second factor) reach the bound: a browser that signed in before still signs in.
+      const owner = browsers[0]!
+      await owner.post('/logout')
+      await owner.get('/login')
+      expect((await guess(owner, 'one@example.com', PASSWORD)).status).toBe(303)
     } finally {
       await limited.cleanup()
     }

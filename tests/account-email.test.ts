@@ -206,6 +206,16 @@ describe('a sign-in from a new browser', () => {
     await Bun.sleep(100)
     expect(smtp.to(user.email).filter((m) => m.subject === subject && smtp.received.indexOf(m) >= again)).toEqual([])
   })
+
+  test('at most 3 an hour per account: sign-ins from ever new browsers cannot flood the inbox', async () => {
+    const user = await newUser()
+    const subject = 'New sign-in to your Taproom account'
+    for (let i = 0; i < 5; i++) await signIn(user.email)
+    await mailTo(user.email, subject)
+    for (let w = 0; w < 100 && (await t.services.mail.queue.pending()) > 0; w++) await Bun.sleep(10)
+    await Bun.sleep(100)
+    expect(smtp.to(user.email).filter((m) => m.subject === subject)).toHaveLength(3)
+  })
 })
 
 describe('deleting the account', () => {

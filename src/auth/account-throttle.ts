@@ -29,12 +29,18 @@ export type AccountAttemptEnd = 'success' | 'undo'
  * RESERVE: ARGV[1] 'account' or 'device', [2] account limit, [3] device
  * limit, [4] account window ms, [5] success limit. Counts the attempt in the
  * same step as the check; returns the ms until the exhausted window ends, or 0.
+ * The success limit does not apply to a known browser: someone who has the
+ * password but not the second factor could reach it with right passwords
+ * alone, and would then lock the owner out too.
  */
 const RESERVE = `
 local wait = 0
-if tonumber(redis.call('GET', KEYS[2]) or '0') >= tonumber(ARGV[5]) then wait = redis.call('PTTL', KEYS[2]) end
 local counter, limit = KEYS[1], ARGV[2]
-if ARGV[1] == 'device' then counter, limit = KEYS[3], ARGV[3] end
+if ARGV[1] == 'device' then
+  counter, limit = KEYS[3], ARGV[3]
+elseif tonumber(redis.call('GET', KEYS[2]) or '0') >= tonumber(ARGV[5]) then
+  wait = redis.call('PTTL', KEYS[2])
+end
 if tonumber(redis.call('GET', counter) or '0') >= tonumber(limit) then
   wait = math.max(wait, redis.call('PTTL', counter))
 end
@@ -88,7 +94,8 @@ type AccountCommands = {
  * letting a stranger lock the owner out: a browser that has signed in to the
  * account before (a valid device cookie, see device-cookie.ts) is counted on
  * a small budget of its own instead, and is never refused by the account cap.
- * Successful checks per account are bounded too, generously.
+ * Successful checks per account from browsers it does not know are bounded
+ * too, generously.
  */
 export class AccountThrottle {
   readonly #redis: RedisClient & AccountCommands

@@ -1,7 +1,11 @@
 import { describeError, type Logger } from '../log.ts'
 import type { Mail } from '../mail/message.ts'
 import type { MailQueue } from '../mail/queue.ts'
+import type { MailBudget } from './mail-budget.ts'
 import type { NoticeContext, RecoveryMails } from './mails.ts'
+
+/** Limits a kind of notice per address: `budget` counts under `addressKey` (a pseudonym, never the address). */
+export type NoticeBudget = { budget: MailBudget; addressKey: (email: string) => string }
 
 /**
  * Tells an account's owner, at the account's address, when something about
@@ -14,11 +18,13 @@ export class SecurityNotices {
   readonly #queue: MailQueue
   readonly #mails: RecoveryMails
   readonly #logger: Logger
+  readonly #budget: NoticeBudget
 
-  constructor(queue: MailQueue, mails: RecoveryMails, logger: Logger) {
+  constructor(queue: MailQueue, mails: RecoveryMails, logger: Logger, budget: NoticeBudget) {
     this.#queue = queue
     this.#mails = mails
     this.#logger = logger
+    this.#budget = budget
   }
 
   /** After a password change or reset. */
@@ -48,11 +54,16 @@ export class SecurityNotices {
 
   /** A sign-in from a browser that had not signed in to this account before. */
   newDeviceSignIn(email: string, context: NoticeContext): Promise<void> {
-    return this.#send('newDeviceSignIn', this.#mails.newDeviceSignIn(email, context))
+    // Budgeted: whoever has the password but not the second factor could
+    // otherwise mail the owner at every try, from a fresh browser each time.
+    // The first few tell the owner all there is to know.
+    return this.#send('newDeviceSignIn', this.#mails.newDeviceSignIn(email, context), email)
   }
 
-  async #send(notice: string, mail: Mail): Promise<void> {
+  async #send(notice: string, mail: Mail, budgeted?: string): Promise<void> {
     try {
+      const { budget, addressKey } = this.#budget
+      if (budgeted !== undefined && !(await budget.spend(notice, addressKey(budgeted)))) return
       await this.#queue.send(mail)
     } catch (error) {
       this.#logger.warn({ type: 'mail', notice, error: describeError(error) }, 'security notice not queued')
