@@ -360,6 +360,21 @@ describe('passkey sign-in from the login page', () => {
   })
 })
 
+describe("a second step left waiting while the user's sessions end", () => {
+  test('a passkey no longer finishes it: its proof began at the password', async () => {
+    const { user } = await twoStepUser()
+    const key = await softwarePasskey(t, user.id)
+    const { browser } = await passwordStep(user.email)
+    await t.services.deps.sessions.endAll(user.id)
+    const { response } = await browser.post('/login/passkey', { response: await key.assertion(browser) })
+    expect(response.status).toBe(401)
+    expect(panelOf((await browser.get('/')).html).email).toBeUndefined()
+    expect(
+      t.audit.some((e) => e.event === 'login_failure' && e.userId === user.id && e.reason === 'credentials_changed'),
+    ).toBe(true)
+  })
+})
+
 describe('after the second step', () => {
   test('a password change keeps saying how this browser signed in', async () => {
     const { user, secret } = await twoStepUser()

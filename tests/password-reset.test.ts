@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import bcrypt from 'bcryptjs'
+import { Secret, TOTP } from 'otpauth'
 import { panelOf, TestBrowser } from './support/browser.ts'
 import { linkIn, type ReceivedMail, type SmtpTestServer, startSmtpServer } from './support/smtp-server.ts'
 import { createTestApp, type TestApp } from './support/test-app.ts'
@@ -295,6 +296,37 @@ describe('POST /password/reset', () => {
     expect(notice.text).toContain('IP address: 127.0.0.1')
     expect(notice.text).toContain(`${APP_URL}/password/forgot`)
     expect(t.audit.some((e) => e.event === 'password_reset' && e.userId === user.id)).toBe(true)
+  })
+
+  test('with the authenticator app on, the second step follows, and a later "log out everywhere" stops it', async () => {
+    const codeAt = (secret: string, timestamp: number) =>
+      TOTP.generate({ secret: Secret.fromBase32(secret), timestamp })
+    const user = await newUser()
+    const factors = t.services.deps.secondFactors
+    const secret = (await factors.startEnrolment(user.id))!
+    const enrolledAt = Date.now() - 10 * 60_000
+    expect((await factors.confirmEnrolment(user.id, codeAt(secret, enrolledAt), enrolledAt)).ok).toBe(true)
+
+    const reset = async () => {
+      const { browser } = await readyToReset(user)
+      const { response } = await browser.post('/password/reset', { password: NEW_PASSWORD, confirm: NEW_PASSWORD })
+      expect(response.headers.get('location')).toBe('/login/verify')
+      await browser.get('/login/verify')
+      return browser
+    }
+    // Finished, the second step signs this browser in.
+    const first = await reset()
+    expect((await first.post('/login/verify', { code: codeAt(secret, Date.now()) })).response.status).toBe(303)
+    expect(panelOf((await first.get('/')).html).email).toBe(user.email)
+
+    // Left waiting while every session of the user is ended: it no longer signs in.
+    const second = await reset()
+    expect(panelOf((await first.get('/')).html).email).toBeUndefined()
+    await t.services.deps.sessions.endAll(user.id)
+    const late = await second.post('/login/verify', { code: codeAt(secret, Date.now() - 30_000) })
+    expect(late.response.status).toBe(303)
+    expect(late.response.headers.get('location')).toBe('/login')
+    expect(panelOf((await second.get('/')).html).email).toBeUndefined()
   })
 
   test('the same policy as sign-up: mismatched, short or guessable passwords get 422 and the link stays usable', async () => {

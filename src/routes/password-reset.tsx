@@ -197,8 +197,14 @@ export function passwordResetRoutes(deps: PasswordResetDeps) {
       // The mailed link proves the address, not the second factor: an account
       // that has one still asks for it before this browser is signed in.
       if ((await secondFactors.summary(user.id)).totp) {
-        const pending = await session.beginPending(user.id, now() + deps.secondStepSeconds * 1000)
-        auditEnded(c, user.id, endedBefore)
+        // Ended again, as signIn's endOthers does below: a sign-in that checked
+        // the old password while it was replaced waits at its second step, and
+        // must not finish it. This one's proof begins after that, so a later
+        // reset or "log out everywhere" stops it too.
+        const endedAfter = await sessions.endAll(user.id)
+        const proof = await session.startProof()
+        const pending = await session.beginPending(user.id, now() + deps.secondStepSeconds * 1000, { proof })
+        auditEnded(c, user.id, [...endedBefore, ...endedAfter])
         audit('second_factor_required', { requestId, ip, sessionId: pending.id, userId: user.id })
         return redirect(c, '/login/verify')
       }

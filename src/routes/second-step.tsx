@@ -238,7 +238,12 @@ export function secondStepRoutes(deps: SecondStepDeps) {
         return renderLoginError(c, 429, message, next)
       }
       let result: Awaited<ReturnType<Passkeys['verifySignIn']>>
+      let proof: ProofStart
       try {
+        // After a password, the proof began there; else here, before the
+        // passkey is looked up: removed, or the user's sessions ended, while
+        // it was checked, it signs nobody in.
+        proof = pendingUser && state.provedAt !== undefined ? { at: state.provedAt } : await session.startProof()
         result = await passkeys.verifySignIn(state.id, parsed.data.response)
       } catch (error) {
         // No verdict (Redis or MySQL failed): the attempt is given back.
@@ -255,7 +260,8 @@ export function secondStepRoutes(deps: SecondStepDeps) {
       }
       await throttle.release(ip, PASSKEY_ATTEMPTS, 'success')
       const user = await users.findById(result.passkey.userId)
-      if (!user || !(await finishSignIn(c, user, 'passkey'))) return renderLoginError(c, 401, PASSKEY_FAILED, next)
+      if (!user || !(await finishSignIn(c, user, 'passkey', proof)))
+        return renderLoginError(c, 401, PASSKEY_FAILED, next)
       return redirect(c, next ?? '/')
     })
 }
