@@ -114,7 +114,12 @@ export function createApp(deps: AppDeps) {
   app.on(UNSAFE_METHODS, '*', csrfProtection({ appOrigin: config.appUrlGiven ? config.appUrl : undefined }))
 
   const lifetimes = { idleSeconds: deps.sessions.idleSeconds, absoluteSeconds: deps.sessions.absoluteSeconds }
-  const proof = { maxAgeSeconds: config.reauthSeconds, lifetimes, now }
+  const proof = {
+    maxAgeSeconds: config.reauthSeconds,
+    lifetimes,
+    now,
+    needsCode: async (userId: string) => (await deps.secondFactors.summary(userId)).totp,
+  }
   const requireFreshProof = freshProofGuard(proof)
 
   app.route('/', homeRoutes({ pourBeer: deps.pourBeer, lifetimes, now, secureCookies: config.session.cookieSecure }))
@@ -191,6 +196,8 @@ export function createApp(deps: AppDeps) {
       devices: deps.devices,
       audit: deps.audit,
       proof,
+      secondFactors: deps.secondFactors,
+      notices: deps.notices,
     }),
   )
   app.route(

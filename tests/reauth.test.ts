@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
+import { Secret, TOTP } from 'otpauth'
 import { safeNext } from '../src/routes/fresh-proof.tsx'
 import { panelOf, TestBrowser } from './support/browser.ts'
 import { createTestApp, type TestApp } from './support/test-app.ts'
+import { waitUntil } from './support/wait-until.ts'
 
 let t: TestApp
 const PASSWORD = 'correct horse battery'
@@ -200,6 +202,82 @@ describe('sensitive actions need a fresh proof of the password', () => {
     const { response, html } = await browser.get('/account/confirm?next=%2F%2Fevil.example%2Fx')
     expect(response.status).toBe(200)
     expect(reauthForm(html)).toContain('name="next" value="/"')
+  })
+})
+
+describe('with the authenticator app on, confirming is a full re-authentication', () => {
+  const codeAt = (secret: string, timestamp = Date.now()) =>
+    TOTP.generate({ secret: Secret.fromBase32(secret), timestamp })
+
+  /** A user with the app on, signed in with password and code, whose proof has gone stale. */
+  async function staleWithApp() {
+    const user = await newUser()
+    const factors = t.services.deps.secondFactors
+    const secret = (await factors.startEnrolment(user.id))!
+    const enrolledAt = Date.now() - 10 * 60_000
+    const enrolled = await factors.confirmEnrolment(user.id, codeAt(secret, enrolledAt), enrolledAt)
+    if (!enrolled.ok) throw new Error(enrolled.reason)
+    const browser = new TestBrowser(t.app)
+    await browser.get('/login')
+    await browser.post('/login', { email: user.email, password: PASSWORD })
+    await browser.get('/login/verify')
+    expect((await browser.post('/login/verify', { code: codeAt(secret, Date.now() - 30_000) })).response.status).toBe(
+      303,
+    )
+    const id = panelOf((await browser.get('/')).html).sessionId!
+    await t.age(id, REAUTH_MS + 1000)
+    await browser.get('/account/security')
+    return { user, browser, id, secret, recoveryCodes: enrolled.recoveryCodes }
+  }
+
+  test('the form asks for a code too; the password alone, or with a wrong code, proves nothing', async () => {
+    const { user, browser } = await staleWithApp()
+    const stale = await browser.post('/account/security/recovery-codes')
+    expect(stale.response.status).toBe(403)
+    expect(reauthForm(stale.html)).toContain('name="code"')
+    expect(stale.html).toContain('enter your password and a code from your authenticator app again')
+
+    const alone = await browser.post('/account/confirm', { password: PASSWORD, next: '/account/security' })
+    expect(alone.response.status).toBe(422)
+    expect(alone.html).toContain('Code is required.')
+    const wrong = await browser.post('/account/confirm', { password: PASSWORD, code: '000000', next: '/' })
+    expect(wrong.response.status).toBe(401)
+    expect(wrong.html).toContain('That code is not right.')
+    expect(t.audit.some((e) => e.event === 'login_failure' && e.userId === user.id && e.reason === 'reauth_code')).toBe(
+      true,
+    )
+    expect((await browser.post('/account/security/recovery-codes')).response.status).toBe(403)
+  })
+
+  test('a wrong password with a right code is the login failure message, and the code is not spent', async () => {
+    const { browser, secret } = await staleWithApp()
+    const code = codeAt(secret)
+    const wrong = await browser.post('/account/confirm', { password: 'not the password', code, next: '/' })
+    expect(wrong.response.status).toBe(401)
+    expect(wrong.html).toContain('Invalid email or password.')
+    const right = await browser.post('/account/confirm', { password: PASSWORD, code, next: '/account/security' })
+    expect(right.response.status).toBe(303)
+    expect((await browser.post('/account/security/recovery-codes')).response.status).toBe(200)
+  })
+
+  test('the password and a current code, or a recovery code, make the proof fresh; a recovery code is mailed about', async () => {
+    const { user, browser, id, recoveryCodes } = await staleWithApp()
+    const confirmed = await browser.post('/account/confirm', {
+      password: PASSWORD,
+      code: recoveryCodes[0]!,
+      next: '/account/security',
+    })
+    expect(confirmed.response.status).toBe(303)
+    expect(confirmed.response.headers.get('location')).toBe('/account/security')
+    expect(
+      t.audit.some((e) => e.event === 'reauthenticated' && e.sessionId === id && e.reason === 'password+recovery-code'),
+    ).toBe(true)
+    await waitUntil(() =>
+      (t.services.mail.outbox?.list() ?? []).some(
+        (mail) => mail.to === user.email && mail.text.includes('A recovery code was used to confirm it was you.'),
+      ),
+    )
+    expect((await browser.post('/account/security/recovery-codes')).response.status).toBe(200)
   })
 })
 

@@ -5,14 +5,18 @@ import type { AppEnv } from '../app-env.ts'
 import type { AuditLog } from '../audit.ts'
 import type { Authenticator } from '../auth/authenticator.ts'
 import type { CredentialGate } from '../auth/credential-gate.ts'
+import { describeDevice } from '../auth/device.ts'
 import { DEVICE_COOKIE, type DeviceCookies } from '../auth/device-cookie.ts'
+import { codeForm } from '../auth/factor-forms.ts'
 import { fieldErrors, loginForm } from '../auth/forms.ts'
 import { OverloadedError } from '../auth/overloaded.ts'
+import type { SecondFactors } from '../auth/second-factors.ts'
 import { clientIpOf } from '../http/client-ip.ts'
 import { readForm } from '../http/form.ts'
 import { gateOptions } from '../http/gate-options.ts'
 import { redirect } from '../http/htmx.ts'
 import { requireUser } from '../http/require-user.ts'
+import type { SecurityNotices } from '../recovery/notices.ts'
 import { ServiceUnavailableError } from '../unavailable.ts'
 import { INVALID_CREDENTIALS, throttledMessage } from './auth.tsx'
 import { type FreshProofOptions, renderReauth, safeNext } from './fresh-proof.tsx'
@@ -23,6 +27,8 @@ export type ConfirmDeps = {
   devices: DeviceCookies
   audit: AuditLog
   proof: FreshProofOptions
+  secondFactors: SecondFactors
+  notices: SecurityNotices
 }
 
 const confirmForm = z.object({ password: loginForm.shape.password })
@@ -32,8 +38,21 @@ const confirmForm = z.object({ password: loginForm.shape.password })
  * POST /account/confirm checks the password exactly as a login would (same
  * throttle, same messages), marks the session's proof fresh and 303s to `next`
  * (a path on this site, else "/"). Nothing is replayed.
+ *
+ * With the authenticator app on, it is a full re-authentication (ASVS 5.0
+ * 7.5.1): the password and then a code, counted like the second step of a
+ * sign-in. Otherwise a stolen session that learned the password could add its
+ * own passkey or move the account's email without the second factor.
  */
-export function confirmRoutes({ authenticator, credentialGate, devices, audit, proof }: ConfirmDeps) {
+export function confirmRoutes({
+  authenticator,
+  credentialGate,
+  devices,
+  audit,
+  proof,
+  secondFactors,
+  notices,
+}: ConfirmDeps) {
   return new Hono<AppEnv>()
     .get('/account/confirm', async (c) => {
       const signedIn = await requireUser(c)
@@ -45,13 +64,15 @@ export function confirmRoutes({ authenticator, credentialGate, devices, audit, p
       const next = safeNext(form.next)
       const render = (status: 401 | 422 | 429 | 503, error: string) =>
         renderReauth(c, signedIn, status, { next, error, replacing: 'form' }, proof)
+      const userId = signedIn.user.id
       const parsed = confirmForm.safeParse(form)
       if (!parsed.success) return render(422, fieldErrors(parsed.error).password ?? 'Password is required.')
+      const code = (await proof.needsCode(userId)) ? codeForm.safeParse(form) : undefined
+      if (code && !code.success) return render(422, fieldErrors(code.error).code ?? 'Enter the code.')
 
       const session = c.get('session')
       const requestId = c.get('requestId')
       const ip = clientIpOf(c)
-      const userId = signedIn.user.id
       let outcome: Awaited<ReturnType<Authenticator['verifyPassword']>>
       try {
         outcome = await credentialGate.run(
@@ -80,8 +101,30 @@ export function confirmRoutes({ authenticator, credentialGate, devices, audit, p
         }
         return render(401, INVALID_CREDENTIALS)
       }
+      let method = 'password'
+      if (code) {
+        // Checked only after a right password, so the answer says nothing about the code to a guesser.
+        const check = await secondFactors.verifyAtSignIn(userId, code.data.code, proof.now())
+        if (!check.ok) {
+          audit('login_failure', { requestId, ip, sessionId: session.id ?? undefined, userId, reason: 'reauth_code' })
+          if (check.reason === 'locked') {
+            c.header('Retry-After', String(check.retryAfterSeconds))
+            return render(429, 'Too many wrong codes. Try again later.')
+          }
+          return render(401, check.reason === 'replayed' ? 'That code has just been used.' : 'That code is not right.')
+        }
+        method = check.method === 'totp' ? 'password+app' : 'password+recovery-code'
+        if (check.method === 'recovery_code') {
+          const device = describeDevice(c.req.header('user-agent'))
+          await notices.signInMethodChanged(signedIn.user.email, 'A recovery code was used to confirm it was you', {
+            ip,
+            device,
+            at: proof.now(),
+          })
+        }
+      }
       await session.markProof()
-      audit('reauthenticated', { requestId, ip, sessionId: session.id ?? undefined, userId })
+      audit('reauthenticated', { requestId, ip, sessionId: session.id ?? undefined, userId, reason: method })
       return redirect(c, next)
     })
 }

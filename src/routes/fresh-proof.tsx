@@ -12,6 +12,8 @@ export type FreshProofOptions = {
   maxAgeSeconds: number
   lifetimes: SessionLifetimes
   now: () => number
+  /** Whether confirming takes a second factor too: the user has the authenticator app on. */
+  needsCode: (userId: string) => Promise<boolean>
 }
 
 /**
@@ -55,15 +57,16 @@ export type ReauthProps = {
  * page's main content, whatever the request targeted (HX-Retarget); after a
  * wrong password the form alone is swapped back in place of itself.
  */
-export function renderReauth(
+export async function renderReauth(
   c: Context<AppEnv>,
   { state, user }: SignedIn,
   status: 200 | 401 | 403 | 422 | 429 | 503,
   { next, error, replacing }: ReauthProps,
-  { maxAgeSeconds, lifetimes, now }: FreshProofOptions,
+  { maxAgeSeconds, lifetimes, now, needsCode }: FreshProofOptions,
 ) {
   const csrfToken = c.get('session').csrfToken!
-  const props = { csrfToken, email: user.email, next, error, minutes: Math.max(1, Math.round(maxAgeSeconds / 60)) }
+  const minutes = Math.max(1, Math.round(maxAgeSeconds / 60))
+  const props = { csrfToken, email: user.email, next, error, minutes, askCode: await needsCode(user.id) }
   if (!isHtmx(c)) {
     return c.html(<ReauthPage {...props} session={state} timeout={timeoutFor(state, now(), lifetimes)} />, status)
   }

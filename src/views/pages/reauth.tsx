@@ -1,21 +1,32 @@
 import type { StoredSession } from '../../session/store.ts'
 import { Layout } from '../layout.tsx'
 import { AccountForm } from '../partials/account-form.tsx'
+import { CodeField } from '../partials/code-field.tsx'
 import { PasswordField } from '../partials/password-field.tsx'
 import type { SessionTimeoutProps } from '../partials/session-timeout.tsx'
 
-export type ReauthFormProps = { csrfToken: string; email: string; next: string; error?: string }
+export type ReauthFormProps = {
+  csrfToken: string
+  email: string
+  next: string
+  error?: string
+  /** The account has the authenticator app on: confirming takes a code too (full re-authentication). */
+  askCode: boolean
+}
 
 export const REAUTH_TITLE = "Confirm it's you"
 
 /** The password prompt before a sensitive action; htmx swaps it in place after a wrong password. */
-export function ReauthForm({ csrfToken, email, next, error }: ReauthFormProps) {
+export function ReauthForm({ csrfToken, email, next, error, askCode }: ReauthFormProps) {
   return (
     <AccountForm id="reauth-form" action="/account/confirm" csrfToken={csrfToken} error={error}>
       <input type="hidden" name="next" value={next} />
       {/* Lets password managers tell which account's password to fill in. */}
       <input type="email" name="username" value={email} autocomplete="username" hidden readonly />
       <PasswordField autofocus />
+      {askCode ? (
+        <CodeField label="Code" hint="The 6-digit code from your authenticator app, or one of your recovery codes." />
+      ) : null}
       <button type="submit" data-busy-label="Confirming…">
         Confirm
       </button>
@@ -29,7 +40,8 @@ export function ReauthSection(props: ReauthFormProps & { minutes: number }) {
     <section id="reauth" aria-labelledby="reauth-title">
       <h1 id="reauth-title">{REAUTH_TITLE}</h1>
       <p>
-        This changes how your account is protected, so enter your password again. You will not be asked again for{' '}
+        This changes how your account is protected, so enter your password
+        {props.askCode ? ' and a code from your authenticator app' : ''} again. You will not be asked again for{' '}
         {props.minutes === 1 ? 'a minute' : `${props.minutes} minutes`}. Then repeat what you were doing: nothing is
         done for you.
       </p>
