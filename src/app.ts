@@ -183,6 +183,7 @@ export function createApp(deps: AppDeps) {
       newPasswordCheck: deps.newPasswordCheck,
       audit: deps.audit,
       requireFreshProof,
+      needsCode: proof.needsCode,
       recovery: deps.recovery,
       notices: deps.notices,
       now,

@@ -260,6 +260,21 @@ describe('with the authenticator app on, confirming is a full re-authentication'
     expect((await browser.post('/account/security/recovery-codes')).response.status).toBe(200)
   })
 
+  test('a password change proves the password only: it does not refresh the proof', async () => {
+    const { browser } = await staleWithApp()
+    await browser.get('/account/password')
+    const change = await browser.post('/account/password', {
+      current_password: PASSWORD,
+      new_password: 'a brand new passphrase',
+      new_password_confirm: 'a brand new passphrase',
+    })
+    expect(change.response.status).toBe(303)
+    await browser.get('/account/security')
+    const stale = await browser.post('/account/security/recovery-codes')
+    expect(stale.response.status).toBe(403)
+    expect(reauthForm(stale.html)).toContain('name="code"')
+  })
+
   test('the password and a current code, or a recovery code, make the proof fresh; a recovery code is mailed about', async () => {
     const { user, browser, id, recoveryCodes } = await staleWithApp()
     const confirmed = await browser.post('/account/confirm', {

@@ -41,6 +41,8 @@ export type AccountDeps = {
   audit: AuditLog
   /** Guards the sensitive actions: ending sessions needs a recent proof of the password. */
   requireFreshProof: RequireFreshProof
+  /** Whether a proof takes a second factor too (the authenticator app is on): then the password alone does not refresh it. */
+  needsCode: (userId: string) => Promise<boolean>
   recovery: AccountRecovery
   notices: SecurityNotices
   now: () => number
@@ -69,6 +71,7 @@ export function accountRoutes({
   newPasswordCheck,
   audit,
   requireFreshProof,
+  needsCode,
   recovery,
   notices,
   now,
@@ -238,6 +241,9 @@ export function accountRoutes({
           flash: PASSWORD_CHANGED,
           endOthers: true,
         })
+        // The current password proved the password only: with the app on, the
+        // proof stays as old as it was, so this cannot stand in for "Confirm it's you".
+        if (await needsCode(user.id)) await session.restoreProof(signedIn.state.provedAt)
         const ended = [...before, ...current.ended.filter((id) => id !== session.id)]
         auditRevoked(c, user.id, ended, 'password_changed')
         audit('password_changed', { requestId, ip, sessionId: current.id, userId: user.id })

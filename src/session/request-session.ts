@@ -240,6 +240,18 @@ export class RequestSession {
     })
   }
 
+  /**
+   * Sets the time of the session's last proof back to `at` (0: none), after a
+   * proof that was only part of what the user's sign-in takes: a password
+   * change proves the password, not the second factor.
+   */
+  async restoreProof(at: number | undefined): Promise<boolean> {
+    if (!this.#credentials) return false
+    const restored = await this.#parts.store.update(this.#ref(this.#credentials), { provedAt: at ?? 0 })
+    if (restored && this.#loaded) this.#loaded = { ...this.#loaded, provedAt: at ?? 0 }
+    return restored
+  }
+
   /** Records that the user proved who they are just now (re-authentication); false when the session is gone. */
   async markProof(): Promise<boolean> {
     if (!this.#credentials) return false
