@@ -142,6 +142,7 @@ export function createApp(deps: AppDeps) {
     '/',
     secondStepRoutes({
       sessions: deps.sessions,
+      devices: deps.devices,
       users: deps.users,
       throttle: deps.throttle,
       secondFactors: deps.secondFactors,
@@ -199,6 +200,8 @@ export function createApp(deps: AppDeps) {
       proof,
       secondFactors: deps.secondFactors,
       notices: deps.notices,
+      sessions: deps.sessions,
+      recovery: deps.recovery,
     }),
   )
   app.route(

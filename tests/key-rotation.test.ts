@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { randomBytes } from 'node:crypto'
-import { Secret, TOTP } from 'otpauth'
 import { SecretBox } from '../src/auth/secret-box.ts'
 import { SecondFactorRepository } from '../src/db/second-factors.ts'
 import { panelOf, TestBrowser } from './support/browser.ts'
 import { createTestApp, type TestApp } from './support/test-app.ts'
+import { codeAt } from './support/totp.ts'
 
 const PASSWORD = 'correct horse battery'
 const OLD_KEY = randomBytes(32)
@@ -28,7 +28,6 @@ afterAll(async () => {
   await before?.cleanup()
 })
 
-const codeAt = (secret: string, timestamp: number) => TOTP.generate({ secret: Secret.fromBase32(secret), timestamp })
 const sealedSecretOf = async (userId: string) =>
   (await new SecondFactorRepository(before.services.database.db).totpFor(userId))!.secretSealed
 

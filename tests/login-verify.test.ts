@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { Secret, TOTP } from 'otpauth'
+import { DEVICE_COOKIE } from '../src/auth/device-cookie.ts'
 import { panelOf, TestBrowser } from './support/browser.ts'
 import { softwarePasskey } from './support/software-passkey.ts'
 import { createTestApp, type TestApp } from './support/test-app.ts'
+import { codeAt } from './support/totp.ts'
 import { waitUntil } from './support/wait-until.ts'
 
 let t: TestApp
@@ -14,8 +15,6 @@ beforeAll(async () => {
 })
 afterAll(() => t.cleanup())
 
-const codeAt = (secret: string, timestamp = Date.now()) =>
-  TOTP.generate({ secret: Secret.fromBase32(secret), timestamp })
 const sessionHash = async (id: string) => t.redis.hgetall(await t.sessionKey(id))
 
 let counter = 0
@@ -357,6 +356,16 @@ describe('passkey sign-in from the login page', () => {
         location,
       })
     }
+  })
+})
+
+describe('the browser becomes one the account knows only once the whole sign-in is done', () => {
+  test('no device cookie after the password; one after the code', async () => {
+    const { user, secret } = await twoStepUser()
+    const { browser } = await passwordStep(user.email)
+    expect(browser.cookies.get(DEVICE_COOKIE)).toBeUndefined()
+    expect((await browser.post('/login/verify', { code: codeAt(secret) })).response.status).toBe(303)
+    expect(browser.cookies.get(DEVICE_COOKIE)).toBeDefined()
   })
 })
 

@@ -115,6 +115,16 @@ describe('mail over SMTP from the queue', () => {
     expect(text).toContain('EENVELOPE 550')
     expect(text).not.toContain('nobody@example.com')
   })
+
+  test('any other refusal (relaying denied) is a misconfiguration, retried like a failing server', async () => {
+    smtp.refuse('relayed@example.com', '5.7.1 <address>: Relaying denied')
+    const before = t.logs.length
+    await t.services.mail.queue.send(sample('relayed@example.com'))
+    await waitUntil(() => t.logs.slice(before).some((line) => line.includes('"mail_failed"')))
+    const lines = t.logs.slice(before).filter((line) => line.includes('EENVELOPE 550'))
+    expect(lines.filter((line) => line.includes('"mail_retry"'))).toHaveLength(2)
+    expect(JSON.parse(lines.find((line) => line.includes('"mail_failed"'))!)).toMatchObject({ attempts: 3 })
+  })
 })
 
 describe('durability', () => {

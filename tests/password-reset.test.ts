@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import bcrypt from 'bcryptjs'
-import { Secret, TOTP } from 'otpauth'
 import { panelOf, TestBrowser } from './support/browser.ts'
 import { linkIn, type ReceivedMail, type SmtpTestServer, startSmtpServer } from './support/smtp-server.ts'
 import { createTestApp, type TestApp } from './support/test-app.ts'
 import { median, relativeGap, timeAlternately } from './support/timing.ts'
+import { awayFromStepEdge, codeAt } from './support/totp.ts'
 
 let t: TestApp
 let smtp: SmtpTestServer
@@ -299,8 +299,7 @@ describe('POST /password/reset', () => {
   })
 
   test('with the authenticator app on, the second step follows, and a later "log out everywhere" stops it', async () => {
-    const codeAt = (secret: string, timestamp: number) =>
-      TOTP.generate({ secret: Secret.fromBase32(secret), timestamp })
+    await awayFromStepEdge()
     const user = await newUser()
     const factors = t.services.deps.secondFactors
     const secret = (await factors.startEnrolment(user.id))!

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { Secret, TOTP } from 'otpauth'
 import { safeNext } from '../src/routes/fresh-proof.tsx'
 import { panelOf, TestBrowser } from './support/browser.ts'
 import { createTestApp, type TestApp } from './support/test-app.ts'
+import { awayFromStepEdge, codeAt } from './support/totp.ts'
 import { waitUntil } from './support/wait-until.ts'
 
 let t: TestApp
@@ -206,11 +206,9 @@ describe('sensitive actions need a fresh proof of the password', () => {
 })
 
 describe('with the authenticator app on, confirming is a full re-authentication', () => {
-  const codeAt = (secret: string, timestamp = Date.now()) =>
-    TOTP.generate({ secret: Secret.fromBase32(secret), timestamp })
-
   /** A user with the app on, signed in with password and code, whose proof has gone stale. */
   async function staleWithApp() {
+    await awayFromStepEdge()
     const user = await newUser()
     const factors = t.services.deps.secondFactors
     const secret = (await factors.startEnrolment(user.id))!

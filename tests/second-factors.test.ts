@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { randomBytes } from 'node:crypto'
 import { resolve } from 'node:path'
-import { Secret, TOTP } from 'otpauth'
 import { normalizeRecoveryCode, RecoveryCodeHasher } from '../src/auth/recovery-codes.ts'
 import { resealTotpSecrets } from '../src/auth/reseal.ts'
 import { SecondFactors } from '../src/auth/second-factors.ts'
 import { SecretBox } from '../src/auth/secret-box.ts'
 import { SecondFactorRepository } from '../src/db/second-factors.ts'
 import { createTestApp, type TestApp } from './support/test-app.ts'
+import { codeAt } from './support/totp.ts'
 
 let t: TestApp
 const STEP_MS = 30_000
@@ -23,7 +23,6 @@ const factors = () => t.services.deps.secondFactors
 let counter = 0
 const newUser = () =>
   t.services.users.create(`factors${++counter}@example.com`, 'x'.repeat(60), { verifiedAt: new Date() })
-const codeAt = (secret: string, timestamp: number) => TOTP.generate({ secret: Secret.fromBase32(secret), timestamp })
 
 async function enrolled() {
   const user = await newUser()

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
-import { Secret, TOTP } from 'otpauth'
 import { SecondFactorRepository } from '../src/db/second-factors.ts'
 import { panelOf, TestBrowser } from './support/browser.ts'
 import { softwareRegistration } from './support/software-passkey.ts'
 import { createTestApp, type TestApp } from './support/test-app.ts'
+import { awayFromStepEdge, codeAt } from './support/totp.ts'
 import { waitUntil } from './support/wait-until.ts'
 
 let t: TestApp
@@ -15,8 +15,6 @@ beforeAll(async () => {
 })
 afterAll(() => t.cleanup())
 
-const codeAt = (secret: string, timestamp = Date.now()) =>
-  TOTP.generate({ secret: Secret.fromBase32(secret), timestamp })
 const sessionHash = async (id: string) => t.redis.hgetall(await t.sessionKey(id))
 
 let counter = 0
@@ -37,6 +35,7 @@ async function signIn(email: string) {
 
 /** Signs in twice (two browsers), turns the app on in the first; returns both and the secret. */
 async function withAuthenticatorApp() {
+  await awayFromStepEdge()
   const user = await newUser()
   const other = await signIn(user.email)
   const { browser, id } = await signIn(user.email)
@@ -177,6 +176,13 @@ describe('recovery codes and turning the app off', () => {
         (mail) => mail.to === user.email && mail.text.includes('New recovery codes were made for the sign-in'),
       ),
     )
+  })
+
+  test('a code already used (here, to turn the app on) is refused as used, not as wrong', async () => {
+    const { browser, secret } = await withAuthenticatorApp()
+    const again = await browser.post('/account/security/totp/disable', { code: codeAt(secret) })
+    expect(again.response.status).toBe(422)
+    expect(again.html).toContain('That code has just been used: wait for the next one in your app.')
   })
 
   test('turning it off needs a current code or a recovery code, and logs the other browsers out', async () => {

@@ -254,12 +254,13 @@ const TRANSPORTS = new Set<string>(['ble', 'cable', 'hybrid', 'internal', 'nfc',
 /*
  * Only the transports WebAuthn names are kept, once each: they are hints for
  * later ceremonies, and whatever else a client sends would only fill the
- * column (eight long names overflowed it into a 500).
+ * column (eight long names overflowed it into a 500). Rows stored before this
+ * check are filtered as they are read.
  */
 function knownTransports(given: readonly string[] | undefined): AuthenticatorTransport[] {
   return [...new Set(given ?? [])].filter((name) => TRANSPORTS.has(name)) as AuthenticatorTransport[]
 }
 
 function splitTransports(passkey: Passkey): AuthenticatorTransport[] {
-  return passkey.transports ? (passkey.transports.split(',') as AuthenticatorTransport[]) : []
+  return passkey.transports ? knownTransports(passkey.transports.split(',')) : []
 }

@@ -226,10 +226,19 @@ class TaskFailure extends Error {
   override name = 'TaskFailure'
 }
 
-/* The mail server refused the address itself (a 5xx to RCPT TO): retrying cannot deliver it. */
+/*
+ * The mail server refused the mailbox itself: a 550, 551 or 553 to RCPT TO
+ * with an enhanced status of 5.1.x (bad destination address). Retrying cannot
+ * deliver it. Other refusals, such as "relaying denied" or "authentication
+ * required", are a misconfiguration that may be fixed within the retries.
+ */
 function recipientRefused(error: unknown): boolean {
-  const e = error as { command?: string; responseCode?: number } | undefined
-  return e?.command === 'RCPT TO' && (e.responseCode ?? 0) >= 500
+  const e = error as { command?: string; responseCode?: number; response?: string } | undefined
+  return (
+    e?.command === 'RCPT TO' &&
+    [550, 551, 553].includes(e.responseCode ?? 0) &&
+    /^5\d\d[ -]5\.1\.\d/.test(e.response ?? '')
+  )
 }
 
 /*

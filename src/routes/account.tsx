@@ -223,6 +223,10 @@ export function accountRoutes({
         }
 
         const { hash } = outcome
+        // The current password proved the password only: with the app on, the
+        // proof stays as old as it was, so this cannot stand in for "Confirm it's you".
+        // Known before anything changes: if it cannot be known, nothing does.
+        const keepProofAt = (await needsCode(user.id)) ? (signedIn.state.provedAt ?? 0) : undefined
         // Every other session ends before the new hash is written, so a failure
         // at any later step leaves none of them alive. After it, this browser
         // signs in afresh and ends what began in between: a login that read the
@@ -240,10 +244,8 @@ export function accountRoutes({
           ip,
           flash: PASSWORD_CHANGED,
           endOthers: true,
+          keepProofAt,
         })
-        // The current password proved the password only: with the app on, the
-        // proof stays as old as it was, so this cannot stand in for "Confirm it's you".
-        if (await needsCode(user.id)) await session.restoreProof(signedIn.state.provedAt)
         const ended = [...before, ...current.ended.filter((id) => id !== session.id)]
         auditRevoked(c, user.id, ended, 'password_changed')
         audit('password_changed', { requestId, ip, sessionId: current.id, userId: user.id })

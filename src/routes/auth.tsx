@@ -190,14 +190,14 @@ export function authRoutes({
         await recovery.resendVerification(user, { requestId, ip })
         return renderLogin(c, 403, { email, error: VERIFY_FIRST })
       }
-      // The password was proven from this browser: from now on it is one the
-      // account knows, and its own budget applies when the account cap is reached.
       // A browser new to the account gets its owner a notice: whoever it is knows the password.
       const device = describeDevice(c.req.header('user-agent'))
       if (!devices.knownDeviceId(deviceCookie, user.email)) {
         await notices.newDeviceSignIn(user.email, { ip, device, at: now() })
       }
-      c.header('Set-Cookie', devices.remember(deviceCookie, user.email), { append: true })
+      // Remembered once the whole sign-in is done (with the app on, at the
+      // second step): a browser the account knows has its own budget when the
+      // account's caps are reached, which a password alone must not earn.
       if ((await secondFactors.summary(user.id)).totp) {
         const pending = await session.beginPending(user.id, now() + secondStepSeconds * 1000, { proof, next })
         audit('second_factor_required', { requestId, ip, sessionId: pending.id, userId: user.id })
@@ -208,6 +208,7 @@ export function authRoutes({
         audit('login_failure', { requestId, ip, userId: user.id, reason: 'credentials_changed' })
         return renderLogin(c, 401, { email, error: INVALID_CREDENTIALS })
       }
+      c.header('Set-Cookie', devices.remember(deviceCookie, user.email), { append: true })
       audit('login_success', { requestId, ip, sessionId: fresh.id, userId: user.id, device })
       for (const sessionId of fresh.ended)
         audit('session_revoked', { requestId, ip, sessionId, userId: user.id, reason: 'session_cap' })

@@ -5,7 +5,6 @@ import type { AppEnv } from '../app-env.ts'
 import type { AuditLog } from '../audit.ts'
 import type { Authenticator } from '../auth/authenticator.ts'
 import type { CredentialGate } from '../auth/credential-gate.ts'
-import { describeDevice } from '../auth/device.ts'
 import { DEVICE_COOKIE, type DeviceCookies } from '../auth/device-cookie.ts'
 import { codeForm } from '../auth/factor-forms.ts'
 import { fieldErrors, loginForm } from '../auth/forms.ts'
@@ -16,10 +15,10 @@ import { readForm } from '../http/form.ts'
 import { gateOptions } from '../http/gate-options.ts'
 import { redirect } from '../http/htmx.ts'
 import { requireUser } from '../http/require-user.ts'
-import type { SecurityNotices } from '../recovery/notices.ts'
 import { ServiceUnavailableError } from '../unavailable.ts'
 import { INVALID_CREDENTIALS, throttledMessage } from './auth.tsx'
 import { type FreshProofOptions, renderReauth, safeNext } from './fresh-proof.tsx'
+import { type MethodChangedDeps, recoveryCodeUsed } from './method-changed.ts'
 
 export type ConfirmDeps = {
   authenticator: Authenticator
@@ -28,8 +27,7 @@ export type ConfirmDeps = {
   audit: AuditLog
   proof: FreshProofOptions
   secondFactors: SecondFactors
-  notices: SecurityNotices
-}
+} & Omit<MethodChangedDeps, 'now'>
 
 const confirmForm = z.object({ password: loginForm.shape.password })
 
@@ -51,8 +49,9 @@ export function confirmRoutes({
   audit,
   proof,
   secondFactors,
-  notices,
+  ...changes
 }: ConfirmDeps) {
+  const usedRecoveryCode = recoveryCodeUsed({ ...changes, audit, now: proof.now })
   return new Hono<AppEnv>()
     .get('/account/confirm', async (c) => {
       const signedIn = await requireUser(c)
@@ -115,12 +114,7 @@ export function confirmRoutes({
         }
         method = check.method === 'totp' ? 'password+app' : 'password+recovery-code'
         if (check.method === 'recovery_code') {
-          const device = describeDevice(c.req.header('user-agent'))
-          await notices.signInMethodChanged(signedIn.user.email, 'A recovery code was used to confirm it was you', {
-            ip,
-            device,
-            at: proof.now(),
-          })
+          await usedRecoveryCode(c, signedIn.user, 'A recovery code was used to confirm it was you')
         }
       }
       await session.markProof()

@@ -66,7 +66,9 @@ export async function renderReauth(
 ) {
   const csrfToken = c.get('session').csrfToken!
   const minutes = Math.max(1, Math.round(maxAgeSeconds / 60))
-  const props = { csrfToken, email: user.email, next, error, minutes, askCode: await needsCode(user.id) }
+  // Without MySQL the form goes without the code field; the confirmation itself still asks for it.
+  const askCode = await needsCode(user.id).catch(() => false)
+  const props = { csrfToken, email: user.email, next, error, minutes, askCode }
   if (!isHtmx(c)) {
     return c.html(<ReauthPage {...props} session={state} timeout={timeoutFor(state, now(), lifetimes)} />, status)
   }

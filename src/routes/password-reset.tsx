@@ -187,9 +187,6 @@ export function passwordResetRoutes(deps: PasswordResetDeps) {
       // reset cannot outlive it.
       const endedBefore = await sessions.endAll(user.id)
       await recovery.setResetPassword(user, checked.passwordHash)
-      // This browser now knows the account's password: it is a known browser
-      // for the per-account cap, so a stranger's guesses cannot lock it out.
-      c.header('Set-Cookie', devices.remember(getCookie(c, DEVICE_COOKIE), user.email), { append: true })
       await recovery.releaseResetLink(session.id!)
       audit('password_reset', { requestId, ip, sessionId: session.id ?? undefined, userId: user.id })
       await notices.passwordChanged(user.email, { ip, device, at: now() })
@@ -208,6 +205,10 @@ export function passwordResetRoutes(deps: PasswordResetDeps) {
         audit('second_factor_required', { requestId, ip, sessionId: pending.id, userId: user.id })
         return redirect(c, '/login/verify')
       }
+      // This browser now knows the account's password: it is a known browser
+      // for the per-account cap, so a stranger's guesses cannot lock it out.
+      // (With the app on, it becomes one at the second step.)
+      c.header('Set-Cookie', devices.remember(getCookie(c, DEVICE_COOKIE), user.email), { append: true })
       // endOthers also ends a sign-in that read the old hash while it was replaced.
       const fresh = await session.signIn(user, {
         method: 'password',

@@ -1,7 +1,9 @@
 import { type Context, Hono } from 'hono'
+import { getCookie } from 'hono/cookie'
 import type { AppEnv } from '../app-env.ts'
 import type { AuditLog } from '../audit.ts'
 import { describeDevice } from '../auth/device.ts'
+import { DEVICE_COOKIE, type DeviceCookies } from '../auth/device-cookie.ts'
 import { codeForm, passkeySignInForm } from '../auth/factor-forms.ts'
 import { fieldErrors } from '../auth/forms.ts'
 import type { Passkeys } from '../auth/passkeys.ts'
@@ -21,6 +23,7 @@ import type { SignInMethod } from '../session/store.ts'
 import { LoginPage } from '../views/pages/login.tsx'
 import { VerifyForm, VerifyPage } from '../views/pages/login-verify.tsx'
 import { throttledMessage } from './auth.tsx'
+import { recoveryCodeUsed } from './method-changed.ts'
 
 export type SecondStepDeps = {
   sessions: Sessions
@@ -29,6 +32,7 @@ export type SecondStepDeps = {
   secondFactors: SecondFactors
   passkeys: Passkeys
   notices: SecurityNotices
+  devices: DeviceCookies
   recovery: Pick<AccountRecovery, 'voidPendingLinks'>
   audit: AuditLog
   now: () => number
@@ -63,8 +67,9 @@ const PASSKEY_ATTEMPTS = 'passkey sign-in'
  * as signed in.
  */
 export function secondStepRoutes(deps: SecondStepDeps) {
-  const { sessions, users, throttle, secondFactors, passkeys, notices, recovery, audit, now } = deps
+  const { sessions, users, throttle, secondFactors, passkeys, notices, devices, recovery, audit, now } = deps
   const context = (c: Context<AppEnv>) => ({ requestId: c.get('requestId'), ip: clientIpOf(c) })
+  const usedRecoveryCode = recoveryCodeUsed(deps)
 
   /** The pending sign-in of this request's session, ended (with a notice) when its time is up. */
   async function pendingOf(c: Context<AppEnv>): Promise<{ state: ActiveSession; user: User } | null> {
@@ -93,6 +98,8 @@ export function secondStepRoutes(deps: SecondStepDeps) {
       audit('login_failure', { requestId, ip, userId: user.id, reason: 'credentials_changed' })
       return null
     }
+    // The whole sign-in is done: from now on this is a browser the account knows.
+    c.header('Set-Cookie', devices.remember(getCookie(c, DEVICE_COOKIE), user.email), { append: true })
     audit('login_success', { requestId, ip, sessionId: fresh.id, userId: user.id, device, reason: method })
     for (const sessionId of fresh.ended)
       audit('session_revoked', { requestId, ip, sessionId, userId: user.id, reason: 'session_cap' })
@@ -180,16 +187,7 @@ export function secondStepRoutes(deps: SecondStepDeps) {
         }
         if (check.method === 'recovery_code') {
           // A used recovery code may mean a lost phone: whoever else is signed in goes.
-          const ended = await sessions.revokeOthers(user.id, fresh.id)
-          await recovery.voidPendingLinks(user.id)
-          audit('recovery_code_used', { requestId, ip, sessionId: fresh.id, userId: user.id })
-          for (const sessionId of ended)
-            audit('session_revoked', { requestId, ip, sessionId, userId: user.id, reason: 'recovery_code_used' })
-          await notices.signInMethodChanged(user.email, 'A recovery code was used to sign in', {
-            ip,
-            device: describeDevice(c.req.header('user-agent')),
-            at: now(),
-          })
+          await usedRecoveryCode(c, user, 'A recovery code was used to sign in')
           const left = (await secondFactors.status(user.id)).recoveryCodesLeft
           await session.flash(
             `Signed in with a recovery code; ${left} left. Other browsers were logged out. If you lost your phone, turn the authenticator app off and on again in Security.`,

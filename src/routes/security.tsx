@@ -2,7 +2,6 @@ import { type Context, Hono } from 'hono'
 import { HTTPException } from 'hono/http-exception'
 import type { AppEnv } from '../app-env.ts'
 import type { AuditEvent, AuditLog } from '../audit.ts'
-import { describeDevice } from '../auth/device.ts'
 import { codeForm, passkeyRegisterForm, passkeyRenameForm } from '../auth/factor-forms.ts'
 import { fieldErrors } from '../auth/forms.ts'
 import type { PasskeyFailure, Passkeys } from '../auth/passkeys.ts'
@@ -21,6 +20,7 @@ import { SecurityPage } from '../views/pages/security.tsx'
 import { TotpSetupPage } from '../views/pages/totp-setup.tsx'
 import { timeoutFor } from '../views/partials/session-timeout.tsx'
 import { isFresh, type RequireFreshProof } from './fresh-proof.tsx'
+import { methodChanged } from './method-changed.ts'
 
 export type SecurityDeps = {
   sessions: Sessions
@@ -54,7 +54,7 @@ const PASSKEY_ERRORS: Record<PasskeyFailure['reason'], string> = {
  * the account's address.
  */
 export function securityRoutes(deps: SecurityDeps) {
-  const { sessions, secondFactors, passkeys, notices, recovery, audit, requireFreshProof, reauthSeconds, now } = deps
+  const { sessions, secondFactors, passkeys, audit, requireFreshProof, reauthSeconds, now } = deps
 
   async function renderSecurity(
     c: Context<AppEnv>,
@@ -76,29 +76,15 @@ export function securityRoutes(deps: SecurityDeps) {
     )
   }
 
-  /*
-   * Adding or removing a way to sign in: log every other browser out (and void
-   * the links they may have asked for), audit it, tell the owner by mail.
-   */
-  async function signInMethodChanged(
+  const changed = methodChanged(deps)
+  /* Adding or removing a way to sign in (see methodChanged). */
+  const signInMethodChanged = (
     c: Context<AppEnv>,
     { user }: SignedIn,
     event: AuditEvent,
     sentence: string,
     reason?: string,
-  ) {
-    const requestId = c.get('requestId')
-    const ip = clientIpOf(c)
-    const current = c.get('session').id
-    const ended = await sessions.revokeOthers(user.id, current)
-    await recovery.voidPendingLinks(user.id)
-    audit(event, { requestId, ip, sessionId: current ?? undefined, userId: user.id, reason })
-    for (const sessionId of ended)
-      audit('session_revoked', { requestId, ip, sessionId, userId: user.id, reason: 'second_factor_changed' })
-    const device = describeDevice(c.req.header('user-agent'))
-    await notices.signInMethodChanged(user.email, sentence, { ip, device, at: now() })
-    return ended.length
-  }
+  ) => changed(c, user, { event, sentence, reason, revokedBecause: 'second_factor_changed' })
 
   const othersLoggedOut = (count: number) =>
     count === 0 ? '' : ` ${count} other session${count === 1 ? ' was' : 's were'} logged out.`
@@ -176,7 +162,11 @@ export function securityRoutes(deps: SecurityDeps) {
           )
         }
         if (!check.ok) {
-          return renderSecurity(c, signedIn, 422, 'That code is not right: the authenticator app is still on.')
+          const problem =
+            check.reason === 'replayed'
+              ? 'That code has just been used: wait for the next one in your app. The authenticator app is still on.'
+              : 'That code is not right: the authenticator app is still on.'
+          return renderSecurity(c, signedIn, 422, problem)
         }
         const ended = await signInMethodChanged(
           c,

@@ -155,9 +155,10 @@ export class RedisSessionStore implements SessionStore {
   async signIn(
     ref: Required<SessionRef>,
     data: NewSessionData,
-    { ttlMs, provedSince, endOthers }: SignInOptions,
+    { ttlMs, provedSince, endOthers, keepProofAt }: SignInOptions,
   ): Promise<SignInResult> {
-    const { provedAt: _, ...fields } = data
+    // The script stores its own proof time; a kept one goes last among the fields, so it wins.
+    const fields = { ...data, provedAt: keepProofAt }
     const { now, reply } = await this.#run('sessionSignIn', this.#keysOf(ref), [
       String(Math.ceil(ttlMs)),
       String(this.#absoluteMs),
@@ -171,7 +172,7 @@ export class RedisSessionStore implements SessionStore {
     if (reply[0] === 'stale') return 'stale'
     return {
       createdAt: now,
-      provedAt: endOthers || provedSince === undefined ? now : provedSince,
+      provedAt: keepProofAt ?? (endOthers || provedSince === undefined ? now : provedSince),
       ended: reply.slice(2).map(String),
     }
   }

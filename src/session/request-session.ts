@@ -45,6 +45,12 @@ export type SignInDetails = {
   proof?: ProofStart
   /** A credential change: end every other session of the user, and any sign-in still in flight. */
   endOthers?: boolean
+  /**
+   * Keeps this proof time (0: none) instead of now: the sign-in proved only
+   * part of what the user's sign-in takes (a password change, with the
+   * authenticator app on, proves the password, not the second factor).
+   */
+  keepProofAt?: number
 }
 
 /** A new signed-in session and the IDs of the user's sessions its sign-in ended. */
@@ -191,6 +197,7 @@ export class RequestSession {
         ttlMs,
         provedSince: details.proof?.at,
         endOthers: details.endOthers ?? false,
+        keepProofAt: details.keepProofAt,
       })
     } catch (error) {
       // The old session is gone already; the cookie naming it goes too.
@@ -238,18 +245,6 @@ export class RequestSession {
       pendingNext: next,
       provedAt: proof?.at,
     })
-  }
-
-  /**
-   * Sets the time of the session's last proof back to `at` (0: none), after a
-   * proof that was only part of what the user's sign-in takes: a password
-   * change proves the password, not the second factor.
-   */
-  async restoreProof(at: number | undefined): Promise<boolean> {
-    if (!this.#credentials) return false
-    const restored = await this.#parts.store.update(this.#ref(this.#credentials), { provedAt: at ?? 0 })
-    if (restored && this.#loaded) this.#loaded = { ...this.#loaded, provedAt: at ?? 0 }
-    return restored
   }
 
   /** Records that the user proved who they are just now (re-authentication); false when the session is gone. */

@@ -35,6 +35,11 @@ export type SignInOptions = {
   provedSince?: number
   /** End every other session of the user and move their valid-since time to now (a credential change). */
   endOthers: boolean
+  /**
+   * The proof time to store instead of the sign-in's own (0: none): after a
+   * proof that was only part of what the user's sign-in takes.
+   */
+  keepProofAt?: number
 }
 
 /** A signed-in session as created, or 'stale' when the user's sessions were ended after its proof began. */

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, setDefaultTimeout, test } from 'bun:test'
-import { Secret, TOTP } from 'otpauth'
 import type { Browser } from 'playwright-core'
+import { codeAt } from '../support/totp.ts'
 import { expectAccessible } from './support/accessibility.ts'
 import { describeInBrowser, launchChromium, SCENARIO_TIMEOUT_MS } from './support/chromium.ts'
 import { logIn, logOut, readPanel, submitLogin } from './support/flows.ts'
@@ -11,9 +11,6 @@ const EMAIL = 'otp@example.com'
 const PASSWORD = 'correct horse battery'
 
 setDefaultTimeout(SCENARIO_TIMEOUT_MS * 2)
-
-const codeAt = (secret: string, timestamp = Date.now()) =>
-  TOTP.generate({ secret: Secret.fromBase32(secret), timestamp })
 
 describeInBrowser('the authenticator app with JavaScript disabled, in Chromium', () => {
   let browser: Browser

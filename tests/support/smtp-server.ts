@@ -14,15 +14,15 @@ export async function startSmtpServer() {
   const received: ReceivedMail[] = []
   const waiters = new Set<() => void>()
   let failures = 0
-  const refused = new Set<string>()
+  const refused = new Map<string, string>()
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS'],
     logger: false,
     onRcptTo(address, _session, callback) {
-      if (!refused.has(address.address.toLowerCase())) return callback()
-      // As real servers answer, quoting the address.
-      callback(Object.assign(new Error(`<${address.address}>: Recipient address rejected`), { responseCode: 550 }))
+      const reply = refused.get(address.address.toLowerCase())
+      if (reply === undefined) return callback()
+      callback(Object.assign(new Error(reply.replace('<address>', `<${address.address}>`)), { responseCode: 550 }))
     },
     onData(stream, _session, callback) {
       if (failures > 0) {
@@ -56,9 +56,12 @@ export async function startSmtpServer() {
     failNext(count: number) {
       failures = count
     },
-    /** Answers 550 to RCPT TO for this address from now on. */
-    refuse(address: string) {
-      refused.add(address.toLowerCase())
+    /**
+     * Answers 550 to RCPT TO for this address from now on, by default as a
+     * server answers for a mailbox that does not exist, quoting the address.
+     */
+    refuse(address: string, reply = '5.1.1 <address>: Recipient address rejected') {
+      refused.set(address.toLowerCase(), reply)
     },
     /** Mails to `address` so far. */
     to: (address: string) => received.filter((mail) => mail.to === address.toLowerCase()),

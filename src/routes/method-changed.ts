@@ -1,0 +1,54 @@
+import type { Context } from 'hono'
+import type { AppEnv } from '../app-env.ts'
+import type { AuditEvent, AuditLog } from '../audit.ts'
+import { describeDevice } from '../auth/device.ts'
+import { clientIpOf } from '../http/client-ip.ts'
+import type { AccountRecovery } from '../recovery/account-recovery.ts'
+import type { SecurityNotices } from '../recovery/notices.ts'
+import type { Sessions } from '../session/sessions.ts'
+
+export type MethodChangedDeps = {
+  sessions: Sessions
+  recovery: Pick<AccountRecovery, 'voidPendingLinks'>
+  notices: SecurityNotices
+  audit: AuditLog
+  now: () => number
+}
+
+export type MethodChange = {
+  event: AuditEvent
+  /** Completes "… Every other session of your account was logged out." in the owner's mail. */
+  sentence: string
+  /** Why the other sessions ended, as their audit lines say. */
+  revokedBecause: string
+  reason?: string
+}
+
+/**
+ * A way to sign in was added, removed or used up (a recovery code, which may
+ * mean a lost phone): every other browser of the user is logged out (and the
+ * links it may have asked for are voided), it is audited, and the owner is
+ * told by mail. This request's session stays. Returns how many sessions ended.
+ */
+export function methodChanged({ sessions, recovery, notices, audit, now }: MethodChangedDeps) {
+  return async (c: Context<AppEnv>, user: { id: string; email: string }, change: MethodChange): Promise<number> => {
+    const requestId = c.get('requestId')
+    const ip = clientIpOf(c)
+    const current = c.get('session').id
+    const ended = await sessions.revokeOthers(user.id, current)
+    await recovery.voidPendingLinks(user.id)
+    audit(change.event, { requestId, ip, sessionId: current ?? undefined, userId: user.id, reason: change.reason })
+    for (const sessionId of ended)
+      audit('session_revoked', { requestId, ip, sessionId, userId: user.id, reason: change.revokedBecause })
+    const device = describeDevice(c.req.header('user-agent'))
+    await notices.signInMethodChanged(user.email, change.sentence, { ip, device, at: now() })
+    return ended.length
+  }
+}
+
+/** A recovery code was used up (`sentence` says for what): as methodChanged, since it may mean a lost phone. */
+export function recoveryCodeUsed(deps: MethodChangedDeps) {
+  const changed = methodChanged(deps)
+  return (c: Context<AppEnv>, user: { id: string; email: string }, sentence: string) =>
+    changed(c, user, { event: 'recovery_code_used', sentence, revokedBecause: 'recovery_code_used' })
+}
