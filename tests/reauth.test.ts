@@ -40,6 +40,17 @@ async function staleWithAnother() {
   return { user, browser, id, other }
 }
 
+/** Changes the password from the password page, with the current one: the answer's status. */
+async function changePassword(browser: TestBrowser): Promise<number> {
+  await browser.get('/account/password')
+  const { response } = await browser.post('/account/password', {
+    current_password: PASSWORD,
+    new_password: 'a brand new passphrase',
+    new_password_confirm: 'a brand new passphrase',
+  })
+  return response.status
+}
+
 const sessionExists = async (id: string) => t.redis.exists(await t.sessionKey(id))
 const reauthForm = (html: string) => html.match(/<form id="reauth-form"[\s\S]*?<\/form>/)?.[0] ?? ''
 
@@ -171,13 +182,7 @@ describe('sensitive actions need a fresh proof of the password', () => {
 
   test('a password change needs no separate confirmation: its current password is the proof, and it refreshes it', async () => {
     const { browser, other } = await staleWithAnother()
-    await browser.get('/account/password')
-    const change = await browser.post('/account/password', {
-      current_password: PASSWORD,
-      new_password: 'a brand new passphrase',
-      new_password_confirm: 'a brand new passphrase',
-    })
-    expect(change.response.status).toBe(303)
+    expect(await changePassword(browser)).toBe(303)
     expect(await sessionExists(other.id)).toBe(0)
     await browser.get('/account/sessions')
     expect((await browser.post('/account/sessions/revoke-others')).response.status).toBe(303)
@@ -260,13 +265,7 @@ describe('with the authenticator app on, confirming is a full re-authentication'
 
   test('a password change proves the password only: it does not refresh the proof', async () => {
     const { browser } = await staleWithApp()
-    await browser.get('/account/password')
-    const change = await browser.post('/account/password', {
-      current_password: PASSWORD,
-      new_password: 'a brand new passphrase',
-      new_password_confirm: 'a brand new passphrase',
-    })
-    expect(change.response.status).toBe(303)
+    expect(await changePassword(browser)).toBe(303)
     await browser.get('/account/security')
     const stale = await browser.post('/account/security/recovery-codes')
     expect(stale.response.status).toBe(403)

@@ -43,17 +43,10 @@ export async function softwarePasskey(t: TestApp, userId: string) {
         key: privateKey,
         dsaEncoding: 'der',
       })
-      return JSON.stringify({
-        id: credentialId,
-        rawId: credentialId,
-        type: 'public-key',
-        clientExtensionResults: {},
-        response: {
-          clientDataJSON: Buffer.from(clientData).toString('base64url'),
-          authenticatorData: authenticatorData.toString('base64url'),
-          signature: signature.toString('base64url'),
-          userHandle: Buffer.from(userId).toString('base64url'),
-        },
+      return credentialJson(credentialId, clientData, {
+        authenticatorData: authenticatorData.toString('base64url'),
+        signature: signature.toString('base64url'),
+        userHandle: Buffer.from(userId).toString('base64url'),
       })
     },
   }
@@ -109,15 +102,19 @@ export async function softwareRegistration(t: TestApp, browser: TestBrowser, tra
     ]) as never,
   )
   const clientData = JSON.stringify({ type: 'webauthn.create', challenge: options.challenge, origin: t.config.appUrl })
+  return credentialJson(credentialId, clientData, {
+    attestationObject: Buffer.from(attestationObject).toString('base64url'),
+    transports,
+  })
+}
+
+/** A credential as the browser's script posts it: its ID, the client data and the rest of the authenticator's answer. */
+function credentialJson(credentialId: string, clientData: string, response: Record<string, unknown>): string {
   return JSON.stringify({
     id: credentialId,
     rawId: credentialId,
     type: 'public-key',
     clientExtensionResults: {},
-    response: {
-      clientDataJSON: Buffer.from(clientData).toString('base64url'),
-      attestationObject: Buffer.from(attestationObject).toString('base64url'),
-      transports,
-    },
+    response: { clientDataJSON: Buffer.from(clientData).toString('base64url'), ...response },
   })
 }
