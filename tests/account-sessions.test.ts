@@ -217,6 +217,7 @@ describe('POST /account/sessions/:id/revoke', () => {
     const { response } = await me.browser.post(`/account/sessions/${me.id}/revoke`)
     expect(response.status).toBe(303)
     expect(response.headers.get('location')).toBe('/')
+    expect(response.headers.get('clear-site-data')).toBe('"cache", "storage"')
     expect(await t.redis.exists(await sessionKey(me.id))).toBe(0)
     expect(panelOf((await me.browser.get('/')).html).email).toBeUndefined()
   })

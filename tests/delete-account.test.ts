@@ -57,6 +57,7 @@ describe('POST /account/delete', () => {
     const { response } = await browser.post('/account/delete', { email: user.email.toUpperCase() })
     expect(response.status).toBe(303)
     expect(response.headers.get('location')).toBe('/')
+    expect(response.headers.get('clear-site-data')).toBe('"cache", "storage"')
     const deletedAt = Date.now()
 
     const alive = await Promise.all([id, ...others.map((other) => other.id)].map(sessionExists))

@@ -277,6 +277,21 @@ describe('the dev outbox', () => {
     expect(t.logs.join('\n')).not.toContain('SECRET-TOKEN')
   })
 
+  test('only this machine may read it: from another address it is a 404', async () => {
+    t.setSocketAddress('192.168.1.20')
+    try {
+      expect((await t.app.request('/dev/mail')).status).toBe(404)
+    } finally {
+      t.setSocketAddress('127.0.0.1')
+    }
+    t.setSocketAddress('::1')
+    try {
+      expect((await t.app.request('/dev/mail')).status).toBe(200)
+    } finally {
+      t.setSocketAddress('127.0.0.1')
+    }
+  })
+
   test('it keeps the last 50 mails, newest first', async () => {
     for (let i = 0; i < 55; i++) t.services.mail.outbox!.add({ ...sample(`n${i}@example.com`), subject: `#${i}` }, i)
     const list = t.services.mail.outbox!.list()

@@ -306,6 +306,12 @@ describe('passkeys on the security page', () => {
     const bad = await mine.browser.post(`/account/security/passkeys/${passkey!.id}/rename`, { name: ' ' })
     expect(bad.response.status).toBe(422)
     expect(bad.html).toContain('Give the passkey a name.')
+    // A right-to-left override would make the name read as something else on this page and in mails.
+    const reversed = await mine.browser.post(`/account/security/passkeys/${passkey!.id}/rename`, {
+      name: 'Work \u202Epotpal',
+    })
+    expect(reversed.response.status).toBe(422)
+    expect(reversed.html).toContain('A passkey name cannot contain control or formatting characters.')
     const good = await mine.browser.post(`/account/security/passkeys/${passkey!.id}/rename`, { name: 'Work laptop' })
     expect(good.response.status).toBe(303)
     expect((await mine.browser.get('/account/security')).html).toContain('<strong>Work laptop</strong>')

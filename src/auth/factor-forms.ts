@@ -14,7 +14,9 @@ const passkeyName = singleText('Name').pipe(
     .trim()
     .min(1, 'Give the passkey a name.')
     .max(64, 'A passkey name can be at most 64 characters.')
-    .refine((name) => !/\p{Cc}/u.test(name), 'A passkey name cannot contain control characters.'),
+    // Format characters too (right-to-left overrides, zero-width joiners): the
+    // name is shown on the security page and in mails, and must read as it is.
+    .refine((name) => !/[\p{Cc}\p{Cf}]/u.test(name), 'A passkey name cannot contain control or formatting characters.'),
 )
 
 /** The browser's answer to a WebAuthn ceremony, as JSON text (checked in detail by auth/passkeys.ts). */

@@ -151,6 +151,8 @@ export function accountRoutes({
         if (target === session.id) {
           await session.restartWithNotice(LOGGED_OUT_NOTICE)
           auditRevoked(c, user.id, [target], 'revoked_own')
+          // Ending this browser's own session is a logout, and clears what a logout clears.
+          c.header('Clear-Site-Data', '"cache", "storage"')
           return redirect(c, '/')
         }
         const revoked = SESSION_ID.test(target) && (await sessions.revoke(user.id, target))

@@ -95,6 +95,8 @@ export function deleteAccountRoutes({
       await notices.accountDeleted(user.email, { ip, device, at: now() }).catch((error: unknown) => {
         logger.warn({ type: 'notice_unsent', notice: 'account_deleted', ...describeError(error) }, 'notice_unsent')
       })
+      // As at logout: the browser drops what it kept of the account's pages.
+      c.header('Clear-Site-Data', '"cache", "storage"')
       return redirect(c, '/')
     })
 }
