@@ -31,6 +31,12 @@ export type ConfirmDeps = {
 
 const confirmForm = z.object({ password: loginForm.shape.password })
 
+const CODE_REFUSED = {
+  wrong: 'That code is not right.',
+  replayed: 'That code has just been used.',
+  locked: 'Too many wrong codes. Try again later.',
+} as const
+
 /**
  * Re-authentication: GET /account/confirm shows the "Confirm it's you" form,
  * POST /account/confirm checks the password exactly as a login would (same
@@ -106,11 +112,8 @@ export function confirmRoutes({
         const check = await secondFactors.verifyAtSignIn(userId, code.data.code, proof.now())
         if (!check.ok) {
           audit('login_failure', { requestId, ip, sessionId: session.id ?? undefined, userId, reason: 'reauth_code' })
-          if (check.reason === 'locked') {
-            c.header('Retry-After', String(check.retryAfterSeconds))
-            return render(429, 'Too many wrong codes. Try again later.')
-          }
-          return render(401, check.reason === 'replayed' ? 'That code has just been used.' : 'That code is not right.')
+          if (check.reason === 'locked') c.header('Retry-After', String(check.retryAfterSeconds))
+          return render(check.reason === 'locked' ? 429 : 401, CODE_REFUSED[check.reason])
         }
         method = check.method === 'totp' ? 'password+app' : 'password+recovery-code'
         if (check.method === 'recovery_code') {
