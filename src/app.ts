@@ -118,7 +118,7 @@ export function createApp(deps: AppDeps) {
     maxAgeSeconds: config.reauthSeconds,
     lifetimes,
     now,
-    needsCode: async (userId: string) => (await deps.secondFactors.summary(userId)).totp,
+    needsCode: (userId: string) => deps.secondFactors.appOn(userId),
   }
   const requireFreshProof = freshProofGuard(proof)
 

@@ -61,9 +61,14 @@ export class SecondFactors {
     this.#options = options
   }
 
-  /** Which factors the user has; a password login needs a second step when `totp` is on. */
+  /** Which factors the user has. */
   summary(userId: string): Promise<FactorSummary> {
     return this.#options.repository.summary(userId)
+  }
+
+  /** Whether the authenticator app is on: a password sign-in, or a re-authentication, then needs a code too. */
+  appOn(userId: string): Promise<boolean> {
+    return this.#options.repository.hasApp(userId)
   }
 
   async status(userId: string): Promise<SecurityStatus> {

@@ -20,19 +20,25 @@ export class SecondFactorRepository {
     this.#db = db
   }
 
-  /** What a user has turned on: decides whether a password login needs a second step. */
+  /** What a user has turned on. */
   async summary(userId: string): Promise<FactorSummary> {
-    const [totp, keys] = await viaDatabase(
-      Promise.all([
-        this.#db
-          .select({ userId: totpCredentials.userId })
-          .from(totpCredentials)
-          .where(and(eq(totpCredentials.userId, userId), isNotNull(totpCredentials.confirmedAt)))
-          .limit(1),
-        this.#db.select({ n: count() }).from(passkeys).where(eq(passkeys.userId, userId)),
-      ]),
+    const [totp, keys] = await Promise.all([
+      this.hasApp(userId),
+      viaDatabase(this.#db.select({ n: count() }).from(passkeys).where(eq(passkeys.userId, userId))),
+    ])
+    return { totp, passkeys: keys[0]?.n ?? 0 }
+  }
+
+  /** Whether the user's authenticator app is on: decides whether a password login needs a second step. */
+  async hasApp(userId: string): Promise<boolean> {
+    const rows = await viaDatabase(
+      this.#db
+        .select({ userId: totpCredentials.userId })
+        .from(totpCredentials)
+        .where(and(eq(totpCredentials.userId, userId), isNotNull(totpCredentials.confirmedAt)))
+        .limit(1),
     )
-    return { totp: totp.length > 0, passkeys: keys[0]?.n ?? 0 }
+    return rows.length > 0
   }
 
   async totpFor(userId: string): Promise<TotpCredential | undefined> {

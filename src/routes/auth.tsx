@@ -198,7 +198,7 @@ export function authRoutes({
       // Remembered once the whole sign-in is done (with the app on, at the
       // second step): a browser the account knows has its own budget when the
       // account's caps are reached, which a password alone must not earn.
-      if ((await secondFactors.summary(user.id)).totp) {
+      if (await secondFactors.appOn(user.id)) {
         const pending = await session.beginPending(user.id, now() + secondStepSeconds * 1000, { proof, next })
         audit('second_factor_required', { requestId, ip, sessionId: pending.id, userId: user.id })
         return redirect(c, '/login/verify')

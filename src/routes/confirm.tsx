@@ -67,12 +67,13 @@ export function confirmRoutes({
       const signedIn = await requireUser(c)
       const form = await readForm(c)
       const next = safeNext(form.next)
-      const render = (status: 401 | 422 | 429 | 503, error: string) =>
-        renderReauth(c, signedIn, status, { next, error, replacing: 'form' }, proof)
       const userId = signedIn.user.id
+      const askCode = await proof.needsCode(userId)
+      const render = (status: 401 | 422 | 429 | 503, error: string) =>
+        renderReauth(c, signedIn, status, { next, error, replacing: 'form', askCode }, proof)
       const parsed = confirmForm.safeParse(form)
       if (!parsed.success) return render(422, fieldErrors(parsed.error).password ?? 'Password is required.')
-      const code = (await proof.needsCode(userId)) ? codeForm.safeParse(form) : undefined
+      const code = askCode ? codeForm.safeParse(form) : undefined
       if (code && !code.success) return render(422, fieldErrors(code.error).code ?? 'Enter the code.')
 
       const session = c.get('session')

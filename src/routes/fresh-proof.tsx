@@ -50,6 +50,8 @@ export type ReauthProps = {
   error?: string
   /** What an htmx answer replaces: the page's main content (the guard), or the form itself (a wrong password). */
   replacing: 'main' | 'form'
+  /** Whether the form asks for a code too, when the caller knows already (see FreshProofOptions.needsCode). */
+  askCode?: boolean
 }
 
 /**
@@ -61,13 +63,13 @@ export async function renderReauth(
   c: Context<AppEnv>,
   { state, user }: SignedIn,
   status: 200 | 401 | 403 | 422 | 429 | 503,
-  { next, error, replacing }: ReauthProps,
+  { next, error, replacing, askCode: known }: ReauthProps,
   { maxAgeSeconds, lifetimes, now, needsCode }: FreshProofOptions,
 ) {
   const csrfToken = c.get('session').csrfToken!
   const minutes = Math.max(1, Math.round(maxAgeSeconds / 60))
   // Without MySQL the form goes without the code field; the confirmation itself still asks for it.
-  const askCode = await needsCode(user.id).catch(() => false)
+  const askCode = known ?? (await needsCode(user.id).catch(() => false))
   const props = { csrfToken, email: user.email, next, error, minutes, askCode }
   if (!isHtmx(c)) {
     return c.html(<ReauthPage {...props} session={state} timeout={timeoutFor(state, now(), lifetimes)} />, status)

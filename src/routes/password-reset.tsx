@@ -193,7 +193,7 @@ export function passwordResetRoutes(deps: PasswordResetDeps) {
 
       // The mailed link proves the address, not the second factor: an account
       // that has one still asks for it before this browser is signed in.
-      if ((await secondFactors.summary(user.id)).totp) {
+      if (await secondFactors.appOn(user.id)) {
         // Ended again, as signIn's endOthers does below: a sign-in that checked
         // the old password while it was replaced waits at its second step, and
         // must not finish it. This one's proof begins after that, so a later
