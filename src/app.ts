@@ -119,6 +119,7 @@ export function createApp(deps: AppDeps) {
     lifetimes,
     now,
     needsCode: (userId: string) => deps.secondFactors.appOn(userId),
+    factors: (userId: string) => deps.secondFactors.summary(userId),
   }
   const requireFreshProof = freshProofGuard(proof)
 
@@ -199,6 +200,9 @@ export function createApp(deps: AppDeps) {
       audit: deps.audit,
       proof,
       secondFactors: deps.secondFactors,
+      passkeys: deps.passkeys,
+      throttle: deps.throttle,
+      users: deps.users,
       notices: deps.notices,
       sessions: deps.sessions,
       recovery: deps.recovery,

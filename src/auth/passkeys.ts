@@ -24,7 +24,8 @@ type PasskeyOptions = {
   appUrl: string
 }
 
-type Ceremony = 'register' | 'sign-in'
+/** Each ceremony keeps its own challenges: one asked for to sign in cannot answer a confirmation. */
+type Ceremony = 'register' | 'sign-in' | 'confirm'
 
 export type PasskeyFailure =
   | { ok: false; reason: 'expired' | 'invalid' | 'unknown' | 'duplicate' }
@@ -161,13 +162,31 @@ export class Passkeys {
    */
   async signInOptions(sessionId: string, userId?: string): Promise<PublicKeyCredentialRequestOptionsJSON> {
     const allowed = userId ? await this.#options.repository.listPasskeys(userId) : []
+    return this.#assertionOptions(sessionId, 'sign-in', allowed)
+  }
+
+  /**
+   * Options for confirming it is the signed-in user before a sensitive action
+   * (re-authentication): only that user's passkeys may answer; null when they
+   * have none.
+   */
+  async confirmOptions(sessionId: string, userId: string): Promise<PublicKeyCredentialRequestOptionsJSON | null> {
+    const allowed = await this.#options.repository.listPasskeys(userId)
+    return allowed.length === 0 ? null : this.#assertionOptions(sessionId, 'confirm', allowed)
+  }
+
+  async #assertionOptions(
+    sessionId: string,
+    ceremony: 'sign-in' | 'confirm',
+    allowed: Passkey[],
+  ): Promise<PublicKeyCredentialRequestOptionsJSON> {
     const options = await (await webauthn()).generateAuthenticationOptions({
       rpID: this.rpId,
       timeout: CEREMONY_TIMEOUT_MS,
       userVerification: 'required',
       allowCredentials: allowed.map((passkey) => ({ id: passkey.credentialId, transports: splitTransports(passkey) })),
     })
-    await this.#keepChallenge(sessionId, 'sign-in', options.challenge)
+    await this.#keepChallenge(sessionId, ceremony, options.challenge)
     return options
   }
 
@@ -177,13 +196,23 @@ export class Passkeys {
    * (a signed assertion whose counter did not is from a copied authenticator:
    * `counter`, refused).
    */
-  async verifySignIn(
+  verifySignIn(sessionId: string, responseText: string): Promise<{ ok: true; passkey: Passkey } | PasskeyFailure> {
+    return this.#verifyAssertion(sessionId, 'sign-in', responseText)
+  }
+
+  /** As verifySignIn, for a challenge from confirmOptions; the caller checks whose passkey answered. */
+  verifyConfirm(sessionId: string, responseText: string): Promise<{ ok: true; passkey: Passkey } | PasskeyFailure> {
+    return this.#verifyAssertion(sessionId, 'confirm', responseText)
+  }
+
+  async #verifyAssertion(
     sessionId: string,
+    ceremony: 'sign-in' | 'confirm',
     responseText: string,
   ): Promise<{ ok: true; passkey: Passkey } | PasskeyFailure> {
     const response = parseJson(authenticationJson, responseText)
     if (!response) return { ok: false, reason: 'invalid' }
-    const expectedChallenge = await this.#takeSignedChallenge(sessionId, 'sign-in', response.response.clientDataJSON)
+    const expectedChallenge = await this.#takeSignedChallenge(sessionId, ceremony, response.response.clientDataJSON)
     if (!expectedChallenge) return { ok: false, reason: 'expired' }
     const passkey = await this.#options.repository.findPasskey(response.id)
     if (!passkey) return { ok: false, reason: 'unknown' }

@@ -6,10 +6,13 @@ import type { AuditLog } from '../audit.ts'
 import type { Authenticator } from '../auth/authenticator.ts'
 import type { CredentialGate } from '../auth/credential-gate.ts'
 import { DEVICE_COOKIE, type DeviceCookies } from '../auth/device-cookie.ts'
-import { codeForm } from '../auth/factor-forms.ts'
+import { codeForm, passkeySignInForm } from '../auth/factor-forms.ts'
 import { fieldErrors, loginForm } from '../auth/forms.ts'
 import { OverloadedError } from '../auth/overloaded.ts'
+import type { Passkeys } from '../auth/passkeys.ts'
 import type { SecondFactors } from '../auth/second-factors.ts'
+import type { AttemptThrottle } from '../auth/throttle.ts'
+import type { UserRepository } from '../db/users.ts'
 import { clientIpOf } from '../http/client-ip.ts'
 import { readForm } from '../http/form.ts'
 import { gateOptions } from '../http/gate-options.ts'
@@ -17,8 +20,10 @@ import { redirect } from '../http/htmx.ts'
 import { requireUser } from '../http/require-user.ts'
 import { ServiceUnavailableError } from '../unavailable.ts'
 import { INVALID_CREDENTIALS, throttledMessage } from './auth.tsx'
+import { copiedPasskey } from './copied-passkey.ts'
 import { type FreshProofOptions, renderReauth, safeNext } from './fresh-proof.tsx'
 import { type MethodChangedDeps, recoveryCodeUsed } from './method-changed.ts'
+import { PASSKEY_ATTEMPTS } from './second-step.tsx'
 
 export type ConfirmDeps = {
   authenticator: Authenticator
@@ -27,6 +32,9 @@ export type ConfirmDeps = {
   audit: AuditLog
   proof: FreshProofOptions
   secondFactors: SecondFactors
+  passkeys: Passkeys
+  throttle: AttemptThrottle
+  users: Pick<UserRepository, 'findById'>
 } & Omit<MethodChangedDeps, 'now'>
 
 const confirmForm = z.object({ password: loginForm.shape.password })
@@ -36,6 +44,10 @@ const CODE_REFUSED = {
   replayed: 'That code has just been used.',
   locked: 'Too many wrong codes. Try again later.',
 } as const
+
+const PASSKEY_REFUSED = 'That passkey could not confirm it was you. Try again, or use your password.'
+const PASSKEY_COPIED =
+  'That passkey was used from two devices, so it was removed and you were logged out everywhere. Log in with your password.'
 
 /**
  * Re-authentication: GET /account/confirm shows the "Confirm it's you" form,
@@ -47,6 +59,11 @@ const CODE_REFUSED = {
  * 7.5.1): the password and then a code, counted like the second step of a
  * sign-in. Otherwise a stolen session that learned the password could add its
  * own passkey or move the account's email without the second factor.
+ *
+ * A passkey of the user's confirms on its own (POST /account/confirm/passkey
+ * after POST /account/confirm/passkey/options): it is a second factor and a
+ * verified user in one, and cannot be phished. Its attempts count in the
+ * login throttle as passkey sign-ins do.
  */
 export function confirmRoutes({
   authenticator,
@@ -55,9 +72,13 @@ export function confirmRoutes({
   audit,
   proof,
   secondFactors,
+  passkeys,
+  throttle,
+  users,
   ...changes
 }: ConfirmDeps) {
   const usedRecoveryCode = recoveryCodeUsed({ ...changes, audit, now: proof.now })
+  const copiedPasskeyUsed = copiedPasskey({ ...changes, users, secondFactors, audit, now: proof.now })
   return new Hono<AppEnv>()
     .get('/account/confirm', async (c) => {
       const signedIn = await requireUser(c)
@@ -123,6 +144,58 @@ export function confirmRoutes({
       }
       await session.markProof()
       audit('reauthenticated', { requestId, ip, sessionId: session.id ?? undefined, userId, reason: method })
+      return redirect(c, next)
+    })
+    .post('/account/confirm/passkey/options', async (c) => {
+      const signedIn = await requireUser(c)
+      const options = await passkeys.confirmOptions(signedIn.state.id, signedIn.user.id)
+      if (!options) return c.json({ error: 'This account has no passkey. Confirm with your password.' }, 409)
+      return c.json({ options })
+    })
+    .post('/account/confirm/passkey', async (c) => {
+      const signedIn = await requireUser(c)
+      const form = await readForm(c)
+      const next = safeNext(form.next)
+      const userId = signedIn.user.id
+      const render = (status: 401 | 422 | 429, passkeyError: string) =>
+        renderReauth(c, signedIn, status, { next, passkeyError, replacing: 'main' }, proof)
+      const parsed = passkeySignInForm.safeParse(form)
+      if (!parsed.success) return render(422, fieldErrors(parsed.error).response ?? PASSKEY_REFUSED)
+
+      const session = c.get('session')
+      const requestId = c.get('requestId')
+      const ip = clientIpOf(c)
+      const sessionId = signedIn.state.id
+      // Counted before the assertion is looked at (a database lookup, then the signature), like a sign-in's.
+      const verdict = await throttle.reserve(ip, PASSKEY_ATTEMPTS)
+      if (!verdict.allowed) {
+        audit('login_failure', { requestId, ip, sessionId, userId, reason: 'throttled' })
+        c.header('Retry-After', String(verdict.retryAfterSeconds))
+        return render(429, throttledMessage(verdict.retryAfterSeconds))
+      }
+      let result: Awaited<ReturnType<Passkeys['verifyConfirm']>>
+      try {
+        result = await passkeys.verifyConfirm(sessionId, parsed.data.response)
+      } catch (error) {
+        // No verdict (Redis or MySQL failed): the attempt is given back.
+        await throttle.release(ip, PASSKEY_ATTEMPTS, 'undo').catch(() => {})
+        throw error
+      }
+      if (!result.ok && result.reason === 'counter') {
+        await copiedPasskeyUsed(c, result.passkey)
+        audit('login_failure', { requestId, ip, sessionId, userId: result.passkey.userId, reason: 'passkey_counter' })
+        if (result.passkey.userId === userId) {
+          await session.restartWithNotice(PASSKEY_COPIED)
+          return redirect(c, '/login')
+        }
+      }
+      if (!result.ok || result.passkey.userId !== userId) {
+        audit('login_failure', { requestId, ip, sessionId, userId, reason: 'reauth_passkey_failed' })
+        return render(401, PASSKEY_REFUSED)
+      }
+      await throttle.release(ip, PASSKEY_ATTEMPTS, 'success')
+      await session.markProof()
+      audit('reauthenticated', { requestId, ip, sessionId, userId, reason: 'passkey' })
       return redirect(c, next)
     })
 }

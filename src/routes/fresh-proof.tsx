@@ -1,5 +1,6 @@
 import type { Context, MiddlewareHandler } from 'hono'
 import type { AppEnv } from '../app-env.ts'
+import type { FactorSummary } from '../db/second-factors.ts'
 import { isHtmx } from '../http/htmx.ts'
 import { safeNextPath } from '../http/next-path.ts'
 import { requireUser, type SignedIn } from '../http/require-user.ts'
@@ -14,6 +15,8 @@ export type FreshProofOptions = {
   now: () => number
   /** Whether confirming takes a second factor too: the user has the authenticator app on. */
   needsCode: (userId: string) => Promise<boolean>
+  /** Which factors the user has: the form asks for a code with the app on, and offers a passkey when there is one. */
+  factors: (userId: string) => Promise<FactorSummary>
 }
 
 /**
@@ -48,36 +51,60 @@ export function pageOf(c: Context<AppEnv>): string {
 export type ReauthProps = {
   next: string
   error?: string
+  /** Why a passkey did not confirm: shown by the passkey's form. */
+  passkeyError?: string
   /** What an htmx answer replaces: the page's main content (the guard), or the form itself (a wrong password). */
   replacing: 'main' | 'form'
   /** Whether the form asks for a code too, when the caller knows already (see FreshProofOptions.needsCode). */
   askCode?: boolean
 }
 
+const NO_FACTORS: FactorSummary = { totp: false, passkeys: 0 }
+
 /**
  * Answers with the "Confirm it's you" form. For htmx the section replaces the
  * page's main content, whatever the request targeted (HX-Retarget); after a
- * wrong password the form alone is swapped back in place of itself.
+ * wrong password the form alone is swapped back in place of itself. A user
+ * with a passkey may confirm with it instead: on a full page its form, in a
+ * fragment a link to that page (the fragment's page has no passkey script).
  */
 export async function renderReauth(
   c: Context<AppEnv>,
   { state, user }: SignedIn,
   status: 200 | 401 | 403 | 422 | 429 | 503,
-  { next, error, replacing, askCode: known }: ReauthProps,
-  { maxAgeSeconds, lifetimes, now, needsCode }: FreshProofOptions,
+  { next, error, passkeyError, replacing, askCode: known }: ReauthProps,
+  { maxAgeSeconds, lifetimes, now, factors }: FreshProofOptions,
 ) {
   const csrfToken = c.get('session').csrfToken!
   const minutes = Math.max(1, Math.round(maxAgeSeconds / 60))
-  // Without MySQL the form goes without the code field; the confirmation itself still asks for it.
-  const askCode = known ?? (await needsCode(user.id).catch(() => false))
-  const props = { csrfToken, email: user.email, next, error, minutes, askCode }
-  if (!isHtmx(c)) {
-    return c.html(<ReauthPage {...props} session={state} timeout={timeoutFor(state, now(), lifetimes)} />, status)
+  const htmx = isHtmx(c)
+  if (htmx && replacing === 'form' && known !== undefined) {
+    return c.html(
+      <ReauthForm csrfToken={csrfToken} email={user.email} next={next} error={error} askCode={known} />,
+      status,
+    )
   }
-  if (replacing === 'form') return c.html(<ReauthForm {...props} />, status)
+  // Without MySQL the form goes without the code field; the confirmation itself still asks for it.
+  const has = await factors(user.id).catch(() => NO_FACTORS)
+  const askCode = known ?? has.totp
+  const props = { csrfToken, email: user.email, next, error, minutes, askCode }
+  if (htmx && replacing === 'form') return c.html(<ReauthForm {...props} />, status)
+  if (!htmx) {
+    const passkey = has.passkeys > 0 ? 'form' : undefined
+    return c.html(
+      <ReauthPage
+        {...props}
+        passkey={passkey}
+        passkeyError={passkeyError}
+        session={state}
+        timeout={timeoutFor(state, now(), lifetimes)}
+      />,
+      status,
+    )
+  }
   c.header('HX-Retarget', '#main')
   c.header('HX-Reswap', 'innerHTML')
-  return c.html(<ReauthSection {...props} />, status)
+  return c.html(<ReauthSection {...props} passkey={has.passkeys > 0 ? 'link' : undefined} />, status)
 }
 
 /**

@@ -9,7 +9,7 @@ import { fieldErrors } from '../auth/forms.ts'
 import type { Passkeys } from '../auth/passkeys.ts'
 import type { SecondFactors } from '../auth/second-factors.ts'
 import type { AttemptThrottle } from '../auth/throttle.ts'
-import type { Passkey, User } from '../db/schema.ts'
+import type { User } from '../db/schema.ts'
 import type { UserRepository } from '../db/users.ts'
 import { clientIpOf } from '../http/client-ip.ts'
 import { readForm } from '../http/form.ts'
@@ -23,6 +23,7 @@ import type { SignInMethod } from '../session/store.ts'
 import { LoginPage } from '../views/pages/login.tsx'
 import { VerifyForm, VerifyPage } from '../views/pages/login-verify.tsx'
 import { throttledMessage } from './auth.tsx'
+import { copiedPasskey } from './copied-passkey.ts'
 import { recoveryCodeUsed } from './method-changed.ts'
 
 export type SecondStepDeps = {
@@ -58,7 +59,7 @@ const METHOD_AFTER_PASSWORD = { totp: 'password+app', recovery_code: 'recovery-c
  * passwords spend. Not per account: a passkey cannot be guessed, and an
  * account count a stranger could spend would lock its owner out.
  */
-const PASSKEY_ATTEMPTS = 'passkey sign-in'
+export const PASSKEY_ATTEMPTS = 'passkey sign-in'
 
 /**
  * The second step of a sign-in and passkey sign-in: GET/POST /login/verify,
@@ -67,9 +68,10 @@ const PASSKEY_ATTEMPTS = 'passkey sign-in'
  * as signed in.
  */
 export function secondStepRoutes(deps: SecondStepDeps) {
-  const { sessions, users, throttle, secondFactors, passkeys, notices, devices, recovery, audit, now } = deps
+  const { users, throttle, secondFactors, passkeys, devices, audit, now } = deps
   const context = (c: Context<AppEnv>) => ({ requestId: c.get('requestId'), ip: clientIpOf(c) })
   const usedRecoveryCode = recoveryCodeUsed(deps)
+  const copiedPasskeyUsed = copiedPasskey(deps)
 
   /** The pending sign-in of this request's session, ended (with a notice) when its time is up. */
   async function pendingOf(c: Context<AppEnv>): Promise<{ state: ActiveSession; user: User } | null> {
@@ -104,28 +106,6 @@ export function secondStepRoutes(deps: SecondStepDeps) {
     for (const sessionId of fresh.ended)
       audit('session_revoked', { requestId, ip, sessionId, userId: user.id, reason: 'session_cap' })
     return fresh
-  }
-
-  /*
-   * Two authenticators answer for one passkey: it was copied, and which copy
-   * is the owner's cannot be told. It is removed, so neither signs in again,
-   * every session of the user ends (one may be the copy's), and the owner is
-   * told by mail; their password still works.
-   */
-  async function copiedPasskey(c: Context<AppEnv>, passkey: Passkey) {
-    const { requestId, ip } = context(c)
-    const user = await users.findById(passkey.userId)
-    if (!user || !(await secondFactors.removePasskey(user.id, passkey.id))) return
-    const ended = await sessions.endAll(user.id)
-    await recovery.voidPendingLinks(user.id)
-    audit('passkey_removed', { requestId, ip, userId: user.id, reason: 'passkey_counter' })
-    for (const sessionId of ended)
-      audit('session_revoked', { requestId, ip, sessionId, userId: user.id, reason: 'passkey_counter' })
-    await notices.signInMethodChanged(
-      user.email,
-      `Your passkey "${passkey.name}" was removed: a copy of it was used to sign in, so it can no longer be trusted`,
-      { ip, device: describeDevice(c.req.header('user-agent')), at: now() },
-    )
   }
 
   function renderVerify(c: Context<AppEnv>, state: ActiveSession, status: 200 | 401 | 422 | 429, error?: string) {
@@ -248,7 +228,7 @@ export function secondStepRoutes(deps: SecondStepDeps) {
         await throttle.release(ip, PASSKEY_ATTEMPTS, 'undo').catch(() => {})
         throw error
       }
-      if (!result.ok && result.reason === 'counter') await copiedPasskey(c, result.passkey)
+      if (!result.ok && result.reason === 'counter') await copiedPasskeyUsed(c, result.passkey)
       if (!result.ok || (pendingUser && result.passkey.userId !== pendingUser)) {
         const reason = !result.ok && result.reason === 'counter' ? 'passkey_counter' : 'passkey_failed'
         const userId = result.ok || result.reason === 'counter' ? result.passkey.userId : undefined

@@ -9,6 +9,7 @@ import { inTab } from './support/tab.ts'
 
 const EMAIL = 'passkey@example.com'
 const TWO_STEP_EMAIL = 'twostep@example.com'
+const CAREFUL_EMAIL = 'careful@example.com'
 const PASSWORD = 'correct horse battery'
 
 setDefaultTimeout(SCENARIO_TIMEOUT_MS * 2)
@@ -67,6 +68,7 @@ describeInBrowser('passkeys, in Chromium with a virtual authenticator', () => {
     app = t.app
     await t.services.users.create(EMAIL, await t.services.hasher.hash(PASSWORD), { verifiedAt: new Date() })
     await t.services.users.create(TWO_STEP_EMAIL, await t.services.hasher.hash(PASSWORD), { verifiedAt: new Date() })
+    await t.services.users.create(CAREFUL_EMAIL, await t.services.hasher.hash(PASSWORD), { verifiedAt: new Date() })
   })
   afterAll(async () => {
     await browser?.close()
@@ -203,5 +205,47 @@ describeInBrowser('passkeys, in Chromium with a virtual authenticator', () => {
       await page.locator(`#session-panel[data-user-email="${TWO_STEP_EMAIL}"]`).waitFor()
       const { sessionId } = await readPanel(page)
       expect((await t.redis.hgetall(await t.sessionKey(sessionId))).k).toBe('passkey')
+    }))
+
+  test('a stale session confirms it is the user with a passkey, from the link in the swapped-in form', () =>
+    run(async (tab) => {
+      const { page } = tab
+      await virtualAuthenticator(page)
+      await withoutAutofill(page)
+      await logIn(tab, CAREFUL_EMAIL, PASSWORD)
+      await page.goto('/account/security')
+      await page.getByLabel('Passkey name').fill('Desk key')
+      await page.getByRole('button', { name: 'Add a passkey' }).click()
+      await page.locator('#flash', { hasText: 'Passkey "Desk key" added.' }).waitFor()
+      // Another browser signs in after the passkey was added (which logged others out), so there is one to log out.
+      const other = await browser.newContext()
+      const otherPage = await other.newPage()
+      await otherPage.goto(`${baseUrl}/login`)
+      await submitLogin(otherPage, CAREFUL_EMAIL, PASSWORD)
+      await otherPage.waitForURL(`${baseUrl}/`)
+      await other.close()
+      await page.goto('/')
+      const sessionId = (await readPanel(page)).sessionId!
+      await t.age(sessionId, t.config.reauthSeconds * 1000 + 1000)
+
+      await page.goto('/account/sessions')
+      tab.allowStatus(403)
+      await page.getByRole('button', { name: 'Log out everywhere else' }).click()
+      await page.locator('#reauth-form').waitFor()
+      expect(page.url()).toBe(`${baseUrl}/account/sessions`)
+      await page.getByRole('link', { name: 'Use a passkey instead' }).click()
+      await page.waitForURL(`${baseUrl}/account/confirm?next=%2Faccount%2Fsessions`)
+      await expectAccessible(tab, 'confirm it is you, with a passkey offered')
+      const provedBefore = Number((await t.redis.hgetall(await t.sessionKey(sessionId))).p)
+      await page.getByRole('button', { name: 'Use a passkey instead' }).click()
+      await page.waitForURL(`${baseUrl}/account/sessions`)
+      const provedAfter = Number((await t.redis.hgetall(await t.sessionKey(sessionId))).p)
+      expect(provedAfter).toBeGreaterThan(provedBefore)
+      expect(t.audit.at(-1)).toMatchObject({ event: 'reauthenticated', reason: 'passkey', sessionId })
+
+      // Repeated now, the action goes through.
+      await page.getByRole('button', { name: 'Log out everywhere else' }).click()
+      await page.getByText('Logged out of 1 other session.').waitFor()
+      expect(await page.locator('#reauth-form').count()).toBe(0)
     }))
 })

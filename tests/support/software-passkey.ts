@@ -28,9 +28,12 @@ export async function softwarePasskey(t: TestApp, userId: string) {
 
   return {
     passkey: passkey!,
-    /** Asks for a challenge in this browser's session and answers it: the value of the form field `response`. */
-    async assertion(browser: TestBrowser): Promise<string> {
-      const reply = await browser.request('/login/passkey/options', {
+    /**
+     * Asks for a challenge in this browser's session (from `optionsPath`: a
+     * sign-in's by default) and answers it: the value of the form field `response`.
+     */
+    async assertion(browser: TestBrowser, optionsPath = '/login/passkey/options'): Promise<string> {
+      const reply = await browser.request(optionsPath, {
         method: 'POST',
         headers: { 'x-csrf-token': browser.csrfToken },
       })
