@@ -64,6 +64,9 @@
   document.querySelectorAll('form[data-passkey]').forEach((form) => {
     if (!supported) return
     form.hidden = false
+    // The form was hidden while the page loaded, so the browser could not focus its error then.
+    var error = form.querySelector('[data-passkey-error][autofocus]:not([hidden])')
+    if (error) error.focus()
     form.addEventListener('submit', (event) => {
       event.preventDefault()
       if (form.reportValidity && !form.reportValidity()) return

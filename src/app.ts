@@ -118,7 +118,6 @@ export function createApp(deps: AppDeps) {
     maxAgeSeconds: config.reauthSeconds,
     lifetimes,
     now,
-    needsCode: (userId: string) => deps.secondFactors.appOn(userId),
     factors: (userId: string) => deps.secondFactors.summary(userId),
   }
   const requireFreshProof = freshProofGuard(proof)
@@ -185,7 +184,7 @@ export function createApp(deps: AppDeps) {
       newPasswordCheck: deps.newPasswordCheck,
       audit: deps.audit,
       requireFreshProof,
-      needsCode: proof.needsCode,
+      needsCode: (userId: string) => deps.secondFactors.appOn(userId),
       recovery: deps.recovery,
       notices: deps.notices,
       now,

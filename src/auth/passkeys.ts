@@ -200,22 +200,31 @@ export class Passkeys {
     return this.#verifyAssertion(sessionId, 'sign-in', responseText)
   }
 
-  /** As verifySignIn, for a challenge from confirmOptions; the caller checks whose passkey answered. */
-  verifyConfirm(sessionId: string, responseText: string): Promise<{ ok: true; passkey: Passkey } | PasskeyFailure> {
-    return this.#verifyAssertion(sessionId, 'confirm', responseText)
+  /**
+   * As verifySignIn, for a challenge from confirmOptions, answered by one of
+   * `userId`'s passkeys: another account's is `unknown` before anything of it
+   * is checked or recorded, as the options' allowed list says.
+   */
+  verifyConfirm(
+    sessionId: string,
+    userId: string,
+    responseText: string,
+  ): Promise<{ ok: true; passkey: Passkey } | PasskeyFailure> {
+    return this.#verifyAssertion(sessionId, 'confirm', responseText, userId)
   }
 
   async #verifyAssertion(
     sessionId: string,
     ceremony: 'sign-in' | 'confirm',
     responseText: string,
+    ownerId?: string,
   ): Promise<{ ok: true; passkey: Passkey } | PasskeyFailure> {
     const response = parseJson(authenticationJson, responseText)
     if (!response) return { ok: false, reason: 'invalid' }
     const expectedChallenge = await this.#takeSignedChallenge(sessionId, ceremony, response.response.clientDataJSON)
     if (!expectedChallenge) return { ok: false, reason: 'expired' }
     const passkey = await this.#options.repository.findPasskey(response.id)
-    if (!passkey) return { ok: false, reason: 'unknown' }
+    if (!passkey || (ownerId !== undefined && passkey.userId !== ownerId)) return { ok: false, reason: 'unknown' }
     const { verifyAuthenticationResponse } = await webauthn()
     const verify = (counter: number) =>
       verifyAuthenticationResponse({

@@ -9,6 +9,7 @@ import { DEVICE_COOKIE, type DeviceCookies } from '../auth/device-cookie.ts'
 import { codeForm, passkeySignInForm } from '../auth/factor-forms.ts'
 import { fieldErrors, loginForm } from '../auth/forms.ts'
 import { OverloadedError } from '../auth/overloaded.ts'
+import { countedPasskeyCheck } from '../auth/passkey-attempts.ts'
 import type { Passkeys } from '../auth/passkeys.ts'
 import type { SecondFactors } from '../auth/second-factors.ts'
 import type { AttemptThrottle } from '../auth/throttle.ts'
@@ -17,13 +18,13 @@ import { clientIpOf } from '../http/client-ip.ts'
 import { readForm } from '../http/form.ts'
 import { gateOptions } from '../http/gate-options.ts'
 import { redirect } from '../http/htmx.ts'
+import { loginUrl } from '../http/next-path.ts'
 import { requireUser } from '../http/require-user.ts'
 import { ServiceUnavailableError } from '../unavailable.ts'
 import { INVALID_CREDENTIALS, throttledMessage } from './auth.tsx'
 import { copiedPasskey } from './copied-passkey.ts'
 import { type FreshProofOptions, renderReauth, safeNext } from './fresh-proof.tsx'
 import { type MethodChangedDeps, recoveryCodeUsed } from './method-changed.ts'
-import { PASSKEY_ATTEMPTS } from './second-step.tsx'
 
 export type ConfirmDeps = {
   authenticator: Authenticator
@@ -89,12 +90,12 @@ export function confirmRoutes({
       const form = await readForm(c)
       const next = safeNext(form.next)
       const userId = signedIn.user.id
-      const askCode = await proof.needsCode(userId)
+      const factors = await proof.factors(userId)
       const render = (status: 401 | 422 | 429 | 503, error: string) =>
-        renderReauth(c, signedIn, status, { next, error, replacing: 'form', askCode }, proof)
+        renderReauth(c, signedIn, status, { next, error, replacing: 'form', factors }, proof)
       const parsed = confirmForm.safeParse(form)
       if (!parsed.success) return render(422, fieldErrors(parsed.error).password ?? 'Password is required.')
-      const code = askCode ? codeForm.safeParse(form) : undefined
+      const code = factors.totp ? codeForm.safeParse(form) : undefined
       if (code && !code.success) return render(422, fieldErrors(code.error).code ?? 'Enter the code.')
 
       const session = c.get('session')
@@ -147,8 +148,13 @@ export function confirmRoutes({
       return redirect(c, next)
     })
     .post('/account/confirm/passkey/options', async (c) => {
-      const signedIn = await requireUser(c)
-      const options = await passkeys.confirmOptions(signedIn.state.id, signedIn.user.id)
+      const state = await c.get('session').load()
+      if (!state.userId) {
+        // Asked by the page's script (fetch), which follows `redirect`: a 303 would hand it the login page's HTML.
+        const redirect = loginUrl('/account/confirm')
+        return c.json({ error: 'Your session has ended. Log in again.', redirect }, 401)
+      }
+      const options = await passkeys.confirmOptions(state.id, state.userId)
       if (!options) return c.json({ error: 'This account has no passkey. Confirm with your password.' }, 409)
       return c.json({ options })
     })
@@ -166,34 +172,29 @@ export function confirmRoutes({
       const requestId = c.get('requestId')
       const ip = clientIpOf(c)
       const sessionId = signedIn.state.id
-      // Counted before the assertion is looked at (a database lookup, then the signature), like a sign-in's.
-      const verdict = await throttle.reserve(ip, PASSKEY_ATTEMPTS)
-      if (!verdict.allowed) {
+      const counted = await countedPasskeyCheck(
+        throttle,
+        ip,
+        () => passkeys.verifyConfirm(sessionId, userId, parsed.data.response),
+        (result) => result.ok,
+      )
+      if (counted.throttled) {
         audit('login_failure', { requestId, ip, sessionId, userId, reason: 'throttled' })
-        c.header('Retry-After', String(verdict.retryAfterSeconds))
-        return render(429, throttledMessage(verdict.retryAfterSeconds))
+        c.header('Retry-After', String(counted.retryAfterSeconds))
+        return render(429, throttledMessage(counted.retryAfterSeconds))
       }
-      let result: Awaited<ReturnType<Passkeys['verifyConfirm']>>
-      try {
-        result = await passkeys.verifyConfirm(sessionId, parsed.data.response)
-      } catch (error) {
-        // No verdict (Redis or MySQL failed): the attempt is given back.
-        await throttle.release(ip, PASSKEY_ATTEMPTS, 'undo').catch(() => {})
-        throw error
-      }
+      const { result } = counted
       if (!result.ok && result.reason === 'counter') {
-        await copiedPasskeyUsed(c, result.passkey)
-        audit('login_failure', { requestId, ip, sessionId, userId: result.passkey.userId, reason: 'passkey_counter' })
-        if (result.passkey.userId === userId) {
-          await session.restartWithNotice(PASSKEY_COPIED)
-          return redirect(c, '/login')
-        }
+        // Only the user's own passkeys get this far: every session of theirs ends, this one too.
+        await copiedPasskeyUsed(c, result.passkey, 'confirm it was you')
+        audit('login_failure', { requestId, ip, sessionId, userId, reason: 'passkey_counter' })
+        await session.restartWithNotice(PASSKEY_COPIED)
+        return redirect(c, '/login')
       }
-      if (!result.ok || result.passkey.userId !== userId) {
+      if (!result.ok) {
         audit('login_failure', { requestId, ip, sessionId, userId, reason: 'reauth_passkey_failed' })
         return render(401, PASSKEY_REFUSED)
       }
-      await throttle.release(ip, PASSKEY_ATTEMPTS, 'success')
       await session.markProof()
       audit('reauthenticated', { requestId, ip, sessionId, userId, reason: 'passkey' })
       return redirect(c, next)

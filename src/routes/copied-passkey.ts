@@ -27,7 +27,7 @@ export type CopiedPasskeyDeps = {
  * told by mail; their password still works.
  */
 export function copiedPasskey({ users, secondFactors, sessions, recovery, notices, audit, now }: CopiedPasskeyDeps) {
-  return async (c: Context<AppEnv>, passkey: Passkey): Promise<void> => {
+  return async (c: Context<AppEnv>, passkey: Passkey, usedTo: 'sign in' | 'confirm it was you'): Promise<void> => {
     const requestId = c.get('requestId')
     const ip = clientIpOf(c)
     const user = await users.findById(passkey.userId)
@@ -39,7 +39,7 @@ export function copiedPasskey({ users, secondFactors, sessions, recovery, notice
       audit('session_revoked', { requestId, ip, sessionId, userId: user.id, reason: 'passkey_counter' })
     await notices.signInMethodChanged(
       user.email,
-      `Your passkey "${passkey.name}" was removed: a copy of it was used to sign in, so it can no longer be trusted`,
+      `Your passkey "${passkey.name}" was removed: a copy of it was used to ${usedTo}, so it can no longer be trusted`,
       { ip, device: describeDevice(c.req.header('user-agent')), at: now() },
     )
   }

@@ -9,13 +9,14 @@ import { ReauthForm, ReauthPage, ReauthSection } from '../views/pages/reauth.tsx
 import { type SessionLifetimes, timeoutFor } from '../views/partials/session-timeout.tsx'
 
 export type FreshProofOptions = {
-  /** How long a proof of the password lets sensitive actions through (REAUTH_SECONDS). */
+  /** How long a proof (a sign-in, the password, a passkey) lets sensitive actions through (REAUTH_SECONDS). */
   maxAgeSeconds: number
   lifetimes: SessionLifetimes
   now: () => number
-  /** Whether confirming takes a second factor too: the user has the authenticator app on. */
-  needsCode: (userId: string) => Promise<boolean>
-  /** Which factors the user has: the form asks for a code with the app on, and offers a passkey when there is one. */
+  /**
+   * Which factors the user has: with the authenticator app on, confirming
+   * takes a code too; with a passkey, the passkey may confirm instead.
+   */
   factors: (userId: string) => Promise<FactorSummary>
 }
 
@@ -25,7 +26,7 @@ export type FreshProofOptions = {
  */
 export type RequireFreshProof = (returnTo?: string) => MiddlewareHandler<AppEnv>
 
-/** Whether the session's last proof of the password is recent enough for a sensitive action. */
+/** Whether the session's last proof that it is the user is recent enough for a sensitive action. */
 export function isFresh(session: Pick<StoredSession, 'provedAt'>, maxAgeSeconds: number, now: number): boolean {
   return session.provedAt !== undefined && now - session.provedAt < maxAgeSeconds * 1000
 }
@@ -55,8 +56,8 @@ export type ReauthProps = {
   passkeyError?: string
   /** What an htmx answer replaces: the page's main content (the guard), or the form itself (a wrong password). */
   replacing: 'main' | 'form'
-  /** Whether the form asks for a code too, when the caller knows already (see FreshProofOptions.needsCode). */
-  askCode?: boolean
+  /** The user's factors, when the caller has looked them up already (see FreshProofOptions.factors). */
+  factors?: FactorSummary
 }
 
 const NO_FACTORS: FactorSummary = { totp: false, passkeys: 0 }
@@ -72,22 +73,15 @@ export async function renderReauth(
   c: Context<AppEnv>,
   { state, user }: SignedIn,
   status: 200 | 401 | 403 | 422 | 429 | 503,
-  { next, error, passkeyError, replacing, askCode: known }: ReauthProps,
+  { next, error, passkeyError, replacing, factors: known }: ReauthProps,
   { maxAgeSeconds, lifetimes, now, factors }: FreshProofOptions,
 ) {
   const csrfToken = c.get('session').csrfToken!
   const minutes = Math.max(1, Math.round(maxAgeSeconds / 60))
   const htmx = isHtmx(c)
-  if (htmx && replacing === 'form' && known !== undefined) {
-    return c.html(
-      <ReauthForm csrfToken={csrfToken} email={user.email} next={next} error={error} askCode={known} />,
-      status,
-    )
-  }
   // Without MySQL the form goes without the code field; the confirmation itself still asks for it.
-  const has = await factors(user.id).catch(() => NO_FACTORS)
-  const askCode = known ?? has.totp
-  const props = { csrfToken, email: user.email, next, error, minutes, askCode }
+  const has = known ?? (await factors(user.id).catch(() => NO_FACTORS))
+  const props = { csrfToken, email: user.email, next, error, minutes, askCode: has.totp }
   if (htmx && replacing === 'form') return c.html(<ReauthForm {...props} />, status)
   if (!htmx) {
     const passkey = has.passkeys > 0 ? 'form' : undefined
@@ -109,9 +103,9 @@ export async function renderReauth(
 
 /**
  * The guard for sensitive actions ("sudo mode"): lets the request through when
- * the user proved the password within `maxAgeSeconds`, otherwise answers 403
- * with the "Confirm it's you" form. Nothing is kept to replay: after
- * confirming, the user repeats the action.
+ * the user proved it is them (a sign-in, the password, a passkey) within
+ * `maxAgeSeconds`, otherwise answers 403 with the "Confirm it's you" form.
+ * Nothing is kept to replay: after confirming, the user repeats the action.
  */
 export function freshProofGuard(options: FreshProofOptions): RequireFreshProof {
   const { maxAgeSeconds, now } = options

@@ -6,6 +6,7 @@ import { describeDevice } from '../auth/device.ts'
 import { DEVICE_COOKIE, type DeviceCookies } from '../auth/device-cookie.ts'
 import { codeForm, passkeySignInForm } from '../auth/factor-forms.ts'
 import { fieldErrors } from '../auth/forms.ts'
+import { countedPasskeyCheck } from '../auth/passkey-attempts.ts'
 import type { Passkeys } from '../auth/passkeys.ts'
 import type { SecondFactors } from '../auth/second-factors.ts'
 import type { AttemptThrottle } from '../auth/throttle.ts'
@@ -51,15 +52,6 @@ const USED_CODE = 'That code has just been used. Wait for the next one in your a
 const PASSKEY_FAILED = 'That passkey could not sign you in. Try again, or log in with your password.'
 
 const METHOD_AFTER_PASSWORD = { totp: 'password+app', recovery_code: 'recovery-code' } as const
-
-/*
- * What passkey attempts are counted by in the login throttle, in place of an
- * email (an assertion names its account only once it is verified): a count
- * per client address, held to the per-email limit, within the per-IP budget
- * passwords spend. Not per account: a passkey cannot be guessed, and an
- * account count a stranger could spend would lock its owner out.
- */
-export const PASSKEY_ATTEMPTS = 'passkey sign-in'
 
 /**
  * The second step of a sign-in and passkey sign-in: GET/POST /login/verify,
@@ -206,29 +198,28 @@ export function secondStepRoutes(deps: SecondStepDeps) {
       const parsed = passkeySignInForm.safeParse(form)
       if (!parsed.success) return renderLoginError(c, 401, fieldErrors(parsed.error).response ?? PASSKEY_FAILED, next)
       const { requestId, ip } = context(c)
-      // Counted before the assertion is looked at (a database lookup, then the signature), like a password.
-      const verdict = await throttle.reserve(ip, PASSKEY_ATTEMPTS)
-      if (!verdict.allowed) {
+      let proof: ProofStart | undefined
+      const counted = await countedPasskeyCheck(
+        throttle,
+        ip,
+        async () => {
+          // After a password, the proof began there; else here, before the
+          // passkey is looked up: removed, or the user's sessions ended, while
+          // it was checked, it signs nobody in.
+          proof = pendingUser && state.provedAt !== undefined ? { at: state.provedAt } : await session.startProof()
+          return passkeys.verifySignIn(state.id, parsed.data.response)
+        },
+        (result) => result.ok && (!pendingUser || result.passkey.userId === pendingUser),
+      )
+      if (counted.throttled) {
         audit('login_failure', { requestId, ip, sessionId: state.id, reason: 'throttled' })
-        c.header('Retry-After', String(verdict.retryAfterSeconds))
-        const message = throttledMessage(verdict.retryAfterSeconds)
+        c.header('Retry-After', String(counted.retryAfterSeconds))
+        const message = throttledMessage(counted.retryAfterSeconds)
         if (pendingUser) return renderVerify(c, state, 429, message)
         return renderLoginError(c, 429, message, next)
       }
-      let result: Awaited<ReturnType<Passkeys['verifySignIn']>>
-      let proof: ProofStart
-      try {
-        // After a password, the proof began there; else here, before the
-        // passkey is looked up: removed, or the user's sessions ended, while
-        // it was checked, it signs nobody in.
-        proof = pendingUser && state.provedAt !== undefined ? { at: state.provedAt } : await session.startProof()
-        result = await passkeys.verifySignIn(state.id, parsed.data.response)
-      } catch (error) {
-        // No verdict (Redis or MySQL failed): the attempt is given back.
-        await throttle.release(ip, PASSKEY_ATTEMPTS, 'undo').catch(() => {})
-        throw error
-      }
-      if (!result.ok && result.reason === 'counter') await copiedPasskeyUsed(c, result.passkey)
+      const { result } = counted
+      if (!result.ok && result.reason === 'counter') await copiedPasskeyUsed(c, result.passkey, 'sign in')
       if (!result.ok || (pendingUser && result.passkey.userId !== pendingUser)) {
         const reason = !result.ok && result.reason === 'counter' ? 'passkey_counter' : 'passkey_failed'
         const userId = result.ok || result.reason === 'counter' ? result.passkey.userId : undefined
@@ -236,7 +227,6 @@ export function secondStepRoutes(deps: SecondStepDeps) {
         if (pendingUser) return renderVerify(c, state, 401, PASSKEY_FAILED)
         return renderLoginError(c, 401, PASSKEY_FAILED, next)
       }
-      await throttle.release(ip, PASSKEY_ATTEMPTS, 'success')
       const user = await users.findById(result.passkey.userId)
       if (!user || !(await finishSignIn(c, user, 'passkey', proof)))
         return renderLoginError(c, 401, PASSKEY_FAILED, next)

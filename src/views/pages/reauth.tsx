@@ -14,18 +14,20 @@ export type ReauthFormProps = {
   error?: string
   /** The account has the authenticator app on: confirming takes a code too (full re-authentication). */
   askCode: boolean
+  /** Whether the password field takes the focus: not when the passkey's error should. */
+  focusPassword?: boolean
 }
 
 export const REAUTH_TITLE = "Confirm it's you"
 
 /** The password prompt before a sensitive action; htmx swaps it in place after a wrong password. */
-export function ReauthForm({ csrfToken, email, next, error, askCode }: ReauthFormProps) {
+export function ReauthForm({ csrfToken, email, next, error, askCode, focusPassword = true }: ReauthFormProps) {
   return (
     <AccountForm id="reauth-form" action="/account/confirm" csrfToken={csrfToken} error={error}>
       <input type="hidden" name="next" value={next} />
       {/* Lets password managers tell which account's password to fill in. */}
       <input type="email" name="username" value={email} autocomplete="username" hidden readonly />
-      <PasswordField autofocus />
+      <PasswordField autofocus={focusPassword} />
       {askCode ? (
         <CodeField label="Code" hint="The 6-digit code from your authenticator app, or one of your recovery codes." />
       ) : null}
@@ -66,7 +68,7 @@ function ConfirmPasskeyForm({ csrfToken, next, error }: { csrfToken: string; nex
         <CsrfField token={csrfToken} />
         <input type="hidden" name="next" value={next} />
         <input type="hidden" name="response" value="" />
-        <p class="form-error" role="alert" data-passkey-error hidden={!error}>
+        <p class="form-error" role="alert" data-passkey-error hidden={!error} tabindex={-1} autofocus={Boolean(error)}>
           {error}
         </p>
         <button type="submit">Use a passkey instead</button>
@@ -87,7 +89,7 @@ export function ReauthSection({ passkey, passkeyError, ...props }: ReauthSection
         will not be asked again for {props.minutes === 1 ? 'a minute' : `${props.minutes} minutes`}. Then repeat what
         you were doing: nothing is done for you.
       </p>
-      <ReauthForm {...props} />
+      <ReauthForm {...props} focusPassword={!passkeyError} />
       {passkey === 'form' ? (
         <ConfirmPasskeyForm csrfToken={props.csrfToken} next={props.next} error={passkeyError} />
       ) : null}
