@@ -46,6 +46,24 @@ describe('Origin without APP_URL: the origin the request was made to', () => {
     }
   })
 
+  test('Origin: null passes only where a browser says same-origin (a form on a no-referrer page), and still needs the token', async () => {
+    expect(await pourWith(local, { origin: 'null', 'sec-fetch-site': 'same-origin' })).toBe(200)
+    for (const site of ['cross-site', 'same-site', 'none']) {
+      expect({ site, status: await pourWith(local, { origin: 'null', 'sec-fetch-site': site }) }).toEqual({
+        site,
+        status: 403,
+      })
+    }
+    const browser = new TestBrowser(local.app)
+    await browser.get('/')
+    const forged = await browser.post(
+      '/beer',
+      { _csrf: 'forged' },
+      { htmx: true, headers: { origin: 'null', 'sec-fetch-site': 'same-origin' } },
+    )
+    expect(forged.response.status).toBe(403)
+  })
+
   test('X-Forwarded-Host is never read: a client cannot name the host its Origin is compared with', async () => {
     expect(await pourWith(local, { origin: 'https://evil.example', 'x-forwarded-host': 'evil.example' })).toBe(403)
   })

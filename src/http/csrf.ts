@@ -14,7 +14,11 @@ const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS'])
  * An Origin must be exactly the app's: `appOrigin` (APP_URL) when configured,
  * else the origin the request was made to (its scheme and Host). Scheme, host
  * and port all count, userinfo is refused, and X-Forwarded-Host is never read:
- * a proxy that did not set it would let the client choose it.
+ * a proxy that did not set it would let the client choose it. One exception:
+ * a form on a page sent with `Referrer-Policy: no-referrer` (the pages that
+ * carry a mailed token) is posted with `Origin: null`, as the Fetch standard
+ * says, so `null` passes when Sec-Fetch-Site, which no page can set, says
+ * same-origin. The token is checked all the same.
  */
 export function csrfProtection({ appOrigin }: { appOrigin?: string }): MiddlewareHandler<AppEnv> {
   return async function csrfMiddleware(c, next) {
@@ -23,7 +27,11 @@ export function csrfProtection({ appOrigin }: { appOrigin?: string }): Middlewar
     if (fetchSite && fetchSite !== 'same-origin' && fetchSite !== 'none')
       refuse('Cross-site requests are not accepted.')
     const origin = c.req.header('origin')
-    if (origin !== undefined && originOf(origin) !== (appOrigin ?? originOf(c.req.url))) {
+    if (
+      origin !== undefined &&
+      !(origin === 'null' && fetchSite === 'same-origin') &&
+      originOf(origin) !== (appOrigin ?? originOf(c.req.url))
+    ) {
       refuse('Cross-site requests are not accepted.')
     }
     let token = c.req.header('x-csrf-token')
