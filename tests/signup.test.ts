@@ -210,9 +210,33 @@ describe('the verification link', () => {
     const since = smtp.received.length
     const { browser } = await signUp(email)
     const path = verifyPath(await mailTo(email, VERIFY_SUBJECT, since))
-    const browsers = [browser, ...Array.from({ length: 4 }, () => new TestBrowser(t.app))]
-    const statuses = await Promise.all(browsers.map(async (b) => (await b.get(path)).response.status))
+    // Four other browsers open the link (a page with a button) and press the button while the one that signed up follows it.
+    const others = Array.from({ length: 4 }, () => new TestBrowser(t.app))
+    for (const other of others) expect((await other.get(path)).response.status).toBe(200)
+    const statuses = await Promise.all([
+      browser.get(path).then(({ response }) => response.status),
+      ...others.map(async (other) => (await other.post(path)).response.status),
+    ])
     expect(statuses.filter((status) => status !== 400)).toHaveLength(1)
+  })
+
+  test('a mail scanner fetching the link (no cookie, GET only) uses nothing up: the browser that signed up still logs in with it', async () => {
+    const email = freshEmail()
+    const since = smtp.received.length
+    const { browser } = await signUp(email)
+    const path = verifyPath(await mailTo(email, VERIFY_SUBJECT, since))
+    for (let fetch = 0; fetch < 2; fetch++) {
+      const scanned = await new TestBrowser(t.app).get(path)
+      expect(scanned.response.status).toBe(200)
+      expect(scanned.html).toMatch(
+        /<form id="confirm-link-form" method="post" action="\/verify-email\/[A-Za-z0-9_-]{43}"/,
+      )
+      expect(scanned.response.headers.get('referrer-policy')).toBe('no-referrer')
+    }
+    expect((await t.services.users.findByEmail(email))!.emailVerifiedAt).toBeNull()
+    const { response } = await browser.get(path)
+    expect(response.status).toBe(303)
+    expect(panelOf((await browser.get('/')).html).email).toBe(email)
   })
 
   test('followed in another browser (pre-hijack): the address is verified, nobody is signed in and the password chosen at sign-up no longer works', async () => {
@@ -221,8 +245,13 @@ describe('the verification link', () => {
     const { browser: attacker } = await signUp(email, 'attacker-knows-this-1')
     const path = verifyPath(await mailTo(email, VERIFY_SUBJECT, since))
     const owner = new TestBrowser(t.app)
-    const { response, html } = await owner.get(path)
+    const opened = await owner.get(path)
+    expect(opened.response.status).toBe(200)
+    expect(opened.html).toContain('This link was opened in a browser other than the one that signed up.')
+    expect((await t.services.users.findByEmail(email))!.emailVerifiedAt).toBeNull()
+    const { response, html } = await owner.post(path)
     expect(response.status).toBe(200)
+    expect(response.headers.get('referrer-policy')).toBe('no-referrer')
     expect(html).toContain('Your email is confirmed. To log in, set a password with “Forgot your password?”.')
     expect(html).toContain('href="/password/forgot"')
     expect(panelOf((await owner.get('/')).html).email).toBeUndefined()
@@ -241,8 +270,11 @@ describe('the verification link', () => {
     await signUp(email)
     const victim = new TestBrowser(t.app)
     await victim.get('/')
-    const { response } = await victim.get(verifyPath(await mailTo(email, VERIFY_SUBJECT, since)))
-    expect(response.status).toBe(200)
+    const path = verifyPath(await mailTo(email, VERIFY_SUBJECT, since))
+    expect((await victim.get(path)).response.status).toBe(200)
+    expect(panelOf((await victim.get('/')).html).email).toBeUndefined()
+    // Pressing the button verifies the address, and still signs the victim's browser in to nothing.
+    expect((await victim.post(path)).response.status).toBe(200)
     expect(panelOf((await victim.get('/')).html).email).toBeUndefined()
   })
 })

@@ -132,18 +132,33 @@ export class AccountRecovery {
     sessionId: string | null,
     lockedPasswordHash: () => Promise<string>,
   ): Promise<{ user: User; signedUpHere: boolean } | null> {
-    const { tokens, users, now, emailHash } = this.#deps
+    const { tokens, users, now } = this.#deps
     const grant = await tokens.redeem('verify', hash)
     const user = grant && (await users.findById(grant.userId))
     if (!user) return null
     const at = new Date(now())
-    const signedUpHere = sessionId !== null && (await tokens.held('verify', sessionId)) === emailHash(user.email)
-    if (signedUpHere) {
+    const signedUpHere = await this.#signedUpIn(sessionId, user.email)
+    if (signedUpHere && sessionId !== null) {
       await Promise.all([users.markEmailVerified(user.id, at), tokens.release('verify', sessionId)])
     } else {
       await users.markEmailVerifiedLockingPassword(user.id, at, await lockedPasswordHash())
     }
     return { user: { ...user, emailVerifiedAt: user.emailVerifiedAt ?? at }, signedUpHere }
+  }
+
+  /**
+   * Whether a verification link is live, and whether this browser session is
+   * the one that signed up, without using the link: a link opened anywhere
+   * else waits for a click (a mail scanner fetches links too).
+   */
+  async verificationLink(hash: string, sessionId: string | null): Promise<{ signedUpHere: boolean } | null> {
+    const grant = await this.#deps.tokens.peek('verify', hash)
+    const user = grant && (await this.#deps.users.findById(grant.userId))
+    return user ? { signedUpHere: await this.#signedUpIn(sessionId, user.email) } : null
+  }
+
+  async #signedUpIn(sessionId: string | null, email: string): Promise<boolean> {
+    return sessionId !== null && (await this.#deps.tokens.held('verify', sessionId)) === this.#deps.emailHash(email)
   }
 
   /** A new verification link for an unverified account, at most 3 an hour. */
@@ -169,6 +184,12 @@ export class AccountRecovery {
     await queue.send(mails.confirmEmailChange(newEmail, token))
     await notices.emailChangeRequested(user.email, newEmail, context)
     audit('email_change_requested', fields)
+  }
+
+  /** Whose account a live email change link would move, without using it; null for a dead link. */
+  async emailChangeLink(hash: string): Promise<{ userId: string } | null> {
+    const grant = await this.#deps.tokens.peek('email', hash)
+    return grant && { userId: grant.userId }
   }
 
   /** Uses an email change link up and moves the account to the new address. */

@@ -12,6 +12,7 @@ import type { SecurityNotices } from '../recovery/notices.ts'
 import { tokenHash } from '../recovery/one-time-tokens.ts'
 import type { Sessions } from '../session/sessions.ts'
 import { EmailForm, type EmailFormProps, EmailPage, EmailTakenPage } from '../views/pages/account-email.tsx'
+import { ConfirmLinkPage } from '../views/pages/confirm-link.tsx'
 import { DeadLinkPage } from '../views/pages/recovery.tsx'
 import { type SessionLifetimes, timeoutFor } from '../views/partials/session-timeout.tsx'
 import type { RequireFreshProof } from './fresh-proof.tsx'
@@ -30,11 +31,15 @@ export const emailLinkSent = (email: string) =>
   `We sent a link to ${email}. Your email changes when you follow it (within 24 hours).`
 export const emailChanged = (email: string) => `Your email is now ${email}. Every other session was logged out.`
 const SAME_EMAIL = 'That is already your email address.'
+const CONFIRM_ELSEWHERE =
+  'This moves a Taproom account to the address this link was sent to, and logs it out everywhere. Confirm if you asked for it.'
 
 /**
  * Changing the account's email: GET/POST /account/email (a fresh proof of the
  * password first) mails a link to the new address and a notice to the
- * current one; GET /account/email/confirm/<token> makes the change.
+ * current one; GET /account/email/confirm/<token> makes the change in a
+ * browser logged in to the account, and anywhere else asks for a click that
+ * posts back to it (a mail scanner fetching the link changes nothing).
  */
 export function accountEmailRoutes({
   recovery,
@@ -56,6 +61,42 @@ export function accountEmailRoutes({
       form: () => <EmailForm {...all} />,
       page: () => <EmailPage {...all} session={state} timeout={timeoutFor(state, now(), lifetimes)} />,
     })
+  }
+
+  async function deadLink(c: Context<AppEnv>) {
+    const state = await c.get('session').load()
+    const again = { href: '/account/email', text: 'Ask for a new link' }
+    return c.html(<DeadLinkPage session={state} csrfToken={state.csrfToken} again={again} />, 400)
+  }
+
+  /** Uses the link: the account moves to the new address and every other session ends. */
+  async function confirm(c: Context<AppEnv>, hash: string) {
+    const outcome = await recovery.confirmEmailChange(hash)
+    if (outcome.status === 'invalid') return deadLink(c)
+    const session = c.get('session')
+    const state = await session.load()
+    if (outcome.status === 'taken') return c.html(<EmailTakenPage session={state} csrfToken={state.csrfToken} />, 409)
+
+    const { user, oldEmail } = outcome
+    const ip = clientIpOf(c)
+    const requestId = c.get('requestId')
+    const here = state.userId === user.id
+    const ended = await sessions.revokeOthers(user.id, here ? state.id : null)
+    for (const sessionId of ended)
+      audit('session_revoked', { requestId, ip, sessionId, userId: user.id, reason: 'email_changed' })
+    audit('email_changed', { requestId, ip, sessionId: state.id, userId: user.id })
+    await notices.emailChanged(oldEmail, user.email, {
+      ip,
+      device: describeDevice(c.req.header('user-agent')),
+      at: now(),
+    })
+    if (here) {
+      await session.updateEmail(user.email)
+      await session.flash(emailChanged(user.email))
+      return redirect(c, '/account/email')
+    }
+    await session.flash(`Your email is now ${user.email}. Log in with it.`)
+    return redirect(c, '/login')
   }
 
   return new Hono<AppEnv>()
@@ -84,34 +125,24 @@ export function accountEmailRoutes({
     .get('/account/email/confirm/:token', async (c) => {
       c.header('Referrer-Policy', 'no-referrer')
       const hash = tokenHash(c.req.param('token'))
-      const outcome = hash ? await recovery.confirmEmailChange(hash) : { status: 'invalid' as const }
-      const session = c.get('session')
-      const state = await session.load()
-      if (outcome.status === 'invalid') {
-        const again = { href: '/account/email', text: 'Ask for a new link' }
-        return c.html(<DeadLinkPage session={state} csrfToken={state.csrfToken} again={again} />, 400)
-      }
-      if (outcome.status === 'taken') return c.html(<EmailTakenPage session={state} csrfToken={state.csrfToken} />, 409)
-
-      const { user, oldEmail } = outcome
-      const ip = clientIpOf(c)
-      const requestId = c.get('requestId')
-      const here = state.userId === user.id
-      const ended = await sessions.revokeOthers(user.id, here ? state.id : null)
-      for (const sessionId of ended)
-        audit('session_revoked', { requestId, ip, sessionId, userId: user.id, reason: 'email_changed' })
-      audit('email_changed', { requestId, ip, sessionId: state.id, userId: user.id })
-      await notices.emailChanged(oldEmail, user.email, {
-        ip,
-        device: describeDevice(c.req.header('user-agent')),
-        at: now(),
-      })
-      if (here) {
-        await session.updateEmail(user.email)
-        await session.flash(emailChanged(user.email))
-        return redirect(c, '/account/email')
-      }
-      await session.flash(`Your email is now ${user.email}. Log in with it.`)
-      return redirect(c, '/login')
+      const link = hash ? await recovery.emailChangeLink(hash) : null
+      if (!hash || !link) return deadLink(c)
+      const state = await c.get('session').load()
+      if (state.userId === link.userId) return confirm(c, hash)
+      return c.html(
+        <ConfirmLinkPage
+          title="Confirm Your New Email"
+          explanation={CONFIRM_ELSEWHERE}
+          action={c.req.path}
+          button="Confirm the new email"
+          session={state}
+          csrfToken={state.csrfToken}
+        />,
+      )
+    })
+    .post('/account/email/confirm/:token', async (c) => {
+      c.header('Referrer-Policy', 'no-referrer')
+      const hash = tokenHash(c.req.param('token'))
+      return hash ? confirm(c, hash) : deadLink(c)
     })
 }

@@ -17,6 +17,7 @@ import { viewTemplate } from '../http/view-template.ts'
 import type { AccountRecovery } from '../recovery/account-recovery.ts'
 import { tokenHash } from '../recovery/one-time-tokens.ts'
 import { busyMarkup } from '../views/pages/busy.tsx'
+import { ConfirmLinkPage } from '../views/pages/confirm-link.tsx'
 import { DeadLinkPage, InboxNotice, InboxNoticePage } from '../views/pages/recovery.tsx'
 import { EmailConfirmedPage, SignupForm, type SignupFormProps, SignupPage } from '../views/pages/signup.tsx'
 
@@ -32,6 +33,8 @@ export type SignupDeps = {
 export const SIGNUP_SENT = 'Check your inbox: we sent a link to finish signing up.'
 export const WELCOME = 'Welcome! Your email is verified and your account is ready.'
 export const CONFIRMED_ELSEWHERE = 'Your email is confirmed. To log in, set a password with “Forgot your password?”.'
+const CONFIRM_ELSEWHERE =
+  'This link was opened in a browser other than the one that signed up. Confirm here and your address is verified, but you will then set your password again with “Forgot your password?”, since whoever signed up may not own this address. To log in at once instead, open the link in the browser you signed up in.'
 const SIGNUP_THROTTLED = 'Too many attempts from your network. Please try again later.'
 const SIGNUP_BUSY = 'Too many people are signing up right now. Please try again in a moment.'
 
@@ -72,6 +75,39 @@ export function signupRoutes({ recovery, hasher, throttle, credentialGate, newPa
     // The CSRF check let this request in with it.
     const csrfToken = c.get('session').csrfToken ?? ''
     return c.html(busySignup({ csrfToken, email, page: !isHtmx(c) }), 503)
+  }
+
+  async function deadLink(c: Context<AppEnv>) {
+    const state = await c.get('session').load()
+    const again = { href: '/login', text: 'Log in to get a new link' }
+    return c.html(<DeadLinkPage session={state} csrfToken={state.csrfToken} again={again} />, 400)
+  }
+
+  /**
+   * Uses the link: the browser session that signed up is logged in; anywhere
+   * else the address is verified, nobody is signed in, and the password
+   * chosen at sign-up is replaced (whoever chose it may not own the address).
+   */
+  async function verify(c: Context<AppEnv>, hash: string) {
+    const session = c.get('session')
+    const lockedPasswordHash = () => hasher.hash(randomBytes(32).toString('base64url'))
+    const verified = await recovery.verifyEmail(hash, (await session.peek())?.id ?? null, lockedPasswordHash)
+    if (!verified) return deadLink(c)
+    const { user, signedUpHere } = verified
+    const ip = clientIpOf(c)
+    if (!signedUpHere) {
+      audit('email_verified', { requestId: c.get('requestId'), ip, userId: user.id })
+      const state = await session.load()
+      return c.html(<EmailConfirmedPage message={CONFIRMED_ELSEWHERE} session={state} csrfToken={state.csrfToken} />)
+    }
+    const fresh = await session.signIn(user, {
+      method: 'email-link',
+      device: describeDevice(c.req.header('user-agent')),
+      ip,
+      flash: WELCOME,
+    })
+    audit('email_verified', { requestId: c.get('requestId'), ip, sessionId: fresh.id, userId: user.id })
+    return redirect(c, '/')
   }
 
   return new Hono<AppEnv>()
@@ -142,29 +178,24 @@ export function signupRoutes({ recovery, hasher, throttle, credentialGate, newPa
       c.header('Referrer-Policy', 'no-referrer')
       const hash = tokenHash(c.req.param('token'))
       const session = c.get('session')
-      const lockedPasswordHash = () => hasher.hash(randomBytes(32).toString('base64url'))
-      const verified = hash
-        ? await recovery.verifyEmail(hash, (await session.peek())?.id ?? null, lockedPasswordHash)
-        : null
-      if (!verified) {
-        const state = await session.load()
-        const again = { href: '/login', text: 'Log in to get a new link' }
-        return c.html(<DeadLinkPage session={state} csrfToken={state.csrfToken} again={again} />, 400)
-      }
-      const { user, signedUpHere } = verified
-      if (!signedUpHere) {
-        audit('email_verified', { requestId: c.get('requestId'), ip: clientIpOf(c), userId: user.id })
-        const state = await session.load()
-        return c.html(<EmailConfirmedPage message={CONFIRMED_ELSEWHERE} session={state} csrfToken={state.csrfToken} />)
-      }
-      const ip = clientIpOf(c)
-      const fresh = await session.signIn(user, {
-        method: 'email-link',
-        device: describeDevice(c.req.header('user-agent')),
-        ip,
-        flash: WELCOME,
-      })
-      audit('email_verified', { requestId: c.get('requestId'), ip, sessionId: fresh.id, userId: user.id })
-      return redirect(c, '/')
+      const link = hash ? await recovery.verificationLink(hash, (await session.peek())?.id ?? null) : null
+      if (!hash || !link) return deadLink(c)
+      if (link.signedUpHere) return verify(c, hash)
+      const state = await session.load()
+      return c.html(
+        <ConfirmLinkPage
+          title="Confirm Your Email"
+          explanation={CONFIRM_ELSEWHERE}
+          action={c.req.path}
+          button="Confirm my email"
+          session={state}
+          csrfToken={state.csrfToken}
+        />,
+      )
+    })
+    .post('/verify-email/:token', async (c) => {
+      c.header('Referrer-Policy', 'no-referrer')
+      const hash = tokenHash(c.req.param('token'))
+      return hash ? verify(c, hash) : deadLink(c)
     })
 }

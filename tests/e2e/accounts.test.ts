@@ -65,6 +65,34 @@ describeInBrowser('accounts, in Chromium', () => {
         expect(panel.email).toBe(email)
       }))
 
+    test(`a sign-up link opened in another browser asks for a click before it acts (${mode})`, async () => {
+      const email = `elsewhere-${javaScript ? 'js' : 'nojs'}@example.com`
+      const signer = await openTab(browser, served.baseUrl, { javaScript })
+      const other = await openTab(browser, served.baseUrl, { javaScript })
+      try {
+        await signer.page.goto('/signup')
+        const form = signer.page.locator('#signup-form')
+        await form.getByLabel('Email').fill(email)
+        await form.locator('[name="password"]').fill(PASSWORD)
+        await form.locator('[name="password_confirm"]').fill(PASSWORD)
+        await form.getByRole('button', { name: 'Sign Up' }).click()
+        await signer.page.locator('#inbox-notice').waitFor()
+        const link = await outboxLink(served, email, '/verify-email/')
+        await other.page.goto(link)
+        await other.page.locator('#confirm-link-form').waitFor()
+        await expectAccessible(other, `confirm a link opened elsewhere (${mode})`)
+        expect((await served.services.users.findByEmail(email))!.emailVerifiedAt).toBeNull()
+        await other.page.getByRole('button', { name: 'Confirm my email' }).click()
+        await other.page.locator('#email-confirmed').waitFor()
+        expect((await served.services.users.findByEmail(email))!.emailVerifiedAt).toBeInstanceOf(Date)
+        await other.page.goto('/')
+        expect((await readPanel(other.page)).email).toBeUndefined()
+      } finally {
+        await signer.close()
+        await other.close()
+      }
+    })
+
     test(`revoking a session from "Your sessions" logs that browser out on its next click (${mode})`, async () => {
       const email = await createUser()
       const revoked = await openTab(browser, served.baseUrl, { javaScript })
