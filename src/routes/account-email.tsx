@@ -9,13 +9,12 @@ import { redirect, renderForm } from '../http/htmx.ts'
 import { requireUser, type SignedIn } from '../http/require-user.ts'
 import type { AccountRecovery } from '../recovery/account-recovery.ts'
 import type { SecurityNotices } from '../recovery/notices.ts'
-import { tokenHash } from '../recovery/one-time-tokens.ts'
 import type { Sessions } from '../session/sessions.ts'
 import { EmailForm, type EmailFormProps, EmailPage, EmailTakenPage } from '../views/pages/account-email.tsx'
-import { ConfirmLinkPage } from '../views/pages/confirm-link.tsx'
 import { DeadLinkPage } from '../views/pages/recovery.tsx'
 import { type SessionLifetimes, timeoutFor } from '../views/partials/session-timeout.tsx'
 import type { RequireFreshProof } from './fresh-proof.tsx'
+import { mailedLinkRoutes } from './mailed-link.tsx'
 
 export type AccountEmailDeps = {
   recovery: AccountRecovery
@@ -122,27 +121,17 @@ export function accountEmailRoutes({
       })
       return renderEmail(c, signedIn, 200, { sent: emailLinkSent(parsed.data.email) })
     })
-    .get('/account/email/confirm/:token', async (c) => {
-      c.header('Referrer-Policy', 'no-referrer')
-      const hash = tokenHash(c.req.param('token'))
-      const link = hash ? await recovery.emailChangeLink(hash) : null
-      if (!hash || !link) return deadLink(c)
-      const state = await c.get('session').load()
-      if (state.userId === link.userId) return confirm(c, hash)
-      return c.html(
-        <ConfirmLinkPage
-          title="Confirm Your New Email"
-          explanation={CONFIRM_ELSEWHERE}
-          action={c.req.path}
-          button="Confirm the new email"
-          session={state}
-          csrfToken={state.csrfToken}
-        />,
-      )
-    })
-    .post('/account/email/confirm/:token', async (c) => {
-      c.header('Referrer-Policy', 'no-referrer')
-      const hash = tokenHash(c.req.param('token'))
-      return hash ? confirm(c, hash) : deadLink(c)
-    })
+    .route(
+      '/',
+      mailedLinkRoutes('/account/email/confirm/:token', {
+        // At once in a browser logged in to the account; anywhere else after a click.
+        usableHere: async (c, hash) => {
+          const link = await recovery.emailChangeLink(hash)
+          return link && (await c.get('session').load()).userId === link.userId
+        },
+        use: confirm,
+        dead: deadLink,
+        ask: { title: 'Confirm Your New Email', explanation: CONFIRM_ELSEWHERE, button: 'Confirm the new email' },
+      }),
+    )
 }

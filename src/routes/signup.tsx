@@ -15,11 +15,10 @@ import { gateOptions } from '../http/gate-options.ts'
 import { isHtmx, redirect, renderForm } from '../http/htmx.ts'
 import { viewTemplate } from '../http/view-template.ts'
 import type { AccountRecovery } from '../recovery/account-recovery.ts'
-import { tokenHash } from '../recovery/one-time-tokens.ts'
 import { busyMarkup } from '../views/pages/busy.tsx'
-import { ConfirmLinkPage } from '../views/pages/confirm-link.tsx'
 import { DeadLinkPage, InboxNotice, InboxNoticePage } from '../views/pages/recovery.tsx'
 import { EmailConfirmedPage, SignupForm, type SignupFormProps, SignupPage } from '../views/pages/signup.tsx'
+import { mailedLinkRoutes } from './mailed-link.tsx'
 
 export type SignupDeps = {
   recovery: AccountRecovery
@@ -174,28 +173,16 @@ export function signupRoutes({ recovery, hasher, throttle, credentialGate, newPa
         ),
       })
     })
-    .get('/verify-email/:token', async (c) => {
-      c.header('Referrer-Policy', 'no-referrer')
-      const hash = tokenHash(c.req.param('token'))
-      const session = c.get('session')
-      const link = hash ? await recovery.verificationLink(hash, (await session.peek())?.id ?? null) : null
-      if (!hash || !link) return deadLink(c)
-      if (link.signedUpHere) return verify(c, hash)
-      const state = await session.load()
-      return c.html(
-        <ConfirmLinkPage
-          title="Confirm Your Email"
-          explanation={CONFIRM_ELSEWHERE}
-          action={c.req.path}
-          button="Confirm my email"
-          session={state}
-          csrfToken={state.csrfToken}
-        />,
-      )
-    })
-    .post('/verify-email/:token', async (c) => {
-      c.header('Referrer-Policy', 'no-referrer')
-      const hash = tokenHash(c.req.param('token'))
-      return hash ? verify(c, hash) : deadLink(c)
-    })
+    .route(
+      '/',
+      mailedLinkRoutes('/verify-email/:token', {
+        usableHere: async (c, hash) => {
+          const sessionId = (await c.get('session').peek())?.id ?? null
+          return (await recovery.verificationLink(hash, sessionId))?.signedUpHere ?? null
+        },
+        use: verify,
+        dead: deadLink,
+        ask: { title: 'Confirm Your Email', explanation: CONFIRM_ELSEWHERE, button: 'Confirm my email' },
+      }),
+    )
 }

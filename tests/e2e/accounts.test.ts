@@ -32,8 +32,8 @@ describeInBrowser('accounts, in Chromium', () => {
     return email
   }
 
-  /** Signs up, then follows the link from the mail as shown in the dev outbox. */
-  async function signUp(tab: Tab, email: string): Promise<void> {
+  /** Fills in and sends the sign-up form of the page the tab shows, and waits for "Check your inbox". */
+  async function submitSignUp(tab: Tab, email: string): Promise<void> {
     const form = tab.page.locator('#signup-form')
     await form.getByLabel('Email').fill(email)
     await form.locator('[name="password"]').fill(PASSWORD)
@@ -41,6 +41,11 @@ describeInBrowser('accounts, in Chromium', () => {
     await form.getByRole('button', { name: 'Sign Up' }).click()
     await tab.page.locator('#inbox-notice').waitFor()
     expect(await tab.page.locator('#inbox-notice').textContent()).toContain('Check your inbox')
+  }
+
+  /** Signs up, then follows the link from the mail as shown in the dev outbox. */
+  async function signUp(tab: Tab, email: string): Promise<void> {
+    await submitSignUp(tab, email)
     await outboxLink(served, email, '/verify-email/')
     await tab.page.goto('/dev/mail')
     await tab.page.locator('#dev-mail li', { hasText: email }).first().locator('a[href*="/verify-email/"]').click()
@@ -71,12 +76,7 @@ describeInBrowser('accounts, in Chromium', () => {
       const other = await openTab(browser, served.baseUrl, { javaScript })
       try {
         await signer.page.goto('/signup')
-        const form = signer.page.locator('#signup-form')
-        await form.getByLabel('Email').fill(email)
-        await form.locator('[name="password"]').fill(PASSWORD)
-        await form.locator('[name="password_confirm"]').fill(PASSWORD)
-        await form.getByRole('button', { name: 'Sign Up' }).click()
-        await signer.page.locator('#inbox-notice').waitFor()
+        await submitSignUp(signer, email)
         const link = await outboxLink(served, email, '/verify-email/')
         await other.page.goto(link)
         await other.page.locator('#confirm-link-form').waitFor()
