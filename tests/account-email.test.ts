@@ -133,6 +133,25 @@ describe('changing the email', () => {
     expect(panelOf((await browser.get('/')).html).email).toBeUndefined()
   })
 
+  test('a button pressed after its own session ended moves nothing, and the link still works', async () => {
+    const user = await newUser()
+    const { browser } = await signIn(user.email)
+    const since = smtp.received.length
+    const newEmail = `moved${counter}@example.com`
+    await askToMove(browser, newEmail)
+    const path = confirmPath(await mailTo(newEmail, CONFIRM_SUBJECT, since))
+    const elsewhere = new TestBrowser(t.app)
+    expect((await elsewhere.get(path)).response.status).toBe(200)
+    const id = panelOf((await elsewhere.get('/')).html).sessionId!
+    await t.redis.del(await t.sessionKey(id))
+    const late = await elsewhere.post(path)
+    expect(late.response.status).toBe(403)
+    expect(late.response.headers.get('referrer-policy')).toBe('no-referrer')
+    expect((await t.services.users.findById(user.id))!.email).toBe(user.email)
+    expect((await browser.get(path)).response.status).toBe(303)
+    expect((await t.services.users.findById(user.id))!.email).toBe(newEmail)
+  })
+
   test('an address taken meanwhile: 409 with a clear message, nothing changes', async () => {
     const user = await newUser()
     const { browser } = await signIn(user.email)

@@ -249,9 +249,11 @@ describe('the verification link', () => {
     expect(opened.response.status).toBe(200)
     expect(opened.html).toContain('This link was opened in a browser other than the one that signed up.')
     expect((await t.services.users.findByEmail(email))!.emailVerifiedAt).toBeNull()
-    const { response, html } = await owner.post(path)
-    expect(response.status).toBe(200)
+    const { response } = await owner.post(path)
+    expect(response.status).toBe(303)
+    expect(response.headers.get('location')).toBe('/login')
     expect(response.headers.get('referrer-policy')).toBe('no-referrer')
+    const { html } = await owner.get('/login')
     expect(html).toContain('Your email is confirmed. To log in, set a password with “Forgot your password?”.')
     expect(html).toContain('href="/password/forgot"')
     expect(panelOf((await owner.get('/')).html).email).toBeUndefined()
@@ -274,8 +276,45 @@ describe('the verification link', () => {
     expect((await victim.get(path)).response.status).toBe(200)
     expect(panelOf((await victim.get('/')).html).email).toBeUndefined()
     // Pressing the button verifies the address, and still signs the victim's browser in to nothing.
-    expect((await victim.post(path)).response.status).toBe(200)
+    expect((await victim.post(path)).response.status).toBe(303)
     expect(panelOf((await victim.get('/')).html).email).toBeUndefined()
+  })
+})
+
+describe('a verification link, and what else proves the address', () => {
+  test('a completed password reset voids a verification link still pending: it proves nothing more', async () => {
+    const email = freshEmail()
+    const since = smtp.received.length
+    const { browser } = await signUp(email)
+    const path = verifyPath(await mailTo(email, VERIFY_SUBJECT, since))
+    const between = smtp.received.length
+    await browser.get('/password/forgot')
+    await browser.post('/password/forgot', { email })
+    const reset = await mailTo(email, 'Reset your Taproom password', between)
+    await browser.get(linkIn(reset, `${APP_URL}/password/reset/`).slice(APP_URL.length))
+    const chosen = 'a fresh and unrelated passphrase'
+    expect((await browser.post('/password/reset', { password: chosen, confirm: chosen })).response.status).toBe(303)
+    expect((await t.services.users.findByEmail(email))!.emailVerifiedAt).toBeInstanceOf(Date)
+    const elsewhere = new TestBrowser(t.app)
+    const { response, html } = await elsewhere.get(path)
+    expect(response.status).toBe(400)
+    expect(html).toContain('This link is invalid or has expired.')
+  })
+
+  test('a button pressed after its session ended uses nothing up and changes nothing', async () => {
+    const email = freshEmail()
+    const since = smtp.received.length
+    const { browser } = await signUp(email)
+    const path = verifyPath(await mailTo(email, VERIFY_SUBJECT, since))
+    const elsewhere = new TestBrowser(t.app)
+    expect((await elsewhere.get(path)).response.status).toBe(200)
+    const id = panelOf((await elsewhere.get('/')).html).sessionId!
+    await t.redis.del(await t.sessionKey(id))
+    const late = await elsewhere.post(path)
+    expect(late.response.status).toBe(403)
+    expect(late.response.headers.get('referrer-policy')).toBe('no-referrer')
+    expect((await t.services.users.findByEmail(email))!.emailVerifiedAt).toBeNull()
+    expect((await browser.get(path)).response.status).toBe(303)
   })
 })
 

@@ -38,6 +38,18 @@ export function securityHeaders({ hsts }: { hsts: boolean }): MiddlewareHandler 
   if (hsts) headers.push(['Strict-Transport-Security', 'max-age=63072000; includeSubDomains'])
   return function securityHeadersMiddleware(c, next) {
     for (const [name, value] of headers) c.header(name, value)
+    if (carriesToken(c.req.path)) c.header('Referrer-Policy', 'no-referrer')
     return next()
   }
+}
+
+/** Paths whose URL holds a mailed token, or whose page follows one. */
+const TOKEN_PATHS = ['/password/reset', '/verify-email/', '/account/email/confirm/']
+
+/*
+ * These answers send no Referer at all, whatever answers them (a page, a 403
+ * from the CSRF check, a 413), so a token in the URL never leaves in one.
+ */
+function carriesToken(path: string): boolean {
+  return TOKEN_PATHS.some((prefix) => path.startsWith(prefix))
 }

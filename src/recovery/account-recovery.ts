@@ -102,7 +102,11 @@ export class AccountRecovery {
   async setResetPassword(user: User, passwordHash: string): Promise<void> {
     const { users, tokens, now } = this.#deps
     await users.updatePasswordHash(user.id, passwordHash)
-    await Promise.all([users.markEmailVerified(user.id, new Date(now())), tokens.voidAll(user.id, PENDING_LINKS)])
+    // A verification link still live says the address is unproven: it no longer is.
+    await Promise.all([
+      users.markEmailVerified(user.id, new Date(now())),
+      tokens.voidAll(user.id, [...PENDING_LINKS, 'verify']),
+    ])
   }
 
   /**
@@ -138,6 +142,7 @@ export class AccountRecovery {
     if (!user) return null
     const at = new Date(now())
     const signedUpHere = await this.#signedUpIn(sessionId, user.email)
+    // (sessionId is never null when signedUpHere; the check only tells the type checker.)
     if (signedUpHere && sessionId !== null) {
       await Promise.all([users.markEmailVerified(user.id, at), tokens.release('verify', sessionId)])
     } else {

@@ -30,7 +30,7 @@ export const emailLinkSent = (email: string) =>
   `We sent a link to ${email}. Your email changes when you follow it (within 24 hours).`
 export const emailChanged = (email: string) => `Your email is now ${email}. Every other session was logged out.`
 const SAME_EMAIL = 'That is already your email address.'
-const CONFIRM_ELSEWHERE =
+const CONFIRM_MOVE =
   'This moves a Taproom account to the address this link was sent to, and logs it out everywhere. Confirm if you asked for it.'
 
 /**
@@ -131,7 +131,12 @@ export function accountEmailRoutes({
         },
         use: confirm,
         dead: deadLink,
-        ask: { title: 'Confirm Your New Email', explanation: CONFIRM_ELSEWHERE, button: 'Confirm the new email' },
+        ask: {
+          title: 'Confirm Your New Email',
+          heading: 'Confirm your new email',
+          explanation: CONFIRM_MOVE,
+          button: 'Confirm the new email',
+        },
       }),
     )
 }

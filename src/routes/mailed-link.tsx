@@ -13,7 +13,7 @@ export type MailedLink = {
   /** The 400 for a link that is unknown, used or expired. */
   dead: (c: Context<AppEnv>) => LinkResponse
   /** The page that asks for a click anywhere else. */
-  ask: { title: string; explanation: string; button: string }
+  ask: { title: string; heading: string; explanation: string; button: string }
 }
 
 /**
@@ -21,12 +21,12 @@ export type MailedLink = {
  * once only where the link is meant to be used (the browser that asked for
  * it); anywhere else it shows one button that posts back to the same path.
  * Mail scanners fetch every link in a message and would otherwise use it up,
- * or act on it, before its reader clicked. Neither answer sends a Referer.
+ * or act on it, before its reader clicked. (The token's pages send no
+ * Referer: see http/security-headers.ts.)
  */
 export function mailedLinkRoutes(path: string, { usableHere, use, dead, ask }: MailedLink) {
   return new Hono<AppEnv>()
     .get(path, async (c) => {
-      c.header('Referrer-Policy', 'no-referrer')
       const hash = tokenHash(c.req.param('token') ?? '')
       const here = hash ? await usableHere(c, hash) : null
       if (!hash || here === null) return dead(c)
@@ -34,8 +34,10 @@ export function mailedLinkRoutes(path: string, { usableHere, use, dead, ask }: M
       const state = await c.get('session').load()
       return c.html(<ConfirmLinkPage {...ask} action={c.req.path} session={state} csrfToken={state.csrfToken} />)
     })
-    .post(path, (c) => {
-      c.header('Referrer-Policy', 'no-referrer')
+    .post(path, async (c) => {
+      // The button's session must still be live before the link is used: its
+      // CSRF token outlives it, and an ended session's answer says nothing changed.
+      await c.get('session').confirmLive()
       const hash = tokenHash(c.req.param('token') ?? '')
       return hash ? use(c, hash) : dead(c)
     })

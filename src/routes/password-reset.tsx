@@ -107,9 +107,6 @@ export function passwordResetRoutes(deps: PasswordResetDeps) {
     }
   }
 
-  /** The pages that carry or follow a token send no Referer anywhere. */
-  const noReferrer = (c: Context<AppEnv>) => c.header('Referrer-Policy', 'no-referrer')
-
   return new Hono<AppEnv>()
     .get('/password/forgot', (c) => renderForgot(c, 200, {}))
     .post('/password/forgot', async (c) => {
@@ -138,21 +135,18 @@ export function passwordResetRoutes(deps: PasswordResetDeps) {
       })
     })
     .get('/password/reset/:token', async (c) => {
-      noReferrer(c)
       const hash = tokenHash(c.req.param('token'))
       const state = await c.get('session').load()
       if (!hash || !(await recovery.holdResetLink(state.id, hash))) return deadLink(c)
       return redirect(c, '/password/reset')
     })
     .get('/password/reset', async (c) => {
-      noReferrer(c)
       const session = c.get('session')
       const held = session.id ? await recovery.heldResetAccount(session.id) : null
       if (!held) return deadLink(c)
       return renderReset(c, 200, { email: held.user.email })
     })
     .post('/password/reset', async (c) => {
-      noReferrer(c)
       const session = c.get('session')
       // The reset link is held by this session: a form from one that has ended changes nothing.
       await session.confirmLive()

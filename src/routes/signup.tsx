@@ -17,7 +17,7 @@ import { viewTemplate } from '../http/view-template.ts'
 import type { AccountRecovery } from '../recovery/account-recovery.ts'
 import { busyMarkup } from '../views/pages/busy.tsx'
 import { DeadLinkPage, InboxNotice, InboxNoticePage } from '../views/pages/recovery.tsx'
-import { EmailConfirmedPage, SignupForm, type SignupFormProps, SignupPage } from '../views/pages/signup.tsx'
+import { SignupForm, type SignupFormProps, SignupPage } from '../views/pages/signup.tsx'
 import { mailedLinkRoutes } from './mailed-link.tsx'
 
 export type SignupDeps = {
@@ -32,7 +32,7 @@ export type SignupDeps = {
 export const SIGNUP_SENT = 'Check your inbox: we sent a link to finish signing up.'
 export const WELCOME = 'Welcome! Your email is verified and your account is ready.'
 export const CONFIRMED_ELSEWHERE = 'Your email is confirmed. To log in, set a password with “Forgot your password?”.'
-const CONFIRM_ELSEWHERE =
+const CONFIRM_SIGNUP_ELSEWHERE =
   'This link was opened in a browser other than the one that signed up. Confirm here and your address is verified, but you will then set your password again with “Forgot your password?”, since whoever signed up may not own this address. To log in at once instead, open the link in the browser you signed up in.'
 const SIGNUP_THROTTLED = 'Too many attempts from your network. Please try again later.'
 const SIGNUP_BUSY = 'Too many people are signing up right now. Please try again in a moment.'
@@ -96,8 +96,9 @@ export function signupRoutes({ recovery, hasher, throttle, credentialGate, newPa
     const ip = clientIpOf(c)
     if (!signedUpHere) {
       audit('email_verified', { requestId: c.get('requestId'), ip, userId: user.id })
-      const state = await session.load()
-      return c.html(<EmailConfirmedPage message={CONFIRMED_ELSEWHERE} session={state} csrfToken={state.csrfToken} />)
+      // Redirected, so a reload of the answer does not post the used link again.
+      await session.flash(CONFIRMED_ELSEWHERE)
+      return redirect(c, '/login')
     }
     const fresh = await session.signIn(user, {
       method: 'email-link',
@@ -182,7 +183,12 @@ export function signupRoutes({ recovery, hasher, throttle, credentialGate, newPa
         },
         use: verify,
         dead: deadLink,
-        ask: { title: 'Confirm Your Email', explanation: CONFIRM_ELSEWHERE, button: 'Confirm my email' },
+        ask: {
+          title: 'Confirm Your Email',
+          heading: 'Confirm your email',
+          explanation: CONFIRM_SIGNUP_ELSEWHERE,
+          button: 'Confirm my email',
+        },
       }),
     )
 }

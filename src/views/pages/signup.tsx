@@ -48,24 +48,3 @@ export function SignupPage(props: SignupFormProps & { session: StoredSession }) 
     </Layout>
   )
 }
-
-/** A verification link followed in a browser other than the one that signed up: the address is proven, nobody is signed in. */
-export function EmailConfirmedPage({
-  message,
-  session,
-  csrfToken,
-}: {
-  message: string
-  session: StoredSession
-  csrfToken: string
-}) {
-  return (
-    <Layout title="Email Confirmed" loggedIn={Boolean(session.userId)} csrfToken={csrfToken} flash={session.flash}>
-      <h1>Email confirmed</h1>
-      <p id="email-confirmed">{message}</p>
-      <p>
-        <a href="/password/forgot">Forgot your password?</a> · <a href="/login">Log in</a>
-      </p>
-    </Layout>
-  )
-}
