@@ -126,6 +126,22 @@ describe('turning the authenticator app on', () => {
     expect((await browser.get('/account/security')).html).toContain('Continue setting up')
   })
 
+  test('"Continue setting up" keeps the key of the unfinished setup: an app that scanned it still gives right codes', async () => {
+    await awayFromStepEdge()
+    const user = await newUser()
+    const { browser } = await signIn(user.email)
+    await browser.get('/account/security')
+    const secretOf = (html: string) =>
+      html.match(/<code id="totp-secret">([A-Z2-7 ]+)<\/code>/)![1]!.replaceAll(' ', '')
+    await browser.post('/account/security/totp/setup')
+    const scanned = secretOf((await browser.get('/account/security/totp')).html)
+    await browser.get('/account/security')
+    await browser.post('/account/security/totp/setup')
+    expect(secretOf((await browser.get('/account/security/totp')).html)).toBe(scanned)
+    const { response } = await browser.post('/account/security/totp/confirm', { code: codeAt(scanned) })
+    expect(response.status).toBe(200)
+  })
+
   test('a stale proof gets the "Confirm it\'s you" form (403), and neither the setup page nor the change', async () => {
     const user = await newUser()
     const { browser } = await signIn(user.email)
