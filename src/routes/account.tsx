@@ -28,6 +28,7 @@ import { SessionsPage } from '../views/pages/sessions.tsx'
 import { Flash } from '../views/partials/flash.tsx'
 import { SessionList } from '../views/partials/session-list.tsx'
 import { timeoutFor } from '../views/partials/session-timeout.tsx'
+import { throttledMessage } from './auth.tsx'
 import type { RequireFreshProof } from './fresh-proof.tsx'
 
 export type AccountDeps = {
@@ -213,8 +214,9 @@ export function accountRoutes({
           const reason = `password_change_${outcome.reason}`
           audit('login_failure', { requestId, ip, sessionId: session.id ?? undefined, userId: user.id, reason })
           if (outcome.reason === 'throttled') {
-            c.header('Retry-After', String(outcome.retryAfterSeconds ?? 60))
-            return renderPassword(c, signedIn, 429, { error: 'Too many failed attempts. Try again later.' })
+            const retryAfterSeconds = outcome.retryAfterSeconds ?? 60
+            c.header('Retry-After', String(retryAfterSeconds))
+            return renderPassword(c, signedIn, 429, { error: throttledMessage(retryAfterSeconds) })
           }
           return renderPassword(c, signedIn, 401, {
             fieldErrors: { current_password: 'Your current password is incorrect.' },

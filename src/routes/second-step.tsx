@@ -14,7 +14,7 @@ import type { User } from '../db/schema.ts'
 import type { UserRepository } from '../db/users.ts'
 import { clientIpOf } from '../http/client-ip.ts'
 import { readForm } from '../http/form.ts'
-import { redirect, renderForm } from '../http/htmx.ts'
+import { isHtmx, redirect, renderForm } from '../http/htmx.ts'
 import { safeNextPath } from '../http/next-path.ts'
 import type { AccountRecovery } from '../recovery/account-recovery.ts'
 import type { SecurityNotices } from '../recovery/notices.ts'
@@ -110,7 +110,24 @@ export function secondStepRoutes(deps: SecondStepDeps) {
     })
   }
 
-  async function renderLoginError(c: Context<AppEnv>, status: 401 | 429, error: string, next?: string) {
+  /**
+   * Ends the pending sign-in after too many codes: 429 with Retry-After, and
+   * the login page, whose notice (the new session's flash) says why. For htmx
+   * the browser is sent there; a fragment of a whole page would nest it.
+   */
+  async function tooManyCodes(c: Context<AppEnv>, retryAfterSeconds: number) {
+    const session = c.get('session')
+    await session.restartWithNotice(TOO_MANY_CODES)
+    c.header('Retry-After', String(retryAfterSeconds))
+    if (isHtmx(c)) {
+      c.header('HX-Redirect', '/login')
+      return c.body(null, 429)
+    }
+    // The notice shows as the flash; the form says it only when it could not be stored.
+    return renderLoginError(c, 429, session.unstoredNotice ?? undefined)
+  }
+
+  async function renderLoginError(c: Context<AppEnv>, status: 401 | 429, error?: string, next?: string) {
     const state = await c.get('session').load()
     return c.html(
       <LoginPage
@@ -144,9 +161,7 @@ export function secondStepRoutes(deps: SecondStepDeps) {
       const verdict = await throttle.reserve(ip, user.email)
       if (!verdict.allowed) {
         audit('login_failure', { requestId, ip, sessionId: state.id, userId: user.id, reason: 'throttled' })
-        await session.restartWithNotice(TOO_MANY_CODES)
-        c.header('Retry-After', String(verdict.retryAfterSeconds))
-        return renderLoginError(c, 429, TOO_MANY_CODES)
+        return tooManyCodes(c, verdict.retryAfterSeconds)
       }
       const check = await secondFactors.verifyAtSignIn(user.id, parsed.data.code, now())
       if (check.ok) {
@@ -169,9 +184,7 @@ export function secondStepRoutes(deps: SecondStepDeps) {
       }
       if (check.reason === 'locked') {
         audit('login_failure', { requestId, ip, sessionId: state.id, userId: user.id, reason: 'second_factor_locked' })
-        await session.restartWithNotice(TOO_MANY_CODES)
-        c.header('Retry-After', String(check.retryAfterSeconds))
-        return renderLoginError(c, 429, TOO_MANY_CODES)
+        return tooManyCodes(c, check.retryAfterSeconds)
       }
       audit('login_failure', { requestId, ip, sessionId: state.id, userId: user.id, reason: 'wrong_second_factor' })
       const failures = await secondFactors.countPendingFailure(state.id, SECOND_STEP_SECONDS * 1000)

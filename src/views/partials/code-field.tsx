@@ -6,11 +6,15 @@ export type CodeFieldProps = {
   numericOnly?: boolean
 }
 
-/** The one-time code input (`name="code"`): offered for autofill from SMS or an app, hint and error tied to it. */
+/**
+ * The one-time code input (`name="code"`): offered for autofill from SMS or an
+ * app, hint and error tied to it; with an error it is drawn as invalid and
+ * takes the focus, as FormField's fields do.
+ */
 export function CodeField({ label, hint, error, numericOnly = false }: CodeFieldProps) {
   const described = ['field-code-hint', error ? 'field-code-error' : ''].filter(Boolean).join(' ')
   return (
-    <div class="field">
+    <div class={error ? 'field invalid' : 'field'}>
       <label for="field-code">{label}</label>
       <input
         id="field-code"
@@ -23,6 +27,7 @@ export function CodeField({ label, hint, error, numericOnly = false }: CodeField
         autocapitalize="characters"
         spellcheck={false}
         required
+        autofocus={Boolean(error)}
         aria-invalid={error ? 'true' : undefined}
         aria-describedby={described}
       />
