@@ -203,6 +203,11 @@ describe('the verification link', () => {
     const reused = await new TestBrowser(t.app).get(path)
     expect(reused.response.status).toBe(400)
     expect(reused.html).toContain('This link is invalid or has expired.')
+    expect(reused.html).toContain('Log in to get a new link')
+    // Opened again by the browser it signed in, the used link offers no new link: nothing is left to verify.
+    const again = await browser.get(path)
+    expect(again.response.status).toBe(400)
+    expect(again.html).toContain('<a href="/">Back to the home page</a>')
   })
 
   test('the same link followed in parallel works exactly once', async () => {

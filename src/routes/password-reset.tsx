@@ -194,7 +194,11 @@ export function passwordResetRoutes(deps: PasswordResetDeps) {
         // reset or "log out everywhere" stops it too.
         const endedAfter = await sessions.endAll(user.id)
         const proof = await session.startProof()
-        const pending = await session.beginPending(user.id, now() + deps.secondStepSeconds * 1000, { proof })
+        // The second step's page says the reset is done, as the home page says it without the app.
+        const pending = await session.beginPending(user.id, now() + deps.secondStepSeconds * 1000, {
+          proof,
+          flash: PASSWORD_RESET_DONE,
+        })
         auditEnded(c, user.id, [...endedBefore, ...endedAfter])
         audit('second_factor_required', { requestId, ip, sessionId: pending.id, userId: user.id })
         return redirect(c, '/login/verify')

@@ -16,7 +16,7 @@ import type { AccountRecovery } from '../recovery/account-recovery.ts'
 import type { SecurityNotices } from '../recovery/notices.ts'
 import type { Sessions } from '../session/sessions.ts'
 import { RecoveryCodesPage } from '../views/pages/recovery-codes.tsx'
-import { SecurityPage } from '../views/pages/security.tsx'
+import { SecurityPage, type SecurityPageProps } from '../views/pages/security.tsx'
 import { TotpSetupPage } from '../views/pages/totp-setup.tsx'
 import { timeoutFor } from '../views/partials/session-timeout.tsx'
 import { isFresh, type RequireFreshProof } from './fresh-proof.tsx'
@@ -61,6 +61,7 @@ export function securityRoutes(deps: SecurityDeps) {
     { state, user }: SignedIn,
     status: 200 | 400 | 422 | 429,
     error?: string,
+    renameError?: SecurityPageProps['renameError'],
   ) {
     const status_ = await secondFactors.status(user.id)
     return c.html(
@@ -70,6 +71,7 @@ export function securityRoutes(deps: SecurityDeps) {
         session={state}
         now={now()}
         error={error}
+        renameError={renameError}
         timeout={timeoutFor(state, now(), sessions)}
       />,
       status,
@@ -241,7 +243,10 @@ export function securityRoutes(deps: SecurityDeps) {
         const signedIn = await requireUser(c)
         const id = passkeyIdOf(c)
         const parsed = passkeyRenameForm.safeParse(await readForm(c))
-        if (!parsed.success) return renderSecurity(c, signedIn, 422, fieldErrors(parsed.error).name)
+        if (!parsed.success) {
+          const message = fieldErrors(parsed.error).name ?? 'Give the passkey a name.'
+          return renderSecurity(c, signedIn, 422, undefined, { passkeyId: id, message })
+        }
         if (!(await secondFactors.renamePasskey(signedIn.user.id, id, parsed.data.name))) throw notFound()
         audit('passkey_renamed', {
           requestId: c.get('requestId'),

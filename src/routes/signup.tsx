@@ -78,7 +78,10 @@ export function signupRoutes({ recovery, hasher, throttle, credentialGate, newPa
 
   async function deadLink(c: Context<AppEnv>) {
     const state = await c.get('session').load()
-    const again = { href: '/login', text: 'Log in to get a new link' }
+    // Someone signed in already has a verified address: a new link is nothing they need.
+    const again = state.userId
+      ? { href: '/', text: 'Back to the home page' }
+      : { href: '/login', text: 'Log in to get a new link' }
     return c.html(<DeadLinkPage session={state} csrfToken={state.csrfToken} again={again} />, 400)
   }
 

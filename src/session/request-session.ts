@@ -234,7 +234,7 @@ export class RequestSession {
   async beginPending(
     userId: string,
     until: number,
-    { proof, next }: { proof?: ProofStart; next?: string } = {},
+    { proof, next, flash }: { proof?: ProofStart; next?: string; flash?: string } = {},
   ): Promise<ActiveSession> {
     const previous = this.#credentials ? await this.#parts.store.take(this.#ref(this.#credentials)) : null
     await this.#confirm(previous !== null)
@@ -244,6 +244,7 @@ export class RequestSession {
       pendingUntil: until,
       pendingNext: next,
       provedAt: proof?.at,
+      flash,
     })
   }
 

@@ -13,6 +13,8 @@ export type SecurityPageProps = {
   session: StoredSession
   now: number
   error?: string
+  /** Why a passkey's new name was refused: shown at that passkey's name field. */
+  renameError?: { passkeyId: string; message: string }
   timeout?: SessionTimeoutProps
 }
 
@@ -61,7 +63,12 @@ function AuthenticatorApp({ csrfToken, status }: Pick<SecurityPageProps, 'csrfTo
   )
 }
 
-function Passkeys({ csrfToken, status, now }: Pick<SecurityPageProps, 'csrfToken' | 'status' | 'now'>) {
+function Passkeys({
+  csrfToken,
+  status,
+  now,
+  renameError,
+}: Pick<SecurityPageProps, 'csrfToken' | 'status' | 'now' | 'renameError'>) {
   return (
     <section class="card" aria-labelledby="passkeys-heading" id="passkeys">
       <h2 id="passkeys-heading">Passkeys</h2>
@@ -73,35 +80,48 @@ function Passkeys({ csrfToken, status, now }: Pick<SecurityPageProps, 'csrfToken
         <p>No passkeys yet.</p>
       ) : (
         <ul class="passkey-list">
-          {status.passkeys.map((passkey) => (
-            <li class="passkey" data-passkey-id={passkey.id}>
-              <p>
-                <strong>{passkey.name}</strong> · added <Timestamp ms={passkey.createdAt.getTime()} now={now} /> · last
-                used {passkey.lastUsedAt ? <Timestamp ms={passkey.lastUsedAt.getTime()} now={now} relative /> : 'never'}
-              </p>
-              <form method="post" action={`/account/security/passkeys/${passkey.id}/rename`} class="inline-form">
-                <CsrfField token={csrfToken} />
-                <label for={`rename-${passkey.id}`}>New name for {passkey.name}</label>
-                <input
-                  id={`rename-${passkey.id}`}
-                  name="name"
-                  type="text"
-                  maxlength={64}
-                  required
-                  value={passkey.name}
-                />
-                <button type="submit" data-busy-label="Renaming…">
-                  Rename
-                </button>
-              </form>
-              <form method="post" action={`/account/security/passkeys/${passkey.id}/remove`} class="inline-form">
-                <CsrfField token={csrfToken} />
-                <button type="submit" aria-label={`Remove ${passkey.name}`} data-busy-label="Removing…">
-                  Remove
-                </button>
-              </form>
-            </li>
-          ))}
+          {status.passkeys.map((passkey) => {
+            const error = renameError?.passkeyId === passkey.id ? renameError.message : undefined
+            return (
+              <li class="passkey" data-passkey-id={passkey.id}>
+                <p>
+                  <strong>{passkey.name}</strong> · added <Timestamp ms={passkey.createdAt.getTime()} now={now} /> ·
+                  last used{' '}
+                  {passkey.lastUsedAt ? <Timestamp ms={passkey.lastUsedAt.getTime()} now={now} relative /> : 'never'}
+                </p>
+                <form method="post" action={`/account/security/passkeys/${passkey.id}/rename`} class="inline-form">
+                  <CsrfField token={csrfToken} />
+                  <label for={`rename-${passkey.id}`}>New name for {passkey.name}</label>
+                  <input
+                    id={`rename-${passkey.id}`}
+                    name="name"
+                    type="text"
+                    maxlength={64}
+                    required
+                    value={passkey.name}
+                    class={error ? 'invalid' : undefined}
+                    autofocus={Boolean(error)}
+                    aria-invalid={error ? 'true' : undefined}
+                    aria-describedby={error ? `rename-${passkey.id}-error` : undefined}
+                  />
+                  <button type="submit" data-busy-label="Renaming…">
+                    Rename
+                  </button>
+                  {error ? (
+                    <p id={`rename-${passkey.id}-error`} class="field-error">
+                      {error}
+                    </p>
+                  ) : null}
+                </form>
+                <form method="post" action={`/account/security/passkeys/${passkey.id}/remove`} class="inline-form">
+                  <CsrfField token={csrfToken} />
+                  <button type="submit" aria-label={`Remove ${passkey.name}`} data-busy-label="Removing…">
+                    Remove
+                  </button>
+                </form>
+              </li>
+            )
+          })}
         </ul>
       )}
       <form
@@ -139,7 +159,7 @@ function Passkeys({ csrfToken, status, now }: Pick<SecurityPageProps, 'csrfToken
 }
 
 /** GET /account/security: the authenticator app, recovery codes and passkeys of the signed-in user. */
-export function SecurityPage({ csrfToken, status, session, now, error, timeout }: SecurityPageProps) {
+export function SecurityPage({ csrfToken, status, session, now, error, renameError, timeout }: SecurityPageProps) {
   return (
     <Layout
       title="Security"
@@ -161,7 +181,7 @@ export function SecurityPage({ csrfToken, status, session, now, error, timeout }
         </p>
       ) : null}
       <AuthenticatorApp csrfToken={csrfToken} status={status} />
-      <Passkeys csrfToken={csrfToken} status={status} now={now} />
+      <Passkeys csrfToken={csrfToken} status={status} now={now} renameError={renameError} />
     </Layout>
   )
 }
