@@ -250,6 +250,7 @@ export function createApp(deps: AppDeps) {
   )
   app.route('/', activityRoutes({ activity: deps.activity, retentionDays: config.authEventsDays, lifetimes, now }))
   app.route('/', howItWorksRoutes({ sessions: deps.sessions, now }))
-  if (deps.outbox && config.nodeEnv !== 'production') app.route('/', devMailRoutes(deps.outbox))
+  if (deps.outbox && config.nodeEnv !== 'production')
+    app.route('/', devMailRoutes(deps.outbox, { trustProxy: config.trustProxy }))
   return app
 }

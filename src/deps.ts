@@ -198,8 +198,8 @@ export function wireDependencies(config: Config, options: WiringOptions): Wiring
     logger,
     mail,
     async close() {
-      await mail.close()
-      await activity.settled()
+      // Side by side: activity writes still pending must not wait out the mail queue's grace period.
+      await Promise.all([mail.close(), activity.settled()])
       await Promise.allSettled([
         closeRedis(redis),
         database.pool.end(),

@@ -19,9 +19,9 @@ export function batchedOutput(fd = 1): LogOutput {
     const text = held.join('')
     held = []
     try {
-      writeSync(fd, text)
+      writeAll(fd, text)
     } catch {
-      // A closed or full stdout must not take requests down with it; the lines are lost, as a sync write would lose them.
+      // A closed stdout, or one full for a second, must not take requests down with it; the lines are lost.
     }
   }
   process.on('exit', flush)
@@ -33,5 +33,26 @@ export function batchedOutput(fd = 1): LogOutput {
       setImmediate(flush)
     },
     flush,
+  }
+}
+
+const PAUSE = new Int32Array(new SharedArrayBuffer(4))
+const MAX_PAUSES = 1000
+
+/*
+ * A write to a non-blocking stdout (some supervisors' pipes) may take part of
+ * the text, or none (EAGAIN) while the reader is behind: the rest is written
+ * after it, pausing a millisecond at a time for at most a second.
+ */
+function writeAll(fd: number, text: string): void {
+  let rest = Buffer.from(text)
+  let pauses = 0
+  while (rest.length > 0) {
+    try {
+      rest = rest.subarray(writeSync(fd, rest))
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EAGAIN' || ++pauses > MAX_PAUSES) throw error
+      Atomics.wait(PAUSE, 0, 0, 1)
+    }
   }
 }

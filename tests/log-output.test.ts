@@ -53,3 +53,24 @@ describe('log lines gathered per turn of the event loop', () => {
     expect(lines.at(-1)).toBe('line 999')
   })
 })
+
+describe('a batch larger than the pipe holds', () => {
+  test('reaches a reader that is slow to read, whole and in order', async () => {
+    const count = 20_000
+    const script = `import { createLogger } from ${JSON.stringify(LOG)}
+const logger = createLogger()
+for (let i = 0; i < ${count}; i++) logger.info('line ' + i + ' ' + 'x'.repeat(100))
+await new Promise((resolve) => setTimeout(resolve, 50))`
+    const child = Bun.spawn([process.execPath, '-e', script], { stdout: 'pipe', stderr: 'pipe' })
+    // The reader starts late: the child's first write finds the pipe (64 KiB) full long before 2 MB are written.
+    await Bun.sleep(300)
+    const [stdout, code] = await Promise.all([new Response(child.stdout).text(), child.exited])
+    const lines = stdout
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line).msg as string)
+    expect(code).toBe(0)
+    expect(lines).toHaveLength(count)
+    expect(lines.at(-1)).toStartWith(`line ${count - 1} `)
+  })
+})

@@ -96,7 +96,8 @@ export class ActivityLog {
 
   /** The user's latest events, newest first; waits for this instance's pending writes so a page shows its own. */
   async recent(userId: string): Promise<ActivityEntry[]> {
-    await this.settled()
+    // Only what is pending now: under steady sign-ins waiting until nothing is would never end.
+    await Promise.all([...this.#pending])
     const since = new Date(this.#options.now() - this.#options.retentionDays * 86_400_000)
     return this.#options.events.recent(userId, since, ACTIVITY_LIMIT)
   }

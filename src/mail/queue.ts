@@ -31,9 +31,32 @@ export type MailQueueOptions = {
 }
 
 const QUEUE_NAME = 'outgoing'
-const CLOSE_GRACE_MS = 5000
-/* After the grace period: how long cutting the connections may take before close() returns anyway. */
-const CUT_OFF_MS = 1000
+/*
+ * Retries wait twice as long each time from 2 s, but never more than 10
+ * minutes, for about a day: an SMTP server down for an hour costs its mail
+ * an hour, not all of it (8 doublings from 2 s gave up after 4 minutes).
+ */
+const CAPPED = 'capped'
+const FIRST_RETRY_MS = 2000
+const MAX_RETRY_WAIT_MS = 10 * 60_000
+export const RETRY_ATTEMPTS = 151
+
+export function cappedBackoff(
+  attemptsMade: number,
+  _type?: string,
+  _error?: Error,
+  job?: { opts: { backoff?: unknown } },
+) {
+  const delay = (job?.opts.backoff as { delay?: number } | undefined)?.delay ?? FIRST_RETRY_MS
+  return Math.min(delay * 2 ** (attemptsMade - 1), MAX_RETRY_WAIT_MS)
+}
+/*
+ * How long running jobs may take to finish at shutdown, then how long cutting
+ * the connections may take: together well inside the 5 s the whole close is
+ * given (boot.ts), which still has Redis and MySQL to close after this.
+ */
+const CLOSE_GRACE_MS = 2500
+const CUT_OFF_MS = 500
 const DELIVER = 'deliver'
 const KEEP_FAILED_SECONDS = 7 * 24 * 60 * 60
 const WATCH_EVERY_MS = 15_000
@@ -124,7 +147,12 @@ export class MailQueue {
       this.#worker?.catch(() => undefined),
       this.#queue?.catch(() => undefined),
     ])
-    const graceful = Promise.allSettled([worker?.close(), queue?.close()]).then(() => true)
+    // The worker first: a job still running may add a mail to the queue as it finishes.
+    const graceful = (async () => {
+      await worker?.close().catch(() => undefined)
+      await queue?.close().catch(() => undefined)
+      return true
+    })()
     if (await fulfilledWithin(graceful, CLOSE_GRACE_MS)) return
     // A forced close would only wait for the graceful one already under way
     // (BullMQ returns the close in progress), so the connections are cut
@@ -155,6 +183,7 @@ export class MailQueue {
         connection: consumer,
         prefix: `${prefix}{mail}`,
         concurrency,
+        settings: { backoffStrategy: cappedBackoff },
       })
       worker.on('failed', (job, error) => {
         if (!job) return
@@ -180,7 +209,7 @@ export class MailQueue {
    */
   #producerQueue(): Promise<Queue<JobData>> {
     this.#queue ??= loadBullmq().then(({ Queue }) => {
-      const { producer, prefix, attempts = 8, backoffMs = 2000, log } = this.#options
+      const { producer, prefix, attempts = RETRY_ATTEMPTS, backoffMs = FIRST_RETRY_MS, log } = this.#options
       const queue = new Queue<JobData>(QUEUE_NAME, {
         connection: producer,
         prefix: `${prefix}{mail}`,
@@ -188,7 +217,7 @@ export class MailQueue {
         streams: { events: { maxLen: 100 } },
         defaultJobOptions: {
           attempts,
-          backoff: { type: 'exponential', delay: backoffMs },
+          backoff: { type: CAPPED, delay: backoffMs },
           removeOnComplete: true,
           removeOnFail: { age: KEEP_FAILED_SECONDS, count: 1000 },
           // A stack names only our files, and nothing reads it from Redis.

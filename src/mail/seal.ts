@@ -32,7 +32,8 @@ export class Sealer {
     const body = raw.subarray(IV_BYTES, raw.length - TAG_BYTES)
     for (const key of this.#keys) {
       try {
-        const decipher = createDecipheriv('aes-256-gcm', key, iv)
+        // A tag of the full length only: GCM would otherwise accept a truncated one.
+        const decipher = createDecipheriv('aes-256-gcm', key, iv, { authTagLength: TAG_BYTES })
         decipher.setAuthTag(tag)
         return JSON.parse(Buffer.concat([decipher.update(body), decipher.final()]).toString('utf8')) as T
       } catch {
