@@ -6,6 +6,7 @@ import { createMail } from '../src/mail/create-mail.ts'
 import { composeMail } from '../src/mail/message.ts'
 import { cappedBackoff, RETRY_ATTEMPTS } from '../src/mail/queue.ts'
 import { Sealer } from '../src/mail/seal.ts'
+import { mustUpgradeToTls, smtpTransport } from '../src/mail/transport.ts'
 import { type SmtpTestServer, startSmtpServer } from './support/smtp-server.ts'
 import {
   createTestApp,
@@ -189,6 +190,37 @@ describe('durability', () => {
       expect(mail.text).toContain(SECRET_LINK)
     } finally {
       await other.cleanup()
+    }
+  })
+})
+
+describe('TLS to the SMTP server', () => {
+  test('in production an smtp:// URL must upgrade with STARTTLS, except to this machine', () => {
+    expect(mustUpgradeToTls('smtp://user:pass@mail.example.com:587', 'production')).toBe(true)
+    expect(mustUpgradeToTls('smtp://10.0.0.5:25', 'production')).toBe(true)
+    expect(mustUpgradeToTls('smtp://127.0.0.1:1025', 'production')).toBe(false)
+    expect(mustUpgradeToTls('smtp://localhost:1025', 'production')).toBe(false)
+    expect(mustUpgradeToTls('smtp://[::1]:1025', 'production')).toBe(false)
+    expect(mustUpgradeToTls('smtps://mail.example.com:465', 'production')).toBe(false)
+    expect(mustUpgradeToTls('smtp://mail.example.com:587', 'development')).toBe(false)
+  })
+
+  test('a transport that must upgrade refuses a server offering no STARTTLS; ?requireTLS=false in the URL opts out', async () => {
+    const server = await startSmtpServer()
+    try {
+      const mail = composeMail('tls@example.com', 'Over TLS only', ['Hello.'])
+      const strict = smtpTransport(server.url, 'Taproom <no-reply@example.com>', { requireTls: true })
+      await expect(strict.send(mail)).rejects.toThrow()
+      strict.close()
+      expect(server.received).toHaveLength(0)
+      const optedOut = smtpTransport(`${server.url}?requireTLS=false`, 'Taproom <no-reply@example.com>', {
+        requireTls: true,
+      })
+      await optedOut.send(mail)
+      optedOut.close()
+      expect(server.received.map((m) => m.subject)).toEqual(['Over TLS only'])
+    } finally {
+      await server.close()
     }
   })
 })

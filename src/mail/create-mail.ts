@@ -4,7 +4,7 @@ import { closeRedis, createRedis, type RedisClient } from '../redis/client.ts'
 import { DevOutbox } from './dev-outbox.ts'
 import { MailQueue, type QueueLogFields } from './queue.ts'
 import { Sealer } from './seal.ts'
-import { outboxTransport, smtpTransport } from './transport.ts'
+import { mustUpgradeToTls, outboxTransport, smtpTransport } from './transport.ts'
 
 export type MailComponent = {
   queue: MailQueue
@@ -35,7 +35,9 @@ export function createMail(config: Config, options: MailComponentOptions): MailC
   const outbox = config.mail.smtpUrl ? undefined : new DevOutbox()
   const transport = outbox
     ? outboxTransport(outbox, (line) => options.logger.info(line), options.now)
-    : smtpTransport(config.mail.smtpUrl!, config.mail.from)
+    : smtpTransport(config.mail.smtpUrl!, config.mail.from, {
+        requireTls: mustUpgradeToTls(config.mail.smtpUrl!, config.nodeEnv),
+      })
   const producer = createRedis(config.redis)
   const consumer = createRedis(config.redis, {
     maxRetriesPerRequest: null,
