@@ -4,7 +4,7 @@ import { SecretBox } from '../src/auth/secret-box.ts'
 import { SecondFactorRepository } from '../src/db/second-factors.ts'
 import { panelOf, TestBrowser } from './support/browser.ts'
 import { createTestApp, type TestApp } from './support/test-app.ts'
-import { codeAt } from './support/totp.ts'
+import { codeAt, turnOnAuthenticatorApp } from './support/totp.ts'
 
 const PASSWORD = 'correct horse battery'
 const OLD_KEY = randomBytes(32)
@@ -39,13 +39,7 @@ async function enrolledBefore() {
     await before.services.hasher.hash(PASSWORD),
     { verifiedAt: new Date() },
   )
-  const factors = before.services.deps.secondFactors
-  const secret = (await factors.startEnrolment(user.id))!
-  // Confirmed with a step the tests never use, so no code they send was used already.
-  const confirmedAt = Date.now() - 10 * 60_000
-  const result = await factors.confirmEnrolment(user.id, codeAt(secret, confirmedAt), confirmedAt)
-  if (!result.ok) throw new Error(result.reason)
-  return { user, secret, recoveryCodes: result.recoveryCodes }
+  return { user, ...(await turnOnAuthenticatorApp(before.services.deps.secondFactors, user.id)) }
 }
 
 /** Password, then the second step with `code`, on `app`; the answer to the second step. */

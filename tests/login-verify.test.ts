@@ -3,7 +3,7 @@ import { DEVICE_COOKIE } from '../src/auth/device-cookie.ts'
 import { panelOf, TestBrowser } from './support/browser.ts'
 import { softwarePasskey } from './support/software-passkey.ts'
 import { createTestApp, type TestApp } from './support/test-app.ts'
-import { codeAt } from './support/totp.ts'
+import { codeAt, turnOnAuthenticatorApp } from './support/totp.ts'
 import { waitUntil } from './support/wait-until.ts'
 
 let t: TestApp
@@ -24,14 +24,9 @@ async function twoStepUser() {
   const user = await t.services.users.create(`verify${++counter}@example.com`, await t.services.hasher.hash(PASSWORD), {
     verifiedAt: new Date(),
   })
-  const factors = t.services.deps.secondFactors
-  const secret = (await factors.startEnrolment(user.id))!
-  // Confirm with the code of a step the tests never use, so no test code is marked used.
-  const confirmedAt = Date.now() - 10 * 60_000
-  const result = await factors.confirmEnrolment(user.id, codeAt(secret, confirmedAt), confirmedAt)
-  if (!result.ok) throw new Error(result.reason)
+  const { secret, recoveryCodes } = await turnOnAuthenticatorApp(t.services.deps.secondFactors, user.id)
   t.setSocketAddress(`10.9.0.${++address}`)
-  return { user, secret, recoveryCodes: result.recoveryCodes }
+  return { user, secret, recoveryCodes }
 }
 
 async function passwordStep(email: string) {

@@ -3,7 +3,7 @@ import { SecondFactorRepository } from '../src/db/second-factors.ts'
 import { panelOf, TestBrowser } from './support/browser.ts'
 import { softwarePasskey } from './support/software-passkey.ts'
 import { createTestApp, type TestApp } from './support/test-app.ts'
-import { codeAt } from './support/totp.ts'
+import { turnOnAuthenticatorApp } from './support/totp.ts'
 
 let t: TestApp
 const PASSWORD = 'correct horse battery'
@@ -28,10 +28,7 @@ async function staleKeyholder({ app = false } = {}) {
   await browser.get('/login')
   expect((await browser.post('/login/passkey', { response: await key.assertion(browser) })).response.status).toBe(303)
   if (app) {
-    const factors = t.services.deps.secondFactors
-    const secret = (await factors.startEnrolment(user.id))!
-    const confirmedAt = Date.now() - 10 * 60_000
-    if (!(await factors.confirmEnrolment(user.id, codeAt(secret, confirmedAt), confirmedAt)).ok) throw new Error('app')
+    await turnOnAuthenticatorApp(t.services.deps.secondFactors, user.id)
   }
   const id = panelOf((await browser.get('/')).html).sessionId!
   await t.age(id, REAUTH_MS + 1000)

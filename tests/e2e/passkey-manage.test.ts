@@ -5,44 +5,11 @@ import { expectAccessible } from './support/accessibility.ts'
 import { describeInBrowser, launchChromium, SCENARIO_TIMEOUT_MS } from './support/chromium.ts'
 import { logIn, logOut, readPanel } from './support/flows.ts'
 import { inTab, openTab, type Tab } from './support/tab.ts'
+import { type VirtualCredential, virtualAuthenticator, withoutAutofill } from './support/webauthn.ts'
 
 const PASSWORD = 'amber lantern quietly 47'
 
 setDefaultTimeout(SCENARIO_TIMEOUT_MS * 2)
-
-type VirtualCredential = {
-  credentialId: string
-  isResidentCredential: boolean
-  rpId: string
-  privateKey: string
-  userHandle: string
-  signCount: number
-}
-
-/** A CTAP2 platform authenticator in Chromium (DevTools protocol), holding `credential` if given. */
-async function virtualAuthenticator(page: Page, credential?: VirtualCredential) {
-  const cdp = await page.context().newCDPSession(page)
-  await cdp.send('WebAuthn.enable')
-  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
-    options: {
-      protocol: 'ctap2',
-      transport: 'internal',
-      hasResidentKey: true,
-      hasUserVerification: true,
-      isUserVerified: true,
-      automaticPresenceSimulation: true,
-    },
-  })
-  if (credential) await cdp.send('WebAuthn.addCredential', { authenticatorId, credential })
-  return { cdp, authenticatorId }
-}
-
-/** No passkey autofill, so only the button under test asks the authenticator (see passkeys.test.ts). */
-async function withoutAutofill(page: Page): Promise<void> {
-  await page.addInitScript(() => {
-    PublicKeyCredential.isConditionalMediationAvailable = async () => false
-  })
-}
 
 describeInBrowser('managing passkeys on the security page, in Chromium', () => {
   let browser: Browser

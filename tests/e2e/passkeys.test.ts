@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, expect, setDefaultTimeout, test } from 'bun:test'
 import { Secret, TOTP } from 'otpauth'
-import type { Browser, CDPSession, Page } from 'playwright-core'
+import type { Browser } from 'playwright-core'
 import { createTestApp, type TestApp } from '../support/test-app.ts'
 import { expectAccessible } from './support/accessibility.ts'
 import { describeInBrowser, launchChromium, SCENARIO_TIMEOUT_MS } from './support/chromium.ts'
 import { logIn, logOut, readPanel, submitLogin } from './support/flows.ts'
 import { inTab } from './support/tab.ts'
+import { type VirtualCredential, virtualAuthenticator, withoutAutofill } from './support/webauthn.ts'
 
 const EMAIL = 'passkey@example.com'
 const TWO_STEP_EMAIL = 'twostep@example.com'
@@ -13,43 +14,6 @@ const CAREFUL_EMAIL = 'careful@example.com'
 const PASSWORD = 'correct horse battery'
 
 setDefaultTimeout(SCENARIO_TIMEOUT_MS * 2)
-
-type VirtualCredential = {
-  credentialId: string
-  isResidentCredential: boolean
-  rpId: string
-  privateKey: string
-  userHandle: string
-  signCount: number
-}
-
-/** A CTAP2 platform authenticator in Chromium (DevTools protocol): keeps resident keys, verifies the user, no prompt. */
-async function virtualAuthenticator(page: Page): Promise<{ cdp: CDPSession; authenticatorId: string }> {
-  const cdp = await page.context().newCDPSession(page)
-  await cdp.send('WebAuthn.enable')
-  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', {
-    options: {
-      protocol: 'ctap2',
-      transport: 'internal',
-      hasResidentKey: true,
-      hasUserVerification: true,
-      isUserVerified: true,
-      automaticPresenceSimulation: true,
-    },
-  })
-  return { cdp, authenticatorId }
-}
-
-/**
- * Makes the page's browser one without passkey autofill (conditional
- * mediation), as many still are: the virtual authenticator answers an
- * autofill request at once, which would race the button under test.
- */
-async function withoutAutofill(page: Page): Promise<void> {
-  await page.addInitScript(() => {
-    PublicKeyCredential.isConditionalMediationAvailable = async () => false
-  })
-}
 
 describeInBrowser('passkeys, in Chromium with a virtual authenticator', () => {
   let browser: Browser

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, setDefaultTimeout, test } from 'bun:test'
 import type { Browser, Page } from 'playwright-core'
-import { codeAt } from '../support/totp.ts'
+import { codeAt, turnOnAuthenticatorApp } from '../support/totp.ts'
 import { expectAccessible } from './support/accessibility.ts'
 import { describeInBrowser, launchChromium, SCENARIO_TIMEOUT_MS } from './support/chromium.ts'
 import { readPanel, submitLogin } from './support/flows.ts'
@@ -45,14 +45,10 @@ describeInBrowser('recovery codes and the second step, in Chromium', () => {
     const user = await served.services.users.create(email, await served.services.hasher.hash(PASSWORD), {
       verifiedAt: new Date(),
     })
-    const factors = served.services.deps.secondFactors
-    const secret = (await factors.startEnrolment(user.id))!
-    const confirmedAt = Date.now() - 10 * 60_000
-    const result = await factors.confirmEnrolment(user.id, codeAt(secret, confirmedAt), confirmedAt)
-    if (!result.ok) throw new Error(result.reason)
+    const { secret, recoveryCodes } = await turnOnAuthenticatorApp(served.services.deps.secondFactors, user.id)
     // Each user's attempts come from its own address, so the login throttle of one test cannot meet another's.
     served.setSocketAddress(`10.8.0.${++address}`)
-    return { id: user.id, email, secret, recoveryCodes: result.recoveryCodes }
+    return { id: user.id, email, secret, recoveryCodes }
   }
 
   /** The password step, landing on "One more step". */

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, expect, setDefaultTimeout, test } from 'bun:test'
 import type { Browser, Page } from 'playwright-core'
 import { outboxLink } from '../support/outbox.ts'
-import { awayFromStepEdge, codeAt } from '../support/totp.ts'
+import { awayFromStepEdge, codeAt, turnOnAuthenticatorApp } from '../support/totp.ts'
 import { expectAccessible } from './support/accessibility.ts'
 import { describeInBrowser, launchChromium, SCENARIO_TIMEOUT_MS } from './support/chromium.ts'
 import { readPanel, submitLogin } from './support/flows.ts'
@@ -36,11 +36,7 @@ describeInBrowser('forgot password with the authenticator app on, in Chromium', 
     const user = await served.services.users.create(email, await served.services.hasher.hash(OLD_PASSWORD), {
       verifiedAt: new Date(),
     })
-    const factors = served.services.deps.secondFactors
-    const secret = (await factors.startEnrolment(user.id))!
-    const confirmedAt = Date.now() - 10 * 60_000
-    const result = await factors.confirmEnrolment(user.id, codeAt(secret, confirmedAt), confirmedAt)
-    if (!result.ok) throw new Error(result.reason)
+    const { secret } = await turnOnAuthenticatorApp(served.services.deps.secondFactors, user.id)
     return { email, secret }
   }
 

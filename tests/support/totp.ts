@@ -1,4 +1,5 @@
 import { Secret, TOTP } from 'otpauth'
+import type { SecondFactors } from '../../src/auth/second-factors.ts'
 
 /** The authenticator app's code for `secret` (base32) at `timestamp`. */
 export const codeAt = (secret: string, timestamp = Date.now()): string =>
@@ -13,4 +14,23 @@ export const codeAt = (secret: string, timestamp = Date.now()): string =>
 export async function awayFromStepEdge(marginMs = 5000): Promise<void> {
   const left = 30_000 - (Date.now() % 30_000)
   if (left < marginMs) await Bun.sleep(left + 50)
+}
+
+type Enrolment = Pick<SecondFactors, 'startEnrolment' | 'confirmEnrolment'>
+
+/**
+ * Turns the authenticator app on for `userId` as its setup page would, with
+ * the code of a step ten minutes ago, which no test sends: no code a test
+ * sends later was used already. The secret and the first recovery codes.
+ */
+export async function turnOnAuthenticatorApp(
+  factors: Enrolment,
+  userId: string,
+): Promise<{ secret: string; recoveryCodes: string[] }> {
+  const secret = await factors.startEnrolment(userId)
+  if (!secret) throw new Error('the authenticator app is on already')
+  const confirmedAt = Date.now() - 10 * 60_000
+  const result = await factors.confirmEnrolment(userId, codeAt(secret, confirmedAt), confirmedAt)
+  if (!result.ok) throw new Error(result.reason)
+  return { secret, recoveryCodes: result.recoveryCodes }
 }
