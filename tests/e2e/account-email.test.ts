@@ -19,7 +19,6 @@ setDefaultTimeout(SCENARIO_TIMEOUT_MS * 2)
 describeInBrowser('changing the email, in Chromium', () => {
   let browser: Browser
   let served: ServedApp
-  let users = 0
 
   beforeAll(async () => {
     ;[browser, served] = await Promise.all([launchChromium(), serveTestApp('e2eemail')])
@@ -29,11 +28,7 @@ describeInBrowser('changing the email, in Chromium', () => {
     await served?.close()
   })
 
-  async function createUser(): Promise<string> {
-    const email = `mover${++users}@example.com`
-    await served.services.users.create(email, await served.services.hasher.hash(PASSWORD), { verifiedAt: new Date() })
-    return email
-  }
+  const createUser = () => served.createUser('mover', PASSWORD)
 
   /** Asks for the change from /account/email (the login just now is a fresh proof) and returns the mailed link. */
   async function requestChange(tab: Tab, oldEmail: string, newEmail: string, mode: string): Promise<string> {

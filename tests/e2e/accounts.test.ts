@@ -16,7 +16,6 @@ setDefaultTimeout(SCENARIO_TIMEOUT_MS * 2)
 describeInBrowser('accounts, in Chromium', () => {
   let browser: Browser
   let served: ServedApp
-  let users = 0
 
   beforeAll(async () => {
     ;[browser, served] = await Promise.all([launchChromium(), serveTestApp('e2eaccounts')])
@@ -26,11 +25,7 @@ describeInBrowser('accounts, in Chromium', () => {
     await served?.close()
   })
 
-  async function createUser(): Promise<string> {
-    const email = `drinker${++users}@example.com`
-    await served.services.users.create(email, await served.services.hasher.hash(PASSWORD), { verifiedAt: new Date() })
-    return email
-  }
+  const createUser = () => served.createUser('drinker', PASSWORD)
 
   /** Fills in and sends the sign-up form of the page the tab shows, and waits for "Check your inbox". */
   async function submitSignUp(tab: Tab, email: string): Promise<void> {

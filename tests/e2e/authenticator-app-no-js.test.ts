@@ -15,7 +15,6 @@ setDefaultTimeout(SCENARIO_TIMEOUT_MS * 2)
 describeInBrowser('the authenticator app without JavaScript, beyond the first setup, in Chromium', () => {
   let browser: Browser
   let served: ServedApp
-  let users = 0
 
   beforeAll(async () => {
     ;[browser, served] = await Promise.all([launchChromium(), serveTestApp('e2eotpnojs')])
@@ -25,11 +24,7 @@ describeInBrowser('the authenticator app without JavaScript, beyond the first se
     await served?.close()
   })
 
-  async function createUser(): Promise<string> {
-    const email = `app-user${++users}@example.com`
-    await served.services.users.create(email, await served.services.hasher.hash(PASSWORD), { verifiedAt: new Date() })
-    return email
-  }
+  const createUser = () => served.createUser('app-user', PASSWORD)
 
   const secretOn = async (tab: Tab) => (await tab.page.locator('#totp-secret').textContent())!.replaceAll(' ', '')
 

@@ -26,7 +26,6 @@ type DeadEnd = { status: number; heading: string; message: string; wayOn: { link
 describeInBrowser('dead ends, in Chromium', () => {
   let browser: Browser
   let served: ServedApp
-  let users = 0
 
   beforeAll(async () => {
     ;[browser, served] = await Promise.all([launchChromium(), serveTestApp('e2edeadends')])
@@ -36,11 +35,7 @@ describeInBrowser('dead ends, in Chromium', () => {
     await served?.close()
   })
 
-  async function createUser(): Promise<string> {
-    const email = `lost${++users}@example.com`
-    await served.services.users.create(email, await served.services.hasher.hash(PASSWORD), { verifiedAt: new Date() })
-    return email
-  }
+  const createUser = () => served.createUser('lost', PASSWORD)
 
   async function expectDeadEnd(tab: Tab, response: Response | null, screen: string, expected: DeadEnd) {
     const { page } = tab

@@ -15,7 +15,6 @@ setDefaultTimeout(SCENARIO_TIMEOUT_MS * 2)
 describeInBrowser('deleting the account, in Chromium', () => {
   let browser: Browser
   let served: ServedApp
-  let users = 0
 
   beforeAll(async () => {
     ;[browser, served] = await Promise.all([launchChromium(), serveTestApp('e2edelete')])
@@ -25,11 +24,7 @@ describeInBrowser('deleting the account, in Chromium', () => {
     await served?.close()
   })
 
-  async function createUser(): Promise<string> {
-    const email = `leaver${++users}@example.com`
-    await served.services.users.create(email, await served.services.hasher.hash(PASSWORD), { verifiedAt: new Date() })
-    return email
-  }
+  const createUser = () => served.createUser('leaver', PASSWORD)
 
   /** Signs up with `email` and follows the mailed link: only a new account gets one. */
   async function signUpAgain(tab: Tab, email: string): Promise<void> {

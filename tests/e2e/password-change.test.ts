@@ -25,7 +25,6 @@ const focusedFieldName = (page: Page) => page.evaluate(() => document.activeElem
 describeInBrowser('changing the password, in Chromium', () => {
   let browser: Browser
   let served: ServedApp
-  let users = 0
 
   beforeAll(async () => {
     ;[browser, served] = await Promise.all([launchChromium(), serveTestApp('e2epassword')])
@@ -35,11 +34,7 @@ describeInBrowser('changing the password, in Chromium', () => {
     await served?.close()
   })
 
-  async function createUser(): Promise<string> {
-    const email = `changer${++users}@example.com`
-    await served.services.users.create(email, await served.services.hasher.hash(PASSWORD), { verifiedAt: new Date() })
-    return email
-  }
+  const createUser = () => served.createUser('changer', PASSWORD)
 
   for (const javaScript of [true, false]) {
     const mode = javaScript ? 'with JavaScript' : 'without JavaScript'

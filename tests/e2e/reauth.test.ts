@@ -13,7 +13,6 @@ setDefaultTimeout(SCENARIO_TIMEOUT_MS + 10_000)
 describeInBrowser('"Confirm it\'s you", in Chromium', () => {
   let browser: Browser
   let served: ServedApp
-  let users = 0
 
   // A proof of the password lasts three seconds here, so a test can wait it out.
   beforeAll(async () => {
@@ -24,11 +23,7 @@ describeInBrowser('"Confirm it\'s you", in Chromium', () => {
     await served?.close()
   })
 
-  async function createUser(): Promise<string> {
-    const email = `careful${++users}@example.com`
-    await served.services.users.create(email, await served.services.hasher.hash(PASSWORD), { verifiedAt: new Date() })
-    return email
-  }
+  const createUser = () => served.createUser('careful', PASSWORD)
 
   for (const javaScript of [true, false]) {
     const mode = javaScript ? 'with JavaScript' : 'without JavaScript'
