@@ -323,6 +323,43 @@ describe('a verification link, and what else proves the address', () => {
   })
 })
 
+describe('a sign-up job run again (BullMQ retries a job whose later step failed)', () => {
+  test('after it made the account, it sends the verification link again, not "someone tried to sign up"', async () => {
+    const email = freshEmail()
+    const since = smtp.received.length
+    const job = {
+      email,
+      passwordHash: await t.services.hasher.hash(PASSWORD),
+      ip: '10.0.0.7',
+      requestId: `retry-${email}`,
+    }
+    await t.services.mail.queue.enqueue('signup_request', job)
+    await mailTo(email, VERIFY_SUBJECT, since)
+    const between = smtp.received.length
+    await t.services.mail.queue.enqueue('signup_request', job)
+    await mailTo(email, VERIFY_SUBJECT, between)
+    const subjects = smtp.received
+      .slice(since)
+      .filter((mail) => mail.to === email)
+      .map((mail) => mail.subject)
+    expect(subjects).toEqual([VERIFY_SUBJECT, VERIFY_SUBJECT])
+  })
+
+  test('another sign-up with a registered address still tells its owner, however its hash was made', async () => {
+    const email = freshEmail()
+    await signUpVerified(email)
+    const since = smtp.received.length
+    const job = {
+      email,
+      passwordHash: await t.services.hasher.hash(PASSWORD),
+      ip: '10.0.0.8',
+      requestId: `other-${email}`,
+    }
+    await t.services.mail.queue.enqueue('signup_request', job)
+    await mailTo(email, TRIED_SUBJECT, since)
+  })
+})
+
 describe('logging in before verifying', () => {
   test('the right password: 403 "Verify your email first: we sent you a new link." and a new link; the old one stays dead after it', async () => {
     const email = freshEmail()

@@ -219,7 +219,7 @@ export class AccountRecovery {
     const user = await users.findByEmail(email)
     const fields = { requestId, ip, emailHash: this.#deps.emailHash(email), userId: user?.id }
     if (!user) return audit('password_reset_requested', { ...fields, reason: 'unknown_email' })
-    if (!(await budget.spend('reset', this.#deps.emailHash(email))))
+    if (!(await budget.spend('reset', this.#deps.emailHash(email), requestId)))
       return audit('password_reset_requested', { ...fields, reason: 'mail_limit' })
     const token = await tokens.issue('reset', user.id, passwordResetSeconds)
     await queue.send(mails.passwordReset(user.email, token, Math.round(passwordResetSeconds / 60)))
@@ -233,8 +233,14 @@ export class AccountRecovery {
       user = await users.create(email, passwordHash, { verifiedAt: null })
     } catch (error) {
       if (!(error instanceof DuplicateEmailError)) throw error
+      // This job, retried after it made the account: the same salted hash can come from nowhere else.
+      const made = await users.findByEmail(email)
+      if (made && !made.emailVerifiedAt && made.passwordHash === passwordHash) {
+        return this.#sendVerification(made, { requestId, ip })
+      }
       audit('signup_failure', { requestId, ip, emailHash: this.#deps.emailHash(email), reason: 'registered_email' })
-      if (await budget.spend('signup', this.#deps.emailHash(email))) await queue.send(mails.signupAttempt(email))
+      if (await budget.spend('signup', this.#deps.emailHash(email), requestId))
+        await queue.send(mails.signupAttempt(email))
       return
     }
     audit('signup', { requestId, ip, userId: user.id, emailHash: this.#deps.emailHash(email) })
