@@ -142,6 +142,23 @@ describe('turning the authenticator app on', () => {
     expect(response.status).toBe(200)
   })
 
+  test('an unfinished setup older than 15 minutes is not continued: whoever saw its key then need not be the owner now', async () => {
+    const user = await newUser()
+    const { browser } = await signIn(user.email)
+    await browser.get('/account/security')
+    const secretOf = (html: string) =>
+      html.match(/<code id="totp-secret">([A-Z2-7 ]+)<\/code>/)![1]!.replaceAll(' ', '')
+    await browser.post('/account/security/totp/setup')
+    const old = secretOf((await browser.get('/account/security/totp')).html)
+    await t.services.database.pool.query(
+      'UPDATE totp_credentials SET created_at = created_at - INTERVAL 16 MINUTE WHERE user_id = ?',
+      [user.id],
+    )
+    await browser.get('/account/security')
+    await browser.post('/account/security/totp/setup')
+    expect(secretOf((await browser.get('/account/security/totp')).html)).not.toBe(old)
+  })
+
   test('a stale proof gets the "Confirm it\'s you" form (403), and neither the setup page nor the change', async () => {
     const user = await newUser()
     const { browser } = await signIn(user.email)

@@ -7,6 +7,9 @@ import { newRecoveryCodes, normalizeRecoveryCode, type RecoveryCodeHasher } from
 import type { SecretBox } from './secret-box.ts'
 import { isTotpCode, newTotpSecret, TOTP_PERIOD_SECONDS, totpStep } from './totp.ts'
 
+/** How long an unfinished setup's key is kept for "Continue setting up". */
+const RECENT_ENROLMENT_MS = 15 * 60_000
+
 /** How a second step was passed: shown in "Your sessions" and written to the audit log. */
 export type SecondFactorMethod = 'totp' | 'recovery_code'
 
@@ -86,6 +89,17 @@ export class SecondFactors {
     const secret = newTotpSecret()
     const started = await this.#options.repository.startTotpEnrolment(userId, this.#options.box.seal(secret, userId))
     return started ? secret : null
+  }
+
+  /**
+   * The secret of an enrolment begun in the last 15 minutes and not finished:
+   * the key an app may have just scanned, kept when setup is continued. An
+   * older one is not reused: whoever saw it then need not be the owner now.
+   */
+  async recentEnrolmentSecret(userId: string, now: number): Promise<string | null> {
+    const row = await this.#options.repository.totpFor(userId)
+    if (!row || row.confirmedAt || now - row.createdAt.getTime() > RECENT_ENROLMENT_MS) return null
+    return this.#options.box.open(row.secretSealed, userId)
   }
 
   /** The secret of an unfinished enrolment, to show again; null when there is none. */

@@ -96,9 +96,9 @@ export function securityRoutes(deps: SecurityDeps) {
       .get(SECURITY, async (c) => renderSecurity(c, await requireUser(c), 200))
       .post('/account/security/totp/setup', requireFreshProof(SECURITY), async (c) => {
         const { user } = await requireUser(c)
-        // "Continue setting up" keeps the key an app may have scanned already: a new one would make its codes wrong.
+        // "Continue setting up" keeps the key an app may have just scanned: a new one would make its codes wrong.
         const started =
-          (await secondFactors.enrolmentSecret(user.id)) !== null ||
+          (await secondFactors.recentEnrolmentSecret(user.id, now())) !== null ||
           (await secondFactors.startEnrolment(user.id)) !== null
         if (!started) await c.get('session').flash('Your authenticator app is already on.')
         return redirect(c, started ? TOTP_SETUP : SECURITY)
