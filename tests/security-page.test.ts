@@ -33,6 +33,10 @@ async function signIn(email: string) {
   return { browser, id }
 }
 
+/** The setup page's secret, as its `<code id="totp-secret">` shows it (grouped by spaces). */
+const secretOnPage = (html: string) =>
+  html.match(/<code id="totp-secret">([A-Z2-7 ]+)<\/code>/)![1]!.replaceAll(' ', '')
+
 /** Signs in twice (two browsers), turns the app on in the first; returns both and the secret. */
 async function withAuthenticatorApp() {
   await awayFromStepEdge()
@@ -43,7 +47,7 @@ async function withAuthenticatorApp() {
   const setup = await browser.post('/account/security/totp/setup')
   expect(setup.response.headers.get('location')).toBe('/account/security/totp')
   const page = await browser.get('/account/security/totp')
-  const secret = page.html.match(/<code id="totp-secret">([A-Z2-7 ]+)<\/code>/)![1]!.replaceAll(' ', '')
+  const secret = secretOnPage(page.html)
   const confirmed = await browser.post('/account/security/totp/confirm', { code: codeAt(secret) })
   return { user, browser, id, other, secret, page, confirmed }
 }
@@ -131,13 +135,11 @@ describe('turning the authenticator app on', () => {
     const user = await newUser()
     const { browser } = await signIn(user.email)
     await browser.get('/account/security')
-    const secretOf = (html: string) =>
-      html.match(/<code id="totp-secret">([A-Z2-7 ]+)<\/code>/)![1]!.replaceAll(' ', '')
     await browser.post('/account/security/totp/setup')
-    const scanned = secretOf((await browser.get('/account/security/totp')).html)
+    const scanned = secretOnPage((await browser.get('/account/security/totp')).html)
     await browser.get('/account/security')
     await browser.post('/account/security/totp/setup')
-    expect(secretOf((await browser.get('/account/security/totp')).html)).toBe(scanned)
+    expect(secretOnPage((await browser.get('/account/security/totp')).html)).toBe(scanned)
     const { response } = await browser.post('/account/security/totp/confirm', { code: codeAt(scanned) })
     expect(response.status).toBe(200)
   })
@@ -146,17 +148,15 @@ describe('turning the authenticator app on', () => {
     const user = await newUser()
     const { browser } = await signIn(user.email)
     await browser.get('/account/security')
-    const secretOf = (html: string) =>
-      html.match(/<code id="totp-secret">([A-Z2-7 ]+)<\/code>/)![1]!.replaceAll(' ', '')
     await browser.post('/account/security/totp/setup')
-    const old = secretOf((await browser.get('/account/security/totp')).html)
+    const old = secretOnPage((await browser.get('/account/security/totp')).html)
     await t.services.database.pool.query(
       'UPDATE totp_credentials SET created_at = created_at - INTERVAL 16 MINUTE WHERE user_id = ?',
       [user.id],
     )
     await browser.get('/account/security')
     await browser.post('/account/security/totp/setup')
-    expect(secretOf((await browser.get('/account/security/totp')).html)).not.toBe(old)
+    expect(secretOnPage((await browser.get('/account/security/totp')).html)).not.toBe(old)
   })
 
   test('a stale proof gets the "Confirm it\'s you" form (403), and neither the setup page nor the change', async () => {

@@ -96,16 +96,19 @@ export class SecondFactors {
    * the key an app may have just scanned, kept when setup is continued. An
    * older one is not reused: whoever saw it then need not be the owner now.
    */
-  async recentEnrolmentSecret(userId: string, now: number): Promise<string | null> {
-    const row = await this.#options.repository.totpFor(userId)
-    if (!row || row.confirmedAt || now - row.createdAt.getTime() > RECENT_ENROLMENT_MS) return null
-    return this.#options.box.open(row.secretSealed, userId)
+  recentEnrolmentSecret(userId: string, now: number): Promise<string | null> {
+    return this.#unfinishedSecret(userId, (startedAt) => now - startedAt <= RECENT_ENROLMENT_MS)
   }
 
   /** The secret of an unfinished enrolment, to show again; null when there is none. */
-  async enrolmentSecret(userId: string): Promise<string | null> {
+  enrolmentSecret(userId: string): Promise<string | null> {
+    return this.#unfinishedSecret(userId, () => true)
+  }
+
+  async #unfinishedSecret(userId: string, usable: (startedAt: number) => boolean): Promise<string | null> {
     const row = await this.#options.repository.totpFor(userId)
-    return row && !row.confirmedAt ? this.#options.box.open(row.secretSealed, userId) : null
+    if (!row || row.confirmedAt || !usable(row.createdAt.getTime())) return null
+    return this.#options.box.open(row.secretSealed, userId)
   }
 
   /** Turns the app on once a current code proves the user has the secret; returns the first recovery codes. */

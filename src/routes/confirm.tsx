@@ -90,12 +90,13 @@ export function confirmRoutes({
       const form = await readForm(c)
       const next = safeNext(form.next)
       const userId = signedIn.user.id
-      const factors = await proof.factors(userId)
+      // One lookup: the page drawn again after a refusal finds the passkeys itself.
+      const askCode = await secondFactors.appOn(userId)
       const render = (status: 401 | 422 | 429 | 503, error: string) =>
-        renderReauth(c, signedIn, status, { next, error, replacing: 'form', factors }, proof)
+        renderReauth(c, signedIn, status, { next, error, replacing: 'form', askCode }, proof)
       const parsed = confirmForm.safeParse(form)
       if (!parsed.success) return render(422, fieldErrors(parsed.error).password ?? 'Password is required.')
-      const code = factors.totp ? codeForm.safeParse(form) : undefined
+      const code = askCode ? codeForm.safeParse(form) : undefined
       if (code && !code.success) return render(422, fieldErrors(code.error).code ?? 'Enter the code.')
 
       const session = c.get('session')

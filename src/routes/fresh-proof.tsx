@@ -56,8 +56,11 @@ export type ReauthProps = {
   passkeyError?: string
   /** What an htmx answer replaces: the page's main content (the guard), or the form itself (a wrong password). */
   replacing: 'main' | 'form'
-  /** The user's factors, when the caller has looked them up already (see FreshProofOptions.factors). */
-  factors?: FactorSummary
+  /**
+   * Whether the authenticator app is on, when the caller knows already: an
+   * htmx form swapped back in place then needs no lookup (it offers no passkey).
+   */
+  askCode?: boolean
 }
 
 const NO_FACTORS: FactorSummary = { totp: false, passkeys: 0 }
@@ -73,16 +76,23 @@ export async function renderReauth(
   c: Context<AppEnv>,
   { state, user }: SignedIn,
   status: 200 | 401 | 403 | 422 | 429 | 503,
-  { next, error, passkeyError, replacing, factors: known }: ReauthProps,
+  { next, error, passkeyError, replacing, askCode }: ReauthProps,
   { maxAgeSeconds, lifetimes, now, factors }: FreshProofOptions,
 ) {
   const csrfToken = c.get('session').csrfToken!
   const minutes = Math.max(1, Math.round(maxAgeSeconds / 60))
   const htmx = isHtmx(c)
   // Without MySQL the form goes without the code field; the confirmation itself still asks for it.
-  const has = known ?? (await factors(user.id).catch(() => NO_FACTORS))
-  const props = { csrfToken, email: user.email, next, error, minutes, askCode: has.totp }
-  if (htmx && replacing === 'form') return c.html(<ReauthForm {...props} />, status)
+  const lookUp = () => factors(user.id).catch(() => NO_FACTORS)
+  if (htmx && replacing === 'form') {
+    const code = askCode ?? (await lookUp()).totp
+    return c.html(
+      <ReauthForm csrfToken={csrfToken} email={user.email} next={next} error={error} askCode={code} />,
+      status,
+    )
+  }
+  const has = await lookUp()
+  const props = { csrfToken, email: user.email, next, error, minutes, askCode: askCode ?? has.totp }
   if (!htmx) {
     const passkey = has.passkeys > 0 ? 'form' : undefined
     return c.html(
