@@ -328,6 +328,18 @@ describe('POST /password/reset', () => {
     expect(panelOf((await second.get('/')).html).email).toBeUndefined()
   })
 
+  test('drops an authenticator app setup left unfinished: its key was shown before the reset, perhaps to someone else', async () => {
+    const user = await newUser()
+    const factors = t.services.deps.secondFactors
+    const shown = (await factors.startEnrolment(user.id))!
+    const { browser } = await readyToReset(user)
+    const { response } = await browser.post('/password/reset', { password: NEW_PASSWORD, confirm: NEW_PASSWORD })
+    expect(response.headers.get('location')).toBe('/')
+    expect(await factors.enrolment(user.id, Date.now())).toEqual({ state: 'none' })
+    // Setting up again gives a new key.
+    expect(await factors.startEnrolment(user.id)).not.toBe(shown)
+  })
+
   test('the same policy as sign-up: mismatched, short or guessable passwords get 422 and the link stays usable', async () => {
     const user = await newUser()
     const { browser } = await readyToReset(user)

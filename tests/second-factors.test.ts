@@ -37,8 +37,8 @@ describe('authenticator app enrolment', () => {
     const user = await newUser()
     const secret = (await factors().startEnrolment(user.id))!
     expect(secret).toMatch(/^[A-Z2-7]{32}$/)
-    expect((await factors().status(user.id)).totp).toBe('enrolling')
-    expect(await factors().enrolmentSecret(user.id)).toBe(secret)
+    expect((await factors().status(user.id, T0)).totp).toBe('enrolling')
+    expect(await factors().enrolment(user.id, T0)).toEqual({ state: 'live', secret })
     expect((await factors().summary(user.id)).totp).toBe(false)
 
     expect(await factors().confirmEnrolment(user.id, '000000', T0)).toEqual({ ok: false, reason: 'wrong' })
@@ -51,10 +51,20 @@ describe('authenticator app enrolment', () => {
     expect(result.recoveryCodes).toHaveLength(10)
     expect(new Set(result.recoveryCodes).size).toBe(10)
     for (const code of result.recoveryCodes) expect(code).toMatch(/^[0-9A-HJKMNP-TV-Z]{5}-[0-9A-HJKMNP-TV-Z]{5}$/)
-    expect(await factors().status(user.id)).toMatchObject({ totp: 'on', recoveryCodesLeft: 10 })
+    expect(await factors().status(user.id, T0)).toMatchObject({ totp: 'on', recoveryCodesLeft: 10 })
     expect((await factors().summary(user.id)).totp).toBe(true)
     expect(await factors().startEnrolment(user.id)).toBeNull()
-    expect(await factors().enrolmentSecret(user.id)).toBeNull()
+    expect(await factors().enrolment(user.id, T0)).toEqual({ state: 'on' })
+  })
+
+  test('turns on only the key the code was checked against, not one a setup in another tab put in its place', async () => {
+    const user = await newUser()
+    const repository = new SecondFactorRepository(t.services.database.db)
+    await factors().startEnrolment(user.id)
+    const checked = (await repository.totpFor(user.id))!.secretSealed
+    await factors().startEnrolment(user.id)
+    expect(await repository.confirmTotp(user.id, checked, [])).toBe(false)
+    expect((await factors().status(user.id, T0)).totp).toBe('enrolling')
   })
 
   test('the secret is stored sealed (AES-256-GCM, bound to the user), recovery codes only as keyed hashes', async () => {
@@ -150,7 +160,7 @@ describe('recovery codes', () => {
     expect(await factors().verify(user.id, first, T0)).toEqual({ ok: false, reason: 'wrong' })
     expect((await factors().verify(user.id, second.toLowerCase().replace('-', ''), T0)).ok).toBe(true)
     expect((await factors().verify(user.id, ` ${third.slice(0, 5)} ${third.slice(6)} `, T0)).ok).toBe(true)
-    expect((await factors().status(user.id)).recoveryCodesLeft).toBe(7)
+    expect((await factors().status(user.id, T0)).recoveryCodesLeft).toBe(7)
   })
 
   test('10 concurrent uses of one code: exactly one is accepted', async () => {
@@ -303,14 +313,14 @@ describe('turning the app off', () => {
     const { user, secret, recoveryCodes } = await enrolled()
     const now = T0 + 40 * STEP_MS
     expect((await factors().disable(user.id, '000000', now)).ok).toBe(false)
-    expect((await factors().status(user.id)).totp).toBe('on')
+    expect((await factors().status(user.id, T0)).totp).toBe('on')
     expect((await factors().disable(user.id, codeAt(secret, now), now)).ok).toBe(true)
-    expect(await factors().status(user.id)).toMatchObject({ totp: 'off', recoveryCodesLeft: 0 })
+    expect(await factors().status(user.id, T0)).toMatchObject({ totp: 'off', recoveryCodesLeft: 0 })
     expect((await factors().verify(user.id, recoveryCodes[1]!, now)).ok).toBe(false)
 
     const again = await enrolled()
     expect((await factors().disable(again.user.id, again.recoveryCodes[0]!, now)).ok).toBe(true)
-    expect((await factors().status(again.user.id)).totp).toBe('off')
+    expect((await factors().status(again.user.id, T0)).totp).toBe('off')
   })
 })
 

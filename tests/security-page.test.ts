@@ -3,7 +3,7 @@ import { SecondFactorRepository } from '../src/db/second-factors.ts'
 import { panelOf, TestBrowser } from './support/browser.ts'
 import { softwareRegistration } from './support/software-passkey.ts'
 import { createTestApp, type TestApp } from './support/test-app.ts'
-import { awayFromStepEdge, codeAt } from './support/totp.ts'
+import { awayFromStepEdge, codeAt, secretOnPage } from './support/totp.ts'
 import { waitUntil } from './support/wait-until.ts'
 
 let t: TestApp
@@ -32,10 +32,6 @@ async function signIn(email: string) {
   const id = panelOf((await browser.get('/')).html).sessionId!
   return { browser, id }
 }
-
-/** The setup page's secret, as its `<code id="totp-secret">` shows it (grouped by spaces). */
-const secretOnPage = (html: string) =>
-  html.match(/<code id="totp-secret">([A-Z2-7 ]+)<\/code>/)![1]!.replaceAll(' ', '')
 
 /** Signs in twice (two browsers), turns the app on in the first; returns both and the secret. */
 async function withAuthenticatorApp() {
@@ -144,7 +140,8 @@ describe('turning the authenticator app on', () => {
     expect(response.status).toBe(200)
   })
 
-  test('an unfinished setup older than 15 minutes is not continued: whoever saw its key then need not be the owner now', async () => {
+  test('an unfinished setup lasts 15 minutes: then its key is neither shown, continued nor confirmed', async () => {
+    await awayFromStepEdge()
     const user = await newUser()
     const { browser } = await signIn(user.email)
     await browser.get('/account/security')
@@ -154,7 +151,17 @@ describe('turning the authenticator app on', () => {
       'UPDATE totp_credentials SET created_at = created_at - INTERVAL 16 MINUTE WHERE user_id = ?',
       [user.id],
     )
-    await browser.get('/account/security')
+    const page = await browser.get('/account/security/totp')
+    expect(page.response.status).toBe(303)
+    expect(page.response.headers.get('location')).toBe('/account/security')
+    const confirm = await browser.post('/account/security/totp/confirm', { code: codeAt(old) })
+    expect(confirm.response.status).toBe(303)
+    expect(confirm.response.headers.get('location')).toBe('/account/security')
+    const security = (await browser.get('/account/security')).html
+    expect(security).toContain('That setup ran out of time')
+    expect(security).not.toContain('Continue setting up')
+    expect((await t.services.deps.secondFactors.status(user.id, Date.now())).totp).toBe('off')
+
     await browser.post('/account/security/totp/setup')
     expect(secretOnPage((await browser.get('/account/security/totp')).html)).not.toBe(old)
   })
@@ -183,7 +190,7 @@ describe('turning the authenticator app on', () => {
     } finally {
       clockOffset = 0
     }
-    expect((await t.services.deps.secondFactors.status(user.id)).totp).toBe('off')
+    expect((await t.services.deps.secondFactors.status(user.id, Date.now())).totp).toBe('off')
   })
 })
 
@@ -250,7 +257,7 @@ describe('guessing codes on the security page', () => {
     expect(locked.response.status).toBe(429)
     expect(Number(locked.response.headers.get('retry-after'))).toBeGreaterThan(800)
     expect(locked.html).toContain('Too many wrong codes.')
-    expect((await t.services.deps.secondFactors.status(user.id)).totp).toBe('on')
+    expect((await t.services.deps.secondFactors.status(user.id, Date.now())).totp).toBe('on')
   })
 })
 

@@ -7,8 +7,12 @@ import { newRecoveryCodes, normalizeRecoveryCode, type RecoveryCodeHasher } from
 import type { SecretBox } from './secret-box.ts'
 import { isTotpCode, newTotpSecret, TOTP_PERIOD_SECONDS, totpStep } from './totp.ts'
 
-/** How long an unfinished setup's key is kept for "Continue setting up". */
-const RECENT_ENROLMENT_MS = 15 * 60_000
+/*
+ * How long an unfinished setup lasts. Its key has been shown on a screen, so
+ * after this it is dropped rather than shown again or confirmed: whoever saw
+ * it then need not be the owner now.
+ */
+const ENROLMENT_MS = 15 * 60_000
 
 /** How a second step was passed: shown in "Your sessions" and written to the audit log. */
 export type SecondFactorMethod = 'totp' | 'recovery_code'
@@ -24,7 +28,12 @@ export type SecurityStatus = {
   passkeys: Passkey[]
 }
 
-export type EnrolmentResult = { ok: true; recoveryCodes: string[] } | { ok: false; reason: 'wrong' | 'not_enrolling' }
+export type Enrolment = { state: 'none' | 'on' | 'expired' } | { state: 'live'; secret: string }
+
+/** `expired` when the setup began more than 15 minutes ago: it starts again with a new key. */
+export type EnrolmentResult =
+  | { ok: true; recoveryCodes: string[] }
+  | { ok: false; reason: 'wrong' | 'not_enrolling' | 'expired' }
 
 type SecondFactorOptions = {
   repository: SecondFactorRepository
@@ -74,14 +83,16 @@ export class SecondFactors {
     return this.#options.repository.hasApp(userId)
   }
 
-  async status(userId: string): Promise<SecurityStatus> {
+  /** What the security page shows; an unfinished setup older than 15 minutes counts as off. */
+  async status(userId: string, now: number): Promise<SecurityStatus> {
     const { repository } = this.#options
     const [totp, recoveryCodesLeft, passkeys] = await Promise.all([
       repository.totpFor(userId),
       repository.recoveryCodesLeft(userId),
       repository.listPasskeys(userId),
     ])
-    return { totp: !totp ? 'off' : totp.confirmedAt ? 'on' : 'enrolling', recoveryCodesLeft, passkeys }
+    const state = !totp ? 'off' : totp.confirmedAt ? 'on' : isLive(totp, now) ? 'enrolling' : 'off'
+    return { totp: state, recoveryCodesLeft, passkeys }
   }
 
   /** Starts (or restarts) an enrolment with a new secret; null when an app is already on. */
@@ -92,33 +103,34 @@ export class SecondFactors {
   }
 
   /**
-   * The secret of an enrolment begun in the last 15 minutes and not finished:
-   * the key an app may have just scanned, kept when setup is continued. An
-   * older one is not reused: whoever saw it then need not be the owner now.
+   * Where the setup of an authenticator app stands. A `live` one began in the
+   * last 15 minutes and is not finished: its secret is shown on the setup page,
+   * and kept when setup is continued, since an app may have just scanned it.
    */
-  recentEnrolmentSecret(userId: string, now: number): Promise<string | null> {
-    return this.#unfinishedSecret(userId, (startedAt) => now - startedAt <= RECENT_ENROLMENT_MS)
-  }
-
-  /** The secret of an unfinished enrolment, to show again; null when there is none. */
-  enrolmentSecret(userId: string): Promise<string | null> {
-    return this.#unfinishedSecret(userId, () => true)
-  }
-
-  async #unfinishedSecret(userId: string, usable: (startedAt: number) => boolean): Promise<string | null> {
+  async enrolment(userId: string, now: number): Promise<Enrolment> {
     const row = await this.#options.repository.totpFor(userId)
-    if (!row || row.confirmedAt || !usable(row.createdAt.getTime())) return null
-    return this.#options.box.open(row.secretSealed, userId)
+    if (!row) return { state: 'none' }
+    if (row.confirmedAt) return { state: 'on' }
+    if (!isLive(row, now)) return { state: 'expired' }
+    return { state: 'live', secret: this.#options.box.open(row.secretSealed, userId) }
+  }
+
+  /** Drops an unfinished setup, after a password reset: a key shown before it may have been shown to someone else. */
+  dropUnfinishedEnrolment(userId: string): Promise<void> {
+    return this.#options.repository.dropTotpEnrolment(userId)
   }
 
   /** Turns the app on once a current code proves the user has the secret; returns the first recovery codes. */
   async confirmEnrolment(userId: string, code: string, now: number): Promise<EnrolmentResult> {
-    const secret = await this.enrolmentSecret(userId)
-    if (!secret) return { ok: false, reason: 'not_enrolling' }
-    const step = totpStep(secret, code, now)
+    const { repository, box } = this.#options
+    const row = await repository.totpFor(userId)
+    if (!row || row.confirmedAt) return { ok: false, reason: 'not_enrolling' }
+    if (!isLive(row, now)) return { ok: false, reason: 'expired' }
+    const step = totpStep(box.open(row.secretSealed, userId), code, now)
     if (step === null || !(await this.#claimStep(userId, step))) return { ok: false, reason: 'wrong' }
     const recoveryCodes = newRecoveryCodes()
-    const confirmed = await this.#options.repository.confirmTotp(userId, this.#hashAll(recoveryCodes))
+    // Only the key the code was checked against is turned on, not one a setup in another tab put in its place meanwhile.
+    const confirmed = await repository.confirmTotp(userId, row.secretSealed, this.#hashAll(recoveryCodes))
     return confirmed ? { ok: true, recoveryCodes } : { ok: false, reason: 'not_enrolling' }
   }
 
@@ -220,3 +232,5 @@ export class SecondFactors {
     return (await viaRedis(this.#options.redis.set(key, '1', 'PX', REPLAY_MARKER_MS, 'NX'))) === 'OK'
   }
 }
+
+const isLive = (enrolment: { createdAt: Date }, now: number) => now - enrolment.createdAt.getTime() <= ENROLMENT_MS

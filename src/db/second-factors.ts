@@ -70,21 +70,36 @@ export class SecondFactorRepository {
   }
 
   /**
-   * Turns the enrolment on and replaces the recovery codes, in one
-   * transaction; false when there was no unconfirmed enrolment (a second tab
-   * confirmed it already).
+   * Turns the enrolment with this sealed secret on and replaces the recovery
+   * codes, in one transaction; false when there was no such unconfirmed
+   * enrolment (a second tab confirmed it already, or started another).
    */
-  async confirmTotp(userId: string, codeHashes: string[]): Promise<boolean> {
+  async confirmTotp(userId: string, secretSealed: string, codeHashes: string[]): Promise<boolean> {
     return inTransaction(this.#db, async (tx) => {
       const [result] = await tx
         .update(totpCredentials)
         .set({ confirmedAt: new Date() })
-        .where(and(eq(totpCredentials.userId, userId), isNull(totpCredentials.confirmedAt)))
+        .where(
+          and(
+            eq(totpCredentials.userId, userId),
+            isNull(totpCredentials.confirmedAt),
+            eq(totpCredentials.secretSealed, secretSealed),
+          ),
+        )
       if (result.affectedRows !== 1) return false
       await tx.delete(recoveryCodes).where(eq(recoveryCodes.userId, userId))
       await tx.insert(recoveryCodes).values(codeHashes.map((codeHash) => ({ userId, codeHash })))
       return true
     })
+  }
+
+  /** Deletes an unconfirmed enrolment; an app that is on stays on. */
+  async dropTotpEnrolment(userId: string): Promise<void> {
+    await viaDatabase(
+      this.#db
+        .delete(totpCredentials)
+        .where(and(eq(totpCredentials.userId, userId), isNull(totpCredentials.confirmedAt))),
+    )
   }
 
   /** Removes the authenticator app and its recovery codes; false when none was on. */

@@ -181,6 +181,7 @@ export function passwordResetRoutes(deps: PasswordResetDeps) {
       // reset cannot outlive it.
       const endedBefore = await sessions.endAll(user.id)
       await recovery.setResetPassword(user, checked.passwordHash)
+      await secondFactors.dropUnfinishedEnrolment(user.id)
       await recovery.releaseResetLink(session.id!)
       audit('password_reset', { requestId, ip, sessionId: session.id ?? undefined, userId: user.id })
       await notices.passwordChanged(user.email, { ip, device, at: now() })

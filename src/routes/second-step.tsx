@@ -175,7 +175,7 @@ export function secondStepRoutes(deps: SecondStepDeps) {
         if (check.method === 'recovery_code') {
           // A used recovery code may mean a lost phone: whoever else is signed in goes.
           await usedRecoveryCode(c, user, 'A recovery code was used to sign in')
-          const left = (await secondFactors.status(user.id)).recoveryCodesLeft
+          const left = (await secondFactors.status(user.id, now())).recoveryCodesLeft
           await session.flash(
             `Signed in with a recovery code; ${left} left. Other browsers were logged out. If you lost your phone, turn the authenticator app off and on again in Security.`,
           )

@@ -5,7 +5,7 @@ import type { AuditEvent, AuditLog } from '../audit.ts'
 import { codeForm, passkeyRegisterForm, passkeyRenameForm } from '../auth/factor-forms.ts'
 import { fieldErrors } from '../auth/forms.ts'
 import type { PasskeyFailure, Passkeys } from '../auth/passkeys.ts'
-import type { SecondFactors } from '../auth/second-factors.ts'
+import type { Enrolment, SecondFactors } from '../auth/second-factors.ts'
 import { totpUri } from '../auth/totp.ts'
 import { clientIpOf } from '../http/client-ip.ts'
 import { readForm } from '../http/form.ts'
@@ -36,6 +36,8 @@ export type SecurityDeps = {
 
 const SECURITY = '/account/security'
 const TOTP_SETUP = '/account/security/totp'
+const SETUP_EXPIRED =
+  'That setup ran out of time: its key is used for 15 minutes only. Start again and scan the new code.'
 const PASSKEY_ID = /^[0-9a-f-]{36}$/
 
 const PASSKEY_ERRORS: Record<PasskeyFailure['reason'], string> = {
@@ -63,7 +65,7 @@ export function securityRoutes(deps: SecurityDeps) {
     error?: string,
     renameError?: SecurityPageProps['renameError'],
   ) {
-    const status_ = await secondFactors.status(user.id)
+    const status_ = await secondFactors.status(user.id, now())
     return c.html(
       <SecurityPage
         csrfToken={state.csrfToken}
@@ -88,6 +90,12 @@ export function securityRoutes(deps: SecurityDeps) {
     reason?: string,
   ) => changed(c, user, { event, sentence, reason, revokedBecause: 'second_factor_changed' })
 
+  /** Back to the security page when there is no setup to show or confirm, saying so when it ran out of time. */
+  async function setupEnded(c: Context<AppEnv>, why: Exclude<Enrolment['state'], 'live'> | 'not_enrolling') {
+    if (why === 'expired') await c.get('session').flash(SETUP_EXPIRED)
+    return redirect(c, SECURITY)
+  }
+
   const othersLoggedOut = (count: number) =>
     count === 0 ? '' : ` ${count} other session${count === 1 ? ' was' : 's were'} logged out.`
 
@@ -98,7 +106,7 @@ export function securityRoutes(deps: SecurityDeps) {
         const { user } = await requireUser(c)
         // "Continue setting up" keeps the key an app may have just scanned: a new one would make its codes wrong.
         const started =
-          (await secondFactors.recentEnrolmentSecret(user.id, now())) !== null ||
+          (await secondFactors.enrolment(user.id, now())).state === 'live' ||
           (await secondFactors.startEnrolment(user.id)) !== null
         if (!started) await c.get('session').flash('Your authenticator app is already on.')
         return redirect(c, started ? TOTP_SETUP : SECURITY)
@@ -107,8 +115,9 @@ export function securityRoutes(deps: SecurityDeps) {
         const { state, user } = await requireUser(c)
         // The page shows the secret itself, so it asks for the same fresh proof as the changes.
         if (!isFresh(state, reauthSeconds, now())) return redirect(c, `/account/confirm?next=${SECURITY}`)
-        const secret = await secondFactors.enrolmentSecret(user.id)
-        if (!secret) return redirect(c, SECURITY)
+        const enrolment = await secondFactors.enrolment(user.id, now())
+        if (enrolment.state !== 'live') return setupEnded(c, enrolment.state)
+        const { secret } = enrolment
         return c.html(
           <TotpSetupPage
             csrfToken={state.csrfToken}
@@ -122,8 +131,9 @@ export function securityRoutes(deps: SecurityDeps) {
       .post('/account/security/totp/confirm', requireFreshProof(SECURITY), async (c) => {
         const signedIn = await requireUser(c)
         const { state, user } = signedIn
-        const secret = await secondFactors.enrolmentSecret(user.id)
-        if (!secret) return redirect(c, SECURITY)
+        const enrolment = await secondFactors.enrolment(user.id, now())
+        if (enrolment.state !== 'live') return setupEnded(c, enrolment.state)
+        const { secret } = enrolment
         const retry = (error?: string) =>
           c.html(
             <TotpSetupPage
@@ -139,7 +149,7 @@ export function securityRoutes(deps: SecurityDeps) {
         const parsed = codeForm.safeParse(await readForm(c))
         if (!parsed.success) return retry(fieldErrors(parsed.error).code)
         const result = await secondFactors.confirmEnrolment(user.id, parsed.data.code, now())
-        if (!result.ok && result.reason === 'not_enrolling') return redirect(c, SECURITY)
+        if (!result.ok && result.reason !== 'wrong') return setupEnded(c, result.reason)
         if (!result.ok) return retry('That code is not right. Check the time on your phone and try again.')
         await signInMethodChanged(c, signedIn, 'totp_enabled', 'An authenticator app was turned on for the sign-in')
         return c.html(
@@ -185,7 +195,7 @@ export function securityRoutes(deps: SecurityDeps) {
       .post('/account/security/recovery-codes', requireFreshProof(SECURITY), async (c) => {
         const signedIn = await requireUser(c)
         const { state, user } = signedIn
-        if ((await secondFactors.status(user.id)).totp !== 'on') return redirect(c, SECURITY)
+        if ((await secondFactors.status(user.id, now())).totp !== 'on') return redirect(c, SECURITY)
         const codes = await secondFactors.regenerateRecoveryCodes(user.id)
         // New codes are a new way in: whoever made them may not be the owner.
         const ended = await signInMethodChanged(

@@ -61,7 +61,7 @@ describeInBrowser('managing passkeys on the security page, in Chromium', () => {
   /** The user's passkey names as stored. */
   async function storedNames(email: string): Promise<string[]> {
     const user = (await t.services.users.findByEmail(email))!
-    return (await t.services.deps.secondFactors.status(user.id)).passkeys.map((passkey) => passkey.name)
+    return (await t.services.deps.secondFactors.status(user.id, Date.now())).passkeys.map((passkey) => passkey.name)
   }
 
   async function rename(page: Page, from: string, to: string): Promise<void> {

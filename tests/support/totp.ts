@@ -16,6 +16,10 @@ export async function awayFromStepEdge(marginMs = 5000): Promise<void> {
   if (left < marginMs) await Bun.sleep(left + 50)
 }
 
+/** The setup page's secret, as its `<code id="totp-secret">` shows it (grouped by spaces). */
+export const secretOnPage = (html: string) =>
+  html.match(/<code id="totp-secret">([A-Z2-7 ]+)<\/code>/)![1]!.replaceAll(' ', '')
+
 type Enrolment = Pick<SecondFactors, 'startEnrolment' | 'confirmEnrolment'>
 
 /**
