@@ -146,7 +146,9 @@ describe('turning the authenticator app on', () => {
     const { browser } = await signIn(user.email)
     await browser.get('/account/security')
     await browser.post('/account/security/totp/setup')
-    const old = secretOnPage((await browser.get('/account/security/totp')).html)
+    const setup = (await browser.get('/account/security/totp')).html
+    expect(setup).toContain('within 15 minutes')
+    const old = secretOnPage(setup)
     await t.services.database.pool.query(
       'UPDATE totp_credentials SET created_at = created_at - INTERVAL 16 MINUTE WHERE user_id = ?',
       [user.id],

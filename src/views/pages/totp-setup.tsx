@@ -71,7 +71,9 @@ export function TotpSetupPage(props: TotpSetupProps & { session: StoredSession }
           </details>
         </li>
         <li>
-          <p>Type the code the app now shows, to prove it is set up:</p>
+          <p>
+            Type the code the app now shows, to prove it is set up (within 15 minutes: after that, this key is dropped):
+          </p>
           <TotpConfirmForm csrfToken={props.csrfToken} error={props.error} />
         </li>
       </ol>
