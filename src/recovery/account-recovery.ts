@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import type { AuditLog } from '../audit.ts'
 import type { EmailHash } from '../auth/email-hash.ts'
 import type { User } from '../db/schema.ts'
@@ -118,9 +119,20 @@ export class AccountRecovery {
     return this.#deps.tokens.voidAll(userId, PENDING_LINKS)
   }
 
-  /** Marks this browser session as the one that asked to sign up this address (see verifyEmail). */
-  rememberSignup(sessionId: string, email: string): Promise<void> {
-    return this.#deps.tokens.hold('verify', sessionId, this.#deps.emailHash(email.toLowerCase()), VERIFY_SECONDS)
+  /**
+   * Marks this browser session as the one that asked to sign up this address
+   * with this password (see verifyEmail). The password's hash is part of the
+   * mark: an account someone else made earlier with the same address holds
+   * their password, and this browser following its link must not sign in to,
+   * and so verify, that one with the stranger's password kept.
+   */
+  rememberSignup(sessionId: string, email: string, passwordHash: string): Promise<void> {
+    return this.#deps.tokens.hold('verify', sessionId, this.#signupMark(email, passwordHash), VERIFY_SECONDS)
+  }
+
+  #signupMark(email: string, passwordHash: string): string {
+    const password = createHash('sha256').update(passwordHash).digest('base64url').slice(0, 22)
+    return `${this.#deps.emailHash(email)}.${password}`
   }
 
   /**
@@ -141,7 +153,7 @@ export class AccountRecovery {
     const user = grant && (await users.findById(grant.userId))
     if (!user) return null
     const at = new Date(now())
-    const signedUpHere = await this.#signedUpIn(sessionId, user.email)
+    const signedUpHere = await this.#signedUpIn(sessionId, user)
     // (sessionId is never null when signedUpHere; the check only tells the type checker.)
     if (signedUpHere && sessionId !== null) {
       await Promise.all([users.markEmailVerified(user.id, at), tokens.release('verify', sessionId)])
@@ -159,11 +171,12 @@ export class AccountRecovery {
   async verificationLink(hash: string, sessionId: string | null): Promise<{ signedUpHere: boolean } | null> {
     const grant = await this.#deps.tokens.peek('verify', hash)
     const user = grant && (await this.#deps.users.findById(grant.userId))
-    return user ? { signedUpHere: await this.#signedUpIn(sessionId, user.email) } : null
+    return user ? { signedUpHere: await this.#signedUpIn(sessionId, user) } : null
   }
 
-  async #signedUpIn(sessionId: string | null, email: string): Promise<boolean> {
-    return sessionId !== null && (await this.#deps.tokens.held('verify', sessionId)) === this.#deps.emailHash(email)
+  async #signedUpIn(sessionId: string | null, user: User): Promise<boolean> {
+    if (sessionId === null) return false
+    return (await this.#deps.tokens.held('verify', sessionId)) === this.#signupMark(user.email, user.passwordHash)
   }
 
   /** A new verification link for an unverified account, at most 3 an hour. */
@@ -177,18 +190,34 @@ export class AccountRecovery {
    * current one, at most 3 an hour per account and per new address; past
    * either, nothing is sent and the caller answers as if it were.
    */
-  async requestEmailChange(user: { id: string; email: string }, newEmail: string, context: NoticeContext & Requester) {
+  async requestEmailChange(
+    user: { id: string; email: string },
+    newEmail: string,
+    context: NoticeContext & Requester & { stillLive: () => Promise<boolean> },
+  ): Promise<'sent' | 'session_ended'> {
     const { tokens, queue, mails, notices, audit, budget, emailHash } = this.#deps
     const fields = { requestId: context.requestId, ip: context.ip, userId: user.id }
     if (
       !(await budget.spend('email_change_account', user.id)) ||
       !(await budget.spend('email_change', emailHash(newEmail)))
-    )
-      return audit('email_change_requested', { ...fields, reason: 'mail_limit' })
+    ) {
+      audit('email_change_requested', { ...fields, reason: 'mail_limit' })
+      return 'sent'
+    }
     const token = await tokens.issue('email', user.id, EMAIL_CHANGE_SECONDS, newEmail)
+    // The asking session is looked at again once the link exists: a reset or
+    // "log out everywhere else" that ended it, while this request was under
+    // way, voided links before this one was made. Whichever came first, the
+    // link dies: voided here, or by the ending that follows this check.
+    if (!(await context.stillLive())) {
+      await tokens.voidAll(user.id, ['email'])
+      audit('email_change_requested', { ...fields, reason: 'session_ended' })
+      return 'session_ended'
+    }
     await queue.send(mails.confirmEmailChange(newEmail, token))
     await notices.emailChangeRequested(user.email, newEmail, context)
     audit('email_change_requested', fields)
+    return 'sent'
   }
 
   /** Whose account a live email change link would move, without using it; null for a dead link. */

@@ -80,7 +80,8 @@ export function accountEmailRoutes({
     const ip = clientIpOf(c)
     const requestId = c.get('requestId')
     const here = state.userId === user.id
-    const ended = await sessions.revokeOthers(user.id, here ? state.id : null)
+    // Every other session ends; every one, if this one has ended meanwhile.
+    const ended = (here ? (await session.endOthers(user.id))?.ended : undefined) ?? (await sessions.endAll(user.id))
     for (const sessionId of ended)
       audit('session_revoked', { requestId, ip, sessionId, userId: user.id, reason: 'email_changed' })
     audit('email_changed', { requestId, ip, sessionId: state.id, userId: user.id })
@@ -113,12 +114,15 @@ export function accountEmailRoutes({
       // Whether another account holds the address is not told here (that
       // would reveal it); the link says so if it is still taken when followed.
       const ip = clientIpOf(c)
-      await recovery.requestEmailChange(user, parsed.data.email, {
+      const session = c.get('session')
+      const outcome = await recovery.requestEmailChange(user, parsed.data.email, {
         requestId: c.get('requestId'),
         ip,
         device: describeDevice(c.req.header('user-agent')),
         at: now(),
+        stillLive: () => session.stillLive(),
       })
+      if (outcome === 'session_ended') return session.refuseEnded()
       return renderEmail(c, signedIn, 200, { sent: emailLinkSent(parsed.data.email) })
     })
     .route(

@@ -129,7 +129,7 @@ export function accountRoutes({
         async (c) => {
           const { state, user } = await requireUser(c)
           const session = c.get('session')
-          const ended = await sessions.revokeOthers(user.id, state.id)
+          const { ended } = (await session.endOthers(user.id)) ?? (await session.refuseEnded())
           // A link one of those browsers asked for would let it back in.
           await recovery.voidPendingLinks(user.id)
           auditRevoked(c, user.id, ended, 'revoke_others')
@@ -192,7 +192,7 @@ export function accountRoutes({
         let outcome:
           | Extract<Awaited<ReturnType<typeof authenticator.verifyPassword>>, { ok: false }>
           | { ok: true; problem: string; hash?: undefined }
-          | { ok: true; problem: null; hash: string }
+          | { ok: true; problem: null; hash: string; checked: string }
         try {
           const knownDeviceId = devices.knownDeviceId(getCookie(c, DEVICE_COOKIE), user.email)
           outcome = await credentialGate.run(async () => {
@@ -203,7 +203,8 @@ export function accountRoutes({
             if (!check.ok) return check
             const problem = await newPasswordCheck(new_password, user.email)
             if (problem) return { ok: true as const, problem }
-            return { ok: true as const, problem: null, hash: await hasher.hash(new_password, { signal }) }
+            const hash = await hasher.hash(new_password, { signal })
+            return { ok: true as const, problem: null, hash, checked: check.user.passwordHash }
           }, gateOptions(c))
         } catch (error) {
           if (!(error instanceof OverloadedError || signal.aborted)) throw error
@@ -226,7 +227,7 @@ export function accountRoutes({
           return renderPassword(c, signedIn, 422, { fieldErrors: { new_password: outcome.problem } })
         }
 
-        const { hash } = outcome
+        const { hash, checked } = outcome
         // The current password proved the password only: with the app on, the
         // proof stays as old as it was, so this cannot stand in for "Confirm it's you".
         // Known before anything changes: if it cannot be known, nothing does.
@@ -235,12 +236,17 @@ export function accountRoutes({
         // at any later step leaves none of them alive. After it, this browser
         // signs in afresh and ends what began in between: a login that read the
         // old hash while it was being replaced.
-        const before = await sessions.revokeOthers(user.id, session.id)
-        await users.updatePasswordHash(user.id, hash)
+        // A session ended meanwhile (a reset, while the password was checked)
+        // changes nothing: it can neither log the owner out nor set the password.
+        const before = (await session.endOthers(user.id)) ?? (await session.refuseEnded())
+        // Only over the hash the current password was checked against: a reset meanwhile wins.
+        if (!(await users.replacePasswordHash(user.id, checked, hash))) return session.refuseEnded()
         // A reset or email change link asked for before the change must not undo it.
         await recovery.voidPendingLinks(user.id)
         const device = describeDevice(c.req.header('user-agent'))
         const current = await session.signIn(user, {
+          // Refused if the user's sessions were ended again after this request ended them.
+          proof: { at: before.at },
           // The password was proved again just now; how this browser passed its
           // second step at sign-in still holds, and "Your sessions" keeps saying so.
           method: signedIn.state.method ?? 'password',
@@ -250,7 +256,8 @@ export function accountRoutes({
           endOthers: true,
           keepProofAt,
         })
-        const ended = [...before, ...current.ended.filter((id) => id !== session.id)]
+        if (!current) return session.refuseEnded()
+        const ended = [...before.ended, ...current.ended.filter((id) => id !== session.id)]
         auditRevoked(c, user.id, ended, 'password_changed')
         audit('password_changed', { requestId, ip, sessionId: current.id, userId: user.id })
         await notices.passwordChanged(user.email, { ip, device, at: now() })

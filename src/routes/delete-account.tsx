@@ -77,7 +77,9 @@ export function deleteAccountRoutes({
       // time, so a login whose password check began before it cannot finish;
       // the second end catches one that began in the moment before the row
       // went.
-      const ended = await sessions.endAll(user.id)
+      // Only while this session is live: one ended by a reset while this
+      // request was under way must not delete the account after it.
+      const { ended } = (await session.endEverySession(user.id)) ?? (await session.refuseEnded())
       await recovery.voidPendingLinks(user.id)
       await users.delete(user.id)
       ended.push(...(await sessions.endAll(user.id)))

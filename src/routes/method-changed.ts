@@ -34,8 +34,10 @@ export function methodChanged({ sessions, recovery, notices, audit, now }: Metho
   return async (c: Context<AppEnv>, user: { id: string; email: string }, change: MethodChange): Promise<number> => {
     const requestId = c.get('requestId')
     const ip = clientIpOf(c)
-    const current = c.get('session').id
-    const ended = await sessions.revokeOthers(user.id, current)
+    const session = c.get('session')
+    const current = session.id
+    // Every other session ends; every one, if this one has ended meanwhile (a reset elsewhere).
+    const ended = (await session.endOthers(user.id))?.ended ?? (await sessions.endAll(user.id))
     await recovery.voidPendingLinks(user.id)
     audit(change.event, { requestId, ip, sessionId: current ?? undefined, userId: user.id, reason: change.reason })
     for (const sessionId of ended)

@@ -167,7 +167,7 @@ export function signupRoutes({ recovery, hasher, throttle, credentialGate, newPa
       // the queue decides, after the answer, whether to create the account or
       // tell the address's owner someone tried.
       const state = await c.get('session').load()
-      await recovery.rememberSignup(state.id, parsed.data.email)
+      await recovery.rememberSignup(state.id, parsed.data.email, checked.passwordHash)
       // Queued last, so the worker's work cannot overlap this answer.
       await recovery.requestSignup({ email: parsed.data.email, passwordHash: checked.passwordHash, ip, requestId })
       return renderForm(c, 200, {

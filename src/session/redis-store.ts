@@ -4,6 +4,7 @@ import { ServiceUnavailableError, viaRedis } from '../unavailable.ts'
 import { decodeFields, encodeFields, FIELDS } from './fields.ts'
 import * as scripts from './scripts.ts'
 import type {
+  EndedSessions,
   NewSessionData,
   SessionData,
   SessionRef,
@@ -230,15 +231,18 @@ export class RedisSessionStore implements SessionStore {
     return reply.slice(2).map(String)
   }
 
-  async endAll(userId: string, keepId: string | null): Promise<string[]> {
+  endAll(userId: string): Promise<EndedSessions>
+  endAll(userId: string, own: { id: string; keep: boolean }): Promise<EndedSessions | null>
+  async endAll(userId: string, own?: { id: string; keep: boolean }): Promise<EndedSessions | null> {
     const keys = [this.#indexKey(userId), this.#sinceKey(userId)]
-    if (keepId) keys.push(this.#sessionKey({ id: keepId, userId }))
-    const { reply } = await this.#run('sessionEndAll', keys, [
+    if (own) keys.push(this.#sessionKey({ id: own.id, userId }))
+    const { now, reply } = await this.#run('sessionEndAll', keys, [
       String(this.#absoluteMs),
       this.#userSessions(userId),
-      keepId ?? '',
+      own?.keep ? own.id : '',
     ])
-    return reply.slice(2).map(String)
+    if (reply[0] === 'gone') return null
+    return { ended: reply.slice(2).map(String), at: now }
   }
 
   async list(userId: string): Promise<StoredSession[]> {

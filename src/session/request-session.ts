@@ -1,6 +1,7 @@
 import { ServiceUnavailableError } from '../unavailable.ts'
 import type { SessionCookie } from './cookie.ts'
 import type {
+  EndedSessions,
   Lifetimes,
   NewSessionData,
   SessionData,
@@ -255,6 +256,35 @@ export class RequestSession {
     await this.#confirm(marked)
     if (marked) this.#loaded = null
     return marked
+  }
+
+  /**
+   * Ends every other session of the signed-in `userId` and every sign-in still
+   * in flight ("log out everywhere else"): the step that comes first in a
+   * credential change. Null, ending nothing, when this session has itself
+   * ended meanwhile (a reset elsewhere, say): then it cannot log the owner's
+   * new sessions out. `at` is when it ran, to pass to signIn as the proof.
+   */
+  async endOthers(userId: string): Promise<EndedSessions | null> {
+    if (!this.#credentials) return null
+    return this.#parts.store.endAll(userId, { id: this.#credentials.id, keep: true })
+  }
+
+  /** Ends every session of `userId`, this one included (the account is going); null, ending nothing, when this one has ended already. */
+  async endEverySession(userId: string): Promise<EndedSessions | null> {
+    if (!this.#credentials) return null
+    return this.#parts.store.endAll(userId, { id: this.#credentials.id, keep: false })
+  }
+
+  /** Whether this request's session still exists, read afresh (nothing is extended). */
+  async stillLive(): Promise<boolean> {
+    if (!this.#credentials) return false
+    return (await this.#parts.store.read(this.#ref(this.#credentials))).session !== null
+  }
+
+  /** Refuses the request as one whose session has ended (see SessionEndedError), after a step found it gone. */
+  async refuseEnded(): Promise<never> {
+    throw new SessionEndedError(await this.#startVisitor({ beers: 0 }))
   }
 
   /** Ends the session on the server and removes the cookie; returns what it held. */

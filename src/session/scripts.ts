@@ -125,13 +125,15 @@ return {'ok', now}
  *      session key prefix, session id, then field, value pairs
  * Refuses with 'stale' when the user's sessions were ended after the proof
  * began: a login that checked a password which has since changed cannot
- * finish. Ending the others moves the user's valid-since time to now.
+ * finish, nor a password change whose own ending of the others was followed
+ * by a reset. Ending the others moves the user's valid-since time to now.
  * Answers 'ok', time, then the IDs of the sessions it ended (the others, or the
  * oldest beyond the maximum).
  */
 export const signInSession = `${prelude}
 local absolute = tonumber(ARGV[3])
 local proved = ARGV[5] == '' and now or tonumber(ARGV[5])
+if proved < tonumber(redis.call('GET', KEYS[3]) or '0') then return {'stale', now} end
 local ended = {}
 if ARGV[6] == '1' then
   for _, id in ipairs(redis.call('ZRANGE', KEYS[2], 0, -1)) do
@@ -141,8 +143,6 @@ if ARGV[6] == '1' then
   redis.call('DEL', KEYS[2])
   redis.call('SET', KEYS[3], now, 'PX', absolute)
   proved = now
-elseif proved < tonumber(redis.call('GET', KEYS[3]) or '0') then
-  return {'stale', now}
 end
 redis.call('HSET', KEYS[1], '${F.createdAt}', now, '${F.provedAt}', proved, unpack(ARGV, 9))
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
@@ -166,11 +166,14 @@ return {'ok', now, unpack(ended)}
  * Ends every session of a user (but one, if named), and moves the user's
  * valid-since time to now, so that a session or login begun before this moment
  * cannot live on, even one the index has lost.
- * KEYS index, valid-since [, session to keep]
+ * KEYS index, valid-since [, the asking request's own session]
  * ARGV deadline, absolute ms, session key prefix, ID of the session to keep or ''
- * Answers 'ok', time, then the IDs it ended.
+ * Answers 'gone' and ends nothing when the asking session no longer exists (a
+ * session ended by a password reset must not then end the owner's new one);
+ * else 'ok', time, then the IDs it ended.
  */
 export const endUserSessions = `${prelude}
+if KEYS[3] and redis.call('EXISTS', KEYS[3]) == 0 then return {'gone', now} end
 local ended = {}
 for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
   if id ~= ARGV[4] then
@@ -180,7 +183,7 @@ for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
   end
 end
 redis.call('SET', KEYS[2], now, 'PX', ARGV[2])
-if KEYS[3] and redis.call('EXISTS', KEYS[3]) == 1 then redis.call('HSET', KEYS[3], '${F.retainedAt}', now) end
+if ARGV[4] ~= '' then redis.call('HSET', KEYS[3], '${F.retainedAt}', now) end
 return {'ok', now, unpack(ended)}
 `
 

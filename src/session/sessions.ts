@@ -50,12 +50,6 @@ export type Sessions = {
    * all of them, so nothing tells another user's session from none.
    */
   revoke(userId: string, sessionId: string): Promise<boolean>
-  /**
-   * Ends every session of the user except `keepId`, and every sign-in still in
-   * flight ("log out everywhere else"); returns the IDs it ended. Before a
-   * credential change, this is the step that must come first.
-   */
-  revokeOthers(userId: string, keepId: string | null): Promise<string[]>
   /** Ends every session of the user and every sign-in in flight (reset, deletion); returns the IDs it ended. */
   endAll(userId: string): Promise<string[]>
   /** Where the session lives in the store, for showing it (a read: nothing is extended). */
@@ -113,8 +107,7 @@ export function createSessions({
     async revoke(userId, sessionId) {
       return (await store.end(userId, [sessionId])).length > 0
     },
-    revokeOthers: (userId, keepId) => store.endAll(userId, keepId),
-    endAll: (userId) => store.endAll(userId, null),
+    endAll: async (userId) => (await store.endAll(userId)).ended,
     async inspect(session) {
       const where = await store.inspect({ id: session.id, userId: session.userId })
       return { ...where, session, idleSeconds, absoluteSeconds }

@@ -29,6 +29,9 @@ export type TouchOptions = {
 
 export type TouchResult = { status: 'ok'; session: StoredSession } | { status: 'missing' | 'expired' }
 
+/** The sessions an ending ended, and when (the store's clock): the user's new valid-since time. */
+export type EndedSessions = { ended: string[]; at: number }
+
 export type SignInOptions = {
   ttlMs: number
   /** When the proof of identity began (store clock): refused if the user's sessions were ended since. */
@@ -73,10 +76,14 @@ export interface SessionStore {
   /** Ends these sessions of the user; returns those that existed. */
   end(userId: string, sessionIds: string[]): Promise<string[]>
   /**
-   * Ends every session of the user but `keepId`, and records that no session
-   * or sign-in begun before now is valid. Returns the IDs it ended.
+   * Ends every session of the user, and records that no session or sign-in
+   * begun before now is valid. Returns the IDs it ended and the store's time.
+   * With `own` (the session of the request asking), nothing happens and null
+   * is returned unless that session still exists: an ended session cannot end
+   * the others; `keep` says whether it survives.
    */
-  endAll(userId: string, keepId: string | null): Promise<string[]>
+  endAll(userId: string): Promise<EndedSessions>
+  endAll(userId: string, own: { id: string; keep: boolean }): Promise<EndedSessions | null>
   /** The user's live sessions, pruning the index of those that are not. */
   list(userId: string): Promise<StoredSession[]>
   inspect(ref: SessionRef): Promise<StoreInspection>
