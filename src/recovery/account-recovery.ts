@@ -232,14 +232,15 @@ export class AccountRecovery {
     const grant = await tokens.redeem('email', hash)
     const user = grant && (await users.findById(grant.userId))
     if (!grant || !user) return { status: 'invalid' }
+    // A reset link that went to the old address must not take the account
+    // back: voided first, so none can be used between the change and this.
+    await tokens.voidAll(user.id, ['reset'])
     try {
       await users.changeEmail(user.id, grant.data, new Date(now()))
     } catch (error) {
       if (error instanceof DuplicateEmailError) return { status: 'taken' }
       throw error
     }
-    // A reset link that went to the old address must not take the account back.
-    await tokens.voidAll(user.id, ['reset'])
     return { status: 'changed', user: { ...user, email: grant.data }, oldEmail: user.email }
   }
 
