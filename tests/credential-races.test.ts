@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import bcrypt from 'bcryptjs'
 import { panelOf, TestBrowser } from './support/browser.ts'
 import { linkIn, type ReceivedMail, type SmtpTestServer, startSmtpServer } from './support/smtp-server.ts'
+import { softwareRegistration } from './support/software-passkey.ts'
 import { createTestApp, type TestApp } from './support/test-app.ts'
 import { waitUntil } from './support/wait-until.ts'
 
@@ -178,6 +179,23 @@ describe('a reset while a stolen session is at work', () => {
 
     expect(response.status).toBe(403)
     expect(await t.services.users.findById(user.id)).toBeDefined()
+    expect(panelOf((await owner.get('/')).html).email).toBe(user.email)
+  })
+
+  test('a passkey registration admitted before the reset leaves no passkey once its body arrives', async () => {
+    const user = await newUser()
+    const attacker = await signIn(user.email)
+    const owner = await ownerReadyToReset(user.email)
+    await attacker.get('/account/security')
+    const response = await softwareRegistration(t, attacker, ['internal'])
+
+    const request = postWithLateBody(attacker, '/account/security/passkeys', { name: 'Not yours', response })
+    await Bun.sleep(100)
+    await ownerResets(owner)
+    request.send()
+
+    expect((await request.answer).status).toBe(403)
+    expect((await t.services.deps.secondFactors.status(user.id, Date.now())).passkeys).toEqual([])
     expect(panelOf((await owner.get('/')).html).email).toBe(user.email)
   })
 })

@@ -22,6 +22,12 @@ export type MethodChange = {
   /** Why the other sessions ended, as their audit lines say. */
   revokedBecause: string
   reason?: string
+  /**
+   * Takes a new way in back out, for when this request's session turns out to
+   * have ended while it was added (a reset elsewhere): it must not outlive the
+   * owner's remedy.
+   */
+  undo?: () => Promise<unknown>
 }
 
 /**
@@ -36,8 +42,14 @@ export function methodChanged({ sessions, recovery, notices, audit, now }: Metho
     const ip = clientIpOf(c)
     const session = c.get('session')
     const current = session.id
-    // Every other session ends; every one, if this one has ended meanwhile (a reset elsewhere).
-    const ended = (await session.endOthers(user.id))?.ended ?? (await sessions.endAll(user.id))
+    const others = await session.endOthers(user.id)
+    // This session ended while the change was made: a new way in is taken
+    // back and the request refused; a way out (one removed, a code used) stands.
+    if (!others && change.undo) {
+      await change.undo()
+      return session.refuseEnded()
+    }
+    const ended = others?.ended ?? (await sessions.endAll(user.id))
     await recovery.voidPendingLinks(user.id)
     audit(change.event, { requestId, ip, sessionId: current ?? undefined, userId: user.id, reason: change.reason })
     for (const sessionId of ended)

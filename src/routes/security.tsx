@@ -87,8 +87,8 @@ export function securityRoutes(deps: SecurityDeps) {
     { user }: SignedIn,
     event: AuditEvent,
     sentence: string,
-    reason?: string,
-  ) => changed(c, user, { event, sentence, reason, revokedBecause: 'second_factor_changed' })
+    undo?: () => Promise<unknown>,
+  ) => changed(c, user, { event, sentence, undo, revokedBecause: 'second_factor_changed' })
 
   /** Back to the security page when there is no setup to show or confirm, saying so when it ran out of time. */
   async function setupEnded(c: Context<AppEnv>, why: Exclude<Enrolment['state'], 'live'> | 'not_enrolling') {
@@ -151,7 +151,13 @@ export function securityRoutes(deps: SecurityDeps) {
         const result = await secondFactors.confirmEnrolment(user.id, parsed.data.code, now())
         if (!result.ok && result.reason !== 'wrong') return setupEnded(c, result.reason)
         if (!result.ok) return retry('That code is not right. Check the time on your phone and try again.')
-        await signInMethodChanged(c, signedIn, 'totp_enabled', 'An authenticator app was turned on for the sign-in')
+        await signInMethodChanged(
+          c,
+          signedIn,
+          'totp_enabled',
+          'An authenticator app was turned on for the sign-in',
+          () => secondFactors.withdrawApp(user.id),
+        )
         return c.html(
           <RecoveryCodesPage
             csrfToken={state.csrfToken}
@@ -245,6 +251,7 @@ export function securityRoutes(deps: SecurityDeps) {
           signedIn,
           'passkey_added',
           `A passkey named "${result.passkey.name}" was added to the sign-in`,
+          () => secondFactors.removePasskey(signedIn.user.id, result.passkey.id),
         )
         await c.get('session').flash(`Passkey "${result.passkey.name}" added.${othersLoggedOut(ended)}`)
         return redirect(c, SECURITY)
