@@ -6,7 +6,9 @@
 //   aria-busy on the region that will change, one request per double click;
 // - the session countdown (mm:ss), without polling, since a poll would itself
 //   keep the session alive; at zero the panel and the nav stop showing the user;
-// - times in the reader's own time zone, focus moved where the action left it.
+// - times in the reader's own time zone, focus moved where the action left it;
+// - a notice, in place of a swap, when the server cannot be reached or a
+//   proxy's error page answers for it.
 //
 // Hooks for other scripts, dispatched on document:
 //   taproom:tick            detail { secondsLeft } every second while a panel counts down
@@ -155,6 +157,31 @@
         showNotice(STALE_FORM)
       }
     })
+  })
+
+  // --- Answers that are not the app's, and no answer at all -----------------
+
+  // htmx 4 swaps every answer but 204 and 304, errors included. Every answer
+  // of the app carries X-Request-Id (its errors also HX-Retarget #flash), and
+  // its own 5xx forms must swap in; a 5xx without it is a proxy's error page,
+  // which must not replace the form or become the tab's title. Assumes the
+  // proxy passes the app's X-Request-Id on and adds none to its own pages
+  // (nginx: no `add_header X-Request-Id … always`).
+  document.addEventListener('htmx:after:request', (event) => {
+    const response = event.detail?.ctx?.response
+    if (!response || response.status < 500) return
+    if (response.headers.has('X-Request-Id') || response.headers.has('HX-Retarget')) return
+    event.preventDefault()
+    showNotice(`The server is not answering right now (error ${response.status}). Please try again in a moment.`)
+  })
+
+  // Fired with no complete answer (connection lost, timed out) as well as for
+  // a failed swap; only the first is the network's doing.
+  document.addEventListener('htmx:error', (event) => {
+    const ctx = event.detail?.ctx
+    if (ctx && ctx.text === undefined) {
+      showNotice('Could not reach the server. Check your connection, then try again.')
+    }
   })
 
   function showNotice(message) {

@@ -30,8 +30,9 @@ export function pourStatusText(beer: Beer | 'error' | null, beers: number, artic
 }
 
 /**
- * The polite status line a pour updates (out of band for htmx). Visually
- * hidden: the beer and the panel already show the same to sighted readers.
+ * The polite status line a pour updates (out of band for htmx, its content
+ * only: a live region replaced by a new element is often not announced).
+ * Visually hidden: the beer and the panel already show the same to sighted readers.
  */
 export function PourStatus({
   beer,
@@ -45,7 +46,7 @@ export function PourStatus({
   oob?: boolean
 }) {
   return (
-    <p id="pour-status" class="visually-hidden" role="status" {...(oob ? { 'hx-swap-oob': 'true' } : {})}>
+    <p id="pour-status" class="visually-hidden" role="status" {...(oob ? { 'hx-swap-oob': 'innerHTML' } : {})}>
       {pourStatusText(beer, beers, article)}
     </p>
   )

@@ -148,7 +148,13 @@ export function SessionInspector({ session, sessionKey, index, idleSeconds, abso
       )}
       <p class="hint">
         Read at {formatUtc(now)}. Showing this never extends the session.{' '}
-        <a href="/how-it-works" hx-get="/how-it-works" hx-target="#session-inspector" hx-swap="outerHTML">
+        <a
+          id="inspector-refresh"
+          href="/how-it-works"
+          hx-get="/how-it-works"
+          hx-target="#session-inspector"
+          hx-swap="outerHTML"
+        >
           Refresh
         </a>
       </p>

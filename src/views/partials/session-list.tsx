@@ -9,9 +9,12 @@ export type SessionListProps = { sessions: StoredSession[]; currentId: string | 
  * "everywhere else" button stay in step. A failed revoke (store down) shows its
  * message in the flash region and leaves the list as it is. A 403 is left to
  * the server: an expired form's message goes to the flash region, a "Confirm
- * it's you" form replaces the page's content.
+ * it's you" form replaces the page's content. Every button of the list waits
+ * while one action is in flight: its answer replaces the list, and htmx drops
+ * a second answer whose target is gone, leaving rows the server has ended.
  */
 const LIST_SWAP = {
+  'hx-disable': '#sessions-list button',
   'hx-target': '#sessions-list',
   'hx-swap': 'outerHTML',
   'hx-status:5xx': 'target:#flash swap:innerHTML',
