@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import bcrypt from 'bcryptjs'
+import { OneTimeTokens } from '../src/recovery/one-time-tokens.ts'
 import { panelOf, TestBrowser } from './support/browser.ts'
 import { linkIn, type ReceivedMail, type SmtpTestServer, startSmtpServer } from './support/smtp-server.ts'
 import { softwareRegistration } from './support/software-passkey.ts'
@@ -197,6 +198,57 @@ describe('a reset while a stolen session is at work', () => {
     expect((await request.answer).status).toBe(403)
     expect((await t.services.deps.secondFactors.status(user.id, Date.now())).passkeys).toEqual([])
     expect(panelOf((await owner.get('/')).html).email).toBe(user.email)
+  })
+
+  test("a session its user's index had lost is no less ended by the reset: it deletes nothing afterwards", async () => {
+    const user = await newUser()
+    const attacker = await signIn(user.email)
+    await t.redis.del(t.indexKey(user.id))
+    const owner = await ownerReadyToReset(user.email)
+    await attacker.get('/account/delete')
+
+    const request = postWithLateBody(attacker, '/account/delete', { email: user.email })
+    await Bun.sleep(100)
+    await ownerResets(owner)
+    request.send()
+
+    expect((await request.answer).status).toBe(403)
+    expect(await t.services.users.findById(user.id)).toBeDefined()
+    expect(panelOf((await owner.get('/')).html).email).toBe(user.email)
+  })
+})
+
+describe('links a stolen session asked for', () => {
+  test('revoking that one session voids the email change link it asked for', async () => {
+    const user = await newUser()
+    const attacker = await signIn(user.email)
+    const since = smtp.received.length
+    await attacker.get('/account/email')
+    await attacker.post('/account/email', { email: 'attacker@evil.test' })
+    const link = await mailTo('attacker@evil.test', 'Confirm your new Taproom email address', since)
+
+    const owner = await signIn(user.email)
+    await owner.get('/account/sessions')
+    const attackersId = panelOf((await attacker.get('/')).html).sessionId!
+    expect((await owner.post(`/account/sessions/${attackersId}/revoke`)).response.status).toBe(303)
+
+    const stranger = new TestBrowser(t.app)
+    const path = linkIn(link, `${APP_URL}/account/email/confirm/`).slice(APP_URL.length)
+    await stranger.get(path)
+    expect((await stranger.post(path)).response.status).toBe(400)
+    expect((await t.services.users.findById(user.id))!.email).toBe(user.email)
+  })
+
+  test('a reset link made for the old address, as the email changed, does not work at the new one', async () => {
+    const user = await newUser()
+    // As a reset job that looked the address up just before the change would make it.
+    const tokens = new OneTimeTokens(t.redis, { prefix: t.config.redis.prefix })
+    const token = await tokens.issue('reset', user.id, 600, user.email)
+    await t.services.users.changeEmail(user.id, `moved.${user.email}`, new Date())
+
+    const browser = new TestBrowser(t.app)
+    const { response } = await browser.get(`/password/reset/${token}`)
+    expect(response.status).toBe(400)
   })
 })
 

@@ -184,6 +184,22 @@ describe('POST /signup', () => {
 })
 
 describe('the verification link', () => {
+  test('signing up twice in one browser: the first link still signs that browser in', async () => {
+    const email = freshEmail()
+    let since = smtp.received.length
+    const { browser } = await signupPage()
+    await browser.post('/signup', { email, password: PASSWORD, password_confirm: PASSWORD })
+    const first = await mailTo(email, VERIFY_SUBJECT, since)
+    since = smtp.received.length
+    await browser.get('/signup')
+    await browser.post('/signup', { email, password: PASSWORD, password_confirm: PASSWORD })
+    await mailTo(email, TRIED_SUBJECT, since)
+
+    const { response } = await browser.get(verifyPath(first))
+    expect(response.status).toBe(303)
+    expect(panelOf((await browser.get('/')).html).email).toBe(email)
+  })
+
   test('marks the address verified and logs that browser in with a fresh session; the link then is dead', async () => {
     const email = freshEmail()
     const since = smtp.received.length

@@ -63,7 +63,8 @@ export class SecondFactorRepository {
           .set({ secretSealed, createdAt: new Date() })
           .where(eq(totpCredentials.userId, userId))
       } else {
-        await tx.insert(totpCredentials).values({ userId, secretSealed })
+        // The app's clock, as on a restart: the setup's 15 minutes are counted on it, not the server's time zone.
+        await tx.insert(totpCredentials).values({ userId, secretSealed, createdAt: new Date() })
       }
       return true
     })

@@ -7,7 +7,7 @@ import type { MailQueue } from '../mail/queue.ts'
 import type { MailBudget } from './mail-budget.ts'
 import type { NoticeContext, RecoveryMails } from './mails.ts'
 import type { SecurityNotices } from './notices.ts'
-import type { OneTimeTokens, TokenPurpose } from './one-time-tokens.ts'
+import type { OneTimeTokens, TokenGrant, TokenPurpose } from './one-time-tokens.ts'
 
 /** Who asked, for the audit line a queued task writes when it runs. */
 export type Requester = { requestId: string; ip: string }
@@ -16,6 +16,8 @@ type ResetRequest = Requester & { email: string }
 type SignupRequest = Requester & { email: string; passwordHash: string }
 
 const VERIFY_SECONDS = 24 * 60 * 60
+/* The sign-ups one browser session is remembered for (see rememberSignup). */
+const SIGNUP_MARKS = 5
 const EMAIL_CHANGE_SECONDS = 24 * 60 * 60
 /** Links that would undo a credential change: a reset, or a move to an address someone else chose. */
 const PENDING_LINKS: TokenPurpose[] = ['reset', 'email']
@@ -69,18 +71,27 @@ export class AccountRecovery {
    */
   async holdResetLink(sessionId: string, hash: string): Promise<boolean> {
     const { tokens, passwordResetSeconds } = this.#deps
-    if (!(await tokens.peek('reset', hash))) return false
+    const grant = await tokens.peek('reset', hash)
+    if (!grant || !(await this.#resetAccount(grant))) return false
     await tokens.hold('reset', sessionId, hash, passwordResetSeconds)
     return true
   }
 
   /** The account whose live reset link this session holds, or null. */
   async heldResetAccount(sessionId: string): Promise<{ user: User; hash: string } | null> {
-    const { tokens, users } = this.#deps
-    const hash = await tokens.held('reset', sessionId)
-    const grant = hash && (await tokens.peek('reset', hash))
-    const user = grant && (await users.findById(grant.userId))
+    const hash = await this.#deps.tokens.held('reset', sessionId)
+    const grant = hash && (await this.#deps.tokens.peek('reset', hash))
+    const user = grant && (await this.#resetAccount(grant))
     return user && hash ? { user, hash } : null
+  }
+
+  /*
+   * A reset link works only while the account has the address it was mailed
+   * to: one a job made just as the email changed went to the old address.
+   */
+  async #resetAccount(grant: TokenGrant): Promise<User | null> {
+    const user = await this.#deps.users.findById(grant.userId)
+    return user && user.email === grant.data ? user : null
   }
 
   /** Forgets the reset link this session held. */
@@ -91,7 +102,7 @@ export class AccountRecovery {
   /** Uses the reset token up: its account for exactly one caller, null when dead or used (also in parallel). */
   async redeemResetLink(hash: string): Promise<User | null> {
     const grant = await this.#deps.tokens.redeem('reset', hash)
-    return (grant && (await this.#deps.users.findById(grant.userId))) ?? null
+    return grant && this.#resetAccount(grant)
   }
 
   /**
@@ -102,12 +113,11 @@ export class AccountRecovery {
    */
   async setResetPassword(user: User, passwordHash: string): Promise<void> {
     const { users, tokens, now } = this.#deps
-    await users.updatePasswordHash(user.id, passwordHash)
+    // Voided first, so no failure after the new hash leaves an older link live.
     // A verification link still live says the address is unproven: it no longer is.
-    await Promise.all([
-      users.markEmailVerified(user.id, new Date(now())),
-      tokens.voidAll(user.id, [...PENDING_LINKS, 'verify']),
-    ])
+    await tokens.voidAll(user.id, [...PENDING_LINKS, 'verify'])
+    await users.updatePasswordHash(user.id, passwordHash)
+    await users.markEmailVerified(user.id, new Date(now()))
   }
 
   /**
@@ -124,10 +134,13 @@ export class AccountRecovery {
    * with this password (see verifyEmail). The password's hash is part of the
    * mark: an account someone else made earlier with the same address holds
    * their password, and this browser following its link must not sign in to,
-   * and so verify, that one with the stranger's password kept.
+   * and so verify, that one with the stranger's password kept. A browser that
+   * signs up again (a new salt) keeps its earlier marks: its first sign-up
+   * made the account.
    */
   rememberSignup(sessionId: string, email: string, passwordHash: string): Promise<void> {
-    return this.#deps.tokens.hold('verify', sessionId, this.#signupMark(email, passwordHash), VERIFY_SECONDS)
+    const mark = this.#signupMark(email, passwordHash)
+    return this.#deps.tokens.holdAlso('verify', sessionId, mark, VERIFY_SECONDS, SIGNUP_MARKS)
   }
 
   #signupMark(email: string, passwordHash: string): string {
@@ -176,7 +189,9 @@ export class AccountRecovery {
 
   async #signedUpIn(sessionId: string | null, user: User): Promise<boolean> {
     if (sessionId === null) return false
-    return (await this.#deps.tokens.held('verify', sessionId)) === this.#signupMark(user.email, user.passwordHash)
+    return (await this.#deps.tokens.heldAll('verify', sessionId)).includes(
+      this.#signupMark(user.email, user.passwordHash),
+    )
   }
 
   /** A new verification link for an unverified account, at most 3 an hour. */
@@ -251,7 +266,7 @@ export class AccountRecovery {
     if (!user) return audit('password_reset_requested', { ...fields, reason: 'unknown_email' })
     if (!(await budget.spend('reset', this.#deps.emailHash(email), requestId)))
       return audit('password_reset_requested', { ...fields, reason: 'mail_limit' })
-    const token = await tokens.issue('reset', user.id, passwordResetSeconds)
+    const token = await tokens.issue('reset', user.id, passwordResetSeconds, user.email)
     await queue.send(mails.passwordReset(user.email, token, Math.round(passwordResetSeconds / 60)))
     audit('password_reset_requested', { ...fields, reason: 'mail_sent' })
   }

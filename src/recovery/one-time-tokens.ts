@@ -104,8 +104,30 @@ export class OneTimeTokens {
     return viaRedis(this.#redis.get(this.#heldKey(purpose, sessionId)))
   }
 
+  /** Adds `value` to those held for this session, keeping the newest `max` (see heldAll). */
+  async holdAlso(purpose: TokenPurpose, sessionId: string, value: string, ttlSeconds: number, max: number) {
+    const key = this.#heldListKey(purpose, sessionId)
+    await viaRedis(
+      this.#redis
+        .multi()
+        .lpush(key, value)
+        .ltrim(key, 0, max - 1)
+        .expire(key, ttlSeconds)
+        .exec(),
+    )
+  }
+
+  /** The values holdAlso keeps for this session, newest first. */
+  async heldAll(purpose: TokenPurpose, sessionId: string): Promise<string[]> {
+    return viaRedis(this.#redis.lrange(this.#heldListKey(purpose, sessionId), 0, -1))
+  }
+
+  /** Drops what hold and holdAlso keep for this session. */
   async release(purpose: TokenPurpose, sessionId: string): Promise<void> {
-    await viaRedis(this.#redis.del(this.#heldKey(purpose, sessionId)))
+    await Promise.all([
+      viaRedis(this.#redis.del(this.#heldKey(purpose, sessionId))),
+      viaRedis(this.#redis.del(this.#heldListKey(purpose, sessionId))),
+    ])
   }
 
   async #find(purpose: TokenPurpose, hash: string): Promise<{ userId: string; hash: string } | null> {
@@ -116,6 +138,10 @@ export class OneTimeTokens {
 
   #lookupKey(purpose: TokenPurpose, hash: string): string {
     return `${this.#prefix}ot:${purpose}:t:${hash}`
+  }
+
+  #heldListKey(purpose: TokenPurpose, sessionId: string): string {
+    return `${this.#prefix}ot:${purpose}:sl:${sessionId}`
   }
 
   #heldKey(purpose: TokenPurpose, sessionId: string): string {

@@ -50,6 +50,8 @@ export type AccountDeps = {
 }
 
 export const PASSWORD_CHANGED = 'Password changed.'
+const PASSWORD_CHANGED_LOGGED_OUT =
+  'Your password was changed, and every session was logged out meanwhile. Log in with the new password.'
 const REVOKED = 'Session revoked. That browser is logged out.'
 const ALREADY_ENDED = 'That session had already ended.'
 const SESSION_ID = /^[A-Za-z0-9_-]{22}$/
@@ -157,6 +159,8 @@ export function accountRoutes({
           return redirect(c, '/')
         }
         const revoked = SESSION_ID.test(target) && (await sessions.revoke(user.id, target))
+        // A reset or email change link that browser asked for would let it back in.
+        if (revoked) await recovery.voidPendingLinks(user.id)
         if (revoked) auditRevoked(c, user.id, [target], 'revoked')
         if (isHtmx(c)) {
           // The whole list comes back, so its count and rows match what is left.
@@ -239,10 +243,11 @@ export function accountRoutes({
         // A session ended meanwhile (a reset, while the password was checked)
         // changes nothing: it can neither log the owner out nor set the password.
         const before = (await session.endOthers(user.id)) ?? (await session.refuseEnded())
+        // A reset or email change link asked for before the change must not
+        // undo it: voided before the hash is written, so no failure leaves one live.
+        await recovery.voidPendingLinks(user.id)
         // Only over the hash the current password was checked against: a reset meanwhile wins.
         if (!(await users.replacePasswordHash(user.id, checked, hash))) return session.refuseEnded()
-        // A reset or email change link asked for before the change must not undo it.
-        await recovery.voidPendingLinks(user.id)
         const device = describeDevice(c.req.header('user-agent'))
         const current = await session.signIn(user, {
           // Refused if the user's sessions were ended again after this request ended them.
@@ -256,12 +261,15 @@ export function accountRoutes({
           endOthers: true,
           keepProofAt,
         })
-        if (!current) return session.refuseEnded()
-        const ended = [...before.ended, ...current.ended.filter((id) => id !== session.id)]
+        // The password has changed whatever follows: it is recorded and the owner told.
+        const ended = [...before.ended, ...(current?.ended.filter((id) => id !== session.id) ?? [])]
         auditRevoked(c, user.id, ended, 'password_changed')
-        audit('password_changed', { requestId, ip, sessionId: current.id, userId: user.id })
+        audit('password_changed', { requestId, ip, sessionId: current?.id, userId: user.id })
         await notices.passwordChanged(user.email, { ip, device, at: now() })
-        return redirect(c, '/account/sessions')
+        if (current) return redirect(c, '/account/sessions')
+        // Every session was ended again meanwhile ("log out everywhere else" in another tab, a reset).
+        await session.restartWithNotice(PASSWORD_CHANGED_LOGGED_OUT)
+        return redirect(c, '/login')
       })
   )
 }

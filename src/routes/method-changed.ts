@@ -43,20 +43,21 @@ export function methodChanged({ sessions, recovery, notices, audit, now }: Metho
     const session = c.get('session')
     const current = session.id
     const others = await session.endOthers(user.id)
-    // This session ended while the change was made: a new way in is taken
-    // back and the request refused; a way out (one removed, a code used) stands.
+    // This session ended while the change was made (a reset elsewhere): it
+    // ends no one else's. A new way in is taken back out; a way out (one
+    // removed, a code used) stands, and the owner is told of it as usual.
     if (!others && change.undo) {
       await change.undo()
       return session.refuseEnded()
     }
-    const ended = others?.ended ?? (await sessions.endAll(user.id))
     await recovery.voidPendingLinks(user.id)
     audit(change.event, { requestId, ip, sessionId: current ?? undefined, userId: user.id, reason: change.reason })
-    for (const sessionId of ended)
+    for (const sessionId of others?.ended ?? [])
       audit('session_revoked', { requestId, ip, sessionId, userId: user.id, reason: change.revokedBecause })
     const device = describeDevice(c.req.header('user-agent'))
     await notices.signInMethodChanged(user.email, change.sentence, { ip, device, at: now() })
-    return ended.length
+    if (!others) return session.refuseEnded()
+    return others.ended.length
   }
 }
 

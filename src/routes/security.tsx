@@ -202,6 +202,9 @@ export function securityRoutes(deps: SecurityDeps) {
         const signedIn = await requireUser(c)
         const { state, user } = signedIn
         if ((await secondFactors.status(user.id, now())).totp !== 'on') return redirect(c, SECURITY)
+        // New codes void the owner's: a session a reset ended meanwhile makes none.
+        const session = c.get('session')
+        if (!(await session.stillLive())) return session.refuseEnded()
         const codes = await secondFactors.regenerateRecoveryCodes(user.id)
         // New codes are a new way in: whoever made them may not be the owner.
         const ended = await signInMethodChanged(

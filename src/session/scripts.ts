@@ -168,12 +168,17 @@ return {'ok', now, unpack(ended)}
  * cannot live on, even one the index has lost.
  * KEYS index, valid-since [, the asking request's own session]
  * ARGV deadline, absolute ms, session key prefix, ID of the session to keep or ''
- * Answers 'gone' and ends nothing when the asking session no longer exists (a
- * session ended by a password reset must not then end the owner's new one);
+ * Answers 'gone' and ends nothing when the asking session has ended, deleted
+ * or begun before the valid-since time (a session a password reset ended,
+ * even one the index had lost, must not then end the owner's new one);
  * else 'ok', time, then the IDs it ended.
  */
 export const endUserSessions = `${prelude}
-if KEYS[3] and redis.call('EXISTS', KEYS[3]) == 0 then return {'gone', now} end
+if KEYS[3] then
+  local stamps = redis.call('HMGET', KEYS[3], '${F.createdAt}', '${F.retainedAt}')
+  local validFrom = math.max(tonumber(stamps[1] or '-1'), tonumber(stamps[2] or '-1'))
+  if validFrom < 0 or validFrom < tonumber(redis.call('GET', KEYS[2]) or '0') then return {'gone', now} end
+end
 local ended = {}
 for _, id in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
   if id ~= ARGV[4] then
