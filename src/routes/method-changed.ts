@@ -36,7 +36,7 @@ export type MethodChange = {
  * links it may have asked for are voided), it is audited, and the owner is
  * told by mail. This request's session stays. Returns how many sessions ended.
  */
-export function methodChanged({ sessions, recovery, notices, audit, now }: MethodChangedDeps) {
+export function methodChanged({ recovery, notices, audit, now }: MethodChangedDeps) {
   return async (c: Context<AppEnv>, user: { id: string; email: string }, change: MethodChange): Promise<number> => {
     const requestId = c.get('requestId')
     const ip = clientIpOf(c)
