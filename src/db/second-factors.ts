@@ -63,7 +63,8 @@ export class SecondFactorRepository {
           .set({ secretSealed, createdAt: new Date() })
           .where(eq(totpCredentials.userId, userId))
       } else {
-        // The app's clock, as on a restart: the setup's 15 minutes are counted on it, not the server's time zone.
+        // This process's clock, as on a restart, not the database's time zone:
+        // the setup's 15 minutes are counted against the app's estimate of the time.
         await tx.insert(totpCredentials).values({ userId, secretSealed, createdAt: new Date() })
       }
       return true

@@ -91,10 +91,16 @@ export class RecoveryMails {
     ])
   }
 
-  /** `change` completes "… of your Taproom account", e.g. "A passkey was added to the sign-in". */
-  signInMethodChanged(to: string, change: string, context: NoticeContext): Mail {
+  /**
+   * `change` completes "… of your Taproom account", e.g. "A passkey was added
+   * to the sign-in"; `othersLoggedOut` false when the change came from a
+   * session that had itself ended meanwhile, which logs no one out.
+   */
+  signInMethodChanged(to: string, change: string, context: NoticeContext, othersLoggedOut = true): Mail {
     return composeMail(to, 'How you sign in to Taproom changed', [
-      `${change}. Every other session of your account was logged out.`,
+      othersLoggedOut
+        ? `${change}. Every other session of your account was logged out.`
+        : `${change}, from a session that had just been logged out.`,
       where(context),
       { text: 'See your authenticator app, recovery codes and passkeys:', href: this.#link('/account/security') },
       ...this.#notYou(),

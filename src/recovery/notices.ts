@@ -48,8 +48,8 @@ export class SecurityNotices {
   }
 
   /** A second factor or passkey added or removed, or a recovery code used (`change` says which, as a sentence). */
-  signInMethodChanged(email: string, change: string, context: NoticeContext): Promise<void> {
-    return this.#send('signInMethodChanged', this.#mails.signInMethodChanged(email, change, context))
+  signInMethodChanged(email: string, change: string, context: NoticeContext, othersLoggedOut = true): Promise<void> {
+    return this.#send('signInMethodChanged', this.#mails.signInMethodChanged(email, change, context, othersLoggedOut))
   }
 
   /** A sign-in from a browser that had not signed in to this account before. */

@@ -158,9 +158,12 @@ export function accountRoutes({
           c.header('Clear-Site-Data', '"cache", "storage"')
           return redirect(c, '/')
         }
+        // The account's pending reset and email change links go first (the
+        // owner's own too: which browser asked is not recorded): one that
+        // browser asked for would let it back in, and a retry after a failure
+        // here must still void them.
+        if (SESSION_ID.test(target)) await recovery.voidPendingLinks(user.id)
         const revoked = SESSION_ID.test(target) && (await sessions.revoke(user.id, target))
-        // A reset or email change link that browser asked for would let it back in.
-        if (revoked) await recovery.voidPendingLinks(user.id)
         if (revoked) auditRevoked(c, user.id, [target], 'revoked')
         if (isHtmx(c)) {
           // The whole list comes back, so its count and rows match what is left.
@@ -249,23 +252,27 @@ export function accountRoutes({
         // Only over the hash the current password was checked against: a reset meanwhile wins.
         if (!(await users.replacePasswordHash(user.id, checked, hash))) return session.refuseEnded()
         const device = describeDevice(c.req.header('user-agent'))
-        const current = await session.signIn(user, {
-          // Refused if the user's sessions were ended again after this request ended them.
-          proof: { at: before.at },
-          // The password was proved again just now; how this browser passed its
-          // second step at sign-in still holds, and "Your sessions" keeps saying so.
-          method: signedIn.state.method ?? 'password',
-          device,
-          ip,
-          flash: PASSWORD_CHANGED,
-          endOthers: true,
-          keepProofAt,
-        })
-        // The password has changed whatever follows: it is recorded and the owner told.
-        const ended = [...before.ended, ...(current?.ended.filter((id) => id !== session.id) ?? [])]
-        auditRevoked(c, user.id, ended, 'password_changed')
-        audit('password_changed', { requestId, ip, sessionId: current?.id, userId: user.id })
-        await notices.passwordChanged(user.email, { ip, device, at: now() })
+        let current: Awaited<ReturnType<typeof session.signIn>> = null
+        try {
+          current = await session.signIn(user, {
+            // Refused if the user's sessions were ended again after this request ended them.
+            proof: { at: before.at },
+            // The password was proved again just now; how this browser passed its
+            // second step at sign-in still holds, and "Your sessions" keeps saying so.
+            method: signedIn.state.method ?? 'password',
+            device,
+            ip,
+            flash: PASSWORD_CHANGED,
+            endOthers: true,
+            keepProofAt,
+          })
+        } finally {
+          // The password has changed whatever follows, a failure included: it is recorded and the owner told.
+          const ended = [...before.ended, ...(current?.ended.filter((id) => id !== session.id) ?? [])]
+          auditRevoked(c, user.id, ended, 'password_changed')
+          audit('password_changed', { requestId, ip, sessionId: current?.id, userId: user.id })
+          await notices.passwordChanged(user.email, { ip, device, at: now() })
+        }
         if (current) return redirect(c, '/account/sessions')
         // Every session was ended again meanwhile ("log out everywhere else" in another tab, a reset).
         await session.restartWithNotice(PASSWORD_CHANGED_LOGGED_OUT)

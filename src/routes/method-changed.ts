@@ -43,20 +43,31 @@ export function methodChanged({ recovery, notices, audit, now }: MethodChangedDe
     const session = c.get('session')
     const current = session.id
     const others = await session.endOthers(user.id)
-    // This session ended while the change was made (a reset elsewhere): it
-    // ends no one else's. A new way in is taken back out; a way out (one
-    // removed, a code used) stands, and the owner is told of it as usual.
-    if (!others && change.undo) {
-      await change.undo()
+    const device = describeDevice(c.req.header('user-agent'))
+    const tell = async () => {
+      audit(change.event, { requestId, ip, sessionId: current ?? undefined, userId: user.id, reason: change.reason })
+      await notices.signInMethodChanged(user.email, change.sentence, { ip, device, at: now() }, others !== null)
+    }
+    if (!others) {
+      // This session ended while the change was made (a reset elsewhere): it
+      // ends no one's session and voids no link the owner has asked for since.
+      // A new way in is taken back out; a way out (one removed, a code used)
+      // stands, and the owner is told of it. If taking it back fails, the
+      // owner is told it is there.
+      if (change.undo) {
+        await change.undo().catch(async (error: unknown) => {
+          await tell()
+          throw error
+        })
+      } else {
+        await tell()
+      }
       return session.refuseEnded()
     }
     await recovery.voidPendingLinks(user.id)
-    audit(change.event, { requestId, ip, sessionId: current ?? undefined, userId: user.id, reason: change.reason })
-    for (const sessionId of others?.ended ?? [])
+    for (const sessionId of others.ended)
       audit('session_revoked', { requestId, ip, sessionId, userId: user.id, reason: change.revokedBecause })
-    const device = describeDevice(c.req.header('user-agent'))
-    await notices.signInMethodChanged(user.email, change.sentence, { ip, device, at: now() })
-    if (!others) return session.refuseEnded()
+    await tell()
     return others.ended.length
   }
 }

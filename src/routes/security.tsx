@@ -202,7 +202,9 @@ export function securityRoutes(deps: SecurityDeps) {
         const signedIn = await requireUser(c)
         const { state, user } = signedIn
         if ((await secondFactors.status(user.id, now())).totp !== 'on') return redirect(c, SECURITY)
-        // New codes void the owner's: a session a reset ended meanwhile makes none.
+        // New codes void the owner's: a session a reset has ended makes none
+        // (one ending in the moment between this read and the write still
+        // replaces them, unseen: methodChanged refuses to show them).
         const session = c.get('session')
         if (!(await session.stillLive())) return session.refuseEnded()
         const codes = await secondFactors.regenerateRecoveryCodes(user.id)
