@@ -216,6 +216,46 @@ describe('a reset while a stolen session is at work', () => {
     expect(await t.services.users.findById(user.id)).toBeDefined()
     expect(panelOf((await owner.get('/')).html).email).toBe(user.email)
   })
+
+  test('a password change whose sessions were all ended again before its new sign-in: changed, recorded, mailed, logged out', async () => {
+    const user = await newUser()
+    const browser = await signIn(user.email)
+    await browser.get('/account/password')
+    const since = smtp.received.length
+    // The change waits on the row lock at its write, after it has ended the other sessions.
+    const lock = await t.services.database.pool.getConnection()
+    try {
+      await lock.query('BEGIN')
+      await lock.query('SELECT id FROM users WHERE id = ? FOR UPDATE', [user.id])
+      const change = browser.post('/account/password', {
+        current_password: OLD_PASSWORD,
+        new_password: OWNERS_PASSWORD,
+        new_password_confirm: OWNERS_PASSWORD,
+      })
+      await waitUntil(async () => {
+        const [rows] = await t.services.database.pool.query(
+          "SELECT COUNT(*) AS waiting FROM information_schema.processlist WHERE info LIKE 'update `users` set `password_hash`%'",
+        )
+        return Number((rows as { waiting: number }[])[0]!.waiting) > 0
+      }, 5000)
+      // "Log out everywhere else" from another tab of the same browser ends the user's sessions again.
+      const tab = new TestBrowser(t.app)
+      for (const [name, value] of browser.cookies) tab.cookies.set(name, value)
+      await tab.get('/account/sessions')
+      expect((await tab.post('/account/sessions/revoke-others')).response.status).toBe(303)
+      await lock.query('COMMIT')
+
+      const { response } = await change
+      expect(response.status).toBe(303)
+      expect(response.headers.get('location')).toBe('/login')
+    } finally {
+      lock.release()
+    }
+    expect(await passwordWorks(user.email, OWNERS_PASSWORD)).toBe(true)
+    expect(t.audit.some((e) => e.event === 'password_changed' && e.userId === user.id)).toBe(true)
+    await mailTo(user.email, 'Your password was changed', since)
+    expect((await browser.get('/login')).html).toContain('Your password was changed, and every session was logged out')
+  })
 })
 
 describe('links a stolen session asked for', () => {
