@@ -169,20 +169,34 @@
   // (nginx: no `add_header X-Request-Id … always`).
   document.addEventListener('htmx:after:request', (event) => {
     const response = event.detail?.ctx?.response
-    if (!response || response.status < 500) return
-    if (response.headers.has('X-Request-Id') || response.headers.has('HX-Retarget')) return
+    if (!response) return
+    if (response.headers.has('X-Request-Id')) {
+      // The server answers again: a notice that it did not is out of date.
+      for (const line of document.querySelectorAll('#flash p[data-unreachable]')) line.remove()
+      return
+    }
+    if (response.status < 500 || response.headers.has('HX-Retarget')) return
     event.preventDefault()
-    showNotice(`The server is not answering right now (error ${response.status}). Please try again in a moment.`)
+    showUnreachable(`The server is not answering right now (error ${response.status}). Please try again in a moment.`)
   })
 
   // Fired with no complete answer (connection lost, timed out) as well as for
   // a failed swap; only the first is the network's doing.
   document.addEventListener('htmx:error', (event) => {
     const ctx = event.detail?.ctx
-    if (ctx && ctx.text === undefined) {
-      showNotice('Could not reach the server. Check your connection, then try again.')
-    }
+    if (ctx && ctx.text === undefined)
+      showUnreachable('Could not reach the server. Check your connection, then try again.')
   })
+
+  /** A notice that the request got no answer from the app, brought into view: on a phone the form may be far below it. */
+  function showUnreachable(message) {
+    showNotice(message)
+    const line = document.querySelector('#flash p')
+    if (!line) return
+    line.dataset.unreachable = ''
+    // After the request's own ending, which gives the focus back to its button.
+    setTimeout(() => line.scrollIntoView({ block: 'nearest' }))
+  }
 
   function showNotice(message) {
     const flash = document.getElementById('flash')

@@ -143,6 +143,19 @@ export class AccountRecovery {
     return this.#deps.tokens.holdAlso('verify', sessionId, mark, VERIFY_SECONDS, SIGNUP_MARKS)
   }
 
+  /**
+   * After the sign-in a link made (a new session ID), the browser still
+   * counts as the one that signed up its other addresses.
+   */
+  async carrySignupMarks(fromSessionId: string, toSessionId: string): Promise<void> {
+    const { tokens } = this.#deps
+    const marks = await tokens.heldAll('verify', fromSessionId)
+    for (const mark of marks.reverse()) {
+      await tokens.holdAlso('verify', toSessionId, mark, VERIFY_SECONDS, SIGNUP_MARKS)
+    }
+    await tokens.release('verify', fromSessionId)
+  }
+
   #signupMark(email: string, passwordHash: string): string {
     const password = createHash('sha256').update(passwordHash).digest('base64url').slice(0, 22)
     return `${this.#deps.emailHash(email)}.${password}`
@@ -169,7 +182,8 @@ export class AccountRecovery {
     const signedUpHere = await this.#signedUpIn(sessionId, user)
     // (sessionId is never null when signedUpHere; the check only tells the type checker.)
     if (signedUpHere && sessionId !== null) {
-      await Promise.all([users.markEmailVerified(user.id, at), tokens.release('verify', sessionId)])
+      const mark = this.#signupMark(user.email, user.passwordHash)
+      await Promise.all([users.markEmailVerified(user.id, at), tokens.forgetOne('verify', sessionId, mark)])
     } else {
       await users.markEmailVerifiedLockingPassword(user.id, at, await lockedPasswordHash())
     }

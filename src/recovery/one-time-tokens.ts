@@ -122,6 +122,11 @@ export class OneTimeTokens {
     return viaRedis(this.#redis.lrange(this.#heldListKey(purpose, sessionId), 0, -1))
   }
 
+  /** Drops one of the values holdAlso keeps for this session. */
+  async forgetOne(purpose: TokenPurpose, sessionId: string, value: string): Promise<void> {
+    await viaRedis(this.#redis.lrem(this.#heldListKey(purpose, sessionId), 0, value))
+  }
+
   /** Drops what hold and holdAlso keep for this session. */
   async release(purpose: TokenPurpose, sessionId: string): Promise<void> {
     await Promise.all([

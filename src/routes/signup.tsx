@@ -93,7 +93,8 @@ export function signupRoutes({ recovery, hasher, throttle, credentialGate, newPa
   async function verify(c: Context<AppEnv>, hash: string) {
     const session = c.get('session')
     const lockedPasswordHash = () => hasher.hash(randomBytes(32).toString('base64url'))
-    const verified = await recovery.verifyEmail(hash, (await session.peek())?.id ?? null, lockedPasswordHash)
+    const signingUpId = (await session.peek())?.id ?? null
+    const verified = await recovery.verifyEmail(hash, signingUpId, lockedPasswordHash)
     if (!verified) return deadLink(c)
     const { user, signedUpHere } = verified
     const ip = clientIpOf(c)
@@ -109,6 +110,8 @@ export function signupRoutes({ recovery, hasher, throttle, credentialGate, newPa
       ip,
       flash: WELCOME,
     })
+    // Another address signed up in this browser still signs it in with its own link.
+    if (signingUpId) await recovery.carrySignupMarks(signingUpId, fresh.id)
     audit('email_verified', { requestId: c.get('requestId'), ip, sessionId: fresh.id, userId: user.id })
     return redirect(c, '/')
   }
