@@ -147,13 +147,8 @@ export class AccountRecovery {
    * After the sign-in a link made (a new session ID), the browser still
    * counts as the one that signed up its other addresses.
    */
-  async carrySignupMarks(fromSessionId: string, toSessionId: string): Promise<void> {
-    const { tokens } = this.#deps
-    const marks = await tokens.heldAll('verify', fromSessionId)
-    for (const mark of marks.reverse()) {
-      await tokens.holdAlso('verify', toSessionId, mark, VERIFY_SECONDS, SIGNUP_MARKS)
-    }
-    await tokens.release('verify', fromSessionId)
+  carrySignupMarks(fromSessionId: string, toSessionId: string): Promise<void> {
+    return this.#deps.tokens.moveHeld('verify', fromSessionId, toSessionId)
   }
 
   #signupMark(email: string, passwordHash: string): string {

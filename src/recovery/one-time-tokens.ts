@@ -122,6 +122,25 @@ export class OneTimeTokens {
     return viaRedis(this.#redis.lrange(this.#heldListKey(purpose, sessionId), 0, -1))
   }
 
+  /** Moves what holdAlso keeps for one session to another (a sign-in's new ID), expiring when it would have. */
+  async moveHeld(purpose: TokenPurpose, fromSessionId: string, toSessionId: string): Promise<void> {
+    const from = this.#heldListKey(purpose, fromSessionId)
+    const [values, ttlMs] = await Promise.all([
+      viaRedis(this.#redis.lrange(from, 0, -1)),
+      viaRedis(this.#redis.pttl(from)),
+    ])
+    if (values.length === 0 || ttlMs <= 0) return
+    const to = this.#heldListKey(purpose, toSessionId)
+    await viaRedis(
+      this.#redis
+        .multi()
+        .rpush(to, ...values)
+        .pexpire(to, ttlMs)
+        .exec(),
+    )
+    await viaRedis(this.#redis.del(from))
+  }
+
   /** Drops one of the values holdAlso keeps for this session. */
   async forgetOne(purpose: TokenPurpose, sessionId: string, value: string): Promise<void> {
     await viaRedis(this.#redis.lrem(this.#heldListKey(purpose, sessionId), 0, value))

@@ -39,7 +39,7 @@ const TOTP_SETUP = '/account/security/totp'
 const SETUP_EXPIRED =
   'That setup ran out of time: its key is used for 15 minutes only. Start again and scan the new code.'
 const SETUP_RESTARTED =
-  'The earlier setup ran out of time (its key is kept for 15 minutes), so this is a new key: scan this code again.'
+  'The earlier setup ran out of time (its key is kept for 15 minutes), so this is a new key: scan this new code.'
 const PASSKEY_ID = /^[0-9a-f-]{36}$/
 
 const PASSKEY_ERRORS: Record<PasskeyFailure['reason'], string> = {
@@ -110,8 +110,11 @@ export function securityRoutes(deps: SecurityDeps) {
         const before = (await secondFactors.enrolment(user.id, now())).state
         const started = before === 'live' || (await secondFactors.startEnrolment(user.id)) !== null
         if (!started) await c.get('session').flash('Your authenticator app is already on.')
-        // An app that scanned the old key would give codes for it: the page says the key is new.
-        else if (before === 'expired') await c.get('session').flash(SETUP_RESTARTED)
+        // "Continue setting up" pressed after the 15 minutes: an app that
+        // scanned the old key would give codes for it, so the page says the key is new.
+        else if (before === 'expired' && (await readForm(c)).continuing === '1') {
+          await c.get('session').flash(SETUP_RESTARTED)
+        }
         return redirect(c, started ? TOTP_SETUP : SECURITY)
       })
       .get(TOTP_SETUP, async (c) => {

@@ -14,6 +14,7 @@ import { readForm } from '../http/form.ts'
 import { gateOptions } from '../http/gate-options.ts'
 import { isHtmx, redirect, renderForm } from '../http/htmx.ts'
 import { viewTemplate } from '../http/view-template.ts'
+import { describeError, type Logger } from '../log.ts'
 import type { AccountRecovery } from '../recovery/account-recovery.ts'
 import { busyMarkup } from '../views/pages/busy.tsx'
 import { DeadLinkPage, InboxNotice, InboxNoticePage } from '../views/pages/recovery.tsx'
@@ -27,6 +28,7 @@ export type SignupDeps = {
   credentialGate: CredentialGate
   newPasswordCheck: NewPasswordCheck
   audit: AuditLog
+  logger: Logger
 }
 
 export const SIGNUP_SENT = 'Check your inbox: we sent a link to finish signing up.'
@@ -55,7 +57,15 @@ const busySignup = viewTemplate<BusySignupProps, 'csrf' | 'email'>({
 })
 
 /** Account creation: GET/POST /signup, and GET /verify-email/<token> from the mail it sends. */
-export function signupRoutes({ recovery, hasher, throttle, credentialGate, newPasswordCheck, audit }: SignupDeps) {
+export function signupRoutes({
+  recovery,
+  hasher,
+  throttle,
+  credentialGate,
+  newPasswordCheck,
+  audit,
+  logger,
+}: SignupDeps) {
   async function renderSignup(
     c: Context<AppEnv>,
     status: 200 | 422 | 429 | 503,
@@ -110,9 +120,14 @@ export function signupRoutes({ recovery, hasher, throttle, credentialGate, newPa
       ip,
       flash: WELCOME,
     })
-    // Another address signed up in this browser still signs it in with its own link.
-    if (signingUpId) await recovery.carrySignupMarks(signingUpId, fresh.id)
     audit('email_verified', { requestId: c.get('requestId'), ip, sessionId: fresh.id, userId: user.id })
+    // Another address signed up in this browser still signs it in with its own
+    // link. A convenience: if it fails, that link asks for a click instead.
+    if (signingUpId) {
+      await recovery.carrySignupMarks(signingUpId, fresh.id).catch((error: unknown) => {
+        logger.warn({ type: 'signup_marks_not_moved', ...describeError(error) }, 'signup_marks_not_moved')
+      })
+    }
     return redirect(c, '/')
   }
 

@@ -3,34 +3,18 @@ import type { Browser, Page, Route } from 'playwright-core'
 import { panelOf, TestBrowser } from '../support/browser.ts'
 import { waitUntil } from '../support/wait-until.ts'
 import { describeInBrowser, launchChromium, SCENARIO_TIMEOUT_MS } from './support/chromium.ts'
+import { inTabExpecting, interceptNextPost, nginxErrorPage } from './support/failures.ts'
 import { logIn, submitLogin, waitForBeers } from './support/flows.ts'
 import { type ServedApp, serveTestApp } from './support/served-app.ts'
-import { inTab, openTab, type Tab } from './support/tab.ts'
+import { inTab } from './support/tab.ts'
 
 const PASSWORD = 'copper kettle slowly 58'
 const PROXY_NOTICE = 'The server is not answering right now'
 const UNREACHABLE_NOTICE = 'Could not reach the server.'
+const NEW_PASSWORD = 'quiet meadow lantern 72'
+const PROXY_502_NOTICE = 'The server is not answering right now (error 502)'
 
-setDefaultTimeout(SCENARIO_TIMEOUT_MS)
-
-/** What nginx answers when the app behind it is down or too slow: no X-Request-Id, a page of its own. */
-function nginxErrorPage(route: Route, status: 502 | 504, reason: string) {
-  return route.fulfill({
-    status,
-    contentType: 'text/html',
-    headers: { server: 'nginx' },
-    body: `<html>\r\n<head><title>${status} ${reason}</title></head>\r\n<body>\r\n<center><h1>${status} ${reason}</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n`,
-  })
-}
-
-/** Answers the next POST to `path` in place of the app with `answer`; every other request passes. */
-async function interceptNextPost(page: Page, path: string, answer: (route: Route) => Promise<void>) {
-  await page.route(
-    (url) => url.pathname === path,
-    (route) => (route.request().method() === 'POST' ? answer(route) : route.continue()),
-    { times: 1 },
-  )
-}
+setDefaultTimeout(SCENARIO_TIMEOUT_MS * 2)
 
 /** The id on every session row the list shows. */
 function shownSessionIds(page: Page): Promise<(string | null)[]> {
@@ -38,6 +22,38 @@ function shownSessionIds(page: Page): Promise<(string | null)[]> {
     .locator('#sessions-list tbody tr')
     .evaluateAll((rows) => rows.map((row) => row.getAttribute('data-session-id')))
 }
+
+type Failure = { name: string; notice: string; answer: (route: Route) => Promise<void>; console: RegExp }
+const FAILURES: Failure[] = [
+  {
+    name: 'network cut',
+    notice: UNREACHABLE_NOTICE,
+    answer: (route) => route.abort('connectionreset'),
+    console: /ERR_CONNECTION_RESET|htmx:error/,
+  },
+  {
+    name: "proxy's 502",
+    notice: PROXY_502_NOTICE,
+    answer: (route) => nginxErrorPage(route, 502, 'Bad Gateway'),
+    console: /status of 502/,
+  },
+]
+
+/** Whether the element comes within the visible part of the page in 2 s (it is scrolled there once the request has ended). */
+const comesIntoView = (page: Page, selector: string) =>
+  page
+    .waitForFunction(
+      (wanted) => {
+        const box = document.querySelector(wanted)?.getBoundingClientRect()
+        return box !== undefined && box.bottom > 0 && box.top < window.innerHeight && box.height > 0
+      },
+      selector,
+      { timeout: 2000 },
+    )
+    .then(
+      () => true,
+      () => false,
+    )
 
 describeInBrowser('htmx requests that fail, in Chromium', () => {
   let browser: Browser
@@ -53,17 +69,6 @@ describeInBrowser('htmx requests that fail, in Chromium', () => {
     await browser?.close()
     await served?.close()
   })
-
-  /** Like inTab, but accepts console lines matching `expected` (the failure under test logs its own). */
-  async function inTabExpecting(expected: RegExp, scenario: (tab: Tab) => Promise<void>) {
-    const tab = await openTab(browser, served.baseUrl)
-    try {
-      await scenario(tab)
-    } finally {
-      await tab.context.close()
-    }
-    expect(tab.problems().filter((line) => !expected.test(line))).toEqual([])
-  }
 
   /** A session of `email` in another (scriptless) client; its id. */
   async function otherSession(email: string): Promise<string> {
@@ -121,7 +126,7 @@ describeInBrowser('htmx requests that fail, in Chromium', () => {
     }))
 
   test('a pour whose connection is cut says so in #flash, and the button works again', () =>
-    inTabExpecting(/ERR_CONNECTION_RESET|htmx:error/, async ({ page }) => {
+    inTabExpecting(browser, served.baseUrl, /ERR_CONNECTION_RESET|htmx:error/, async ({ page }) => {
       await page.goto('/')
       await interceptNextPost(page, '/beer', (route) => route.abort('connectionreset'))
       await page.getByRole('button', { name: 'Pour Another' }).click()
@@ -216,4 +221,192 @@ describeInBrowser('htmx requests that fail, in Chromium', () => {
       expect(onServer).toEqual([mine])
       expect(await shownSessionIds(page)).toEqual(onServer)
     }))
+
+  // On a phone, where a long page puts the notice region out of view.
+  const phone = true
+  for (const failure of FAILURES) {
+    test(`password change, ${failure.name}: notice in #flash, the form and its fields kept, nothing changed (phone)`, () =>
+      inTabExpecting(
+        browser,
+        served.baseUrl,
+        failure.console,
+        async (tab) => {
+          const { page } = tab
+          const email = await served.createUser('changer', PASSWORD)
+          await logIn(tab, email, PASSWORD)
+          await page.goto('/account/password')
+          const title = await page.title()
+          await interceptNextPost(page, /^\/account\/password$/, failure.answer)
+          const form = page.locator('#password-form')
+          await form.getByLabel('Current password').fill(PASSWORD)
+          await form.getByLabel('New password', { exact: true }).fill(NEW_PASSWORD)
+          await form.getByLabel('Confirm new password').fill(NEW_PASSWORD)
+          await form.getByRole('button', { name: 'Change Password' }).click()
+          await page.locator('#flash', { hasText: failure.notice }).waitFor()
+          expect(await page.title()).toBe(title)
+          expect(await page.locator('body').textContent()).not.toContain('Bad Gateway')
+          expect(await form.getByLabel('New password', { exact: true }).inputValue()).toBe(NEW_PASSWORD)
+          await form.getByRole('button', { name: 'Change Password' }).and(page.locator(':enabled')).waitFor()
+          expect(await comesIntoView(page, '#flash p')).toBe(true)
+          // Sent again, it goes through.
+          await form.getByRole('button', { name: 'Change Password' }).click()
+          await page.waitForURL(`${served.baseUrl}/account/sessions`)
+          expect(await page.locator('#flash').textContent()).toContain('Password changed.')
+        },
+        { phone },
+      ))
+
+    test(`revoke, ${failure.name}: notice in #flash, the list kept and usable (phone)`, () =>
+      inTabExpecting(
+        browser,
+        served.baseUrl,
+        failure.console,
+        async (tab) => {
+          const { page } = tab
+          const email = await served.createUser('revoker', PASSWORD)
+          const others = [await otherSession(email), await otherSession(email), await otherSession(email)]
+          await logIn(tab, email, PASSWORD)
+          await page.goto('/account/sessions')
+          await interceptNextPost(page, /\/revoke$/, failure.answer)
+          // The lowest row with a Revoke button: on a phone the list is taller than the screen.
+          const target = page.locator('#sessions-list tbody tr:not([data-current])').last()
+          expect(others).toContain((await target.getAttribute('data-session-id'))!)
+          await target.getByRole('button', { name: /revoke/i }).click()
+          await page.locator('#flash', { hasText: failure.notice }).waitFor()
+          expect(await page.locator('#sessions-list tbody tr').count()).toBe(4)
+          expect(await page.locator('#sessions-list button:disabled').count()).toBe(0)
+          expect((await target.getByRole('button', { name: /revoke/i }).textContent())?.trim()).toBe('Revoke')
+          expect(await page.locator('#sessions-list[aria-busy]').count()).toBe(0)
+          const noticeInView = await comesIntoView(page, '#flash p')
+          await target.getByRole('button', { name: /revoke/i }).click()
+          await page.locator('#flash', { hasText: 'Session revoked.' }).waitFor()
+          expect(await page.locator('#sessions-list tbody tr').count()).toBe(3)
+          expect(noticeInView).toBe(true)
+        },
+        { phone },
+      ))
+
+    test(`log out everywhere else, ${failure.name}: notice in #flash, the list kept (phone)`, () =>
+      inTabExpecting(
+        browser,
+        served.baseUrl,
+        failure.console,
+        async (tab) => {
+          const { page } = tab
+          const email = await served.createUser('everywhere', PASSWORD)
+          await otherSession(email)
+          await otherSession(email)
+          await otherSession(email)
+          await logIn(tab, email, PASSWORD)
+          await page.goto('/account/sessions')
+          await interceptNextPost(page, /revoke-others$/, failure.answer)
+          await page.getByRole('button', { name: 'Log out everywhere else' }).click()
+          await page.locator('#flash', { hasText: failure.notice }).waitFor()
+          expect(await page.locator('#sessions-list tbody tr').count()).toBe(4)
+          expect(await page.locator('#sessions-list button:disabled').count()).toBe(0)
+          const noticeInView = await comesIntoView(page, '#flash p')
+          await page.getByRole('button', { name: 'Log out everywhere else' }).click()
+          await page.locator('#flash', { hasText: 'Logged out of 3 other sessions.' }).waitFor()
+          expect(noticeInView).toBe(true)
+        },
+        { phone },
+      ))
+
+    test(`delete account, ${failure.name}: notice in #flash, the form kept, the account kept (phone)`, () =>
+      inTabExpecting(
+        browser,
+        served.baseUrl,
+        failure.console,
+        async (tab) => {
+          const { page } = tab
+          const email = await served.createUser('deleter', PASSWORD)
+          await logIn(tab, email, PASSWORD)
+          await page.goto('/account/delete')
+          await interceptNextPost(page, /^\/account\/delete$/, failure.answer)
+          const form = page.locator('#delete-account-form')
+          await form.getByLabel(`Type ${email} to confirm`).fill(email)
+          await form.getByRole('button', { name: 'Delete my account' }).click()
+          await page.locator('#flash', { hasText: failure.notice }).waitFor()
+          expect(await form.getByLabel(`Type ${email} to confirm`).inputValue()).toBe(email)
+          expect(await served.services.users.findByEmail(email)).toBeDefined()
+          expect(await comesIntoView(page, '#flash p')).toBe(true)
+        },
+        { phone },
+      ))
+
+    test(`sign-up, ${failure.name}: notice in #flash, the form kept (phone)`, () =>
+      inTabExpecting(
+        browser,
+        served.baseUrl,
+        failure.console,
+        async (tab) => {
+          const { page } = tab
+          await page.goto('/signup')
+          await interceptNextPost(page, /^\/signup$/, failure.answer)
+          const form = page.locator('#signup-form')
+          await form.getByLabel('Email').fill(`failing-${FAILURES.indexOf(failure)}@example.com`)
+          await form.locator('[name="password"]').fill(PASSWORD)
+          await form.locator('[name="password_confirm"]').fill(PASSWORD)
+          await form.getByRole('button', { name: 'Sign Up' }).click()
+          await page.locator('#flash', { hasText: failure.notice }).waitFor()
+          expect(await page.locator('#signup-form').count()).toBe(1)
+          expect(await comesIntoView(page, '#flash p')).toBe(true)
+        },
+        { phone },
+      ))
+  }
+
+  test(`after a network cut, the next answer (a wrong current password) no longer shows "Could not reach the server" (phone)`, () =>
+    inTabExpecting(
+      browser,
+      served.baseUrl,
+      /ERR_CONNECTION_RESET|htmx:error|status of 401/,
+      async (tab) => {
+        const { page } = tab
+        const email = await served.createUser('stale-notice', PASSWORD)
+        await logIn(tab, email, PASSWORD)
+        await page.goto('/account/password')
+        await interceptNextPost(page, /^\/account\/password$/, (route) => route.abort('connectionreset'))
+        const form = page.locator('#password-form')
+        await form.getByLabel('Current password').fill('not the password')
+        await form.getByLabel('New password', { exact: true }).fill(NEW_PASSWORD)
+        await form.getByLabel('Confirm new password').fill(NEW_PASSWORD)
+        await form.getByRole('button', { name: 'Change Password' }).click()
+        await page.locator('#flash', { hasText: UNREACHABLE_NOTICE }).waitFor()
+
+        await form.getByRole('button', { name: 'Change Password' }).click()
+        await page.locator('#field-current_password-error').waitFor()
+        // The server answered: the page should not still say it could not be reached.
+        expect(await page.locator('#flash').textContent()).not.toContain(UNREACHABLE_NOTICE)
+      },
+      { phone },
+    ))
+
+  test(`the app's own 503 (too busy) still swaps the password form in, with its message (phone)`, () =>
+    inTabExpecting(
+      browser,
+      served.baseUrl,
+      /status of 503/,
+      async (tab) => {
+        const { page } = tab
+        const email = await served.createUser('busy', PASSWORD)
+        await logIn(tab, email, PASSWORD)
+        await page.goto('/account/password')
+        const { promise, resolve } = Promise.withResolvers<void>()
+        const held = served.services.deps.credentialGate.run(() => promise)
+        try {
+          const form = page.locator('#password-form')
+          await form.getByLabel('Current password').fill(PASSWORD)
+          await form.getByLabel('New password', { exact: true }).fill(NEW_PASSWORD)
+          await form.getByLabel('Confirm new password').fill(NEW_PASSWORD)
+          await form.getByRole('button', { name: 'Change Password' }).click()
+          await page.locator('#password-form', { hasText: 'The server is busy.' }).waitFor()
+        } finally {
+          resolve()
+          await held
+        }
+        expect(await page.locator('#flash').textContent()).not.toContain('not answering')
+      },
+      { phone },
+    ))
 })

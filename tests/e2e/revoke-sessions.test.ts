@@ -116,10 +116,9 @@ describeInBrowser('"Your sessions", in Chromium', () => {
           // The links asked for before the revoke no longer work.
           tab.allowStatus(400)
           await page.goto(reset)
-          expect(await page.getByRole('heading', { level: 1 }).textContent()).not.toMatch(/new password/i)
-          expect(await page.locator('main').textContent()).toMatch(/no longer|expired|used|not valid|invalid/i)
+          await page.locator('#link-error').waitFor()
           await page.goto(move)
-          expect(await page.locator('main').textContent()).toMatch(/no longer|expired|used|not valid|invalid/i)
+          await page.locator('#link-error').waitFor()
           expect(await served.services.users.findByEmail(newEmail)).toBeUndefined()
           expect((await served.services.users.findByEmail(email))?.email).toBe(email)
         }))

@@ -29,6 +29,7 @@ function AuthenticatorApp({ csrfToken, status }: Pick<SecurityPageProps, 'csrfTo
         </p>
         <form method="post" action="/account/security/totp/setup" class="inline-form">
           <CsrfField token={csrfToken} />
+          {status.totp === 'enrolling' ? <input type="hidden" name="continuing" value="1" /> : null}
           <button type="submit">
             {status.totp === 'enrolling' ? 'Continue setting up' : 'Set up an authenticator app'}
           </button>
