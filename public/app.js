@@ -188,6 +188,15 @@
       showUnreachable('Could not reach the server. Check your connection, then try again.')
   })
 
+  // The app's own refusals put in the flash region (a 503 with HX-Retarget
+  // #flash) are brought into view too: on a phone the form may be far below.
+  document.addEventListener('htmx:after:swap', (event) => {
+    const ctx = event.detail?.ctx
+    const intoFlash = ctx?.target?.id === 'flash' || ctx?.response?.headers.get('HX-Retarget') === '#flash'
+    if (!intoFlash || !(ctx.response?.status >= 400)) return
+    setTimeout(() => document.getElementById('flash')?.scrollIntoView({ block: 'nearest' }))
+  })
+
   /** A notice that the request got no answer from the app, brought into view: on a phone the form may be far below it. */
   function showUnreachable(message) {
     showNotice(message)

@@ -3,7 +3,7 @@ import type { Browser, Page, Route } from 'playwright-core'
 import { panelOf, TestBrowser } from '../support/browser.ts'
 import { waitUntil } from '../support/wait-until.ts'
 import { describeInBrowser, launchChromium, SCENARIO_TIMEOUT_MS } from './support/chromium.ts'
-import { inTabExpecting, interceptNextPost, nginxErrorPage } from './support/failures.ts'
+import { comesIntoView, inTabExpecting, interceptNextPost, nginxErrorPage } from './support/failures.ts'
 import { logIn, submitLogin, waitForBeers } from './support/flows.ts'
 import { type ServedApp, serveTestApp } from './support/served-app.ts'
 import { inTab } from './support/tab.ts'
@@ -38,22 +38,6 @@ const FAILURES: Failure[] = [
     console: /status of 502/,
   },
 ]
-
-/** Whether the element comes within the visible part of the page in 2 s (it is scrolled there once the request has ended). */
-const comesIntoView = (page: Page, selector: string) =>
-  page
-    .waitForFunction(
-      (wanted) => {
-        const box = document.querySelector(wanted)?.getBoundingClientRect()
-        return box !== undefined && box.bottom > 0 && box.top < window.innerHeight && box.height > 0
-      },
-      selector,
-      { timeout: 2000 },
-    )
-    .then(
-      () => true,
-      () => false,
-    )
 
 describeInBrowser('htmx requests that fail, in Chromium', () => {
   let browser: Browser

@@ -4,6 +4,7 @@ import { panelOf, TestBrowser } from '../support/browser.ts'
 import { type RedisServer, startRedisServer } from '../support/redis-server.ts'
 import { waitUntil } from '../support/wait-until.ts'
 import { describeInBrowser, launchChromium, SCENARIO_TIMEOUT_MS } from './support/chromium.ts'
+import { comesIntoView } from './support/failures.ts'
 import { logIn } from './support/flows.ts'
 import { type ServedApp, serveTestApp } from './support/served-app.ts'
 import { openTab } from './support/tab.ts'
@@ -45,6 +46,12 @@ describeInBrowser("the app's own 503 when Redis fails, in Chromium", () => {
     await client.get('/login')
     await client.post('/login', { email, password: PASSWORD })
     const other = panelOf((await client.get('/')).html).sessionId!
+    // More sessions, so the list is taller than a phone's screen and the flash region above it out of view.
+    for (let i = 0; i < 3; i++) {
+      const more = new TestBrowser(served.app)
+      await more.get('/login')
+      await more.post('/login', { email, password: PASSWORD })
+    }
     const tab = await openTab(browser, served.baseUrl, { phone })
     try {
       const { page } = tab
@@ -59,8 +66,9 @@ describeInBrowser("the app's own 503 when Redis fails, in Chromium", () => {
         .getByRole('button', { name: /revoke/i })
         .click()
       await page.locator('#flash', { hasText: STORE_DOWN }).waitFor()
+      expect(await comesIntoView(page, '#flash')).toBe(true)
       expect(await page.locator('#flash').textContent()).not.toContain('not answering')
-      expect(await page.locator('#sessions-list tbody tr').count()).toBe(2)
+      expect(await page.locator('#sessions-list tbody tr').count()).toBe(5)
       // The buttons come back once the request is over (htmx may settle first).
       await page.waitForFunction(() => document.querySelectorAll('#sessions-list button:disabled').length === 0)
 

@@ -37,3 +37,19 @@ export async function inTabExpecting(
   }
   expect(tab.problems().filter((line) => !expected.test(line))).toEqual([])
 }
+
+/** Whether the element comes within the visible part of the page in 2 s (it is scrolled there once the request has ended). */
+export const comesIntoView = (page: Page, selector: string) =>
+  page
+    .waitForFunction(
+      (wanted) => {
+        const box = document.querySelector(wanted)?.getBoundingClientRect()
+        return box !== undefined && box.bottom > 0 && box.top < window.innerHeight && box.height > 0
+      },
+      selector,
+      { timeout: 2000 },
+    )
+    .then(
+      () => true,
+      () => false,
+    )
