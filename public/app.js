@@ -163,7 +163,7 @@
 
   // htmx 4 swaps every answer but 204 and 304, errors included. Every answer
   // of the app carries X-Request-Id (its errors also HX-Retarget #flash), and
-  // its own 5xx forms must swap in; a 5xx without it is a proxy's error page,
+  // its own 4xx and 5xx forms must swap in; an error without it is a proxy's page,
   // which must not replace the form or become the tab's title. Assumes the
   // proxy passes the app's X-Request-Id on and adds none to its own pages
   // (nginx: no `add_header X-Request-Id … always`).
@@ -175,9 +175,13 @@
       for (const line of document.querySelectorAll('#flash p[data-unreachable]')) line.remove()
       return
     }
-    if (response.status < 500 || response.headers.has('HX-Retarget')) return
+    if (response.status < 400 || response.headers.has('HX-Retarget')) return
     event.preventDefault()
-    showUnreachable(`The server is not answering right now (error ${response.status}). Please try again in a moment.`)
+    showUnreachable(
+      response.status >= 500
+        ? `The server is not answering right now (error ${response.status}). Please try again in a moment.`
+        : `The request was refused before it reached the app (error ${response.status}). Please try again in a moment.`,
+    )
   })
 
   // Fired with no complete answer (connection lost, timed out) as well as for

@@ -270,7 +270,7 @@ describe('links a stolen session asked for', () => {
     const user = await newUser()
     // As a reset job that looked the address up just before the change would make it.
     const tokens = new OneTimeTokens(t.redis, { prefix: t.config.redis.prefix })
-    const token = await tokens.issue('reset', user.id, 600, user.email)
+    const token = await tokens.issue('reset', user.id, 600, t.services.deps.emailHash(user.email))
     await t.services.users.changeEmail(user.id, `moved.${user.email}`, new Date())
 
     const browser = new TestBrowser(t.app)

@@ -140,7 +140,7 @@ describe('POST /password/forgot', () => {
     expect(html).toContain('Enter a valid email address.')
   })
 
-  test('Redis holds only the SHA-256 of the token', async () => {
+  test('Redis holds only the SHA-256 of the token, and not the address it went to', async () => {
     const user = await newUser()
     await askForLink(user.email)
     const token = linkIn(await resetMail(user.email), `${APP_URL}/password/reset/`)
@@ -151,6 +151,7 @@ describe('POST /password/forgot', () => {
       keys.filter((key) => key.includes(':ot:')).map(async (key) => JSON.stringify([key, await dump(key)])),
     )
     expect(values.join()).not.toContain(token)
+    expect(values.join()).not.toContain(user.email)
     const hash = new Bun.CryptoHasher('sha256').update(token).digest('base64url')
     expect(values.join()).toContain(hash)
   })

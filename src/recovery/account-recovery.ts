@@ -91,7 +91,7 @@ export class AccountRecovery {
    */
   async #resetAccount(grant: TokenGrant): Promise<User | null> {
     const user = await this.#deps.users.findById(grant.userId)
-    return user && user.email === grant.data ? user : null
+    return user && this.#deps.emailHash(user.email) === grant.data ? user : null
   }
 
   /** Forgets the reset link this session held. */
@@ -275,7 +275,8 @@ export class AccountRecovery {
     if (!user) return audit('password_reset_requested', { ...fields, reason: 'unknown_email' })
     if (!(await budget.spend('reset', this.#deps.emailHash(email), requestId)))
       return audit('password_reset_requested', { ...fields, reason: 'mail_limit' })
-    const token = await tokens.issue('reset', user.id, passwordResetSeconds, user.email)
+    // The address it goes to, as its keyed hash: Redis holds no address.
+    const token = await tokens.issue('reset', user.id, passwordResetSeconds, this.#deps.emailHash(user.email))
     await queue.send(mails.passwordReset(user.email, token, Math.round(passwordResetSeconds / 60)))
     audit('password_reset_requested', { ...fields, reason: 'mail_sent' })
   }
