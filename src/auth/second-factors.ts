@@ -217,12 +217,12 @@ export class SecondFactors {
     return this.#options.repository.renamePasskey(userId, id, name)
   }
 
-  /** Removes one of the user's passkeys and returns it; null when the user has no passkey with that ID. */
   /** Turns the app off without a code: only to take back a setup its session could not finish (see methodChanged). */
   async withdrawApp(userId: string): Promise<void> {
     await this.#options.repository.disableTotp(userId)
   }
 
+  /** Removes one of the user's passkeys and returns it; null when the user has no passkey with that ID. */
   removePasskey(userId: string, id: string): Promise<Passkey | null> {
     return this.#options.repository.removePasskey(userId, id)
   }

@@ -146,12 +146,9 @@ export class OneTimeTokens {
     await viaRedis(this.#redis.lrem(this.#heldListKey(purpose, sessionId), 0, value))
   }
 
-  /** Drops what hold and holdAlso keep for this session. */
+  /** Drops what hold keeps for this session (what holdAlso keeps goes with forgetOne and moveHeld). */
   async release(purpose: TokenPurpose, sessionId: string): Promise<void> {
-    await Promise.all([
-      viaRedis(this.#redis.del(this.#heldKey(purpose, sessionId))),
-      viaRedis(this.#redis.del(this.#heldListKey(purpose, sessionId))),
-    ])
+    await viaRedis(this.#redis.del(this.#heldKey(purpose, sessionId)))
   }
 
   async #find(purpose: TokenPurpose, hash: string): Promise<{ userId: string; hash: string } | null> {

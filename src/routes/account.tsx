@@ -162,8 +162,9 @@ export function accountRoutes({
         // owner's own too: which browser asked is not recorded): one that
         // browser asked for would let it back in, and a retry after a failure
         // here must still void them.
-        if (SESSION_ID.test(target)) await recovery.voidPendingLinks(user.id)
-        const revoked = SESSION_ID.test(target) && (await sessions.revoke(user.id, target))
+        const wellFormed = SESSION_ID.test(target)
+        if (wellFormed) await recovery.voidPendingLinks(user.id)
+        const revoked = wellFormed && (await sessions.revoke(user.id, target))
         if (revoked) auditRevoked(c, user.id, [target], 'revoked')
         if (isHtmx(c)) {
           // The whole list comes back, so its count and rows match what is left.

@@ -76,9 +76,8 @@ export function deleteAccountRoutes({
       // but lose nothing. Ending them moves the user's "sessions valid since"
       // time, so a login whose password check began before it cannot finish;
       // the second end catches one that began in the moment before the row
-      // went.
-      // Only while this session is live: one ended by a reset while this
-      // request was under way must not delete the account after it.
+      // went. The first runs only while this session is live: one ended by a
+      // reset while this request was under way must not delete the account.
       const { ended } = (await session.endEverySession(user.id)) ?? (await session.refuseEnded())
       await recovery.voidPendingLinks(user.id)
       await users.delete(user.id)
