@@ -422,9 +422,20 @@
     if (event.detail?.ctx?.target?.id !== 'session-inspector') return
     before = new Map([['#id', document.getElementById('session-inspector')?.dataset.sessionId]])
     for (const row of document.querySelectorAll('#session-inspector tr[data-field]')) {
-      before.set(row.dataset.field, row.querySelector('td:nth-child(2)')?.textContent)
+      before.set(row.dataset.field, {
+        value: row.querySelector('td:nth-child(2)')?.textContent,
+        mark: row.dataset.changed,
+      })
     }
   })
+
+  function mark(row, label) {
+    row.dataset.changed = label
+    const badge = document.createElement('span')
+    badge.className = 'changed-badge'
+    badge.textContent = label
+    row.querySelector('td:first-child')?.append(' ', badge)
+  }
 
   function markChangedFields() {
     const inspector = document.getElementById('session-inspector')
@@ -433,15 +444,19 @@
     before = null
     // A different session (after a login or logout) is a new record, not a change.
     if (previous.get('#id') !== inspector.dataset.sessionId) return
-    for (const row of inspector.querySelectorAll('tr[data-field]')) {
-      const value = row.querySelector('td:nth-child(2)')?.textContent
-      if (previous.get(row.dataset.field) === value) continue
-      row.dataset.changed = previous.has(row.dataset.field) ? 'changed' : 'new'
-      const badge = document.createElement('span')
-      badge.className = 'changed-badge'
-      badge.textContent = previous.has(row.dataset.field) ? 'changed' : 'new'
-      row.querySelector('td:first-child')?.append(' ', badge)
+    const rows = [...inspector.querySelectorAll('tr[data-field]')]
+    const changed = rows.filter(
+      (row) => previous.get(row.dataset.field)?.value !== row.querySelector('td:nth-child(2)')?.textContent,
+    )
+    // A refresh that shows nothing new (the window regained focus) keeps what the last change marked.
+    if (changed.length === 0 && rows.length === previous.size - 1) {
+      for (const row of rows) {
+        const label = previous.get(row.dataset.field)?.mark
+        if (label) mark(row, label)
+      }
+      return
     }
+    for (const row of changed) mark(row, previous.has(row.dataset.field) ? 'changed' : 'new')
   }
 
   // --- Wiring -----------------------------------------------------------------

@@ -475,6 +475,19 @@ describeInBrowser('pages that tell the truth and answer at once, in Chromium', (
       expect(await beers.locator('.changed-badge').textContent()).toBe('changed')
       expect(await page.locator('#session-inspector tr[data-field="c"]').getAttribute('data-changed')).toBeNull()
 
+      // Coming back to the window refreshes the view; with nothing new, the last pour's marks stay.
+      await page.evaluate(() => {
+        document.getElementById('session-inspector')!.dataset.stale = 'yes'
+        window.dispatchEvent(new Event('focus'))
+      })
+      await page.waitForFunction(() => {
+        const inspector = document.getElementById('session-inspector')
+        return inspector && !inspector.dataset.stale
+      })
+      expect(await beers.getAttribute('data-changed')).toBe('changed')
+      expect(await beers.locator('.changed-badge').count()).toBe(1)
+      expect(await page.locator('#session-inspector tr[data-field="c"]').getAttribute('data-changed')).toBeNull()
+
       const ttl = page.locator('#session-inspector [data-count-from]')
       const first = Number(await ttl.textContent())
       await page.waitForFunction(
