@@ -95,18 +95,25 @@ async function ownerResets(owner: TestBrowser) {
 /**
  * A form post whose body arrives when the test says: with its length given up
  * front, the request is admitted (session, proof) and waits for the body.
+ * `reading` settles once the route has begun to read it, past admission.
  */
 function postWithLateBody(browser: TestBrowser, path: string, form: Record<string, string>) {
   const bytes = new TextEncoder().encode(new URLSearchParams(form).toString())
   let send!: () => void
-  const body = new ReadableStream<Uint8Array>({
-    start(controller) {
-      send = () => {
-        controller.enqueue(bytes)
-        controller.close()
-      }
+  const { promise: reading, resolve: startedReading } = Promise.withResolvers<void>()
+  // No chunk is asked for ahead (high-water mark 0): the first pull is the route reading its form.
+  const body = new ReadableStream<Uint8Array>(
+    {
+      start(controller) {
+        send = () => {
+          controller.enqueue(bytes)
+          controller.close()
+        }
+      },
+      pull: () => startedReading(),
     },
-  })
+    { highWaterMark: 0 },
+  )
   const answer = browser.request(path, {
     method: 'POST',
     body,
@@ -117,7 +124,7 @@ function postWithLateBody(browser: TestBrowser, path: string, form: Record<strin
       'x-csrf-token': browser.csrfToken,
     },
   } as RequestInit)
-  return { answer, send }
+  return { answer, send, reading }
 }
 
 const passwordWorks = async (email: string, password: string) =>
@@ -154,7 +161,7 @@ describe('a reset while a stolen session is at work', () => {
     await attacker.get('/account/email')
 
     const request = postWithLateBody(attacker, '/account/email', { email: 'attacker@evil.test' })
-    await Bun.sleep(100)
+    await request.reading
     await ownerResets(owner)
     const since = smtp.received.length
     request.send()
@@ -176,7 +183,7 @@ describe('a reset while a stolen session is at work', () => {
       await attacker.get('/account/delete')
 
       const request = postWithLateBody(attacker, '/account/delete', { email: user.email })
-      await Bun.sleep(100)
+      await request.reading
       await ownerResets(owner)
       request.send()
 
@@ -194,7 +201,7 @@ describe('a reset while a stolen session is at work', () => {
     const response = await softwareRegistration(t, attacker, ['internal'])
 
     const request = postWithLateBody(attacker, '/account/security/passkeys', { name: 'Not yours', response })
-    await Bun.sleep(100)
+    await request.reading
     await ownerResets(owner)
     request.send()
 

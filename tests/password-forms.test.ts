@@ -88,12 +88,25 @@ describe('a login against a hash that changed while bcrypt ran', () => {
       const user = await slow.services.users.create(email, await slow.services.hasher.hash('the old password 1'), {
         verifiedAt: new Date(),
       })
+      // The login's bcrypt starts only once it has read the user row: the
+      // password changes while that bcrypt runs, and it ends after the change.
+      const hasher = slow.services.hasher
+      const verifyTimed = hasher.verifyTimed.bind(hasher)
+      const { promise: checking, resolve: reached } = Promise.withResolvers<void>()
+      const { promise: changed, resolve: change } = Promise.withResolvers<void>()
+      hasher.verifyTimed = async (password, hash, options) => {
+        if (password !== 'the old password 1') return verifyTimed(password, hash, options)
+        reached()
+        const result = await verifyTimed(password, hash, options)
+        await changed
+        return result
+      }
       const browser = new TestBrowser(slow.app)
       await browser.get('/login')
       const login = browser.post('/login', { email, password: 'the old password 1' })
-      // bcrypt at cost 12 takes a few hundred ms; the user row was read long before it ends.
-      await Bun.sleep(80)
+      await checking
       await slow.services.users.updatePasswordHash(user.id, await bcrypt.hash('the new password 2', 4))
+      change()
       const { response, html } = await login
       expect(response.status).toBe(401)
       expect(html).toContain('Invalid email or password.')

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, setDefaultTimeout, test } from 'bun:test'
 import type { Browser } from 'playwright-core'
-import { codeAt } from '../support/totp.ts'
+import { awayFromStepEdge, codeAt } from '../support/totp.ts'
 import { expectAccessible } from './support/accessibility.ts'
 import { describeInBrowser, launchChromium, SCENARIO_TIMEOUT_MS } from './support/chromium.ts'
 import { logIn, logOut, readPanel } from './support/flows.ts'
@@ -30,6 +30,7 @@ describeInBrowser('the authenticator app without JavaScript, beyond the first se
 
   /** Turns the app on with a code of 30 s ago (leaving this step's code unused) and returns the recovery codes. */
   async function turnOn(tab: Tab, secret: string): Promise<string[]> {
+    await awayFromStepEdge(3000)
     await tab.page.getByLabel('Code from your app').fill(codeAt(secret, Date.now() - 30_000))
     await tab.page.getByRole('button', { name: 'Turn on' }).click()
     await tab.page.locator('#recovery-codes').waitFor()

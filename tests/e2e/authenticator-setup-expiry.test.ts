@@ -89,6 +89,7 @@ describeInBrowser('an authenticator app setup that ran out of time, in Chromium'
           expect(fresh).not.toBe(old)
           // "Set up" after being told to start again: nothing more to say about the old key.
           expect(await page.locator('#flash').textContent()).not.toContain('ran out of time')
+          await awayFromStepEdge(3000)
           await page.getByLabel('Code from your app').fill(codeAt(fresh, Date.now() - 30_000))
           await page.getByRole('button', { name: 'Turn on' }).click()
           await page.locator('#recovery-codes').waitFor()

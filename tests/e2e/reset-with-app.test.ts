@@ -118,6 +118,7 @@ describeInBrowser('forgot password with the authenticator app on, in Chromium', 
       await page.goto('/login')
       await submitLogin(page, email, OLD_PASSWORD)
       await page.waitForURL(`${served.baseUrl}/login/verify`)
+      await awayFromStepEdge(3000)
       await submitCode(page, codeAt(secret, Date.now() - 30_000))
       await page.waitForURL(`${served.baseUrl}/`)
       expect((await readPanel(page)).email).toBe(email)

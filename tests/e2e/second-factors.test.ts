@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect, setDefaultTimeout, test } from 'bun:test'
 import type { Browser } from 'playwright-core'
-import { codeAt } from '../support/totp.ts'
+import { awayFromStepEdge, codeAt } from '../support/totp.ts'
 import { expectAccessible } from './support/accessibility.ts'
 import { describeInBrowser, launchChromium, SCENARIO_TIMEOUT_MS } from './support/chromium.ts'
 import { logIn, logOut, readPanel, submitLogin } from './support/flows.ts'
@@ -39,6 +39,7 @@ describeInBrowser('the authenticator app with JavaScript disabled, in Chromium',
       expect(await page.locator('figure.qr svg').count()).toBe(1)
       await expectAccessible(tab, 'authenticator setup')
       const secret = (await page.locator('#totp-secret').textContent())!.replaceAll(' ', '')
+      await awayFromStepEdge(3000)
       await page.getByLabel('Code from your app').fill(codeAt(secret, Date.now() - 30_000))
       await page.getByRole('button', { name: 'Turn on' }).click()
       await page.locator('#recovery-codes').waitFor()

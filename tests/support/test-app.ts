@@ -131,6 +131,13 @@ export async function createTestApp(
       const since = await services.redis.get(`${prefix}v:{${stored.u}}`)
       if (since !== null) await services.redis.set(`${prefix}v:{${stored.u}}`, Number(since) - ms, 'KEEPTTL')
     },
+    /** Moves only a session's proof of presence `ms` into the past, as if its user had last proved who they are then. */
+    async ageProof(id: string, ms: number): Promise<void> {
+      const key = await sessionKeyIn(services.redis, prefix, id)
+      const provedAt = await services.redis.hget(key, 'p')
+      if (provedAt === null) throw new Error(`session ${id} holds no proof`)
+      await services.redis.hset(key, 'p', Number(provedAt) - ms)
+    },
     /** Every key this app wrote, across all cluster nodes. */
     keys: (): Promise<string[]> => scanKeys(services.redis, `${prefix}*`),
     async cleanup() {
