@@ -54,6 +54,20 @@ describe('the strength check (zxcvbn in a worker)', () => {
     }
   })
 
+  test("the deadline bounds the wait for the worker, not a cold worker's start: the first check is answered", async () => {
+    const check = createStrengthCheck({ workerUrl: STRENGTH_WORKER, deadlineMs: 1 })
+    try {
+      const first = check.weakPasswordReason('password123', [])
+      const second = check.weakPasswordReason(STRONG, []).catch((error) => error)
+      // The worker starts, loads its dictionaries and checks, far beyond a millisecond.
+      expect(await first).toContain('too common')
+      // The one behind it waited past its deadline for the worker, so it never ran.
+      expect(await second).toBeInstanceOf(OverloadedError)
+    } finally {
+      await check.close()
+    }
+  })
+
   test('a flood is refused at once beyond 32 waiting checks, not queued', async () => {
     // A far deadline: on a busy machine 32 checks may take seconds, which is not what this tests.
     const check = createStrengthCheck({ workerUrl: STRENGTH_WORKER, deadlineMs: 60_000 })

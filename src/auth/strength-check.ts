@@ -34,14 +34,15 @@ const IDLE_MS = 60_000
  * the dictionaries cost no memory at rest and no check can stall the event
  * loop. The worker takes one check at a time from a bounded queue: a check
  * still waiting at its deadline is dropped without running (OverloadedError),
- * so a flood costs the worker no more than it can do.
+ * so a flood costs the worker no more than it can do. A check that has started
+ * is answered, unless it runs so long the worker is stuck (then replaced).
  */
 export function createStrengthCheck({
   workerUrl,
   deadlineMs = DEADLINE_MS,
 }: {
   workerUrl: URL
-  /** How long one check may wait and run in all. */
+  /** How long one check may wait for the worker; once it runs it is bounded by the stuck check. */
   deadlineMs?: number
 }): StrengthCheck {
   let worker: Worker | undefined
@@ -97,6 +98,9 @@ export function createStrengthCheck({
       return
     }
     clearTimeout(idleTimer)
+    // Its wait is over: the first check after a quiet minute also starts the worker and loads the
+    // dictionaries, which a loaded machine may take longer than the deadline to do.
+    clearTimeout(entry.timer)
     running = entry
     const current = started()
     current.ref()
@@ -116,7 +120,7 @@ export function createStrengthCheck({
     dispatch()
   }
 
-  /* Past its deadline a waiting check is dropped; a running one is answered "busy" and left to finish. */
+  /* Past its deadline a waiting check is dropped without running. */
   function expire(entry: Entry): void {
     const at = waiting.indexOf(entry)
     if (at >= 0) waiting.splice(at, 1)
