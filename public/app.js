@@ -419,17 +419,26 @@
 
   let before = null
   document.addEventListener('htmx:before:swap', (event) => {
-    if (event.detail?.ctx?.target?.id !== 'session-inspector') return
-    before = new Map([['#id', document.getElementById('session-inspector')?.dataset.sessionId]])
+    const ctx = event.detail?.ctx
+    if (ctx?.target?.id !== 'session-inspector') return
+    const fields = new Map()
     for (const row of document.querySelectorAll('#session-inspector tr[data-field]')) {
-      before.set(row.dataset.field, {
+      fields.set(row.dataset.field, {
         value: row.querySelector('td:nth-child(2)')?.textContent,
         mark: row.dataset.changed,
       })
     }
+    before = {
+      id: document.getElementById('session-inspector')?.dataset.sessionId,
+      // Coming back to the window only looks again; a pour, even a failed one, is a new step.
+      lookedOnly: ctx.sourceEvent?.type === 'focus',
+      fields,
+    }
   })
 
   function mark(row, label) {
+    // A row that was not redrawn keeps the badge it has.
+    if (row.dataset.changed) return
     row.dataset.changed = label
     const badge = document.createElement('span')
     badge.className = 'changed-badge'
@@ -440,29 +449,29 @@
   function markChangedFields() {
     const inspector = document.getElementById('session-inspector')
     if (!before || !inspector) return
-    const previous = before
+    const { id, lookedOnly, fields } = before
     before = null
     // A different session (after a login or logout) is a new record, not a change.
-    if (previous.get('#id') !== inspector.dataset.sessionId) return
+    if (id !== inspector.dataset.sessionId) return
     const rows = [...inspector.querySelectorAll('tr[data-field]')]
     const changed = rows.filter(
-      (row) => previous.get(row.dataset.field)?.value !== row.querySelector('td:nth-child(2)')?.textContent,
+      (row) => fields.get(row.dataset.field)?.value !== row.querySelector('td:nth-child(2)')?.textContent,
     )
-    // A refresh that shows nothing new (the window regained focus) keeps what the last change marked.
-    if (changed.length === 0 && rows.length === previous.size - 1) {
+    // A look that finds nothing new keeps what the last step marked.
+    if (lookedOnly && changed.length === 0 && rows.length === fields.size) {
       for (const row of rows) {
-        const label = previous.get(row.dataset.field)?.mark
+        const label = fields.get(row.dataset.field)?.mark
         if (label) mark(row, label)
       }
       return
     }
-    for (const row of changed) mark(row, previous.has(row.dataset.field) ? 'changed' : 'new')
+    for (const row of changed) mark(row, fields.has(row.dataset.field) ? 'changed' : 'new')
   }
 
   // --- Wiring -----------------------------------------------------------------
 
-  document.addEventListener('htmx:after:swap', () => {
-    markChangedFields()
+  document.addEventListener('htmx:after:swap', (event) => {
+    if (event.detail?.ctx?.target?.id === 'session-inspector') markChangedFields()
     localizeTimes(document)
     tick()
   })

@@ -1,10 +1,14 @@
 import { afterAll, beforeAll, expect, setDefaultTimeout, test } from 'bun:test'
 import type { Browser, Page } from 'playwright-core'
 import { describeInBrowser, launchChromium, SCENARIO_TIMEOUT_MS } from './support/chromium.ts'
+import { interceptNextPost, nginxErrorPage } from './support/failures.ts'
 import { logIn, readPanel, submitLogin, waitForBeers } from './support/flows.ts'
 import { screenshot } from './support/screenshots.ts'
 import { type ServedApp, serveTestApp } from './support/served-app.ts'
 import { inTab, openTab, type Tab } from './support/tab.ts'
+
+/** The page's count of refreshes of the How it works inspector, kept by the test. */
+type InspectorSwaps = Window & { inspectorSwaps?: number }
 
 const EMAIL = 'truth@example.com'
 const PASSWORD = 'correct horse battery'
@@ -478,18 +482,30 @@ describeInBrowser('pages that tell the truth and answer at once, in Chromium', (
       expect(await beers.locator('.changed-badge').textContent()).toBe('changed')
       expect(await page.locator('#session-inspector tr[data-field="c"]').getAttribute('data-changed')).toBeNull()
 
+      // Counted after public/app.js has marked the fields: its listener was added first.
+      await page.evaluate(() =>
+        document.addEventListener('htmx:after:swap', (event) => {
+          const counted = window as InspectorSwaps
+          if ((event as CustomEvent).detail?.ctx?.target?.id === 'session-inspector')
+            counted.inspectorSwaps = (counted.inspectorSwaps ?? 0) + 1
+        }),
+      )
+      const afterNextRefresh = async (action: () => Promise<unknown>) => {
+        const seen = await page.evaluate(() => (window as InspectorSwaps).inspectorSwaps ?? 0)
+        await action()
+        await page.waitForFunction((seen) => ((window as InspectorSwaps).inspectorSwaps ?? 0) > seen, seen)
+      }
       // Coming back to the window refreshes the view; with nothing new, the last pour's marks stay.
-      await page.evaluate(() => {
-        document.getElementById('session-inspector')!.dataset.stale = 'yes'
-        window.dispatchEvent(new Event('focus'))
-      })
-      await page.waitForFunction(() => {
-        const inspector = document.getElementById('session-inspector')
-        return inspector && !inspector.dataset.stale
-      })
+      await afterNextRefresh(() => page.evaluate(() => window.dispatchEvent(new Event('focus'))))
       expect(await beers.getAttribute('data-changed')).toBe('changed')
       expect(await beers.locator('.changed-badge').count()).toBe(1)
       expect(await page.locator('#session-inspector tr[data-field="c"]').getAttribute('data-changed')).toBeNull()
+      // A pour that fails (a proxy's 502) changed nothing, and its refresh says so: no marks.
+      tab.allowStatus(502)
+      await interceptNextPost(page, '/beer', (route) => nginxErrorPage(route, 502, 'Bad Gateway'))
+      await afterNextRefresh(() => page.getByRole('button', { name: 'Pour a beer' }).click())
+      expect(await page.locator('#session-inspector [data-changed]').count()).toBe(0)
+      expect(await page.locator('#session-inspector tr[data-field="b"] td:nth-child(2)').textContent()).toBe('2')
 
       const ttl = page.locator('#session-inspector [data-count-from]')
       const first = Number(await ttl.textContent())
