@@ -10,6 +10,7 @@ import { outboxLink } from './support/outbox.ts'
 import { createTestApp, type TestApp } from './support/test-app.ts'
 
 const STRENGTH_WORKER = new URL('../src/auth/strength-worker.ts', import.meta.url)
+const SILENT_WORKER = new URL('./support/silent-worker.ts', import.meta.url)
 const BREACHED = 'correct-horse-battery-staple-1999'
 const STRONG = 'blue kettle 47 lamp'
 
@@ -63,6 +64,18 @@ describe('the strength check (zxcvbn in a worker)', () => {
       expect(await first).toContain('too common')
       // The one behind it waited past its deadline for the worker, so it never ran.
       expect(await second).toBeInstanceOf(OverloadedError)
+    } finally {
+      await check.close()
+    }
+  })
+
+  test('a check that hangs is answered busy once its worker counts as stuck, and the next is not wedged behind it', async () => {
+    const check = createStrengthCheck({ workerUrl: SILENT_WORKER, deadlineMs: 60_000, stuckMs: 200 })
+    try {
+      const started = performance.now()
+      expect(await check.weakPasswordReason(STRONG, []).catch((error) => error)).toBeInstanceOf(OverloadedError)
+      expect(performance.now() - started).toBeGreaterThanOrEqual(190)
+      expect(await check.weakPasswordReason(STRONG, []).catch((error) => error)).toBeInstanceOf(OverloadedError)
     } finally {
       await check.close()
     }

@@ -24,8 +24,12 @@ type Entry = {
  */
 const MAX_WAITING = 32
 const DEADLINE_MS = 2000
-/* A check still running this long is not slow but stuck: its worker is replaced. */
-const STUCK_MS = 10_000
+/*
+ * A check still running this long is not slow but stuck: its worker is
+ * replaced and the check answered busy. Well under Bun's 10 s idle timeout,
+ * so the page gets that answer, not a dropped connection.
+ */
+const STUCK_MS = 5000
 /* The worker and its ~17 MB of dictionaries go away when nobody has signed up for a while. */
 const IDLE_MS = 60_000
 
@@ -40,10 +44,13 @@ const IDLE_MS = 60_000
 export function createStrengthCheck({
   workerUrl,
   deadlineMs = DEADLINE_MS,
+  stuckMs = STUCK_MS,
 }: {
   workerUrl: URL
   /** How long one check may wait for the worker; once it runs it is bounded by the stuck check. */
   deadlineMs?: number
+  /** How long a check may run before its worker counts as stuck. */
+  stuckMs?: number
 }): StrengthCheck {
   let worker: Worker | undefined
   let running: Entry | undefined
@@ -98,16 +105,16 @@ export function createStrengthCheck({
       return
     }
     clearTimeout(idleTimer)
-    // Its wait is over: the first check after a quiet minute also starts the worker and loads the
-    // dictionaries, which a loaded machine may take longer than the deadline to do.
-    clearTimeout(entry.timer)
     running = entry
     const current = started()
     current.ref()
     current.postMessage(entry.job)
     stuckTimer = setTimeout(() => {
       if (running === entry) stop()
-    }, STUCK_MS)
+    }, stuckMs)
+    // Its wait is over: the first check after a quiet minute also starts the worker and loads the
+    // dictionaries, which a loaded machine may take longer than the deadline to do.
+    clearTimeout(entry.timer)
   }
 
   function stop(): void {
