@@ -20,6 +20,7 @@ import { gateOptions } from '../http/gate-options.ts'
 import { redirect } from '../http/htmx.ts'
 import { loginUrl } from '../http/next-path.ts'
 import { requireUser } from '../http/require-user.ts'
+import type { Sessions } from '../session/sessions.ts'
 import { ServiceUnavailableError } from '../unavailable.ts'
 import { INVALID_CREDENTIALS, throttledMessage } from './auth.tsx'
 import { copiedPasskey } from './copied-passkey.ts'
@@ -36,6 +37,8 @@ export type ConfirmDeps = {
   passkeys: Passkeys
   throttle: AttemptThrottle
   users: Pick<UserRepository, 'findById'>
+  /** For a passkey found copied, which ends every session of its user. */
+  sessions: Pick<Sessions, 'endAll'>
 } & Omit<MethodChangedDeps, 'now'>
 
 const confirmForm = z.object({ password: loginForm.shape.password })

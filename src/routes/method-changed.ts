@@ -5,10 +5,8 @@ import { describeDevice } from '../auth/device.ts'
 import { clientIpOf } from '../http/client-ip.ts'
 import type { AccountRecovery } from '../recovery/account-recovery.ts'
 import type { SecurityNotices } from '../recovery/notices.ts'
-import type { Sessions } from '../session/sessions.ts'
 
 export type MethodChangedDeps = {
-  sessions: Sessions
   recovery: Pick<AccountRecovery, 'voidPendingLinks'>
   notices: SecurityNotices
   audit: AuditLog
