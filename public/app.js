@@ -198,7 +198,7 @@
     const ctx = event.detail?.ctx
     const intoFlash = ctx?.target?.id === 'flash' || ctx?.response?.headers.get('HX-Retarget') === '#flash'
     if (!intoFlash || !(ctx.response?.status >= 400)) return
-    setTimeout(() => document.getElementById('flash')?.scrollIntoView({ block: 'nearest' }))
+    bringIntoView(document.getElementById('flash'))
   })
 
   /** A notice that the request got no answer from the app, brought into view: on a phone the form may be far below it. */
@@ -207,8 +207,12 @@
     const line = document.querySelector('#flash p')
     if (!line) return
     line.dataset.unreachable = ''
-    // After the request's own ending, which gives the focus back to its button.
-    setTimeout(() => line.scrollIntoView({ block: 'nearest' }))
+    bringIntoView(line)
+  }
+
+  /** Scrolls `element` into view after the request's own ending, which gives the focus back to its button. */
+  function bringIntoView(element) {
+    setTimeout(() => element?.scrollIntoView({ block: 'nearest' }))
   }
 
   function showNotice(message) {
