@@ -6,7 +6,7 @@ import { describeInBrowser, launchChromium, SCENARIO_TIMEOUT_MS } from './suppor
 import { comesIntoView, inTabExpecting, interceptNextPost, nginxErrorPage } from './support/failures.ts'
 import { logIn, submitLogin, waitForBeers } from './support/flows.ts'
 import { type ServedApp, serveTestApp } from './support/served-app.ts'
-import { inTab } from './support/tab.ts'
+import { inTab, type Tab } from './support/tab.ts'
 
 const PASSWORD = 'copper kettle slowly 58'
 const PROXY_NOTICE = 'The server is not answering right now'
@@ -53,6 +53,10 @@ describeInBrowser('htmx requests that fail, in Chromium', () => {
     await browser?.close()
     await served?.close()
   })
+
+  /** A scenario on a phone, where a long page puts the notice region out of view; `expected` console lines allowed. */
+  const onPhone = (expected: RegExp, scenario: (tab: Tab) => Promise<void>) =>
+    inTabExpecting(browser, served.baseUrl, expected, scenario, { phone: true })
 
   /** A session of `email` in another (scriptless) client; its id. */
   async function otherSession(email: string): Promise<string> {
@@ -206,191 +210,147 @@ describeInBrowser('htmx requests that fail, in Chromium', () => {
       expect(await shownSessionIds(page)).toEqual(onServer)
     }))
 
-  // On a phone, where a long page puts the notice region out of view.
-  const phone = true
   for (const failure of FAILURES) {
     test(`password change, ${failure.name}: notice in #flash, the form and its fields kept, nothing changed (phone)`, () =>
-      inTabExpecting(
-        browser,
-        served.baseUrl,
-        failure.console,
-        async (tab) => {
-          const { page } = tab
-          const email = await served.createUser('changer', PASSWORD)
-          await logIn(tab, email, PASSWORD)
-          await page.goto('/account/password')
-          const title = await page.title()
-          await interceptNextPost(page, /^\/account\/password$/, failure.answer)
-          const form = page.locator('#password-form')
-          await form.getByLabel('Current password').fill(PASSWORD)
-          await form.getByLabel('New password', { exact: true }).fill(NEW_PASSWORD)
-          await form.getByLabel('Confirm new password').fill(NEW_PASSWORD)
-          await form.getByRole('button', { name: 'Change Password' }).click()
-          await page.locator('#flash', { hasText: failure.notice }).waitFor()
-          expect(await page.title()).toBe(title)
-          expect(await page.locator('body').textContent()).not.toContain('Bad Gateway')
-          expect(await form.getByLabel('New password', { exact: true }).inputValue()).toBe(NEW_PASSWORD)
-          await form.getByRole('button', { name: 'Change Password' }).and(page.locator(':enabled')).waitFor()
-          expect(await comesIntoView(page, '#flash p')).toBe(true)
-          // Sent again, it goes through.
-          await form.getByRole('button', { name: 'Change Password' }).click()
-          await page.waitForURL(`${served.baseUrl}/account/sessions`)
-          expect(await page.locator('#flash').textContent()).toContain('Password changed.')
-        },
-        { phone },
-      ))
-
-    test(`revoke, ${failure.name}: notice in #flash, the list kept and usable (phone)`, () =>
-      inTabExpecting(
-        browser,
-        served.baseUrl,
-        failure.console,
-        async (tab) => {
-          const { page } = tab
-          const email = await served.createUser('revoker', PASSWORD)
-          const others = [await otherSession(email), await otherSession(email), await otherSession(email)]
-          await logIn(tab, email, PASSWORD)
-          await page.goto('/account/sessions')
-          await interceptNextPost(page, /\/revoke$/, failure.answer)
-          // The lowest row with a Revoke button: on a phone the list is taller than the screen.
-          const target = page.locator('#sessions-list tbody tr:not([data-current])').last()
-          expect(others).toContain((await target.getAttribute('data-session-id'))!)
-          await target.getByRole('button', { name: /revoke/i }).click()
-          await page.locator('#flash', { hasText: failure.notice }).waitFor()
-          expect(await page.locator('#sessions-list tbody tr').count()).toBe(4)
-          expect(await page.locator('#sessions-list button:disabled').count()).toBe(0)
-          expect((await target.getByRole('button', { name: /revoke/i }).textContent())?.trim()).toBe('Revoke')
-          expect(await page.locator('#sessions-list[aria-busy]').count()).toBe(0)
-          const noticeInView = await comesIntoView(page, '#flash p')
-          await target.getByRole('button', { name: /revoke/i }).click()
-          await page.locator('#flash', { hasText: 'Session revoked.' }).waitFor()
-          expect(await page.locator('#sessions-list tbody tr').count()).toBe(3)
-          expect(noticeInView).toBe(true)
-        },
-        { phone },
-      ))
-
-    test(`log out everywhere else, ${failure.name}: notice in #flash, the list kept (phone)`, () =>
-      inTabExpecting(
-        browser,
-        served.baseUrl,
-        failure.console,
-        async (tab) => {
-          const { page } = tab
-          const email = await served.createUser('everywhere', PASSWORD)
-          await otherSession(email)
-          await otherSession(email)
-          await otherSession(email)
-          await logIn(tab, email, PASSWORD)
-          await page.goto('/account/sessions')
-          await interceptNextPost(page, /revoke-others$/, failure.answer)
-          await page.getByRole('button', { name: 'Log out everywhere else' }).click()
-          await page.locator('#flash', { hasText: failure.notice }).waitFor()
-          expect(await page.locator('#sessions-list tbody tr').count()).toBe(4)
-          expect(await page.locator('#sessions-list button:disabled').count()).toBe(0)
-          const noticeInView = await comesIntoView(page, '#flash p')
-          await page.getByRole('button', { name: 'Log out everywhere else' }).click()
-          await page.locator('#flash', { hasText: 'Logged out of 3 other sessions.' }).waitFor()
-          expect(noticeInView).toBe(true)
-        },
-        { phone },
-      ))
-
-    test(`delete account, ${failure.name}: notice in #flash, the form kept, the account kept (phone)`, () =>
-      inTabExpecting(
-        browser,
-        served.baseUrl,
-        failure.console,
-        async (tab) => {
-          const { page } = tab
-          const email = await served.createUser('deleter', PASSWORD)
-          await logIn(tab, email, PASSWORD)
-          await page.goto('/account/delete')
-          await interceptNextPost(page, /^\/account\/delete$/, failure.answer)
-          const form = page.locator('#delete-account-form')
-          await form.getByLabel(`Type ${email} to confirm`).fill(email)
-          await form.getByRole('button', { name: 'Delete my account' }).click()
-          await page.locator('#flash', { hasText: failure.notice }).waitFor()
-          expect(await form.getByLabel(`Type ${email} to confirm`).inputValue()).toBe(email)
-          expect(await served.services.users.findByEmail(email)).toBeDefined()
-          expect(await comesIntoView(page, '#flash p')).toBe(true)
-        },
-        { phone },
-      ))
-
-    test(`sign-up, ${failure.name}: notice in #flash, the form kept (phone)`, () =>
-      inTabExpecting(
-        browser,
-        served.baseUrl,
-        failure.console,
-        async (tab) => {
-          const { page } = tab
-          await page.goto('/signup')
-          await interceptNextPost(page, /^\/signup$/, failure.answer)
-          const form = page.locator('#signup-form')
-          await form.getByLabel('Email').fill(`failing-${FAILURES.indexOf(failure)}@example.com`)
-          await form.locator('[name="password"]').fill(PASSWORD)
-          await form.locator('[name="password_confirm"]').fill(PASSWORD)
-          await form.getByRole('button', { name: 'Sign Up' }).click()
-          await page.locator('#flash', { hasText: failure.notice }).waitFor()
-          expect(await page.locator('#signup-form').count()).toBe(1)
-          expect(await comesIntoView(page, '#flash p')).toBe(true)
-        },
-        { phone },
-      ))
-  }
-
-  test(`after a network cut, the next answer (a wrong current password) no longer shows "Could not reach the server" (phone)`, () =>
-    inTabExpecting(
-      browser,
-      served.baseUrl,
-      /ERR_CONNECTION_RESET|htmx:error|status of 401/,
-      async (tab) => {
+      onPhone(failure.console, async (tab) => {
         const { page } = tab
-        const email = await served.createUser('stale-notice', PASSWORD)
+        const email = await served.createUser('changer', PASSWORD)
         await logIn(tab, email, PASSWORD)
         await page.goto('/account/password')
-        await interceptNextPost(page, /^\/account\/password$/, (route) => route.abort('connectionreset'))
+        const title = await page.title()
+        await interceptNextPost(page, /^\/account\/password$/, failure.answer)
         const form = page.locator('#password-form')
-        await form.getByLabel('Current password').fill('not the password')
+        await form.getByLabel('Current password').fill(PASSWORD)
         await form.getByLabel('New password', { exact: true }).fill(NEW_PASSWORD)
         await form.getByLabel('Confirm new password').fill(NEW_PASSWORD)
         await form.getByRole('button', { name: 'Change Password' }).click()
-        await page.locator('#flash', { hasText: UNREACHABLE_NOTICE }).waitFor()
-
+        await page.locator('#flash', { hasText: failure.notice }).waitFor()
+        expect(await page.title()).toBe(title)
+        expect(await page.locator('body').textContent()).not.toContain('Bad Gateway')
+        expect(await form.getByLabel('New password', { exact: true }).inputValue()).toBe(NEW_PASSWORD)
+        await form.getByRole('button', { name: 'Change Password' }).and(page.locator(':enabled')).waitFor()
+        expect(await comesIntoView(page, '#flash p')).toBe(true)
+        // Sent again, it goes through.
         await form.getByRole('button', { name: 'Change Password' }).click()
-        await page.locator('#field-current_password-error').waitFor()
-        // The server answered: the page should not still say it could not be reached.
-        expect(await page.locator('#flash').textContent()).not.toContain(UNREACHABLE_NOTICE)
-      },
-      { phone },
-    ))
+        await page.waitForURL(`${served.baseUrl}/account/sessions`)
+        expect(await page.locator('#flash').textContent()).toContain('Password changed.')
+      }))
+
+    test(`revoke, ${failure.name}: notice in #flash, the list kept and usable (phone)`, () =>
+      onPhone(failure.console, async (tab) => {
+        const { page } = tab
+        const email = await served.createUser('revoker', PASSWORD)
+        const others = [await otherSession(email), await otherSession(email), await otherSession(email)]
+        await logIn(tab, email, PASSWORD)
+        await page.goto('/account/sessions')
+        await interceptNextPost(page, /\/revoke$/, failure.answer)
+        // The lowest row with a Revoke button: on a phone the list is taller than the screen.
+        const target = page.locator('#sessions-list tbody tr:not([data-current])').last()
+        expect(others).toContain((await target.getAttribute('data-session-id'))!)
+        await target.getByRole('button', { name: /revoke/i }).click()
+        await page.locator('#flash', { hasText: failure.notice }).waitFor()
+        expect(await page.locator('#sessions-list tbody tr').count()).toBe(4)
+        expect(await page.locator('#sessions-list button:disabled').count()).toBe(0)
+        expect((await target.getByRole('button', { name: /revoke/i }).textContent())?.trim()).toBe('Revoke')
+        expect(await page.locator('#sessions-list[aria-busy]').count()).toBe(0)
+        const noticeInView = await comesIntoView(page, '#flash p')
+        await target.getByRole('button', { name: /revoke/i }).click()
+        await page.locator('#flash', { hasText: 'Session revoked.' }).waitFor()
+        expect(await page.locator('#sessions-list tbody tr').count()).toBe(3)
+        expect(noticeInView).toBe(true)
+      }))
+
+    test(`log out everywhere else, ${failure.name}: notice in #flash, the list kept (phone)`, () =>
+      onPhone(failure.console, async (tab) => {
+        const { page } = tab
+        const email = await served.createUser('everywhere', PASSWORD)
+        await otherSession(email)
+        await otherSession(email)
+        await otherSession(email)
+        await logIn(tab, email, PASSWORD)
+        await page.goto('/account/sessions')
+        await interceptNextPost(page, /revoke-others$/, failure.answer)
+        await page.getByRole('button', { name: 'Log out everywhere else' }).click()
+        await page.locator('#flash', { hasText: failure.notice }).waitFor()
+        expect(await page.locator('#sessions-list tbody tr').count()).toBe(4)
+        expect(await page.locator('#sessions-list button:disabled').count()).toBe(0)
+        const noticeInView = await comesIntoView(page, '#flash p')
+        await page.getByRole('button', { name: 'Log out everywhere else' }).click()
+        await page.locator('#flash', { hasText: 'Logged out of 3 other sessions.' }).waitFor()
+        expect(noticeInView).toBe(true)
+      }))
+
+    test(`delete account, ${failure.name}: notice in #flash, the form kept, the account kept (phone)`, () =>
+      onPhone(failure.console, async (tab) => {
+        const { page } = tab
+        const email = await served.createUser('deleter', PASSWORD)
+        await logIn(tab, email, PASSWORD)
+        await page.goto('/account/delete')
+        await interceptNextPost(page, /^\/account\/delete$/, failure.answer)
+        const form = page.locator('#delete-account-form')
+        await form.getByLabel(`Type ${email} to confirm`).fill(email)
+        await form.getByRole('button', { name: 'Delete my account' }).click()
+        await page.locator('#flash', { hasText: failure.notice }).waitFor()
+        expect(await form.getByLabel(`Type ${email} to confirm`).inputValue()).toBe(email)
+        expect(await served.services.users.findByEmail(email)).toBeDefined()
+        expect(await comesIntoView(page, '#flash p')).toBe(true)
+      }))
+
+    test(`sign-up, ${failure.name}: notice in #flash, the form kept (phone)`, () =>
+      onPhone(failure.console, async (tab) => {
+        const { page } = tab
+        await page.goto('/signup')
+        await interceptNextPost(page, /^\/signup$/, failure.answer)
+        const form = page.locator('#signup-form')
+        await form.getByLabel('Email').fill(`failing-${FAILURES.indexOf(failure)}@example.com`)
+        await form.locator('[name="password"]').fill(PASSWORD)
+        await form.locator('[name="password_confirm"]').fill(PASSWORD)
+        await form.getByRole('button', { name: 'Sign Up' }).click()
+        await page.locator('#flash', { hasText: failure.notice }).waitFor()
+        expect(await page.locator('#signup-form').count()).toBe(1)
+        expect(await comesIntoView(page, '#flash p')).toBe(true)
+      }))
+  }
+
+  test(`after a network cut, the next answer (a wrong current password) no longer shows "Could not reach the server" (phone)`, () =>
+    onPhone(/ERR_CONNECTION_RESET|htmx:error|status of 401/, async (tab) => {
+      const { page } = tab
+      const email = await served.createUser('stale-notice', PASSWORD)
+      await logIn(tab, email, PASSWORD)
+      await page.goto('/account/password')
+      await interceptNextPost(page, /^\/account\/password$/, (route) => route.abort('connectionreset'))
+      const form = page.locator('#password-form')
+      await form.getByLabel('Current password').fill('not the password')
+      await form.getByLabel('New password', { exact: true }).fill(NEW_PASSWORD)
+      await form.getByLabel('Confirm new password').fill(NEW_PASSWORD)
+      await form.getByRole('button', { name: 'Change Password' }).click()
+      await page.locator('#flash', { hasText: UNREACHABLE_NOTICE }).waitFor()
+
+      await form.getByRole('button', { name: 'Change Password' }).click()
+      await page.locator('#field-current_password-error').waitFor()
+      // The server answered: the page should not still say it could not be reached.
+      expect(await page.locator('#flash').textContent()).not.toContain(UNREACHABLE_NOTICE)
+    }))
 
   test(`the app's own 503 (too busy) still swaps the password form in, with its message (phone)`, () =>
-    inTabExpecting(
-      browser,
-      served.baseUrl,
-      /status of 503/,
-      async (tab) => {
-        const { page } = tab
-        const email = await served.createUser('busy', PASSWORD)
-        await logIn(tab, email, PASSWORD)
-        await page.goto('/account/password')
-        const { promise, resolve } = Promise.withResolvers<void>()
-        const held = served.services.deps.credentialGate.run(() => promise)
-        try {
-          const form = page.locator('#password-form')
-          await form.getByLabel('Current password').fill(PASSWORD)
-          await form.getByLabel('New password', { exact: true }).fill(NEW_PASSWORD)
-          await form.getByLabel('Confirm new password').fill(NEW_PASSWORD)
-          await form.getByRole('button', { name: 'Change Password' }).click()
-          await page.locator('#password-form', { hasText: 'The server is busy.' }).waitFor()
-        } finally {
-          resolve()
-          await held
-        }
-        expect(await page.locator('#flash').textContent()).not.toContain('not answering')
-      },
-      { phone },
-    ))
+    onPhone(/status of 503/, async (tab) => {
+      const { page } = tab
+      const email = await served.createUser('busy', PASSWORD)
+      await logIn(tab, email, PASSWORD)
+      await page.goto('/account/password')
+      const { promise, resolve } = Promise.withResolvers<void>()
+      const held = served.services.deps.credentialGate.run(() => promise)
+      try {
+        const form = page.locator('#password-form')
+        await form.getByLabel('Current password').fill(PASSWORD)
+        await form.getByLabel('New password', { exact: true }).fill(NEW_PASSWORD)
+        await form.getByLabel('Confirm new password').fill(NEW_PASSWORD)
+        await form.getByRole('button', { name: 'Change Password' }).click()
+        await page.locator('#password-form', { hasText: 'The server is busy.' }).waitFor()
+      } finally {
+        resolve()
+        await held
+      }
+      expect(await page.locator('#flash').textContent()).not.toContain('not answering')
+    }))
 })
