@@ -4,7 +4,7 @@ import { outboxLink } from '../support/outbox.ts'
 import { waitUntil } from '../support/wait-until.ts'
 import { expectAccessible } from './support/accessibility.ts'
 import { describeInBrowser, launchChromium, SCENARIO_TIMEOUT_MS } from './support/chromium.ts'
-import { logIn, logOut, readPanel, submitLogin } from './support/flows.ts'
+import { logIn, logOut, readPanel, submitLogin, submitSignUpForm } from './support/flows.ts'
 import { type ServedApp, serveTestApp } from './support/served-app.ts'
 import { inTab, openTab, PHONE, type Tab } from './support/tab.ts'
 
@@ -28,12 +28,7 @@ describeInBrowser('sign-up, email change and deletion, in Chromium', () => {
 
   async function submitSignUp(tab: Tab, email: string, password = PASSWORD): Promise<void> {
     await tab.page.goto('/signup')
-    const form = tab.page.locator('#signup-form')
-    await form.getByLabel('Email').fill(email)
-    await form.locator('[name="password"]').fill(password)
-    await form.locator('[name="password_confirm"]').fill(password)
-    await form.getByRole('button', { name: 'Sign Up' }).click()
-    await tab.page.locator('#inbox-notice').waitFor()
+    await submitSignUpForm(tab.page, email, password)
   }
 
   /** Every mail to `to` so far, oldest first. */

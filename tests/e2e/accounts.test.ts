@@ -3,7 +3,7 @@ import type { Browser } from 'playwright-core'
 import { outboxLink } from '../support/outbox.ts'
 import { expectAccessible } from './support/accessibility.ts'
 import { describeInBrowser, launchChromium, SCENARIO_TIMEOUT_MS } from './support/chromium.ts'
-import { logIn, logOut, readPanel } from './support/flows.ts'
+import { logIn, logOut, readPanel, submitSignUpForm } from './support/flows.ts'
 import { screenshot } from './support/screenshots.ts'
 import { type ServedApp, serveTestApp } from './support/served-app.ts'
 import { inTab, openTab, type Tab } from './support/tab.ts'
@@ -29,12 +29,7 @@ describeInBrowser('accounts, in Chromium', () => {
 
   /** Fills in and sends the sign-up form of the page the tab shows, and waits for "Check your inbox". */
   async function submitSignUp(tab: Tab, email: string): Promise<void> {
-    const form = tab.page.locator('#signup-form')
-    await form.getByLabel('Email').fill(email)
-    await form.locator('[name="password"]').fill(PASSWORD)
-    await form.locator('[name="password_confirm"]').fill(PASSWORD)
-    await form.getByRole('button', { name: 'Sign Up' }).click()
-    await tab.page.locator('#inbox-notice').waitFor()
+    await submitSignUpForm(tab.page, email, PASSWORD)
     expect(await tab.page.locator('#inbox-notice').textContent()).toContain('Check your inbox')
   }
 

@@ -29,6 +29,16 @@ export async function submitLogin(page: Page, email: string, password: string): 
   await page.locator('#login-form').getByRole('button', { name: 'Log In' }).click()
 }
 
+/** Fills in and sends the sign-up form the page shows, and waits for its "Check your inbox" notice. */
+export async function submitSignUpForm(page: Page, email: string, password: string): Promise<void> {
+  const form = page.locator('#signup-form')
+  await form.getByLabel('Email').fill(email)
+  await form.locator('[name="password"]').fill(password)
+  await form.locator('[name="password_confirm"]').fill(password)
+  await form.getByRole('button', { name: 'Sign Up' }).click()
+  await page.locator('#inbox-notice').waitFor()
+}
+
 /** Logs in and waits for the home page to show the email in the panel. */
 export async function logIn(tab: Tab, email: string, password: string): Promise<Panel> {
   await tab.page.goto('/login')
