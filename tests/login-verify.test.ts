@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { DEVICE_COOKIE } from '../src/auth/device-cookie.ts'
+import { MAX_CONSECUTIVE_FAILURES } from '../src/auth/second-factors.ts'
+import { APP_LOCKED } from '../src/routes/second-step.tsx'
 import { panelOf, TestBrowser } from './support/browser.ts'
 import { softwarePasskey } from './support/software-passkey.ts'
 import { createTestApp, type TestApp } from './support/test-app.ts'
@@ -168,6 +170,22 @@ describe('a right password for an account with an authenticator app', () => {
     expect(t.audit.filter((entry) => entry.userId === user.id && entry.reason === 'wrong_second_factor')).toHaveLength(
       5,
     )
+  })
+
+  test('after 100 wrong codes in a row for the account, app codes are refused with a way out; a recovery code signs in', async () => {
+    const { user, secret, recoveryCodes } = await twoStepUser()
+    // 100 wrong codes since the last passed second step, as five windows of 20 would leave them.
+    await t.redis.set(`${t.config.redis.prefix}mfa:{${user.id}}:consecutive`, String(MAX_CONSECUTIVE_FAILURES))
+    const { browser } = await passwordStep(user.email)
+    const refused = await browser.post('/login/verify', { code: codeAt(secret) })
+    expect(refused.response.status).toBe(403)
+    expect(refused.html).toContain(APP_LOCKED)
+    expect(t.audit.some((entry) => entry.userId === user.id && entry.reason === 'second_factor_app_locked')).toBe(true)
+    // The pending sign-in is still there for a recovery code (or a passkey).
+    const recovered = await browser.post('/login/verify', { code: recoveryCodes[0]! })
+    expect(recovered.response.status).toBe(303)
+    expect(panelOf((await browser.get('/')).html).email).toBe(user.email)
+    expect(await t.redis.exists(`${t.config.redis.prefix}mfa:{${user.id}}:consecutive`)).toBe(0)
   })
 
   test('the second step has 5 minutes', async () => {

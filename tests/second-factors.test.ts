@@ -3,7 +3,7 @@ import { randomBytes } from 'node:crypto'
 import { resolve } from 'node:path'
 import { normalizeRecoveryCode, RecoveryCodeHasher } from '../src/auth/recovery-codes.ts'
 import { resealTotpSecrets } from '../src/auth/reseal.ts'
-import { SecondFactors } from '../src/auth/second-factors.ts'
+import { MAX_CONSECUTIVE_FAILURES, SecondFactors } from '../src/auth/second-factors.ts'
 import { SecretBox } from '../src/auth/secret-box.ts'
 import { SecondFactorRepository } from '../src/db/second-factors.ts'
 import { createTestApp, type TestApp } from './support/test-app.ts'
@@ -331,5 +331,50 @@ describe('the per-account lock on wrong codes', () => {
     const reasons = checks.map((check) => (check.ok ? 'ok' : check.reason))
     expect(reasons.filter((reason) => reason === 'wrong')).toHaveLength(20)
     expect(reasons.filter((reason) => reason === 'locked')).toHaveLength(20)
+  })
+
+  /* Stands in for the 15-minute window running out. */
+  const endWindow = (userId: string) => t.services.redis.del(`${t.config.redis.prefix}mfa:{${userId}}:window`)
+
+  test('more than 100 wrong codes in a row, across windows: app codes are refused until a recovery code passes', async () => {
+    const { user, secret, recoveryCodes } = await enrolled()
+    const now = T0 + 80 * STEP_MS
+    let checked = 0
+    for (let window = 0; checked < MAX_CONSECUTIVE_FAILURES; window++) {
+      await endWindow(user.id)
+      // Each window checks its 20; the 20 it refuses are not counted as consecutive failures.
+      const checks = await Promise.all(
+        Array.from({ length: 40 }, () => factors().verifyAtSignIn(user.id, '000000', now)),
+      )
+      const wrong = checks.filter((check) => !check.ok && check.reason === 'wrong').length
+      expect(wrong).toBe(20)
+      checked += wrong
+    }
+    expect(checked).toBe(MAX_CONSECUTIVE_FAILURES)
+    await endWindow(user.id)
+    // Even the right code is refused now: the app's codes have had their 100 guesses.
+    expect(await factors().verifyAtSignIn(user.id, codeAt(secret, now), now)).toEqual({
+      ok: false,
+      reason: 'app_locked',
+    })
+    expect(await factors().verifyAtSignIn(user.id, recoveryCodes[0]!, now)).toEqual({
+      ok: true,
+      method: 'recovery_code',
+    })
+    expect(await factors().verifyAtSignIn(user.id, codeAt(secret, now), now)).toEqual({ ok: true, method: 'totp' })
+  })
+
+  test('a passed second step starts the consecutive count again', async () => {
+    const { user, secret } = await enrolled()
+    const at = (step: number) => T0 + (200 + step * 3) * STEP_MS
+    for (let round = 0; round < 6; round++) {
+      await endWindow(user.id)
+      // 19 wrong a round, 114 in all: past the cap, were they not cleared by each success.
+      for (let i = 0; i < 19; i++) expect((await factors().verifyAtSignIn(user.id, '000000', at(round))).ok).toBe(false)
+      expect(await factors().verifyAtSignIn(user.id, codeAt(secret, at(round)), at(round))).toEqual({
+        ok: true,
+        method: 'totp',
+      })
+    }
   })
 })

@@ -19,8 +19,16 @@ export type SecondFactorMethod = 'totp' | 'recovery_code'
 
 export type SecondFactorCheck = { ok: true; method: SecondFactorMethod } | { ok: false; reason: 'wrong' | 'replayed' }
 
-/** A second step at sign-in; `locked` when the account has had too many wrong codes lately, from anywhere. */
-export type SignInCheck = SecondFactorCheck | { ok: false; reason: 'locked'; retryAfterSeconds: number }
+/**
+ * A second step at sign-in: `locked` when the account has had too many wrong
+ * codes lately, from anywhere; `app_locked` when it has had so many since its
+ * last passed second step that the app's codes are refused until a recovery
+ * code or a passkey passes one.
+ */
+export type SignInCheck =
+  | SecondFactorCheck
+  | { ok: false; reason: 'locked'; retryAfterSeconds: number }
+  | { ok: false; reason: 'app_locked' }
 
 export type SecurityStatus = {
   totp: 'off' | 'enrolling' | 'on'
@@ -55,11 +63,40 @@ const REPLAY_MARKER_MS = 4 * TOTP_PERIOD_SECONDS * 1000
  * per-email counters alone would let someone who has the password guess codes
  * five at a time from ever new addresses. Wrong second steps are therefore
  * also counted per account: this many within the window lock the second step
- * (only someone who knows the password can cause that), well under NIST's
- * ceiling of 100 consecutive failures.
+ * (only someone who knows the password can cause that).
  */
 const MAX_ACCOUNT_FAILURES = 20
 const ACCOUNT_FAILURE_WINDOW_MS = 15 * 60 * 1000
+
+/*
+ * The window alone would give 20 guesses every 15 minutes for ever. NIST SP
+ * 800-63B-4 §3.2.2 caps consecutive failures at 100: after that many since the
+ * last passed second step, six-digit codes are refused outright. Recovery
+ * codes (50 bits: not guessable) and passkeys still pass, and clear the count,
+ * so someone holding the password can lock only the app, never the account.
+ */
+export const MAX_CONSECUTIVE_FAILURES = 100
+const CONSECUTIVE_MEMORY_MS = 365 * 24 * 60 * 60 * 1000
+
+/*
+ * KEYS[1] the window's count, KEYS[2] the consecutive count (one hash tag:
+ * Cluster-safe); ARGV[1] window ms, ARGV[2] window limit, ARGV[3] how long the
+ * consecutive count is remembered. Counts the attempt in the window; one the
+ * window refuses is not checked, so it is not counted as consecutive either.
+ * Returns the window's count, the consecutive count and the window's PTTL.
+ */
+const COUNT_ATTEMPT = `
+local attempts = redis.call('INCR', KEYS[1])
+if attempts == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+if attempts > tonumber(ARGV[2]) then return {attempts, 0, redis.call('PTTL', KEYS[1])} end
+local consecutive = redis.call('INCR', KEYS[2])
+redis.call('PEXPIRE', KEYS[2], ARGV[3])
+return {attempts, consecutive, 0}
+`
+
+type CountCommand = {
+  secondStepAttempt(window: string, consecutive: string, ...args: string[]): Promise<[number, number, number]>
+}
 
 /**
  * Authenticator apps (TOTP) and recovery codes: enrolment, verification with
@@ -68,9 +105,12 @@ const ACCOUNT_FAILURE_WINDOW_MS = 15 * 60 * 1000
  */
 export class SecondFactors {
   readonly #options: SecondFactorOptions
+  readonly #redis: RedisClient & CountCommand
 
   constructor(options: SecondFactorOptions) {
     this.#options = options
+    options.redis.defineCommand('secondStepAttempt', { numberOfKeys: 2, lua: COUNT_ATTEMPT })
+    this.#redis = options.redis as RedisClient & CountCommand
   }
 
   /** Which factors the user has. */
@@ -165,21 +205,28 @@ export class SecondFactors {
 
   /**
    * The second step of a sign-in (and turning the app off): `verify`, refused
-   * outright while the account is locked by too many recent wrong codes. Each
-   * attempt is counted before it is checked, in one atomic step, so guesses
-   * sent at once cannot all pass the limit before any of them is counted; a
-   * success clears the count.
+   * outright while the account is locked by too many recent wrong codes, and
+   * an app code refused after too many wrong ones in a row. Each attempt is
+   * counted before it is checked, in one atomic step, so guesses sent at once
+   * cannot all pass the limits before any of them is counted; a success clears
+   * both counts.
    */
   async verifyAtSignIn(userId: string, input: string, now: number): Promise<SignInCheck> {
-    const { redis, prefix } = this.#options
-    const key = `${prefix}mfa:fail:${userId}`
-    const attempts = await this.#count(key, ACCOUNT_FAILURE_WINDOW_MS)
-    if (attempts > MAX_ACCOUNT_FAILURES) {
-      const ttl = await viaRedis(redis.pttl(key))
-      return { ok: false, reason: 'locked', retryAfterSeconds: Math.max(1, Math.ceil(ttl / 1000)) }
-    }
+    const tag = `${this.#options.prefix}mfa:{${userId}}`
+    const keys = [`${tag}:window`, `${tag}:consecutive`] as const
+    const [attempts, consecutive, windowTtl] = await viaRedis(
+      this.#redis.secondStepAttempt(
+        ...keys,
+        String(ACCOUNT_FAILURE_WINDOW_MS),
+        String(MAX_ACCOUNT_FAILURES),
+        String(CONSECUTIVE_MEMORY_MS),
+      ),
+    )
+    if (attempts > MAX_ACCOUNT_FAILURES)
+      return { ok: false, reason: 'locked', retryAfterSeconds: Math.max(1, Math.ceil(windowTtl / 1000)) }
+    if (consecutive > MAX_CONSECUTIVE_FAILURES && isTotpCode(input)) return { ok: false, reason: 'app_locked' }
     const check = await this.verify(userId, input, now)
-    if (check.ok) await viaRedis(redis.del(key))
+    if (check.ok) await viaRedis(this.#options.redis.del(...keys))
     return check
   }
 

@@ -47,7 +47,10 @@ const CODE_REFUSED = {
   wrong: 'That code is not right.',
   replayed: 'That code has just been used.',
   locked: 'Too many wrong codes. Try again later.',
+  app_locked: 'Too many wrong codes for this account: use a recovery code, or confirm with a passkey.',
 } as const
+
+const CODE_REFUSED_STATUS = { wrong: 401, replayed: 401, locked: 429, app_locked: 403 } as const
 
 const PASSKEY_REFUSED = 'That passkey could not confirm it was you. Try again, or use your password.'
 const PASSKEY_COPIED =
@@ -95,7 +98,7 @@ export function confirmRoutes({
       const userId = signedIn.user.id
       // One lookup: the page drawn again after a refusal finds the passkeys itself.
       const askCode = await secondFactors.appOn(userId)
-      const render = (status: 401 | 422 | 429 | 503, error: string) =>
+      const render = (status: 401 | 403 | 422 | 429 | 503, error: string) =>
         renderReauth(c, signedIn, status, { next, error, replacing: 'form', askCode }, proof)
       const parsed = confirmForm.safeParse(form)
       if (!parsed.success) return render(422, fieldErrors(parsed.error).password ?? 'Password is required.')
@@ -140,7 +143,7 @@ export function confirmRoutes({
         if (!check.ok) {
           audit('login_failure', { requestId, ip, sessionId: session.id ?? undefined, userId, reason: 'reauth_code' })
           if (check.reason === 'locked') c.header('Retry-After', String(check.retryAfterSeconds))
-          return render(check.reason === 'locked' ? 429 : 401, CODE_REFUSED[check.reason])
+          return render(CODE_REFUSED_STATUS[check.reason], CODE_REFUSED[check.reason])
         }
         method = check.method === 'totp' ? 'password+app' : 'password+recovery-code'
         if (check.method === 'recovery_code') {

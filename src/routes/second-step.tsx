@@ -49,6 +49,8 @@ export const SECOND_STEP_EXPIRED = 'That took too long. Log in again.'
 export const TOO_MANY_CODES = 'Too many wrong codes. Log in again.'
 const WRONG_CODE = 'That code is not right. Check your app and try again.'
 const USED_CODE = 'That code has just been used. Wait for the next one in your app.'
+export const APP_LOCKED =
+  'Too many wrong codes for this account: codes from the authenticator app are refused until you sign in with a recovery code or a passkey.'
 const PASSKEY_FAILED = 'That passkey could not sign you in. Try again, or log in with your password.'
 
 const METHOD_AFTER_PASSWORD = { totp: 'password+app', recovery_code: 'recovery-code' } as const
@@ -100,7 +102,7 @@ export function secondStepRoutes(deps: SecondStepDeps) {
     return fresh
   }
 
-  function renderVerify(c: Context<AppEnv>, state: ActiveSession, status: 200 | 401 | 422 | 429, error?: string) {
+  function renderVerify(c: Context<AppEnv>, state: ActiveSession, status: 200 | 401 | 403 | 422 | 429, error?: string) {
     return renderForm(c, status, {
       form: () => <VerifyForm csrfToken={state.csrfToken} error={error} />,
       page: async () => {
@@ -185,6 +187,16 @@ export function secondStepRoutes(deps: SecondStepDeps) {
       if (check.reason === 'locked') {
         audit('login_failure', { requestId, ip, sessionId: state.id, userId: user.id, reason: 'second_factor_locked' })
         return tooManyCodes(c, check.retryAfterSeconds)
+      }
+      if (check.reason === 'app_locked') {
+        audit('login_failure', {
+          requestId,
+          ip,
+          sessionId: state.id,
+          userId: user.id,
+          reason: 'second_factor_app_locked',
+        })
+        return renderVerify(c, state, 403, APP_LOCKED)
       }
       audit('login_failure', { requestId, ip, sessionId: state.id, userId: user.id, reason: 'wrong_second_factor' })
       const failures = await secondFactors.countPendingFailure(state.id, SECOND_STEP_SECONDS * 1000)

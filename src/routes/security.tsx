@@ -63,7 +63,7 @@ export function securityRoutes(deps: SecurityDeps) {
   async function renderSecurity(
     c: Context<AppEnv>,
     { state, user }: SignedIn,
-    status: 200 | 400 | 422 | 429,
+    status: 200 | 400 | 403 | 422 | 429,
     error?: string,
     renameError?: SecurityPageProps['renameError'],
   ) {
@@ -186,6 +186,14 @@ export function securityRoutes(deps: SecurityDeps) {
             signedIn,
             429,
             'Too many wrong codes. Try again later: the authenticator app is still on.',
+          )
+        }
+        if (!check.ok && check.reason === 'app_locked') {
+          return renderSecurity(
+            c,
+            signedIn,
+            403,
+            'Too many wrong codes for this account: turn the app off with a recovery code. The authenticator app is still on.',
           )
         }
         if (!check.ok) {

@@ -49,6 +49,7 @@ const DETAILS: Record<string, string> = {
   passkey: 'with a passkey',
   wrong_second_factor: 'right password, wrong code',
   second_factor_locked: 'too many wrong codes for this account',
+  second_factor_app_locked: 'authenticator app codes refused after too many wrong ones in a row',
   second_factor_timeout: 'the second step took too long',
   passkey_failed: 'a passkey that could not be verified',
   passkey_counter: 'a passkey whose counter went backwards (a copied authenticator?)',
