@@ -175,7 +175,8 @@ describe('a right password for an account with an authenticator app', () => {
   test('after 100 wrong codes in a row for the account, app codes are refused with a way out; a recovery code signs in', async () => {
     const { user, secret, recoveryCodes } = await twoStepUser()
     // 100 wrong codes since the last passed second step, as five windows of 20 would leave them.
-    await t.redis.set(`${t.config.redis.prefix}mfa:{${user.id}}:consecutive`, String(MAX_CONSECUTIVE_FAILURES))
+    const consecutiveKey = `${t.config.redis.prefix}mfa:{${user.id}}:consecutive`
+    await t.redis.set(consecutiveKey, String(MAX_CONSECUTIVE_FAILURES))
     const { browser } = await passwordStep(user.email)
     const refused = await browser.post('/login/verify', { code: codeAt(secret) })
     expect(refused.response.status).toBe(403)
@@ -185,7 +186,16 @@ describe('a right password for an account with an authenticator app', () => {
     const recovered = await browser.post('/login/verify', { code: recoveryCodes[0]! })
     expect(recovered.response.status).toBe(303)
     expect(panelOf((await browser.get('/')).html).email).toBe(user.email)
-    expect(await t.redis.exists(`${t.config.redis.prefix}mfa:{${user.id}}:consecutive`)).toBe(0)
+    expect(await t.redis.exists(consecutiveKey)).toBe(0)
+
+    // A passkey, which no wrong code locks, starts the count again too.
+    await t.redis.set(consecutiveKey, String(MAX_CONSECUTIVE_FAILURES))
+    const key = await softwarePasskey(t, user.id)
+    const byPasskey = (await passwordStep(user.email)).browser
+    expect((await byPasskey.post('/login/verify', { code: codeAt(secret) })).response.status).toBe(403)
+    const passkeyed = await byPasskey.post('/login/passkey', { response: await key.assertion(byPasskey) })
+    expect(passkeyed.response.status).toBe(303)
+    expect(await t.redis.exists(consecutiveKey)).toBe(0)
   })
 
   test('the second step has 5 minutes', async () => {

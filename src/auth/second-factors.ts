@@ -212,8 +212,7 @@ export class SecondFactors {
    * both counts.
    */
   async verifyAtSignIn(userId: string, input: string, now: number): Promise<SignInCheck> {
-    const tag = `${this.#options.prefix}mfa:{${userId}}`
-    const keys = [`${tag}:window`, `${tag}:consecutive`] as const
+    const keys = this.#failureKeys(userId)
     const [attempts, consecutive, windowTtl] = await viaRedis(
       this.#redis.secondStepAttempt(
         ...keys,
@@ -226,8 +225,19 @@ export class SecondFactors {
       return { ok: false, reason: 'locked', retryAfterSeconds: Math.max(1, Math.ceil(windowTtl / 1000)) }
     if (consecutive > MAX_CONSECUTIVE_FAILURES && isTotpCode(input)) return { ok: false, reason: 'app_locked' }
     const check = await this.verify(userId, input, now)
-    if (check.ok) await viaRedis(this.#options.redis.del(...keys))
+    if (check.ok) await this.clearWrongCodes(userId)
     return check
+  }
+
+  /** After any passed second step (a passkey's too): wrong codes counted against the account start again. */
+  async clearWrongCodes(userId: string): Promise<void> {
+    await viaRedis(this.#options.redis.del(...this.#failureKeys(userId)))
+  }
+
+  /* Both counts of one account share a hash tag: one script counts them, also on Redis Cluster. */
+  #failureKeys(userId: string): [window: string, consecutive: string] {
+    const tag = `${this.#options.prefix}mfa:{${userId}}`
+    return [`${tag}:window`, `${tag}:consecutive`]
   }
 
   /** Counts one wrong code in a pending sign-in (keyed by its session); returns how many so far. */

@@ -203,6 +203,7 @@ export function confirmRoutes({
         return render(401, PASSKEY_REFUSED)
       }
       await session.markProof()
+      await secondFactors.clearWrongCodes(userId)
       audit('reauthenticated', { requestId, ip, sessionId, userId, reason: 'passkey' })
       return redirect(c, next)
     })

@@ -255,6 +255,7 @@ export function secondStepRoutes(deps: SecondStepDeps) {
       const user = await users.findById(result.passkey.userId)
       if (!user || !(await finishSignIn(c, user, 'passkey', proof)))
         return renderLoginError(c, 401, PASSKEY_FAILED, next)
+      await secondFactors.clearWrongCodes(user.id)
       return redirect(c, next ?? '/')
     })
 }
