@@ -318,3 +318,34 @@ describe('two sign-ups of one address', () => {
     expect((await login.post('/login', { email, password: ATTACKERS_PASSWORD })).response.status).toBe(401)
   })
 })
+
+describe('a password reset and a verification link followed at the same moment', () => {
+  test("the verification's lock cannot land between the reset's new password and its proof of the address", async () => {
+    const users = t.services.users
+    const user = await users.create('reset.and.verify@example.com', await bcrypt.hash(ATTACKERS_PASSWORD, 4), {
+      verifiedAt: null,
+    })
+    const lockHash = await bcrypt.hash('a secret nobody knows', 4)
+    // Whatever the reset writes the password with, the verification's write comes right after it.
+    const patched = users as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>
+    const originals = new Map<string, (...args: unknown[]) => Promise<unknown>>()
+    for (const name of ['updatePasswordHash', 'setPasswordProvingEmail']) {
+      const original = patched[name]
+      if (!original) continue
+      originals.set(name, original)
+      patched[name] = async (...args: unknown[]) => {
+        const result = await original.apply(users, args)
+        await users.markEmailVerifiedLockingPassword(user.id, new Date(), lockHash)
+        return result
+      }
+    }
+    try {
+      await t.services.deps.recovery.setResetPassword(user, await bcrypt.hash(OWNERS_PASSWORD, 4))
+    } finally {
+      for (const [name, original] of originals) patched[name] = original
+    }
+    const stored = (await users.findById(user.id))!
+    expect(stored.emailVerifiedAt).not.toBeNull()
+    expect(await bcrypt.compare(OWNERS_PASSWORD, stored.passwordHash)).toBe(true)
+  })
+})

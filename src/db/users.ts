@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { and, eq, isNull } from 'drizzle-orm'
+import { and, eq, isNull, sql } from 'drizzle-orm'
 import { isDatabaseDown, ServiceUnavailableError } from '../unavailable.ts'
 import type { Database } from './client.ts'
 import { type User, users } from './schema.ts'
@@ -51,6 +51,21 @@ export class UserRepository {
 
   async updatePasswordHash(id: string, passwordHash: string): Promise<void> {
     await viaDatabase(this.#db.update(users).set({ passwordHash }).where(eq(users.id, id)))
+  }
+
+  /**
+   * A password set through a link mailed to the address: the new hash and, if
+   * the address was not yet proven, its proof, in one write, so nothing that
+   * only an unverified account takes (markEmailVerifiedLockingPassword) can
+   * land between the two.
+   */
+  async setPasswordProvingEmail(id: string, passwordHash: string, at: Date): Promise<void> {
+    await viaDatabase(
+      this.#db
+        .update(users)
+        .set({ passwordHash, emailVerifiedAt: sql`COALESCE(${users.emailVerifiedAt}, ${at})` })
+        .where(eq(users.id, id)),
+    )
   }
 
   /** Replaces the hash only if it is still `expected` (a re-hash must not undo a password change). */

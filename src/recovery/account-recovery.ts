@@ -116,8 +116,7 @@ export class AccountRecovery {
     // Voided first, so no failure after the new hash leaves an older link live.
     // A verification link still live says the address is unproven: it no longer is.
     await tokens.voidAll(user.id, [...PENDING_LINKS, 'verify'])
-    await users.updatePasswordHash(user.id, passwordHash)
-    await users.markEmailVerified(user.id, new Date(now()))
+    await users.setPasswordProvingEmail(user.id, passwordHash, new Date(now()))
   }
 
   /**
