@@ -8,6 +8,13 @@ const booleanString = z
 
 const seconds = (fallback: number) => z.coerce.number().int().positive().default(fallback)
 
+/*
+ * Browsers cap a cookie's Max-Age at 400 days, and Hono refuses to write a
+ * longer one: the session cookie lives an hour past the absolute deadline, so
+ * a longer deadline would fail every new session at request time.
+ */
+const MAX_SESSION_SECONDS = 400 * 24 * 60 * 60 - 3600
+
 const secretList = z
   .string()
   .transform((value) =>
@@ -70,7 +77,9 @@ const schema = z.object({
     .default('taproom:'),
   SESSION_SECRET: secretList.optional(),
   SESSION_IDLE_SECONDS: seconds(1800),
-  SESSION_ABSOLUTE_SECONDS: seconds(12 * 60 * 60),
+  SESSION_ABSOLUTE_SECONDS: seconds(12 * 60 * 60).pipe(
+    z.number().max(MAX_SESSION_SECONDS, `at most ${MAX_SESSION_SECONDS} (400 days less the cookie's extra hour)`),
+  ),
   MAX_SESSIONS_PER_USER: z.coerce.number().int().min(1).max(1000).default(50),
   SESSION_FIRST_VISIT_SECONDS: seconds(300),
   NEW_SESSIONS_PER_IP_PER_MINUTE: z.coerce.number().int().positive().default(60),

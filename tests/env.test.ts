@@ -119,6 +119,8 @@ describe('environment', () => {
     REDIS_URL: 'http://localhost',
     REDIS_PREFIX: 'has spaces',
     SESSION_IDLE_SECONDS: '-5',
+    // Past what a browser keeps a cookie: every new session would fail at its first answer.
+    SESSION_ABSOLUTE_SECONDS: String(400 * 24 * 60 * 60),
     BCRYPT_COST: '99',
     COOKIE_SECURE: 'maybe',
     NODE_ENV: 'staging',
