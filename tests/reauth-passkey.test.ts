@@ -100,8 +100,12 @@ describe('confirming it is you with a passkey', () => {
     expect(confirm.response.status).toBe(303)
     expect(confirm.response.headers.get('location')).toBe('/account/sessions')
     expect(await stillStale(browser)).toBe(false)
+    // As with the password, the session moved to a new token and ID; the audit names the new one.
+    const renewed = panelOf((await browser.get('/')).html).sessionId!
+    expect(renewed).not.toBe(id)
+    expect(await t.redis.exists(await t.sessionKey(id))).toBe(0)
     const audited = t.audit.filter((e) => e.event === 'reauthenticated' && e.userId === user.id)
-    expect(audited.map((e) => [e.sessionId, e.reason])).toEqual([[id, 'passkey']])
+    expect(audited.map((e) => [e.sessionId, e.reason])).toEqual([[renewed, 'passkey']])
   })
 
   test('with the authenticator app on, the passkey alone is a full re-authentication: no code is asked', async () => {

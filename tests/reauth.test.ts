@@ -52,6 +52,7 @@ async function changePassword(browser: TestBrowser): Promise<number> {
 }
 
 const sessionExists = async (id: string) => t.redis.exists(await t.sessionKey(id))
+const currentSessionId = async (browser: TestBrowser) => panelOf((await browser.get('/')).html).sessionId!
 const reauthForm = (html: string) => html.match(/<form id="reauth-form"[\s\S]*?<\/form>/)?.[0] ?? ''
 
 describe('sensitive actions need a fresh proof of the password', () => {
@@ -103,27 +104,63 @@ describe('sensitive actions need a fresh proof of the password', () => {
   })
 
   test('confirming the password marks the proof fresh and 303s to next; the action is then repeated, not replayed', async () => {
-    const { user, browser, id, other } = await staleWithAnother()
+    const { user, browser, other } = await staleWithAnother()
     await browser.post('/account/sessions/revoke-others')
     const confirm = await browser.post('/account/confirm', { password: PASSWORD, next: '/account/sessions' })
     expect(confirm.response.status).toBe(303)
     expect(confirm.response.headers.get('location')).toBe('/account/sessions')
     expect(await sessionExists(other.id)).toBe(1)
-    expect(await sessionExists(id)).toBe(1)
-    expect(t.audit.some((e) => e.event === 'reauthenticated' && e.userId === user.id && e.sessionId === id)).toBe(true)
+    const renewed = await currentSessionId(browser)
+    expect(t.audit.some((e) => e.event === 'reauthenticated' && e.userId === user.id && e.sessionId === renewed)).toBe(
+      true,
+    )
 
     expect((await browser.post('/account/sessions/revoke-others')).response.status).toBe(303)
     expect(await sessionExists(other.id)).toBe(0)
 
-    await t.age(id, REAUTH_MS + 1000)
+    await t.age(renewed, REAUTH_MS + 1000)
     expect((await browser.post('/account/sessions/revoke-others')).response.status).toBe(403)
   })
 
   test('the proof is timed from the last password check, not from the session start', async () => {
-    const { browser, id } = await staleWithAnother()
+    const { browser } = await staleWithAnother()
     await browser.post('/account/confirm', { password: PASSWORD, next: '/' })
-    await t.age(id, REAUTH_MS - 60_000)
+    await t.age(await currentSessionId(browser), REAUTH_MS - 60_000)
     expect((await browser.post('/account/sessions/revoke-others')).response.status).toBe(303)
+  })
+
+  test('confirming gives the session a new token and ID, the old cookie dead at once; all else stays, and forms drawn before still post', async () => {
+    const { user, browser, id } = await staleWithAnother()
+    await browser.post('/beer')
+    const before = await t.redis.hgetall(await t.sessionKey(id))
+    const oldCookie = new Map(browser.cookies)
+    const oldToken = browser.csrfToken
+    await browser.post('/account/confirm', { password: PASSWORD, next: '/account/sessions' })
+
+    const renewed = await currentSessionId(browser)
+    expect(renewed).not.toBe(id)
+    expect(await sessionExists(id)).toBe(0)
+    const after = await t.redis.hgetall(await t.sessionKey(renewed))
+    // The same session under a new name: its count, sign-in and creation time (so its absolute deadline) stay.
+    for (const field of ['c', 'b', 'u', 'm', 'k']) expect(after[field]).toBe(before[field]!)
+    expect(Number(after.p)).toBeGreaterThan(Number(before.p))
+    expect(await t.redis.zscore(t.indexKey(user.id), renewed)).toBe(before.c!)
+    expect(await t.redis.zscore(t.indexKey(user.id), id)).toBeNull()
+
+    // Whoever holds the old cookie holds nothing: not the session, let alone the fresh proof.
+    const thief = new TestBrowser(t.app)
+    for (const [name, value] of oldCookie) thief.cookies.set(name, value)
+    expect(panelOf((await thief.get('/')).html).email).toBeUndefined()
+
+    // A form another tab drew before the confirmation still posts, with its token, on the renewed session.
+    browser.csrfToken = oldToken
+    expect((await browser.post('/account/sessions/revoke-others')).response.status).toBe(303)
+    // A token of some other session does not.
+    const stranger = new TestBrowser(t.app)
+    await stranger.get('/')
+    expect(stranger.csrfToken).not.toBe('')
+    browser.csrfToken = stranger.csrfToken
+    expect((await browser.post('/account/sessions/revoke-others')).response.status).toBe(403)
   })
 
   test('htmx confirmation: a wrong password swaps the form back in place; the right one answers HX-Redirect', async () => {
@@ -273,7 +310,7 @@ describe('with the authenticator app on, confirming is a full re-authentication'
   })
 
   test('the password and a current code, or a recovery code, make the proof fresh; a recovery code is mailed about', async () => {
-    const { user, browser, id, recoveryCodes } = await staleWithApp()
+    const { user, browser, recoveryCodes } = await staleWithApp()
     const confirmed = await browser.post('/account/confirm', {
       password: PASSWORD,
       code: recoveryCodes[0]!,
@@ -281,8 +318,11 @@ describe('with the authenticator app on, confirming is a full re-authentication'
     })
     expect(confirmed.response.status).toBe(303)
     expect(confirmed.response.headers.get('location')).toBe('/account/security')
+    const renewed = await currentSessionId(browser)
     expect(
-      t.audit.some((e) => e.event === 'reauthenticated' && e.sessionId === id && e.reason === 'password+recovery-code'),
+      t.audit.some(
+        (e) => e.event === 'reauthenticated' && e.sessionId === renewed && e.reason === 'password+recovery-code',
+      ),
     ).toBe(true)
     await waitUntil(() =>
       (t.services.mail.outbox?.list() ?? []).some(

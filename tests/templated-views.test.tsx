@@ -37,6 +37,7 @@ const sessionFields: { [Field in keyof Required<StoredSession>]: fc.Arbitrary<St
   provedAt: optional(time),
   method: optional(fc.constantFrom('password', 'password+app', 'passkey', 'recovery-code')),
   retainedAt: optional(time),
+  renewedFrom: optional(fc.string({ unit: 'grapheme-ascii', minLength: 1, maxLength: 43 })),
   pendingUserId: optional(text),
   pendingUntil: optional(time),
   pendingNext: optional(text),

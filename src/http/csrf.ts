@@ -39,7 +39,8 @@ export function csrfProtection({ appOrigin }: { appOrigin?: string }): Middlewar
       const field = (await readForm(c))._csrf
       token = typeof field === 'string' ? field : undefined
     }
-    if (!c.get('session').verifyCsrf(token)) {
+    const session = c.get('session')
+    if (!session.verifyCsrf(token) && !(await session.verifyRenewedCsrf(token))) {
       // Tells public/app.js the token was stale (another tab logged in or
       // out): it refreshes the token instead of showing this as a failure.
       c.header('X-CSRF-Refused', 'token')

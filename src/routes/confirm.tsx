@@ -150,7 +150,7 @@ export function confirmRoutes({
           await usedRecoveryCode(c, signedIn.user, 'A recovery code was used to confirm it was you')
         }
       }
-      await session.markProof()
+      await session.reauthenticated()
       audit('reauthenticated', { requestId, ip, sessionId: session.id ?? undefined, userId, reason: method })
       return redirect(c, next)
     })
@@ -202,9 +202,9 @@ export function confirmRoutes({
         audit('login_failure', { requestId, ip, sessionId, userId, reason: 'reauth_passkey_failed' })
         return render(401, PASSKEY_REFUSED)
       }
-      await session.markProof()
+      await session.reauthenticated()
       await secondFactors.clearWrongCodes(userId)
-      audit('reauthenticated', { requestId, ip, sessionId, userId, reason: 'passkey' })
+      audit('reauthenticated', { requestId, ip, sessionId: session.id ?? undefined, userId, reason: 'passkey' })
       return redirect(c, next)
     })
 }

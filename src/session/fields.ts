@@ -16,6 +16,8 @@ export type SessionData = {
   method?: SignInMethod
   /** When this session was kept while every other session of its user ended ("log out everywhere else"). */
   retainedAt?: number
+  /** The ID this session had before its last re-authentication gave it a new one: that ID's CSRF token still holds. */
+  renewedFrom?: string
   /** A sign-in waiting for its second step: the user whose password was right, signed in to nothing yet. */
   pendingUserId?: string
   /** When that second step must be done by. */
@@ -41,6 +43,7 @@ export const FIELDS = {
   provedAt: 'p',
   method: 'k',
   retainedAt: 'r',
+  renewedFrom: 'rf',
   pendingUserId: 'pu',
   pendingUntil: 'pt',
   pendingNext: 'pn',
@@ -85,6 +88,7 @@ export function decodeFields(pairs: readonly string[]): SessionData {
     provedAt: provedAt ? Number(provedAt) : undefined,
     method: raw[FIELDS.method] as SignInMethod | undefined,
     retainedAt: retainedAt ? Number(retainedAt) : undefined,
+    renewedFrom: raw[FIELDS.renewedFrom],
     pendingUserId: raw[FIELDS.pendingUserId],
     pendingUntil: pendingUntil ? Number(pendingUntil) : undefined,
     pendingNext: raw[FIELDS.pendingNext],

@@ -39,6 +39,7 @@ type ScriptName =
   | 'sessionEnd'
   | 'sessionTake'
   | 'sessionUpdate'
+  | 'sessionRenew'
   | 'sessionList'
 
 const SCRIPTS: Record<ScriptName, string> = {
@@ -49,6 +50,7 @@ const SCRIPTS: Record<ScriptName, string> = {
   sessionEnd: scripts.endSessions,
   sessionTake: scripts.takeSession,
   sessionUpdate: scripts.updateSession,
+  sessionRenew: scripts.renewSession,
   sessionList: scripts.listSessions,
 }
 
@@ -214,10 +216,21 @@ export class RedisSessionStore implements SessionStore {
     return reply.length > 2 ? decodeFields(reply.slice(2) as string[]) : null
   }
 
-  async update(ref: SessionRef, fields: Partial<SessionData>, { proof = false } = {}): Promise<boolean> {
+  async update(ref: SessionRef, fields: Partial<SessionData>): Promise<boolean> {
     const pairs = encodeFields(fields)
-    if (pairs.length === 0 && !proof) return true
-    const { reply } = await this.#run('sessionUpdate', [this.#sessionKey(ref)], [proof ? '1' : '0', ...pairs])
+    if (pairs.length === 0) return true
+    const { reply } = await this.#run('sessionUpdate', [this.#sessionKey(ref)], pairs)
+    return reply[0] === 'ok'
+  }
+
+  async renew(ref: Required<SessionRef>, newId: string): Promise<boolean> {
+    const [session, index, since] = this.#keysOf(ref) as [string, string, string]
+    const renewed = this.#sessionKey({ id: newId, userId: ref.userId })
+    const { reply } = await this.#run(
+      'sessionRenew',
+      [session, renewed, index, since],
+      [String(this.#absoluteMs), ref.id, newId],
+    )
     return reply[0] === 'ok'
   }
 

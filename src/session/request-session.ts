@@ -124,6 +124,20 @@ export class RequestSession {
   }
 
   /**
+   * Whether `candidate` is the CSRF token of the ID this signed-in session had
+   * before its last re-authentication gave it a new one (see reauthenticated):
+   * a form drawn before then, in another tab, still posts. One read of the
+   * session, made only for a token verifyCsrf refused.
+   */
+  async verifyRenewedCsrf(candidate: string | undefined): Promise<boolean> {
+    const credentials = this.#credentials
+    if (!credentials?.userId || candidate === undefined) return false
+    const from = (await this.#parts.store.read(this.#ref(credentials))).session?.renewedFrom
+    this.#mustBeLive = from !== undefined && this.#parts.tokens.verifyCsrfToken(from, candidate)
+    return this.#mustBeLive
+  }
+
+  /**
    * For a route that does work before it first looks at its session (a login
    * checks the password first): confirms now that the session this request's
    * CSRF token came from is live (see verifyCsrf). Free once confirmed.
@@ -249,13 +263,25 @@ export class RequestSession {
     })
   }
 
-  /** Records that the user proved who they are just now (re-authentication); false when the session is gone. */
-  async markProof(): Promise<boolean> {
-    if (!this.#credentials) return false
-    const marked = await this.#parts.store.update(this.#ref(this.#credentials), {}, { proof: true })
-    await this.#confirm(marked)
-    if (marked) this.#loaded = null
-    return marked
+  /**
+   * Records that the signed-in user proved who they are just now
+   * (re-authentication) and, as a sign-in does, gives the session a new token
+   * and ID, the old token dead at once: the proof must not be left to a token
+   * that may have leaked before it. Everything else the session holds stays,
+   * its absolute deadline too. False when the session is gone.
+   */
+  async reauthenticated(): Promise<boolean> {
+    const old = this.#credentials
+    if (!old?.userId) return false
+    const { store, tokens, cookie } = this.#parts
+    const credentials = tokens.create(old.userId)
+    const renewed = await store.renew({ id: old.id, userId: old.userId }, credentials.id)
+    await this.#confirm(renewed)
+    this.#loaded = null
+    if (!renewed) return false
+    this.#credentials = credentials
+    this.#setCookie(cookie.set(credentials.cookieValue))
+    return true
   }
 
   /**

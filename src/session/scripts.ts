@@ -163,6 +163,33 @@ return {'ok', now, unpack(ended)}
 `
 
 /**
+ * Moves a signed-in session to a new ID (re-authentication: a new token, the
+ * old one dead at once), keeping all it holds, its TTL and its creation time,
+ * so its absolute deadline too, with its proof time set to now. Old and new
+ * keys carry the user's hash tag: RENAME stays in one slot. The old ID is kept
+ * as renewedFrom, so forms the browser's other tabs hold still post.
+ * KEYS old session, new session, index, valid-since
+ * ARGV deadline, absolute ms, old id, new id
+ * Answers 'gone' and moves nothing when the old session is missing, past its
+ * absolute deadline or begun before the user's valid-since time; else 'ok'.
+ */
+export const renewSession = `${prelude}
+if redis.call('PTTL', KEYS[1]) < 0 then return {'gone', now} end
+local stamps = redis.call('HMGET', KEYS[1], '${F.createdAt}', '${F.retainedAt}')
+local created = tonumber(stamps[1] or '-1')
+local validFrom = math.max(created, tonumber(stamps[2] or '-1'))
+if created < 0 or created + tonumber(ARGV[2]) <= now or validFrom < tonumber(redis.call('GET', KEYS[4]) or '0') then
+  return {'gone', now}
+end
+redis.call('RENAME', KEYS[1], KEYS[2])
+redis.call('HSET', KEYS[2], '${F.provedAt}', now, '${F.renewedFrom}', ARGV[3])
+local score = redis.call('ZSCORE', KEYS[3], ARGV[3])
+redis.call('ZREM', KEYS[3], ARGV[3])
+redis.call('ZADD', KEYS[3], score or created, ARGV[4])
+return {'ok', now}
+`
+
+/**
  * Ends every session of a user (but one, if named), and moves the user's
  * valid-since time to now, so that a session or login begun before this moment
  * cannot live on, even one the index has lost.
@@ -219,13 +246,12 @@ return {'ok', now, unpack(fields)}
 
 /**
  * Sets fields only on a session that still exists: a write racing a logout must
- * not bring the session back. KEYS session; ARGV deadline, stamp the proof time
- * now '1'|'0', then field, value pairs. Answers 'ok' or 'missing', and time.
+ * not bring the session back. KEYS session; ARGV deadline, then field, value
+ * pairs. Answers 'ok' or 'missing', and time.
  */
 export const updateSession = `${prelude}
 if redis.call('EXISTS', KEYS[1]) == 0 then return {'missing', now} end
-if ARGV[2] == '1' then redis.call('HSET', KEYS[1], '${F.provedAt}', now) end
-if #ARGV > 2 then redis.call('HSET', KEYS[1], unpack(ARGV, 3)) end
+redis.call('HSET', KEYS[1], unpack(ARGV, 2))
 return {'ok', now}
 `
 

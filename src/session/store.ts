@@ -71,8 +71,13 @@ export interface SessionStore {
   read(ref: SessionRef): Promise<{ session: StoredSession | null; now: number }>
   /** Reads and deletes at once: nothing written in between is lost or resurrected. */
   take(ref: SessionRef): Promise<SessionData | null>
-  /** Sets fields (and, with `proof`, the proof time to now) only while the session exists. */
-  update(ref: SessionRef, fields: Partial<SessionData>, options?: { proof?: boolean }): Promise<boolean>
+  /** Sets fields only while the session exists. */
+  update(ref: SessionRef, fields: Partial<SessionData>): Promise<boolean>
+  /**
+   * Moves a signed-in session to `newId` with all it holds, its absolute
+   * deadline included, and its proof time set to now; false when it has ended.
+   */
+  renew(ref: Required<SessionRef>, newId: string): Promise<boolean>
   /** Ends these sessions of the user; returns those that existed. */
   end(userId: string, sessionIds: string[]): Promise<string[]>
   /**

@@ -201,14 +201,17 @@ describeInBrowser('passkeys, in Chromium with a virtual authenticator', () => {
       await page.waitForURL(`${baseUrl}/account/confirm?next=%2Faccount%2Fsessions`)
       await expectAccessible(tab, 'confirm it is you, with a passkey offered')
       const provedBefore = Number((await t.redis.hgetall(await t.sessionKey(sessionId))).p)
+      const auditBefore = t.audit.length
       await page.getByRole('button', { name: 'Use a passkey instead' }).click()
       await page.waitForURL(`${baseUrl}/account/sessions`)
-      const provedAfter = Number((await t.redis.hgetall(await t.sessionKey(sessionId))).p)
-      expect(provedAfter).toBeGreaterThan(provedBefore)
-      const confirmations = t.audit.filter(
-        (entry) => entry.event === 'reauthenticated' && entry.sessionId === sessionId,
-      )
+      const confirmations = t.audit.slice(auditBefore).filter((entry) => entry.event === 'reauthenticated')
       expect(confirmations.map((entry) => entry.reason)).toEqual(['passkey'])
+      // Confirming moved the session to a new token and ID, with a fresh proof.
+      const renewed = String(confirmations[0]!.sessionId)
+      expect(renewed).not.toBe(sessionId)
+      expect(await t.redis.exists(await t.sessionKey(sessionId))).toBe(0)
+      const provedAfter = Number((await t.redis.hgetall(await t.sessionKey(renewed))).p)
+      expect(provedAfter).toBeGreaterThan(provedBefore)
 
       // Repeated now, the action goes through.
       await page.getByRole('button', { name: 'Log out everywhere else' }).click()

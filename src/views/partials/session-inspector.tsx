@@ -26,6 +26,7 @@ const MEANINGS: Record<keyof SessionData, (value: string, now: number) => string
   method: (value) => `how they signed in (${value})`,
   retainedAt: (value, now) =>
     `kept when every other session of this user was ended, ${relativeTime(Number(value), now)}`,
+  renewedFrom: () => 'the session ID before the last re-authentication gave it a new one (its forms still post)',
   pendingUserId: () => 'user whose password was right, waiting for the second step (not logged in)',
   pendingUntil: (value, now) => `deadline for the second step, ${relativeTime(Number(value), now)}`,
   pendingNext: () => 'the page to go on to after the second step',
