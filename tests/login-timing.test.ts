@@ -41,3 +41,38 @@ describe('failed-login timing after BCRYPT_COST changes', () => {
     TIMED_TEST_MS,
   )
 })
+
+describe('failed-login timing after BCRYPT_COST is lowered', () => {
+  let lowered: TestApp
+  beforeAll(async () => {
+    // The account was made when BCRYPT_COST was 10; the server now runs with 4 (a 64th of the work).
+    lowered = await createTestApp('logintiminglow', {
+      BCRYPT_COST: '4',
+      LOGIN_MAX_FAILURES_PER_EMAIL_IP: '100',
+      LOGIN_MAX_FAILURES_PER_IP: '100',
+    })
+    await lowered.services.users.create(EMAIL, await bcrypt.hash('the real password 1', 10), { verifiedAt: new Date() })
+  })
+  afterAll(() => lowered.cleanup())
+
+  test(
+    "a stranger's own fast failures cannot push the old cost's runs out of the floor",
+    async () => {
+      const browser = new TestBrowser(lowered.app)
+      await browser.get('/login')
+      const timed = async (email: string) => {
+        const started = performance.now()
+        const { response } = await browser.post('/login', { email, password: 'not the password' })
+        expect(response.status).toBe(401)
+        return performance.now() - started
+      }
+      const existing = await timed(EMAIL)
+      // More fast failures than the floor remembers runs of any one cost.
+      for (let i = 0; i < 40; i++) await timed(`flood${i}@example.com`)
+      const unknown = await timed('nobody@example.com')
+      // Before the fix: unknown ≈ 2 ms against ≈ 60 ms for the existing account.
+      expect(unknown).toBeGreaterThan(existing * 0.5)
+    },
+    TIMED_TEST_MS,
+  )
+})

@@ -67,7 +67,8 @@ export class Authenticator {
   async warmUp(): Promise<string> {
     this.#dummyHash ??= this.#hasher.hash(randomBytes(16).toString('base64url'))
     const dummy = await this.#dummyHash
-    if (!this.#timing.primed) this.#timing.record((await this.#hasher.verifyTimed('warm-up', dummy)).workMs)
+    if (!this.#timing.primed)
+      this.#timing.record(this.#hasher.cost, (await this.#hasher.verifyTimed('warm-up', dummy)).workMs)
     return dummy
   }
 
@@ -150,7 +151,7 @@ export class Authenticator {
       if (now?.passwordHash !== user.passwordHash) return { ok: false, reason: 'password_replaced' }
       return { ok: true, user, normalizedMatched: form === normalizePassword(password) }
     }
-    await this.#timing.padFailure(workMs)
+    await this.#timing.padFailure(this.#hasher.costOf(hash), workMs)
     if (!user) return { ok: false, reason: 'unknown_email' }
     return { ok: false, reason: 'wrong_password', userId: user.id }
   }
