@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import bcrypt from 'bcryptjs'
+import { MAX_CONSECUTIVE_FAILURES } from '../src/auth/second-factors.ts'
 import { panelOf, TestBrowser } from './support/browser.ts'
 import { linkIn, type ReceivedMail, type SmtpTestServer, startSmtpServer } from './support/smtp-server.ts'
 import { createTestApp, type TestApp } from './support/test-app.ts'
@@ -331,6 +332,25 @@ describe('POST /password/reset', () => {
     expect(late.response.status).toBe(303)
     expect(late.response.headers.get('location')).toBe('/login')
     expect(panelOf((await second.get('/')).html).email).toBeUndefined()
+  })
+
+  test('opens the authenticator app codes that 100 wrong ones in a row locked: the guesser no longer has the password', async () => {
+    await awayFromStepEdge()
+    const user = await newUser()
+    const factors = t.services.deps.secondFactors
+    const secret = (await factors.startEnrolment(user.id))!
+    const enrolledAt = Date.now() - 10 * 60_000
+    expect((await factors.confirmEnrolment(user.id, codeAt(secret, enrolledAt), enrolledAt)).ok).toBe(true)
+    await t.redis.set(`${t.config.redis.prefix}mfa:{${user.id}}:consecutive`, String(MAX_CONSECUTIVE_FAILURES))
+    expect((await factors.verifyAtSignIn(user.id, codeAt(secret, Date.now()), Date.now())).ok).toBe(false)
+
+    const { browser } = await readyToReset(user)
+    await browser.post('/password/reset', { password: NEW_PASSWORD, confirm: NEW_PASSWORD })
+    await browser.get('/login/verify')
+    expect((await browser.post('/login/verify', { code: codeAt(secret, Date.now() + 30_000) })).response.status).toBe(
+      303,
+    )
+    expect(panelOf((await browser.get('/')).html).email).toBe(user.email)
   })
 
   test('drops an authenticator app setup left unfinished: its key was shown before the reset, perhaps to someone else', async () => {

@@ -73,7 +73,8 @@ const ACCOUNT_FAILURE_WINDOW_MS = 15 * 60 * 1000
  * 800-63B-4 §3.2.2 caps consecutive failures at 100: after that many since the
  * last passed second step, six-digit codes are refused outright. Recovery
  * codes (50 bits: not guessable) and passkeys still pass, and clear the count,
- * so someone holding the password can lock only the app, never the account.
+ * as a password reset does (it takes the password away from whoever guessed):
+ * someone holding the password can lock only the app's codes, and not for good.
  */
 export const MAX_CONSECUTIVE_FAILURES = 100
 const CONSECUTIVE_MEMORY_MS = 365 * 24 * 60 * 60 * 1000
@@ -229,7 +230,7 @@ export class SecondFactors {
     return check
   }
 
-  /** After any passed second step (a passkey's too): wrong codes counted against the account start again. */
+  /** After any passed second step (a passkey's too), or a password reset: wrong codes counted against the account start again. */
   async clearWrongCodes(userId: string): Promise<void> {
     await viaRedis(this.#options.redis.del(...this.#failureKeys(userId)))
   }

@@ -63,7 +63,10 @@ export class UserRepository {
     await viaDatabase(
       this.#db
         .update(users)
-        .set({ passwordHash, emailVerifiedAt: sql`COALESCE(${users.emailVerifiedAt}, ${at})` })
+        .set({
+          passwordHash,
+          emailVerifiedAt: sql`COALESCE(${users.emailVerifiedAt}, ${sql.param(at, users.emailVerifiedAt)})`,
+        })
         .where(eq(users.id, id)),
     )
   }

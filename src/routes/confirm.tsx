@@ -150,7 +150,8 @@ export function confirmRoutes({
           await usedRecoveryCode(c, signedIn.user, 'A recovery code was used to confirm it was you')
         }
       }
-      await session.reauthenticated()
+      // Ended meanwhile (revoked, or renewed by a confirmation in another tab): it proves nothing now.
+      if (!(await session.reauthenticated())) return session.refuseEnded()
       audit('reauthenticated', { requestId, ip, sessionId: session.id ?? undefined, userId, reason: method })
       return redirect(c, next)
     })
@@ -202,7 +203,7 @@ export function confirmRoutes({
         audit('login_failure', { requestId, ip, sessionId, userId, reason: 'reauth_passkey_failed' })
         return render(401, PASSKEY_REFUSED)
       }
-      await session.reauthenticated()
+      if (!(await session.reauthenticated())) return session.refuseEnded()
       await secondFactors.clearWrongCodes(userId)
       audit('reauthenticated', { requestId, ip, sessionId: session.id ?? undefined, userId, reason: 'passkey' })
       return redirect(c, next)

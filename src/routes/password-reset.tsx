@@ -182,6 +182,8 @@ export function passwordResetRoutes(deps: PasswordResetDeps) {
       const endedBefore = await sessions.endAll(user.id)
       await recovery.setResetPassword(user, checked.passwordHash)
       await secondFactors.dropUnfinishedEnrolment(user.id)
+      // Whoever guessed codes with the old password no longer has it.
+      await secondFactors.clearWrongCodes(user.id)
       await recovery.releaseResetLink(session.id!)
       audit('password_reset', { requestId, ip, sessionId: session.id ?? undefined, userId: user.id })
       await notices.passwordChanged(user.email, { ip, device, at: now() })
