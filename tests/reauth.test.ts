@@ -163,6 +163,17 @@ describe('sensitive actions need a fresh proof of the password', () => {
     expect((await browser.post('/account/sessions/revoke-others')).response.status).toBe(403)
   })
 
+  test('a "Your sessions" list drawn before the confirmation still ends this session by its previous ID', async () => {
+    const { browser, id } = await staleWithAnother()
+    await browser.post('/account/confirm', { password: PASSWORD, next: '/account/sessions' })
+    const renewed = await currentSessionId(browser)
+    const { response } = await browser.post(`/account/sessions/${id}/revoke`)
+    expect(response.status).toBe(303)
+    expect(response.headers.get('location')).toBe('/')
+    expect(await sessionExists(renewed)).toBe(0)
+    expect(panelOf((await browser.get('/')).html).email).toBeUndefined()
+  })
+
   test('htmx confirmation: a wrong password swaps the form back in place; the right one answers HX-Redirect', async () => {
     const { browser } = await staleWithAnother()
     const wrong = await browser.post(

@@ -151,9 +151,10 @@ export function accountRoutes({
         const { state, user } = await requireUser(c)
         const session = c.get('session')
         const target = c.req.param('id')
-        if (target === session.id) {
+        // A list drawn before this session's last confirmation names it by its previous ID.
+        if (target === state.id || target === state.renewedFrom) {
           await session.restartWithNotice(LOGGED_OUT_NOTICE)
-          auditRevoked(c, user.id, [target], 'revoked_own')
+          auditRevoked(c, user.id, [state.id], 'revoked_own')
           // Ending this browser's own session is a logout, and clears what a logout clears.
           c.header('Clear-Site-Data', '"cache", "storage"')
           return redirect(c, '/')
