@@ -148,6 +148,7 @@ export function wireDependencies(config: Config, options: WiringOptions): Wiring
     audit,
     emailHash,
     passwordResetSeconds: config.passwordResetSeconds,
+    logger,
     now,
   })
 

@@ -47,7 +47,7 @@ describe('schema setup', () => {
       'email varchar(254) UNI',
       'password_hash varchar(60) ',
       'created_at timestamp ',
-      'email_verified_at timestamp ',
+      'email_verified_at timestamp MUL',
     ])
   })
 
@@ -57,7 +57,7 @@ describe('schema setup', () => {
     const handles = Array.from({ length: 4 }, () => createDatabase(url))
     try {
       await Promise.all(handles.map((handle) => migrateDatabase(handle.unbounded)))
-      expect(await describeUsers(url)).toContain('email_verified_at timestamp ')
+      expect(await describeUsers(url)).toContain('email_verified_at timestamp MUL')
     } finally {
       await Promise.all(handles.map((handle) => handle.pool.end()))
     }

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { and, eq, isNull, sql } from 'drizzle-orm'
+import { and, eq, isNull, lt, sql } from 'drizzle-orm'
 import { isDatabaseDown, ServiceUnavailableError } from '../unavailable.ts'
 import type { Database } from './client.ts'
 import { type User, users } from './schema.ts'
@@ -113,6 +113,17 @@ export class UserRepository {
       if (isDuplicateEntry(error)) throw new DuplicateEmailError(`${email.toLowerCase()} is already registered`)
       throw isDatabaseDown(error) ? new ServiceUnavailableError('database', error) : error
     }
+  }
+
+  /** Deletes up to `limit` accounts made before `before` whose address was never proven; returns how many went. */
+  async pruneUnverified(before: Date, limit: number): Promise<number> {
+    const [result] = await viaDatabase(
+      this.#db
+        .delete(users)
+        .where(and(isNull(users.emailVerifiedAt), lt(users.createdAt, before)))
+        .limit(limit),
+    )
+    return result.affectedRows
   }
 
   /** Deletes the user; rows keyed to it in other tables go with it (ON DELETE CASCADE). */

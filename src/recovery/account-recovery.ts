@@ -3,6 +3,7 @@ import type { AuditLog } from '../audit.ts'
 import type { EmailHash } from '../auth/email-hash.ts'
 import type { User } from '../db/schema.ts'
 import { DuplicateEmailError, type UserRepository } from '../db/users.ts'
+import { describeError, type Logger } from '../log.ts'
 import type { MailQueue } from '../mail/queue.ts'
 import type { MailBudget } from './mail-budget.ts'
 import type { NoticeContext, RecoveryMails } from './mails.ts'
@@ -16,6 +17,16 @@ type ResetRequest = Requester & { email: string }
 type SignupRequest = Requester & { email: string; passwordHash: string }
 
 const VERIFY_SECONDS = 24 * 60 * 60
+/*
+ * A sign-up never verified holds its address and a password a stranger may
+ * have chosen. Logging in to it re-sends the link, so it may be followed for
+ * a while after the first one died; past this it goes, and the address is
+ * free to sign up again.
+ */
+const UNVERIFIED_KEPT_MS = 7 * 24 * 60 * 60 * 1000
+const PRUNE_EVERY_MS = 60 * 60 * 1000
+const PRUNE_BATCH = 500
+const PRUNE_MAX_BATCHES = 20
 /* The sign-ups one browser session is remembered for (see rememberSignup). */
 const SIGNUP_MARKS = 5
 const EMAIL_CHANGE_SECONDS = 24 * 60 * 60
@@ -32,6 +43,7 @@ export type RecoveryDeps = {
   audit: AuditLog
   emailHash: EmailHash
   passwordResetSeconds: number
+  logger: Logger
   now: () => number
 }
 
@@ -48,6 +60,7 @@ export type EmailChangeOutcome =
  */
 export class AccountRecovery {
   readonly #deps: RecoveryDeps
+  #lastPruneAt = Number.NEGATIVE_INFINITY
 
   constructor(deps: RecoveryDeps) {
     this.#deps = deps
@@ -299,6 +312,27 @@ export class AccountRecovery {
     }
     audit('signup', { requestId, ip, userId: user.id, emailHash: this.#deps.emailHash(email) })
     await this.#sendVerification(user, { requestId, ip })
+    await this.#pruneUnverified()
+  }
+
+  /*
+   * Sign-ups are what add unverified accounts, so they also take away those
+   * past their time: at most once an hour per process, in small batches, by
+   * whichever instance runs a sign-up. A failure is logged and tried again
+   * an hour later; the sign-up itself is done.
+   */
+  async #pruneUnverified(): Promise<void> {
+    const now = this.#deps.now()
+    if (now - this.#lastPruneAt < PRUNE_EVERY_MS) return
+    this.#lastPruneAt = now
+    const before = new Date(now - UNVERIFIED_KEPT_MS)
+    try {
+      for (let batch = 0; batch < PRUNE_MAX_BATCHES; batch++) {
+        if ((await this.#deps.users.pruneUnverified(before, PRUNE_BATCH)) < PRUNE_BATCH) return
+      }
+    } catch (error) {
+      this.#deps.logger.warn({ type: 'unverified_prune_failed', ...describeError(error) }, 'unverified_prune_failed')
+    }
   }
 
   async #sendVerification(user: User, { requestId, ip }: Requester): Promise<void> {
