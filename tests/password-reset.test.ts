@@ -353,6 +353,28 @@ describe('POST /password/reset', () => {
     expect(panelOf((await browser.get('/')).html).email).toBe(user.email)
   })
 
+  test('an account gone while its reset ran (deleted, or a sign-up pruned unverified) signs nobody in: the link is dead', async () => {
+    const user = await newUser()
+    const { browser } = await readyToReset(user)
+    const users = t.services.users as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>
+    const original = users.setPasswordProvingEmail!
+    users.setPasswordProvingEmail = async (...args: unknown[]) => {
+      await t.services.users.delete(user.id)
+      return original.apply(t.services.users, args)
+    }
+    try {
+      const { response, html } = await browser.post('/password/reset', {
+        password: NEW_PASSWORD,
+        confirm: NEW_PASSWORD,
+      })
+      expect(response.status).toBe(400)
+      expect(html).toContain('This link is invalid or has expired.')
+    } finally {
+      users.setPasswordProvingEmail = original
+    }
+    expect(panelOf((await browser.get('/')).html).email).toBeUndefined()
+  })
+
   test('drops an authenticator app setup left unfinished: its key was shown before the reset, perhaps to someone else', async () => {
     const user = await newUser()
     const factors = t.services.deps.secondFactors

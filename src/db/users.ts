@@ -57,10 +57,10 @@ export class UserRepository {
    * A password set through a link mailed to the address: the new hash and, if
    * the address was not yet proven, its proof, in one write, so nothing that
    * only an unverified account takes (markEmailVerifiedLockingPassword) can
-   * land between the two.
+   * land between the two. False when the account is gone.
    */
-  async setPasswordProvingEmail(id: string, passwordHash: string, at: Date): Promise<void> {
-    await viaDatabase(
+  async setPasswordProvingEmail(id: string, passwordHash: string, at: Date): Promise<boolean> {
+    const [result] = await viaDatabase(
       this.#db
         .update(users)
         .set({
@@ -69,6 +69,7 @@ export class UserRepository {
         })
         .where(eq(users.id, id)),
     )
+    return result.affectedRows === 1
   }
 
   /** Replaces the hash only if it is still `expected` (a re-hash must not undo a password change). */

@@ -123,13 +123,15 @@ export class AccountRecovery {
    * email change link.
    * Following the link proved the address, so an unverified account becomes
    * verified (which also undoes a stranger's sign-up with someone's address).
+   * False when the account is gone (deleted, or a sign-up never verified
+   * that was pruned) since the link was followed.
    */
-  async setResetPassword(user: User, passwordHash: string): Promise<void> {
+  async setResetPassword(user: User, passwordHash: string): Promise<boolean> {
     const { users, tokens, now } = this.#deps
     // Voided first, so no failure after the new hash leaves an older link live.
     // A verification link still live says the address is unproven: it no longer is.
     await tokens.voidAll(user.id, [...PENDING_LINKS, 'verify'])
-    await users.setPasswordProvingEmail(user.id, passwordHash, new Date(now()))
+    return users.setPasswordProvingEmail(user.id, passwordHash, new Date(now()))
   }
 
   /**

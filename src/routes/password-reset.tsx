@@ -180,7 +180,7 @@ export function passwordResetRoutes(deps: PasswordResetDeps) {
       // browser has its new one, so a login with the old password racing the
       // reset cannot outlive it.
       const endedBefore = await sessions.endAll(user.id)
-      await recovery.setResetPassword(user, checked.passwordHash)
+      if (!(await recovery.setResetPassword(user, checked.passwordHash))) return deadLink(c)
       await secondFactors.dropUnfinishedEnrolment(user.id)
       // Whoever guessed codes with the old password no longer has it.
       await secondFactors.clearWrongCodes(user.id)
