@@ -48,8 +48,10 @@ describe('bun run db:push', () => {
       'email UNI',
       'password_hash ',
       'created_at ',
-      'email_verified_at ',
+      'email_verified_at MUL',
     ])
+    const indexes = await query(url, "SHOW INDEX FROM users WHERE Key_name = 'users_unverified_idx'")
+    expect(indexes.map((index) => index.Column_name)).toEqual(['email_verified_at', 'created_at'])
     expect(await query(url, 'SELECT email FROM users')).toEqual([{ email: 'test@example.com' }])
   }, 120_000)
 

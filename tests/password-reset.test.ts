@@ -5,7 +5,7 @@ import { panelOf, TestBrowser } from './support/browser.ts'
 import { linkIn, type ReceivedMail, type SmtpTestServer, startSmtpServer } from './support/smtp-server.ts'
 import { createTestApp, type TestApp } from './support/test-app.ts'
 import { median, relativeGap, TIMED_TEST_MS, timeAlternately } from './support/timing.ts'
-import { awayFromStepEdge, codeAt } from './support/totp.ts'
+import { awayFromStepEdge, codeAt, turnOnAuthenticatorApp } from './support/totp.ts'
 
 let t: TestApp
 let smtp: SmtpTestServer
@@ -307,10 +307,7 @@ describe('POST /password/reset', () => {
   test('with the authenticator app on, the second step follows, and a later "log out everywhere" stops it', async () => {
     await awayFromStepEdge()
     const user = await newUser()
-    const factors = t.services.deps.secondFactors
-    const secret = (await factors.startEnrolment(user.id))!
-    const enrolledAt = Date.now() - 10 * 60_000
-    expect((await factors.confirmEnrolment(user.id, codeAt(secret, enrolledAt), enrolledAt)).ok).toBe(true)
+    const { secret } = await turnOnAuthenticatorApp(t.services.deps.secondFactors, user.id)
 
     const reset = async () => {
       const { browser } = await readyToReset(user)
@@ -338,9 +335,7 @@ describe('POST /password/reset', () => {
     await awayFromStepEdge()
     const user = await newUser()
     const factors = t.services.deps.secondFactors
-    const secret = (await factors.startEnrolment(user.id))!
-    const enrolledAt = Date.now() - 10 * 60_000
-    expect((await factors.confirmEnrolment(user.id, codeAt(secret, enrolledAt), enrolledAt)).ok).toBe(true)
+    const { secret } = await turnOnAuthenticatorApp(factors, user.id)
     await t.redis.set(`${t.config.redis.prefix}mfa:{${user.id}}:consecutive`, String(MAX_CONSECUTIVE_FAILURES))
     expect((await factors.verifyAtSignIn(user.id, codeAt(secret, Date.now()), Date.now())).ok).toBe(false)
 
