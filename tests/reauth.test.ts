@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { safeNext } from '../src/routes/fresh-proof.tsx'
+import { RedisSessionStore } from '../src/session/redis-store.ts'
 import { panelOf, TestBrowser } from './support/browser.ts'
 import { createTestApp, type TestApp } from './support/test-app.ts'
 import { awayFromStepEdge, codeAt } from './support/totp.ts'
@@ -171,6 +172,25 @@ describe('sensitive actions need a fresh proof of the password', () => {
     expect(response.status).toBe(303)
     expect(response.headers.get('location')).toBe('/')
     expect(await sessionExists(renewed)).toBe(0)
+    expect(panelOf((await browser.get('/')).html).email).toBeUndefined()
+  })
+
+  test('a confirmation whose session ended as it finished proves nothing: refused, and not audited as done', async () => {
+    const { user, browser } = await staleWithAnother()
+    const renew = RedisSessionStore.prototype.renew
+    // Every session of the user ends (a reset elsewhere, say) just before the renewal runs.
+    RedisSessionStore.prototype.renew = async function (this: RedisSessionStore, ref, newId) {
+      await t.services.deps.sessions.endAll(user.id)
+      return renew.call(this, ref, newId)
+    }
+    try {
+      const { response } = await browser.post('/account/confirm', { password: PASSWORD, next: '/account/sessions' })
+      expect(response.status).toBe(403)
+      expect(response.headers.get('x-csrf-refused')).toBe('session-ended')
+    } finally {
+      RedisSessionStore.prototype.renew = renew
+    }
+    expect(t.audit.some((e) => e.event === 'reauthenticated' && e.userId === user.id)).toBe(false)
     expect(panelOf((await browser.get('/')).html).email).toBeUndefined()
   })
 
