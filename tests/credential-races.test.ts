@@ -326,23 +326,17 @@ describe('a password reset and a verification link followed at the same moment',
       verifiedAt: null,
     })
     const lockHash = await bcrypt.hash('a secret nobody knows', 4)
-    // Whatever the reset writes the password with, the verification's write comes right after it.
-    const patched = users as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>
-    const originals = new Map<string, (...args: unknown[]) => Promise<unknown>>()
-    for (const name of ['updatePasswordHash', 'setPasswordProvingEmail']) {
-      const original = patched[name]
-      if (!original) continue
-      originals.set(name, original)
-      patched[name] = async (...args: unknown[]) => {
-        const result = await original.apply(users, args)
-        await users.markEmailVerifiedLockingPassword(user.id, new Date(), lockHash)
-        return result
-      }
+    // The verification's write comes right after the reset writes the password.
+    const setPassword = users.setPasswordProvingEmail
+    users.setPasswordProvingEmail = async (...args) => {
+      const result = await setPassword.apply(users, args)
+      await users.markEmailVerifiedLockingPassword(user.id, new Date(), lockHash)
+      return result
     }
     try {
       await t.services.deps.recovery.setResetPassword(user, await bcrypt.hash(OWNERS_PASSWORD, 4))
     } finally {
-      for (const [name, original] of originals) patched[name] = original
+      users.setPasswordProvingEmail = setPassword
     }
     const stored = (await users.findById(user.id))!
     expect(stored.emailVerifiedAt).not.toBeNull()

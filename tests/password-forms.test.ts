@@ -105,7 +105,11 @@ describe('a login against a hash that changed while bcrypt ran', () => {
       await browser.get('/login')
       const login = browser.post('/login', { email, password: 'the old password 1' })
       await checking
-      await slow.services.users.updatePasswordHash(user.id, await bcrypt.hash('the new password 2', 4))
+      await slow.services.users.replacePasswordHash(
+        user.id,
+        user.passwordHash,
+        await bcrypt.hash('the new password 2', 4),
+      )
       change()
       const { response, html } = await login
       expect(response.status).toBe(401)

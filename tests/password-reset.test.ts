@@ -351,11 +351,11 @@ describe('POST /password/reset', () => {
   test('an account gone while its reset ran (deleted, or a sign-up pruned unverified) signs nobody in: the link is dead', async () => {
     const user = await newUser()
     const { browser } = await readyToReset(user)
-    const users = t.services.users as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>
-    const original = users.setPasswordProvingEmail!
-    users.setPasswordProvingEmail = async (...args: unknown[]) => {
-      await t.services.users.delete(user.id)
-      return original.apply(t.services.users, args)
+    const users = t.services.users
+    const original = users.setPasswordProvingEmail
+    users.setPasswordProvingEmail = async (...args) => {
+      await users.delete(user.id)
+      return original.apply(users, args)
     }
     try {
       const { response, html } = await browser.post('/password/reset', {

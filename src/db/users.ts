@@ -49,10 +49,6 @@ export class UserRepository {
     return user
   }
 
-  async updatePasswordHash(id: string, passwordHash: string): Promise<void> {
-    await viaDatabase(this.#db.update(users).set({ passwordHash }).where(eq(users.id, id)))
-  }
-
   /**
    * A password set through a link mailed to the address: the new hash and, if
    * the address was not yet proven, its proof, in one write, so nothing that

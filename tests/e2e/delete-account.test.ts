@@ -3,7 +3,7 @@ import type { Browser } from 'playwright-core'
 import { outboxLink } from '../support/outbox.ts'
 import { expectAccessible } from './support/accessibility.ts'
 import { describeInBrowser, launchChromium, SCENARIO_TIMEOUT_MS } from './support/chromium.ts'
-import { logIn, readPanel, submitLogin } from './support/flows.ts'
+import { logIn, readPanel, submitLogin, submitSignUpForm } from './support/flows.ts'
 import { type ServedApp, serveTestApp } from './support/served-app.ts'
 import { openTab, type Tab } from './support/tab.ts'
 
@@ -30,12 +30,7 @@ describeInBrowser('deleting the account, in Chromium', () => {
   async function signUpAgain(tab: Tab, email: string): Promise<void> {
     const { page } = tab
     await page.goto('/signup')
-    const form = page.locator('#signup-form')
-    await form.getByLabel('Email').fill(email)
-    await form.locator('[name="password"]').fill(PASSWORD)
-    await form.locator('[name="password_confirm"]').fill(PASSWORD)
-    await form.getByRole('button', { name: 'Sign Up' }).click()
-    await page.locator('#inbox-notice').waitFor()
+    await submitSignUpForm(page, email, PASSWORD)
     await page.goto(await outboxLink(served, email, '/verify-email/'))
     await page.waitForURL(`${served.baseUrl}/`)
     await page.locator(`#session-panel[data-user-email="${email}"]`).waitFor()
