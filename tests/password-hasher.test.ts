@@ -4,6 +4,7 @@ import { OverloadedError } from '../src/auth/overloaded.ts'
 import { createPasswordHasher } from '../src/auth/password-hasher.ts'
 import { WORKER_URL } from './support/test-app.ts'
 
+const SILENT_WORKER = new URL('./support/silent-worker.ts', import.meta.url)
 /* Cost 12 keeps a worker busy for a few hundred milliseconds: long enough to queue behind it. */
 const SLOW_HASH = bcrypt.hashSync('slow', 12)
 
@@ -75,6 +76,30 @@ describe('the bcrypt worker pool', () => {
       expect(refused.at).toBeLessThan(done.at)
       // The worker was not replaced and takes the next job.
       expect(await bcrypt.compare('after', await hasher.hash('after'))).toBe(true)
+    } finally {
+      await hasher.close()
+    }
+  })
+
+  test('a job running far past its deadline is answered busy, and its stuck worker is replaced', async () => {
+    const hasher = createPasswordHasher({
+      cost: 4,
+      workerUrl: SILENT_WORKER,
+      workers: 1,
+      deadlineMs: 100,
+      stuckMs: 200,
+    })
+    try {
+      const started = performance.now()
+      const refused = await hasher.verify('x', SLOW_HASH).catch((error) => error)
+      const elapsed = performance.now() - started
+      expect(refused).toBeInstanceOf(OverloadedError)
+      // Deadline plus stuck time, not the request's whole life.
+      expect(elapsed).toBeGreaterThanOrEqual(290)
+      expect(hasher.threads).toBe(0)
+      const next = hasher.verify('y', SLOW_HASH).catch((error) => error)
+      expect(hasher.threads).toBe(1)
+      expect(await next).toBeInstanceOf(OverloadedError)
     } finally {
       await hasher.close()
     }

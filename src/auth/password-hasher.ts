@@ -4,8 +4,14 @@ import bcrypt from 'bcryptjs'
 import type { BcryptJob, BcryptReply } from './bcrypt-worker.ts'
 import { OverloadedError } from './overloaded.ts'
 
-/* One bcrypt run takes well under a second; a worker still busy with one after this long is stuck. */
-const STUCK_MS = 30_000
+/*
+ * One bcrypt run takes well under a second. A worker still busy this long
+ * after its job's deadline is stuck: the job is answered busy (503) and the
+ * worker replaced. With the 5 s deadline the user has the busy form within
+ * 10 s, not a spinner for half a minute (nor the Node server's 30 s request
+ * timeout, which would drop the connection).
+ */
+const STUCK_MS = 4_000
 /* A worker beyond the first, idle this long, exits: a burst of logins is over (each costs 3-4 MB while it lives). */
 const IDLE_MS = 60_000
 
@@ -63,6 +69,7 @@ export function createPasswordHasher({
   workers = availableParallelism(),
   maxQueued,
   deadlineMs = 5000,
+  stuckMs = STUCK_MS,
   idleMs = IDLE_MS,
 }: {
   cost: number
@@ -71,6 +78,8 @@ export function createPasswordHasher({
   /** Default: 8 per worker, about 2 s of waiting at cost 12. */
   maxQueued?: number
   deadlineMs?: number
+  /** How long past its deadline a started job may run before its worker counts as stuck. */
+  stuckMs?: number
   idleMs?: number
 }): PasswordHasher {
   const size = Math.max(1, workers)
@@ -201,7 +210,7 @@ export function createPasswordHasher({
       void stuck?.terminate()
       entry.reject(new OverloadedError('Password checking'))
       dispatch()
-    }, STUCK_MS)
+    }, stuckMs)
   }
 
   return {

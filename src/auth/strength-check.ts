@@ -26,8 +26,8 @@ const MAX_WAITING = 32
 const DEADLINE_MS = 2000
 /*
  * A check still running this long is not slow but stuck: its worker is
- * replaced and the check answered busy. Well under Bun's 10 s idle timeout,
- * so the page gets that answer, not a dropped connection.
+ * replaced and the check answered busy, so the page gets that answer within
+ * seconds (and well inside the Node server's 30 s request timeout).
  */
 const STUCK_MS = 5000
 /* The worker and its ~17 MB of dictionaries go away when nobody has signed up for a while. */
