@@ -155,7 +155,7 @@ describe('POST /account/password success', () => {
     expect(panel.email).toBe(user.email)
     expect(panel.sessionId).not.toBe(me.id)
     expect(panel.beers).toBe(1)
-    expect(await t.redis.exists(await sessionKey(me.id))).toBe(0)
+    expect(await t.onlyReplacedMark(me.id)).toBe(true)
     expect(await t.redis.zrange(t.indexKey(user.id), '0', '-1')).toEqual([panel.sessionId!])
 
     const replay = await t.app.request('/', { headers: { cookie: `taproom_session=${oldCookie}` } })

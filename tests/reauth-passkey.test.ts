@@ -103,7 +103,7 @@ describe('confirming it is you with a passkey', () => {
     // As with the password, the session moved to a new token and ID; the audit names the new one.
     const renewed = panelOf((await browser.get('/')).html).sessionId!
     expect(renewed).not.toBe(id)
-    expect(await t.redis.exists(await t.sessionKey(id))).toBe(0)
+    expect(await t.onlyReplacedMark(id)).toBe(true)
     const audited = t.audit.filter((e) => e.event === 'reauthenticated' && e.userId === user.id)
     expect(audited.map((e) => [e.sessionId, e.reason])).toEqual([[renewed, 'passkey']])
   })

@@ -140,7 +140,7 @@ describe('sensitive actions need a fresh proof of the password', () => {
 
     const renewed = await currentSessionId(browser)
     expect(renewed).not.toBe(id)
-    expect(await sessionExists(id)).toBe(0)
+    expect(await t.onlyReplacedMark(id)).toBe(true)
     const after = await t.redis.hgetall(await t.sessionKey(renewed))
     // The same session under a new name: its count, sign-in and creation time (so its absolute deadline) stay.
     for (const field of ['c', 'b', 'u', 'm', 'k']) expect(after[field]).toBe(before[field]!)

@@ -4,7 +4,12 @@ import type { HtmlEscapedString } from 'hono/utils/html'
 import type { ContentfulStatusCode } from 'hono/utils/http-status'
 import type { AppEnv } from '../app-env.ts'
 import { describeError, type Logger, rateLimitedLog } from '../log.ts'
-import { type ActiveSession, type RequestSession, SessionEndedError } from '../session/request-session.ts'
+import {
+  type ActiveSession,
+  type RequestSession,
+  SessionEndedError,
+  SessionReplacedError,
+} from '../session/request-session.ts'
 import { ServiceUnavailableError } from '../unavailable.ts'
 import { isHtmx } from './htmx.ts'
 import { routeOf } from './only-param.ts'
@@ -27,6 +32,9 @@ export type SessionEndedView = (props: SessionEndedProps) => HtmlEscapedString |
 const SESSION_ENDED_TITLE = 'Your session had ended'
 const SESSION_ENDED =
   'Your session had ended before this arrived (it expired, or was ended from another browser), so nothing was changed and you are not logged in. A new session has started: go back, reload the page and send the form again.'
+
+const SESSION_REPLACED =
+  'This page was opened before you signed in or confirmed it was you, so nothing was changed. Reload the page and try again.'
 
 const TITLES: Record<number, string> = {
   400: 'Bad request',
@@ -128,6 +136,11 @@ export function errorPages({
   const logFailure = rateLimitedLog(logger)
   const onError: ErrorHandler<AppEnv> = (error, c) => {
     if (error instanceof SessionEndedError) return sessionEndedAnswer(c, error.session, { page, sessionEnded, now })
+    if (error instanceof SessionReplacedError) {
+      // Answered as a stale token: public/app.js takes the new session's token and may send it again.
+      c.header('X-CSRF-Refused', 'token')
+      return respond(c, page, 403, SESSION_REPLACED, { sessionReadable: false })
+    }
     if (error instanceof HTTPException) {
       if (error.cause !== undefined) {
         const { errorName } = describeError(error.cause)

@@ -51,6 +51,14 @@ export const FIELDS = {
 
 export type FieldName = (typeof FIELDS)[keyof SessionData]
 
+/**
+ * The one field of what a session's key holds for a few seconds after a new
+ * session replaced it (a sign-in, a re-authentication): the marker that tells
+ * a request still in flight with the old cookie apart from a visitor whose
+ * session has ended (see scripts.ts). Not one of FIELDS.
+ */
+export const REPLACED_MARK = 'x'
+
 const FIELD_ENTRIES = Object.entries(FIELDS)
 
 /** Flattens session data into the hash's field/value pairs, leaving out what the defaults give back. */

@@ -15,6 +15,7 @@ import type {
   StoreFactory,
   StoreInspection,
   StorePolicy,
+  Taken,
   TouchOptions,
   TouchResult,
 } from './store.ts'
@@ -28,6 +29,14 @@ import type {
  * them: a gap of a tenth of a second let pours answered 503 be counted.
  */
 const WRITE_WINDOW_MS = 500
+
+/*
+ * How long a replaced session's key says so (see scripts.ts): longer than a
+ * request the browser sent just before its new cookie arrived can take to
+ * reach Redis, and short enough that a browser which never got the new cookie
+ * soon starts over as a visitor.
+ */
+const REPLACED_MARK_MS = 10_000
 
 type Reply = (string | number)[]
 type Script = (keys: number, ...args: string[]) => Promise<Reply>
@@ -184,9 +193,9 @@ export class RedisSessionStore implements SessionStore {
     return (await this.#touch(ref, options.increment, options.consumeFlash, true)).result
   }
 
-  async read(ref: SessionRef): Promise<{ session: StoredSession | null; now: number }> {
+  async read(ref: SessionRef): Promise<{ session: StoredSession | null; replaced: boolean; now: number }> {
     const { now, result } = await this.#touch(ref, undefined, false, false)
-    return { session: result.status === 'ok' ? result.session : null, now }
+    return { session: result.status === 'ok' ? result.session : null, replaced: result.status === 'replaced', now }
   }
 
   async #touch(
@@ -205,14 +214,15 @@ export class RedisSessionStore implements SessionStore {
       ref.id,
     ])
     const status = reply[0]
-    if (status === 'missing' || status === 'expired') return { now, result: { status } }
+    if (status === 'missing' || status === 'expired' || status === 'replaced') return { now, result: { status } }
     const data = decodeFields(reply.slice(3) as string[])
     return { now, result: { status: 'ok', session: { ...data, id: ref.id, expiresAt: now + Number(reply[2]) } } }
   }
 
-  async take(ref: SessionRef): Promise<SessionData | null> {
+  async take(ref: SessionRef, { replacing = false }: { replacing?: boolean } = {}): Promise<Taken> {
     const keys = this.#keysOf(ref).slice(0, 2)
-    const { reply } = await this.#run('sessionTake', keys, [ref.id])
+    const { reply } = await this.#run('sessionTake', keys, [ref.id, replacing ? String(REPLACED_MARK_MS) : '0'])
+    if (reply[0] === 'replaced') return 'replaced'
     return reply.length > 2 ? decodeFields(reply.slice(2) as string[]) : null
   }
 
@@ -229,7 +239,7 @@ export class RedisSessionStore implements SessionStore {
     const { reply } = await this.#run(
       'sessionRenew',
       [session, renewed, index, since],
-      [String(this.#absoluteMs), ref.id, newId],
+      [String(this.#absoluteMs), ref.id, newId, String(REPLACED_MARK_MS)],
     )
     return reply[0] === 'ok'
   }

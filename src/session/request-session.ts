@@ -74,6 +74,24 @@ export class SessionEndedError extends Error {
 }
 
 /**
+ * A state-changing request carrying the cookie of a session that a new one
+ * replaced moments ago (a sign-in or re-authentication, in another tab or
+ * just before): nothing was applied and no session was started, so the
+ * browser keeps the new session's cookie; its page takes the new token and
+ * sends the request again (see public/app.js).
+ */
+export class SessionReplacedError extends Error {
+  override name = 'SessionReplacedError'
+
+  constructor() {
+    super('The session this request came from was replaced by a newer one.')
+  }
+}
+
+/** What a request's first lookup found of the session its cookie names. */
+type Found = 'live' | 'gone' | 'replaced'
+
+/**
  * The session of one request. Nothing touches Redis until a handler asks, and
  * each question is one atomic round trip: load, peek, increment, sign in,
  * end.
@@ -193,8 +211,7 @@ export class RequestSession {
   signIn(user: SessionUser, details: SignInDetails): Promise<SignedInSession | null>
   async signIn(user: SessionUser, details: SignInDetails): Promise<SignedInSession | null> {
     const { store, tokens, lifetimes, cookie } = this.#parts
-    const previous = this.#credentials ? await store.take(this.#ref(this.#credentials)) : null
-    await this.#confirm(previous !== null)
+    const previous = await this.#take({ replacing: true })
     const credentials = tokens.create(user.id)
     const ttlMs = Math.min(lifetimes.idleMs, lifetimes.absoluteMs)
     const data: NewSessionData = {
@@ -251,8 +268,7 @@ export class RequestSession {
     until: number,
     { proof, next, flash }: { proof?: ProofStart; next?: string; flash?: string } = {},
   ): Promise<ActiveSession> {
-    const previous = this.#credentials ? await this.#parts.store.take(this.#ref(this.#credentials)) : null
-    await this.#confirm(previous !== null)
+    const previous = await this.#take({ replacing: true })
     return this.#start({
       beers: previous?.beers ?? 0,
       pendingUserId: userId,
@@ -276,7 +292,7 @@ export class RequestSession {
     const { store, tokens, cookie } = this.#parts
     const credentials = tokens.create(old.userId)
     const renewed = await store.renew({ id: old.id, userId: old.userId }, credentials.id)
-    await this.#confirm(renewed)
+    await this.#confirm(renewed ? 'live' : 'gone')
     this.#loaded = null
     if (!renewed) return false
     this.#credentials = credentials
@@ -315,8 +331,7 @@ export class RequestSession {
 
   /** Ends the session on the server and removes the cookie; returns what it held. */
   async destroy(): Promise<SessionData | null> {
-    const previous = this.#credentials ? await this.#parts.store.take(this.#ref(this.#credentials)) : null
-    await this.#confirm(previous !== null)
+    const previous = await this.#take({ replacing: false })
     this.#forget()
     return previous
   }
@@ -348,7 +363,7 @@ export class RequestSession {
   async updateEmail(email: string): Promise<boolean> {
     if (!this.#credentials) return false
     const updated = await this.#parts.store.update(this.#ref(this.#credentials), { email })
-    await this.#confirm(updated)
+    await this.#confirm(updated ? 'live' : 'gone')
     if (updated && this.#loaded) this.#loaded = { ...this.#loaded, email }
     return updated
   }
@@ -356,14 +371,23 @@ export class RequestSession {
   /** Leaves a one-time message for the next page this session shows. */
   async flash(message: string): Promise<void> {
     if (!this.#credentials) return
-    await this.#confirm(await this.#parts.store.update(this.#ref(this.#credentials), { flash: message }))
+    const updated = await this.#parts.store.update(this.#ref(this.#credentials), { flash: message })
+    await this.#confirm(updated ? 'live' : 'gone')
   }
 
   /** A plain read of the cookie's session, confirming it live when the request needs that (see #confirm). */
   async #read(credentials: SessionCredentials) {
     const read = await this.#parts.store.read(this.#ref(credentials))
-    await this.#confirm(read.session !== null)
+    await this.#confirm(read.session ? 'live' : read.replaced ? 'replaced' : 'gone')
     return read
+  }
+
+  /** Reads and deletes the cookie's session (see SessionStore.take), confirming it live when the request needs that. */
+  async #take(options: { replacing: boolean }): Promise<SessionData | null> {
+    if (!this.#credentials) return null
+    const taken = await this.#parts.store.take(this.#ref(this.#credentials), options)
+    await this.#confirm(taken === 'replaced' ? 'replaced' : taken ? 'live' : 'gone')
+    return taken === 'replaced' ? null : taken
   }
 
   #ref(credentials: SessionCredentials): SessionRef {
@@ -373,12 +397,14 @@ export class RequestSession {
   /**
    * After the first lookup of the cookie's session: if the request's CSRF
    * token came from it (see verifyCsrf) and it is gone, the request is refused
-   * before anything is applied, with a new session for the answer to carry.
+   * before anything is applied, with a new session for the answer to carry;
+   * if a newer session replaced it, with none (SessionReplacedError).
    */
-  async #confirm(found: boolean): Promise<void> {
+  async #confirm(found: Found): Promise<void> {
     if (!this.#mustBeLive) return
     this.#mustBeLive = false
-    if (!found) throw new SessionEndedError(await this.#startVisitor({ beers: 0 }))
+    if (found === 'replaced') throw new SessionReplacedError()
+    if (found === 'gone') throw new SessionEndedError(await this.#startVisitor({ beers: 0 }))
   }
 
   #forget(): void {
@@ -391,9 +417,14 @@ export class RequestSession {
     const credentials = this.#credentials
     if (credentials) {
       const result = await this.#parts.store.touch(this.#ref(credentials), { consumeFlash: true, increment })
-      await this.#confirm(result.status === 'ok')
-      if (result.status === 'ok') {
-        return { ...result.session, csrfToken: this.#parts.tokens.csrfTokenFor(credentials.id) }
+      const { status } = result
+      await this.#confirm(status === 'ok' ? 'live' : status === 'replaced' ? 'replaced' : 'gone')
+      if (status === 'ok') return { ...result.session, csrfToken: this.#parts.tokens.csrfTokenFor(credentials.id) }
+      // The browser holds the newer session's cookie, or soon will: this
+      // answer must not replace it with a visitor's.
+      if (status === 'replaced') {
+        this.#credentials = null
+        return this.#unstored({ beers: increment ? 1 : 0 })
       }
       return this.#startVisitor({ beers: increment ? 1 : 0 }, EXPIRED_NOTICE)
     }
@@ -408,6 +439,11 @@ export class RequestSession {
    */
   async #startVisitor(data: NewSessionData, notice?: string): Promise<ActiveSession> {
     if (this.#admitNewVisitor()) return this.#start(data, notice)
+    return this.#unstored(data, notice)
+  }
+
+  /** A visitor's session for this answer only: stored nowhere, no cookie set. */
+  #unstored(data: NewSessionData, notice?: string): ActiveSession {
     const { tokens, store, lifetimes, firstVisitMs } = this.#parts
     const credentials = tokens.create()
     const now = store.now()

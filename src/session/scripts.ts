@@ -1,4 +1,4 @@
-import { FIELDS } from './fields.ts'
+import { FIELDS, REPLACED_MARK } from './fields.ts'
 
 const F = FIELDS
 
@@ -23,6 +23,14 @@ const F = FIELDS
  * sessions by ID build their keys from the `s:{<user id>}:` prefix they are
  * given, which lies in the same slot as the keys they are passed.
  *
+ * A session replaced by a new one (a sign-in, a re-authentication) leaves at
+ * its key, for a few seconds, a marker hash holding only the field
+ * REPLACED_MARK: a request the browser sent with the old cookie before the
+ * new one arrived is then told 'replaced', and answered without a session of
+ * its own, instead of starting a new visitor's session whose cookie, arriving
+ * last, would log that browser out. The marker grants nothing: the old token
+ * reaches no session.
+ *
  * Every reply is { status, redis time, ... }.
  */
 const prelude = `
@@ -37,7 +45,7 @@ if now > tonumber(ARGV[1]) then return {'late', now} end
  * ARGV deadline, idle ms, absolute ms, refresh-after ms, field to increment or
  *      '', consume flash '1'|'0', extend '1'|'0', session id
  * Answers 'missing' (no such session, or a malformed one, which is deleted),
- * 'expired' (past its absolute deadline, or begun before the user's sessions
+ * 'replaced' (a marker: see above), 'expired' (past its absolute deadline, or begun before the user's sessions
  * were last ended: deleted), or 'ok', time, pttl, then the hash's field/value
  * pairs as they are after this call. The hash is read once; what the script
  * writes is patched into that reply.
@@ -51,6 +59,7 @@ end
 local fields = redis.call('HGETALL', KEYS[1])
 local at = {}
 for i = 1, #fields, 2 do at[fields[i]] = i + 1 end
+if at['${REPLACED_MARK}'] then return {'replaced', now} end
 local function put(name, value)
   if at[name] then
     fields[at[name]] = value
@@ -168,8 +177,9 @@ return {'ok', now, unpack(ended)}
  * so its absolute deadline too, with its proof time set to now. Old and new
  * keys carry the user's hash tag: RENAME stays in one slot. The old ID is kept
  * as renewedFrom, so forms the browser's other tabs hold still post.
+ * The old key is left holding the replaced marker.
  * KEYS old session, new session, index, valid-since
- * ARGV deadline, absolute ms, old id, new id
+ * ARGV deadline, absolute ms, old id, new id, marker ms
  * Answers 'gone' and moves nothing when the old session is missing, past its
  * absolute deadline or begun before the user's valid-since time; else 'ok'.
  */
@@ -182,6 +192,8 @@ if created < 0 or created + tonumber(ARGV[2]) <= now or validFrom < tonumber(red
   return {'gone', now}
 end
 redis.call('RENAME', KEYS[1], KEYS[2])
+redis.call('HSET', KEYS[1], '${REPLACED_MARK}', now)
+redis.call('PEXPIRE', KEYS[1], ARGV[5])
 redis.call('HSET', KEYS[2], '${F.provedAt}', now, '${F.renewedFrom}', ARGV[3])
 local score = redis.call('ZSCORE', KEYS[3], ARGV[3])
 redis.call('ZREM', KEYS[3], ARGV[3])
@@ -235,22 +247,35 @@ return {'ok', now, unpack(ended)}
 /**
  * Reads and deletes a session in one step, so nothing can write to it in
  * between (signing in, logging out). KEYS session [, index]; ARGV deadline,
- * session id. Answers 'ok', time, then its fields (none when it did not exist).
+ * session id, how long to leave the replaced marker (ms; '0' for none: a
+ * logout). Answers 'replaced' when only a marker is there; else 'ok', time,
+ * then its fields (none when it did not exist).
  */
 export const takeSession = `${prelude}
 local fields = redis.call('HGETALL', KEYS[1])
-if #fields > 0 then redis.call('DEL', KEYS[1]) end
+for i = 1, #fields, 2 do
+  if fields[i] == '${REPLACED_MARK}' then return {'replaced', now} end
+end
+if #fields > 0 then
+  redis.call('DEL', KEYS[1])
+  if ARGV[3] ~= '0' then
+    redis.call('HSET', KEYS[1], '${REPLACED_MARK}', now)
+    redis.call('PEXPIRE', KEYS[1], ARGV[3])
+  end
+end
 if KEYS[2] then redis.call('ZREM', KEYS[2], ARGV[2]) end
 return {'ok', now, unpack(fields)}
 `
 
 /**
- * Sets fields only on a session that still exists: a write racing a logout must
- * not bring the session back. KEYS session; ARGV deadline, then field, value
+ * Sets fields only on a session that still exists (not on a replaced marker): a
+ * write racing a logout must not bring the session back. KEYS session; ARGV deadline, then field, value
  * pairs. Answers 'ok' or 'missing', and time.
  */
 export const updateSession = `${prelude}
-if redis.call('EXISTS', KEYS[1]) == 0 then return {'missing', now} end
+if redis.call('EXISTS', KEYS[1]) == 0 or redis.call('HEXISTS', KEYS[1], '${REPLACED_MARK}') == 1 then
+  return {'missing', now}
+end
 redis.call('HSET', KEYS[1], unpack(ARGV, 2))
 return {'ok', now}
 `

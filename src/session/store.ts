@@ -27,7 +27,16 @@ export type TouchOptions = {
   increment?: 'beers'
 }
 
-export type TouchResult = { status: 'ok'; session: StoredSession } | { status: 'missing' | 'expired' }
+/**
+ * 'replaced': a new session replaced this one moments ago (a sign-in, a
+ * re-authentication) and the browser already holds, or is about to receive,
+ * the new cookie: a request still carrying the old one must not start a
+ * session of its own.
+ */
+export type TouchResult = { status: 'ok'; session: StoredSession } | { status: 'missing' | 'expired' | 'replaced' }
+
+/** What take found: the session's data (null when there was none), or 'replaced' (see TouchResult). */
+export type Taken = SessionData | null | 'replaced'
 
 /** The sessions an ending ended, and when (the store's clock): the user's new valid-since time. */
 export type EndedSessions = { ended: string[]; at: number }
@@ -68,14 +77,19 @@ export interface SessionStore {
   /** A page view: slides the idle expiry when due, counts, takes the flash. */
   touch(ref: SessionRef, options: TouchOptions): Promise<TouchResult>
   /** A plain read: extends, counts and consumes nothing. `now` is the store's clock when it ran. */
-  read(ref: SessionRef): Promise<{ session: StoredSession | null; now: number }>
-  /** Reads and deletes at once: nothing written in between is lost or resurrected. */
-  take(ref: SessionRef): Promise<SessionData | null>
+  read(ref: SessionRef): Promise<{ session: StoredSession | null; replaced: boolean; now: number }>
+  /**
+   * Reads and deletes at once: nothing written in between is lost or
+   * resurrected. `replacing`: a new session takes this one's place, so its
+   * key marks it replaced for a few seconds (see TouchResult).
+   */
+  take(ref: SessionRef, options?: { replacing?: boolean }): Promise<Taken>
   /** Sets fields only while the session exists. */
   update(ref: SessionRef, fields: Partial<SessionData>): Promise<boolean>
   /**
    * Moves a signed-in session to `newId` with all it holds, its absolute
-   * deadline included, and its proof time set to now; false when it has ended.
+   * deadline included, and its proof time set to now, marking the old ID
+   * replaced (see TouchResult); false when it has ended.
    */
   renew(ref: Required<SessionRef>, newId: string): Promise<boolean>
   /** Ends these sessions of the user; returns those that existed. */

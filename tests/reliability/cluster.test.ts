@@ -96,7 +96,7 @@ describe('Redis Cluster', () => {
     const after = panelOf((await browser.get('/')).html)
     expect(after).toMatchObject({ email: EMAIL, beers: 1 })
     expect(after.sessionId).not.toBe(before)
-    expect(await t.redis.exists(await sessionKey(before))).toBe(0)
+    expect(await t.onlyReplacedMark(before)).toBe(true)
     expect(await t.redis.pttl(await sessionKey(after.sessionId!))).toBeGreaterThan(0)
     const index = t.indexKey(userId)
     expect(await t.redis.zscore(index, after.sessionId!)).not.toBeNull()

@@ -6,6 +6,7 @@ import { wireDependencies } from '../../src/deps.ts'
 import { parseEnv } from '../../src/env.ts'
 import { createLogger } from '../../src/log.ts'
 import { connectRedis, createRedis, type RedisClient } from '../../src/redis/client.ts'
+import { REPLACED_MARK } from '../../src/session/fields.ts'
 
 export const SERVER_URL = process.env.TEST_MYSQL_URL ?? 'mysql://root@127.0.0.1:3306'
 export const WORKER_URL = new URL('../../src/auth/bcrypt-worker.ts', import.meta.url)
@@ -114,6 +115,11 @@ export async function createTestApp(
     },
     /** The Redis key of a session by its public ID: a visitor's, or a signed-in one's beside its user's keys. */
     sessionKey: (id: string | undefined): Promise<string> => sessionKeyIn(services.redis, prefix, String(id)),
+    /** Whether a session's key holds nothing of it but the marker a newer session left on replacing it. */
+    async onlyReplacedMark(id: string | undefined): Promise<boolean> {
+      const fields = await services.redis.hkeys(await sessionKeyIn(services.redis, prefix, String(id)))
+      return fields.length === 1 && fields[0] === REPLACED_MARK
+    },
     /** The Redis key of a user's session index. */
     indexKey: (userId: string): string => `${prefix}u:{${userId}}`,
     /**
