@@ -98,6 +98,44 @@ describe('a request sent with the cookie a new session has just replaced', () =>
     expect(panelOf((await browser.get('/')).html).email).toBe(user.email)
   })
 
+  test('"Confirm it\'s you" sent twice at once: one renews, the other is refused as a stale token, and neither logs the browser out', async () => {
+    const user = await newUser()
+    const browser = new TestBrowser(t.app)
+    await login(browser, user.email)
+    await browser.get('/account/confirm')
+    const tabs = [inFlight(browser), inFlight(browser)]
+    const answers = await Promise.all(
+      tabs.map((tab) => tab.post('/account/confirm', { password: PASSWORD, next: '/account/sessions' })),
+    )
+    const statuses = answers.map(({ response }) => response.status).sort()
+    expect(statuses).toEqual([303, 403])
+    const refused = answers.find(({ response }) => response.status === 403)!.response
+    expect(refused.headers.get('x-csrf-refused')).toBe('token')
+    expect(sessionCookieOf(refused)).toBeUndefined()
+    // One cookie jar in a real browser: it holds what the renewal set, and nothing replaced it.
+    const renewed = tabs[answers.findIndex(({ response }) => response.status === 303)]!
+    expect(panelOf((await renewed.get('/')).html).email).toBe(user.email)
+  })
+
+  test('revoking an ID a password change replaced moments ago ends nothing and audits nothing', async () => {
+    const user = await newUser()
+    const browser = new TestBrowser(t.app)
+    await login(browser, user.email)
+    const oldId = panelOf((await browser.get('/')).html).sessionId!
+    await browser.get('/account/password')
+    const changed = await browser.post('/account/password', {
+      current_password: PASSWORD,
+      new_password: 'a brand new passphrase',
+      new_password_confirm: 'a brand new passphrase',
+    })
+    expect(changed.response.status).toBe(303)
+    await browser.get('/account/sessions')
+    const { response } = await browser.post(`/account/sessions/${oldId}/revoke`, {}, { htmx: true })
+    expect(response.status).toBe(404)
+    expect(t.audit.filter((entry) => entry.event === 'session_revoked' && entry.sessionId === oldId)).toEqual([])
+    expect(await t.onlyReplacedMark(oldId)).toBe(true)
+  })
+
   test('once the marker is gone the old cookie is an ended session again: a new visitor session, with the notice', async () => {
     const user = await newUser()
     const browser = new TestBrowser(t.app)

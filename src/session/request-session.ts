@@ -324,8 +324,17 @@ export class RequestSession {
     return (await this.#parts.store.read(this.#ref(this.#credentials))).session !== null
   }
 
-  /** Refuses the request as one whose session has ended (see SessionEndedError), after a step found it gone. */
+  /**
+   * Refuses the request as one whose session has ended (see SessionEndedError),
+   * after a step found it gone; or, when a newer session replaced it meanwhile
+   * (the same form sent twice, a confirmation in another tab), as one from a
+   * replaced session (SessionReplacedError), so the browser keeps that newer
+   * session's cookie. One read, on this path only.
+   */
   async refuseEnded(): Promise<never> {
+    if (this.#credentials && (await this.#parts.store.read(this.#ref(this.#credentials))).replaced) {
+      throw new SessionReplacedError()
+    }
     throw new SessionEndedError(await this.#startVisitor({ beers: 0 }))
   }
 

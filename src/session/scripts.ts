@@ -233,12 +233,16 @@ return {'ok', now, unpack(ended)}
 
 /**
  * Ends the named sessions of one user. KEYS index; ARGV deadline, session key
- * prefix, then session IDs. Answers 'ok', time, then the IDs that existed.
+ * prefix, then session IDs. Answers 'ok', time, then the IDs that existed (a
+ * replaced marker is no session: left alone, not counted).
  */
 export const endSessions = `${prelude}
 local ended = {}
 for i = 3, #ARGV do
-  if redis.call('DEL', ARGV[2] .. ARGV[i]) == 1 then ended[#ended + 1] = ARGV[i] end
+  local key = ARGV[2] .. ARGV[i]
+  if redis.call('HEXISTS', key, '${REPLACED_MARK}') == 0 and redis.call('DEL', key) == 1 then
+    ended[#ended + 1] = ARGV[i]
+  end
   redis.call('ZREM', KEYS[1], ARGV[i])
 end
 return {'ok', now, unpack(ended)}
