@@ -113,7 +113,7 @@ describe('changing the email', () => {
     expect(t.audit.some((e) => e.event === 'email_changed' && e.userId === user.id)).toBe(true)
   })
 
-  test('a link followed in a browser not logged in to the account ends every session and asks to log in', async () => {
+  test('a link opened in a browser not logged in to the account changes nothing and asks to log in to it; there, it acts', async () => {
     const user = await newUser()
     const { browser } = await signIn(user.email)
     const since = smtp.received.length
@@ -121,20 +121,49 @@ describe('changing the email', () => {
     await askToMove(browser, newEmail)
     const path = confirmPath(await mailTo(newEmail, CONFIRM_SUBJECT, since))
     const elsewhere = new TestBrowser(t.app)
-    // Opening it (as a mail scanner does) changes nothing; the button does.
+    // Opening it (as a mail scanner, or a stranger sent it, does) changes nothing, nor does posting to it.
     const opened = await elsewhere.get(path)
     expect(opened.response.status).toBe(200)
-    expect(opened.html).toContain('<form id="confirm-link-form" method="post" action="/account/email/confirm/')
+    expect(opened.response.headers.get('referrer-policy')).toBe('no-referrer')
+    expect(opened.html).toContain('<h1>Log in to confirm your new email</h1>')
+    const loginHref = `/login?next=${encodeURIComponent(path)}`
+    expect(opened.html).toContain(`<a id="link-login" class="button" href="${loginHref.replaceAll('&', '&amp;')}">`)
+    expect((await elsewhere.post(path)).response.status).toBe(403)
     expect((await t.services.users.findById(user.id))!.email).toBe(user.email)
     expect(panelOf((await browser.get('/')).html).email).toBe(user.email)
-    const { response } = await elsewhere.post(path)
+
+    // Logged in there, with the account's current address, the login goes on to the link, which acts.
+    await elsewhere.get(loginHref)
+    const login = await elsewhere.post('/login', { email: user.email, password: PASSWORD, next: path })
+    expect(login.response.headers.get('location')).toBe(path)
+    const { response } = await elsewhere.get(path)
     expect(response.status).toBe(303)
-    expect(response.headers.get('location')).toBe('/login')
-    expect((await elsewhere.get('/login')).html).toContain(`Your email is now ${newEmail}. Log in with it.`)
+    expect(response.headers.get('location')).toBe('/account/email')
+    expect((await t.services.users.findById(user.id))!.email).toBe(newEmail)
+    expect(panelOf((await elsewhere.get('/')).html).email).toBe(newEmail)
     expect(panelOf((await browser.get('/')).html).email).toBeUndefined()
   })
 
-  test('a button pressed after its own session ended moves nothing, and the link still works', async () => {
+  test('a link opened in a browser logged in to another account changes neither account', async () => {
+    const user = await newUser()
+    const { browser } = await signIn(user.email)
+    const since = smtp.received.length
+    const newEmail = `moved${counter}@example.com`
+    await askToMove(browser, newEmail)
+    const path = confirmPath(await mailTo(newEmail, CONFIRM_SUBJECT, since))
+    const someone = await newUser()
+    const { browser: theirs } = await signIn(someone.email)
+    const opened = await theirs.get(path)
+    expect(opened.response.status).toBe(200)
+    expect(opened.html).toContain('id="link-login"')
+    expect((await theirs.post(path)).response.status).toBe(403)
+    expect((await t.services.users.findById(user.id))!.email).toBe(user.email)
+    expect((await t.services.users.findById(someone.id))!.email).toBe(someone.email)
+    expect((await browser.get(path)).response.status).toBe(303)
+    expect((await t.services.users.findById(user.id))!.email).toBe(newEmail)
+  })
+
+  test('a POST to the link from a session that has ended moves nothing, and the link still works', async () => {
     const user = await newUser()
     const { browser } = await signIn(user.email)
     const since = smtp.received.length
@@ -151,6 +180,33 @@ describe('changing the email', () => {
     expect((await t.services.users.findById(user.id))!.email).toBe(user.email)
     expect((await browser.get(path)).response.status).toBe(303)
     expect((await t.services.users.findById(user.id))!.email).toBe(newEmail)
+  })
+
+  test('a link used as the account is deleted moves nothing and says the link is dead, not that the email changed', async () => {
+    const user = await newUser()
+    const { browser } = await signIn(user.email)
+    const since = smtp.received.length
+    const newEmail = `vanishing${counter}@example.com`
+    await askToMove(browser, newEmail)
+    const path = confirmPath(await mailTo(newEmail, CONFIRM_SUBJECT, since))
+    // The account goes just after the link's use has read it.
+    const users = t.services.users
+    const { findById } = users
+    users.findById = async (id: string) => {
+      users.findById = findById
+      const found = await findById.call(users, id)
+      await users.delete(id)
+      return found
+    }
+    try {
+      const { response, html } = await browser.get(path)
+      expect(response.status).toBe(400)
+      expect(html).toContain('This link is invalid or has expired.')
+    } finally {
+      users.findById = findById
+    }
+    expect(await users.findByEmail(newEmail)).toBeUndefined()
+    expect(t.audit.some((e) => e.event === 'email_changed' && e.userId === user.id)).toBe(false)
   })
 
   test('an address taken meanwhile: 409 with a clear message, nothing changes', async () => {
@@ -176,10 +232,10 @@ describe('changing the email', () => {
     const between = smtp.received.length
     await askToMove(browser, `second${counter}@example.com`)
     const second = confirmPath(await mailTo(`second${counter}@example.com`, CONFIRM_SUBJECT, between))
-    expect((await new TestBrowser(t.app).get(first)).response.status).toBe(400)
-    const browsers = Array.from({ length: 5 }, () => new TestBrowser(t.app))
-    for (const other of browsers) expect((await other.get(second)).response.status).toBe(200)
-    const statuses = await Promise.all(browsers.map(async (other) => (await other.post(second)).response.status))
+    expect((await browser.get(first)).response.status).toBe(400)
+    const statuses = await Promise.all(
+      Array.from({ length: 5 }, async () => (await browser.get(second)).response.status),
+    )
     expect(statuses.sort()).toEqual([303, 400, 400, 400, 400])
     expect((await t.services.users.findById(user.id))!.email).toBe(`second${counter}@example.com`)
   })

@@ -266,10 +266,56 @@ describe('links a stolen session asked for', () => {
     const attackersId = panelOf((await attacker.get('/')).html).sessionId!
     expect((await owner.post(`/account/sessions/${attackersId}/revoke`)).response.status).toBe(303)
 
-    const stranger = new TestBrowser(t.app)
+    // Dead even where it would act: in a browser logged in to the account.
     const path = linkIn(link, `${APP_URL}/account/email/confirm/`).slice(APP_URL.length)
-    await stranger.get(path)
-    expect((await stranger.post(path)).response.status).toBe(400)
+    expect((await owner.get(path)).response.status).toBe(400)
+    expect((await t.services.users.findById(user.id))!.email).toBe(user.email)
+  })
+
+  test('a link the stolen session makes while the owner revokes it, after the revoke voided links, dies too', async () => {
+    const user = await newUser()
+    const attacker = await signIn(user.email)
+    const owner = await signIn(user.email)
+    const attackersId = panelOf((await attacker.get('/')).html).sessionId!
+    await owner.get('/account/sessions')
+    await attacker.get('/account/email')
+
+    // The attacker's request waits just before making its link; the owner's
+    // revoke voids the account's links, then lets it make one and finish
+    // (its session still live), then revokes the session.
+    const tokens = OneTimeTokens.prototype
+    const { issue, voidAll } = tokens
+    const { promise: reached, resolve: reach } = Promise.withResolvers<void>()
+    const { promise: go, resolve: release } = Promise.withResolvers<void>()
+    let asked: Promise<unknown> = Promise.resolve()
+    tokens.issue = async function (this: OneTimeTokens, ...args: Parameters<typeof issue>) {
+      if (args[0] === 'email') {
+        reach()
+        await go
+      }
+      return issue.apply(this, args)
+    }
+    let voids = 0
+    tokens.voidAll = async function (this: OneTimeTokens, ...args: Parameters<typeof voidAll>) {
+      await voidAll.apply(this, args)
+      if (++voids === 1) {
+        release()
+        await asked
+      }
+    }
+    const since = smtp.received.length
+    try {
+      asked = attacker.post('/account/email', { email: 'attacker@evil.test' })
+      await reached
+      expect((await owner.post(`/account/sessions/${attackersId}/revoke`)).response.status).toBe(303)
+      expect(((await asked) as { response: Response }).response.status).toBe(200)
+    } finally {
+      tokens.issue = issue
+      tokens.voidAll = voidAll
+    }
+    const link = await mailTo('attacker@evil.test', 'Confirm your new Taproom email address', since)
+    const path = linkIn(link, `${APP_URL}/account/email/confirm/`).slice(APP_URL.length)
+    expect((await owner.get(path)).response.status).toBe(400)
     expect((await t.services.users.findById(user.id))!.email).toBe(user.email)
   })
 

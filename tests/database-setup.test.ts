@@ -70,7 +70,10 @@ describe('schema setup', () => {
     try {
       await admin.query(`CREATE DATABASE \`${name}\``)
       await admin.query(`CREATE USER ?@'%' IDENTIFIED BY 'app-password'`, [user])
-      await admin.query(`GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, ALTER, INDEX, REFERENCES ON \`${name}\`.* TO ?@'%'`, [user])
+      await admin.query(
+        `GRANT SELECT, INSERT, UPDATE, DELETE, CREATE, ALTER, INDEX, REFERENCES ON \`${name}\`.* TO ?@'%'`,
+        [user],
+      )
       const url = new URL(`${SERVER_URL}/${name}`)
       url.username = user
       url.password = 'app-password'

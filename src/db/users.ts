@@ -99,13 +99,18 @@ export class UserRepository {
     )
   }
 
-  /** Moves the account to a proven new address; DuplicateEmailError when another account took it meanwhile. */
-  async changeEmail(id: string, email: string, verifiedAt: Date): Promise<void> {
+  /**
+   * Moves the account to a proven new address; false when the account is gone
+   * (deleted meanwhile), DuplicateEmailError when another account took the
+   * address meanwhile.
+   */
+  async changeEmail(id: string, email: string, verifiedAt: Date): Promise<boolean> {
     try {
-      await this.#db
+      const [result] = await this.#db
         .update(users)
         .set({ email: email.toLowerCase(), emailVerifiedAt: verifiedAt })
         .where(eq(users.id, id))
+      return result.affectedRows === 1
     } catch (error) {
       if (isDuplicateEntry(error)) throw new DuplicateEmailError(`${email.toLowerCase()} is already registered`)
       throw isDatabaseDown(error) ? new ServiceUnavailableError('database', error) : error

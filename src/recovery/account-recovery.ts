@@ -274,7 +274,8 @@ export class AccountRecovery {
     // back: voided first, so none can be used between the change and this.
     await tokens.voidAll(user.id, ['reset'])
     try {
-      await users.changeEmail(user.id, grant.data, new Date(now()))
+      // An account deleted since it was read moves nowhere: the link is dead.
+      if (!(await users.changeEmail(user.id, grant.data, new Date(now())))) return { status: 'invalid' }
     } catch (error) {
       if (error instanceof DuplicateEmailError) return { status: 'taken' }
       throw error

@@ -6,15 +6,23 @@ import { emailForm, fieldErrors, submittedText } from '../auth/forms.ts'
 import { clientIpOf } from '../http/client-ip.ts'
 import { readForm } from '../http/form.ts'
 import { redirect, renderForm } from '../http/htmx.ts'
+import { loginUrl } from '../http/next-path.ts'
 import { requireUser, type SignedIn } from '../http/require-user.ts'
 import type { AccountRecovery } from '../recovery/account-recovery.ts'
 import type { SecurityNotices } from '../recovery/notices.ts'
+import { tokenHash } from '../recovery/one-time-tokens.ts'
+import type { ActiveSession } from '../session/request-session.ts'
 import type { Sessions } from '../session/sessions.ts'
-import { EmailForm, type EmailFormProps, EmailPage, EmailTakenPage } from '../views/pages/account-email.tsx'
+import {
+  EmailForm,
+  type EmailFormProps,
+  EmailPage,
+  EmailTakenPage,
+  LogInToMoveEmailPage,
+} from '../views/pages/account-email.tsx'
 import { DeadLinkPage } from '../views/pages/recovery.tsx'
 import { type SessionLifetimes, timeoutFor } from '../views/partials/session-timeout.tsx'
 import type { RequireFreshProof } from './fresh-proof.tsx'
-import { mailedLinkRoutes } from './mailed-link.tsx'
 
 export type AccountEmailDeps = {
   recovery: AccountRecovery
@@ -30,15 +38,14 @@ export const emailLinkSent = (email: string) =>
   `We sent a link to ${email}. Your email changes when you follow it (within 24 hours).`
 export const emailChanged = (email: string) => `Your email is now ${email}. Every other session was logged out.`
 const SAME_EMAIL = 'That is already your email address.'
-const CONFIRM_MOVE =
-  'This moves a Taproom account to the address this link was sent to, and logs it out everywhere. Confirm if you asked for it.'
 
 /**
  * Changing the account's email: GET/POST /account/email (a fresh proof of the
  * password first) mails a link to the new address and a notice to the
  * current one; GET /account/email/confirm/<token> makes the change in a
- * browser logged in to the account, and anywhere else asks for a click that
- * posts back to it (a mail scanner fetching the link changes nothing).
+ * browser logged in to the account, and anywhere else asks to log in to it
+ * first (a mail scanner fetching the link changes nothing, and a stranger
+ * who was sent it cannot move an account onto their address).
  */
 export function accountEmailRoutes({
   recovery,
@@ -68,20 +75,37 @@ export function accountEmailRoutes({
     return c.html(<DeadLinkPage session={state} csrfToken={state.csrfToken} again={again} />, 400)
   }
 
+  /**
+   * The mailed link, GET or POST (a page drawn before the link asked for a
+   * click): it acts only in a browser logged in to the account it moves, and
+   * anywhere else says to log in there first, changing nothing.
+   */
+  async function followLink(c: Context<AppEnv>, elsewhereStatus: 200 | 403) {
+    const hash = tokenHash(c.req.param('token') ?? '')
+    const link = hash ? await recovery.emailChangeLink(hash) : null
+    if (!hash || !link) return deadLink(c)
+    const state = await c.get('session').load()
+    if (state.userId === link.userId) return confirm(c, hash, state)
+    const loginHref = loginUrl(c.req.path)
+    return c.html(
+      <LogInToMoveEmailPage loginHref={loginHref} session={state} csrfToken={state.csrfToken} />,
+      elsewhereStatus,
+    )
+  }
+
   /** Uses the link: the account moves to the new address and every other session ends. */
-  async function confirm(c: Context<AppEnv>, hash: string) {
+  async function confirm(c: Context<AppEnv>, hash: string, state: ActiveSession) {
     const outcome = await recovery.confirmEmailChange(hash)
     if (outcome.status === 'invalid') return deadLink(c)
-    const session = c.get('session')
-    const state = await session.load()
     if (outcome.status === 'taken') return c.html(<EmailTakenPage session={state} csrfToken={state.csrfToken} />, 409)
 
+    const session = c.get('session')
     const { user, oldEmail } = outcome
     const ip = clientIpOf(c)
     const requestId = c.get('requestId')
-    const here = state.userId === user.id
     // Every other session ends; every one, if this one has ended meanwhile.
-    const ended = (here ? (await session.endOthers(user.id))?.ended : undefined) ?? (await sessions.endAll(user.id))
+    const others = await session.endOthers(user.id)
+    const ended = others ? others.ended : await sessions.endAll(user.id)
     for (const sessionId of ended)
       audit('session_revoked', { requestId, ip, sessionId, userId: user.id, reason: 'email_changed' })
     audit('email_changed', { requestId, ip, sessionId: state.id, userId: user.id })
@@ -90,13 +114,13 @@ export function accountEmailRoutes({
       device: describeDevice(c.req.header('user-agent')),
       at: now(),
     })
-    if (here) {
-      await session.updateEmail(user.email)
-      await session.flash(emailChanged(user.email))
-      return redirect(c, '/account/email')
+    if (!others) {
+      await session.flash(`Your email is now ${user.email}. Log in with it.`)
+      return redirect(c, '/login')
     }
-    await session.flash(`Your email is now ${user.email}. Log in with it.`)
-    return redirect(c, '/login')
+    await session.updateEmail(user.email)
+    await session.flash(emailChanged(user.email))
+    return redirect(c, '/account/email')
   }
 
   return new Hono<AppEnv>()
@@ -125,22 +149,10 @@ export function accountEmailRoutes({
       if (outcome === 'session_ended') return session.refuseEnded()
       return renderEmail(c, signedIn, 200, { sent: emailLinkSent(parsed.data.email) })
     })
-    .route(
-      '/',
-      mailedLinkRoutes('/account/email/confirm/:token', {
-        // At once in a browser logged in to the account; anywhere else after a click.
-        usableHere: async (c, hash) => {
-          const link = await recovery.emailChangeLink(hash)
-          return link && (await c.get('session').load()).userId === link.userId
-        },
-        use: confirm,
-        dead: deadLink,
-        ask: {
-          title: 'Confirm Your New Email',
-          heading: 'Confirm your new email',
-          explanation: CONFIRM_MOVE,
-          button: 'Confirm the new email',
-        },
-      }),
-    )
+    .get('/account/email/confirm/:token', (c) => followLink(c, 200))
+    .post('/account/email/confirm/:token', async (c) => {
+      // The form's session must still be live: its CSRF token outlives it.
+      await c.get('session').confirmLive()
+      return followLink(c, 403)
+    })
 }

@@ -159,14 +159,18 @@ export function accountRoutes({
           c.header('Clear-Site-Data', '"cache", "storage"')
           return redirect(c, '/')
         }
-        // The account's pending reset and email change links go first (the
-        // owner's own too: which browser asked is not recorded): one that
-        // browser asked for would let it back in, and a retry after a failure
-        // here must still void them.
+        // The account's pending reset and email change links go (the owner's
+        // own too: which browser asked is not recorded): one that browser
+        // asked for would let it back in. Before the revoke, so a retry after
+        // a failure here still voids them; and after it, for a link that
+        // browser was making in between (its request saw its session live).
         const wellFormed = SESSION_ID.test(target)
         if (wellFormed) await recovery.voidPendingLinks(user.id)
         const revoked = wellFormed && (await sessions.revoke(user.id, target))
-        if (revoked) auditRevoked(c, user.id, [target], 'revoked')
+        if (revoked) {
+          await recovery.voidPendingLinks(user.id)
+          auditRevoked(c, user.id, [target], 'revoked')
+        }
         if (isHtmx(c)) {
           // The whole list comes back, so its count and rows match what is left.
           const list = listProps(state, await sessions.list(user.id, state.id))

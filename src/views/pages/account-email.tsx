@@ -67,3 +67,36 @@ export function EmailTakenPage({ session, csrfToken }: { session: StoredSession;
     </Layout>
   )
 }
+
+/**
+ * An email change link opened in a browser that is not logged in to the
+ * account it would move (403 for a POST): it acts only there. Whoever
+ * confirms must hold the account's credentials, not just the new mailbox, or
+ * someone could move an account of their own onto a stranger's address by
+ * sending them a link to click, and keep its password, app and passkeys there.
+ */
+export function LogInToMoveEmailPage({
+  loginHref,
+  session,
+  csrfToken,
+}: {
+  loginHref: string
+  session: StoredSession
+  csrfToken: string
+}) {
+  return (
+    <Layout title="Log In to Confirm" loggedIn={Boolean(session.userId)} csrfToken={csrfToken} flash={session.flash}>
+      <h1>Log in to confirm your new email</h1>
+      <p id="link-login-needed">
+        This link moves a Taproom account to the address it was sent to. It works only in a browser logged in to that
+        account: log in with the account's current email address and password, and the change is made. If you did not
+        ask for it, ignore it: nothing changes.
+      </p>
+      <p>
+        <a id="link-login" class="button" href={loginHref}>
+          Log in to confirm
+        </a>
+      </p>
+    </Layout>
+  )
+}
