@@ -14,6 +14,9 @@
 //   taproom:tick            detail { secondsLeft } every second while a panel counts down
 //   taproom:session-ended   the countdown reached zero
 //   taproom:session-refresh the panel and nav were refreshed from GET /session
+// and listens for
+//   taproom:refresh-session  re-read the session now; calls detail.done() when that is over,
+//                            whether or not it worked
 ;(() => {
   const BUSY_LABEL = 'Working…'
   const STALE_FORM =
@@ -264,6 +267,10 @@
   // --- Keeping the panel, the nav and the token true -------------------------
 
   let refreshing = null
+  // The timeout warning asks before it warns (public/session-timeout.js).
+  document.addEventListener('taproom:refresh-session', (event) => {
+    void refreshSession().finally(() => event.detail?.done?.())
+  })
 
   /** Re-reads the session (GET /session only peeks: looking is not activity) and updates panel, nav and token. */
   function refreshSession() {

@@ -5,8 +5,12 @@
 // of band with the new expiry, which hides it again. The seconds left come
 // from the session panel when the page has one (a pour slides the expiry),
 // else from this element's own data-expires-in, counted on this device's clock.
-// Before warning on such a page it asks GET /session (a read: it extends
-// nothing) whether another tab's activity moved the expiry.
+// Before warning it asks GET /session (a read: it extends nothing) whether
+// another tab's activity moved the expiry; on a page with a panel, through
+// public/app.js, which then redraws the panel. The warning is for a signed-in
+// session only: once the panel shows a visitor's (logged out in another tab),
+// it stays away; and a tab that said "ended" at zero takes it back when the
+// server shows the session was kept alive elsewhere.
 ;(() => {
   const deadlines = new WeakMap()
   // What each element was last checked against the server for: a deadline and a moment ("warn" or "end").
@@ -31,6 +35,19 @@
     return Boolean(panel?.dataset.expiresIn && panel.dataset.expiresAt)
   }
 
+  /** A live visitor's session in the panel: nobody is signed in here to warn (app.js marks an ended one data-expired). */
+  function visitorPanel() {
+    const panel = document.getElementById('session-panel')
+    return Boolean(panel?.dataset.sessionId && !panel.dataset.userEmail && !panel.dataset.expired)
+  }
+
+  /** Asks app.js to re-read the session and redraw the panel; resolves once that is over, whether or not it worked. */
+  function refreshPanel() {
+    return new Promise((resolve) => {
+      document.dispatchEvent(new CustomEvent('taproom:refresh-session', { detail: { done: resolve } }))
+    })
+  }
+
   function secondsLeft(dialog) {
     if (hasPanel()) return Number(document.getElementById('session-panel').dataset.expiresIn)
     return Math.max(0, Math.ceil((deadlineOf(dialog) - Date.now()) / 1000))
@@ -38,11 +55,17 @@
 
   /** Re-reads the expiry from the server once per deadline and moment; resolves whether it moved past the warning. */
   async function expiryMoved(dialog, moment) {
-    const key = `${deadlineOf(dialog)}:${moment}`
-    if (hasPanel() || checked.get(dialog) === key) return false
+    const shownPanel = hasPanel() ? document.getElementById('session-panel') : null
+    const key = `${shownPanel ? shownPanel.dataset.expiresAt : deadlineOf(dialog)}:${moment}`
+    // At zero, app.js looks again itself (see sessionEnded there).
+    if ((shownPanel && moment === 'end') || checked.get(dialog) === key) return false
     checked.set(dialog, key)
     checking = true
     try {
+      if (shownPanel) {
+        await refreshPanel()
+        return secondsLeft(dialog) > Number(dialog.dataset.warnSeconds)
+      }
       const response = await fetch('/session', { headers: { 'HX-Request': 'true' }, cache: 'no-store' })
       if (!response.ok) return false
       const panel = new DOMParser().parseFromString(await response.text(), 'text/html').getElementById('session-panel')
@@ -84,10 +107,16 @@
     main.focus()
   }
 
+  // What ended() replaced, to put back if the session turns out to be alive.
+  const beforeEnded = new WeakMap()
+
   function ended(dialog) {
     dialog.dataset.ended = 'true'
     const message = dialog.querySelector('[data-timeout-message]')
-    if (message) message.textContent = 'Your session has ended.'
+    if (message) {
+      beforeEnded.set(dialog, message.cloneNode(true))
+      message.textContent = 'Your session has ended.'
+    }
     const stay = dialog.querySelector('[data-timeout-stay]')
     if (stay) stay.closest('form').hidden = true
     const login = dialog.querySelector('[data-timeout-login]')
@@ -97,10 +126,27 @@
     }
   }
 
+  /** The server showed the session alive after all (another tab kept it so): the "ended" state goes. */
+  function revive(dialog) {
+    delete dialog.dataset.ended
+    const message = dialog.querySelector('[data-timeout-message]')
+    const before = beforeEnded.get(dialog)
+    if (message && before) message.replaceWith(before)
+    const stay = dialog.querySelector('[data-timeout-stay]')
+    if (stay) stay.closest('form').hidden = false
+    const login = dialog.querySelector('[data-timeout-login]')
+    if (login && stay) login.hidden = true
+    if (shown === dialog) hide(dialog)
+  }
+
   async function tick() {
     const dialog = document.getElementById('session-timeout')
     if (!dialog || dialog.dataset.ended || checking) return
     if (shown && shown !== dialog) hide(shown)
+    if (visitorPanel()) {
+      if (shown === dialog) hide(dialog)
+      return
+    }
     let left = secondsLeft(dialog)
     const warn = () => left <= Number(dialog.dataset.warnSeconds)
     if (warn() && shown !== dialog && (await expiryMoved(dialog, 'warn'))) left = secondsLeft(dialog)
@@ -121,6 +167,12 @@
     if (event.key !== 'Escape' || !dialog || shown !== dialog || dialog.dataset.ended) return
     dialog.dataset.dismissed = 'true'
     hide(dialog)
+  })
+
+  document.addEventListener('taproom:session-refresh', () => {
+    const dialog = document.getElementById('session-timeout')
+    const panel = document.getElementById('session-panel')
+    if (dialog?.dataset.ended && panel?.dataset.userEmail && Number(panel.dataset.expiresIn) > 0) revive(dialog)
   })
 
   setInterval(tick, 1000)

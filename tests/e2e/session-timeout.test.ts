@@ -131,6 +131,68 @@ describeInBrowser('the session timeout warning, in Chromium', () => {
       expect(reads.filter((read) => read.startsWith('POST'))).toEqual([])
     }))
 
+  test('logged out in another tab: the panel shows a visitor, and no warning comes for a session nobody is signed in to', () =>
+    inTab(browser, served.baseUrl, {}, async (tab) => {
+      const { page } = tab
+      const email = await createUser(served)
+      await logIn(tab, email, PASSWORD)
+      const other = await tab.context.newPage()
+      await other.goto(`${served.baseUrl}/logout`)
+      await other.locator('#logout-form button').click()
+      await other.waitForURL(`${served.baseUrl}/`)
+      await other.close()
+      // Back in this tab: it catches up with the logout.
+      await page.evaluate(() => window.dispatchEvent(new Event('focus')))
+      await page.locator('#session-panel[data-session-id]:not([data-user-email])').waitFor()
+      // Past where the signed-in session's warning would have come.
+      await page.waitForTimeout(16_000)
+      expect(await page.locator('#session-timeout').isVisible()).toBe(false)
+    }))
+
+  test('a home tab asks before warning; if it could not and said "ended", it takes that back once the server shows the session alive', () =>
+    inTab(browser, served.baseUrl, {}, async (tab) => {
+      const { page } = tab
+      const email = await createUser(served)
+      await logIn(tab, email, PASSWORD)
+      // The other tab keeps the session alive; this one cannot get GET /session answered at first.
+      const other = await tab.context.newPage()
+      await other.goto(`${served.baseUrl}/`)
+      let stop = false
+      const keepAlive = (async () => {
+        while (!stop) {
+          await other.getByRole('button', { name: 'Pour Another' }).click()
+          await other.waitForTimeout(1500)
+        }
+      })()
+      let looks = 0
+      let unreachable = true
+      tab.allowStatus(503)
+      await page.route('**/session', (route) => {
+        looks++
+        return unreachable ? route.fulfill({ status: 503, body: 'proxy: upstream unavailable' }) : route.continue()
+      })
+      try {
+        const dialog = page.locator('#session-timeout')
+        await dialog.getByText('Your session has ended.').waitFor({ timeout: 20_000 })
+        // The server answers again before app.js looks once more, a second after zero.
+        unreachable = false
+        await page.locator(`#session-panel[data-user-email="${email}"]`).waitFor({ timeout: 5000 })
+        await dialog.waitFor({ state: 'hidden' })
+        expect(await dialog.getByRole('button', { name: 'Stay signed in', includeHidden: true }).count()).toBe(1)
+        expect(await dialog.textContent()).not.toContain('Your session has ended.')
+        expect(looks).toBeGreaterThanOrEqual(2)
+
+        // The next time, it asks first, finds the expiry moved by the other tab, and stays quiet.
+        const before = looks
+        await page.waitForTimeout(14_000)
+        expect(looks).toBeGreaterThan(before)
+        expect(await dialog.isVisible()).toBe(false)
+      } finally {
+        stop = true
+        await keepAlive
+      }
+    }))
+
   test('when the absolute deadline ends the session, it says so and offers to log in again instead', () =>
     inTab(browser, final.baseUrl, {}, async (tab) => {
       const { page } = tab
