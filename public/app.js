@@ -274,7 +274,11 @@
 
   /** Re-reads the session (GET /session only peeks: looking is not activity) and updates panel, nav and token. */
   function refreshSession() {
-    refreshing ??= fetch('/session', {
+    if (refreshing) return refreshing
+    // What the page showed when the look began: an htmx answer that swaps in
+    // a newer panel or nav meanwhile (a pour's) must not be rolled back by it.
+    const startedWith = { panel: document.getElementById('session-panel'), nav: document.getElementById('site-nav') }
+    refreshing = fetch('/session', {
       headers: { 'HX-Request': 'true', 'HX-Current-URL': location.href },
       cache: 'no-store',
       credentials: 'same-origin',
@@ -283,14 +287,16 @@
       .then((html) => {
         const fresh = new DOMParser().parseFromString(html, 'text/html')
         const panel = fresh.getElementById('session-panel')
-        if (panel) {
+        const shown = document.getElementById('session-panel')
+        if (shown !== startedWith.panel) {
+          if (shown?.dataset.csrfToken) adoptToken(shown.dataset.csrfToken)
+        } else if (panel) {
           adoptToken(panel.dataset.csrfToken)
-          const shown = document.getElementById('session-panel')
-          if (shown) shown.replaceWith(document.importNode(panel, true))
+          shown?.replaceWith(document.importNode(panel, true))
         }
         const nav = fresh.getElementById('site-nav')
         const shownNav = document.getElementById('site-nav')
-        if (nav && shownNav) {
+        if (nav && shownNav && shownNav === startedWith.nav) {
           nav.removeAttribute('hx-swap-oob')
           // An unchanged nav is left alone, so keyboard focus inside it is kept.
           if (nav.outerHTML !== shownNav.outerHTML) shownNav.replaceWith(document.importNode(nav, true))

@@ -42,6 +42,20 @@ describe('POST /beer', () => {
     expect(response.headers.get('cache-control')).toBe('no-store')
   })
 
+  test('without htmx, from How it works: 303 back there, its record showing the count; only that one page, and no beer held for home', async () => {
+    const browser = new TestBrowser(t.app)
+    await browser.get('/how-it-works')
+    const { response } = await browser.post('/beer', { back: '/how-it-works' })
+    expect(response.status).toBe(303)
+    expect(response.headers.get('location')).toBe('/how-it-works')
+    expect(response.headers.getSetCookie().some((cookie) => cookie.includes('_poured='))).toBe(false)
+    expect(panelOf((await browser.get('/')).html).beers).toBe(1)
+    expect((await browser.get('/')).html).toContain('Your beer will appear here.')
+    for (const back of ['https://evil.example/', '//evil.example', '/account/delete']) {
+      expect((await browser.post('/beer', { back })).response.headers.get('location')).toBe('/')
+    }
+  })
+
   test('without htmx: Post/Redirect/Get — 303 to /, which shows the poured beer once, and GET /beer goes home', async () => {
     const browser = new TestBrowser(t.app)
     await browser.get('/')

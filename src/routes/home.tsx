@@ -1,6 +1,7 @@
 import { Hono } from 'hono'
 import type { AppEnv } from '../app-env.ts'
 import type { Beer } from '../beer/generator.ts'
+import { readForm } from '../http/form.ts'
 import { isHtmx, redirect } from '../http/htmx.ts'
 import { pouredBeerCookie } from '../http/poured-beer.ts'
 import { viewTemplate } from '../http/view-template.ts'
@@ -187,9 +188,11 @@ export function homeRoutes({ pourBeer, lifetimes, now, secureCookies }: HomeDeps
       const beer = await pour()
       const state = beer === 'error' ? await session.load() : await session.increment('beers')
       if (!isHtmx(c)) {
-        poured.set(c, beer)
         // A notice the pour took must survive the redirect.
         if (state.flash) await session.flash(state.flash)
+        // How it works asks to watch the record change: its pour comes back there, showing the record.
+        if ((await readForm(c)).back === '/how-it-works') return redirect(c, '/how-it-works')
+        poured.set(c, beer)
         return redirect(c, '/')
       }
       const nav = state.flash ? navPathOf(c.req.header('hx-current-url')) : undefined

@@ -91,6 +91,35 @@ describeInBrowser('pages that tell the truth and answer at once, in Chromium', (
       }))
   }
 
+  test('a look at the session answered after a pour does not roll the panel back to the count before it', () =>
+    inTab(browser, served.baseUrl, {}, async (tab) => {
+      const { page } = tab
+      await page.goto('/')
+      await page.getByRole('button', { name: 'Pour Another' }).click()
+      await page.locator('#session-panel[data-beers-viewed="1"]').waitFor()
+      // Coming back to the tab by clicking Pour: the look (on focus) is answered only after the pour.
+      const { promise: poured, resolve: pourAnswered } = Promise.withResolvers<void>()
+      await page.route(
+        (url) => url.pathname === '/session',
+        async (route) => {
+          const response = await route.fetch()
+          await poured
+          await route.fulfill({ response })
+        },
+        { times: 1 },
+      )
+      const looked = page.waitForResponse((response) => new URL(response.url()).pathname === '/session')
+      await page.evaluate(() => window.dispatchEvent(new Event('focus')))
+      await page.getByRole('button', { name: 'Pour Another' }).click()
+      await page.locator('#session-panel[data-beers-viewed="2"]').waitFor()
+      pourAnswered()
+      await looked
+      await page.waitForTimeout(300)
+      const panel = await readPanel(page)
+      expect(panel.beers).toBe(2)
+      expect(await served.redis.hget(await served.sessionKey(panel.sessionId), 'b')).toBe('2')
+    }))
+
   test('the logout page offers Cancel beside Log Out; Cancel keeps the session', () =>
     run(async (tab) => {
       const { page } = tab

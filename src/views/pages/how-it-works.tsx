@@ -58,6 +58,7 @@ export function HowItWorksPage({ inspection, csrfToken, loggedIn, flash, cookie 
           data-retry-on-csrf
         >
           <CsrfField token={csrfToken} />
+          <input type="hidden" name="back" value="/how-it-works" />
           <button type="submit" data-busy-label="Pouring…">
             Pour a beer
           </button>
