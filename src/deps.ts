@@ -28,6 +28,7 @@ import type { SocketAddress } from './http/client-ip.ts'
 import { createLifecycle } from './lifecycle.ts'
 import { createLogger, type Logger } from './log.ts'
 import { createMail, type MailComponent } from './mail/create-mail.ts'
+import { Sealer } from './mail/seal.ts'
 import { AccountRecovery } from './recovery/account-recovery.ts'
 import { MailBudget } from './recovery/mail-budget.ts'
 import { RecoveryMails } from './recovery/mails.ts'
@@ -148,6 +149,7 @@ export function wireDependencies(config: Config, options: WiringOptions): Wiring
     audit,
     emailHash,
     passwordResetSeconds: config.passwordResetSeconds,
+    addressSealer: new Sealer(config.session.secrets, 'taproom pending email v1'),
     logger,
     now,
   })

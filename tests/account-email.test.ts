@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { Secret, TOTP } from 'otpauth'
+import { OneTimeTokens } from '../src/recovery/one-time-tokens.ts'
 import { panelOf, TestBrowser } from './support/browser.ts'
 import { linkIn, type ReceivedMail, type SmtpTestServer, startSmtpServer } from './support/smtp-server.ts'
 import { createTestApp, type TestApp } from './support/test-app.ts'
@@ -179,6 +180,37 @@ describe('changing the email', () => {
     expect(late.response.headers.get('referrer-policy')).toBe('no-referrer')
     expect((await t.services.users.findById(user.id))!.email).toBe(user.email)
     expect((await browser.get(path)).response.status).toBe(303)
+    expect((await t.services.users.findById(user.id))!.email).toBe(newEmail)
+  })
+
+  test('while the change waits, Redis holds the new address only sealed', async () => {
+    const user = await newUser()
+    const { browser } = await signIn(user.email)
+    const since = smtp.received.length
+    const newEmail = `sealed${counter}@example.com`
+    await askToMove(browser, newEmail)
+    const path = confirmPath(await mailTo(newEmail, CONFIRM_SUBJECT, since))
+    const keys = await t.keys()
+    const storedAt = async (key: string) => {
+      const type = await t.redis.type(key)
+      if (type === 'hash') return JSON.stringify(await t.redis.hgetall(key))
+      if (type === 'list') return JSON.stringify(await t.redis.lrange(key, 0, -1))
+      return String(await t.redis.get(key))
+    }
+    const stored = await Promise.all(keys.filter((key) => key.includes(':ot:')).map(storedAt))
+    expect(stored.some((value) => value.includes(user.id))).toBe(true)
+    expect(stored.filter((value) => value.toLowerCase().includes(newEmail))).toEqual([])
+    expect((await browser.get(path)).response.status).toBe(303)
+    expect((await t.services.users.findById(user.id))!.email).toBe(newEmail)
+  })
+
+  test('a link made before addresses were sealed (the address in the clear) still works', async () => {
+    const user = await newUser()
+    const { browser } = await signIn(user.email)
+    const newEmail = `clear${counter}@example.com`
+    const tokens = new OneTimeTokens(t.redis, { prefix: t.config.redis.prefix })
+    const token = await tokens.issue('email', user.id, 600, newEmail)
+    expect((await browser.get(`/account/email/confirm/${token}`)).response.status).toBe(303)
     expect((await t.services.users.findById(user.id))!.email).toBe(newEmail)
   })
 

@@ -4,17 +4,19 @@ const IV_BYTES = 12
 const TAG_BYTES = 16
 
 /*
- * Queued work holds links with live tokens and email addresses. Redis keeps it
- * sealed (AES-256-GCM under a key derived from SESSION_SECRET), so whoever can
- * read Redis finds no usable token there; every instance sharing the secrets
- * can open it. Keys derive from every configured secret, so a rotation does
- * not strand mail queued under the old one.
+ * Queued work holds links with live tokens and email addresses, and a pending
+ * email change its new address. Redis keeps them sealed (AES-256-GCM under a
+ * key derived from SESSION_SECRET and the purpose), so whoever can read Redis
+ * finds no usable token or address there; every instance sharing the secrets
+ * can open them. Keys derive from every configured secret, so a rotation does
+ * not strand what was sealed under the old one.
  */
 export class Sealer {
   readonly #keys: Buffer[]
 
-  constructor(secrets: string[]) {
-    this.#keys = secrets.map((secret) => createHmac('sha256', secret).update('taproom mail queue v1').digest())
+  /** `purpose` keeps one use's sealed values from opening as another's. */
+  constructor(secrets: string[], purpose = 'taproom mail queue v1') {
+    this.#keys = secrets.map((secret) => createHmac('sha256', secret).update(purpose).digest())
   }
 
   seal(value: unknown): string {
@@ -40,6 +42,6 @@ export class Sealer {
         // Sealed under another configured secret (or not by us): try the next.
       }
     }
-    throw new Error('queued job cannot be opened with any configured secret')
+    throw new Error('sealed value cannot be opened with any configured secret')
   }
 }

@@ -5,6 +5,7 @@ import type { User } from '../db/schema.ts'
 import { DuplicateEmailError, type UserRepository } from '../db/users.ts'
 import { describeError, type Logger } from '../log.ts'
 import type { MailQueue } from '../mail/queue.ts'
+import type { Sealer } from '../mail/seal.ts'
 import type { MailBudget } from './mail-budget.ts'
 import type { NoticeContext, RecoveryMails } from './mails.ts'
 import type { SecurityNotices } from './notices.ts'
@@ -43,6 +44,8 @@ export type RecoveryDeps = {
   audit: AuditLog
   emailHash: EmailHash
   passwordResetSeconds: number
+  /** Seals a pending email change's new address: Redis holds no address in the clear. */
+  addressSealer: Sealer
   logger: Logger
   now: () => number
 }
@@ -242,7 +245,7 @@ export class AccountRecovery {
       audit('email_change_requested', { ...fields, reason: 'mail_limit' })
       return 'sent'
     }
-    const token = await tokens.issue('email', user.id, EMAIL_CHANGE_SECONDS, newEmail)
+    const token = await tokens.issue('email', user.id, EMAIL_CHANGE_SECONDS, this.#deps.addressSealer.seal(newEmail))
     // The asking session is looked at again once the link exists: a reset or
     // "log out everywhere else" that ended it, while this request was under
     // way, voided links before this one was made. Whichever came first, the
@@ -270,17 +273,19 @@ export class AccountRecovery {
     const grant = await tokens.redeem('email', hash)
     const user = grant && (await users.findById(grant.userId))
     if (!grant || !user) return { status: 'invalid' }
+    // (A link made before addresses were sealed holds one in the clear: base64url has no '@'.)
+    const newEmail = grant.data.includes('@') ? grant.data : this.#deps.addressSealer.open<string>(grant.data)
     // A reset link that went to the old address must not take the account
     // back: voided first, so none can be used between the change and this.
     await tokens.voidAll(user.id, ['reset'])
     try {
       // An account deleted since it was read moves nowhere: the link is dead.
-      if (!(await users.changeEmail(user.id, grant.data, new Date(now())))) return { status: 'invalid' }
+      if (!(await users.changeEmail(user.id, newEmail, new Date(now())))) return { status: 'invalid' }
     } catch (error) {
       if (error instanceof DuplicateEmailError) return { status: 'taken' }
       throw error
     }
-    return { status: 'changed', user: { ...user, email: grant.data }, oldEmail: user.email }
+    return { status: 'changed', user: { ...user, email: newEmail }, oldEmail: user.email }
   }
 
   async #sendResetLink({ email, requestId, ip }: ResetRequest): Promise<void> {
