@@ -282,6 +282,8 @@
       headers: { 'HX-Request': 'true', 'HX-Current-URL': location.href },
       cache: 'no-store',
       credentials: 'same-origin',
+      // A look that hangs must not hold up what waits on it (the timeout warning).
+      signal: AbortSignal.timeout(5000),
     })
       .then((response) => (response.ok ? response.text() : Promise.reject(new Error(String(response.status)))))
       .then((html) => {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test'
 import { Secret, TOTP } from 'otpauth'
+import { Sealer } from '../src/mail/seal.ts'
 import { OneTimeTokens } from '../src/recovery/one-time-tokens.ts'
 import { panelOf, TestBrowser } from './support/browser.ts'
 import { linkIn, type ReceivedMail, type SmtpTestServer, startSmtpServer } from './support/smtp-server.ts'
@@ -212,6 +213,18 @@ describe('changing the email', () => {
     const token = await tokens.issue('email', user.id, 600, newEmail)
     expect((await browser.get(`/account/email/confirm/${token}`)).response.status).toBe(303)
     expect((await t.services.users.findById(user.id))!.email).toBe(newEmail)
+  })
+
+  test('a link whose address no configured secret opens any more (a rotation dropped it) is dead, not an error', async () => {
+    const user = await newUser()
+    const { browser } = await signIn(user.email)
+    const dropped = new Sealer(['a-secret-this-app-no-longer-has-0123456789'], 'taproom pending email v1')
+    const tokens = new OneTimeTokens(t.redis, { prefix: t.config.redis.prefix })
+    const token = await tokens.issue('email', user.id, 600, dropped.seal(`lost${counter}@example.com`))
+    const { response, html } = await browser.get(`/account/email/confirm/${token}`)
+    expect(response.status).toBe(400)
+    expect(html).toContain('This link is invalid or has expired.')
+    expect((await t.services.users.findById(user.id))!.email).toBe(user.email)
   })
 
   test('a link used as the account is deleted moves nothing and says the link is dead, not that the email changed', async () => {

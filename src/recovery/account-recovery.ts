@@ -273,8 +273,8 @@ export class AccountRecovery {
     const grant = await tokens.redeem('email', hash)
     const user = grant && (await users.findById(grant.userId))
     if (!grant || !user) return { status: 'invalid' }
-    // (A link made before addresses were sealed holds one in the clear: base64url has no '@'.)
-    const newEmail = grant.data.includes('@') ? grant.data : this.#deps.addressSealer.open<string>(grant.data)
+    const newEmail = this.#addressOf(grant.data)
+    if (newEmail === null) return { status: 'invalid' }
     // A reset link that went to the old address must not take the account
     // back: voided first, so none can be used between the change and this.
     await tokens.voidAll(user.id, ['reset'])
@@ -286,6 +286,17 @@ export class AccountRecovery {
       throw error
     }
     return { status: 'changed', user: { ...user, email: newEmail }, oldEmail: user.email }
+  }
+
+  /** A pending change's new address; null when no configured secret opens it (dropped in a rotation). */
+  #addressOf(data: string): string | null {
+    // A link made before addresses were sealed holds one in the clear: base64url has no '@'.
+    if (data.includes('@')) return data
+    try {
+      return this.#deps.addressSealer.open<string>(data)
+    } catch {
+      return null
+    }
   }
 
   async #sendResetLink({ email, requestId, ip }: ResetRequest): Promise<void> {

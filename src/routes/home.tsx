@@ -190,8 +190,9 @@ export function homeRoutes({ pourBeer, lifetimes, now, secureCookies }: HomeDeps
       if (!isHtmx(c)) {
         // A notice the pour took must survive the redirect.
         if (state.flash) await session.flash(state.flash)
-        // How it works asks to watch the record change: its pour comes back there, showing the record.
-        if ((await readForm(c)).back === '/how-it-works') return redirect(c, '/how-it-works')
+        // How it works asks to watch the record change: a pour comes back there,
+        // showing the record; one that failed goes home, which says so.
+        if (beer !== 'error' && (await readForm(c)).back === '/how-it-works') return redirect(c, '/how-it-works')
         poured.set(c, beer)
         return redirect(c, '/')
       }
