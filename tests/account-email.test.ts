@@ -49,6 +49,17 @@ async function askToMove(browser: TestBrowser, email: string) {
   return browser.post('/account/email', { email })
 }
 
+/** A signed-in user who asked to move to `<label><n>@example.com`, and the path of the link mailed there. */
+async function pendingMove(label: string) {
+  const user = await newUser()
+  const { browser } = await signIn(user.email)
+  const since = smtp.received.length
+  const newEmail = `${label}${counter}@example.com`
+  await askToMove(browser, newEmail)
+  const path = confirmPath(await mailTo(newEmail, CONFIRM_SUBJECT, since))
+  return { user, browser, newEmail, path }
+}
+
 describe('GET /account/email', () => {
   test('logged out: 303 to /login', async () => {
     const { response } = await new TestBrowser(t.app).get('/account/email')
@@ -116,12 +127,7 @@ describe('changing the email', () => {
   })
 
   test('a link opened in a browser not logged in to the account changes nothing and asks to log in to it; there, it acts', async () => {
-    const user = await newUser()
-    const { browser } = await signIn(user.email)
-    const since = smtp.received.length
-    const newEmail = `moved${counter}@example.com`
-    await askToMove(browser, newEmail)
-    const path = confirmPath(await mailTo(newEmail, CONFIRM_SUBJECT, since))
+    const { user, browser, newEmail, path } = await pendingMove('moved')
     const elsewhere = new TestBrowser(t.app)
     // Opening it (as a mail scanner, or a stranger sent it, does) changes nothing, nor does posting to it.
     const opened = await elsewhere.get(path)
@@ -147,12 +153,7 @@ describe('changing the email', () => {
   })
 
   test('a link opened in a browser logged in to another account changes neither account', async () => {
-    const user = await newUser()
-    const { browser } = await signIn(user.email)
-    const since = smtp.received.length
-    const newEmail = `moved${counter}@example.com`
-    await askToMove(browser, newEmail)
-    const path = confirmPath(await mailTo(newEmail, CONFIRM_SUBJECT, since))
+    const { user, browser, newEmail, path } = await pendingMove('moved')
     const someone = await newUser()
     const { browser: theirs } = await signIn(someone.email)
     const opened = await theirs.get(path)
@@ -166,12 +167,7 @@ describe('changing the email', () => {
   })
 
   test('a POST to the link from a session that has ended moves nothing, and the link still works', async () => {
-    const user = await newUser()
-    const { browser } = await signIn(user.email)
-    const since = smtp.received.length
-    const newEmail = `moved${counter}@example.com`
-    await askToMove(browser, newEmail)
-    const path = confirmPath(await mailTo(newEmail, CONFIRM_SUBJECT, since))
+    const { user, browser, newEmail, path } = await pendingMove('moved')
     const elsewhere = new TestBrowser(t.app)
     expect((await elsewhere.get(path)).response.status).toBe(200)
     const id = panelOf((await elsewhere.get('/')).html).sessionId!
@@ -185,12 +181,7 @@ describe('changing the email', () => {
   })
 
   test('while the change waits, Redis holds the new address only sealed', async () => {
-    const user = await newUser()
-    const { browser } = await signIn(user.email)
-    const since = smtp.received.length
-    const newEmail = `sealed${counter}@example.com`
-    await askToMove(browser, newEmail)
-    const path = confirmPath(await mailTo(newEmail, CONFIRM_SUBJECT, since))
+    const { user, browser, newEmail, path } = await pendingMove('sealed')
     const keys = await t.keys()
     const storedAt = async (key: string) => {
       const type = await t.redis.type(key)
@@ -228,12 +219,7 @@ describe('changing the email', () => {
   })
 
   test('a link used as the account is deleted moves nothing and says the link is dead, not that the email changed', async () => {
-    const user = await newUser()
-    const { browser } = await signIn(user.email)
-    const since = smtp.received.length
-    const newEmail = `vanishing${counter}@example.com`
-    await askToMove(browser, newEmail)
-    const path = confirmPath(await mailTo(newEmail, CONFIRM_SUBJECT, since))
+    const { user, browser, newEmail, path } = await pendingMove('vanishing')
     // The account goes just after the link's use has read it.
     const users = t.services.users
     const { findById } = users
@@ -255,12 +241,7 @@ describe('changing the email', () => {
   })
 
   test('an address taken meanwhile: 409 with a clear message, nothing changes', async () => {
-    const user = await newUser()
-    const { browser } = await signIn(user.email)
-    const since = smtp.received.length
-    const newEmail = `contested${counter}@example.com`
-    await askToMove(browser, newEmail)
-    const path = confirmPath(await mailTo(newEmail, CONFIRM_SUBJECT, since))
+    const { user, browser, newEmail, path } = await pendingMove('contested')
     await t.services.users.create(newEmail, await t.services.hasher.hash(PASSWORD), { verifiedAt: new Date() })
     const { response, html } = await browser.get(path)
     expect(response.status).toBe(409)
