@@ -124,6 +124,15 @@ describe('error pages', () => {
     expect(response.status).toBe(200)
     expect(html).toContain('Error, please try again')
   })
+
+  test('without JavaScript, a pour from How it works that made no beer goes home, which says so', async () => {
+    const app = createApp({ ...t.services.deps, pourBeer: () => Promise.reject(new Error('generator down')) })
+    const browser = new TestBrowser(app)
+    await browser.get('/how-it-works')
+    const { response } = await browser.post('/beer', { back: '/how-it-works' })
+    expect(response.headers.get('location')).toBe('/')
+    expect((await browser.get('/')).html).toContain('Error, please try again')
+  })
 })
 
 describe('health', () => {
