@@ -15,8 +15,8 @@
 //   taproom:session-ended   the countdown reached zero
 //   taproom:session-refresh the panel and nav were refreshed from GET /session
 // and listens for
-//   taproom:refresh-session  re-read the session now; calls detail.done() when that is over,
-//                            whether or not it worked
+//   taproom:refresh-session  re-read the session now; calls detail.done(seen) when that is over:
+//                            seen is { secondsLeft, signedIn }, or null when it did not work
 ;(() => {
   const BUSY_LABEL = 'Working…'
   const STALE_FORM =
@@ -269,10 +269,14 @@
   let refreshing = null
   // The timeout warning asks before it warns (public/session-timeout.js).
   document.addEventListener('taproom:refresh-session', (event) => {
-    void refreshSession().finally(() => event.detail?.done?.())
+    void refreshSession().then((seen) => event.detail?.done?.(seen ?? null))
   })
 
-  /** Re-reads the session (GET /session only peeks: looking is not activity) and updates panel, nav and token. */
+  /**
+   * Re-reads the session (GET /session only peeks: looking is not activity)
+   * and updates panel, nav and token; resolves with what it saw
+   * ({ secondsLeft, signedIn }), or undefined when the look failed.
+   */
   function refreshSession() {
     if (refreshing) return refreshing
     // What the page showed when the look began: an htmx answer that swaps in
@@ -305,6 +309,7 @@
         }
         tick()
         document.dispatchEvent(new CustomEvent('taproom:session-refresh'))
+        return { secondsLeft: Number(panel?.dataset.expiresIn ?? 0), signedIn: Boolean(panel?.dataset.userEmail) }
       })
       .catch(() => {})
       .finally(() => {

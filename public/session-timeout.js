@@ -5,9 +5,9 @@
 // of band with the new expiry, which hides it again. The seconds left come
 // from the session panel when the page has one (a pour slides the expiry),
 // else from this element's own data-expires-in, counted on this device's clock.
-// Before warning it asks GET /session (a read: it extends nothing) whether
-// another tab's activity moved the expiry; on a page with a panel, through
-// public/app.js, which then redraws the panel. The warning is for a signed-in
+// Before warning it asks GET /session (a read: it extends nothing), through
+// public/app.js (which also redraws the panel and nav), whether another tab's
+// activity moved the expiry. The warning is for a signed-in
 // session only: once the panel shows a visitor's (logged out in another tab),
 // it stays away; and a tab that said "ended" at zero takes it back when the
 // server shows the session was kept alive elsewhere.
@@ -41,8 +41,8 @@
     return Boolean(panel?.dataset.sessionId && !panel.dataset.userEmail && !panel.dataset.expired)
   }
 
-  /** Asks app.js to re-read the session and redraw the panel; resolves once that is over, whether or not it worked. */
-  function refreshPanel() {
+  /** Asks app.js to look at the session: resolves with what it saw ({ secondsLeft, signedIn }), or null. */
+  function lookAtSession() {
     return new Promise((resolve) => {
       document.dispatchEvent(new CustomEvent('taproom:refresh-session', { detail: { done: resolve } }))
     })
@@ -62,20 +62,13 @@
     checked.set(dialog, key)
     checking = true
     try {
-      if (shownPanel) {
-        await refreshPanel()
-        return secondsLeft(dialog) > Number(dialog.dataset.warnSeconds)
-      }
-      const response = await fetch('/session', { headers: { 'HX-Request': 'true' }, cache: 'no-store' })
-      if (!response.ok) return false
-      const panel = new DOMParser().parseFromString(await response.text(), 'text/html').getElementById('session-panel')
-      if (!panel?.dataset.expiresAt || panel.dataset.userEmail === undefined) return false
-      const left = Number(panel.dataset.expiresIn)
-      if (!(left > Number(dialog.dataset.warnSeconds))) return false
-      deadlines.set(dialog, Date.now() + left * 1000)
+      const seen = await lookAtSession()
+      const warnSeconds = Number(dialog.dataset.warnSeconds)
+      // A panel, redrawn from what was seen (or by a newer answer meanwhile), is the truth.
+      if (shownPanel) return secondsLeft(dialog) > warnSeconds
+      if (!seen?.signedIn || !(seen.secondsLeft > warnSeconds)) return false
+      deadlines.set(dialog, Date.now() + seen.secondsLeft * 1000)
       return true
-    } catch {
-      return false
     } finally {
       checking = false
     }
