@@ -240,6 +240,28 @@ describe('changing the email', () => {
     expect(t.audit.some((e) => e.event === 'email_changed' && e.userId === user.id)).toBe(false)
   })
 
+  test('a link whose own session ends while it is used still moves the email, ends every session and says to log in', async () => {
+    const { user, browser, newEmail, path } = await pendingMove('orphaned')
+    const id = panelOf((await browser.get('/')).html).sessionId!
+    // This browser's session ends (a reset elsewhere, say) just after the link's use has read the account.
+    const users = t.services.users
+    const { findById } = users
+    users.findById = async (userId: string) => {
+      users.findById = findById
+      await t.redis.del(await t.sessionKey(id))
+      return findById.call(users, userId)
+    }
+    try {
+      const { response } = await browser.get(path)
+      expect(response.status).toBe(303)
+      expect(response.headers.get('location')).toBe('/login')
+    } finally {
+      users.findById = findById
+    }
+    expect((await t.services.users.findById(user.id))!.email).toBe(newEmail)
+    expect((await browser.get('/login')).html).toContain(`Your email is now ${newEmail}. Log in with it.`)
+  })
+
   test('an address taken meanwhile: 409 with a clear message, nothing changes', async () => {
     const { user, browser, newEmail, path } = await pendingMove('contested')
     await t.services.users.create(newEmail, await t.services.hasher.hash(PASSWORD), { verifiedAt: new Date() })

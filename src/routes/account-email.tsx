@@ -115,7 +115,8 @@ export function accountEmailRoutes({
       at: now(),
     })
     if (!others) {
-      await session.flash(`Your email is now ${user.email}. Log in with it.`)
+      // This session has ended: a fresh one carries the notice to the login page.
+      await session.restartWithNotice(`Your email is now ${user.email}. Log in with it.`)
       return redirect(c, '/login')
     }
     await session.updateEmail(user.email)
