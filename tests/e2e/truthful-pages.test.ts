@@ -503,9 +503,12 @@ describeInBrowser('pages that tell the truth and answer at once, in Chromium', (
         () => document.querySelector('#session-inspector tr[data-field="b"] td:nth-child(2)')?.textContent === '1',
       )
       await page.getByRole('button', { name: 'Pour a beer' }).click()
-      await page.waitForFunction(
-        () => document.querySelector('#session-inspector tr[data-field="b"] td:nth-child(2)')?.textContent === '2',
-      )
+      // htmx puts the new record in, then (after its settle delay) fires after:swap, where app.js marks it:
+      // the count alone can show before the marks do.
+      await page.waitForFunction(() => {
+        const row = document.querySelector<HTMLElement>('#session-inspector tr[data-field="b"]')
+        return row?.querySelector('td:nth-child(2)')?.textContent === '2' && row.dataset.changed !== undefined
+      })
       const beers = page.locator('#session-inspector tr[data-field="b"]')
       expect(await beers.getAttribute('data-changed')).toBe('changed')
       expect(await beers.locator('.changed-badge').textContent()).toBe('changed')
